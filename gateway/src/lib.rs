@@ -1,0 +1,1 @@
+//! jembatan: carries purchase orders from buyers to craftsmen.
