@@ -15,3 +15,6 @@ pub const PURCHASE_ORDER_SCHEMA: &str = include_str!("../purchase-order.schema.j
 
 /// Absolute path of the directory holding the plugin WIT world.
 pub const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/wit");
+
+#[cfg(test)]
+mod agreement;
