@@ -1,0 +1,485 @@
+//! The store's contract, exercised on SQLite. The tests go through `dyn Store` where
+//! they can, so the PostgreSQL engine can run the same ones.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use tempfile::TempDir;
+
+use super::{MIGRATOR, SqliteStore};
+use crate::store::{
+    InsertedMessage, MessageOutcome, MessageStatus, NewBuyer, NewMessage, NewOrder, OrderQuery,
+    OrderStatus, ReceivedVia, Store, StoreError, StoredResponse,
+};
+
+/// A fresh database in a directory that does not exist yet (open must create it).
+async fn open_temp() -> (TempDir, String, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/data/jembatan.db", dir.path().display());
+    let store = SqliteStore::open(&url).await.unwrap();
+    (dir, url, store)
+}
+
+fn new_buyer(id: &str) -> NewBuyer {
+    NewBuyer {
+        id: id.to_owned(),
+        name: format!("Buyer {id}"),
+        plugin: "canonical-json".to_owned(),
+        plugin_config: json!({ "strict": true }),
+        api_key_hash: format!("hash-of-{id}"),
+        limits: None,
+    }
+}
+
+fn new_message(id: &str, buyer_id: &str, key: Option<&str>, body: &str) -> NewMessage {
+    NewMessage {
+        id: id.to_owned(),
+        buyer_id: buyer_id.to_owned(),
+        received_via: ReceivedVia::Http,
+        content_type: "application/json".to_owned(),
+        headers: json!({ "user-agent": "test" }),
+        body: body.as_bytes().to_vec(),
+        body_sha256: format!("sha-of-{body}"),
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+fn new_order(id: &str, message_id: &str, buyer_id: &str) -> NewOrder {
+    let order = serde_json::from_value(json!({
+        "buyer_order_number": format!("PO-{id}"),
+        "issue_date": "2026-11-01",
+        "buyer": { "name": "Toko Maju" },
+        "supplier": { "code": "CRAFT-1" },
+        "lines": [{ "line_number": "1", "quantity": "2.5", "unit": "H87" }]
+    }))
+    .unwrap();
+    NewOrder {
+        id: id.to_owned(),
+        message_id: message_id.to_owned(),
+        buyer_id: buyer_id.to_owned(),
+        buyer_order_number: format!("PO-{id}"),
+        supplier_code: "CRAFT-1".to_owned(),
+        order,
+    }
+}
+
+fn created() -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        body: json!({ "ok": true }),
+    }
+}
+
+fn inserted(result: InsertedMessage) -> crate::store::Message {
+    match result {
+        InsertedMessage::Inserted(message) => message,
+        InsertedMessage::Existing(message) => panic!("expected a new message, got {message:?}"),
+    }
+}
+
+/// A buyer with one received message, ready to complete.
+async fn buyer_with_message(store: &dyn Store, buyer: &str, message: &str) {
+    if store.get_buyer(buyer).await.unwrap().is_none() {
+        store.create_buyer(new_buyer(buyer)).await.unwrap();
+    }
+    inserted(
+        store
+            .insert_message(new_message(message, buyer, None, message))
+            .await
+            .unwrap(),
+    );
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent_on_reopen() {
+    let (_dir, url, store) = open_temp().await;
+    store.close().await;
+    for _ in 0..2 {
+        let store = SqliteStore::open(&url).await.unwrap();
+        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+            .fetch_one(&store.reader)
+            .await
+            .unwrap();
+        assert_eq!(applied, MIGRATOR.iter().count() as i64);
+        store.ping().await.unwrap();
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn data_survives_close_and_reopen() {
+    let (_dir, url, store) = open_temp().await;
+    buyer_with_message(&store, "byr_a", "msg_1").await;
+    let outcome = MessageOutcome::Normalized {
+        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
+        response: created(),
+    };
+    store.complete_message("msg_1", outcome).await.unwrap();
+    let before = store.get_message(None, "msg_1").await.unwrap().unwrap();
+    store.close().await;
+
+    let store = SqliteStore::open(&url).await.unwrap();
+    assert_eq!(
+        store.get_message(None, "msg_1").await.unwrap().unwrap(),
+        before
+    );
+    let order = store.get_order(None, "ord_1").await.unwrap().unwrap();
+    assert_eq!(order.order, new_order("ord_1", "msg_1", "byr_a").order);
+    assert_eq!(order.status, OrderStatus::Received);
+    assert_eq!(store.list_buyers().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn buyers_are_unique_and_found_by_key_hash() {
+    let (_dir, _url, store) = open_temp().await;
+    let mut with_limits = new_buyer("byr_a");
+    with_limits.limits = Some(json!({ "memory_mib": 64 }));
+    let created = store.create_buyer(with_limits).await.unwrap();
+    assert_eq!(
+        store.get_buyer("byr_a").await.unwrap(),
+        Some(created.clone())
+    );
+    assert_eq!(
+        store.buyer_by_api_key_hash("hash-of-byr_a").await.unwrap(),
+        Some(created)
+    );
+    assert_eq!(store.buyer_by_api_key_hash("nope").await.unwrap(), None);
+
+    let same_id = store.create_buyer(new_buyer("byr_a")).await;
+    assert!(
+        matches!(same_id, Err(StoreError::Conflict(_))),
+        "{same_id:?}"
+    );
+    let mut same_key = new_buyer("byr_b");
+    same_key.api_key_hash = "hash-of-byr_a".to_owned();
+    let same_key = store.create_buyer(same_key).await;
+    assert!(
+        matches!(same_key, Err(StoreError::Conflict(_))),
+        "{same_key:?}"
+    );
+}
+
+#[tokio::test]
+async fn idempotency_key_returns_the_existing_message() {
+    let (_dir, _url, store) = open_temp().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    store.create_buyer(new_buyer("byr_b")).await.unwrap();
+
+    let first = inserted(
+        store
+            .insert_message(new_message("msg_1", "byr_a", Some("k1"), "one"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(first.status, MessageStatus::Received);
+    assert_eq!(
+        store.get_message(None, "msg_1").await.unwrap(),
+        Some(first.clone())
+    );
+
+    // Same buyer and key, other body: the first message comes back, nothing is stored.
+    match store
+        .insert_message(new_message("msg_2", "byr_a", Some("k1"), "two"))
+        .await
+        .unwrap()
+    {
+        InsertedMessage::Existing(existing) => {
+            assert_eq!(existing, first);
+            assert_ne!(existing.body_sha256, "sha-of-two");
+        }
+        other => panic!("expected Existing, got {other:?}"),
+    }
+    assert_eq!(store.get_message(None, "msg_2").await.unwrap(), None);
+
+    // Keys are per buyer, and messages without a key never collide.
+    inserted(
+        store
+            .insert_message(new_message("msg_3", "byr_b", Some("k1"), "one"))
+            .await
+            .unwrap(),
+    );
+    inserted(
+        store
+            .insert_message(new_message("msg_4", "byr_a", None, "x"))
+            .await
+            .unwrap(),
+    );
+    inserted(
+        store
+            .insert_message(new_message("msg_5", "byr_a", None, "x"))
+            .await
+            .unwrap(),
+    );
+
+    // A reused id is a conflict, not a silent replay; an unknown buyer is a bug.
+    let reused = store
+        .insert_message(new_message("msg_1", "byr_a", Some("k9"), "one"))
+        .await;
+    assert!(matches!(reused, Err(StoreError::Conflict(_))), "{reused:?}");
+    let orphan = store
+        .insert_message(new_message("msg_6", "byr_zz", None, "x"))
+        .await;
+    assert!(matches!(orphan, Err(StoreError::Invalid(_))), "{orphan:?}");
+}
+
+#[tokio::test]
+async fn concurrent_posts_with_one_key_store_one_message() {
+    let (_dir, _url, store) = open_temp().await;
+    let store: Arc<dyn Store> = Arc::new(store);
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let message = new_message(&format!("msg_{i:02}"), "byr_a", Some("same"), "b");
+                store.insert_message(message).await.unwrap()
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    let mut seen = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            InsertedMessage::Inserted(message) => winners.push(message.id),
+            InsertedMessage::Existing(message) => seen.push(message.id),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    assert!(seen.iter().all(|id| *id == winners[0]), "{seen:?}");
+}
+
+#[tokio::test]
+async fn complete_message_stores_orders_once() {
+    let (_dir, _url, store) = open_temp().await;
+    buyer_with_message(&store, "byr_a", "msg_1").await;
+    let outcome = MessageOutcome::Normalized {
+        orders: vec![
+            new_order("ord_1", "msg_1", "byr_a"),
+            new_order("ord_2", "msg_1", "byr_a"),
+        ],
+        response: created(),
+    };
+    store
+        .complete_message("msg_1", outcome.clone())
+        .await
+        .unwrap();
+
+    let message = store.get_message(None, "msg_1").await.unwrap().unwrap();
+    assert_eq!(message.status, MessageStatus::Normalized);
+    assert_eq!(message.order_ids, ["ord_1", "ord_2"]);
+    assert_eq!(message.response, Some(created()));
+    assert!(message.processed_at.is_some());
+    assert!(store.pending_messages(10).await.unwrap().is_empty());
+
+    // Completing again is refused and stores nothing, whatever the outcome.
+    let again = store.complete_message("msg_1", outcome).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let failed = MessageOutcome::Failed {
+        error: json!({ "title": "late" }),
+        response: created(),
+    };
+    let again = store.complete_message("msg_1", failed).await;
+    assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+    let message = store.get_message(None, "msg_1").await.unwrap().unwrap();
+    assert_eq!(message.status, MessageStatus::Normalized);
+    assert_eq!(message.order_ids, ["ord_1", "ord_2"]);
+
+    let missing = store.complete_message(
+        "msg_nope",
+        MessageOutcome::Normalized {
+            orders: Vec::new(),
+            response: created(),
+        },
+    );
+    assert!(matches!(missing.await, Err(StoreError::NotFound)));
+}
+
+#[tokio::test]
+async fn complete_message_is_all_or_nothing() {
+    let (_dir, _url, store) = open_temp().await;
+    buyer_with_message(&store, "byr_a", "msg_1").await;
+    buyer_with_message(&store, "byr_a", "msg_2").await;
+    buyer_with_message(&store, "byr_b", "msg_3").await;
+    let first = MessageOutcome::Normalized {
+        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
+        response: created(),
+    };
+    store.complete_message("msg_1", first).await.unwrap();
+
+    // The second order's id is taken: the first order and the status must roll back.
+    let clash = MessageOutcome::Normalized {
+        orders: vec![
+            new_order("ord_2", "msg_2", "byr_a"),
+            new_order("ord_1", "msg_2", "byr_a"),
+        ],
+        response: created(),
+    };
+    let result = store.complete_message("msg_2", clash).await;
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    let message = store.get_message(None, "msg_2").await.unwrap().unwrap();
+    assert_eq!(message.status, MessageStatus::Received);
+    assert!(message.order_ids.is_empty());
+    assert_eq!(store.get_order(None, "ord_2").await.unwrap(), None);
+
+    // An order of another buyer is refused before anything is stored.
+    let stray = MessageOutcome::Normalized {
+        orders: vec![new_order("ord_3", "msg_3", "byr_a")],
+        response: created(),
+    };
+    let result = store.complete_message("msg_3", stray).await;
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+    let pending = store.pending_messages(10).await.unwrap();
+    let pending: Vec<_> = pending.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(pending, ["msg_2", "msg_3"]);
+
+    // The message is still completable after a failed attempt.
+    let failed = MessageOutcome::Failed {
+        error: json!({ "type": "about:blank", "title": "bad input" }),
+        response: StoredResponse {
+            status: 422,
+            body: json!({ "title": "bad input" }),
+        },
+    };
+    store.complete_message("msg_3", failed).await.unwrap();
+    let message = store
+        .get_message(Some("byr_b"), "msg_3")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(message.status, MessageStatus::Failed);
+    assert_eq!(
+        message.error,
+        Some(json!({ "type": "about:blank", "title": "bad input" }))
+    );
+    assert_eq!(message.response.map(|r| r.status), Some(422));
+}
+
+#[tokio::test]
+async fn buyers_see_only_their_own() {
+    let (_dir, _url, store) = open_temp().await;
+    buyer_with_message(&store, "byr_a", "msg_a").await;
+    buyer_with_message(&store, "byr_b", "msg_b").await;
+    for (buyer, message, order) in [("byr_a", "msg_a", "ord_a"), ("byr_b", "msg_b", "ord_b")] {
+        let outcome = MessageOutcome::Normalized {
+            orders: vec![new_order(order, message, buyer)],
+            response: created(),
+        };
+        store.complete_message(message, outcome).await.unwrap();
+    }
+
+    assert!(
+        store
+            .get_order(Some("byr_a"), "ord_a")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.get_order(Some("byr_a"), "ord_b").await.unwrap(), None);
+    assert!(store.get_order(None, "ord_b").await.unwrap().is_some());
+    assert!(
+        store
+            .get_message(Some("byr_b"), "msg_b")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.get_message(Some("byr_b"), "msg_a").await.unwrap(),
+        None
+    );
+    assert!(store.get_message(None, "msg_a").await.unwrap().is_some());
+
+    let page = |buyer_id: Option<&str>| OrderQuery {
+        buyer_id: buyer_id.map(str::to_owned),
+        limit: 50,
+        ..OrderQuery::default()
+    };
+    let ids = |page: crate::store::OrderPage| -> Vec<String> {
+        page.orders.into_iter().map(|o| o.id).collect()
+    };
+    assert_eq!(
+        ids(store.list_orders(page(Some("byr_a"))).await.unwrap()),
+        ["ord_a"]
+    );
+    assert_eq!(
+        ids(store.list_orders(page(Some("byr_b"))).await.unwrap()),
+        ["ord_b"]
+    );
+    assert_eq!(
+        ids(store.list_orders(page(None)).await.unwrap()),
+        ["ord_b", "ord_a"]
+    );
+}
+
+#[tokio::test]
+async fn order_pages_follow_the_cursor_newest_first() {
+    let (_dir, _url, store) = open_temp().await;
+    buyer_with_message(&store, "byr_a", "msg_1").await;
+    let orders = (1..=5)
+        .map(|i| new_order(&format!("ord_{i}"), "msg_1", "byr_a"))
+        .collect();
+    let outcome = MessageOutcome::Normalized {
+        orders,
+        response: created(),
+    };
+    store.complete_message("msg_1", outcome).await.unwrap();
+
+    let mut query = OrderQuery {
+        buyer_id: Some("byr_a".to_owned()),
+        status: Some(OrderStatus::Received),
+        limit: 2,
+        after: None,
+    };
+    let mut pages = Vec::new();
+    loop {
+        let page = store.list_orders(query.clone()).await.unwrap();
+        pages.push(page.orders.iter().map(|o| o.id.clone()).collect::<Vec<_>>());
+        match page.next_cursor {
+            Some(cursor) => query.after = Some(cursor),
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages,
+        [
+            vec!["ord_5", "ord_4"],
+            vec!["ord_3", "ord_2"],
+            vec!["ord_1"]
+        ]
+    );
+
+    // An exact fit has no empty trailing page; limits are clamped, not rejected.
+    query.after = None;
+    query.limit = 5;
+    assert_eq!(
+        store.list_orders(query.clone()).await.unwrap().next_cursor,
+        None
+    );
+    query.limit = 0;
+    assert_eq!(
+        store.list_orders(query.clone()).await.unwrap().orders.len(),
+        1
+    );
+    query.status = Some(OrderStatus::Delivered);
+    assert!(store.list_orders(query).await.unwrap().orders.is_empty());
+}
+
+#[tokio::test]
+async fn pending_messages_are_the_received_ones_oldest_first() {
+    let (_dir, _url, store) = open_temp().await;
+    for id in ["msg_1", "msg_2", "msg_3"] {
+        buyer_with_message(&store, "byr_a", id).await;
+    }
+    let failed = MessageOutcome::Failed {
+        error: json!({ "title": "no" }),
+        response: created(),
+    };
+    store.complete_message("msg_2", failed).await.unwrap();
+
+    let pending = store.pending_messages(10).await.unwrap();
+    let ids: Vec<_> = pending.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["msg_1", "msg_3"]);
+    assert_eq!(pending[0].body, b"msg_1");
+    assert_eq!(store.pending_messages(1).await.unwrap().len(), 1);
+}
