@@ -14,7 +14,6 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::Deserialize;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
@@ -22,9 +21,12 @@ use sqlx::sqlite::{
 };
 use sqlx::{QueryBuilder, Sqlite};
 
+mod codec;
+
+use self::codec::{BuyerRow, MessageRow, OrderRow, classify, json_text, now, time_text};
 use super::{
     Buyer, InsertedMessage, MAX_PAGE, Message, MessageOutcome, MessageStatus, NewBuyer, NewMessage,
-    OrderPage, OrderQuery, OrderRecord, Store, StoreError, StoreResult, StoredResponse,
+    OrderPage, OrderQuery, OrderRecord, Store, StoreError, StoreResult,
 };
 
 /// The SQLite schema, embedded at build time; run by [`SqliteStore::open`].
@@ -126,49 +128,8 @@ impl SqliteStore {
     }
 }
 
-/// Now, at the precision we store, so a returned record equals the stored one.
-fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(3)
-}
-
-fn time_text(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| decode(format!("bad time {text:?}: {e}")))
-}
-
-fn json_text<T: serde::Serialize>(value: &T) -> Result<String, sqlx::Error> {
-    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-}
-
-fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_str(text).map_err(|e| decode(e.to_string()))
-}
-
-/// A stored value we cannot read back: the schema's invariants were broken.
-fn decode(why: impl Into<String>) -> sqlx::Error {
-    sqlx::Error::Decode(why.into().into())
-}
-
-/// Turns constraint violations into the store's own errors, naming what was written.
-fn classify(what: &str, e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict(format!("{what}: {}", db.message()));
-        }
-        if db.is_foreign_key_violation() {
-            return StoreError::Invalid(format!("{what}: {}", db.message()));
-        }
-    }
-    StoreError::Database(e)
-}
-
 // Column lists as macros so that `concat!` can build `&'static str` queries (sqlx only
-// takes static or explicitly asserted SQL) and the row structs below stay in step.
+// takes static or explicitly asserted SQL) and the row structs in `codec` stay in step.
 macro_rules! buyer_columns {
     () => {
         "id, name, plugin, plugin_config, limits, created_at"
@@ -186,109 +147,6 @@ macro_rules! order_columns {
         "id, message_id, buyer_id, buyer_order_number, supplier_code, status, body, \
          created_at, updated_at"
     };
-}
-
-#[derive(sqlx::FromRow)]
-struct BuyerRow {
-    id: String,
-    name: String,
-    plugin: String,
-    plugin_config: String,
-    limits: Option<String>,
-    created_at: String,
-}
-
-impl TryFrom<BuyerRow> for Buyer {
-    type Error = sqlx::Error;
-
-    fn try_from(row: BuyerRow) -> Result<Self, Self::Error> {
-        Ok(Buyer {
-            plugin_config: parse_json(&row.plugin_config)?,
-            limits: row.limits.as_deref().map(parse_json).transpose()?,
-            created_at: parse_time(&row.created_at)?,
-            id: row.id,
-            name: row.name,
-            plugin: row.plugin,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct MessageRow {
-    id: String,
-    buyer_id: String,
-    received_via: String,
-    content_type: String,
-    headers: String,
-    body: Vec<u8>,
-    body_sha256: String,
-    idempotency_key: Option<String>,
-    status: String,
-    error: Option<String>,
-    response_status: Option<i64>,
-    response_body: Option<String>,
-    received_at: String,
-    processed_at: Option<String>,
-}
-
-impl MessageRow {
-    fn into_message(self, order_ids: Vec<String>) -> Result<Message, sqlx::Error> {
-        let response = match (self.response_status, self.response_body.as_deref()) {
-            (Some(status), Some(body)) => Some(StoredResponse {
-                status: u16::try_from(status).map_err(|e| decode(e.to_string()))?,
-                body: parse_json(body)?,
-            }),
-            (None, None) => None,
-            _ => return Err(decode(format!("message {}: half a response", self.id))),
-        };
-        Ok(Message {
-            received_via: self.received_via.parse().map_err(decode)?,
-            headers: parse_json(&self.headers)?,
-            status: self.status.parse().map_err(decode)?,
-            error: self.error.as_deref().map(parse_json).transpose()?,
-            response,
-            order_ids,
-            received_at: parse_time(&self.received_at)?,
-            processed_at: self.processed_at.as_deref().map(parse_time).transpose()?,
-            id: self.id,
-            buyer_id: self.buyer_id,
-            content_type: self.content_type,
-            body: self.body,
-            body_sha256: self.body_sha256,
-            idempotency_key: self.idempotency_key,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-struct OrderRow {
-    id: String,
-    message_id: String,
-    buyer_id: String,
-    buyer_order_number: String,
-    supplier_code: String,
-    status: String,
-    body: String,
-    created_at: String,
-    updated_at: String,
-}
-
-impl TryFrom<OrderRow> for OrderRecord {
-    type Error = sqlx::Error;
-
-    fn try_from(row: OrderRow) -> Result<Self, Self::Error> {
-        Ok(OrderRecord {
-            status: row.status.parse().map_err(decode)?,
-            order: parse_json(&row.body)?,
-            created_at: parse_time(&row.created_at)?,
-            updated_at: parse_time(&row.updated_at)?,
-            id: row.id,
-            message_id: row.message_id,
-            buyer_id: row.buyer_id,
-            buyer_order_number: row.buyer_order_number,
-            supplier_code: row.supplier_code,
-        })
-    }
 }
 
 /// The ids of a message's orders, read on the caller's connection or transaction so
