@@ -230,8 +230,9 @@ impl Store for SqliteStore {
 
     async fn insert_message(&self, message: NewMessage) -> StoreResult<InsertedMessage> {
         let received_at = now();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await?;
-        // Only the idempotency index is a tolerated conflict; a duplicate id still fails.
+        // One autocommit statement, no explicit transaction: the common case (a new
+        // message) costs one round trip to the writer. Only the idempotency index is a
+        // tolerated conflict; a duplicate id still fails.
         let inserted = sqlx::query(
             "INSERT INTO messages (id, buyer_id, received_via, content_type, headers, body, \
              body_sha256, idempotency_key, status, received_at) \
@@ -247,14 +248,13 @@ impl Store for SqliteStore {
         .bind(&message.body_sha256)
         .bind(&message.idempotency_key)
         .bind(time_text(received_at))
-        .execute(&mut *tx)
+        .execute(&self.writer)
         .await
         .map_err(|e| classify(&format!("message {}", message.id), e))?
         .rows_affected()
             == 1;
 
         if inserted {
-            tx.commit().await?;
             return Ok(InsertedMessage::Inserted(Message {
                 id: message.id,
                 buyer_id: message.buyer_id,
@@ -273,7 +273,10 @@ impl Store for SqliteStore {
             }));
         }
 
-        // Nothing inserted, so the key collided: read the holder in the same transaction.
+        // Nothing inserted, so the key collided with a committed message (messages are
+        // never deleted), which any snapshot from now on sees. Read it and its orders
+        // in one snapshot.
+        let mut tx = self.reader.begin().await?;
         let row: MessageRow = sqlx::query_as(concat!(
             "SELECT ",
             message_columns!(),

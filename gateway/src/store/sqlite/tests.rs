@@ -483,3 +483,63 @@ async fn pending_messages_are_the_received_ones_oldest_first() {
     assert_eq!(pending[0].body, b"msg_1");
     assert_eq!(store.pending_messages(1).await.unwrap().len(), 1);
 }
+
+/// Not a test: how many order posts per second the store sustains, for each
+/// `synchronous` setting. A post is what ingest does: insert the message, then
+/// complete it with one order, from many concurrent requests.
+/// Run with `cargo test -p jembatan --release --lib store_throughput -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement, not a check"]
+async fn store_throughput() {
+    const POSTS: usize = 2000;
+    const CONCURRENCY: usize = 32;
+    for synchronous in [super::Synchronous::Full, super::Synchronous::Normal] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/bench.db", dir.path().display());
+        let options = super::SqliteOptions {
+            synchronous,
+            ..Default::default()
+        };
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_with(&url, options).await.unwrap());
+        store.create_buyer(new_buyer("byr_a")).await.unwrap();
+        let started = std::time::Instant::now();
+        let workers: Vec<_> = (0..CONCURRENCY)
+            .map(|worker| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    for i in (worker..POSTS).step_by(CONCURRENCY) {
+                        let post = std::time::Instant::now();
+                        let (message, order) = (format!("msg_{i:06}"), format!("ord_{i:06}"));
+                        let key = format!("key-{i}");
+                        let body = format!("body {i}");
+                        let new = new_message(&message, "byr_a", Some(&key), &body);
+                        inserted(store.insert_message(new).await.unwrap());
+                        let outcome = MessageOutcome::Normalized {
+                            orders: vec![new_order(&order, &message, "byr_a")],
+                            response: created(),
+                        };
+                        store.complete_message(&message, outcome).await.unwrap();
+                        latencies.push(post.elapsed());
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        let mut latencies = Vec::new();
+        for worker in workers {
+            latencies.extend(worker.await.unwrap());
+        }
+        let elapsed = started.elapsed();
+        latencies.sort();
+        let percentile = |p: usize| latencies[(latencies.len() - 1) * p / 100];
+        println!(
+            "synchronous={synchronous:?}: {POSTS} posts x {CONCURRENCY} concurrent in {elapsed:.2?} \
+             = {:.0} posts/s; p50 {:.2?}, p99 {:.2?}",
+            POSTS as f64 / elapsed.as_secs_f64(),
+            percentile(50),
+            percentile(99),
+        );
+        store.close().await;
+    }
+}
