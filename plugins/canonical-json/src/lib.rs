@@ -1,1 +1,80 @@
+//! Stock plugin `canonical-json`: orders that already are canonical JSON.
+//!
+//! # Input
+//!
+//! Content type `application/json`. The body is either **one canonical order
+//! object** or **a JSON array of them** (one message may carry several orders).
+//! Each order must match `schemas/purchase-order.schema.json`: unknown fields are
+//! refused, and amounts, quantities and prices are decimal *strings* (`"12.50"`),
+//! never JSON numbers, so no value passes through a float.
+//!
+//! # Config
+//!
+//! `{}` or empty for the defaults; optionally `{"default_currency": "IDR"}`, the
+//! currency of an order that does not name one (IDR when not configured).
+//!
+//! # Errors
+//!
+//! - `empty-body`: nothing but whitespace.
+//! - `malformed-json`: not JSON; with line and column.
+//! - `invalid-order`: JSON, but not canonical orders; with the JSON pointer of the
+//!   offending field (e.g. `/lines/0/quantity`, or `/1/lines/0/quantity` in an
+//!   array) and line and column.
+//! - `invalid-config`: the plugin config is wrong.
 
+mod json;
+
+use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
+use serde::Deserialize;
+
+/// The plugin; see the crate documentation.
+pub struct CanonicalJson;
+
+/// The buyer's plugin config.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    /// Currency of orders that do not state one; IDR when absent.
+    default_currency: Option<String>,
+}
+
+impl Plugin for CanonicalJson {
+    fn info() -> Info {
+        Info {
+            name: "canonical-json",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Purchase orders already in jembatan's canonical JSON form: one order object or an array of them.",
+            content_types: &["application/json"],
+        }
+    }
+
+    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+        let config: Config = parse_config(config)?;
+        let default_currency = match config.default_currency {
+            Some(c) if is_currency_code(&c) => Some(c),
+            Some(c) => {
+                return Err(PluginError::new(
+                    "invalid-config",
+                    format!("default_currency {c:?} is not an ISO 4217 code such as \"IDR\""),
+                )
+                .at_path("/default_currency"));
+            }
+            None => None,
+        };
+        let body = message.body.as_slice();
+        let mut orders = json::parse_orders(body)?;
+        if let Some(currency) = default_currency {
+            json::apply_default_currency(body, &mut orders, &currency);
+        }
+        Ok(orders)
+    }
+}
+
+fn is_currency_code(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+jembatan_plugin_sdk::export_plugin!(CanonicalJson);
+
+#[cfg(test)]
+mod tests;

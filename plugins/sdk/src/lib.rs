@@ -1,1 +1,95 @@
+//! Write a jembatan normalizer plugin as one Rust function.
+//!
+//! A plugin turns one inbound message in a buyer's format into canonical purchase
+//! orders (`schemas/purchase-order.schema.json`). With this crate it is a type that
+//! implements [`Plugin`] and one line that exports it as a WebAssembly component:
+//!
+//! ```ignore
+//! use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder};
+//!
+//! struct MyPlugin;
+//!
+//! impl Plugin for MyPlugin {
+//!     fn info() -> Info {
+//!         Info {
+//!             name: "my-plugin",
+//!             version: env!("CARGO_PKG_VERSION"),
+//!             description: "Orders from ACME's ERP.",
+//!             content_types: &["application/json"],
+//!         }
+//!     }
+//!
+//!     fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+//!         todo!()
+//!     }
+//! }
+//!
+//! jembatan_plugin_sdk::export_plugin!(MyPlugin);
+//! ```
+//!
+//! Everything a plugin sees is a plain Rust type ([`Message`], [`PluginError`],
+//! [`Location`]), so plugins are unit-tested natively with `cargo test`; the
+//! wit-bindgen glue that turns them into the WIT world `jembatan:plugin/normalizer`
+//! is compiled only for `target_arch = "wasm32"`.
 
+mod config;
+mod error;
+mod log;
+mod message;
+mod plugin;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod __private;
+
+pub use config::parse_config;
+pub use error::{Location, PluginError, line_column};
+pub use log::{LogLevel, log};
+pub use message::{Attachment, Email, Header, Message};
+pub use plugin::{Info, Plugin};
+
+/// Re-exported because every plugin builds dates.
+pub use chrono::NaiveDate;
+/// The canonical purchase order and its parts, re-exported from `jembatan-schemas`
+/// so a plugin needs no other dependency to build one.
+pub use jembatan_schemas::{
+    Address, Contact, DEFAULT_CURRENCY, Delivery, OrderLine, Party, PurchaseOrder, Supplier, Totals,
+};
+/// Re-exported because every plugin builds amounts.
+pub use rust_decimal::Decimal;
+
+/// Export a [`Plugin`] as the component's `info` and `normalize` functions.
+///
+/// Use it once per plugin crate, at the top level: `export_plugin!(MyPlugin);`.
+/// It expands to nothing outside wasm, so native builds and tests are unaffected.
+#[macro_export]
+macro_rules! export_plugin {
+    ($plugin:ty) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            // A private type carries the generated `Guest` impl, so the plugin's own
+            // type never has two `info`/`normalize` methods in scope.
+            struct JembatanGuest;
+
+            impl $crate::__private::Guest for JembatanGuest {
+                fn info() -> $crate::__private::WitInfo {
+                    $crate::__private::info::<$plugin>()
+                }
+
+                fn normalize(
+                    message: $crate::__private::WitMessage,
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<
+                    ::std::vec::Vec<::std::string::String>,
+                    $crate::__private::WitError,
+                > {
+                    $crate::__private::normalize::<$plugin>(message, config)
+                }
+            }
+
+    $crate::__private::export!(JembatanGuest with_types_in $crate::__private::bindings);
+        };
+    };
+}

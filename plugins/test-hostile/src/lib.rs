@@ -1,1 +1,189 @@
+//! A test-only plugin that attacks its host, for the gateway's sandbox tests.
+//!
+//! The buyer's plugin config picks the attack: `{"mode": "<mode>"}`.
+//!
+//! | mode             | what it does                                                      |
+//! |------------------|-------------------------------------------------------------------|
+//! | `ok`             | returns one fixed, valid order (proves the plugin itself works)   |
+//! | `loop`           | spins forever (CPU limit: epoch interruption or fuel)             |
+//! | `memory-bomb`    | allocates 1 MiB blocks without end, touching each (memory limit)  |
+//! | `huge-output`    | returns about `bytes` (default 100 MB) of output (output limit)   |
+//! | `trap`           | panics, which aborts to a wasm `unreachable` trap                 |
+//! | `invalid-output` | returns JSON that is not a canonical order (float quantity, no lines) |
+//! | `not-json`       | returns a string that is not JSON                                 |
+//! | `log-spam`       | logs `lines` (default 10,000) lines, then returns the `ok` order  |
+//!
+//! An unknown or missing mode is a plugin error with code `unknown-mode`.
 
+use std::hint::black_box;
+
+use jembatan_plugin_sdk::{
+    Info, LogLevel, Message, Plugin, PluginError, PurchaseOrder, log, parse_config,
+};
+use serde::Deserialize;
+
+/// The plugin; see the crate documentation.
+pub struct TestHostile;
+
+/// The attack to run.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Config {
+    mode: Option<String>,
+    /// Output size for `huge-output`.
+    bytes: Option<usize>,
+    /// Number of lines for `log-spam`.
+    lines: Option<usize>,
+}
+
+/// The order `ok` and `log-spam` return, valid against the canonical schema.
+pub const OK_ORDER: &str = r#"{"buyer_order_number":"HOSTILE-OK-1","issue_date":"2026-11-03","currency":"IDR","buyer":{"name":"Hostile Test Buyer"},"supplier":{"code":"HOSTILE-SUPPLIER"},"lines":[{"line_number":"1","description":"Knalpot uji","quantity":"1","unit":"H87","unit_price":"1000.00","line_total":"1000.00"}]}"#;
+
+/// JSON, but not a canonical order: a float quantity and no lines.
+pub const INVALID_ORDER: &str = r#"{"buyer_order_number":"HOSTILE-BAD-1","issue_date":"2026-11-03","currency":"IDR","buyer":{"name":"Hostile Test Buyer"},"supplier":{"code":"HOSTILE-SUPPLIER"},"lines":[],"quantity":1.5}"#;
+
+const MIB: usize = 1 << 20;
+
+impl Plugin for TestHostile {
+    fn info() -> Info {
+        Info {
+            name: "test-hostile",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "Test-only plugin that misbehaves as its config says (loop, memory-bomb, huge-output, trap, ...).",
+            content_types: &["application/json", "text/plain"],
+        }
+    }
+
+    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+        // Only reached through `normalize_json`'s `ok` path in tests; keep it honest.
+        Self::normalize_json(message, config)?
+            .iter()
+            .map(|json| {
+                serde_json::from_str(json)
+                    .map_err(|e| PluginError::new("invalid-output", e.to_string()))
+            })
+            .collect()
+    }
+
+    // Overridden because most attacks return what typed orders cannot express.
+    fn normalize_json(_message: &Message, config: &str) -> Result<Vec<String>, PluginError> {
+        let config: Config = parse_config(config)?;
+        match config.mode.as_deref().unwrap_or("") {
+            "ok" => Ok(vec![OK_ORDER.to_owned()]),
+            "loop" => spin(),
+            "memory-bomb" => memory_bomb(),
+            "huge-output" => Ok(huge_output(config.bytes.unwrap_or(100_000_000))),
+            "trap" => panic!("test-hostile: trap requested"),
+            "invalid-output" => Ok(vec![INVALID_ORDER.to_owned()]),
+            "not-json" => Ok(vec!["this is not JSON {".to_owned()]),
+            "log-spam" => {
+                for i in 0..config.lines.unwrap_or(10_000) {
+                    log(LogLevel::Info, &format!("test-hostile log line {i}"));
+                }
+                Ok(vec![OK_ORDER.to_owned()])
+            }
+            other => Err(PluginError::new(
+                "unknown-mode",
+                format!(
+                    "mode {other:?} is not one of ok, loop, memory-bomb, huge-output, trap, \
+                     invalid-output, not-json, log-spam"
+                ),
+            )),
+        }
+    }
+}
+
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        // black_box keeps the loop from being optimized into something the
+        // interrupt check might not see; a real runaway loop does work too.
+        n = black_box(n.wrapping_add(1));
+    }
+}
+
+fn memory_bomb() -> ! {
+    let mut hoard: Vec<Vec<u8>> = Vec::new();
+    loop {
+        // Filled, not just reserved, so the pages are really used.
+        hoard.push(black_box(vec![0xA5; MIB]));
+    }
+}
+
+/// `bytes` of output as 1 MiB strings, each a JSON order padded with a long note.
+///
+/// Built directly as JSON text so the plugin holds the output once, not twice;
+/// the host's output limit, not its memory limit, should be what stops it.
+fn huge_output(bytes: usize) -> Vec<String> {
+    let prefix = &OK_ORDER[..OK_ORDER.len() - 1];
+    let chunks = bytes.div_ceil(MIB).max(1);
+    (0..chunks)
+        .map(|_| {
+            let mut order = String::with_capacity(MIB + OK_ORDER.len() + 16);
+            order.push_str(prefix);
+            order.push_str(r#","notes":[""#);
+            let pad = MIB.saturating_sub(order.len() + 3);
+            order.extend(std::iter::repeat_n('x', pad));
+            order.push_str(r#""]}"#);
+            order
+        })
+        .collect()
+}
+
+jembatan_plugin_sdk::export_plugin!(TestHostile);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(config: &str) -> Result<Vec<String>, PluginError> {
+        TestHostile::normalize_json(&Message::new("application/json", "{}"), config)
+    }
+
+    #[test]
+    fn ok_order_is_canonical() {
+        let orders = TestHostile::normalize(&Message::default(), r#"{"mode":"ok"}"#).unwrap();
+        assert_eq!(orders[0].buyer_order_number, "HOSTILE-OK-1");
+        jembatan_plugin_sdk::testing::assert_schema_valid(&run(r#"{"mode":"ok"}"#).unwrap());
+    }
+
+    #[test]
+    fn invalid_output_is_json_but_not_an_order() {
+        let out = run(r#"{"mode":"invalid-output"}"#).unwrap();
+        serde_json::from_str::<serde_json::Value>(&out[0]).expect("JSON");
+        assert!(!jembatan_plugin_sdk::testing::schema_errors(&out[0]).is_empty());
+    }
+
+    #[test]
+    fn not_json_is_not_json() {
+        let out = run(r#"{"mode":"not-json"}"#).unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&out[0]).is_err());
+    }
+
+    #[test]
+    fn huge_output_is_as_big_as_asked_and_each_part_is_json() {
+        let out = run(r#"{"mode":"huge-output","bytes":3000000}"#).unwrap();
+        let total: usize = out.iter().map(String::len).sum();
+        assert_eq!(out.len(), 3);
+        assert!(total >= 3_000_000, "{total}");
+        serde_json::from_str::<serde_json::Value>(&out[0]).expect("JSON");
+    }
+
+    #[test]
+    fn log_spam_returns_ok() {
+        let out = run(r#"{"mode":"log-spam","lines":3}"#).unwrap();
+        assert_eq!(out, [OK_ORDER]);
+    }
+
+    #[test]
+    #[should_panic(expected = "trap requested")]
+    fn trap_panics() {
+        let _ = run(r#"{"mode":"trap"}"#);
+    }
+
+    #[test]
+    fn unknown_mode_is_an_error() {
+        assert_eq!(run(r#"{"mode":"nope"}"#).unwrap_err().code, "unknown-mode");
+        assert_eq!(run("{}").unwrap_err().code, "unknown-mode");
+    }
+}

@@ -1,1 +1,109 @@
+//! Stock plugin `ubl-order`: UBL 2.1 Order XML to canonical purchase orders.
+//!
+//! # Input
+//!
+//! Content types `application/xml`, `text/xml`, `application/ubl+xml`. The body is
+//! one UBL 2.1 `Order` document. Elements are matched by namespace and local name,
+//! so any prefixes (or a default namespace) work; elements the mapping does not
+//! name, and extensions in other namespaces, are skipped.
+//!
+//! # Mapping (UBL path → canonical field)
+//!
+//! | UBL | canonical |
+//! |-----|-----------|
+//! | `cbc:ID`, `cbc:IssueDate`, `cbc:DocumentCurrencyCode`, `cbc:Note` (each) | `buyer_order_number`, `issue_date`, `currency`, `notes` |
+//! | `cac:BuyerCustomerParty/cac:Party`: `PartyIdentification/ID`, `PartyName/Name` (else `PartyLegalEntity/RegistrationName`), `PartyTaxScheme/CompanyID`, `PostalAddress`, `Contact` | `buyer` |
+//! | `cac:SellerSupplierParty`: `CustomerAssignedAccountID`, else `Party/PartyIdentification/ID`, else config `supplier_code`; `Party/PartyName/Name` | `supplier.code`, `supplier.name` |
+//! | first order-level `cac:Delivery`: `DeliveryAddress` or `DeliveryLocation/Address`; `RequestedDeliveryPeriod/StartDate`, else `EndDate` | `delivery` |
+//! | `cac:AnticipatedMonetaryTotal/LineExtensionAmount`, `/PayableAmount`; `cac:TaxTotal/cbc:TaxAmount` | `totals` |
+//! | each `cac:OrderLine/cac:LineItem`: `ID`, `Quantity` (`@unitCode`, else config `default_unit`, else `H87`), `Price/PriceAmount`, `LineExtensionAmount`, `Item/Description` (several joined by newlines) else `Item/Name`, `Item/BuyersItemIdentification/ID`, `Item/SellersItemIdentification/ID`, `Delivery/RequestedDeliveryPeriod/StartDate` else `EndDate`, `cbc:Note` of the OrderLine and the LineItem | `lines[]` |
+//!
+//! An address maps `StreetName`, `AdditionalStreetName`, `CityName`, `PostalZone`,
+//! `CountrySubentity` (→ `region`) and `Country/IdentificationCode`; a contact maps
+//! `Name`, `Telephone`, `ElectronicMail`. Single-valued fields take their first
+//! occurrence. Amounts and quantities are read exactly as decimals, never floats.
+//!
+//! # Config
+//!
+//! `{"default_currency": "IDR", "default_unit": "H87", "supplier_code": "..."}`,
+//! every key optional: the currency when the document has no
+//! `DocumentCurrencyCode` (else IDR), the unit when a quantity has no `unitCode`
+//! (else H87, piece), and the supplier code when the document names none.
+//!
+//! # Errors
+//!
+//! `empty-body`; `malformed-xml` with line and column; `not-an-order` naming the
+//! root element found; `missing-field` naming the UBL path; `invalid-value` for a
+//! bad decimal, date or code, with its path, line and column; `invalid-config`.
 
+mod draft;
+mod map;
+mod names;
+mod parse;
+mod values;
+
+use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
+use serde::Deserialize;
+
+/// The unit of a quantity without `unitCode` when the config names none: piece.
+pub const DEFAULT_UNIT: &str = "H87";
+
+/// The plugin; see the crate documentation.
+pub struct UblOrder;
+
+/// The buyer's plugin config; see the crate documentation.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Currency when the document has no `cbc:DocumentCurrencyCode`; IDR if absent.
+    pub default_currency: Option<String>,
+    /// Unit when a `cbc:Quantity` has no `unitCode`; H87 (piece) if absent.
+    pub default_unit: Option<String>,
+    /// Supplier code when the document names no supplier.
+    pub supplier_code: Option<String>,
+}
+
+impl Config {
+    fn parse(text: &str) -> Result<Self, PluginError> {
+        let config: Self = parse_config(text)?;
+        let invalid = |key: &str, message: String| {
+            PluginError::new("invalid-config", format!("{key}: {message}"))
+                .at_path(format!("/{key}"))
+        };
+        if let Some(c) = &config.default_currency {
+            values::currency(c).map_err(|m| invalid("default_currency", m))?;
+        }
+        if let Some(u) = &config.default_unit {
+            values::unit(u).map_err(|m| invalid("default_unit", m))?;
+        }
+        if config
+            .supplier_code
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err(invalid("supplier_code", "must not be empty".to_owned()));
+        }
+        Ok(config)
+    }
+}
+
+impl Plugin for UblOrder {
+    fn info() -> Info {
+        Info {
+            name: "ubl-order",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "UBL 2.1 Order XML documents (OASIS), any namespace prefixes.",
+            content_types: &["application/xml", "text/xml", "application/ubl+xml"],
+        }
+    }
+
+    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+        let config = Config::parse(config)?;
+        Ok(vec![parse::parse_order(&message.body, &config)?])
+    }
+}
+
+jembatan_plugin_sdk::export_plugin!(UblOrder);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+use jembatan_plugin_sdk::testing::assert_schema_valid;
+use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError};
+
+use crate::CanonicalJson;
+
+fn run(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
+    CanonicalJson::normalize_json(&Message::new("application/json", body), config)
+}
+
+fn run_err(body: &[u8]) -> PluginError {
+    run(body, "{}").expect_err("should fail")
+}
+
+fn path(err: &PluginError) -> Option<&str> {
+    err.location.as_ref()?.path.as_deref()
+}
+
+fn line_column(err: &PluginError) -> (Option<u32>, Option<u32>) {
+    let location = err.location.as_ref().expect("location");
+    (location.line, location.column)
+}
+
+#[test]
+fn full_order_carries_every_field_unchanged() {
+    let body = include_bytes!("../fixtures/full.json");
+    let out = run(body, "{}").unwrap();
+    assert_eq!(out.len(), 1);
+    assert_schema_valid(&out);
+    // Every field of the schema is in the fixture, so equality proves none is lost
+    // and no decimal changes its scale ("385000.00" stays "385000.00").
+    let expected: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let actual: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
+    assert_eq!(actual, expected);
+
+    let order =
+        &CanonicalJson::normalize(&Message::new("application/json", &body[..]), "").unwrap()[0];
+    assert_eq!(order.buyer_order_number, "PO-AST-2026-11-0042");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()
+    );
+    assert_eq!(order.lines[0].unit_price, Some(Decimal::new(38_500_000, 2)));
+    assert_eq!(order.lines[1].quantity, Decimal::new(25, 1));
+    assert_eq!(order.notes.len(), 2);
+}
+
+#[test]
+fn minimal_order_gets_idr() {
+    let out = run(include_bytes!("../fixtures/minimal.json"), "").unwrap();
+    assert_schema_valid(&out);
+    let order: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
+    assert_eq!(order["currency"], "IDR");
+    assert!(order.get("delivery").is_none(), "absent stays absent");
+}
+
+#[test]
+fn configured_default_currency_applies_only_where_absent() {
+    let out = run(
+        include_bytes!("../fixtures/array.json"),
+        r#"{"default_currency":"SGD"}"#,
+    )
+    .unwrap();
+    assert_eq!(out.len(), 2);
+    assert_schema_valid(&out);
+    let currencies: Vec<String> = out
+        .iter()
+        .map(|o| serde_json::from_str::<serde_json::Value>(o).unwrap()["currency"].to_string())
+        .collect();
+    assert_eq!(currencies, [r#""USD""#, r#""SGD""#]);
+
+    let single = run(
+        include_bytes!("../fixtures/minimal.json"),
+        r#"{"default_currency":"SGD"}"#,
+    )
+    .unwrap();
+    assert!(single[0].contains(r#""currency":"SGD""#), "{}", single[0]);
+}
+
+#[test]
+fn bad_config_is_invalid_config() {
+    let body = include_bytes!("../fixtures/minimal.json");
+    for config in [
+        r#"{"default_currency":"rupiah"}"#,
+        r#"{"currency":"IDR"}"#,
+        "{",
+    ] {
+        let err = run(body, config).unwrap_err();
+        assert_eq!(err.code, "invalid-config", "{config}: {err}");
+    }
+}
+
+#[test]
+fn empty_body_is_empty_body() {
+    assert_eq!(run_err(b"").code, "empty-body");
+    assert_eq!(run_err(b" \n\t ").code, "empty-body");
+}
+
+#[test]
+fn syntax_error_is_malformed_json_with_line_and_column() {
+    let err = run_err(include_bytes!("../fixtures/invalid-syntax.json"));
+    assert_eq!(err.code, "malformed-json", "{err}");
+    assert_eq!(line_column(&err), (Some(4), Some(3)));
+    assert!(!err.message.contains(" at line "), "{}", err.message);
+
+    let err = run_err(br#"{"buyer_order_number": "PO"#);
+    assert_eq!(err.code, "malformed-json");
+    let err = run_err(b"[] trailing");
+    assert_eq!(err.code, "malformed-json");
+}
+
+#[test]
+fn unknown_field_names_its_pointer() {
+    let err = run_err(include_bytes!("../fixtures/invalid-unknown-field.json"));
+    assert_eq!(err.code, "invalid-order");
+    assert_eq!(path(&err), Some("/lines/0/colour"));
+    assert!(err.message.contains("colour"), "{}", err.message);
+    assert_eq!(line_column(&err).0, Some(7));
+}
+
+#[test]
+fn numeric_quantity_is_refused_with_its_pointer() {
+    let body = include_bytes!("../fixtures/invalid-number-quantity.json");
+    let err = run_err(body);
+    assert_eq!(err.code, "invalid-order");
+    assert_eq!(path(&err), Some("/lines/1/quantity"));
+    assert_eq!(line_column(&err), (Some(8), Some(64)));
+}
+
+#[test]
+fn missing_lines_and_bad_date_are_invalid_order() {
+    let err = run_err(include_bytes!("../fixtures/invalid-missing-lines.json"));
+    assert_eq!(err.code, "invalid-order");
+    assert!(err.message.contains("lines"), "{}", err.message);
+
+    let err = run_err(include_bytes!("../fixtures/invalid-date.json"));
+    assert_eq!(err.code, "invalid-order");
+    assert_eq!(path(&err), Some("/issue_date"));
+}
+
+#[test]
+fn array_errors_point_into_the_array() {
+    let err = run_err(br#"[{"buyer_order_number": 7}]"#);
+    assert_eq!(err.code, "invalid-order");
+    assert_eq!(path(&err), Some("/0/buyer_order_number"));
+    assert_eq!(run_err(b"[]").code, "invalid-order");
+    assert_eq!(run_err(b"42").code, "invalid-order");
+}

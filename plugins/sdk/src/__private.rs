@@ -1,0 +1,91 @@
+//! The wit-bindgen glue, compiled only for wasm32. Not a public API: the
+//! [`export_plugin!`](crate::export_plugin) macro is its only user.
+
+pub use wit_bindgen;
+
+/// The generated bindings of world `jembatan:plugin/normalizer`.
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "normalizer",
+        path: "../../schemas/wit",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "jembatan_plugin_sdk::__private::bindings",
+    });
+}
+
+pub use bindings::Guest;
+pub use bindings::export;
+pub use bindings::{Message as WitMessage, PluginError as WitError, PluginInfo as WitInfo};
+
+use crate::{Attachment, Email, Header, LogLevel, Message, Plugin, PluginError};
+use bindings::jembatan::plugin::types as wit;
+
+/// `info` of a plugin, in WIT types.
+pub fn info<P: Plugin>() -> WitInfo {
+    let info = P::info();
+    WitInfo {
+        name: info.name.to_owned(),
+        version: info.version.to_owned(),
+        description: info.description.to_owned(),
+        content_types: info.content_types.iter().map(|&t| t.to_owned()).collect(),
+    }
+}
+
+/// `normalize` of a plugin, in WIT types. The message is moved, not copied.
+pub fn normalize<P: Plugin>(message: WitMessage, config: String) -> Result<Vec<String>, WitError> {
+    P::normalize_json(&from_wit(message), &config).map_err(to_wit)
+}
+
+/// Calls the host's `log` import.
+pub fn log(level: LogLevel, message: &str) {
+    let level = match level {
+        LogLevel::Debug => wit::LogLevel::Debug,
+        LogLevel::Info => wit::LogLevel::Info,
+        LogLevel::Warn => wit::LogLevel::Warn,
+        LogLevel::Error => wit::LogLevel::Error,
+    };
+    bindings::log(level, message);
+}
+
+fn from_wit(message: WitMessage) -> Message {
+    Message {
+        content_type: message.content_type,
+        headers: message
+            .headers
+            .into_iter()
+            .map(|h| Header {
+                name: h.name,
+                value: h.value,
+            })
+            .collect(),
+        body: message.body,
+        email: message.email.map(|e| Email {
+            subject: e.subject,
+            sender: e.sender,
+            text: e.text,
+            attachments: e
+                .attachments
+                .into_iter()
+                .map(|a| Attachment {
+                    filename: a.filename,
+                    content_type: a.content_type,
+                    body: a.body,
+                })
+                .collect(),
+        }),
+    }
+}
+
+fn to_wit(error: PluginError) -> WitError {
+    WitError {
+        code: error.code,
+        message: error.message,
+        location: error.location.map(|l| wit::Location {
+            line: l.line,
+            column: l.column,
+            offset: l.offset,
+            path: l.path,
+        }),
+    }
+}

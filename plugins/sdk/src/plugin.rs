@@ -1,0 +1,51 @@
+//! The one trait a plugin implements.
+
+use jembatan_schemas::PurchaseOrder;
+
+use crate::{Message, PluginError};
+
+/// What a plugin is; the gateway reads it once when it loads the plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Info {
+    /// Stable name, kebab-case, e.g. `ubl-order`.
+    pub name: &'static str,
+    /// The plugin's version, usually `env!("CARGO_PKG_VERSION")`.
+    pub version: &'static str,
+    /// One sentence saying what the plugin reads.
+    pub description: &'static str,
+    /// Media types this plugin reads; the gateway refuses anything else with 415
+    /// before the plugin runs.
+    pub content_types: &'static [&'static str],
+}
+
+/// A normalizer: one inbound message in, canonical purchase orders out.
+///
+/// Implement it on a unit struct and export it with [`export_plugin!`](crate::export_plugin).
+/// A plugin is pure: it sees the message and the buyer's config, may call
+/// [`log`](crate::log), and nothing else. Each call runs in a fresh instance, so
+/// there is no state to keep between calls.
+pub trait Plugin {
+    /// Name, version and accepted content types.
+    fn info() -> Info;
+
+    /// Normalizes one message. `config` is the buyer's plugin config as JSON text
+    /// (possibly empty); read it with [`parse_config`](crate::parse_config).
+    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError>;
+
+    /// What the component returns: each order as canonical JSON.
+    ///
+    /// The default serializes [`Plugin::normalize`]'s orders and is what every
+    /// ordinary plugin wants; tests call it to see exactly what the host receives.
+    /// Override it only to return something the typed orders cannot express (the
+    /// hostile test plugin does, to return garbage).
+    fn normalize_json(message: &Message, config: &str) -> Result<Vec<String>, PluginError> {
+        Self::normalize(message, config)?
+            .iter()
+            .map(|order| {
+                serde_json::to_string(order).map_err(|e| {
+                    PluginError::new("internal", format!("cannot serialize the order: {e}"))
+                })
+            })
+            .collect()
+    }
+}

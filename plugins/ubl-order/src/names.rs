@@ -1,0 +1,103 @@
+//! The UBL element names the plugin reads, resolved once per element.
+//!
+//! Each start tag is turned into a one-byte [`Name`] from its namespace and local
+//! name, so the mapping below matches on slices of `Name`s instead of comparing
+//! strings, and an element in any other namespace (extensions, a cXML document)
+//! becomes [`Name::Other`] and never matches.
+
+/// `cac:` aggregate components.
+pub const CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2";
+/// `cbc:` basic components.
+pub const CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
+/// The Order document.
+pub const ORDER: &str = "urn:oasis:names:specification:ubl:schema:xsd:Order-2";
+
+/// Which of the UBL namespaces an element is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ns {
+    Order,
+    Cac,
+    Cbc,
+    Other,
+}
+
+impl Ns {
+    /// Classifies a resolved namespace URI.
+    pub fn of(uri: Option<&str>) -> Self {
+        match uri {
+            Some(CAC) => Self::Cac,
+            Some(CBC) => Self::Cbc,
+            Some(ORDER) => Self::Order,
+            _ => Self::Other,
+        }
+    }
+}
+
+macro_rules! names {
+    ($($ns:ident { $($name:ident),* $(,)? })*) => {
+        /// A UBL element the plugin maps, or `Other`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Name {
+            Other,
+            $($($name,)*)*
+        }
+
+        impl Name {
+            /// The name of an element in namespace `ns` with local name `local`.
+            pub fn resolve(ns: Ns, local: &str) -> Self {
+                match ns {
+                    $(Ns::$ns => match local {
+                        $(stringify!($name) => Self::$name,)*
+                        _ => Self::Other,
+                    },)*
+                    Ns::Other => Self::Other,
+                }
+            }
+
+            /// The name with its conventional prefix, for error paths.
+            pub fn qualified(self) -> &'static str {
+                match self {
+                    Self::Other => "*",
+                    $($(Self::$name => names!(@qualified $ns $name),)*)*
+                }
+            }
+        }
+    };
+    (@qualified Order $name:ident) => { stringify!($name) };
+    (@qualified Cac $name:ident) => { concat!("cac:", stringify!($name)) };
+    (@qualified Cbc $name:ident) => { concat!("cbc:", stringify!($name)) };
+}
+
+names! {
+    Order { Order }
+    Cac {
+        BuyerCustomerParty, SellerSupplierParty, Party, PartyIdentification, PartyName,
+        PartyTaxScheme, PartyLegalEntity, PostalAddress, Country, Contact, Delivery,
+        DeliveryAddress, DeliveryLocation, Address, RequestedDeliveryPeriod,
+        AnticipatedMonetaryTotal, TaxTotal, OrderLine, LineItem, Price, Item,
+        BuyersItemIdentification, SellersItemIdentification,
+    }
+    Cbc {
+        ID, IssueDate, DocumentCurrencyCode, Note, Name, CompanyID, RegistrationName,
+        StreetName, AdditionalStreetName, CityName, PostalZone, CountrySubentity,
+        IdentificationCode, Telephone, ElectronicMail, CustomerAssignedAccountID,
+        StartDate, EndDate, LineExtensionAmount, PayableAmount, TaxAmount, Quantity,
+        PriceAmount, Description,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_by_namespace_and_local_name() {
+        assert_eq!(Name::resolve(Ns::Cbc, "ID"), Name::ID);
+        assert_eq!(Name::resolve(Ns::Cac, "ID"), Name::Other);
+        assert_eq!(Name::resolve(Ns::Other, "ID"), Name::Other);
+        assert_eq!(Name::resolve(Ns::Order, "Order"), Name::Order);
+        assert_eq!(Name::OrderLine.qualified(), "cac:OrderLine");
+        assert_eq!(Ns::of(Some(CBC)), Ns::Cbc);
+        assert_eq!(Ns::of(None), Ns::Other);
+    }
+}

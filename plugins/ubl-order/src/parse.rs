@@ -1,0 +1,174 @@
+//! Streaming the XML with quick-xml: one pass, no DOM, names resolved by namespace.
+
+use std::borrow::Cow;
+
+use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
+use quick_xml::NsReader;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event};
+use quick_xml::name::ResolveResult;
+
+use crate::Config;
+use crate::draft::OrderDraft;
+use crate::map::{Fault, on_end, on_start};
+use crate::names::{Name, Ns, ORDER};
+
+/// Reads one UBL 2.1 Order document.
+pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(PluginError::new(
+            "empty-body",
+            "the body is empty; send a UBL 2.1 Order document",
+        ));
+    }
+    let mut reader = NsReader::from_reader(body);
+    let mut draft = OrderDraft::default();
+    // The open elements, root first. One byte each, so deep nesting stays cheap.
+    let mut stack: Vec<Name> = Vec::with_capacity(16);
+    // Text of the innermost element; cleared at every tag, so it only ever holds
+    // the text of a leaf (UBL has no mixed content).
+    let mut text = String::new();
+    // Byte offset where the current element's text begins, for errors about it.
+    let mut text_offset = 0;
+
+    loop {
+        let tag_offset = reader.buffer_position() as usize;
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok(resolved) => resolved,
+            Err(e) => {
+                let at = reader.error_position() as usize;
+                return Err(malformed(body, at, &e.to_string()));
+            }
+        };
+        let uri = match &ns {
+            ResolveResult::Bound(uri) => Some(uri.as_ref()),
+            _ => None,
+        };
+        // Kept only to explain a wrong root element.
+        let root_uri = stack.is_empty().then(|| uri.map(str::to_owned)).flatten();
+        let ns = Ns::of(uri);
+        let closes = matches!(event, Event::End(_) | Event::Empty(_));
+        match event {
+            Event::Start(ref start) | Event::Empty(ref start) => {
+                let name = Name::resolve(ns, start.local_name().as_ref());
+                if stack.is_empty() && name != Name::Order {
+                    return Err(not_an_order(start, root_uri.as_deref()));
+                }
+                stack.push(name);
+                text.clear();
+                text_offset = reader.buffer_position() as usize;
+                on_start(&mut draft, &stack[1..], start, tag_offset)
+                    .map_err(|f| invalid_value(f, &stack, &draft, body, tag_offset))?;
+                if matches!(event, Event::Empty(_)) {
+                    on_end(&mut draft, &stack[1..], "")
+                        .map_err(|f| invalid_value(f, &stack, &draft, body, tag_offset))?;
+                    stack.pop();
+                }
+            }
+            Event::End(_) => {
+                on_end(&mut draft, &stack[1..], text.trim())
+                    .map_err(|f| invalid_value(f, &stack, &draft, body, text_offset))?;
+                text.clear();
+                stack.pop();
+            }
+            Event::Text(t) => text.push_str(&t.xml10_content()),
+            Event::CData(t) => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => Some(c),
+                    Ok(None) => resolve_predefined_entity(&r).and_then(|s| s.chars().next()),
+                    Err(_) => None,
+                };
+                match resolved {
+                    Some(c) => text.push(c),
+                    None => {
+                        return Err(malformed(
+                            body,
+                            tag_offset,
+                            &format!("unknown entity or character reference &{};", &*r),
+                        ));
+                    }
+                }
+            }
+            Event::Eof => {
+                return Err(malformed(
+                    body,
+                    body.len(),
+                    &match stack.last() {
+                        None => "there is no root element".to_owned(),
+                        Some(_) => format!(
+                            "the document ends before {} is closed",
+                            element_path(&stack, &draft)
+                        ),
+                    },
+                ));
+            }
+            Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
+        }
+        // The root closed: the order is complete; anything after it is not read.
+        if stack.is_empty() && closes {
+            break;
+        }
+    }
+    draft.finish(config, body)
+}
+
+fn malformed(body: &[u8], offset: usize, what: &str) -> PluginError {
+    PluginError::at_offset(
+        "malformed-xml",
+        format!("the body is not well-formed XML: {what}"),
+        body,
+        offset,
+    )
+}
+
+fn not_an_order(root: &BytesStart<'_>, uri: Option<&str>) -> PluginError {
+    let qname = root.name().as_ref().to_owned();
+    let namespace = match uri {
+        Some(uri) => Cow::Owned(format!("in namespace {uri}")),
+        None => Cow::Borrowed("in no namespace"),
+    };
+    PluginError::new(
+        "not-an-order",
+        format!(
+            "the document's root element is <{qname}> {namespace}; expected a UBL 2.1 \
+             <Order> in namespace {ORDER}"
+        ),
+    )
+    .at_path(format!("/{qname}"))
+}
+
+fn invalid_value(
+    fault: Fault,
+    stack: &[Name],
+    draft: &OrderDraft,
+    body: &[u8],
+    offset: usize,
+) -> PluginError {
+    let mut path = element_path(stack, draft);
+    if let Some(attribute) = fault.attribute {
+        path.push_str("/@");
+        path.push_str(attribute);
+    }
+    PluginError::at_offset(
+        "invalid-value",
+        format!("{path}: {}", fault.message),
+        body,
+        offset,
+    )
+    .at_path(path)
+}
+
+/// `/Order/cac:OrderLine[3]/cac:LineItem/cbc:Quantity`, with the conventional
+/// prefixes whatever the document used. Only on error paths, so it may allocate.
+fn element_path(stack: &[Name], draft: &OrderDraft) -> String {
+    let mut path = String::new();
+    for (depth, name) in stack.iter().enumerate() {
+        path.push('/');
+        path.push_str(name.qualified());
+        if depth == 1 && *name == Name::OrderLine {
+            path.push_str(&format!("[{}]", draft.lines.len()));
+        }
+    }
+    path
+}
