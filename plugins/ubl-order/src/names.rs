@@ -36,6 +36,9 @@ impl Ns {
 macro_rules! names {
     ($($ns:ident { $($name:ident),* $(,)? })*) => {
         /// A UBL element the plugin maps, or `Other`.
+        // Variants are the UBL local names verbatim (`PartyName`), which the
+        // resolver matches with `stringify!`, so they cannot be renamed.
+        #[allow(clippy::enum_variant_names)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Name {
             Other,

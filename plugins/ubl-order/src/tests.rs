@@ -1,1 +1,334 @@
+use jembatan_plugin_sdk::testing::assert_schema_valid;
+use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use serde_json::Value;
 
+use crate::UblOrder;
+
+const TEN_LINES: &[u8] = include_bytes!("../fixtures/ubl-10-lines.xml");
+const MINIMAL: &[u8] = include_bytes!("../fixtures/ubl-minimal.xml");
+const OTHER_PREFIXES: &[u8] = include_bytes!("../fixtures/ubl-other-prefixes.xml");
+
+fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
+    UblOrder::normalize_json(&Message::new("application/xml", body), config)
+}
+
+fn order(body: &[u8], config: &str) -> PurchaseOrder {
+    let mut orders = UblOrder::normalize(&Message::new("application/xml", body), config)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(orders.len(), 1);
+    orders.remove(0)
+}
+
+fn error(body: &[u8], config: &str) -> PluginError {
+    json(body, config).expect_err("should fail")
+}
+
+fn path(err: &PluginError) -> &str {
+    err.location
+        .as_ref()
+        .and_then(|l| l.path.as_deref())
+        .unwrap_or("")
+}
+
+fn line_column(err: &PluginError) -> (u32, u32) {
+    let l = err.location.as_ref().expect("location");
+    (l.line.expect("line"), l.column.expect("column"))
+}
+
+/// A minimal order with `line` as its only OrderLine content.
+fn with_line(line_item: &str) -> String {
+    let minimal = std::str::from_utf8(MINIMAL).unwrap();
+    let start = minimal.find("<cac:LineItem>").unwrap();
+    let end = minimal.find("</cac:OrderLine>").unwrap();
+    format!("{}{line_item}\n  {}", &minimal[..start], &minimal[end..])
+}
+
+#[test]
+fn ten_line_order_maps_every_field() {
+    let out = json(TEN_LINES, "{}").unwrap();
+    assert_schema_valid(&out);
+    let actual: Value = serde_json::from_str(&out[0]).unwrap();
+    // Written by hand from the XML, field by field; equality checks every mapping,
+    // including that the extension's cbc:ID and the TaxSubtotal's TaxAmount are not
+    // read, that PartyName wins over RegistrationName and the account ID over the
+    // party ID, and that decimals keep their scale ("425000" and "385000.00").
+    let expected: Value =
+        serde_json::from_slice(include_bytes!("../fixtures/ubl-10-lines.expected.json")).unwrap();
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn ten_line_order_typed_spot_checks() {
+    let order = order(TEN_LINES, "");
+    assert_eq!(order.lines.len(), 10);
+    assert_eq!(order.lines[7].quantity, Decimal::new(125, 1));
+    assert_eq!(order.lines[7].unit, "KGM");
+    assert_eq!(
+        order.delivery.unwrap().requested_date,
+        NaiveDate::from_ymd_opt(2026, 11, 20),
+        "StartDate wins over EndDate"
+    );
+    let sum: Decimal = order.lines.iter().filter_map(|l| l.line_total).sum();
+    assert_eq!(Some(sum), order.totals.unwrap().line_extension);
+}
+
+#[test]
+fn minimal_order_uses_defaults() {
+    let out = json(MINIMAL, "").unwrap();
+    assert_schema_valid(&out);
+    let order = order(MINIMAL, "");
+    assert_eq!(order.buyer_order_number, "PO-MIN-1");
+    assert_eq!(order.currency, "IDR");
+    assert_eq!(order.buyer.name, "CV Maju Motor");
+    assert_eq!(
+        order.supplier.code, "PBG-01",
+        "from Party/PartyIdentification/ID"
+    );
+    assert_eq!(order.supplier.name, None);
+    assert_eq!(order.delivery, None);
+    assert_eq!(order.totals, None);
+    assert!(order.notes.is_empty());
+    let line = &order.lines[0];
+    assert_eq!(line.unit, "H87");
+    assert_eq!(
+        line.description.as_deref(),
+        Some("Knalpot standar Honda Supra X 125")
+    );
+    assert_eq!(
+        (line.unit_price, line.line_total, &line.note),
+        (None, None, &None)
+    );
+}
+
+#[test]
+fn config_defaults_apply_only_where_the_document_is_silent() {
+    let config = r#"{"default_currency":"USD","default_unit":"C62","supplier_code":"CFG-1"}"#;
+    let order = order(MINIMAL, config);
+    assert_eq!(order.currency, "USD");
+    assert_eq!(order.lines[0].unit, "C62");
+    assert_eq!(
+        order.supplier.code, "PBG-01",
+        "the document's supplier wins"
+    );
+
+    let ten = self::order(TEN_LINES, config);
+    assert_eq!(ten.currency, "IDR");
+    assert_eq!(ten.lines[0].unit, "H87");
+
+    let no_supplier = std::str::from_utf8(MINIMAL)
+        .unwrap()
+        .replace("<cbc:ID>PBG-01</cbc:ID>", "");
+    assert_eq!(order_str(&no_supplier, config).supplier.code, "CFG-1");
+    let err = error(no_supplier.as_bytes(), "{}");
+    assert_eq!(err.code, "missing-field");
+    assert!(err.message.contains("supplier_code"), "{}", err.message);
+}
+
+fn order_str(body: &str, config: &str) -> PurchaseOrder {
+    order(body.as_bytes(), config)
+}
+
+#[test]
+fn other_prefixes_and_default_namespace_are_the_same_vocabulary() {
+    let out = json(OTHER_PREFIXES, "{}").unwrap();
+    assert_schema_valid(&out);
+    let order = order(OTHER_PREFIXES, "{}");
+    assert_eq!(order.buyer_order_number, "PO-PFX-7", "erp:ID is not cbc:ID");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 4).unwrap()
+    );
+    assert_eq!(
+        order.buyer.name, "PT Roda Mas & Co",
+        "RegistrationName as fallback"
+    );
+    assert_eq!(order.supplier.code, "PBG-02");
+    let delivery = order.delivery.unwrap();
+    assert_eq!(delivery.address.unwrap().city.as_deref(), Some("Semarang"));
+    assert_eq!(
+        delivery.requested_date,
+        NaiveDate::from_ymd_opt(2026, 11, 30)
+    );
+    assert_eq!(order.lines.len(), 2);
+    assert_eq!(
+        order.lines[0].description.as_deref(),
+        Some("Knalpot <custom> Vespa Sprint\nwarna hitam doff")
+    );
+    assert_eq!(order.lines[0].unit, "SET");
+    assert_eq!(
+        order.lines[1].supplier_item_code.as_deref(),
+        Some("VSP-KLM")
+    );
+    assert_eq!(order.lines[1].description, None);
+}
+
+#[test]
+fn cxml_is_not_an_order() {
+    let err = error(include_bytes!("../fixtures/cxml-order-request.xml"), "{}");
+    assert_eq!(err.code, "not-an-order");
+    assert!(err.message.contains("<cXML>"), "{}", err.message);
+    assert!(err.message.contains("no namespace"), "{}", err.message);
+    assert_eq!(path(&err), "/cXML");
+
+    let wrong_ns = br#"<Order xmlns="urn:example:orders"><ID>1</ID></Order>"#;
+    let err = error(wrong_ns, "{}");
+    assert_eq!(err.code, "not-an-order");
+    assert!(
+        err.message.contains("urn:example:orders"),
+        "{}",
+        err.message
+    );
+}
+
+#[test]
+fn malformed_xml_has_line_and_column() {
+    let err = error(include_bytes!("../fixtures/ubl-malformed.xml"), "{}");
+    assert_eq!(err.code, "malformed-xml");
+    assert_eq!(line_column(&err).0, 5);
+    assert!(err.message.contains("Issuedate"), "{}", err.message);
+
+    let err = error(
+        b"<Order xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:Order-2\"><a",
+        "{}",
+    );
+    assert_eq!(err.code, "malformed-xml");
+
+    assert_eq!(error(b"not xml at all", "{}").code, "malformed-xml");
+    assert_eq!(error(b"<Order>&nbsp;</Order>", "{}").code, "not-an-order");
+}
+
+#[test]
+fn truncated_document_says_what_is_unclosed() {
+    let body = include_bytes!("../fixtures/ubl-truncated.xml");
+    let err = error(body, "{}");
+    assert_eq!(err.code, "malformed-xml");
+    assert!(err.message.contains("cac:Contact"), "{}", err.message);
+    let location = err.location.unwrap();
+    assert_eq!(location.offset, Some(body.len() as u64));
+}
+
+#[test]
+fn unknown_entity_is_malformed() {
+    let body = with_line("<cac:LineItem><cbc:ID>1&nbsp;</cbc:ID></cac:LineItem>");
+    assert_eq!(error(body.as_bytes(), "{}").code, "malformed-xml");
+}
+
+#[test]
+fn bad_decimal_names_the_line_and_field() {
+    let err = error(include_bytes!("../fixtures/ubl-invalid-quantity.xml"), "{}");
+    assert_eq!(err.code, "invalid-value");
+    assert_eq!(
+        path(&err),
+        "/Order/cac:OrderLine[2]/cac:LineItem/cbc:Quantity"
+    );
+    assert!(err.message.contains("1.000,50"), "{}", err.message);
+    assert_eq!(line_column(&err), (13, 36), "where the value starts");
+}
+
+#[test]
+fn bad_values_are_invalid_value() {
+    let cases = [
+        (
+            "<cac:LineItem><cbc:ID>1</cbc:ID><cbc:Quantity>-3</cbc:Quantity><cac:Item><cbc:Name>A</cbc:Name></cac:Item></cac:LineItem>",
+            "/Order/cac:OrderLine[1]/cac:LineItem/cbc:Quantity",
+        ),
+        (
+            "<cac:LineItem><cbc:ID>1</cbc:ID><cbc:Quantity unitCode=\"pcs\">3</cbc:Quantity><cac:Item><cbc:Name>A</cbc:Name></cac:Item></cac:LineItem>",
+            "/Order/cac:OrderLine[1]/cac:LineItem/cbc:Quantity/@unitCode",
+        ),
+        (
+            "<cac:LineItem><cbc:ID>1</cbc:ID><cbc:Quantity>3</cbc:Quantity><cac:Delivery><cac:RequestedDeliveryPeriod><cbc:EndDate>31/12/2026</cbc:EndDate></cac:RequestedDeliveryPeriod></cac:Delivery><cac:Item><cbc:Name>A</cbc:Name></cac:Item></cac:LineItem>",
+            "/Order/cac:OrderLine[1]/cac:LineItem/cac:Delivery/cac:RequestedDeliveryPeriod/cbc:EndDate",
+        ),
+        (
+            "<cac:LineItem><cbc:ID>1</cbc:ID><cbc:Quantity>3</cbc:Quantity><cac:Price><cbc:PriceAmount>1e5</cbc:PriceAmount></cac:Price><cac:Item><cbc:Name>A</cbc:Name></cac:Item></cac:LineItem>",
+            "/Order/cac:OrderLine[1]/cac:LineItem/cac:Price/cbc:PriceAmount",
+        ),
+    ];
+    for (line, expected_path) in cases {
+        let err = error(with_line(line).as_bytes(), "{}");
+        assert_eq!(err.code, "invalid-value", "{line}");
+        assert_eq!(path(&err), expected_path);
+    }
+    let bad_date = std::str::from_utf8(MINIMAL)
+        .unwrap()
+        .replace("2026-11-03", "2026-13-03");
+    let err = error(bad_date.as_bytes(), "{}");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-value", "/Order/cbc:IssueDate")
+    );
+}
+
+#[test]
+fn missing_fields_name_the_ubl_path() {
+    let minimal = std::str::from_utf8(MINIMAL).unwrap();
+    let cases = [
+        ("<cbc:ID>PO-MIN-1</cbc:ID>", "/Order/cbc:ID"),
+        (
+            "<cbc:IssueDate>2026-11-03</cbc:IssueDate>",
+            "/Order/cbc:IssueDate",
+        ),
+        (
+            "<cac:PartyName><cbc:Name>CV Maju Motor</cbc:Name></cac:PartyName>",
+            "/Order/cac:BuyerCustomerParty/cac:Party/cac:PartyName/cbc:Name",
+        ),
+        (
+            "<cbc:ID>1</cbc:ID>",
+            "/Order/cac:OrderLine[1]/cac:LineItem/cbc:ID",
+        ),
+        (
+            "<cbc:Quantity>10</cbc:Quantity>",
+            "/Order/cac:OrderLine[1]/cac:LineItem/cbc:Quantity",
+        ),
+        (
+            "<cac:Item><cbc:Name>Knalpot standar Honda Supra X 125</cbc:Name></cac:Item>",
+            "/Order/cac:OrderLine[1]/cac:LineItem/cac:Item/cbc:Description",
+        ),
+    ];
+    for (removed, expected_path) in cases {
+        let body = minimal.replacen(removed, "", 1);
+        let err = error(body.as_bytes(), "{}");
+        assert_eq!(err.code, "missing-field", "without {removed}: {err}");
+        assert_eq!(path(&err), expected_path);
+    }
+    let start = minimal.find("<cac:OrderLine>").unwrap();
+    let end = minimal.find("</Order>").unwrap();
+    let no_lines = format!("{}{}", &minimal[..start], &minimal[end..]);
+    assert_eq!(
+        path(&error(no_lines.as_bytes(), "{}")),
+        "/Order/cac:OrderLine"
+    );
+    let start = minimal.find("<cac:BuyerCustomerParty>").unwrap();
+    let end = minimal.find("<cac:SellerSupplierParty>").unwrap();
+    let no_buyer = format!("{}{}", &minimal[..start], &minimal[end..]);
+    assert_eq!(
+        path(&error(no_buyer.as_bytes(), "{}")),
+        "/Order/cac:BuyerCustomerParty"
+    );
+}
+
+#[test]
+fn empty_body_and_bad_config() {
+    assert_eq!(error(b"", "{}").code, "empty-body");
+    assert_eq!(error(b"  \n", "{}").code, "empty-body");
+    for config in [
+        r#"{"default_unit":"piece"}"#,
+        r#"{"default_currency":"Rp"}"#,
+        r#"{"unit":"H87"}"#,
+        "[",
+        r#"{"supplier_code":" "}"#,
+    ] {
+        assert_eq!(error(MINIMAL, config).code, "invalid-config", "{config}");
+    }
+}
+
+#[test]
+fn info_names_the_ubl_content_types() {
+    let info = UblOrder::info();
+    assert_eq!(info.name, "ubl-order");
+    assert_eq!(
+        info.content_types,
+        ["application/xml", "text/xml", "application/ubl+xml"]
+    );
+}
