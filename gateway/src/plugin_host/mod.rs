@@ -1,0 +1,364 @@
+//! The plugin host: runs a buyer's sandboxed WebAssembly component to turn an
+//! inbound message into canonical purchase orders.
+//!
+//! - [`PluginHost`] owns one wasmtime engine (see `engine.rs` for every knob),
+//!   the linker, the on-disk code cache and the epoch ticker.
+//! - [`PluginHost::load`] compiles (or loads from cache), links and
+//!   pre-instantiates a plugin and reads its `info()`: a [`LoadedPlugin`].
+//! - [`PluginHost::normalize`] runs one message through a fresh instance under
+//!   the call's [`Limits`]; it is synchronous, so async callers use
+//!   `tokio::task::spawn_blocking`.
+//! - [`PluginRegistry`] keeps the loaded plugins by name and sha256.
+//!
+//! The contract is `schemas/wit/plugin.wit`, bound once in `bindings.rs`.
+
+mod bindings;
+mod cache;
+mod engine;
+mod error;
+mod input;
+mod limits;
+mod log;
+mod permits;
+mod registry;
+mod sandbox;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use wasmtime::Engine;
+use wasmtime::component::{Component, Linker};
+
+pub use error::{ErrorLocation, LoadError, NormalizeError};
+pub use input::{EmailAttachment, EmailInput, PluginInput};
+pub use limits::Limits;
+pub use log::LogContext;
+pub use registry::{PluginRegistry, RegistryError};
+
+use bindings::NormalizerPre;
+use cache::{CacheOutcome, CodeCache};
+use engine::EpochTicker;
+use error::{FailureContext, classify};
+use log::PluginLog;
+use permits::Permits;
+use sandbox::CallState;
+
+/// How the plugin host is sized. One per gateway process.
+#[derive(Debug, Clone)]
+pub struct PluginHostConfig {
+    /// Directory for compiled plugin code (`<sha256>-<engine>.cwasm`). `None`
+    /// compiles every plugin on each load, which is slow but needs no disk.
+    pub cache_dir: Option<PathBuf>,
+    /// Plugin calls that may run at once; the size of the instance pool. A
+    /// call beyond it waits for a free slot. Each slot reserves address space
+    /// (not RAM) for its linear memories.
+    pub max_concurrent_instances: u32,
+    /// The most linear memory any buyer's limit may grant, in bytes; a buyer's
+    /// `Limits::memory_bytes` above it is clamped to it.
+    pub max_memory_bytes_cap: u64,
+}
+
+impl Default for PluginHostConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: None,
+            max_concurrent_instances: 64,
+            max_memory_bytes_cap: 256 << 20,
+        }
+    }
+}
+
+/// What a plugin says it is; read once from its `info()` at load.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PluginInfo {
+    /// The plugin's name, e.g. `ubl-order`; buyers are bound to it.
+    pub name: String,
+    /// The plugin's version, e.g. `0.1.0`.
+    pub version: String,
+    /// One line about what the plugin reads.
+    pub description: String,
+    /// Media types the plugin reads; `*/*` and `type/*` are allowed.
+    pub content_types: Vec<String>,
+}
+
+/// A compiled, linked and pre-instantiated plugin, ready to run calls.
+///
+/// Usually held as `Arc<LoadedPlugin>`; a clone shares the compiled code and
+/// only copies the small `info`.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    /// What the plugin says it is.
+    pub info: PluginInfo,
+    /// Hex sha256 of the plugin's wasm bytes: its identity.
+    pub sha256: String,
+    /// Size of the plugin's wasm bytes.
+    pub size_bytes: usize,
+    pre: NormalizerPre<CallState>,
+    /// `content_types` lower-cased once, for [`LoadedPlugin::accepts`].
+    patterns: Vec<String>,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("info", &self.info)
+            .field("sha256", &self.sha256)
+            .field("size_bytes", &self.size_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LoadedPlugin {
+    /// Whether the plugin reads `content_type` (parameters such as `charset`
+    /// ignored, case-insensitive), by its declared media types and patterns.
+    pub fn accepts(&self, content_type: &str) -> bool {
+        let essence = input::media_type_essence(content_type);
+        let Some((ty, _)) = essence.split_once('/') else {
+            return false;
+        };
+        self.patterns.iter().any(|pattern| {
+            pattern == "*/*"
+                || *pattern == essence
+                || pattern
+                    .strip_suffix("/*")
+                    .is_some_and(|pattern_ty| pattern_ty == ty)
+        })
+    }
+}
+
+/// Runs plugins. Cheap to clone (one shared engine); all methods take `&self`
+/// and are safe to call from many threads at once.
+#[derive(Clone)]
+pub struct PluginHost {
+    inner: Arc<HostInner>,
+}
+
+struct HostInner {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: Option<CodeCache>,
+    permits: Permits,
+    memory_cap: u64,
+    // Last: dropped after everything else, and stops the ticking thread.
+    _ticker: EpochTicker,
+}
+
+impl std::fmt::Debug for PluginHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PluginHost")
+            .field("memory_cap", &self.inner.memory_cap)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PluginHost {
+    /// Builds the engine, linker and cache, and starts the epoch ticker.
+    pub fn new(config: PluginHostConfig) -> Result<Self, LoadError> {
+        let host_error =
+            |what: &str, e: &dyn std::fmt::Display| LoadError::Host(format!("{what}: {e}"));
+        let engine =
+            engine::build_engine(config.max_concurrent_instances, config.max_memory_bytes_cap)
+                .map_err(|e| host_error("building the wasm engine", &format!("{e:#}")))?;
+        let linker = sandbox::linker(&engine)
+            .map_err(|e| host_error("linking the plugin imports", &format!("{e:#}")))?;
+        let cache = match config.cache_dir {
+            Some(dir) => Some(CodeCache::new(dir.clone(), &engine).map_err(|e| {
+                host_error(&format!("creating plugin cache '{}'", dir.display()), &e)
+            })?),
+            None => None,
+        };
+        let ticker =
+            EpochTicker::start(&engine).map_err(|e| host_error("starting the epoch thread", &e))?;
+        Ok(Self {
+            inner: Arc::new(HostInner {
+                engine,
+                linker,
+                cache,
+                permits: Permits::new(config.max_concurrent_instances.max(1)),
+                memory_cap: config.max_memory_bytes_cap,
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// Compiles (or loads from the disk cache), links and pre-instantiates the
+    /// plugin in `wasm`, and reads its `info()`.
+    pub fn load(&self, wasm: &[u8]) -> Result<Arc<LoadedPlugin>, LoadError> {
+        self.load_reporting(wasm).map(|(plugin, _)| plugin)
+    }
+
+    fn load_reporting(&self, wasm: &[u8]) -> Result<(Arc<LoadedPlugin>, CacheOutcome), LoadError> {
+        input::check_component_header(wasm)?;
+        let inner = &*self.inner;
+        let sha256 = cache::sha256_hex(wasm);
+        let compiled = match &inner.cache {
+            Some(cache) => cache.load_or_compile(&inner.engine, wasm, &sha256),
+            None => Component::new(&inner.engine, wasm).map(|c| (c, CacheOutcome::Compiled)),
+        };
+        let (component, outcome) = compiled.map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let pre = inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::NotAPlugin(format!("{e:#}")))?;
+        let pre = NormalizerPre::new(pre).map_err(|e| LoadError::NotAPlugin(format!("{e:#}")))?;
+        let info = self.read_info(&pre)?;
+        let patterns = info
+            .content_types
+            .iter()
+            .map(|t| input::media_type_essence(t))
+            .collect();
+        let plugin = LoadedPlugin {
+            info,
+            sha256,
+            size_bytes: wasm.len(),
+            pre,
+            patterns,
+        };
+        tracing::info!(
+            plugin = %plugin.info.name,
+            version = %plugin.info.version,
+            sha256 = %plugin.sha256,
+            cache = ?outcome,
+            "plugin loaded"
+        );
+        Ok((Arc::new(plugin), outcome))
+    }
+
+    /// Calls the guest's `info()` in a fresh store under default limits: a
+    /// plugin that loops or traps here is refused at load, not at first use.
+    fn read_info(&self, pre: &NormalizerPre<CallState>) -> Result<PluginInfo, LoadError> {
+        let limits = Limits::default();
+        let context = LogContext {
+            plugin_name: "(loading)".into(),
+            ..LogContext::default()
+        };
+        let _permit = self.inner.permits.acquire();
+        let log = PluginLog::new(context);
+        let mut store = sandbox::new_store(
+            &self.inner.engine,
+            log.clone(),
+            limits.memory_bytes,
+            limits.time,
+        );
+        let result = pre
+            .instantiate(&mut store)
+            .and_then(|normalizer| normalizer.call_info(&mut store));
+        log.finish();
+        let info = result.map_err(|e| {
+            let failure = self.failure_context(&store, &limits, limits.memory_bytes, &log);
+            LoadError::NotAPlugin(format!("its info() failed: {}", classify(&e, failure)))
+        })?;
+        if info.name.trim().is_empty() || info.version.trim().is_empty() {
+            return Err(LoadError::NotAPlugin(
+                "its info() gives an empty name or version".into(),
+            ));
+        }
+        Ok(PluginInfo {
+            name: info.name,
+            version: info.version,
+            description: info.description,
+            content_types: info.content_types,
+        })
+    }
+
+    /// Normalizes one message with `plugin`, in a fresh instance, under
+    /// `limits`. `config_json` is the buyer's plugin config. Synchronous: it
+    /// blocks for up to `limits.time` (plus a wait for a free pool slot), so
+    /// async callers run it in `tokio::task::spawn_blocking`.
+    ///
+    /// On success each string is one canonical purchase order as JSON, not yet
+    /// validated against the schema.
+    pub fn normalize(
+        &self,
+        plugin: &LoadedPlugin,
+        input: PluginInput,
+        config_json: &str,
+        limits: &Limits,
+        log: LogContext,
+    ) -> Result<Vec<String>, NormalizeError> {
+        let inner = &*self.inner;
+        if !Engine::same(plugin.pre.engine(), &inner.engine) {
+            // Mixing engines would make wasmtime panic; refuse instead.
+            return Err(NormalizeError::Host {
+                message: format!(
+                    "plugin '{}' was loaded by another PluginHost",
+                    plugin.info.name
+                ),
+            });
+        }
+        let size = input.size_bytes();
+        if size > limits.input_bytes {
+            return Err(NormalizeError::InputTooLarge {
+                size,
+                limit: limits.input_bytes,
+            });
+        }
+        let memory_limit = limits.memory_bytes.min(inner.memory_cap);
+        let message = input.into_wit();
+
+        let _permit = inner.permits.acquire();
+        let log = PluginLog::new(log);
+        let mut store = sandbox::new_store(&inner.engine, log.clone(), memory_limit, limits.time);
+        let normalizer = plugin.pre.instantiate(&mut store);
+        let result = match normalizer {
+            Ok(normalizer) => normalizer.call_normalize(&mut store, &message, config_json),
+            Err(e)
+                if e.downcast_ref::<wasmtime::Trap>().is_none()
+                    && !store.data().limiter.denied() =>
+            {
+                // Every plugin was instantiated once at load, so failing now
+                // is the host's doing (e.g. the pool could not map memory).
+                log.finish();
+                return Err(NormalizeError::Host {
+                    message: format!("instantiating plugin '{}': {e:#}", plugin.info.name),
+                });
+            }
+            Err(e) => Err(e),
+        };
+        log.finish();
+        match result {
+            Ok(Ok(orders)) => {
+                let size: u64 = orders.iter().map(|o| o.len() as u64).sum();
+                if size > limits.output_bytes {
+                    return Err(NormalizeError::OutputTooLarge {
+                        size,
+                        limit: limits.output_bytes,
+                    });
+                }
+                Ok(orders)
+            }
+            Ok(Err(rejected)) => Err(NormalizeError::Rejected {
+                code: rejected.code,
+                message: rejected.message,
+                location: rejected.location.map(|l| ErrorLocation {
+                    line: l.line,
+                    column: l.column,
+                    offset: l.offset,
+                    path: l.path,
+                }),
+            }),
+            Err(e) => Err(classify(
+                &e,
+                self.failure_context(&store, limits, memory_limit, &log),
+            )),
+        }
+    }
+
+    fn failure_context(
+        &self,
+        store: &wasmtime::Store<CallState>,
+        limits: &Limits,
+        memory_limit: u64,
+        log: &PluginLog,
+    ) -> FailureContext {
+        FailureContext {
+            time_limit: limits.time,
+            memory_limit,
+            memory_denied: store.data().limiter.denied(),
+            last_stderr: log.last_stderr_line(),
+        }
+    }
+}

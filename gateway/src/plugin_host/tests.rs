@@ -1,0 +1,539 @@
+//! Tests of the host against real plugins: the stock ones shipped in
+//! `plugins/dist`, and the hostile fixture `plugins/test-hostile` built by
+//! `plugins/build` (loop, memory bomb, huge output, trap, log spam...).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::cache::CacheOutcome;
+use super::*;
+
+const MIB: u64 = 1 << 20;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn stock_wasm(name: &str) -> Vec<u8> {
+    let path = repo_root().join("plugins/dist").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// The hostile fixture; built by `plugins/build` into the plugin target dir.
+fn hostile_wasm() -> Vec<u8> {
+    let path = repo_root().join("target/plugins/wasm32-wasip2/plugin/test_hostile.wasm");
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "reading {}: {e}; build the plugins first with `plugins/build`",
+            path.display()
+        )
+    })
+}
+
+fn host() -> PluginHost {
+    PluginHost::new(PluginHostConfig {
+        cache_dir: None,
+        max_concurrent_instances: 4,
+        max_memory_bytes_cap: 256 * MIB,
+    })
+    .expect("plugin host")
+}
+
+fn log() -> LogContext {
+    LogContext {
+        buyer_id: "buyer-test".into(),
+        plugin_name: "test".into(),
+        plugin_version: "0".into(),
+        message_id: "msg-test".into(),
+    }
+}
+
+fn input(content_type: &str, body: impl Into<Vec<u8>>) -> PluginInput {
+    PluginInput {
+        content_type: content_type.into(),
+        headers: vec![("x-test".into(), "1".into())],
+        body: body.into(),
+        email: None,
+    }
+}
+
+/// Runs the hostile plugin with `config` (e.g. `{"mode":"loop"}`).
+fn hostile(
+    host: &PluginHost,
+    config: &str,
+    limits: &Limits,
+) -> Result<Vec<String>, NormalizeError> {
+    let plugin = host.load(&hostile_wasm()).expect("hostile plugin loads");
+    host.normalize(
+        &plugin,
+        input("application/json", "{}"),
+        config,
+        limits,
+        log(),
+    )
+}
+
+/// A file under `plugins/`.
+fn fixture(path: &str) -> Vec<u8> {
+    let path = repo_root().join("plugins").join(path);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn canonical_order() -> Vec<u8> {
+    fixture("canonical-json/fixtures/minimal.json")
+}
+
+// --- loading -------------------------------------------------------------
+
+#[test]
+fn stock_plugins_load_and_describe_themselves() {
+    let host = host();
+    let registry = PluginRegistry::with_stock(&host).expect("stock plugins");
+    let names: Vec<String> = registry
+        .list()
+        .iter()
+        .map(|p| p.info.name.clone())
+        .collect();
+    assert_eq!(names, ["canonical-json", "ubl-order"]);
+    let json = registry.get("canonical-json").unwrap();
+    assert!(!json.info.version.is_empty());
+    assert_eq!(
+        json.sha256,
+        cache::sha256_hex(&stock_wasm("canonical-json.wasm"))
+    );
+    assert!(json.accepts("Application/JSON; charset=utf-8"));
+    assert!(!json.accepts("application/xml"));
+    assert!(
+        registry
+            .get("ubl-order")
+            .unwrap()
+            .accepts("application/xml")
+    );
+}
+
+#[test]
+fn garbage_is_invalid() {
+    let err = host().load(b"definitely not wasm").unwrap_err();
+    assert!(matches!(err, LoadError::Invalid(_)), "{err}");
+    // Right magic, broken body.
+    let err = host().load(b"\0asm\x0d\0\x01\0\xff\xff\xff").unwrap_err();
+    assert!(matches!(err, LoadError::Invalid(_)), "{err}");
+}
+
+#[test]
+fn components_that_are_not_plugins_are_refused() {
+    // The empty component: valid wasm, exports nothing.
+    let err = host().load(b"\0asm\x0d\0\x01\0").unwrap_err();
+    assert!(matches!(err, LoadError::NotAPlugin(_)), "{err}");
+    assert!(err.to_string().contains("not a jembatan plugin"), "{err}");
+    // A core module (the header of `(module)`).
+    let err = host().load(b"\0asm\x01\0\0\0").unwrap_err();
+    assert!(matches!(err, LoadError::NotAPlugin(_)), "{err}");
+}
+
+#[test]
+fn compiled_code_is_cached_on_disk_and_reused_by_a_new_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = PluginHostConfig {
+        cache_dir: Some(dir.path().to_path_buf()),
+        max_concurrent_instances: 2,
+        max_memory_bytes_cap: 256 * MIB,
+    };
+    let wasm = stock_wasm("canonical-json.wasm");
+
+    let first = PluginHost::new(config.clone()).unwrap();
+    let (plugin, outcome) = first.load_reporting(&wasm).unwrap();
+    assert_eq!(outcome, CacheOutcome::Compiled);
+    let cached = first.inner.cache.as_ref().unwrap().path_for(&plugin.sha256);
+    assert!(cached.is_file(), "{} not written", cached.display());
+    let name = cached.file_name().unwrap().to_str().unwrap();
+    assert!(
+        name.starts_with(&plugin.sha256) && name.ends_with(".cwasm"),
+        "{name}"
+    );
+    // No temporary files left behind.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    let second = PluginHost::new(config).unwrap();
+    let (again, outcome) = second.load_reporting(&wasm).unwrap();
+    assert_eq!(outcome, CacheOutcome::Hit);
+    assert_eq!(again.info, plugin.info);
+    let orders = second
+        .normalize(
+            &again,
+            input("application/json", canonical_order()),
+            "{}",
+            &Limits::default(),
+            log(),
+        )
+        .expect("plugin from cache runs");
+    assert_eq!(orders.len(), 1);
+}
+
+#[test]
+fn a_corrupt_cache_file_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let host = PluginHost::new(PluginHostConfig {
+        cache_dir: Some(dir.path().to_path_buf()),
+        ..PluginHostConfig::default()
+    })
+    .unwrap();
+    let wasm = stock_wasm("canonical-json.wasm");
+    let path = host
+        .inner
+        .cache
+        .as_ref()
+        .unwrap()
+        .path_for(&cache::sha256_hex(&wasm));
+    std::fs::write(&path, b"not compiled code").unwrap();
+    let (_, outcome) = host.load_reporting(&wasm).unwrap();
+    assert_eq!(outcome, CacheOutcome::Compiled);
+    let (_, outcome) = host.load_reporting(&wasm).unwrap();
+    assert_eq!(outcome, CacheOutcome::Hit);
+}
+
+// --- normalizing ---------------------------------------------------------
+
+#[test]
+fn canonical_json_round_trips_and_rejects_with_location() {
+    let host = host();
+    let plugin = host.load(&stock_wasm("canonical-json.wasm")).unwrap();
+    let orders = host
+        .normalize(
+            &plugin,
+            input("application/json", canonical_order()),
+            "{}",
+            &Limits::default(),
+            log(),
+        )
+        .unwrap();
+    assert_eq!(orders.len(), 1);
+    let order: serde_json::Value = serde_json::from_str(&orders[0]).unwrap();
+    assert!(order.get("lines").is_some(), "{order}");
+
+    let err = host
+        .normalize(
+            &plugin,
+            input(
+                "application/json",
+                fixture("canonical-json/fixtures/invalid-syntax.json"),
+            ),
+            "{}",
+            &Limits::default(),
+            log(),
+        )
+        .unwrap_err();
+    let NormalizeError::Rejected { code, location, .. } = &err else {
+        panic!("expected a rejection, got {err}");
+    };
+    assert_eq!(code, "malformed-json", "{err:?}");
+    assert!(location.as_ref().and_then(|l| l.line).is_some(), "{err:?}");
+    assert_eq!(err.code(), "plugin-rejected");
+}
+
+#[test]
+fn input_too_large_is_refused_before_the_plugin_runs() {
+    let host = host();
+    let plugin = host.load(&stock_wasm("canonical-json.wasm")).unwrap();
+    let limits = Limits {
+        input_bytes: 1000,
+        ..Limits::default()
+    };
+    let err = host
+        .normalize(
+            &plugin,
+            input("application/json", vec![b' '; 2000]),
+            "{}",
+            &limits,
+            log(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, NormalizeError::InputTooLarge { size, limit: 1000 } if size > 2000),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_plugin_from_another_host_is_refused_not_a_panic() {
+    let (a, b) = (host(), host());
+    let plugin = a.load(&stock_wasm("canonical-json.wasm")).unwrap();
+    let err = b
+        .normalize(
+            &plugin,
+            input("application/json", canonical_order()),
+            "{}",
+            &Limits::default(),
+            log(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, NormalizeError::Host { .. }), "{err}");
+}
+
+#[test]
+fn calls_beyond_the_pool_wait_for_a_slot() {
+    let host = PluginHost::new(PluginHostConfig {
+        max_concurrent_instances: 2,
+        ..PluginHostConfig::default()
+    })
+    .unwrap();
+    let plugin = host.load(&stock_wasm("canonical-json.wasm")).unwrap();
+    let threads: Vec<_> = (0..6)
+        .map(|_| {
+            let (host, plugin) = (host.clone(), plugin.clone());
+            std::thread::spawn(move || {
+                for _ in 0..20 {
+                    host.normalize(
+                        &plugin,
+                        input("application/json", canonical_order()),
+                        "{}",
+                        &Limits::default(),
+                        log(),
+                    )
+                    .expect("normalize under contention");
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+// --- hostile plugins -----------------------------------------------------
+
+#[test]
+fn an_infinite_loop_times_out_near_its_limit() {
+    let host = host();
+    let limits = Limits {
+        time: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let plugin = host.load(&hostile_wasm()).unwrap();
+    let started = Instant::now();
+    let err = host
+        .normalize(
+            &plugin,
+            input("application/json", "{}"),
+            r#"{"mode":"loop"}"#,
+            &limits,
+            log(),
+        )
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(matches!(err, NormalizeError::Timeout { .. }), "{err}");
+    assert_eq!(err.to_string(), "plugin exceeded its time limit of 200ms");
+    assert!(
+        took >= Duration::from_millis(190),
+        "stopped early: {took:?}"
+    );
+    assert!(took < Duration::from_millis(700), "stopped late: {took:?}");
+}
+
+#[test]
+fn a_memory_bomb_hits_the_memory_limit() {
+    let limits = Limits {
+        memory_bytes: 32 * MIB,
+        ..Limits::default()
+    };
+    let err = hostile(&host(), r#"{"mode":"memory-bomb"}"#, &limits).unwrap_err();
+    assert!(
+        matches!(err, NormalizeError::MemoryLimit { limit } if limit == 32 * MIB),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_buyer_limit_above_the_host_cap_is_clamped() {
+    let host = PluginHost::new(PluginHostConfig {
+        max_memory_bytes_cap: 48 * MIB,
+        ..PluginHostConfig::default()
+    })
+    .unwrap();
+    let limits = Limits {
+        memory_bytes: 1 << 40,
+        ..Limits::default()
+    };
+    let err = hostile(&host, r#"{"mode":"memory-bomb"}"#, &limits).unwrap_err();
+    assert!(
+        matches!(err, NormalizeError::MemoryLimit { limit } if limit == 48 * MIB),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_trap_is_reported_with_its_cause() {
+    let err = hostile(&host(), r#"{"mode":"trap"}"#, &Limits::default()).unwrap_err();
+    let NormalizeError::Trap { message } = &err else {
+        panic!("expected a trap, got {err}");
+    };
+    assert!(message.len() < 1024, "message too long: {message}");
+    assert!(!message.contains('\n'), "multi-line message: {message}");
+    assert_eq!(err.code(), "plugin-trap");
+}
+
+#[test]
+fn huge_output_is_refused() {
+    let limits = Limits {
+        memory_bytes: 256 * MIB,
+        output_bytes: MIB,
+        ..Limits::default()
+    };
+    // 4 MB: far past the output limit, well inside the memory limit.
+    let config = r#"{"mode":"huge-output","bytes":4000000}"#;
+    let err = hostile(&host(), config, &limits).unwrap_err();
+    assert!(
+        matches!(err, NormalizeError::OutputTooLarge { size, limit } if limit == MIB && size > MIB),
+        "{err}"
+    );
+}
+
+#[test]
+fn log_spam_neither_fails_the_call_nor_floods_the_log() {
+    // The log bound itself is unit-tested in log.rs; here the guest writes far
+    // past it through both the log import and stdout/stderr.
+    let result = hostile(&host(), r#"{"mode":"log-spam"}"#, &Limits::default());
+    assert!(result.is_ok(), "{:?}", result.err());
+}
+
+#[test]
+fn garbage_output_is_passed_on_for_validation() {
+    // The host returns strings; the orders layer validates them.
+    for mode in ["not-json", "invalid-output"] {
+        let config = format!(r#"{{"mode":"{mode}"}}"#);
+        let orders = hostile(&host(), &config, &Limits::default()).expect(mode);
+        assert!(!orders.is_empty(), "{mode}");
+    }
+}
+
+#[test]
+fn no_state_leaks_between_calls() {
+    let host = host();
+    let plugin = host.load(&hostile_wasm()).unwrap();
+    let call = |mode: &str| {
+        let config = format!(r#"{{"mode":"{mode}"}}"#);
+        host.normalize(
+            &plugin,
+            input("application/json", "{}"),
+            &config,
+            &Limits::default(),
+            log(),
+        )
+    };
+    let first = call("ok").expect("ok");
+    // A trap, a memory bomb and a timeout in between change nothing.
+    assert!(call("trap").is_err());
+    let limits = Limits {
+        memory_bytes: 16 * MIB,
+        ..Limits::default()
+    };
+    assert!(hostile(&host, r#"{"mode":"memory-bomb"}"#, &limits).is_err());
+    for _ in 0..3 {
+        assert_eq!(call("ok").expect("ok after failures"), first);
+    }
+}
+
+// --- registry ------------------------------------------------------------
+
+#[test]
+fn registry_serves_the_latest_version_and_keeps_old_ones() {
+    let host = host();
+    let registry = PluginRegistry::new();
+    let json = host.load(&stock_wasm("canonical-json.wasm")).unwrap();
+    let mut older = (*json).clone();
+    older.info.version = "0.0.1".into();
+    older.sha256 = "0".repeat(64);
+    registry.register(Arc::new(older));
+    registry.register(json.clone());
+    assert_eq!(registry.get("canonical-json").unwrap().sha256, json.sha256);
+    assert_eq!(
+        registry
+            .get_version("canonical-json", "0.0.1")
+            .unwrap()
+            .sha256,
+        "0".repeat(64)
+    );
+    assert!(registry.get_by_sha(&"0".repeat(64)).is_some());
+    assert_eq!(registry.list().len(), 2);
+    assert!(registry.get("nope").is_none());
+}
+
+#[test]
+fn load_dir_loads_every_wasm_file_and_names_a_bad_one() {
+    let host = host();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.wasm"), stock_wasm("ubl-order.wasm")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "ignored").unwrap();
+    let registry = PluginRegistry::new();
+    let loaded = registry.load_dir(&host, dir.path()).unwrap();
+    assert_eq!(loaded.len(), 1);
+    assert!(registry.get("ubl-order").is_some());
+
+    std::fs::write(dir.path().join("b.wasm"), "garbage").unwrap();
+    let err = registry.load_dir(&host, dir.path()).unwrap_err();
+    assert!(err.to_string().contains("b.wasm"), "{err}");
+}
+
+// --- speed ---------------------------------------------------------------
+
+/// Not a benchmark (the lead's bench tool drives the real server); a quick
+/// look at the per-call cost of a fresh instance + normalize. Run it in
+/// release to see real numbers:
+/// `cargo test --release -p jembatan --lib plugin_host::tests::per_call_cost -- --nocapture`
+#[test]
+fn per_call_cost() {
+    let host = host();
+    let registry = PluginRegistry::with_stock(&host).unwrap();
+    let ubl = registry.get("ubl-order").unwrap();
+    let json = registry.get("canonical-json").unwrap();
+    let cases = [
+        (
+            "ubl-order, 10 lines",
+            ubl,
+            "application/xml",
+            ubl_order_10_lines(),
+        ),
+        (
+            "canonical-json, minimal",
+            json,
+            "application/json",
+            canonical_order(),
+        ),
+    ];
+    for (name, plugin, content_type, body) in cases {
+        let run = || {
+            host.normalize(
+                &plugin,
+                input(content_type, body.clone()),
+                "{}",
+                &Limits::default(),
+                log(),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+        };
+        for _ in 0..50 {
+            run();
+        }
+        let n = 500;
+        let mut samples: Vec<Duration> = (0..n)
+            .map(|_| {
+                let started = Instant::now();
+                run();
+                started.elapsed()
+            })
+            .collect();
+        samples.sort();
+        let mean = samples.iter().sum::<Duration>() / n;
+        println!(
+            "{name}: mean {mean:?}, p50 {:?}, p99 {:?} per call (fresh instance + normalize)",
+            samples[n as usize / 2],
+            samples[n as usize * 99 / 100]
+        );
+    }
+}
+
+/// The ubl-order plugin's ten-line UBL 2.1 Order fixture.
+fn ubl_order_10_lines() -> Vec<u8> {
+    fixture("ubl-order/fixtures/ubl-10-lines.xml")
+}
