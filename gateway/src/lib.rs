@@ -1,1 +1,120 @@
 //! jembatan: carries purchase orders from buyers to craftsmen.
+//!
+//! The modules follow an order's way through the gateway: [`api`] receives it,
+//! [`ingest`] stores the raw message and runs the buyer's plugin in the
+//! [`plugin_host`], [`orders`] checks the result against the canonical contract,
+//! and [`store`] keeps everything. [`serve`] runs the whole on a listener, so tests
+//! and the binary boot the very same server.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod orders;
+pub mod plugin_host;
+pub mod secrets;
+pub mod store;
+pub mod telemetry;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+
+use crate::api::AppState;
+use crate::config::Config;
+use crate::ingest::Ingest;
+use crate::plugin_host::{PluginHost, PluginHostConfig, PluginRegistry};
+use crate::store::Store;
+use crate::store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+
+/// Opens the store named by the config (running its migrations).
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let url = config.database_url();
+    let synchronous = match config.sqlite_synchronous {
+        config::SqliteSynchronous::Full => Synchronous::Full,
+        config::SqliteSynchronous::Normal => Synchronous::Normal,
+    };
+    let store = SqliteStore::open_with(
+        &url,
+        SqliteOptions {
+            synchronous,
+            ..Default::default()
+        },
+    )
+    .await
+    .with_context(|| format!("opening the store at {url}"))?;
+    Ok(Arc::new(store))
+}
+
+/// The plugin host and every plugin: the stock ones, then those in `plugin_dirs`.
+pub fn load_plugins(config: &Config) -> anyhow::Result<(Arc<PluginHost>, Arc<PluginRegistry>)> {
+    let host = PluginHost::new(PluginHostConfig {
+        cache_dir: Some(config.plugin_cache_dir()),
+        max_concurrent_instances: config.plugin_concurrency,
+        ..Default::default()
+    })
+    .context("starting the plugin host")?;
+    let registry = PluginRegistry::with_stock(&host).context("loading the stock plugins")?;
+    for dir in &config.plugin_dirs {
+        registry
+            .load_dir(&host, dir)
+            .with_context(|| format!("loading plugins from {}", dir.display()))?;
+    }
+    Ok((Arc::new(host), Arc::new(registry)))
+}
+
+/// Everything the API needs, ready to serve.
+pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+    let store = open_store(&config).await?;
+    let (host, plugins) = load_plugins(&config)?;
+    let ingest = Arc::new(Ingest::new(
+        store.clone(),
+        host,
+        plugins.clone(),
+        config.plugin_limits.clone(),
+        config.plugin_concurrency,
+    ));
+    Ok(web::Data::new(AppState {
+        config: Arc::new(config),
+        store,
+        ingest,
+        plugins,
+    }))
+}
+
+/// Runs the gateway on `listener` until SIGINT/SIGTERM.
+pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> {
+    let workers = match config.http_workers {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    };
+    let state = build_state(config).await?;
+    for plugin in state.plugins.list() {
+        tracing::info!(plugin = %plugin.info.name, version = %plugin.info.version, sha256 = %plugin.sha256, "plugin loaded");
+    }
+    // Messages a crash left half-way are finished before new ones come in.
+    let recovered = state.ingest.recover().await?;
+    if recovered > 0 {
+        tracing::info!(
+            count = recovered,
+            "recovered messages left unprocessed by a crash"
+        );
+    }
+    let address = listener.local_addr()?;
+    let store = state.store.clone();
+    let server = HttpServer::new(move || api::app(state.clone()))
+        .workers(workers)
+        .listen(listener)?
+        .run();
+    // Tests and scripts read this line to learn the port when listening on port 0.
+    println!("jembatan listening on http://{address}");
+    tracing::info!(%address, workers, "listening");
+    server.await?;
+    store.close().await;
+    Ok(())
+}

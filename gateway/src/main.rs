@@ -1,1 +1,5 @@
-fn main() {}
+//! The `jembatan` command; everything it does lives in the library.
+
+fn main() -> std::process::ExitCode {
+    jembatan::cli::main()
+}

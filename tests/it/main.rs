@@ -1,1 +1,12 @@
+//! The one integration-test binary: every test boots the real `jembatan` binary
+//! on loopback and talks to it over HTTP.
 
+mod harness;
+
+mod api_errors;
+mod cli;
+mod crash;
+mod hostile_plugins;
+mod operations;
+mod orders;
+mod stock_plugins;

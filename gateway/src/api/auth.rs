@@ -1,0 +1,80 @@
+//! Who is calling: extractors for the three kinds of caller.
+//!
+//! Buyers present their API key and admins the admin token, both as
+//! `Authorization: Bearer …`. A missing or wrong credential is a 401 before any
+//! work is done; secrets are compared by hash and never logged.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+
+use super::AppState;
+use crate::error::ApiError;
+use crate::secrets;
+use crate::store::Buyer;
+
+/// A request authenticated with a buyer's API key.
+pub struct BuyerAuth(pub Buyer);
+
+/// A request authenticated with the admin token.
+pub struct AdminAuth;
+
+fn bearer(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
+}
+
+fn state(req: &HttpRequest) -> web::Data<AppState> {
+    req.app_data::<web::Data<AppState>>()
+        .expect("AppState is registered on the app")
+        .clone()
+}
+
+impl FromRequest for BuyerAuth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let token = bearer(req);
+        Box::pin(async move {
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthorized("send your API key as 'Authorization: Bearer <key>'".into())
+            })?;
+            state
+                .store
+                .buyer_by_api_key_hash(&secrets::hash(&token))
+                .await?
+                .map(BuyerAuth)
+                .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))
+        })
+    }
+}
+
+impl FromRequest for AdminAuth {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let result = match (&state.config.admin_token, bearer(req)) {
+            (None, _) => Err(ApiError::Unauthorized(
+                "the admin API is disabled: no admin token is configured (JEMBATAN_ADMIN_TOKEN)"
+                    .into(),
+            )),
+            (Some(_), None) => Err(ApiError::Unauthorized(
+                "send the admin token as 'Authorization: Bearer <token>'".into(),
+            )),
+            (Some(expected), Some(presented)) if secrets::matches(&presented, expected) => {
+                Ok(AdminAuth)
+            }
+            (Some(_), Some(_)) => Err(ApiError::Unauthorized(
+                "the admin token is not valid".into(),
+            )),
+        };
+        std::future::ready(result)
+    }
+}

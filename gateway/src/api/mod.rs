@@ -1,0 +1,159 @@
+//! The HTTP API. One resource per file; each handler's doc comment is its OpenAPI
+//! text, and the OpenAPI document is collected from the very services that are
+//! mounted, so the two cannot drift.
+
+mod admin;
+mod auth;
+mod health;
+mod messages;
+mod orders;
+
+use std::sync::Arc;
+
+use actix_web::body::{BoxBody, EitherBody, MessageBody};
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{InfoBuilder, OpenApi};
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::config::Config;
+use crate::error::{Problem, problem_response};
+use crate::ingest::Ingest;
+use crate::plugin_host::PluginRegistry;
+use crate::store::Store;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub ingest: Arc<Ingest>,
+    pub plugins: Arc<PluginRegistry>,
+}
+
+/// The whole application: routes, OpenAPI document, problem+json for every error.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<EitherBody<BoxBody>>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, openapi) = App::new()
+        .into_utoipa_app()
+        .app_data(state)
+        .app_data(web::JsonConfig::default().limit(1024 * 1024))
+        // Before the `/v1` scope, which would otherwise swallow these paths.
+        .route("/v1/openapi.json", web::get().to(openapi_json))
+        .route(
+            "/v1/schemas/purchase-order.schema.json",
+            web::get().to(purchase_order_schema),
+        )
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope::scope("/v1")
+                .service(orders::post_order)
+                .service(orders::list_orders)
+                .service(orders::get_order)
+                .service(messages::get_message)
+                .service(admin::create_buyer)
+                .service(admin::list_plugins),
+        )
+        .split_for_parts();
+    let openapi = web::Data::new(document(openapi));
+    app.app_data(openapi)
+        .default_service(web::to(not_found))
+        .wrap(ErrorHandlers::new().default_handler(as_problem))
+}
+
+/// The collected OpenAPI document with its title and security schemes.
+fn document(mut openapi: OpenApi) -> String {
+    openapi.info = InfoBuilder::new()
+        .title("jembatan")
+        .version(env!("CARGO_PKG_VERSION"))
+        .description(Some(
+            "Carries purchase orders from buyers to craftsmen. Errors are RFC 9457 problem+json.",
+        ))
+        .build();
+    let bearer = |desc: &str| {
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(desc))
+                .build(),
+        )
+    };
+    let components = openapi.components.get_or_insert_with(Default::default);
+    components.add_security_scheme("buyer_key", bearer("A buyer's API key."));
+    components.add_security_scheme("admin_token", bearer("The gateway's admin token."));
+    openapi.to_json().expect("the OpenAPI document serializes")
+}
+
+async fn openapi_json(doc: web::Data<String>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.get_ref().clone())
+}
+
+async fn purchase_order_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(jembatan_schemas::PURCHASE_ORDER_SCHEMA)
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    problem_response(&Problem::new(
+        "not-found",
+        "Not found",
+        StatusCode::NOT_FOUND,
+        format!("no route for {} {}", req.method(), req.path()),
+    ))
+}
+
+/// Errors raised by actix itself (a malformed query string or JSON body, a wrong
+/// method) come as plain text; rewrite them as problem+json so that every error a
+/// client sees has one shape.
+fn as_problem<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, res) = res.into_parts();
+    let detail = res
+        .error()
+        .map(|e| e.to_string())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error").to_owned());
+    let slug = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase()
+        .replace(' ', "-");
+    let mut problem = problem_response(&Problem::new(
+        &slug,
+        status.canonical_reason().unwrap_or("Error"),
+        status,
+        detail,
+    ));
+    if let Some(allow) = res.headers().get("allow") {
+        problem
+            .headers_mut()
+            .insert("allow".parse().unwrap(), HeaderValue::from(allow.clone()));
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, problem).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,258 @@
+//! `/v1/orders`: buyers post messages in their own format and read back the
+//! canonical orders made from them.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::AppState;
+use super::auth::BuyerAuth;
+use crate::error::{ApiError, Problem};
+use crate::ingest::{Accepted, Inbound};
+use crate::store::{OrderQuery, OrderRecord, OrderStatus, ReceivedVia};
+
+/// A stored canonical order and what the gateway knows about it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    /// The inbound message this order was made from.
+    pub message_id: String,
+    pub buyer_order_number: String,
+    /// The buyer's code for the craftsman the order is for.
+    pub supplier_code: String,
+    /// `received`, `delivered` or `failed`.
+    #[schema(value_type = String)]
+    pub status: OrderStatus,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The canonical purchase order, as `/v1/schemas/purchase-order.schema.json`
+    /// describes it.
+    #[schema(value_type = Object)]
+    pub order: jembatan_schemas::PurchaseOrder,
+}
+
+impl From<OrderRecord> for OrderView {
+    fn from(r: OrderRecord) -> Self {
+        Self {
+            id: r.id,
+            message_id: r.message_id,
+            buyer_order_number: r.buyer_order_number,
+            supplier_code: r.supplier_code,
+            status: r.status,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            order: r.order,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderPageView {
+    pub orders: Vec<OrderView>,
+    /// Pass as `after` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// Only orders in this status: `received`, `delivered` or `failed`.
+    #[param(value_type = Option<String>)]
+    status: Option<OrderStatus>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    after: Option<String>,
+}
+
+/// Post an order message.
+///
+/// The body is the order in the buyer's own format (UBL XML, JSON, EDI…) with its
+/// own `Content-Type`; the buyer's plugin normalizes it into canonical orders.
+/// The message is stored before anything else happens to it. With an
+/// `Idempotency-Key`, a retry with the same body gets the first answer and creates
+/// nothing; a different body under the same key is a 409.
+#[utoipa::path(
+    tag = "orders",
+    request_body(content = Vec<u8>, content_type = "*/*", description = "The order in the buyer's format."),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe.")),
+    responses(
+        (status = 201, description = "Normalized and stored.", body = Accepted),
+        (status = 400, description = "Empty body.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or wrong API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Idempotency-Key reused with another body.", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over the limit.", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Content type the buyer's plugin does not read.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The plugin could not normalize the message, or its output is not a valid order; carries `message_id` and `plugin_error` or `errors`.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("buyer_key" = []))
+)]
+#[post("/orders")]
+pub async fn post_order(
+    state: web::Data<AppState>,
+    BuyerAuth(buyer): BuyerAuth,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let content_type = media_type(&req)?;
+    // Refuse before reading a byte of a body the plugin would not read anyway.
+    let plugin = state.ingest.plugin_accepting(&buyer, &content_type)?;
+    let body = read_body(&req, payload, state.config.max_body_bytes).await?;
+    if body.is_empty() {
+        return Err(ApiError::BadRequest("the request body is empty".into()));
+    }
+    let inbound = Inbound {
+        received_via: ReceivedVia::Http,
+        content_type,
+        headers: kept_headers(&req),
+        body,
+        idempotency_key: header(&req, "idempotency-key"),
+    };
+    let answer = state.ingest.accept(&buyer, &plugin, inbound).await?;
+    let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
+    let media = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    Ok(HttpResponse::build(status)
+        .content_type(media)
+        .json(answer.body))
+}
+
+/// Read one order.
+///
+/// A buyer sees only its own orders; another buyer's id is a 404.
+#[utoipa::path(
+    tag = "orders",
+    params(("id" = String, Path, description = "Order id, `ord_…`.")),
+    responses(
+        (status = 200, body = OrderView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("buyer_key" = []))
+)]
+#[get("/orders/{id}")]
+pub async fn get_order(
+    state: web::Data<AppState>,
+    BuyerAuth(buyer): BuyerAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<OrderView>, ApiError> {
+    state
+        .store
+        .get_order(Some(&buyer.id), &id)
+        .await?
+        .map(|o| web::Json(o.into()))
+        .ok_or_else(|| ApiError::NotFound(format!("no order '{id}'")))
+}
+
+/// List orders, newest first.
+#[utoipa::path(
+    tag = "orders",
+    params(ListParams),
+    responses(
+        (status = 200, body = OrderPageView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("buyer_key" = []))
+)]
+#[get("/orders")]
+pub async fn list_orders(
+    state: web::Data<AppState>,
+    BuyerAuth(buyer): BuyerAuth,
+    params: web::Query<ListParams>,
+) -> Result<web::Json<OrderPageView>, ApiError> {
+    let params = params.into_inner();
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 200".into(),
+        ));
+    }
+    let page = state
+        .store
+        .list_orders(OrderQuery {
+            buyer_id: Some(buyer.id),
+            status: params.status,
+            limit,
+            after: params.after,
+        })
+        .await?;
+    Ok(web::Json(OrderPageView {
+        orders: page.orders.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// The media type of the request without parameters, lower case.
+fn media_type(req: &HttpRequest) -> Result<String, ApiError> {
+    let raw = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::UnsupportedMediaType("a Content-Type header is required".into())
+        })?;
+    let essence = raw.split(';').next().unwrap_or_default().trim();
+    if essence.is_empty() || !essence.contains('/') {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "'{raw}' is not a media type"
+        )));
+    }
+    Ok(essence.to_ascii_lowercase())
+}
+
+fn header(req: &HttpRequest, name: &str) -> Option<String> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// Headers a plugin may find useful; credentials are never passed on or stored.
+fn kept_headers(req: &HttpRequest) -> Vec<(String, String)> {
+    req.headers()
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "authorization" | "cookie" | "proxy-authorization"
+            )
+        })
+        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+        .collect()
+}
+
+/// Reads the body, stopping at `limit` bytes so an oversized body costs nothing
+/// but the 413.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let declared = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    if let Some(size) = declared.filter(|&size| size > limit as u64) {
+        return Err(ApiError::PayloadTooLarge {
+            size,
+            limit: limit as u64,
+        });
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge {
+                size: (body.len() + chunk.len()) as u64,
+                limit: limit as u64,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

@@ -1,0 +1,222 @@
+//! The command line: `jembatan serve` runs the gateway, `jembatan plugin test`
+//! runs a plugin on one input the way the gateway would, for plugin authors.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, DEMO_ADMIN_TOKEN};
+use crate::orders::OrderValidator;
+use crate::plugin_host::{
+    Limits, LogContext, NormalizeError, PluginHost, PluginHostConfig, PluginInput,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "jembatan",
+    version,
+    about = "Carries purchase orders from buyers to craftsmen."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Serve {
+        /// A TOML config file; JEMBATAN_* variables override it.
+        #[arg(long, short)]
+        config: Option<PathBuf>,
+        /// Demo setup: the admin token defaults to `demo-admin-token`. Not for
+        /// production.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Tools for plugin authors.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginCommand {
+    /// Run a plugin on one input: prints the canonical orders, or the error.
+    Test {
+        /// The plugin component (`.wasm`).
+        wasm: PathBuf,
+        /// The input message; `-` reads standard input.
+        input: PathBuf,
+        /// The buyer's plugin config, as JSON or `@FILE`.
+        #[arg(long, default_value = "{}")]
+        config: String,
+        /// Content type of the input; guessed from its extension if absent.
+        #[arg(long)]
+        content_type: Option<String>,
+    },
+}
+
+/// Parses the command line and runs it; errors are printed, not panicked.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve { config, demo } => serve(config.as_deref(), demo),
+        Command::Plugin {
+            command:
+                PluginCommand::Test {
+                    wasm,
+                    input,
+                    config,
+                    content_type,
+                },
+        } => plugin_test(&wasm, &input, &config, content_type),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(file: Option<&Path>, demo: bool) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(file)?;
+    if demo && config.admin_token.is_none() {
+        config.admin_token = Some(DEMO_ADMIN_TOKEN.to_owned());
+        eprintln!(
+            "demo mode: the admin token is '{DEMO_ADMIN_TOKEN}'; data in {}",
+            config.data_dir.display()
+        );
+    }
+    crate::telemetry::init(config.log_format);
+    if config.admin_token.is_none() {
+        tracing::warn!("no admin token is configured: the admin API is disabled");
+    }
+    let listener = std::net::TcpListener::bind(config.listen)
+        .with_context(|| format!("listening on {}", config.listen))?;
+    actix_web::rt::System::new().block_on(crate::serve(config, listener))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn plugin_test(
+    wasm: &Path,
+    input: &Path,
+    config: &str,
+    content_type: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(crate::config::LogFormat::Text);
+    let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
+    let body = if input == Path::new("-") {
+        let mut body = Vec::new();
+        std::io::stdin().read_to_end(&mut body)?;
+        body
+    } else {
+        std::fs::read(input).with_context(|| format!("reading {}", input.display()))?
+    };
+    let config = match config.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).with_context(|| format!("reading {path}"))?,
+        None => config.to_owned(),
+    };
+    serde_json::from_str::<serde_json::Value>(&config).context("--config is not JSON")?;
+    let content_type = match content_type {
+        Some(ct) => ct,
+        None => guess_content_type(input)?,
+    };
+
+    let host = PluginHost::new(PluginHostConfig {
+        cache_dir: None,
+        max_concurrent_instances: 1,
+        ..Default::default()
+    })?;
+    let plugin = host.load(&bytes)?;
+    eprintln!(
+        "plugin {} {} (sha256 {})",
+        plugin.info.name, plugin.info.version, plugin.sha256
+    );
+    if !plugin.accepts(&content_type) {
+        bail!(
+            "the plugin reads {}, not '{content_type}' (set --content-type)",
+            plugin.info.content_types.join(", ")
+        );
+    }
+    let input = PluginInput {
+        content_type,
+        headers: Vec::new(),
+        body,
+        email: None,
+    };
+    let log = LogContext {
+        buyer_id: "plugin-test".into(),
+        plugin_name: plugin.info.name.clone(),
+        plugin_version: plugin.info.version.clone(),
+        message_id: "msg_plugin_test".into(),
+    };
+    match host.normalize(&plugin, input, &config, &Limits::default(), log) {
+        Ok(outputs) => match OrderValidator::new().validate(&outputs) {
+            Ok(orders) => {
+                println!("{}", serde_json::to_string_pretty(&orders)?);
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(violations) => {
+                eprintln!("the plugin's output is not a valid canonical order:");
+                for v in violations {
+                    eprintln!(
+                        "  {}: {}",
+                        if v.pointer.is_empty() {
+                            "/"
+                        } else {
+                            &v.pointer
+                        },
+                        v.reason
+                    );
+                }
+                Ok(ExitCode::from(2))
+            }
+        },
+        Err(err) => {
+            eprintln!("{}", describe(&err));
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn describe(err: &NormalizeError) -> String {
+    match err {
+        NormalizeError::Rejected {
+            code,
+            message,
+            location,
+        } => {
+            let mut text = format!("plugin error [{code}]: {message}");
+            if let Some(at) = location {
+                text.push_str(&format!("\n  at {at}"));
+            }
+            text
+        }
+        other => format!("plugin failed [{}]: {other}", other.code()),
+    }
+}
+
+fn guess_content_type(input: &Path) -> anyhow::Result<String> {
+    let ext = input
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    Ok(match ext.to_ascii_lowercase().as_str() {
+        "xml" => "application/xml",
+        "json" => "application/json",
+        "edi" | "x12" | "txt" | "edifact" => "text/plain",
+        "csv" => "text/csv",
+        _ => bail!(
+            "cannot guess the content type of {}; pass --content-type",
+            input.display()
+        ),
+    }
+    .to_owned())
+}

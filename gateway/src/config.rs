@@ -1,0 +1,259 @@
+//! The gateway's configuration: defaults, then a TOML file, then the environment.
+//!
+//! Every setting has a safe default, may be written in the file (`jembatan serve
+//! --config FILE`), and may be overridden by a `JEMBATAN_*` variable, so that a
+//! container or a test can change one knob without a file.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::plugin_host::Limits;
+
+/// The admin token `jembatan serve --demo` uses when none is configured.
+pub const DEMO_ADMIN_TOKEN: &str = "demo-admin-token";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP API listens on (`JEMBATAN_LISTEN`).
+    pub listen: SocketAddr,
+    /// Where the gateway keeps its database, compiled-plugin cache and uploaded
+    /// plugins (`JEMBATAN_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH`; defaults to `sqlite://<data_dir>/jembatan.db`
+    /// (`JEMBATAN_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// Bearer token for `/v1/admin/*` (`JEMBATAN_ADMIN_TOKEN`). Without one the
+    /// admin API refuses every request: there is no default password.
+    pub admin_token: Option<String>,
+    /// Largest request body accepted, in bytes (`JEMBATAN_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// Directories whose `*.wasm` components are loaded as plugins at start, beside
+    /// the stock ones built into the binary (`JEMBATAN_PLUGIN_DIRS`, `:`-separated).
+    pub plugin_dirs: Vec<PathBuf>,
+    /// Limits a plugin call runs under unless the buyer has its own.
+    pub plugin_limits: Limits,
+    /// At most this many plugin instances run at once (`JEMBATAN_PLUGIN_CONCURRENCY`);
+    /// also the size of the instance pool.
+    pub plugin_concurrency: u32,
+    /// HTTP worker threads; 0 means one per core (`JEMBATAN_HTTP_WORKERS`).
+    pub http_workers: usize,
+    /// `text` or `json` (`JEMBATAN_LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// SQLite durability: `full` (default) syncs every commit to disk; `normal`
+    /// survives a crash of the process but may lose the last commits on power loss
+    /// (`JEMBATAN_SQLITE_SYNCHRONOUS`).
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Full,
+    Normal,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            admin_token: None,
+            max_body_bytes: 10 * 1024 * 1024,
+            plugin_dirs: Vec::new(),
+            plugin_limits: Limits::default(),
+            plugin_concurrency: 64,
+            http_workers: 0,
+            log_format: LogFormat::Text,
+            sqlite_synchronous: SqliteSynchronous::Full,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("error in config file {path}: {source}")]
+    Parse {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+    #[error("environment variable {name}={value:?} is invalid: {reason}")]
+    Env {
+        name: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Defaults, then `file` if given, then `JEMBATAN_*` variables.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        Ok(config)
+    }
+
+    fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Overrides from the environment; `var` is injectable so tests need not touch
+    /// the process environment.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse().map_err(|e: T::Err| ConfigError::Env {
+                name,
+                reason: e.to_string(),
+                value,
+            })
+        }
+        fn choice<T>(name: &'static str, value: String) -> Result<T, ConfigError>
+        where
+            T: for<'de> Deserialize<'de>,
+        {
+            T::deserialize(
+                serde::de::value::StrDeserializer::<serde::de::value::Error>::new(
+                    &value.to_ascii_lowercase(),
+                ),
+            )
+            .map_err(|e| ConfigError::Env {
+                name,
+                reason: e.to_string(),
+                value: value.clone(),
+            })
+        }
+
+        if let Some(v) = var("JEMBATAN_LISTEN") {
+            self.listen = parse("JEMBATAN_LISTEN", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_DATA_DIR") {
+            self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("JEMBATAN_DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = var("JEMBATAN_ADMIN_TOKEN") {
+            self.admin_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = var("JEMBATAN_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse("JEMBATAN_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_PLUGIN_DIRS") {
+            self.plugin_dirs = std::env::split_paths(&v).collect();
+        }
+        if let Some(v) = var("JEMBATAN_PLUGIN_CONCURRENCY") {
+            self.plugin_concurrency = parse("JEMBATAN_PLUGIN_CONCURRENCY", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_PLUGIN_TIME_LIMIT_MS") {
+            let ms: u64 = parse("JEMBATAN_PLUGIN_TIME_LIMIT_MS", v)?;
+            self.plugin_limits.time = Duration::from_millis(ms);
+        }
+        if let Some(v) = var("JEMBATAN_PLUGIN_MEMORY_LIMIT_BYTES") {
+            self.plugin_limits.memory_bytes = parse("JEMBATAN_PLUGIN_MEMORY_LIMIT_BYTES", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_HTTP_WORKERS") {
+            self.http_workers = parse("JEMBATAN_HTTP_WORKERS", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_LOG_FORMAT") {
+            self.log_format = choice("JEMBATAN_LOG_FORMAT", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_SQLITE_SYNCHRONOUS") {
+            self.sqlite_synchronous = choice("JEMBATAN_SQLITE_SYNCHRONOUS", v)?;
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("jembatan.db").display()))
+    }
+
+    /// Where compiled plugin code is cached between runs.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        self.data_dir.join("plugin-cache")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jembatan.toml");
+        std::fs::write(
+            &path,
+            "listen = \"0.0.0.0:9000\"\nadmin_token = \"from-file\"\nmax_body_bytes = 1000\n",
+        )
+        .unwrap();
+        let mut config = Config::from_file(&path).unwrap();
+        config
+            .apply_env(env(&[
+                ("JEMBATAN_ADMIN_TOKEN", "from-env"),
+                ("JEMBATAN_DATABASE_URL", "sqlite:///tmp/x.db"),
+                ("JEMBATAN_LOG_FORMAT", "JSON"),
+            ]))
+            .unwrap();
+        assert_eq!(config.listen.port(), 9000);
+        assert_eq!(config.admin_token.as_deref(), Some("from-env"));
+        assert_eq!(config.max_body_bytes, 1000);
+        assert_eq!(config.database_url(), "sqlite:///tmp/x.db");
+        assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        std::fs::write(&path, "listn = \"x\"\n").unwrap();
+        let err = Config::from_file(&path).unwrap_err().to_string();
+        assert!(err.contains("listn"), "{err}");
+
+        let err = Config::default()
+            .apply_env(env(&[("JEMBATAN_LISTEN", "nowhere")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("JEMBATAN_LISTEN"), "{err}");
+    }
+}

@@ -1,0 +1,159 @@
+//! The one API error type: every failure an HTTP client can see, as RFC 9457
+//! `application/problem+json`. Internal causes are logged here and never shown.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::ContentType;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
+
+use crate::store::StoreError;
+
+/// Base of the `type` URIs; each problem kind has its own documented slug.
+const PROBLEM_BASE: &str = "https://jembatan.dev/problems/";
+
+/// An RFC 9457 problem details object, as sent over the wire.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    pub status: u16,
+    /// What went wrong this time, in a sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Extension members: `message_id`, `plugin_error`, `errors`…
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub extensions: Map<String, Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("request body is {size} bytes, over the limit of {limit} bytes")]
+    PayloadTooLarge { size: u64, limit: u64 },
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A problem whose body the ingest step has already built (422s that carry the
+    /// message id, and their idempotent replays).
+    #[error("{}", .0.detail.clone().unwrap_or_default())]
+    Problem(Problem),
+    #[error("{0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+
+    /// The problem document this error is shown as.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = match self {
+            Self::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            Self::Forbidden(_) => ("forbidden", "Not allowed"),
+            Self::NotFound(_) => ("not-found", "Not found"),
+            Self::BadRequest(_) => ("bad-request", "Bad request"),
+            Self::Conflict(_) => ("conflict", "Conflict"),
+            Self::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::Problem(problem) => return problem.clone(),
+            Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Internal(_) => ("internal", "Internal server error"),
+        };
+        let detail = match self {
+            // The cause of an internal error is for the operator's log only.
+            Self::Internal(_) => {
+                "The gateway failed unexpectedly; the error has been logged.".into()
+            }
+            other => other.to_string(),
+        };
+        Problem::new(slug, title, self.status_code(), detail)
+    }
+}
+
+impl Problem {
+    pub fn new(slug: &str, title: &str, status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("{PROBLEM_BASE}{slug}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: Some(detail.into()),
+            extensions: Map::new(),
+        }
+    }
+
+    /// Adds an extension member.
+    pub fn with(mut self, key: &str, value: impl Serialize) -> Self {
+        self.extensions.insert(key.to_owned(), json!(value));
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Problem(problem) => problem.status(),
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "request failed");
+        }
+        problem_response(&self.problem())
+    }
+}
+
+/// Renders a problem with its status and media type.
+pub fn problem_response(problem: &Problem) -> HttpResponse {
+    let mut response = HttpResponse::build(problem.status());
+    if problem.status == 401 {
+        response.insert_header(("WWW-Authenticate", "Bearer"));
+    }
+    response
+        .insert_header(ContentType(
+            "application/problem+json"
+                .parse()
+                .expect("a valid media type"),
+        ))
+        .body(serde_json::to_string(problem).expect("a problem always serializes"))
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(what) => Self::Conflict(what),
+            StoreError::NotFound => Self::NotFound("not found".into()),
+            other => Self::Internal(other.into()),
+        }
+    }
+}

@@ -1,0 +1,387 @@
+//! Ingest: one inbound message from a buyer, through the buyer's plugin, to stored
+//! canonical orders.
+//!
+//! The order of steps is the durability contract: the raw message is stored first,
+//! then normalized, then its outcome (orders, or the error) is stored in one
+//! transaction, and only then answered. A crash anywhere leaves a message in
+//! `received`, which [`Ingest::recover`] (run at start) or a retry with the same
+//! `Idempotency-Key` processes again.
+
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use serde::Serialize;
+use serde_json::json;
+use tokio::sync::Semaphore;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, Problem};
+use crate::orders::OrderValidator;
+use crate::plugin_host::{
+    Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginInput, PluginRegistry,
+};
+use crate::secrets::new_id;
+use crate::store::{
+    Buyer, InsertedMessage, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder,
+    OrderStatus, ReceivedVia, Store, StoreError, StoredResponse,
+};
+
+/// A message as it arrived, before anything is stored.
+pub struct Inbound {
+    pub received_via: ReceivedVia,
+    /// Media type without parameters, lower case.
+    pub content_type: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub idempotency_key: Option<String>,
+}
+
+/// The 201 answer to an accepted message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub message_id: String,
+    pub orders: Vec<AcceptedOrder>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptedOrder {
+    pub id: String,
+    pub buyer_order_number: String,
+    #[schema(value_type = String, example = "received")]
+    pub status: OrderStatus,
+}
+
+/// What a client is answered: the status and JSON body, exactly as stored for
+/// idempotent replays.
+pub type Answer = StoredResponse;
+
+pub struct Ingest {
+    store: Arc<dyn Store>,
+    host: Arc<PluginHost>,
+    plugins: Arc<PluginRegistry>,
+    validator: OrderValidator,
+    default_limits: Limits,
+    /// Bounds concurrent plugin calls to the instance pool's size, so a burst waits
+    /// for a slot instead of failing to instantiate.
+    slots: Semaphore,
+}
+
+impl Ingest {
+    pub fn new(
+        store: Arc<dyn Store>,
+        host: Arc<PluginHost>,
+        plugins: Arc<PluginRegistry>,
+        default_limits: Limits,
+        concurrency: u32,
+    ) -> Self {
+        Self {
+            store,
+            host,
+            plugins,
+            validator: OrderValidator::new(),
+            default_limits,
+            slots: Semaphore::new(concurrency.max(1) as usize),
+        }
+    }
+
+    /// The plugin a buyer is bound to; its absence is the operator's problem, not
+    /// the buyer's, hence 503.
+    pub fn plugin_for(&self, buyer: &Buyer) -> Result<Arc<LoadedPlugin>, ApiError> {
+        self.plugins.get(&buyer.plugin).ok_or_else(|| {
+            ApiError::Unavailable(format!(
+                "plugin '{}' of buyer '{}' is not installed on this gateway",
+                buyer.plugin, buyer.id
+            ))
+        })
+    }
+
+    /// The buyer's plugin, if it reads `content_type`; otherwise the 415 to answer.
+    pub fn plugin_accepting(
+        &self,
+        buyer: &Buyer,
+        content_type: &str,
+    ) -> Result<Arc<LoadedPlugin>, ApiError> {
+        let plugin = self.plugin_for(buyer)?;
+        if !plugin.accepts(content_type) {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "this buyer's plugin '{}' reads {}, not '{content_type}'",
+                plugin.info.name,
+                plugin.info.content_types.join(", "),
+            )));
+        }
+        Ok(plugin)
+    }
+
+    /// Accepts one message from `buyer` through `plugin` (see
+    /// [`Ingest::plugin_accepting`]): the whole path, answered as stored.
+    pub async fn accept(
+        &self,
+        buyer: &Buyer,
+        plugin: &Arc<LoadedPlugin>,
+        inbound: Inbound,
+    ) -> Result<Answer, ApiError> {
+        let body_sha256 = crate::secrets::hash_bytes(&inbound.body);
+        let new = NewMessage {
+            id: new_id("msg"),
+            buyer_id: buyer.id.clone(),
+            received_via: inbound.received_via,
+            content_type: inbound.content_type,
+            headers: json!(
+                inbound
+                    .headers
+                    .iter()
+                    .map(|(k, v)| json!([k, v]))
+                    .collect::<Vec<_>>()
+            ),
+            body: inbound.body,
+            body_sha256: body_sha256.clone(),
+            idempotency_key: inbound.idempotency_key,
+        };
+        let message = match self.store.insert_message(new).await? {
+            InsertedMessage::Inserted(message) => message,
+            InsertedMessage::Existing(existing) => {
+                return self
+                    .replay_idempotent(buyer, plugin, existing, &body_sha256)
+                    .await;
+            }
+        };
+        self.process(buyer, plugin, message).await
+    }
+
+    /// A second post with a known `Idempotency-Key`: the first answer if the body is
+    /// the same, 409 if not. A message still `received` (its first attempt crashed
+    /// or is in flight) is processed now; the store lets only one outcome win.
+    async fn replay_idempotent(
+        &self,
+        buyer: &Buyer,
+        plugin: &Arc<LoadedPlugin>,
+        existing: Message,
+        body_sha256: &str,
+    ) -> Result<Answer, ApiError> {
+        if existing.body_sha256 != body_sha256 {
+            return Err(ApiError::Conflict(format!(
+                "Idempotency-Key '{}' was already used for message {} with a different body",
+                existing.idempotency_key.as_deref().unwrap_or_default(),
+                existing.id
+            )));
+        }
+        match (existing.status, existing.response) {
+            (MessageStatus::Received, _) | (_, None) => {
+                let existing = self
+                    .store
+                    .get_message(Some(&buyer.id), &existing.id)
+                    .await?
+                    .ok_or_else(|| ApiError::NotFound("message vanished".into()))?;
+                self.process(buyer, plugin, existing).await
+            }
+            (_, Some(response)) => Ok(response),
+        }
+    }
+
+    /// Processes every message left `received` by a crash. Run once at start.
+    pub async fn recover(&self) -> Result<usize, ApiError> {
+        let pending = self.store.pending_messages(1000).await?;
+        let count = pending.len();
+        for message in pending {
+            let Some(buyer) = self.store.get_buyer(&message.buyer_id).await? else {
+                continue;
+            };
+            let id = message.id.clone();
+            match self.plugin_for(&buyer) {
+                Ok(plugin) => {
+                    if let Err(err) = self.process(&buyer, &plugin, message).await {
+                        tracing::warn!(message_id = %id, error = %err, "recovery failed; left for replay");
+                    }
+                }
+                Err(err) => tracing::warn!(message_id = %id, error = %err, "recovery skipped"),
+            }
+        }
+        Ok(count)
+    }
+
+    async fn stored_answer(&self, buyer_id: &str, message_id: &str) -> Result<Answer, ApiError> {
+        self.store
+            .get_message(Some(buyer_id), message_id)
+            .await?
+            .and_then(|m| m.response)
+            .ok_or_else(|| {
+                ApiError::internal(anyhow::anyhow!("message {message_id} has no stored answer"))
+            })
+    }
+
+    /// Runs a stored message through the plugin and stores its outcome.
+    async fn process(
+        &self,
+        buyer: &Buyer,
+        plugin: &Arc<LoadedPlugin>,
+        message: Message,
+    ) -> Result<Answer, ApiError> {
+        let message_id = message.id.clone();
+        let normalized = self.normalize(buyer, plugin, &message).await?;
+        let (outcome, answer) = match normalized {
+            Ok(orders) => self.accepted(&message, orders),
+            Err(problem) => {
+                let answer = StoredResponse {
+                    status: problem.status,
+                    body: serde_json::to_value(&problem).map_err(ApiError::internal)?,
+                };
+                let outcome = MessageOutcome::Failed {
+                    error: answer.body.clone(),
+                    response: answer.clone(),
+                };
+                (outcome, answer)
+            }
+        };
+        match self.store.complete_message(&message_id, outcome).await {
+            Ok(()) => Ok(answer),
+            // Someone else (a concurrent retry, or recovery) finished it first:
+            // answer what they stored so both clients see the same result.
+            Err(StoreError::Conflict(_)) => self.stored_answer(&buyer.id, &message_id).await,
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn normalize(
+        &self,
+        buyer: &Buyer,
+        plugin: &Arc<LoadedPlugin>,
+        message: &Message,
+    ) -> Result<Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>, ApiError> {
+        let limits = self.limits_for(buyer)?;
+        let input = PluginInput {
+            content_type: message.content_type.clone(),
+            headers: headers_of(message),
+            body: message.body.clone(),
+            email: None,
+        };
+        let log = LogContext {
+            buyer_id: buyer.id.clone(),
+            plugin_name: plugin.info.name.clone(),
+            plugin_version: plugin.info.version.clone(),
+            message_id: message.id.clone(),
+        };
+        let config = buyer.plugin_config.to_string();
+        let _slot = self.slots.acquire().await.map_err(ApiError::internal)?;
+        let host = self.host.clone();
+        let call_plugin = plugin.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            host.normalize(&call_plugin, input, &config, &limits, log)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        Ok(match result {
+            Ok(outputs) => self.validator.validate(&outputs).map_err(|violations| {
+                Problem::new(
+                    "invalid-plugin-output",
+                    "The plugin's output is not a valid canonical order",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!(
+                        "plugin '{}' returned {} violation(s) of the canonical order schema; first: {} {}",
+                        plugin.info.name,
+                        violations.len(),
+                        violations[0].pointer,
+                        violations[0].reason
+                    ),
+                )
+                .with("message_id", &message.id)
+                .with("errors", &violations)
+            }),
+            // The host, not the plugin, failed: leave the message `received` for
+            // recovery or a retry rather than blame the buyer's input.
+            Err(err) if !err.is_plugin_fault() => {
+                return Err(ApiError::Unavailable(format!(
+                    "the plugin host could not run this message ({err}); it is kept and can be retried"
+                )));
+            }
+            Err(err) => Err(plugin_problem(&plugin, &message.id, &err)),
+        })
+    }
+
+    /// The gateway's limits, with the fields the buyer's own limits name replaced.
+    fn limits_for(&self, buyer: &Buyer) -> Result<Limits, ApiError> {
+        let Some(serde_json::Value::Object(own)) = &buyer.limits else {
+            return Ok(self.default_limits.clone());
+        };
+        let mut merged = serde_json::to_value(&self.default_limits).map_err(ApiError::internal)?;
+        for (key, value) in own {
+            merged[key] = value.clone();
+        }
+        serde_json::from_value(merged).map_err(ApiError::internal)
+    }
+
+    fn accepted(
+        &self,
+        message: &Message,
+        orders: Vec<jembatan_schemas::PurchaseOrder>,
+    ) -> (MessageOutcome, Answer) {
+        let new_orders: Vec<NewOrder> = orders
+            .into_iter()
+            .map(|order| NewOrder {
+                id: new_id("ord"),
+                message_id: message.id.clone(),
+                buyer_id: message.buyer_id.clone(),
+                buyer_order_number: order.buyer_order_number.clone(),
+                supplier_code: order.supplier.code.clone(),
+                order,
+            })
+            .collect();
+        let accepted = Accepted {
+            message_id: message.id.clone(),
+            orders: new_orders
+                .iter()
+                .map(|o| AcceptedOrder {
+                    id: o.id.clone(),
+                    buyer_order_number: o.buyer_order_number.clone(),
+                    status: OrderStatus::Received,
+                })
+                .collect(),
+        };
+        let answer = StoredResponse {
+            status: StatusCode::CREATED.as_u16(),
+            body: serde_json::to_value(&accepted).expect("serializable"),
+        };
+        let outcome = MessageOutcome::Normalized {
+            orders: new_orders,
+            response: answer.clone(),
+        };
+        (outcome, answer)
+    }
+}
+
+fn headers_of(message: &Message) -> Vec<(String, String)> {
+    serde_json::from_value(message.headers.clone()).unwrap_or_default()
+}
+
+/// The 422 for a plugin that failed: its own error, or the sandbox's reason.
+fn plugin_problem(plugin: &Arc<LoadedPlugin>, message_id: &str, err: &NormalizeError) -> Problem {
+    let title = match err {
+        NormalizeError::Rejected { .. } => "The buyer's plugin rejected the message",
+        _ => "The buyer's plugin failed",
+    };
+    let mut problem = Problem::new(
+        err.code(),
+        title,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        format!(
+            "plugin '{}' {}: {err}",
+            plugin.info.name, plugin.info.version
+        ),
+    )
+    .with("message_id", message_id)
+    .with(
+        "plugin",
+        json!({"name": plugin.info.name, "version": plugin.info.version}),
+    );
+    if let NormalizeError::Rejected {
+        code,
+        message,
+        location,
+    } = err
+    {
+        problem = problem.with(
+            "plugin_error",
+            json!({"code": code, "message": message, "location": location}),
+        );
+    }
+    problem
+}

@@ -1,0 +1,216 @@
+//! Boots the real `jembatan` binary on a free loopback port with a fresh data
+//! directory, and talks to it over HTTP like any client would.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use reqwest::blocking::{Client, Response};
+use serde_json::{Value, json};
+
+/// The repository's root.
+pub fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// Directory holding the test-only plugins, built once per test run by
+/// `plugins/build` (the same script that makes the stock plugins).
+pub fn test_plugins_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let status = Command::new(repo_root().join("plugins/build"))
+            .status()
+            .expect("running plugins/build");
+        assert!(status.success(), "plugins/build failed");
+        let dir = repo_root().join("target/test-plugins");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(built_plugin("test_hostile"), dir.join("test-hostile.wasm")).unwrap();
+        dir
+    })
+}
+
+/// A plugin as `plugins/build` left it in its target directory.
+pub fn built_plugin(crate_name: &str) -> PathBuf {
+    repo_root().join(format!(
+        "target/plugins/wasm32-wasip2/plugin/{crate_name}.wasm"
+    ))
+}
+
+pub fn fixture(path: &str) -> Vec<u8> {
+    let full = repo_root().join(path);
+    std::fs::read(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
+}
+
+/// A running gateway; killed when dropped.
+pub struct Gateway {
+    child: Child,
+    pub base: String,
+    pub admin_token: String,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    pub client: Client,
+}
+
+/// How to start a gateway; `Default` is a fresh one with the test plugins.
+#[derive(Default, Clone)]
+pub struct Options {
+    /// Reuse this data directory (to restart a gateway on the same store).
+    pub data_dir: Option<PathBuf>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Gateway {
+    pub fn start() -> Self {
+        Self::start_with(Options::default())
+    }
+
+    pub fn start_with(options: Options) -> Self {
+        let (temp, data_dir) = match options.data_dir {
+            Some(dir) => (None, dir),
+            None => {
+                let temp = tempfile::tempdir().unwrap();
+                let dir = temp.path().to_owned();
+                (Some(temp), dir)
+            }
+        };
+        let admin_token = "test-admin-token".to_owned();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_jembatan"));
+        command
+            .arg("serve")
+            .env("JEMBATAN_LISTEN", "127.0.0.1:0")
+            .env("JEMBATAN_DATA_DIR", &data_dir)
+            .env("JEMBATAN_ADMIN_TOKEN", &admin_token)
+            .env("JEMBATAN_PLUGIN_DIRS", test_plugins_dir())
+            .env("JEMBATAN_HTTP_WORKERS", "2")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in &options.env {
+            command.env(k, v);
+        }
+        let mut child = command.spawn().expect("starting jembatan");
+        let base = wait_for_address(&mut child);
+        Self {
+            child,
+            base,
+            admin_token,
+            data_dir,
+            _temp: temp,
+            client: Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Kills the process the hard way (SIGKILL) and waits for it.
+    pub fn kill(mut self) -> PathBuf {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        std::mem::take(&mut self._temp)
+            .map(|t| t.keep())
+            .unwrap_or(self.data_dir.clone())
+    }
+
+    /// Creates a buyer; returns its API key.
+    pub fn create_buyer(&self, id: &str, plugin: &str, config: Value) -> String {
+        self.create_buyer_with(json!({"id": id, "name": format!("Buyer {id}"), "plugin": plugin, "plugin_config": config}))
+    }
+
+    pub fn create_buyer_with(&self, body: Value) -> String {
+        let res = self
+            .client
+            .post(self.url("/v1/admin/buyers"))
+            .bearer_auth(&self.admin_token)
+            .json(&body)
+            .send()
+            .unwrap();
+        let status = res.status();
+        let body: Value = res.json().unwrap();
+        assert_eq!(status, 201, "{body}");
+        body["api_key"].as_str().unwrap().to_owned()
+    }
+
+    pub fn post_order(&self, key: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+        self.client
+            .post(self.url("/v1/orders"))
+            .bearer_auth(key)
+            .header("content-type", content_type)
+            .body(body.into())
+            .send()
+            .unwrap()
+    }
+
+    pub fn get(&self, key: &str, path: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .unwrap()
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Reads the gateway's stdout until it says where it listens; its stderr (the
+/// logs) is passed through so a failing test shows them.
+fn wait_for_address(child: &mut Child) -> String {
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("[gateway] {line}");
+        }
+    });
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !sent && let Some(address) = line.strip_prefix("jembatan listening on ") {
+                let _ = tx.send(address.trim().to_owned());
+                sent = true;
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the gateway did not start listening")
+}
+
+/// Asserts the response is a problem document with this status; returns it.
+pub fn expect_problem(res: Response, status: u16) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = res.text().unwrap();
+    assert_eq!(content_type, "application/problem+json", "{body}");
+    let problem: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["status"], status, "{problem}");
+    assert!(problem["type"].as_str().unwrap().starts_with("https://"));
+    assert!(
+        problem["title"].is_string() && problem["detail"].is_string(),
+        "{problem}"
+    );
+    problem
+}
+
+pub fn json_of(res: Response, status: u16) -> Value {
+    let actual = res.status().as_u16();
+    let body = res.text().unwrap();
+    assert_eq!(actual, status, "{body}");
+    serde_json::from_str(&body).unwrap()
+}

@@ -1,0 +1,107 @@
+//! A plugin that loops, eats memory, floods output, traps or lies fails only its
+//! own message, with a 422 naming the cause, while other buyers go on.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::harness::{Gateway, Options, expect_problem, fixture};
+
+#[test]
+fn hostile_plugins_fail_only_their_message_while_a_good_buyer_goes_on() {
+    let gw = Gateway::start_with(Options {
+        env: vec![("JEMBATAN_PLUGIN_TIME_LIMIT_MS".into(), "1000".into())],
+        ..Default::default()
+    });
+    let good = gw.create_buyer("good", "canonical-json", json!({}));
+    let order = fixture("tests/fixtures/canonical-every-field.json");
+
+    // (mode, expected problem type suffix, words the detail must contain)
+    let cases = [
+        ("loop", "plugin-timeout", "time limit"),
+        ("memory-bomb", "plugin-memory-limit", "memory"),
+        ("huge-output", "output-too-large", "output"),
+        ("trap", "plugin-trap", "crashed"),
+        ("invalid-output", "invalid-plugin-output", "schema"),
+        ("not-json", "invalid-plugin-output", "not JSON"),
+    ];
+    let keys: Vec<String> = cases
+        .iter()
+        .map(|(mode, ..)| {
+            gw.create_buyer_with(json!({
+                "id": format!("hostile-{mode}"),
+                "name": "Hostile",
+                "plugin": "test-hostile",
+                "plugin_config": {"mode": mode},
+                "limits": if *mode == "huge-output" {
+                    // Room for the 100 MB attempt, so that the output limit is what stops it.
+                    json!({"memory_bytes": 268435456u64, "output_bytes": 1048576, "time": "10s"})
+                } else {
+                    json!({"memory_bytes": 33554432})
+                },
+            }))
+        })
+        .collect();
+
+    let done = AtomicBool::new(false);
+    let good_posts = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(Ordering::Relaxed) {
+                let res = gw.post_order(&good, "application/json", order.clone());
+                assert_eq!(
+                    res.status(),
+                    201,
+                    "the good buyer was refused: {:?}",
+                    res.text()
+                );
+                good_posts.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let attacks: Vec<_> = cases
+            .iter()
+            .zip(&keys)
+            .map(|(&(mode, kind, words), key)| {
+                let gw = &gw;
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let res = gw.post_order(key, "application/json", "{}");
+                    let elapsed = started.elapsed();
+                    let problem = expect_problem(res, 422);
+                    let kind_uri = problem["type"].as_str().unwrap();
+                    assert!(kind_uri.ends_with(kind), "{mode}: {problem}");
+                    let detail = problem["detail"].as_str().unwrap();
+                    assert!(detail.contains(words), "{mode}: {detail}");
+                    assert!(problem["message_id"].is_string(), "{mode}: {problem}");
+                    // Within the time limit, with slack for a loaded 2-core machine.
+                    let limit = if mode == "huge-output" { 10 } else { 1 };
+                    assert!(
+                        elapsed < Duration::from_secs(limit + 5),
+                        "{mode} took {elapsed:?}"
+                    );
+                    if mode == "loop" {
+                        // The gateway's 1 s default applies: the buyer's limits only
+                        // override the fields they name.
+                        assert!(detail.contains("1s"), "{detail}");
+                    }
+                })
+            })
+            .collect();
+        let results: Vec<_> = attacks.into_iter().map(|a| a.join()).collect();
+        // Stop the good buyer before judging, so a failed attack cannot hang the test.
+        done.store(true, Ordering::Relaxed);
+        for result in results {
+            if let Err(panic) = result {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
+    assert!(good_posts.load(Ordering::Relaxed) > 0);
+
+    // The server is still up and the hostile plugin works when asked nicely.
+    let ok = gw.create_buyer_with(json!({
+        "id": "hostile-ok", "name": "Nice", "plugin": "test-hostile", "plugin_config": {"mode": "ok"}
+    }));
+    assert_eq!(gw.post_order(&ok, "application/json", "{}").status(), 201);
+}
