@@ -39,6 +39,7 @@
 mod draft;
 mod map;
 mod names;
+mod ns;
 mod parse;
 mod values;
 

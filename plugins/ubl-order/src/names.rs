@@ -57,6 +57,11 @@ macro_rules! names {
                 }
             }
 
+            /// Whether this is a basic (`cbc:`) component, the only kind with text.
+            pub fn is_basic(self) -> bool {
+                self.qualified().starts_with("cbc:")
+            }
+
             /// The name with its conventional prefix, for error paths.
             pub fn qualified(self) -> &'static str {
                 match self {

@@ -3,15 +3,15 @@
 use std::borrow::Cow;
 
 use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::name::ResolveResult;
 
 use crate::Config;
 use crate::draft::OrderDraft;
 use crate::map::{Fault, on_end, on_start};
-use crate::names::{Name, Ns, ORDER};
+use crate::names::{Name, ORDER};
+use crate::ns::Namespaces;
 
 /// Reads one UBL 2.1 Order document.
 pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError> {
@@ -21,7 +21,8 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
             "the body is empty; send a UBL 2.1 Order document",
         ));
     }
-    let mut reader = NsReader::from_reader(body);
+    let mut reader = Reader::from_reader(body);
+    let mut namespaces = Namespaces::default();
     let mut draft = OrderDraft::default();
     // The open elements, root first. One byte each, so deep nesting stays cheap.
     let mut stack: Vec<Name> = Vec::with_capacity(16);
@@ -33,26 +34,24 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
 
     loop {
         let tag_offset = reader.buffer_position() as usize;
-        let (ns, event) = match reader.read_resolved_event() {
+        let event = match reader.read_event() {
             Ok(resolved) => resolved,
             Err(e) => {
                 let at = reader.error_position() as usize;
                 return Err(malformed(body, at, &e.to_string()));
             }
         };
-        let uri = match &ns {
-            ResolveResult::Bound(uri) => Some(uri.as_ref()),
-            _ => None,
-        };
-        // Kept only to explain a wrong root element.
-        let root_uri = stack.is_empty().then(|| uri.map(str::to_owned)).flatten();
-        let ns = Ns::of(uri);
         let closes = matches!(event, Event::End(_) | Event::Empty(_));
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
-                let name = Name::resolve(ns, start.local_name().as_ref());
+                namespaces
+                    .enter(start, stack.len() + 1)
+                    .map_err(|e| malformed(body, tag_offset, &e))?;
+                let qname = start.name();
+                let (ns, local) = namespaces.resolve(qname.as_ref());
+                let name = Name::resolve(ns, local);
                 if stack.is_empty() && name != Name::Order {
-                    return Err(not_an_order(start, root_uri.as_deref()));
+                    return Err(not_an_order(start, namespaces.uri(qname.as_ref())));
                 }
                 stack.push(name);
                 text.clear();
@@ -62,6 +61,7 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                 if matches!(event, Event::Empty(_)) {
                     on_end(&mut draft, &stack[1..], "")
                         .map_err(|f| invalid_value(f, &stack, &draft, body, tag_offset))?;
+                    namespaces.leave(stack.len());
                     stack.pop();
                 }
             }
@@ -69,10 +69,14 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                 on_end(&mut draft, &stack[1..], text.trim())
                     .map_err(|f| invalid_value(f, &stack, &draft, body, text_offset))?;
                 text.clear();
+                namespaces.leave(stack.len());
                 stack.pop();
             }
-            Event::Text(t) => text.push_str(&t.xml10_content()),
-            Event::CData(t) => text.push_str(&t.xml10_content()),
+            // Only basic (cbc) elements carry values; the whitespace between
+            // aggregates is not worth copying.
+            Event::Text(t) if is_leaf(&stack) => text.push_str(&t.xml10_content()),
+            Event::CData(t) if is_leaf(&stack) => text.push_str(&t.xml10_content()),
+            Event::Text(_) | Event::CData(_) => {}
             Event::GeneralRef(r) => {
                 let resolved = match r.resolve_char_ref() {
                     Ok(Some(c)) => Some(c),
@@ -111,6 +115,10 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
         }
     }
     draft.finish(config, body)
+}
+
+fn is_leaf(stack: &[Name]) -> bool {
+    stack.last().is_some_and(|name| name.is_basic())
 }
 
 fn malformed(body: &[u8], offset: usize, what: &str) -> PluginError {
