@@ -167,7 +167,8 @@ pub(crate) struct FailureContext {
     pub(crate) time_limit: Duration,
     pub(crate) memory_limit: u64,
     pub(crate) memory_denied: bool,
-    pub(crate) last_stderr: Option<String>,
+    /// The start of what the guest wrote to stderr (a panic message).
+    pub(crate) stderr: Option<String>,
 }
 
 /// Turns a failed wasmtime call into the error the caller sees.
@@ -203,8 +204,8 @@ pub(crate) fn classify(error: &wasmtime::Error, ctx: FailureContext) -> Normaliz
             message.push_str(&format!(" (offset {offset:#x})"));
         }
     }
-    if let Some(line) = ctx.last_stderr {
-        message.push_str(&format!("; stderr: {line}"));
+    if let Some(stderr) = ctx.stderr {
+        message.push_str(&format!("; stderr: {stderr}"));
     }
     NormalizeError::Trap { message }
 }
@@ -242,7 +243,7 @@ mod tests {
             time_limit: Duration::from_millis(100),
             memory_limit: 1,
             memory_denied: true,
-            last_stderr: None,
+            stderr: None,
         };
         assert!(matches!(
             classify(&error, ctx),
@@ -257,7 +258,7 @@ mod tests {
             time_limit: Duration::from_secs(1),
             memory_limit: 1,
             memory_denied: false,
-            last_stderr: Some("panicked at boom".into()),
+            stderr: Some("panicked at boom".into()),
         };
         let NormalizeError::Trap { message } = classify(&error, ctx) else {
             panic!("not a trap");

@@ -19,6 +19,8 @@ use super::bindings::LogLevel;
 pub(crate) const MAX_LINES: usize = 200;
 /// Bytes one call may log.
 pub(crate) const MAX_BYTES: usize = 64 << 10;
+/// Stderr lines quoted in a trap's message.
+const STDERR_SUMMARY_LINES: usize = 2;
 /// Longest single line kept; longer lines are cut (and marked with `…`).
 const MAX_LINE: usize = 4 << 10;
 
@@ -68,9 +70,10 @@ struct LogState {
     /// Partial lines written to stdout/stderr and not yet ended by a newline.
     stdout: Vec<u8>,
     stderr: Vec<u8>,
-    /// The last complete stderr line: a panicking Rust guest's message, worth
-    /// quoting in the trap it causes.
-    last_stderr: Option<String>,
+    /// The first lines written to stderr: a panicking Rust guest writes
+    /// `thread '…' panicked at src/lib.rs:12:5:` and then the message, which
+    /// is worth quoting in the trap that follows.
+    stderr_head: Vec<String>,
 }
 
 impl PluginLog {
@@ -121,9 +124,11 @@ impl PluginLog {
         }
     }
 
-    /// The last line the guest wrote to stderr, if any.
-    pub(crate) fn last_stderr_line(&self) -> Option<String> {
-        self.state().last_stderr.clone()
+    /// The first lines the guest wrote to stderr, joined; `None` if it wrote
+    /// nothing there.
+    pub(crate) fn stderr_summary(&self) -> Option<String> {
+        let state = self.state();
+        (!state.stderr_head.is_empty()).then(|| state.stderr_head.join(" "))
     }
 
     fn write_output(&self, source: Source, mut bytes: &[u8]) {
@@ -141,8 +146,13 @@ impl PluginLog {
     fn emit_output_line(&self, state: &mut LogState, source: Source, line: &[u8]) {
         let line = String::from_utf8_lossy(line);
         let line = line.trim_end_matches('\r');
-        if source == Source::Stderr && !line.is_empty() {
-            state.last_stderr = Some(cut(line, 512).into_owned());
+        // Rust's hint about RUST_BACKTRACE says nothing about the plugin.
+        if source == Source::Stderr
+            && state.stderr_head.len() < STDERR_SUMMARY_LINES
+            && !line.trim().is_empty()
+            && !line.starts_with("note: run with `RUST_BACKTRACE")
+        {
+            state.stderr_head.push(cut(line.trim(), 256).into_owned());
         }
         let level = if source == Source::Stderr {
             LogLevel::Warn
@@ -292,11 +302,12 @@ mod tests {
     fn output_is_split_into_lines_and_flushed_at_the_end() {
         let log = log();
         log.write_output(Source::Stderr, b"pan");
-        log.write_output(Source::Stderr, b"icked at x\nsecond");
-        assert_eq!(log.last_stderr_line().as_deref(), Some("panicked at x"));
+        log.write_output(Source::Stderr, b"icked at x:\n");
+        assert_eq!(log.stderr_summary().as_deref(), Some("panicked at x:"));
+        log.write_output(Source::Stderr, b"note: run with `RUST_BACKTRACE=1`\nboom");
         log.finish();
-        assert_eq!(log.last_stderr_line().as_deref(), Some("second"));
-        assert_eq!(log.state().lines, 2);
+        assert_eq!(log.stderr_summary().as_deref(), Some("panicked at x: boom"));
+        assert_eq!(log.state().lines, 3);
     }
 
     #[test]

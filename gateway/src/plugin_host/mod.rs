@@ -358,7 +358,7 @@ impl PluginHost {
             time_limit: limits.time,
             memory_limit,
             memory_denied: store.data().limiter.denied(),
-            last_stderr: log.last_stderr_line(),
+            stderr: log.stderr_summary(),
         }
     }
 }

@@ -368,6 +368,7 @@ fn a_trap_is_reported_with_its_cause() {
     let NormalizeError::Trap { message } = &err else {
         panic!("expected a trap, got {err}");
     };
+    println!("{err}");
     assert!(message.len() < 1024, "message too long: {message}");
     assert!(!message.contains('\n'), "multi-line message: {message}");
     assert_eq!(err.code(), "plugin-trap");
