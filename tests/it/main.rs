@@ -9,4 +9,5 @@ mod crash;
 mod hostile_plugins;
 mod operations;
 mod orders;
+mod readme;
 mod stock_plugins;
