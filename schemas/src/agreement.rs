@@ -191,7 +191,10 @@ fn serialized_orders_validate_and_round_trip() {
     let validator = jsonschema::validator_for(&schema()).unwrap();
     for order in [maximal(), minimal()] {
         let value = serde_json::to_value(&order).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&value).map(|e| e.to_string()).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| e.to_string())
+            .collect();
         assert!(errors.is_empty(), "{errors:?}\n{value:#}");
         let back: PurchaseOrder = serde_json::from_value(value).unwrap();
         assert_eq!(back, order);
@@ -208,7 +211,10 @@ fn money_is_written_as_decimal_strings_and_dates_as_iso_8601() {
     no_currency.as_object_mut().unwrap().remove("currency");
     let order: PurchaseOrder = serde_json::from_value(no_currency).unwrap();
     assert_eq!(order.currency, "IDR");
-    assert_eq!(schema()["properties"]["currency"]["default"], DEFAULT_CURRENCY);
+    assert_eq!(
+        schema()["properties"]["currency"]["default"],
+        DEFAULT_CURRENCY
+    );
 }
 
 #[test]

@@ -22,6 +22,7 @@ pub fn test_plugins_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let status = Command::new(repo_root().join("plugins/build"))
+            .arg("--no-dist")
             .status()
             .expect("running plugins/build");
         assert!(status.success(), "plugins/build failed");
