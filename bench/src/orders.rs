@@ -19,10 +19,9 @@ pub fn ubl(lines: usize) -> Vec<u8> {
 "#,
     );
     for n in 1..=lines {
-        write!(
+        writeln!(
             xml,
-            r#"  <cac:OrderLine><cac:LineItem><cbc:ID>{n}</cbc:ID><cbc:Quantity unitCode="H87">{q}</cbc:Quantity><cbc:LineExtensionAmount currencyID="IDR">{t}.00</cbc:LineExtensionAmount><cac:Price><cbc:PriceAmount currencyID="IDR">185000.00</cbc:PriceAmount></cac:Price><cac:Item><cbc:Name>Knalpot tipe {n}</cbc:Name><cac:BuyersItemIdentification><cbc:ID>MO-EXH-{n}</cbc:ID></cac:BuyersItemIdentification></cac:Item></cac:LineItem></cac:OrderLine>
-"#,
+            r#"  <cac:OrderLine><cac:LineItem><cbc:ID>{n}</cbc:ID><cbc:Quantity unitCode="H87">{q}</cbc:Quantity><cbc:LineExtensionAmount currencyID="IDR">{t}.00</cbc:LineExtensionAmount><cac:Price><cbc:PriceAmount currencyID="IDR">185000.00</cbc:PriceAmount></cac:Price><cac:Item><cbc:Name>Knalpot tipe {n}</cbc:Name><cac:BuyersItemIdentification><cbc:ID>MO-EXH-{n}</cbc:ID></cac:BuyersItemIdentification></cac:Item></cac:LineItem></cac:OrderLine>"#,
             q = 10 + n,
             t = (10 + n) * 185_000
         )

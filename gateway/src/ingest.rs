@@ -293,7 +293,7 @@ impl Ingest {
                     "the plugin host could not run this message ({err}); it is kept and can be retried"
                 )));
             }
-            Err(err) => Err(plugin_problem(&plugin, &message.id, &err)),
+            Err(err) => Err(plugin_problem(plugin, &message.id, &err)),
         })
     }
 

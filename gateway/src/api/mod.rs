@@ -13,7 +13,7 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -151,7 +151,7 @@ fn as_problem<B: MessageBody + 'static>(
     if let Some(allow) = res.headers().get("allow") {
         problem
             .headers_mut()
-            .insert("allow".parse().unwrap(), HeaderValue::from(allow.clone()));
+            .insert(actix_web::http::header::ALLOW, allow.clone());
     }
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, problem).map_into_right_body(),
