@@ -525,6 +525,16 @@ fn per_call_cost() {
             })
             .collect();
         samples.sort();
+        // The host's share: a fresh store and instance, and a trivial call.
+        let started = Instant::now();
+        for _ in 0..n {
+            let log = PluginLog::new(log());
+            let mut store =
+                sandbox::new_store(&host.inner.engine, log, 64 * MIB, Duration::from_secs(2));
+            let normalizer = plugin.pre.instantiate(&mut store).unwrap();
+            normalizer.call_info(&mut store).unwrap();
+        }
+        println!("{name}: instantiate + info() {:?}", started.elapsed() / n);
         let mean = samples.iter().sum::<Duration>() / n;
         println!(
             "{name}: mean {mean:?}, p50 {:?}, p99 {:?} per call (fresh instance + normalize)",
