@@ -192,7 +192,7 @@ impl PluginLog {
                     target: "plugin",
                     $level,
                     buyer_id = %c.buyer_id,
-                    plugin = %c.plugin_name,
+                    plugin_name = %c.plugin_name,
                     plugin_version = %c.plugin_version,
                     message_id = %c.message_id,
                     stream = source.as_str(),
