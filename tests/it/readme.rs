@@ -8,7 +8,10 @@ use crate::harness::{Gateway, repo_root};
 /// The first ```sh block after the `## Walk-through` heading.
 fn walk_through() -> String {
     let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
-    let section = readme.split("## Walk-through").nth(1).expect("a Walk-through section");
+    let section = readme
+        .split("## Walk-through")
+        .nth(1)
+        .expect("a Walk-through section");
     let block = section.split("```sh\n").nth(1).expect("a sh block");
     block.split("```").next().unwrap().to_owned()
 }
@@ -27,11 +30,21 @@ fn the_readme_walk_through_works_as_written() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     assert!(stdout.contains("\"api_key\":\"jbk_"), "{stdout}");
     // The order read back by id, then listed, with the canonical fields.
-    assert!(stdout.matches("\"buyer_order_number\":\"PO-MO-2026-1127\"").count() >= 3, "{stdout}");
+    assert!(
+        stdout
+            .matches("\"buyer_order_number\":\"PO-MO-2026-1127\"")
+            .count()
+            >= 3,
+        "{stdout}"
+    );
     assert!(stdout.contains("\"supplier_code\":\"PBG-017\""), "{stdout}");
     assert!(stdout.contains("\"next_cursor\":null"), "{stdout}");
     // And the broken document's problem.
