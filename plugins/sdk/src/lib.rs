@@ -39,6 +39,9 @@ mod message;
 mod plugin;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod values;
+#[cfg(feature = "xml")]
+pub mod xml;
 
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
