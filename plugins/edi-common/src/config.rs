@@ -1,0 +1,88 @@
+//! The buyer's plugin config, the same keys for both EDI plugins.
+
+use std::collections::BTreeMap;
+
+use jembatan_plugin_sdk::{PluginError, parse_config};
+use serde::Deserialize;
+
+use crate::values;
+
+/// The buyer's plugin config. Every key is optional; buyer-specific knowledge (a
+/// private unit code, which supplier a buyer means when it names none) lives here,
+/// never in the plugin's code.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Currency when the document states none; IDR if absent.
+    pub default_currency: Option<String>,
+    /// Unit (UN/ECE Rec 20) when a quantity has none; H87 (piece) if absent.
+    pub default_unit: Option<String>,
+    /// The document's unit codes → UN/ECE Rec 20, consulted before the plugin's
+    /// own table, so a buyer can override a standard code or add a private one.
+    #[serde(default)]
+    pub unit_map: BTreeMap<String, String>,
+    /// Supplier code when the document names no supplier.
+    pub supplier_code: Option<String>,
+    /// Buyer name when the document names no buyer party (many senders leave it
+    /// to the envelope's sender id).
+    pub buyer_name: Option<String>,
+}
+
+impl Config {
+    /// Parses and checks the config text; errors are `invalid-config` with the key.
+    pub fn parse(text: &str) -> Result<Self, PluginError> {
+        let config: Self = parse_config(text)?;
+        let invalid = |key: &str, message: String| {
+            PluginError::new("invalid-config", format!("{key}: {message}"))
+                .at_path(format!("/{key}"))
+        };
+        if let Some(c) = &config.default_currency {
+            values::currency(c).map_err(|m| invalid("default_currency", m))?;
+        }
+        if let Some(u) = &config.default_unit {
+            values::unit(u).map_err(|m| invalid("default_unit", m))?;
+        }
+        for (from, to) in &config.unit_map {
+            values::unit(to).map_err(|m| invalid(&format!("unit_map/{from}"), m))?;
+        }
+        for (key, value) in [
+            ("supplier_code", &config.supplier_code),
+            ("buyer_name", &config.buyer_name),
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(invalid(key, "must not be empty".to_owned()));
+            }
+        }
+        Ok(config)
+    }
+
+    /// The buyer's mapping of a unit code, if it has one.
+    pub fn mapped_unit(&self, code: &str) -> Option<&str> {
+        self.unit_map.get(code).map(String::as_str)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_is_checked() {
+        assert!(Config::parse("").unwrap().unit_map.is_empty());
+        let ok = Config::parse(r#"{"unit_map":{"PCS":"H87"},"default_currency":"USD"}"#).unwrap();
+        assert_eq!(ok.mapped_unit("PCS"), Some("H87"));
+        for bad in [
+            r#"{"unit_map":{"PCS":"piece"}}"#,
+            r#"{"default_currency":"Rp"}"#,
+            r#"{"default_unit":"x"}"#,
+            r#"{"supplier_code":" "}"#,
+            r#"{"units":{}}"#,
+        ] {
+            assert_eq!(
+                Config::parse(bad).unwrap_err().code,
+                "invalid-config",
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Stock plugin `x12-850`: ANSI X12 850 Purchase Order to canonical purchase orders.
+//!
+//! # Input
+//!
+//! Content types `application/edi-x12`, `application/edi`, `text/plain`. The body
+//! is one X12 interchange (ISA … IEA), versions 004010 and 005010 (GS08 `004…` or
+//! `005…`), holding one or more PO functional groups (GS … GE) of 850 transaction
+//! sets (ST … SE). Every transaction set becomes one order, in order.
+//!
+//! The delimiters come from the ISA: the byte after `ISA` separates elements, ISA16
+//! separates components, and the byte after ISA16 ends segments (`*`/`>`/`~` and
+//! `|`/`^`/newline alike). CR and LF after segment terminators are ignored. The
+//! envelopes are checked as they close: SE01 (segments from ST to SE), GE01 (sets),
+//! IEA01 (groups) and the control numbers ST02 = SE02, GS06 = GE02, ISA13 = IEA02.
+//!
+//! # Mapping (X12 → canonical)
+//!
+//! | X12 | canonical |
+//! |-----|-----------|
+//! | `BEG03`, `BEG05` (CCYYMMDD) | `buyer_order_number`, `issue_date` |
+//! | `BEG01` `05` (replace) | a note; `01` (cancellation) is refused as `unsupported-purpose` |
+//! | header `CUR02`, else config `default_currency`, else IDR | `currency` |
+//! | header `DTM*002` (`DTM02`, or `DTM05` D8 + `DTM06`) | `delivery.requested_date` |
+//! | header `NTE02` / `MSG01` | `notes` |
+//! | `N1*BY`: `N102`, `N104`; its `N3`, `N4`; its `REF*TJ` | `buyer.name`, `buyer.id`, `buyer.address`, `buyer.tax_id` |
+//! | header `PER` or `PER` in `N1*BY`: `PER02`, `TE`/`EM` pairs | `buyer.contact` |
+//! | `N1*SE` or `N1*VN`: `N104`, `N102`; else header `REF*VR`; else config `supplier_code` | `supplier.code`, `supplier.name` |
+//! | `N1*ST`: `N301`, `N302`, `N401` city, `N402` region, `N403` postal code, `N404` country | `delivery.address` |
+//! | each `PO1`: `PO101` (else its position), `PO102`, `PO103` (unit, below), `PO104` | `lines[]`: `line_number`, `quantity`, `unit`, `unit_price` |
+//! | `PO106`/`PO107` … pairs: `BP`/`IN` → buyer, `VP`/`VN` → supplier (first wins) | `buyer_item_code`, `supplier_item_code` |
+//! | `PID*F` `PID05` (several joined by newlines); `AMT*1`; `DTM*002`; `NTE`/`MSG` in the PO1 loop | `description`, `line_total`, `requested_date`, `note` |
+//! | `AMT*TT` (header or after CTT) | `totals.payable` |
+//! | `CTT01` | checked against the number of PO1 (`bad-line-count`); `CTT02`, a hash total, is not checked |
+//!
+//! Units (`PO103`, X12 element 355) map through the config's `unit_map` first, then
+//! a small table of codes that mean the same in both lists (`EA`→EA, `PC`→H87,
+//! `UN`→C62, `BX`→BX, `CA`→CS, `DZ`→DZN, `PR`→PR, `ST`→SET, `KG`→KGM, `LB`→LBR,
+//! `MR`→MTR, `FT`→FOT, … see `units.rs`); anything else is `unknown-unit`. A line
+//! without `PO103` gets config `default_unit`, else H87. Decimals are read exactly as
+//! explicit decimal text; N1 loops inside a PO1 loop (a line's own ship-to) are read past.
+//!
+//! # Config
+//!
+//! `{"default_currency", "default_unit", "unit_map": {"X12": "REC20"},
+//! "supplier_code", "buyer_name"}`, every key optional.
+//!
+//! # Errors
+//!
+//! Each names what is wrong and where: the offset, line and column of the element,
+//! and a path such as `ST[2]/PO1[3]/PO102` or `GS[1]/GE/GE01`. Codes: `empty-body`,
+//! `not-x12` (saying what the input looks like instead), `invalid-encoding`,
+//! `truncated` (no IEA, a cut ISA), `bad-segment-count`, `control-number-mismatch`,
+//! `bad-line-count`, `missing-segment`, `unexpected-segment`,
+//! `unsupported-transaction`, `unsupported-version`, `unsupported-purpose`,
+//! `invalid-value`, `unknown-unit`, `invalid-config`.
+
+mod envelope;
+mod lex;
+mod map;
+mod units;
+
+use edi_common::Config;
+use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder};
+
+/// The plugin; see the crate documentation.
+pub struct X12Order;
+
+impl Plugin for X12Order {
+    fn info() -> Info {
+        Info {
+            name: "x12-850",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "ANSI X12 850 Purchase Order interchanges, versions 004010 and 005010.",
+            content_types: &["application/edi-x12", "application/edi", "text/plain"],
+        }
+    }
+
+    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+        let config = Config::parse(config)?;
+        envelope::read(&message.body, &config)
+    }
+}
+
+jembatan_plugin_sdk::export_plugin!(X12Order);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,360 @@
+use jembatan_plugin_sdk::testing::assert_schema_valid;
+use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use serde_json::Value;
+
+use crate::X12Order;
+
+const TEN_LINES: &[u8] = include_bytes!("../fixtures/x12-4010-10-lines.edi");
+const TWO_ORDERS: &[u8] = include_bytes!("../fixtures/x12-5010-two-orders.edi");
+const MINIMAL: &[u8] = include_bytes!("../fixtures/x12-minimal.edi");
+
+fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
+    X12Order::normalize_json(&Message::new("application/edi-x12", body), config)
+}
+
+fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
+    X12Order::normalize(&Message::new("application/edi-x12", body), config)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn error(body: &[u8], config: &str) -> PluginError {
+    json(body, config).expect_err("should fail")
+}
+
+fn path(err: &PluginError) -> &str {
+    err.location
+        .as_ref()
+        .and_then(|l| l.path.as_deref())
+        .unwrap_or("")
+}
+
+fn offset(err: &PluginError) -> usize {
+    err.location
+        .as_ref()
+        .and_then(|l| l.offset)
+        .expect("offset") as usize
+}
+
+fn text(body: &[u8]) -> &str {
+    std::str::from_utf8(body).unwrap()
+}
+
+/// The body with `from` replaced by `to` once; panics if `from` is not there.
+fn edit(body: &[u8], from: &str, to: &str) -> Vec<u8> {
+    assert!(text(body).contains(from), "fixture has no {from:?}");
+    text(body).replacen(from, to, 1).into_bytes()
+}
+
+#[test]
+fn ten_line_4010_order_maps_every_field() {
+    let out = json(TEN_LINES, "").unwrap();
+    assert_schema_valid(&out);
+    assert_eq!(out.len(), 1);
+    let actual: Value = serde_json::from_str(&out[0]).unwrap();
+    // Written by hand from the interchange, field by field; equality checks every
+    // mapping, including that the header PER wins over the one in N1*BY, that the
+    // supplier's PER and REF*DP are not read, that PID*F descriptions join, and
+    // that decimals keep their scale ("385000.00" beside "425000").
+    let expected: Value = serde_json::from_slice(include_bytes!(
+        "../fixtures/x12-4010-10-lines.expected.json"
+    ))
+    .unwrap();
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn two_transaction_sets_in_5010_with_pipe_caret_newline() {
+    let out = json(TWO_ORDERS, "{}").unwrap();
+    assert_schema_valid(&out);
+    let actual: Vec<Value> = out
+        .iter()
+        .map(|o| serde_json::from_str(o).unwrap())
+        .collect();
+    let expected: Vec<Value> = serde_json::from_slice(include_bytes!(
+        "../fixtures/x12-5010-two-orders.expected.json"
+    ))
+    .unwrap();
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn same_interchange_with_other_delimiters_gives_the_same_orders() {
+    // `|` `^` newline → `*` `:` `~` with CRLF after each terminator.
+    let star = text(TWO_ORDERS)
+        .replace('|', "*")
+        .replace("*^\n", "*:~\r\n")
+        .replace('\n', "~\r\n")
+        .replace("~\r~\r\n", "~\r\n");
+    assert_eq!(orders(star.as_bytes(), ""), orders(TWO_ORDERS, ""));
+}
+
+#[test]
+fn minimal_order_uses_defaults() {
+    let out = json(MINIMAL, "").unwrap();
+    assert_schema_valid(&out);
+    let order = &orders(MINIMAL, "")[0];
+    assert_eq!(order.buyer_order_number, "MM-0003");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()
+    );
+    assert_eq!(order.currency, "IDR");
+    assert_eq!(order.buyer.name, "CV Maju Motor");
+    assert_eq!(order.supplier.code, "BENGKEL-PBG-007", "from N1*VN");
+    assert_eq!((&order.delivery, &order.totals), (&None, &None));
+    let [first, second] = &order.lines[..] else {
+        panic!("two lines")
+    };
+    assert_eq!(first.line_number, "1", "no PO101: the position");
+    assert_eq!(first.unit, "H87", "no PO103: piece");
+    assert_eq!(first.unit_price, Some(Decimal::new(72500, 0)));
+    assert_eq!(second.line_number, "2");
+    assert_eq!(second.unit, "GLL");
+    assert_eq!(second.unit_price, Some(Decimal::new(1_875_005, 1)));
+    assert_eq!(second.description, None);
+}
+
+#[test]
+fn config_defaults_apply_only_where_the_document_is_silent() {
+    let config = r#"{"default_currency":"USD","default_unit":"C62","supplier_code":"CFG-1","buyer_name":"Pembeli"}"#;
+    let order = &orders(MINIMAL, config)[0];
+    assert_eq!(order.currency, "USD");
+    assert_eq!(order.lines[0].unit, "C62");
+    assert_eq!(order.supplier.code, "BENGKEL-PBG-007");
+    assert_eq!(order.buyer.name, "CV Maju Motor");
+    assert_eq!(orders(TEN_LINES, config)[0].currency, "IDR");
+
+    let bare = edit(
+        &edit(MINIMAL, "N1*BY*CV Maju Motor~", "DTM*011*20261105~"),
+        "*92*BENGKEL-PBG-007",
+        "",
+    );
+    let order = &orders(&bare, config)[0];
+    assert_eq!(
+        (order.buyer.name.as_str(), order.supplier.code.as_str()),
+        ("Pembeli", "CFG-1")
+    );
+    let err = error(&bare, "{}");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "ST[1]/N1")
+    );
+    assert!(err.message.contains("buyer_name"), "{}", err.message);
+}
+
+#[test]
+fn unit_map_adds_and_overrides_units() {
+    let body = edit(MINIMAL, "PO1**10**", "PO1**10*RM*");
+    let err = error(&body, "");
+    assert_eq!(err.code, "unknown-unit");
+    assert_eq!(path(&err), "ST[1]/PO1[1]/PO103");
+    assert!(err.message.contains("unit_map"), "{}", err.message);
+    assert_eq!(
+        &text(&body)[offset(&err)..offset(&err) + 2],
+        "RM",
+        "the offset is PO103's"
+    );
+    let order = &orders(&body, r#"{"unit_map":{"RM":"RM","GA":"LTR"}}"#)[0];
+    assert_eq!(
+        (order.lines[0].unit.as_str(), order.lines[1].unit.as_str()),
+        ("RM", "LTR")
+    );
+}
+
+#[test]
+fn truncated_interchange_says_where_it_stops() {
+    let body = include_bytes!("../fixtures/x12-truncated.edi");
+    let err = error(body, "");
+    assert_eq!(err.code, "truncated");
+    assert!(err.message.contains("ST[1]"), "{}", err.message);
+    assert_eq!(offset(&err), body.len());
+    // A truncated ISA is truncated too.
+    assert_eq!(error(&TEN_LINES[..60], "").code, "truncated");
+}
+
+#[test]
+fn bad_segment_count_points_at_se01() {
+    let err = error(include_bytes!("../fixtures/x12-bad-segment-count.edi"), "");
+    assert_eq!(err.code, "bad-segment-count");
+    assert_eq!(path(&err), "ST[2]/SE/SE01");
+    assert!(
+        err.message.contains("says 12") && err.message.contains("has 13"),
+        "{}",
+        err.message
+    );
+    let line = err.location.as_ref().unwrap().line.unwrap();
+    assert_eq!(
+        text(TWO_ORDERS).lines().nth(line as usize - 1),
+        Some("SE|13|7002")
+    );
+
+    let err = error(&edit(TEN_LINES, "GE*1*42", "GE*2*42"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-segment-count", "GS[1]/GE/GE01")
+    );
+    let err = error(&edit(TEN_LINES, "IEA*1*", "IEA*3*"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-segment-count", "IEA/IEA01")
+    );
+}
+
+#[test]
+fn control_number_mismatches() {
+    let err = error(include_bytes!("../fixtures/x12-control-mismatch.edi"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("control-number-mismatch", "GS[1]/GE/GE02")
+    );
+    assert!(
+        err.message.contains("\"43\"") && err.message.contains("\"42\""),
+        "{}",
+        err.message
+    );
+    let err = error(&edit(TEN_LINES, "SE*57*0001", "SE*57*0002"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("control-number-mismatch", "ST[1]/SE/SE02")
+    );
+    let err = error(&edit(TEN_LINES, "IEA*1*000000042", "IEA*1*000000041"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("control-number-mismatch", "IEA/IEA02")
+    );
+}
+
+#[test]
+fn ctt_line_count_is_checked() {
+    let err = error(&edit(TEN_LINES, "CTT*10", "CTT*9"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-line-count", "ST[1]/CTT/CTT01")
+    );
+}
+
+#[test]
+fn xml_is_not_x12() {
+    let err = error(include_bytes!("../fixtures/x12-order.xml"), "");
+    assert_eq!(err.code, "not-x12");
+    assert!(err.message.contains("XML"), "{}", err.message);
+    let err = error(b"UNA:+.? 'UNB+UNOC:3+X+Y+261103:0915+1'", "");
+    assert!(err.message.contains("EDIFACT"), "{}", err.message);
+    assert_eq!(error(b"", "").code, "empty-body");
+}
+
+#[test]
+fn bad_values_name_the_element() {
+    let cases = [
+        ("PO1*3*60*EA*", "PO1*3*6O*EA*", "ST[1]/PO1[3]/PO102"),
+        (
+            "PO1*4*12*DZ*18000",
+            "PO1*4*12*DZ*18.000,00",
+            "ST[1]/PO1[4]/PO104",
+        ),
+        (
+            "BEG*00*SA*PO-SCN-2026-11-0042**20261103",
+            "BEG*00*SA*PO-SCN-2026-11-0042**2026-11-03",
+            "ST[1]/BEG/BEG05",
+        ),
+        (
+            "DTM*002*20261113",
+            "DTM*002*20261131",
+            "ST[1]/PO1[3]/DTM/DTM02",
+        ),
+        ("CUR*BY*IDR", "CUR*BY*Rp", "ST[1]/CUR/CUR02"),
+        (
+            "Jawa Barat*17530*ID",
+            "Jawa Barat*17530*IDN",
+            "ST[1]/N1[3]/N4/N404",
+        ),
+        ("AMT*1*5700000", "AMT*1*-5700000", "ST[1]/PO1[3]/AMT/AMT02"),
+    ];
+    for (from, to, expected) in cases {
+        let body = edit(TEN_LINES, from, to);
+        let err = error(&body, "");
+        assert_eq!(
+            (err.code.as_str(), path(&err)),
+            ("invalid-value", expected),
+            "{to}: {err}"
+        );
+        assert!(err.message.contains(expected), "{}", err.message);
+    }
+}
+
+#[test]
+fn envelope_structure_errors() {
+    let cases = [
+        (
+            edit(TEN_LINES, "ST*850*0001", "ST*855*0001"),
+            "unsupported-transaction",
+            "ST[1]/ST01",
+        ),
+        (
+            edit(TEN_LINES, "GS*PO*", "GS*IN*"),
+            "unsupported-transaction",
+            "GS[1]/GS01",
+        ),
+        (
+            edit(TEN_LINES, "*X*004010", "*X*003060"),
+            "unsupported-version",
+            "GS[1]/GS08",
+        ),
+        (
+            edit(TEN_LINES, "BEG*00*", "BEG*01*"),
+            "unsupported-purpose",
+            "ST[1]/BEG/BEG01",
+        ),
+        (
+            edit(TEN_LINES, "SE*57*0001~\n", ""),
+            "missing-segment",
+            "ST[1]/SE",
+        ),
+        (
+            edit(TEN_LINES, "IEA*1*000000042~", "IEA*1*000000042~\nGS*PO~"),
+            "unexpected-segment",
+            "GS",
+        ),
+        (
+            edit(TEN_LINES, "BEG*00*SA*PO-SCN-2026-11-0042", "BEG*00*SA*"),
+            "missing-segment",
+            "ST[1]/BEG/BEG03",
+        ),
+    ];
+    for (body, code, expected) in cases {
+        let err = error(&body, "");
+        assert_eq!((err.code.as_str(), path(&err)), (code, expected), "{err}");
+    }
+}
+
+#[test]
+fn lines_without_item_or_quantity() {
+    // PID*S (structured) is not a description; the segment count stays right.
+    let err = error(&edit(MINIMAL, "PID*F*", "PID*S*"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "ST[1]/PO1[1]")
+    );
+    let err = error(&edit(MINIMAL, "PO1**2*GA*", "PO1***GA*"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "ST[1]/PO1[2]/PO102")
+    );
+}
+
+#[test]
+fn bom_and_leading_blank_lines_are_skipped() {
+    let mut body = b"\xEF\xBB\xBF\r\n".to_vec();
+    body.extend_from_slice(MINIMAL);
+    assert_eq!(orders(&body, ""), orders(MINIMAL, ""));
+}
+
+#[test]
+fn info_names_the_x12_content_types() {
+    let info = X12Order::info();
+    assert_eq!(info.name, "x12-850");
+    assert_eq!(
+        info.content_types,
+        ["application/edi-x12", "application/edi", "text/plain"]
+    );
+}
