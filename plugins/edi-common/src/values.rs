@@ -1,45 +1,31 @@
 //! Reading EDI element text into canonical values.
 //!
+//! The generic readers (plain decimals, ISO codes) are the SDK's; what is here is
+//! what only EDI needs: a declared decimal mark, counts, and compact dates.
 //! Each function returns the problem as a sentence; the caller adds where it is.
-//! Nothing here goes through a float: decimals are parsed exactly.
 
 use jembatan_plugin_sdk::{Decimal, NaiveDate};
 
-/// The most fraction digits the canonical schema allows.
-const MAX_SCALE: u32 = 12;
+pub use jembatan_plugin_sdk::values::{country, currency, unit};
 
 /// A non-negative amount or quantity with `mark` as its decimal mark (`.` in X12,
-/// whatever UNA says in EDIFACT). Explicit decimal text: X12 `R` and EDIFACT `n`
-/// values carry their point, so no implied decimals are applied.
+/// whatever UNA says in EDIFACT), read exactly. X12 `R` and EDIFACT `n` values
+/// carry their point explicitly, so no implied decimals are applied.
 pub fn decimal(text: &str, mark: u8) -> Result<Decimal, String> {
-    let digits = text.strip_prefix('+').unwrap_or(text);
-    if digits.starts_with('-') {
+    if mark == b'.' {
+        return jembatan_plugin_sdk::values::decimal(text);
+    }
+    // With another mark a '.' is not a decimal point (it may be a thousands
+    // separator someone slipped in), so it is refused rather than read.
+    let mark = mark as char;
+    if text.contains('.') || text.matches(mark).count() > 1 {
         return Err(format!(
-            "{text:?} is negative; amounts and quantities must not be"
+            "{text:?} is not a decimal number (digits with an optional '{mark}', no thousands separators)"
         ));
     }
-    let bytes = digits.as_bytes();
-    let well_formed = bytes.iter().any(u8::is_ascii_digit)
-        && bytes.iter().all(|&b| b.is_ascii_digit() || b == mark)
-        && bytes.iter().filter(|&&b| b == mark).count() <= 1;
-    if !well_formed {
-        return Err(format!(
-            "{text:?} is not a decimal number (digits with an optional '{}', no thousands separators)",
-            mark as char
-        ));
-    }
-    let value = if mark == b'.' {
-        Decimal::from_str_exact(digits)
-    } else {
-        Decimal::from_str_exact(&digits.replace(mark as char, "."))
-    }
-    .map_err(|e| format!("{text:?} is not a usable decimal number: {e}"))?;
-    if value.scale() > MAX_SCALE {
-        return Err(format!(
-            "{text:?} has more than {MAX_SCALE} digits after the decimal mark"
-        ));
-    }
-    Ok(value)
+    jembatan_plugin_sdk::values::decimal(&text.replace(mark, ".")).map_err(|_| {
+        format!("{text:?} is not a non-negative decimal number with '{mark}' as its decimal mark")
+    })
 }
 
 /// A count such as a segment count or a control total: digits only.
@@ -78,38 +64,6 @@ pub fn date_yymmdd(text: &str) -> Result<NaiveDate, String> {
     }
     date_ccyymmdd(&format!("20{text}"), 0)
         .map_err(|_| format!("{text:?} is not a date written YYMMDD, e.g. 261103"))
-}
-
-/// An ISO 4217 currency code: three capital letters.
-pub fn currency(text: &str) -> Result<String, String> {
-    code(text, 3..=3, |b| b.is_ascii_uppercase())
-        .map_err(|()| format!("{text:?} is not an ISO 4217 currency code such as \"IDR\""))
-}
-
-/// A UN/ECE Recommendation 20 unit code: two or three capitals or digits.
-pub fn unit(text: &str) -> Result<String, String> {
-    code(text, 2..=3, |b| {
-        b.is_ascii_uppercase() || b.is_ascii_digit()
-    })
-    .map_err(|()| format!("{text:?} is not a UN/ECE Recommendation 20 unit code such as \"H87\""))
-}
-
-/// An ISO 3166-1 alpha-2 country code.
-pub fn country(text: &str) -> Result<String, String> {
-    code(text, 2..=2, |b| b.is_ascii_uppercase())
-        .map_err(|()| format!("{text:?} is not an ISO 3166-1 country code such as \"ID\""))
-}
-
-fn code(
-    text: &str,
-    len: std::ops::RangeInclusive<usize>,
-    allowed: impl Fn(u8) -> bool,
-) -> Result<String, ()> {
-    if len.contains(&text.len()) && text.bytes().all(allowed) {
-        Ok(text.to_owned())
-    } else {
-        Err(())
-    }
 }
 
 #[cfg(test)]
