@@ -119,6 +119,7 @@ pub async fn create_buyer(
             id: body.id,
             name: body.name,
             plugin: body.plugin,
+            plugin_version: None,
             plugin_config,
             api_key_hash: secrets::hash(&api_key),
             limits: body.limits,

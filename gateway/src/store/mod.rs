@@ -52,6 +52,8 @@ pub struct NewBuyer {
     pub name: String,
     /// Name of the plugin that normalizes this buyer's messages.
     pub plugin: String,
+    /// The version of that plugin; `None` follows the latest.
+    pub plugin_version: Option<String>,
     /// The buyer's configuration for that plugin.
     pub plugin_config: serde_json::Value,
     /// Hex SHA-256 of the buyer's API key; the key itself is never stored.
@@ -66,9 +68,71 @@ pub struct Buyer {
     pub id: String,
     pub name: String,
     pub plugin: String,
+    /// `None`: the latest version of `plugin`; `Some`: pinned to this version.
+    pub plugin_version: Option<String>,
     pub plugin_config: serde_json::Value,
     pub limits: Option<serde_json::Value>,
     pub created_at: DateTime<Utc>,
+}
+
+/// A change to a buyer for [`Store::update_buyer`]; each `None` leaves the field as it
+/// is. The binding (plugin, version, config) changes in one transaction, so a message
+/// is never normalized by a new plugin with the old config or the reverse.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BuyerUpdate {
+    pub name: Option<String>,
+    /// Another plugin name. A version pin belongs to a plugin name, so changing the
+    /// name without giving `plugin_version` clears the pin (the new plugin's latest).
+    pub plugin: Option<String>,
+    /// `Some(None)` follows the latest version, `Some(Some(v))` pins `v`.
+    pub plugin_version: Option<Option<String>>,
+    pub plugin_config: Option<serde_json::Value>,
+    /// `Some(None)` goes back to the gateway's default limits.
+    pub limits: Option<Option<serde_json::Value>>,
+}
+
+/// One binding a buyer had: made when the buyer was created and at every
+/// [`Store::update_buyer`] that changed the plugin, its version or its config.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BindingChange {
+    pub buyer_id: String,
+    pub plugin: String,
+    pub plugin_version: Option<String>,
+    pub plugin_config: serde_json::Value,
+    pub changed_at: DateTime<Utc>,
+}
+
+/// An uploaded plugin component to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPluginArtifact {
+    /// Hex SHA-256 of `wasm`, computed by the caller.
+    pub sha256: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    /// The media types the plugin reads.
+    pub content_types: Vec<String>,
+    /// The component's bytes.
+    pub wasm: Vec<u8>,
+}
+
+/// A stored plugin component, without its bytes (see [`Store::plugin_wasm`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PluginArtifact {
+    pub sha256: String,
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub content_types: Vec<String>,
+    pub size_bytes: u64,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// Which plugin made a message's outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PluginRef {
+    pub name: String,
+    pub version: String,
 }
 
 /// How a message reached the gateway.
@@ -176,10 +240,54 @@ pub struct Message {
     pub error: Option<serde_json::Value>,
     /// What we answered, once the message is complete.
     pub response: Option<StoredResponse>,
+    /// How many times the message was processed to an outcome: 0 while it waits for
+    /// its first, 1 after it, one more after each replay.
+    pub attempts: u32,
+    /// The plugin that made the current outcome, when the caller named it
+    /// (see [`Store::complete_message_by`]).
+    pub processed_by: Option<PluginRef>,
     /// The orders normalized from this message, in id order.
     pub order_ids: Vec<String>,
     pub received_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// A message in a listing: everything but the body, which can be large and is read
+/// with [`Store::get_message`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageSummary {
+    pub id: String,
+    pub buyer_id: String,
+    pub received_via: ReceivedVia,
+    pub content_type: String,
+    pub body_size: u64,
+    pub body_sha256: String,
+    pub idempotency_key: Option<String>,
+    pub status: MessageStatus,
+    pub error: Option<serde_json::Value>,
+    /// The HTTP status we answered, once the message is complete.
+    pub response_status: Option<u16>,
+    pub attempts: u32,
+    pub processed_by: Option<PluginRef>,
+    pub order_ids: Vec<String>,
+    pub received_at: DateTime<Utc>,
+    pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// An outcome a message had before [`Store::reopen_message`] sent it back for another
+/// attempt.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageAttempt {
+    pub message_id: String,
+    /// 1 for the first attempt; [`Message::attempts`] at the time it was reopened.
+    pub attempt: u32,
+    pub status: MessageStatus,
+    pub error: Option<serde_json::Value>,
+    pub processed_by: Option<PluginRef>,
+    pub processed_at: DateTime<Utc>,
+    pub reopened_at: DateTime<Utc>,
+    /// What the caller of [`Store::reopen_message`] wrote down (who, why).
+    pub note: Option<serde_json::Value>,
 }
 
 /// The result of [`Store::insert_message`].
@@ -236,7 +344,7 @@ pub enum MessageOutcome {
     },
 }
 
-/// The largest page [`Store::list_orders`] returns.
+/// The largest page [`Store::list_orders`] and [`Store::list_messages`] return.
 pub const MAX_PAGE: u32 = 200;
 
 /// A page request for [`Store::list_orders`], newest first.
@@ -259,10 +367,31 @@ pub struct OrderPage {
     pub next_cursor: Option<String>,
 }
 
+/// A page request for [`Store::list_messages`], newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MessageQuery {
+    /// Only this buyer's messages; `None` for all (admin).
+    pub buyer_id: Option<String>,
+    pub status: Option<MessageStatus>,
+    /// Page size, clamped to `1..=MAX_PAGE`.
+    pub limit: u32,
+    /// The `next_cursor` of the previous page: only messages older than this id.
+    pub after: Option<String>,
+}
+
+/// One page of messages, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessagePage {
+    pub messages: Vec<MessageSummary>,
+    /// Pass as [`MessageQuery::after`] for the next page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
 /// The storage boundary. Every method is one atomic step.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
-    /// Creates a buyer; [`StoreError::Conflict`] if the id or API key hash exists.
+    /// Creates a buyer and the first entry of its binding history;
+    /// [`StoreError::Conflict`] if the id or API key hash exists.
     async fn create_buyer(&self, buyer: NewBuyer) -> StoreResult<Buyer>;
 
     /// The buyer whose API key hashes to `api_key_hash`, for authentication.
@@ -274,6 +403,31 @@ pub trait Store: Send + Sync {
     /// All buyers, in id order.
     async fn list_buyers(&self) -> StoreResult<Vec<Buyer>>;
 
+    /// Changes a buyer in one transaction and returns it as it now is;
+    /// [`StoreError::NotFound`] if it does not exist. A change of binding (plugin,
+    /// version or config, compared by value) adds an entry to its history.
+    async fn update_buyer(&self, id: &str, update: BuyerUpdate) -> StoreResult<Buyer>;
+
+    /// The bindings a buyer has had, newest (the current one) first; empty if the
+    /// buyer does not exist.
+    async fn buyer_plugin_history(&self, buyer_id: &str) -> StoreResult<Vec<BindingChange>>;
+
+    /// Stores an uploaded plugin. Uploading a (name, version) again with the same
+    /// sha256 stores nothing and returns the existing artifact; with another sha256,
+    /// or the same bytes under another (name, version), is [`StoreError::Conflict`]:
+    /// a version, once published, never changes.
+    async fn insert_plugin(&self, plugin: NewPluginArtifact) -> StoreResult<PluginArtifact>;
+
+    /// Every stored plugin, by name, then in upload order.
+    async fn list_plugins(&self) -> StoreResult<Vec<PluginArtifact>>;
+
+    /// The component bytes of one stored plugin.
+    async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
+
+    /// Every stored plugin with its bytes, in [`Store::list_plugins`] order; for
+    /// loading them all at start.
+    async fn all_plugin_wasm(&self) -> StoreResult<Vec<(PluginArtifact, Vec<u8>)>>;
+
     /// Stores a raw message with status `received`, or returns the buyer's existing
     /// message with the same idempotency key. Atomic: two concurrent posts with one key
     /// store one message. [`StoreError::Invalid`] if the buyer does not exist,
@@ -284,11 +438,43 @@ pub trait Store: Send + Sync {
     /// messages; `None` sees all (admin).
     async fn get_message(&self, buyer_id: Option<&str>, id: &str) -> StoreResult<Option<Message>>;
 
-    /// Records a message's outcome and inserts its orders, all in one transaction.
-    /// Only a `received` message can be completed: [`StoreError::Conflict`] if it
-    /// already was (so orders are never stored twice), [`StoreError::NotFound`] if it
-    /// does not exist, [`StoreError::Invalid`] if an order names another message or buyer.
-    async fn complete_message(&self, id: &str, outcome: MessageOutcome) -> StoreResult<()>;
+    /// Records a message's outcome and inserts its orders, all in one transaction,
+    /// and counts the attempt. Only a `received` message can be completed:
+    /// [`StoreError::Conflict`] if it already was (so orders are never stored twice),
+    /// [`StoreError::NotFound`] if it does not exist, [`StoreError::Invalid`] if an
+    /// order names another message or buyer.
+    async fn complete_message(&self, id: &str, outcome: MessageOutcome) -> StoreResult<()> {
+        self.complete_message_by(id, None, outcome).await
+    }
+
+    /// [`Store::complete_message`], also recording which plugin made the outcome
+    /// (kept on the message, and in its attempt history if it is reopened).
+    async fn complete_message_by(
+        &self,
+        id: &str,
+        plugin: Option<PluginRef>,
+        outcome: MessageOutcome,
+    ) -> StoreResult<()>;
+
+    /// Sends a `failed` message back to `received` for another attempt (a replay,
+    /// e.g. through a newer plugin version), keeping its failed outcome and `note`
+    /// in [`Store::message_attempts`]; the error, response and plugin are cleared,
+    /// the attempt count kept. Finish it with [`Store::complete_message`] as usual.
+    /// [`StoreError::Conflict`] for any other status: a normalized message is never
+    /// reprocessed, so its orders are never duplicated. [`StoreError::NotFound`] if
+    /// it does not exist.
+    async fn reopen_message(
+        &self,
+        id: &str,
+        note: Option<serde_json::Value>,
+    ) -> StoreResult<Message>;
+
+    /// The outcomes a message had before it was reopened, oldest first; its current
+    /// outcome is on the message itself.
+    async fn message_attempts(&self, message_id: &str) -> StoreResult<Vec<MessageAttempt>>;
+
+    /// A page of messages, newest first (descending id), see [`MessageQuery`].
+    async fn list_messages(&self, query: MessageQuery) -> StoreResult<MessagePage>;
 
     /// Up to `limit` messages still `received`, oldest first: work a crash interrupted.
     async fn pending_messages(&self, limit: u32) -> StoreResult<Vec<Message>>;

@@ -4,7 +4,10 @@
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 
-use crate::store::{Buyer, Message, OrderRecord, StoreError, StoredResponse};
+use crate::store::{
+    BindingChange, Buyer, Message, MessageAttempt, MessageSummary, OrderRecord, PluginArtifact,
+    PluginRef, StoreError, StoredResponse,
+};
 
 /// Now, at the precision we store, so a returned record equals the stored one.
 pub(super) fn now() -> DateTime<Utc> {
@@ -52,6 +55,7 @@ pub(super) struct BuyerRow {
     pub(super) id: String,
     pub(super) name: String,
     pub(super) plugin: String,
+    pub(super) plugin_version: Option<String>,
     pub(super) plugin_config: String,
     pub(super) limits: Option<String>,
     pub(super) created_at: String,
@@ -68,30 +72,109 @@ impl TryFrom<BuyerRow> for Buyer {
             id: row.id,
             name: row.name,
             plugin: row.plugin,
+            plugin_version: row.plugin_version,
         })
     }
 }
 
 #[derive(sqlx::FromRow)]
-pub(super) struct MessageRow {
+pub(super) struct BindingRow {
+    pub(super) buyer_id: String,
+    pub(super) plugin: String,
+    pub(super) plugin_version: Option<String>,
+    pub(super) plugin_config: String,
+    pub(super) changed_at: String,
+}
+
+impl TryFrom<BindingRow> for BindingChange {
+    type Error = sqlx::Error;
+
+    fn try_from(row: BindingRow) -> Result<Self, Self::Error> {
+        Ok(BindingChange {
+            plugin_config: parse_json(&row.plugin_config)?,
+            changed_at: parse_time(&row.changed_at)?,
+            buyer_id: row.buyer_id,
+            plugin: row.plugin,
+            plugin_version: row.plugin_version,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct PluginRow {
+    pub(super) sha256: String,
+    pub(super) name: String,
+    pub(super) version: String,
+    pub(super) description: String,
+    pub(super) content_types: String,
+    pub(super) size_bytes: i64,
+    pub(super) uploaded_at: String,
+}
+
+impl TryFrom<PluginRow> for PluginArtifact {
+    type Error = sqlx::Error;
+
+    fn try_from(row: PluginRow) -> Result<Self, Self::Error> {
+        Ok(PluginArtifact {
+            content_types: parse_json(&row.content_types)?,
+            size_bytes: u64::try_from(row.size_bytes).map_err(|e| decode(e.to_string()))?,
+            uploaded_at: parse_time(&row.uploaded_at)?,
+            sha256: row.sha256,
+            name: row.name,
+            version: row.version,
+            description: row.description,
+        })
+    }
+}
+
+/// A plugin with its component bytes.
+#[derive(sqlx::FromRow)]
+pub(super) struct PluginWasmRow {
+    #[sqlx(flatten)]
+    pub(super) plugin: PluginRow,
+    pub(super) wasm: Vec<u8>,
+}
+
+/// The plugin named by a pair of nullable columns; both or neither.
+fn plugin_ref(
+    what: &str,
+    name: Option<String>,
+    version: Option<String>,
+) -> Result<Option<PluginRef>, sqlx::Error> {
+    match (name, version) {
+        (Some(name), Some(version)) => Ok(Some(PluginRef { name, version })),
+        (None, None) => Ok(None),
+        _ => Err(decode(format!("{what}: half a plugin reference"))),
+    }
+}
+
+fn count(value: i64) -> Result<u32, sqlx::Error> {
+    u32::try_from(value).map_err(|e| decode(e.to_string()))
+}
+
+/// Every column of a message but its body.
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageMetaRow {
     pub(super) id: String,
     pub(super) buyer_id: String,
     pub(super) received_via: String,
     pub(super) content_type: String,
     pub(super) headers: String,
-    pub(super) body: Vec<u8>,
     pub(super) body_sha256: String,
     pub(super) idempotency_key: Option<String>,
     pub(super) status: String,
     pub(super) error: Option<String>,
     pub(super) response_status: Option<i64>,
     pub(super) response_body: Option<String>,
+    pub(super) attempts: i64,
+    pub(super) plugin_name: Option<String>,
+    pub(super) plugin_version: Option<String>,
     pub(super) received_at: String,
     pub(super) processed_at: Option<String>,
 }
 
-impl MessageRow {
-    pub(super) fn into_message(self, order_ids: Vec<String>) -> Result<Message, sqlx::Error> {
+impl MessageMetaRow {
+    fn into_message(self, body: Vec<u8>, order_ids: Vec<String>) -> Result<Message, sqlx::Error> {
         let response = match (self.response_status, self.response_body.as_deref()) {
             (Some(status), Some(body)) => Some(StoredResponse {
                 status: u16::try_from(status).map_err(|e| decode(e.to_string()))?,
@@ -106,15 +189,100 @@ impl MessageRow {
             status: self.status.parse().map_err(decode)?,
             error: self.error.as_deref().map(parse_json).transpose()?,
             response,
+            attempts: count(self.attempts)?,
+            processed_by: plugin_ref(
+                &format!("message {}", self.id),
+                self.plugin_name,
+                self.plugin_version,
+            )?,
             order_ids,
             received_at: parse_time(&self.received_at)?,
             processed_at: self.processed_at.as_deref().map(parse_time).transpose()?,
             id: self.id,
             buyer_id: self.buyer_id,
             content_type: self.content_type,
-            body: self.body,
+            body,
             body_sha256: self.body_sha256,
             idempotency_key: self.idempotency_key,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageRow {
+    #[sqlx(flatten)]
+    pub(super) meta: MessageMetaRow,
+    pub(super) body: Vec<u8>,
+}
+
+impl MessageRow {
+    pub(super) fn into_message(self, order_ids: Vec<String>) -> Result<Message, sqlx::Error> {
+        self.meta.into_message(self.body, order_ids)
+    }
+}
+
+/// A message without its body, for listings.
+#[derive(sqlx::FromRow)]
+pub(super) struct MessageSummaryRow {
+    #[sqlx(flatten)]
+    pub(super) meta: MessageMetaRow,
+    pub(super) body_size: i64,
+}
+
+impl MessageSummaryRow {
+    pub(super) fn into_summary(
+        self,
+        order_ids: Vec<String>,
+    ) -> Result<MessageSummary, sqlx::Error> {
+        let body_size = u64::try_from(self.body_size).map_err(|e| decode(e.to_string()))?;
+        let message = self.meta.into_message(Vec::new(), order_ids)?;
+        Ok(MessageSummary {
+            id: message.id,
+            buyer_id: message.buyer_id,
+            received_via: message.received_via,
+            content_type: message.content_type,
+            body_size,
+            body_sha256: message.body_sha256,
+            idempotency_key: message.idempotency_key,
+            status: message.status,
+            error: message.error,
+            response_status: message.response.map(|r| r.status),
+            attempts: message.attempts,
+            processed_by: message.processed_by,
+            order_ids: message.order_ids,
+            received_at: message.received_at,
+            processed_at: message.processed_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AttemptRow {
+    pub(super) message_id: String,
+    pub(super) attempt: i64,
+    pub(super) status: String,
+    pub(super) error: Option<String>,
+    pub(super) plugin_name: Option<String>,
+    pub(super) plugin_version: Option<String>,
+    pub(super) processed_at: String,
+    pub(super) reopened_at: String,
+    pub(super) note: Option<String>,
+}
+
+impl TryFrom<AttemptRow> for MessageAttempt {
+    type Error = sqlx::Error;
+
+    fn try_from(row: AttemptRow) -> Result<Self, Self::Error> {
+        let what = format!("message {} attempt {}", row.message_id, row.attempt);
+        Ok(MessageAttempt {
+            attempt: count(row.attempt)?,
+            status: row.status.parse().map_err(decode)?,
+            error: row.error.as_deref().map(parse_json).transpose()?,
+            processed_by: plugin_ref(&what, row.plugin_name, row.plugin_version)?,
+            processed_at: parse_time(&row.processed_at)?,
+            reopened_at: parse_time(&row.reopened_at)?,
+            note: row.note.as_deref().map(parse_json).transpose()?,
+            message_id: row.message_id,
         })
     }
 }

@@ -1,5 +1,9 @@
 //! The store's contract, exercised on SQLite. The tests go through `dyn Store` where
-//! they can, so the PostgreSQL engine can run the same ones.
+//! they can, so the PostgreSQL engine can run the same ones. The plugin lifecycle
+//! (issue 3) has its own files beside this one.
+
+mod lifecycle;
+mod replay;
 
 use std::sync::Arc;
 
@@ -25,6 +29,7 @@ fn new_buyer(id: &str) -> NewBuyer {
         id: id.to_owned(),
         name: format!("Buyer {id}"),
         plugin: "canonical-json".to_owned(),
+        plugin_version: None,
         plugin_config: json!({ "strict": true }),
         api_key_hash: format!("hash-of-{id}"),
         limits: None,

@@ -1,0 +1,108 @@
+//! Uploaded plugin components, kept with their bytes and never deleted.
+
+use super::SqliteStore;
+use super::codec::{PluginRow, PluginWasmRow, json_text, now, time_text};
+use crate::store::{NewPluginArtifact, PluginArtifact, StoreError, StoreResult};
+
+pub(super) async fn insert(
+    store: &SqliteStore,
+    plugin: NewPluginArtifact,
+) -> StoreResult<PluginArtifact> {
+    // Look and insert under the write lock, so that two uploads of one version cannot
+    // both decide they are first.
+    let mut tx = store.writer.begin_with("BEGIN IMMEDIATE").await?;
+    let clashes: Vec<PluginRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        plugin_columns!(),
+        " FROM plugins WHERE (name = ?1 AND version = ?2) OR sha256 = ?3"
+    ))
+    .bind(&plugin.name)
+    .bind(&plugin.version)
+    .bind(&plugin.sha256)
+    .fetch_all(&mut *tx)
+    .await?;
+    // The sha256 and the (name, version) are each unique, so an exact match is the
+    // only row that can have come back.
+    if let Some(clash) = clashes.into_iter().next() {
+        let same_version = clash.name == plugin.name && clash.version == plugin.version;
+        return match (same_version, clash.sha256 == plugin.sha256) {
+            (true, true) => Ok(PluginArtifact::try_from(clash)?),
+            (true, false) => Err(StoreError::Conflict(format!(
+                "plugin {} {} is already stored with sha256 {}; publish a new version",
+                plugin.name, plugin.version, clash.sha256
+            ))),
+            (false, _) => Err(StoreError::Conflict(format!(
+                "the component with sha256 {} is already stored as plugin {} {}",
+                plugin.sha256, clash.name, clash.version
+            ))),
+        };
+    }
+
+    let uploaded_at = now();
+    let size_bytes = plugin.wasm.len() as u64;
+    sqlx::query(concat!(
+        "INSERT INTO plugins (",
+        plugin_columns!(),
+        ", wasm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
+    ))
+    .bind(&plugin.sha256)
+    .bind(&plugin.name)
+    .bind(&plugin.version)
+    .bind(&plugin.description)
+    .bind(json_text(&plugin.content_types)?)
+    .bind(i64::try_from(size_bytes).unwrap_or(i64::MAX))
+    .bind(time_text(uploaded_at))
+    .bind(&plugin.wasm)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(PluginArtifact {
+        sha256: plugin.sha256,
+        name: plugin.name,
+        version: plugin.version,
+        description: plugin.description,
+        content_types: plugin.content_types,
+        size_bytes,
+        uploaded_at,
+    })
+}
+
+pub(super) async fn list(store: &SqliteStore) -> StoreResult<Vec<PluginArtifact>> {
+    // Plugins are never deleted, so rowid order is upload order, exact even within
+    // one millisecond (PostgreSQL will need an identity column for the same).
+    let rows: Vec<PluginRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        plugin_columns!(),
+        " FROM plugins ORDER BY name, rowid"
+    ))
+    .fetch_all(&store.reader)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(PluginArtifact::try_from)
+        .collect::<Result<_, _>>()?)
+}
+
+pub(super) async fn wasm(store: &SqliteStore, sha256: &str) -> StoreResult<Option<Vec<u8>>> {
+    Ok(
+        sqlx::query_scalar("SELECT wasm FROM plugins WHERE sha256 = ?1")
+            .bind(sha256)
+            .fetch_optional(&store.reader)
+            .await?,
+    )
+}
+
+pub(super) async fn all_with_wasm(
+    store: &SqliteStore,
+) -> StoreResult<Vec<(PluginArtifact, Vec<u8>)>> {
+    let rows: Vec<PluginWasmRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        plugin_columns!(),
+        ", wasm FROM plugins ORDER BY name, rowid"
+    ))
+    .fetch_all(&store.reader)
+    .await?;
+    rows.into_iter()
+        .map(|row| Ok((PluginArtifact::try_from(row.plugin)?, row.wasm)))
+        .collect()
+}
