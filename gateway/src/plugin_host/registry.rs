@@ -21,6 +21,22 @@ const STOCK: &[(&str, &[u8])] = &[
         "ubl-order.wasm",
         include_bytes!("../../../plugins/dist/ubl-order.wasm"),
     ),
+    (
+        "cxml-order.wasm",
+        include_bytes!("../../../plugins/dist/cxml-order.wasm"),
+    ),
+    (
+        "json-map.wasm",
+        include_bytes!("../../../plugins/dist/json-map.wasm"),
+    ),
+    (
+        "x12-850.wasm",
+        include_bytes!("../../../plugins/dist/x12-850.wasm"),
+    ),
+    (
+        "edifact-orders.wasm",
+        include_bytes!("../../../plugins/dist/edifact-orders.wasm"),
+    ),
 ];
 
 /// Why a plugin could not be added from a file or directory.

@@ -1,0 +1,384 @@
+use jembatan_plugin_sdk::testing::assert_schema_valid;
+use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use serde_json::Value;
+
+use crate::CxmlOrder;
+
+const TEN_LINES: &[u8] = include_bytes!("../fixtures/cxml-10-lines.xml");
+const MINIMAL: &[u8] = include_bytes!("../fixtures/cxml-minimal.xml");
+const PREFIXED: &[u8] = include_bytes!("../fixtures/cxml-prefixed.xml");
+/// The every-field fixture states line totals in `Extrinsic name="LineTotal"`.
+const LINE_TOTALS: &str = r#"{"line_total_extrinsic":"LineTotal"}"#;
+const MINIMAL_CONFIG: &str = r#"{"buyer_name":"CV Maju Motor"}"#;
+
+fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
+    CxmlOrder::normalize_json(&Message::new("application/xml", body), config)
+}
+
+fn order(body: &[u8], config: &str) -> PurchaseOrder {
+    let mut orders = CxmlOrder::normalize(&Message::new("application/xml", body), config)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(orders.len(), 1);
+    orders.remove(0)
+}
+
+fn error(body: &[u8], config: &str) -> PluginError {
+    json(body, config).expect_err("should fail")
+}
+
+fn path(err: &PluginError) -> &str {
+    err.location
+        .as_ref()
+        .and_then(|l| l.path.as_deref())
+        .unwrap_or("")
+}
+
+fn minimal_with(from: &str, to: &str) -> Vec<u8> {
+    let text = std::str::from_utf8(MINIMAL).unwrap();
+    assert!(text.contains(from), "{from}");
+    text.replacen(from, to, 1).into_bytes()
+}
+
+#[test]
+fn ten_line_order_maps_every_field() {
+    let out = json(TEN_LINES, LINE_TOTALS).unwrap();
+    assert_schema_valid(&out);
+    let actual: Value = serde_json::from_str(&out[0]).unwrap();
+    // Written from the XML, field by field: BillTo's addressID wins over the From
+    // identity, the first To identity (DUNS) is taken, the second Street becomes
+    // additional_street, Shipping and the header Extrinsic are not read, the
+    // auxiliary and manufacturer IDs travel in the line note, decimals keep scale.
+    let expected: Value =
+        serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.json")).unwrap();
+    let mut expected = expected;
+    // The fixture's To has two credentials; without supplier_domain the first counts.
+    expected["supplier"]["code"] = "867530912".into();
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn supplier_domain_picks_the_credential() {
+    let config = r#"{"line_total_extrinsic":"LineTotal","supplier_domain":"SupplierID"}"#;
+    let actual: Value = serde_json::from_str(&json(TEN_LINES, config).unwrap()[0]).unwrap();
+    let expected: Value =
+        serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.json")).unwrap();
+    assert_eq!(actual, expected);
+    let missing = error(TEN_LINES, r#"{"supplier_domain":"GLN"}"#);
+    assert_eq!(
+        (missing.code.as_str(), path(&missing)),
+        ("missing-field", "/cXML/Header/To/Credential/Identity")
+    );
+}
+
+#[test]
+fn line_totals_are_never_computed() {
+    let order = order(TEN_LINES, "{}");
+    assert!(order.lines.iter().all(|l| l.line_total.is_none()));
+    let stated = self::order(TEN_LINES, LINE_TOTALS);
+    let sum: Decimal = stated.lines.iter().filter_map(|l| l.line_total).sum();
+    assert_eq!(Some(sum), stated.totals.unwrap().payable);
+    assert_eq!(stated.lines[3].quantity, Decimal::new(125, 1));
+    assert_eq!(stated.lines[3].unit, "KGM");
+    assert_eq!(
+        stated.lines[0].requested_date,
+        NaiveDate::from_ymd_opt(2026, 11, 20)
+    );
+    assert_eq!(
+        stated.lines[7].description.as_deref(),
+        Some("Gasket knalpot tembaga")
+    );
+}
+
+#[test]
+fn minimal_order_uses_defaults() {
+    let out = json(MINIMAL, MINIMAL_CONFIG).unwrap();
+    assert_schema_valid(&out);
+    let order = order(MINIMAL, MINIMAL_CONFIG);
+    assert_eq!(order.buyer_order_number, "PO-CX-MIN-1");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()
+    );
+    assert_eq!(order.buyer.name, "CV Maju Motor");
+    assert_eq!(
+        order.buyer.id.as_deref(),
+        Some("CV-MAJU-MOTOR"),
+        "the From identity"
+    );
+    assert_eq!(order.supplier.code, "PBG-01");
+    assert_eq!((order.delivery, order.notes.len()), (None, 0));
+    let line = &order.lines[0];
+    assert_eq!(
+        line.line_number, "1",
+        "position when there is no lineNumber"
+    );
+    assert_eq!(
+        (line.unit.as_str(), line.quantity),
+        ("EA", Decimal::from(10))
+    );
+    assert_eq!(
+        (line.buyer_item_code.as_ref(), line.note.as_ref()),
+        (None, None)
+    );
+
+    let err = error(MINIMAL, "{}");
+    assert_eq!(err.code, "missing-field");
+    assert_eq!(
+        path(&err),
+        "/cXML/Request/OrderRequest/OrderRequestHeader/BillTo/Address/Name"
+    );
+    assert!(err.message.contains("buyer_name"), "{err}");
+}
+
+#[test]
+fn config_defaults_apply_only_where_the_document_is_silent() {
+    let config = r#"{"buyer_name":"X","buyer_id":"B-1","supplier_code":"CFG","default_currency":"USD","default_unit":"C62"}"#;
+    let body = minimal_with(
+        r#"<Money currency="IDR">2450000</Money>"#,
+        "<Money>2450000</Money>",
+    );
+    let body = String::from_utf8(body)
+        .unwrap()
+        .replace(
+            r#"<Money currency="IDR">245000</Money>"#,
+            "<Money>245000</Money>",
+        )
+        .replace("<UnitOfMeasure>EA</UnitOfMeasure>", "")
+        .replace(
+            "<To><Credential domain=\"SupplierID\"><Identity>PBG-01</Identity></Credential></To>",
+            "",
+        )
+        .replace("<Identity>CV-MAJU-MOTOR</Identity>", "");
+    let order = order(body.as_bytes(), config);
+    assert_eq!(order.currency, "USD");
+    assert_eq!(order.lines[0].unit, "C62");
+    assert_eq!(order.supplier.code, "CFG");
+    assert_eq!(order.buyer.id.as_deref(), Some("B-1"));
+    let documented = self::order(MINIMAL, config);
+    assert_eq!(
+        (
+            documented.currency.as_str(),
+            documented.supplier.code.as_str()
+        ),
+        ("IDR", "PBG-01")
+    );
+}
+
+#[test]
+fn prefixes_cdata_utc_dates_and_short_names() {
+    let out = json(PREFIXED, "{}").unwrap();
+    assert_schema_valid(&out);
+    let order = order(PREFIXED, "{}");
+    assert_eq!(order.buyer_order_number, "PO-PFX-7");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 4).unwrap(),
+        "the day as written, not moved to +07:00"
+    );
+    assert_eq!(order.buyer.name, "PT Roda Mas & Co");
+    assert_eq!(order.buyer.id.as_deref(), Some("RODA-MAS-SMG"));
+    assert_eq!(
+        order.currency, "IDR",
+        "from the first Money when there is no Total"
+    );
+    assert_eq!(order.totals, None);
+    let address = order.delivery.unwrap().address.unwrap();
+    assert_eq!(
+        (address.city.as_deref(), address.country.as_deref()),
+        (Some("Semarang"), Some("ID"))
+    );
+    let [first, second] = &order.lines[..] else {
+        panic!("two lines")
+    };
+    assert_eq!(
+        first.description.as_deref(),
+        Some("Pelat besi <hitam> 3 mm")
+    );
+    assert_eq!(
+        (first.quantity.to_string().as_str(), first.unit.as_str()),
+        ("2.750", "KGM")
+    );
+    assert_eq!(first.requested_date, NaiveDate::from_ymd_opt(2026, 11, 30));
+    assert_eq!(
+        (second.line_number.as_str(), second.unit.as_str()),
+        ("2", "SET")
+    );
+    assert_eq!(
+        second.description.as_deref(),
+        Some("Klem knalpot Vespa"),
+        "ShortName"
+    );
+    assert_eq!(second.unit_price, Some(Decimal::ZERO));
+}
+
+#[test]
+fn ubl_and_other_requests_are_not_orders() {
+    let err = error(include_bytes!("../fixtures/cxml-ubl-order.xml"), "{}");
+    assert_eq!(err.code, "not-an-order");
+    assert!(err.message.contains("<Order>"), "{err}");
+    assert!(
+        err.message
+            .contains("urn:oasis:names:specification:ubl:schema:xsd:Order-2"),
+        "{err}"
+    );
+    assert_eq!(path(&err), "/Order");
+
+    let err = error(include_bytes!("../fixtures/cxml-profile-request.xml"), "{}");
+    assert_eq!(err.code, "not-an-order");
+    assert!(err.message.contains("<ProfileRequest>"), "{err}");
+}
+
+#[test]
+fn truncated_and_malformed_documents() {
+    let body = include_bytes!("../fixtures/cxml-truncated.xml");
+    let err = error(body, "{}");
+    assert_eq!(err.code, "malformed-xml");
+    assert!(err.message.contains("<PostalAddress>"), "{err}");
+    let location = err.location.unwrap();
+    assert_eq!(location.offset, Some(body.len() as u64));
+    assert_eq!(
+        location.path.as_deref(),
+        Some("/cXML/Request/OrderRequest/OrderRequestHeader/ShipTo/Address/PostalAddress")
+    );
+
+    let err = error(&minimal_with("</ItemID>", "</ItemId>"), "{}");
+    assert_eq!(err.code, "malformed-xml");
+    let location = err.location.unwrap();
+    assert_eq!(location.line, Some(14));
+    assert!(location.column.is_some());
+    assert_eq!(error(b"", "{}").code, "empty-body");
+    assert_eq!(error(b"{\"orderID\":1}", "{}").code, "malformed-xml");
+}
+
+#[test]
+fn bad_values_name_the_cxml_path() {
+    let err = error(
+        include_bytes!("../fixtures/cxml-bad-date.xml"),
+        MINIMAL_CONFIG,
+    );
+    assert_eq!(err.code, "invalid-value");
+    assert_eq!(
+        path(&err),
+        "/cXML/Request/OrderRequest/OrderRequestHeader/@orderDate"
+    );
+    assert!(err.message.contains("05/11/2026"), "{err}");
+    assert_eq!(err.location.unwrap().line, Some(10));
+
+    let cases = [
+        (
+            r#"quantity="10""#,
+            r#"quantity="10,5""#,
+            "/cXML/Request/OrderRequest/ItemOut[1]/@quantity",
+        ),
+        (
+            r#"quantity="10""#,
+            r#"quantity="10" requestedDeliveryDate="2026-11-31""#,
+            "/cXML/Request/OrderRequest/ItemOut[1]/@requestedDeliveryDate",
+        ),
+        (
+            "<UnitOfMeasure>EA</UnitOfMeasure>",
+            "<UnitOfMeasure>pcs</UnitOfMeasure>",
+            "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/UnitOfMeasure",
+        ),
+        (
+            r#"<Money currency="IDR">245000</Money>"#,
+            r#"<Money currency="USD">15</Money>"#,
+            "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/UnitPrice/Money/@currency",
+        ),
+        (
+            r#"<Money currency="IDR">245000</Money>"#,
+            r#"<Money currency="IDR">Rp 245.000</Money>"#,
+            "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/UnitPrice/Money",
+        ),
+        (
+            r#"<Money currency="IDR">2450000</Money>"#,
+            r#"<Money currency="rupiah">2450000</Money>"#,
+            "/cXML/Request/OrderRequest/OrderRequestHeader/Total/Money/@currency",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let err = error(&minimal_with(from, to), MINIMAL_CONFIG);
+        assert_eq!(
+            (err.code.as_str(), path(&err)),
+            ("invalid-value", expected),
+            "{to}: {err}"
+        );
+    }
+}
+
+#[test]
+fn missing_fields_name_the_cxml_path() {
+    let second_item = r#"</ItemOut>
+      <ItemOut lineNumber="2"><ItemID><SupplierPartID>X</SupplierPartID></ItemID></ItemOut>"#;
+    let cases = [
+        (
+            r#"orderID="PO-CX-MIN-1""#,
+            "",
+            "/cXML/Request/OrderRequest/OrderRequestHeader/@orderID",
+        ),
+        (
+            r#"orderDate="2026-11-05""#,
+            "",
+            "/cXML/Request/OrderRequest/OrderRequestHeader/@orderDate",
+        ),
+        (
+            "</ItemOut>",
+            second_item,
+            "/cXML/Request/OrderRequest/ItemOut[2]/@quantity",
+        ),
+        (
+            "<ItemID><SupplierPartID>KNL-SPX-125</SupplierPartID></ItemID>",
+            "",
+            "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/Description",
+        ),
+    ];
+    for (from, to, expected) in cases {
+        let body = minimal_with(from, to);
+        let body = String::from_utf8(body).unwrap().replace(
+            r#"<Description xml:lang="id">Knalpot standar Honda Supra X 125</Description>"#,
+            if expected.ends_with("Description") {
+                ""
+            } else {
+                r#"<Description xml:lang="id">Knalpot standar Honda Supra X 125</Description>"#
+            },
+        );
+        let err = error(body.as_bytes(), MINIMAL_CONFIG);
+        assert_eq!(
+            (err.code.as_str(), path(&err)),
+            ("missing-field", expected),
+            "{err}"
+        );
+    }
+    let text = std::str::from_utf8(MINIMAL).unwrap();
+    let no_items = format!(
+        "{}{}",
+        &text[..text.find("<ItemOut").unwrap()],
+        &text[text.find("</OrderRequest>").unwrap()..]
+    );
+    assert_eq!(
+        path(&error(no_items.as_bytes(), MINIMAL_CONFIG)),
+        "/cXML/Request/OrderRequest/ItemOut"
+    );
+}
+
+#[test]
+fn bad_config_is_invalid_config() {
+    for config in [
+        r#"{"default_unit":"piece"}"#,
+        r#"{"default_currency":"Rp"}"#,
+        r#"{"supplier_code":" "}"#,
+        r#"{"buyer":"X"}"#,
+        "[",
+    ] {
+        assert_eq!(error(MINIMAL, config).code, "invalid-config", "{config}");
+    }
+}
+
+#[test]
+fn info_names_the_content_types() {
+    let info = CxmlOrder::info();
+    assert_eq!(
+        (info.name, info.content_types),
+        ("cxml-order", &["application/xml", "text/xml"][..])
+    );
+}

@@ -1,0 +1,382 @@
+//! Applying the mapping to a parsed body: find each field by its path, read it by
+//! its kind, and build the orders. Errors name the JSON pointer in the input.
+
+use std::collections::BTreeMap;
+
+use jembatan_plugin_sdk::values::{
+    MAX_SCALE, country, currency, date_of_datetime, decimal, localized_decimal, unit,
+};
+use jembatan_plugin_sdk::{
+    Address, Contact, DEFAULT_CURRENCY, Decimal, Delivery, NaiveDate, OrderLine, Party,
+    PluginError, PurchaseOrder, Supplier, Totals,
+};
+
+use crate::config::{Config, Field, Kind, Source};
+use crate::json::{self, Node, Value};
+
+/// A field's value, read.
+enum Typed {
+    Text(String),
+    Date(NaiveDate),
+    Decimal(Decimal),
+    Notes(Vec<String>),
+}
+
+/// Reads the body and maps every order in it.
+pub fn map_orders(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        PluginError::at_offset(
+            "malformed-json",
+            "the body is not UTF-8 text",
+            body,
+            e.valid_up_to(),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(PluginError::new(
+            "empty-body",
+            "the body is empty; send the order as JSON",
+        ));
+    }
+    let root = json::parse(text).map_err(|(offset, what)| {
+        PluginError::at_offset(
+            "malformed-json",
+            format!("the body is not valid JSON: {what}"),
+            body,
+            offset,
+        )
+    })?;
+    let (orders, base) = match &config.orders {
+        Some(path) => {
+            let pointer = path.pointer("");
+            let node = path
+                .find(&root)
+                .ok_or_else(|| missing(&pointer, "orders", body, root.offset))?;
+            (node, pointer)
+        }
+        None => (&root, String::new()),
+    };
+    match &orders.value {
+        Value::Array(items) if items.is_empty() => Err(missing(
+            &base,
+            "orders (the array is empty)",
+            body,
+            orders.offset,
+        )),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| order(item, &format!("{base}/{i}"), config, body))
+            .collect(),
+        Value::Object(_) => Ok(vec![order(orders, &base, config, body)?]),
+        _ => Err(invalid(
+            &base,
+            format!(
+                "expected the orders, an object or an array, found {}",
+                orders.kind()
+            ),
+            body,
+            orders.offset,
+        )),
+    }
+}
+
+fn order(
+    node: &Node<'_>,
+    base: &str,
+    config: &Config,
+    body: &[u8],
+) -> Result<PurchaseOrder, PluginError> {
+    let mut order = PurchaseOrder {
+        buyer_order_number: String::new(),
+        issue_date: NaiveDate::MIN,
+        currency: DEFAULT_CURRENCY.to_owned(),
+        buyer: Party::default(),
+        supplier: Supplier::default(),
+        delivery: None,
+        lines: Vec::new(),
+        notes: Vec::new(),
+        totals: None,
+    };
+    for field in &config.fields {
+        if let Some(value) = resolve(field, node, base, config, body)? {
+            set_order(&mut order, field.name, value);
+        }
+    }
+    let pointer = config.lines.pointer(base);
+    let lines = config
+        .lines
+        .find(node)
+        .ok_or_else(|| missing(&pointer, "lines", body, node.offset))?;
+    let Value::Array(items) = &lines.value else {
+        return Err(invalid(
+            &pointer,
+            format!("expected the lines, an array, found {}", lines.kind()),
+            body,
+            lines.offset,
+        ));
+    };
+    if items.is_empty() {
+        return Err(missing(
+            &pointer,
+            "lines (the array is empty)",
+            body,
+            lines.offset,
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let line_base = format!("{pointer}/{i}");
+        let mut line = OrderLine {
+            line_number: (i + 1).to_string(),
+            buyer_item_code: None,
+            supplier_item_code: None,
+            description: None,
+            quantity: Decimal::ZERO,
+            unit: config.default_unit.clone(),
+            unit_price: None,
+            line_total: None,
+            requested_date: None,
+            note: None,
+        };
+        for field in &config.line_fields {
+            if let Some(value) = resolve(field, item, &line_base, config, body)? {
+                set_line(&mut line, field.name, value);
+            }
+        }
+        if line.buyer_item_code.is_none()
+            && line.supplier_item_code.is_none()
+            && line.description.is_none()
+        {
+            return Err(missing(
+                &line_base,
+                "item: no buyer_item_code, supplier_item_code or description",
+                body,
+                item.offset,
+            ));
+        }
+        order.lines.push(line);
+    }
+    Ok(order)
+}
+
+/// The value of `field` in `node`: from its path, else its default; `None` when
+/// an optional field is absent, `null` or blank.
+fn resolve(
+    field: &Field,
+    node: &Node<'_>,
+    base: &str,
+    config: &Config,
+    body: &[u8],
+) -> Result<Option<Typed>, PluginError> {
+    let path = match &field.source {
+        Source::Const(text) => return Ok(from_text(field, text, &config.units).ok()),
+        Source::Path(path) => path,
+    };
+    let pointer = path.pointer(base);
+    let read = match path.find(node) {
+        Some(found) => {
+            read(field, found, config).map_err(|e| invalid(&pointer, e, body, found.offset))?
+        }
+        None => None,
+    };
+    match (read, &field.default) {
+        (Some(value), _) => Ok(Some(value)),
+        // Checked when the config was read, so it converts.
+        (None, Some(default)) => Ok(from_text(field, default, &config.units).ok()),
+        (None, None) if field.required => Err(missing(&pointer, field.name, body, node.offset)),
+        (None, None) => Ok(None),
+    }
+}
+
+fn read(field: &Field, node: &Node<'_>, config: &Config) -> Result<Option<Typed>, String> {
+    let text = match (&node.value, field.kind) {
+        (Value::Number(raw), Kind::Decimal) => return number(raw).map(|d| Some(Typed::Decimal(d))),
+        (Value::Number(raw), Kind::Text) => *raw,
+        (Value::String(s), _) => s,
+        (Value::Array(items), Kind::Notes) => {
+            let mut notes = Vec::new();
+            for item in items {
+                match &item.value {
+                    Value::String(s) if s.trim().is_empty() => {}
+                    Value::String(s) => notes.push(s.trim().to_owned()),
+                    _ => return Err(format!("expected notes as strings, found {}", item.kind())),
+                }
+            }
+            return Ok((!notes.is_empty()).then_some(Typed::Notes(notes)));
+        }
+        _ => {
+            return Err(format!(
+                "expected {}, found {}",
+                expected(field.kind),
+                node.kind()
+            ));
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    from_text(field, text, &config.units).map(Some)
+}
+
+fn expected(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Text => "a string or a number",
+        Kind::Decimal => "a number or a string",
+        Kind::Notes => "a string or an array of strings",
+        Kind::Date | Kind::Currency | Kind::Unit | Kind::Country => "a string",
+    }
+}
+
+/// Reads text as the field's kind, with its formats; `units` maps units.
+fn from_text(field: &Field, text: &str, units: &BTreeMap<String, String>) -> Result<Typed, String> {
+    let text = text.trim();
+    Ok(match field.kind {
+        Kind::Text => Typed::Text(text.to_owned()),
+        Kind::Notes => Typed::Notes(vec![text.to_owned()]),
+        Kind::Decimal => Typed::Decimal(localized_decimal(text, &field.decimal_format)?),
+        Kind::Date => Typed::Date(match &field.date_format {
+            Some(format) => NaiveDate::parse_from_str(text, format)
+                .map_err(|_| format!("{text:?} is not a date written as {format:?}"))?,
+            None => date_of_datetime(text)?,
+        }),
+        Kind::Currency => Typed::Text(currency(text)?),
+        Kind::Country => Typed::Text(country(text)?),
+        Kind::Unit => {
+            let mapped = units.get(text).map_or(text, String::as_str);
+            Typed::Text(
+                unit(mapped)
+                    .map_err(|e| format!("{e}; map the buyer's unit in the config's \"units\""))?,
+            )
+        }
+    })
+}
+
+/// Checks a config constant or default as input would be checked.
+pub fn check_constant(field: &Field, text: &str) -> Result<(), String> {
+    from_text(field, text, &BTreeMap::new()).map(drop)
+}
+
+/// A JSON number as an exact decimal: plain (`185000.50`) or with an exponent.
+fn number(raw: &str) -> Result<Decimal, String> {
+    if !raw.contains(['e', 'E']) {
+        return decimal(raw);
+    }
+    let value =
+        Decimal::from_scientific(raw).map_err(|e| format!("{raw} is not a usable number: {e}"))?;
+    if value.is_sign_negative() || value.scale() > MAX_SCALE {
+        return Err(format!(
+            "{raw} is negative or has more than {MAX_SCALE} digits after the point"
+        ));
+    }
+    Ok(value.normalize())
+}
+
+fn set_order(order: &mut PurchaseOrder, name: &str, value: Typed) {
+    let text = match value {
+        Typed::Date(date) if name == "issue_date" => return order.issue_date = date,
+        Typed::Date(date) => return delivery(order).requested_date = Some(date),
+        Typed::Notes(notes) => return order.notes.extend(notes),
+        Typed::Decimal(amount) => {
+            let totals = order.totals.get_or_insert_with(Totals::default);
+            let slot = match name {
+                "totals.line_extension" => &mut totals.line_extension,
+                "totals.tax" => &mut totals.tax,
+                _ => &mut totals.payable,
+            };
+            return *slot = Some(amount);
+        }
+        Typed::Text(text) => text,
+    };
+    let slot = match name {
+        "buyer_order_number" => return order.buyer_order_number = text,
+        "currency" => return order.currency = text,
+        "buyer.name" => return order.buyer.name = text,
+        "supplier.code" => return order.supplier.code = text,
+        "buyer.id" => &mut order.buyer.id,
+        "buyer.tax_id" => &mut order.buyer.tax_id,
+        "supplier.name" => &mut order.supplier.name,
+        _ => match name.split_once(".contact.") {
+            Some((_, part)) => contact_slot(
+                order.buyer.contact.get_or_insert_with(Contact::default),
+                part,
+            ),
+            None => {
+                let (owner, part) = name.rsplit_once('.').expect("an address field");
+                let address = match owner {
+                    "buyer.address" => &mut order.buyer.address,
+                    _ => &mut delivery(order).address,
+                };
+                address_slot(address.get_or_insert_with(Address::default), part)
+            }
+        },
+    };
+    *slot = Some(text);
+}
+
+fn delivery(order: &mut PurchaseOrder) -> &mut Delivery {
+    order.delivery.get_or_insert_with(Delivery::default)
+}
+
+fn contact_slot<'c>(contact: &'c mut Contact, part: &str) -> &'c mut Option<String> {
+    match part {
+        "name" => &mut contact.name,
+        "phone" => &mut contact.phone,
+        _ => &mut contact.email,
+    }
+}
+
+fn address_slot<'a>(address: &'a mut Address, part: &str) -> &'a mut Option<String> {
+    match part {
+        "street" => &mut address.street,
+        "additional_street" => &mut address.additional_street,
+        "city" => &mut address.city,
+        "postal_code" => &mut address.postal_code,
+        "region" => &mut address.region,
+        _ => &mut address.country,
+    }
+}
+
+fn set_line(line: &mut OrderLine, name: &str, value: Typed) {
+    match value {
+        Typed::Decimal(amount) => match name {
+            "quantity" => line.quantity = amount,
+            "unit_price" => line.unit_price = Some(amount),
+            _ => line.line_total = Some(amount),
+        },
+        Typed::Date(date) => line.requested_date = Some(date),
+        Typed::Notes(_) => {}
+        Typed::Text(text) => match name {
+            "line_number" => line.line_number = text,
+            "unit" => line.unit = text,
+            "buyer_item_code" => line.buyer_item_code = Some(text),
+            "supplier_item_code" => line.supplier_item_code = Some(text),
+            "description" => line.description = Some(text),
+            _ => line.note = Some(text),
+        },
+    }
+}
+
+fn missing(pointer: &str, what: &str, body: &[u8], offset: usize) -> PluginError {
+    let at = if pointer.is_empty() {
+        "the document"
+    } else {
+        pointer
+    };
+    PluginError::at_offset(
+        "missing-field",
+        format!("{at}: no {what} here"),
+        body,
+        offset,
+    )
+    .at_path(pointer)
+}
+
+fn invalid(pointer: &str, problem: String, body: &[u8], offset: usize) -> PluginError {
+    PluginError::at_offset(
+        "invalid-value",
+        format!("{pointer}: {problem}"),
+        body,
+        offset,
+    )
+    .at_path(pointer)
+}

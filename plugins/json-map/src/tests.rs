@@ -1,0 +1,292 @@
+use jembatan_plugin_sdk::testing::assert_schema_valid;
+use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use serde_json::Value;
+
+use crate::JsonMap;
+
+const TWO: &[u8] = include_bytes!("../fixtures/json-two-orders.json");
+const TWO_CONFIG: &str = include_str!("../fixtures/json-two-orders.config.json");
+const MINIMAL: &[u8] = include_bytes!("../fixtures/json-minimal.json");
+const MINIMAL_CONFIG: &str = include_str!("../fixtures/json-minimal.config.json");
+const EDGE: &[u8] = include_bytes!("../fixtures/json-edge.json");
+const EDGE_CONFIG: &str = include_str!("../fixtures/json-edge.config.json");
+
+fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
+    JsonMap::normalize_json(&Message::new("application/json", body), config)
+}
+
+fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
+    let out = json(body, config).unwrap_or_else(|e| panic!("{e}"));
+    assert_schema_valid(&out);
+    out.iter()
+        .map(|o| serde_json::from_str(o).unwrap())
+        .collect()
+}
+
+fn error(body: &[u8], config: &str) -> (String, String, String) {
+    let err = json(body, config).expect_err("should fail");
+    let path = err
+        .location
+        .as_ref()
+        .and_then(|l| l.path.clone())
+        .unwrap_or_default();
+    (err.code, path, err.message)
+}
+
+#[test]
+fn two_orders_map_every_field() {
+    let out = json(TWO, TWO_CONFIG).unwrap();
+    assert_schema_valid(&out);
+    let actual: Vec<Value> = out
+        .iter()
+        .map(|o| serde_json::from_str(o).unwrap())
+        .collect();
+    // Written from the JSON and its config: dd/mm/yyyy dates, Indonesian decimals
+    // in strings ("Rp 87.500,50", "12,5"), JSON numbers taken exactly, units through
+    // the table (PSG → PR) or already Rec 20 (SET, MTR), notes from an array and
+    // from a string, the second order's null currency falling back to its default.
+    let expected: Value =
+        serde_json::from_slice(include_bytes!("../fixtures/json-two-orders.expected.json"))
+            .unwrap();
+    assert_eq!(Value::Array(actual), expected);
+}
+
+#[test]
+fn minimal_order_with_json_pointers() {
+    let [order] = &orders(MINIMAL, MINIMAL_CONFIG)[..] else {
+        panic!("one order")
+    };
+    assert_eq!(order.buyer_order_number, "PO-77");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()
+    );
+    assert_eq!(
+        (
+            order.currency.as_str(),
+            order.delivery.as_ref(),
+            order.totals.as_ref()
+        ),
+        ("IDR", None, None)
+    );
+    let line = &order.lines[0];
+    assert_eq!(
+        (line.line_number.as_str(), line.unit.as_str()),
+        ("1", "H87")
+    );
+    assert_eq!(line.quantity, Decimal::from(10));
+}
+
+#[test]
+fn root_array_constants_defaults_and_exact_numbers() {
+    let orders = orders(EDGE, EDGE_CONFIG);
+    assert_eq!(orders.len(), 2, "a root array is several orders");
+    let first = &orders[0];
+    assert_eq!(
+        first.buyer_order_number, "880123",
+        "a number's text as written"
+    );
+    assert_eq!(
+        first.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 4).unwrap()
+    );
+    assert_eq!(
+        first.buyer.name, "Bengkel \"Roda Mas\" Purbalingga",
+        "escapes, trimmed"
+    );
+    assert_eq!(
+        first.buyer.id.as_deref(),
+        Some("RODA-MAS"),
+        "null → default"
+    );
+    assert!(first.notes.is_empty(), "a blank string is absent");
+    let region = first
+        .delivery
+        .as_ref()
+        .and_then(|d| d.address.as_ref())
+        .and_then(|a| a.region.as_deref());
+    assert_eq!(region, Some("Jawa Tengah"), "const");
+    let [klem, pelat] = &first.lines[..] else {
+        panic!("two lines")
+    };
+    assert_eq!(
+        klem.description.as_deref(),
+        Some("Klem knalpot édition spéciale")
+    );
+    assert_eq!(
+        (klem.quantity, klem.unit.as_str()),
+        (Decimal::from(15), "DZN")
+    );
+    assert_eq!(klem.unit_price, Some(Decimal::from(25000)));
+    assert_eq!(
+        (pelat.quantity.to_string().as_str(), pelat.unit.as_str()),
+        ("0.75", "KGM")
+    );
+    assert_eq!(orders[1].lines[0].unit, "PR");
+}
+
+#[test]
+fn input_errors_name_the_json_pointer() {
+    let (code, path, message) = error(include_bytes!("../fixtures/json-bad-date.json"), TWO_CONFIG);
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid-value", "/purchase_orders/0/header/po_date")
+    );
+    assert!(message.contains("%d/%m/%Y"), "{message}");
+    let (code, path, _) = error(
+        include_bytes!("../fixtures/json-bad-decimal.json"),
+        TWO_CONFIG,
+    );
+    assert_eq!(
+        (code.as_str(), path.as_str()),
+        ("invalid-value", "/purchase_orders/0/barang/2/harga")
+    );
+    let err = json(
+        include_bytes!("../fixtures/json-truncated.json"),
+        TWO_CONFIG,
+    )
+    .unwrap_err();
+    assert_eq!(err.code, "malformed-json");
+    assert!(err.location.unwrap().line.is_some());
+
+    let text = std::str::from_utf8(MINIMAL).unwrap();
+    for (from, to, code, path) in [
+        (
+            r#""qty": 10"#,
+            r#""qty": -1"#,
+            "invalid-value",
+            "/lines/0/qty",
+        ),
+        (
+            r#""qty": 10"#,
+            r#""qty": true"#,
+            "invalid-value",
+            "/lines/0/qty",
+        ),
+        (
+            r#""qty": 10"#,
+            r#""qty": null"#,
+            "missing-field",
+            "/lines/0/qty",
+        ),
+        (r#""po": "PO-77", "#, "", "missing-field", "/po"),
+        (r#""po": "PO-77""#, r#""po": "  ""#, "missing-field", "/po"),
+        (r#""sku": "KNL-SPX-125", "#, "", "missing-field", "/lines/0"),
+        (
+            r#"[{"sku": "KNL-SPX-125", "qty": 10}]"#,
+            r#"{"x": 1}"#,
+            "invalid-value",
+            "/lines",
+        ),
+        (
+            r#"[{"sku": "KNL-SPX-125", "qty": 10}]"#,
+            "[]",
+            "missing-field",
+            "/lines",
+        ),
+        (
+            r#""date": "2026-11-05""#,
+            r#""date": "05-11-2026""#,
+            "invalid-value",
+            "/date",
+        ),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let body = text.replacen(from, to, 1);
+        let (got_code, got_path, message) = error(body.as_bytes(), MINIMAL_CONFIG);
+        assert_eq!(
+            (got_code.as_str(), got_path.as_str()),
+            (code, path),
+            "{to}: {message}"
+        );
+    }
+    assert_eq!(error(b"", MINIMAL_CONFIG).0, "empty-body");
+    assert_eq!(error(b"<Order/>", MINIMAL_CONFIG).0, "malformed-json");
+    assert_eq!(
+        error(b"\"just a string\"", MINIMAL_CONFIG).0,
+        "invalid-value"
+    );
+}
+
+#[test]
+fn config_errors_name_the_key() {
+    let base: Value = serde_json::from_str(MINIMAL_CONFIG).unwrap();
+    let cases: &[(&str, Value, &str)] = &[
+        (
+            "/fields/buyer_order_number",
+            Value::Null,
+            "fields.buyer_order_number",
+        ),
+        ("/fields/qty", "/qty".into(), "fields.qty"),
+        (
+            "/lines/fields/quantity",
+            "qty".into(),
+            "lines.fields.quantity",
+        ),
+        (
+            "/lines/fields/unit",
+            serde_json::json!({"path": "/u", "const": "H87"}),
+            "lines.fields.unit",
+        ),
+        (
+            "/lines/fields/unit",
+            serde_json::json!({"const": "pieces"}),
+            "lines.fields.unit.const",
+        ),
+        (
+            "/fields/issue_date",
+            serde_json::json!({"path": "/date", "date_format": "%d/%m"}),
+            "fields.issue_date.date_format",
+        ),
+        (
+            "/fields/currency",
+            serde_json::json!({"path": "/c", "default": "Rp"}),
+            "fields.currency.default",
+        ),
+        (
+            "/decimal_format",
+            serde_json::json!({"thousands": ".", "decimal": "."}),
+            "decimal_format",
+        ),
+        (
+            "/decimal_format",
+            serde_json::json!({"decimal": ",,"}),
+            "decimal_format.decimal",
+        ),
+        ("/units", serde_json::json!({"PCS": "pieces"}), "units.PCS"),
+        ("/orders", "$.orders[*].x".into(), "orders"),
+        ("/lines/path", Value::Null, "lines.path"),
+        ("/colour", "x".into(), "colour"),
+    ];
+    for (pointer, value, key) in cases {
+        let mut config = base.clone();
+        let (parent, name) = pointer.rsplit_once('/').unwrap();
+        let target = config.pointer_mut(parent).unwrap().as_object_mut().unwrap();
+        if value.is_null() {
+            target.remove(name);
+        } else {
+            target.insert(name.to_owned(), value.clone());
+        }
+        let (code, _, message) = error(MINIMAL, &config.to_string());
+        assert_eq!(code, "invalid-config", "{pointer}");
+        assert!(
+            message.starts_with(&format!("{key}:")),
+            "{pointer}: {message}"
+        );
+    }
+    assert_eq!(
+        error(MINIMAL, "").0,
+        "invalid-config",
+        "fields are required"
+    );
+    assert_eq!(error(MINIMAL, "[1]").0, "invalid-config");
+}
+
+#[test]
+fn info_names_the_content_type() {
+    let info = JsonMap::info();
+    assert_eq!(
+        (info.name, info.content_types),
+        ("json-map", &["application/json"][..])
+    );
+}
