@@ -31,6 +31,9 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Largest request body accepted, in bytes (`JEMBATAN_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
+    /// Largest plugin component accepted by `POST /v1/admin/plugins`, in bytes
+    /// (`JEMBATAN_MAX_PLUGIN_BYTES`).
+    pub max_plugin_bytes: usize,
     /// Directories whose `*.wasm` components are loaded as plugins at start, beside
     /// the stock ones built into the binary (`JEMBATAN_PLUGIN_DIRS`, `:`-separated).
     pub plugin_dirs: Vec<PathBuf>,
@@ -71,6 +74,7 @@ impl Default for Config {
             database_url: None,
             admin_token: None,
             max_body_bytes: 10 * 1024 * 1024,
+            max_plugin_bytes: 64 * 1024 * 1024,
             plugin_dirs: Vec::new(),
             plugin_limits: Limits::default(),
             plugin_concurrency: 64,
@@ -167,8 +171,13 @@ impl Config {
         if let Some(v) = var("JEMBATAN_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("JEMBATAN_MAX_BODY_BYTES", v)?;
         }
+        if let Some(v) = var("JEMBATAN_MAX_PLUGIN_BYTES") {
+            self.max_plugin_bytes = parse("JEMBATAN_MAX_PLUGIN_BYTES", v)?;
+        }
         if let Some(v) = var("JEMBATAN_PLUGIN_DIRS") {
-            self.plugin_dirs = std::env::split_paths(&v).collect();
+            self.plugin_dirs = std::env::split_paths(&v)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect();
         }
         if let Some(v) = var("JEMBATAN_PLUGIN_CONCURRENCY") {
             self.plugin_concurrency = parse("JEMBATAN_PLUGIN_CONCURRENCY", v)?;

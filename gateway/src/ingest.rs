@@ -23,7 +23,7 @@ use crate::plugin_host::{
 use crate::secrets::new_id;
 use crate::store::{
     Buyer, InsertedMessage, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder,
-    OrderStatus, ReceivedVia, Store, StoreError, StoredResponse,
+    OrderStatus, PluginRef, ReceivedVia, Store, StoreError, StoredResponse,
 };
 
 /// A message as it arrived, before anything is stored.
@@ -87,12 +87,49 @@ impl Ingest {
     /// The plugin a buyer is bound to; its absence is the operator's problem, not
     /// the buyer's, hence 503.
     pub fn plugin_for(&self, buyer: &Buyer) -> Result<Arc<LoadedPlugin>, ApiError> {
-        self.plugins.get(&buyer.plugin).ok_or_else(|| {
+        let found = match &buyer.plugin_version {
+            Some(version) => self.plugins.get_version(&buyer.plugin, version),
+            None => self.plugins.get(&buyer.plugin),
+        };
+        found.ok_or_else(|| {
             ApiError::Unavailable(format!(
-                "plugin '{}' of buyer '{}' is not installed on this gateway",
-                buyer.plugin, buyer.id
+                "plugin '{}' {} of buyer '{}' is not installed on this gateway",
+                buyer.plugin,
+                buyer.plugin_version.as_deref().unwrap_or("(latest)"),
+                buyer.id
             ))
         })
+    }
+
+    /// Replays a failed message through its buyer's current plugin binding. The
+    /// store refuses (409) any message that has not failed, so orders are never
+    /// made twice.
+    pub async fn replay(&self, message_id: &str) -> Result<Answer, ApiError> {
+        let message = self
+            .store
+            .get_message(None, message_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no message '{message_id}'")))?;
+        let buyer = self
+            .store
+            .get_buyer(&message.buyer_id)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no buyer '{}'", message.buyer_id)))?;
+        let plugin = self.plugin_for(&buyer)?;
+        let note =
+            json!({"replay_with": {"name": plugin.info.name, "version": plugin.info.version}});
+        let message = match self.store.reopen_message(message_id, Some(note)).await {
+            Ok(message) => message,
+            Err(StoreError::Conflict(_)) => {
+                return Err(ApiError::Conflict(format!(
+                    "message {message_id} is {}; only a failed message can be replayed",
+                    message.status.as_str()
+                )));
+            }
+            Err(other) => return Err(other.into()),
+        };
+        tracing::info!(message_id, buyer_id = %buyer.id, plugin = %plugin.info.name, version = %plugin.info.version, "replaying");
+        self.process(&buyer, &plugin, message).await
     }
 
     /// The buyer's plugin, if it reads `content_type`; otherwise the 415 to answer.
@@ -232,7 +269,15 @@ impl Ingest {
                 (outcome, answer)
             }
         };
-        match self.store.complete_message(&message_id, outcome).await {
+        let by = PluginRef {
+            name: plugin.info.name.clone(),
+            version: plugin.info.version.clone(),
+        };
+        match self
+            .store
+            .complete_message_by(&message_id, Some(by), outcome)
+            .await
+        {
             Ok(()) => Ok(answer),
             // Someone else (a concurrent retry, or recovery) finished it first:
             // answer what they stored so both clients see the same result.

@@ -72,9 +72,19 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = open_store(&config).await?;
     let (host, plugins) = load_plugins(&config)?;
+    // Versions uploaded through the admin API live in the store.
+    for (artifact, wasm) in store.all_plugin_wasm().await? {
+        let plugin = host.load(&wasm).with_context(|| {
+            format!(
+                "loading stored plugin {} {}",
+                artifact.name, artifact.version
+            )
+        })?;
+        plugins.register(plugin);
+    }
     let ingest = Arc::new(Ingest::new(
         store.clone(),
-        host,
+        host.clone(),
         plugins.clone(),
         config.plugin_limits.clone(),
         config.plugin_concurrency,
@@ -84,6 +94,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         store,
         ingest,
         plugins,
+        host,
     }))
 }
 

@@ -9,5 +9,6 @@ mod crash;
 mod hostile_plugins;
 mod operations;
 mod orders;
+mod plugin_lifecycle;
 mod readme;
 mod stock_plugins;

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_TYPE;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use futures_util::StreamExt;
+
+use crate::error::ApiError;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpRequest, HttpResponse, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -23,7 +26,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::config::Config;
 use crate::error::{Problem, problem_response};
 use crate::ingest::Ingest;
-use crate::plugin_host::PluginRegistry;
+use crate::plugin_host::{PluginHost, PluginRegistry};
 use crate::store::Store;
 
 /// What every handler can reach.
@@ -32,6 +35,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub ingest: Arc<Ingest>,
     pub plugins: Arc<PluginRegistry>,
+    pub host: Arc<PluginHost>,
 }
 
 /// The whole application: routes, OpenAPI document, problem+json for every error.
@@ -64,8 +68,14 @@ pub fn app(
                 .service(orders::list_orders)
                 .service(orders::get_order)
                 .service(messages::get_message)
-                .service(admin::create_buyer)
-                .service(admin::list_plugins),
+                .service(admin::buyers::create_buyer)
+                .service(admin::buyers::get_buyer)
+                .service(admin::buyers::update_buyer)
+                .service(admin::plugins::list_plugins)
+                .service(admin::plugins::upload_plugin)
+                .service(admin::messages::list_messages)
+                .service(admin::messages::get_message)
+                .service(admin::messages::replay_message),
         )
         .split_for_parts();
     let openapi = web::Data::new(document(openapi));
@@ -156,4 +166,35 @@ fn as_problem<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, problem).map_into_right_body(),
     ))
+}
+
+/// Reads the body, stopping at `limit` bytes so an oversized body costs nothing
+/// but the 413.
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<Vec<u8>, ApiError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if let Some(size) = declared.filter(|&size| size > limit as u64) {
+        return Err(ApiError::PayloadTooLarge {
+            size,
+            limit: limit as u64,
+        });
+    }
+    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge {
+                size: (body.len() + chunk.len()) as u64,
+                limit: limit as u64,
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

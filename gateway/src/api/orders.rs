@@ -2,15 +2,14 @@
 //! canonical orders made from them.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::AppState;
 use super::auth::BuyerAuth;
+use super::{AppState, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::{Accepted, Inbound};
 use crate::store::{OrderQuery, OrderRecord, OrderStatus, ReceivedVia};
@@ -227,32 +226,4 @@ fn kept_headers(req: &HttpRequest) -> Vec<(String, String)> {
         })
         .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
         .collect()
-}
-
-/// Reads the body, stopping at `limit` bytes so an oversized body costs nothing
-/// but the 413.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<Vec<u8>, ApiError> {
-    let declared = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
-    if let Some(size) = declared.filter(|&size| size > limit as u64) {
-        return Err(ApiError::PayloadTooLarge {
-            size,
-            limit: limit as u64,
-        });
-    }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge {
-                size: (body.len() + chunk.len()) as u64,
-                limit: limit as u64,
-            });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }

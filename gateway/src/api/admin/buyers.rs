@@ -1,0 +1,290 @@
+//! `/v1/admin/buyers`: create buyers and bind them to a plugin version and config.
+//!
+//! A buyer is always pinned to one plugin version: creating or rebinding without a
+//! version pins the latest one at that moment, so uploading a new version never
+//! changes a buyer's behaviour until an admin binds it. Rebinding is one atomic
+//! store update, effective for the buyer's next message; the history keeps every
+//! earlier binding for rollback.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::unprocessable;
+use crate::api::AppState;
+use crate::api::auth::AdminAuth;
+use crate::error::{ApiError, Problem};
+use crate::plugin_host::Limits;
+use crate::secrets;
+use crate::store::{BindingChange, Buyer, BuyerUpdate, NewBuyer};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBuyer {
+    /// Lower-case letters, digits, `-` and `_`; 1 to 64 characters.
+    pub id: String,
+    pub name: String,
+    /// Name of an installed plugin (see `GET /v1/admin/plugins`).
+    pub plugin: String,
+    /// A version of that plugin; the latest installed one if absent.
+    #[serde(default)]
+    pub plugin_version: Option<String>,
+    /// Given to the plugin with every message; a JSON object.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub plugin_config: Option<serde_json::Value>,
+    /// Per-buyer plugin limits (`memory_bytes`, `time`, `input_bytes`,
+    /// `output_bytes`); each field left out keeps the gateway's default.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub limits: Option<serde_json::Value>,
+}
+
+/// A change of a buyer; fields left out stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBuyer {
+    pub name: Option<String>,
+    /// Another plugin; its latest version unless `plugin_version` says otherwise.
+    pub plugin: Option<String>,
+    /// A version of the buyer's (new or current) plugin: the way to roll forward
+    /// or back.
+    pub plugin_version: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub plugin_config: Option<serde_json::Value>,
+    /// New limits; `null` goes back to the gateway's defaults.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub limits: Option<Option<serde_json::Value>>,
+}
+
+/// Tells a field set to `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<serde_json::Value>>, D::Error> {
+    Option::<serde_json::Value>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuyerView {
+    pub id: String,
+    pub name: String,
+    pub plugin: String,
+    pub plugin_version: Option<String>,
+    #[schema(value_type = Object)]
+    pub plugin_config: serde_json::Value,
+    #[schema(value_type = Option<Object>)]
+    pub limits: Option<serde_json::Value>,
+    pub created_at: DateTime<Utc>,
+    /// The buyer's API key. Present only in the answer to its creation: only its
+    /// hash is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Every binding the buyer had, newest first (only in `GET`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub bindings: Option<Vec<BindingChange>>,
+}
+
+impl From<Buyer> for BuyerView {
+    fn from(b: Buyer) -> Self {
+        Self {
+            id: b.id,
+            name: b.name,
+            plugin: b.plugin,
+            plugin_version: b.plugin_version,
+            plugin_config: b.plugin_config,
+            limits: b.limits,
+            created_at: b.created_at,
+            api_key: None,
+            bindings: None,
+        }
+    }
+}
+
+fn invalid(detail: String) -> ApiError {
+    unprocessable("invalid-buyer", "The buyer cannot be saved", detail)
+}
+
+/// The version a binding pins: the one asked for if installed, else the latest.
+fn resolve_version(
+    state: &AppState,
+    plugin: &str,
+    version: Option<&str>,
+) -> Result<String, ApiError> {
+    let found = match version {
+        Some(version) => state.plugins.get_version(plugin, version),
+        None => state.plugins.get(plugin),
+    };
+    found.map(|p| p.info.version.clone()).ok_or_else(|| {
+        invalid(match version {
+            Some(version) => format!("plugin '{plugin}' has no version '{version}' installed"),
+            None => format!("no plugin named '{plugin}' is installed"),
+        })
+    })
+}
+
+fn check_config_and_limits(
+    config: Option<&serde_json::Value>,
+    limits: Option<&serde_json::Value>,
+) -> Result<(), ApiError> {
+    if config.is_some_and(|c| !c.is_object()) {
+        return Err(invalid("plugin_config must be a JSON object".into()));
+    }
+    if let Some(limits) = limits {
+        serde_json::from_value::<Limits>(limits.clone())
+            .map_err(|e| invalid(format!("limits: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Create a buyer.
+///
+/// Returns the buyer's API key once; store it, it cannot be shown again.
+#[utoipa::path(
+    tag = "admin",
+    request_body = CreateBuyer,
+    responses(
+        (status = 201, body = BuyerView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A buyer with this id exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plugin or version, or bad config.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/admin/buyers")]
+pub async fn create_buyer(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    body: web::Json<CreateBuyer>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let id_ok = (1..=64).contains(&body.id.len())
+        && body
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if !id_ok {
+        return Err(ApiError::BadRequest(format!(
+            "buyer id '{}' must be 1-64 of a-z, 0-9, '-' and '_'",
+            body.id
+        )));
+    }
+    if body.name.trim().is_empty() {
+        return Err(ApiError::BadRequest("name must not be empty".into()));
+    }
+    let version = resolve_version(&state, &body.plugin, body.plugin_version.as_deref())?;
+    check_config_and_limits(body.plugin_config.as_ref(), body.limits.as_ref())?;
+    let api_key = secrets::generate("jbk_");
+    let buyer = state
+        .store
+        .create_buyer(NewBuyer {
+            id: body.id,
+            name: body.name,
+            plugin: body.plugin,
+            plugin_version: Some(version),
+            plugin_config: body.plugin_config.unwrap_or_else(|| serde_json::json!({})),
+            api_key_hash: secrets::hash(&api_key),
+            limits: body.limits,
+        })
+        .await?;
+    tracing::info!(buyer_id = %buyer.id, plugin = %buyer.plugin, version = ?buyer.plugin_version, "buyer created");
+    Ok(HttpResponse::Created().json(BuyerView {
+        api_key: Some(api_key),
+        ..buyer.into()
+    }))
+}
+
+/// Read a buyer and its binding history.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = BuyerView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[get("/admin/buyers/{id}")]
+pub async fn get_buyer(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<BuyerView>, ApiError> {
+    let buyer = state
+        .store
+        .get_buyer(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no buyer '{id}'")))?;
+    let bindings = state.store.buyer_plugin_history(&id).await?;
+    Ok(web::Json(BuyerView {
+        bindings: Some(bindings),
+        ..buyer.into()
+    }))
+}
+
+/// Change a buyer: rename it, or bind it to another plugin, version or config.
+///
+/// The binding changes atomically and applies to the buyer's next message, with no
+/// restart. Rolling back is binding the earlier version again.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    request_body = UpdateBuyer,
+    responses(
+        (status = 200, body = BuyerView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plugin or version, or bad config.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[patch("/admin/buyers/{id}")]
+pub async fn update_buyer(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+    body: web::Json<UpdateBuyer>,
+) -> Result<web::Json<BuyerView>, ApiError> {
+    let body = body.into_inner();
+    let current = state
+        .store
+        .get_buyer(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no buyer '{id}'")))?;
+    if body.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+        return Err(ApiError::BadRequest("name must not be empty".into()));
+    }
+    let plugin_version = if body.plugin.is_some() || body.plugin_version.is_some() {
+        let plugin = body.plugin.as_deref().unwrap_or(&current.plugin);
+        Some(Some(resolve_version(
+            &state,
+            plugin,
+            body.plugin_version.as_deref(),
+        )?))
+    } else {
+        None
+    };
+    check_config_and_limits(
+        body.plugin_config.as_ref(),
+        body.limits.as_ref().and_then(Option::as_ref),
+    )?;
+    let buyer = state
+        .store
+        .update_buyer(
+            &id,
+            BuyerUpdate {
+                name: body.name,
+                plugin: body.plugin,
+                plugin_version,
+                plugin_config: body.plugin_config,
+                limits: body.limits,
+            },
+        )
+        .await?;
+    tracing::info!(buyer_id = %buyer.id, plugin = %buyer.plugin, version = ?buyer.plugin_version, "buyer rebound");
+    Ok(web::Json(buyer.into()))
+}

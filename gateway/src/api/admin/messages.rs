@@ -1,0 +1,160 @@
+//! `/v1/admin/messages`: every buyer's inbound messages, and replaying the ones
+//! that failed through the buyer's current plugin.
+
+use actix_web::{get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::AppState;
+use crate::api::auth::AdminAuth;
+use crate::error::{ApiError, Problem};
+use crate::store::{MessageAttempt, MessageQuery, MessageStatus, MessageSummary};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// `received`, `normalized` or `failed`.
+    #[param(value_type = Option<String>)]
+    status: Option<MessageStatus>,
+    /// Only this buyer's messages.
+    buyer: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    after: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePageView {
+    #[schema(value_type = Vec<Object>)]
+    pub messages: Vec<MessageSummary>,
+    pub next_cursor: Option<String>,
+}
+
+/// A message with the outcomes it had before each replay.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessageDetail {
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub message: MessageSummary,
+    /// Earlier outcomes, oldest first.
+    #[schema(value_type = Vec<Object>)]
+    pub attempts_history: Vec<MessageAttempt>,
+}
+
+/// List messages of every buyer, newest first; `status=failed` finds the ones to
+/// replay.
+#[utoipa::path(
+    tag = "admin",
+    params(ListParams),
+    responses(
+        (status = 200, body = MessagePageView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[get("/admin/messages")]
+pub async fn list_messages(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    params: web::Query<ListParams>,
+) -> Result<web::Json<MessagePageView>, ApiError> {
+    let params = params.into_inner();
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 200".into(),
+        ));
+    }
+    let page = state
+        .store
+        .list_messages(MessageQuery {
+            buyer_id: params.buyer,
+            status: params.status,
+            limit,
+            after: params.after,
+        })
+        .await?;
+    Ok(web::Json(MessagePageView {
+        messages: page.messages,
+        next_cursor: page.next_cursor,
+    }))
+}
+
+async fn detail(state: &AppState, id: &str) -> Result<MessageDetail, ApiError> {
+    let m = state
+        .store
+        .get_message(None, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no message '{id}'")))?;
+    let attempts_history = state.store.message_attempts(id).await?;
+    let message = MessageSummary {
+        body_size: m.body.len() as u64,
+        response_status: m.response.as_ref().map(|r| r.status),
+        id: m.id,
+        buyer_id: m.buyer_id,
+        received_via: m.received_via,
+        content_type: m.content_type,
+        body_sha256: m.body_sha256,
+        idempotency_key: m.idempotency_key,
+        status: m.status,
+        error: m.error,
+        attempts: m.attempts,
+        processed_by: m.processed_by,
+        order_ids: m.order_ids,
+        received_at: m.received_at,
+        processed_at: m.processed_at,
+    };
+    Ok(MessageDetail {
+        message,
+        attempts_history,
+    })
+}
+
+/// Read any buyer's message, with its earlier outcomes.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = MessageDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[get("/admin/messages/{id}")]
+pub async fn get_message(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<MessageDetail>, ApiError> {
+    Ok(web::Json(detail(&state, &id).await?))
+}
+
+/// Replay a failed message through its buyer's current plugin binding.
+///
+/// The failed outcome is kept in the message's history. Only a `failed` message
+/// can be replayed (409 otherwise), so a normalized message's orders are never
+/// made twice. Answers the message as it is after the replay: `normalized` with
+/// its orders, or `failed` again with the new error.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = MessageDetail),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The message has not failed.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/admin/messages/{id}/replay")]
+pub async fn replay_message(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<MessageDetail>, ApiError> {
+    state.ingest.replay(&id).await?;
+    Ok(web::Json(detail(&state, &id).await?))
+}
