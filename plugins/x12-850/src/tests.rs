@@ -358,3 +358,42 @@ fn info_names_the_x12_content_types() {
         ["application/edi-x12", "application/edi", "text/plain"]
     );
 }
+
+/// The 10-line order with its PO1 loops repeated to `lines` lines, counts fixed.
+fn many_lines(lines: usize) -> Vec<u8> {
+    let body = text(TEN_LINES);
+    let (start, end) = (body.find("PO1*1*").unwrap(), body.find("CTT*").unwrap());
+    let block = &body[start..end];
+    let per_block = block.matches("~\n").count();
+    let blocks = lines / 10;
+    let repeated = block.repeat(blocks);
+    let se = 57 + per_block * (blocks - 1);
+    format!("{}{repeated}{}", &body[..start], &body[end..])
+        .replace("CTT*10*249", &format!("CTT*{lines}"))
+        .replace("SE*57*", &format!("SE*{se}*"))
+        .into_bytes()
+}
+
+/// `cargo test --release -p x12-850 -- --ignored --nocapture timing`
+#[test]
+#[ignore = "a measurement; run in release"]
+fn timing() {
+    for (name, body) in [
+        ("10 lines", TEN_LINES.to_vec()),
+        ("500 lines", many_lines(500)),
+    ] {
+        assert_eq!(
+            orders(&body, "")[0].lines.len(),
+            if name == "10 lines" { 10 } else { 500 }
+        );
+        let runs = 2000;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(json(std::hint::black_box(&body), "").unwrap());
+        }
+        eprintln!(
+            "x12-850 {name}: {:?} per normalize_json",
+            start.elapsed() / runs
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! Stock plugin `edifact-orders`: UN/EDIFACT ORDERS to canonical purchase orders.
+//!
+//! # Input
+//!
+//! Content types `application/edifact`, `application/edi-edifact`, `text/plain`.
+//! The body is one interchange (UNB … UNZ, optionally with UNG … UNE groups) of
+//! ORDERS messages (UNH … UNT), directory D (tested with D96A and D01B). Every
+//! message becomes one order, in order.
+//!
+//! The UNA service string advice, when present, sets the component and element
+//! separators, the decimal mark (`.` or `,`), the release character and the
+//! segment terminator; otherwise they are `:+.? '`. Released characters (`?'`,
+//! `?+`) are data. Line breaks between segments are ignored. Text is UTF-8, or
+//! ISO 8859-1 when UNB declares UNOC. The envelopes are checked as they close:
+//! UNT segment count (UNH to UNT) and reference (= UNH 0062), UNE and UNZ counts
+//! and references (= UNG 0048, UNB 0020).
+//!
+//! # Mapping (EDIFACT → canonical)
+//!
+//! | EDIFACT | canonical |
+//! |---------|-----------|
+//! | `BGM` 1004; 1225 `5` (replace) → a note; `1`/`3` (cancel, delete) refused | `buyer_order_number` |
+//! | `DTM+137` | `issue_date` |
+//! | `DTM+2` (header) | `delivery.requested_date` |
+//! | `CUX` C504 6345 (first), else config `default_currency`, else IDR | `currency` |
+//! | header `FTX` C108 texts (joined by spaces) | `notes` |
+//! | `NAD+BY`: C082 3039, C080 name (else C058), C059 street, 3164, C819, 3251, 3207; its `RFF+VA`; its `CTA` 3412 and `COM` TE/EM | `buyer` |
+//! | `NAD+SU`: C082 3039 (else config `supplier_code`), name | `supplier.code`, `supplier.name` |
+//! | `NAD+DP` or `NAD+ST` (first): street (C059 1; 2–4 joined), city, region (C819 3228 name, else 3229 code), postal code, country | `delivery.address` |
+//! | each `LIN`: 1082 (else its position); C212 7140 by 7143 and `PIA` C212s: `SA`/`VN`/`VP` → supplier, `IN`/`BP` → buyer | `lines[]`: `line_number`, `supplier_item_code`, `buyer_item_code` |
+//! | `IMD` C273 7008 (both, joined by a space; several IMD by newlines) | `description` |
+//! | `QTY+21` 6060 and 6411 (unit, below) | `quantity`, `unit` |
+//! | `PRI+AAA` (net) else `PRI+AAB` (gross) 5118, divided by 5284 (price basis) when given | `unit_price` |
+//! | `MOA+203`, `DTM+2`, `FTX` in the LIN group | `line_total`, `requested_date`, `note` |
+//! | `MOA+79`; `MOA+86` else `+128`; `MOA+124` else `+176` | `totals.line_extension`, `.payable`, `.tax` |
+//! | `CNT+2` | checked against the number of LIN (`bad-line-count`) |
+//!
+//! DTM formats 102 (CCYYMMDD), 203 (CCYYMMDDHHMM), 204 (CCYYMMDDHHMMSS), 101
+//! (YYMMDD, read as 20YY) and 718 (a period: its start) become ISO dates; a time
+//! of day is dropped, as the canonical order has dates only. Units (6411) map
+//! through config `unit_map` first; EDIFACT already uses UN/ECE Rec 20, so a
+//! well-formed code passes through, and the old piece codes PCE/PCS become H87.
+//! A quantity without a unit gets config `default_unit`, else H87. Decimals are
+//! read exactly, with the interchange's decimal mark.
+//!
+//! # Config
+//!
+//! `{"default_currency", "default_unit", "unit_map": {"PCE": "H87"},
+//! "supplier_code", "buyer_name"}`, every key optional.
+//!
+//! # Errors
+//!
+//! Each names what is wrong and where: offset, line and column of the component,
+//! and a path such as `UNH[1]/LIN[3]/QTY/6060` or `UNH[2]/UNT/0074`. Codes:
+//! `empty-body`, `not-edifact` (saying what the input looks like instead),
+//! `invalid-encoding`, `truncated` (no UNZ, a cut UNA), `bad-segment-count`,
+//! `control-number-mismatch`, `bad-line-count`, `missing-segment`,
+//! `unexpected-segment`, `unsupported-message`, `unsupported-version`,
+//! `unsupported-purpose`, `invalid-value`, `unknown-unit`, `invalid-config`.
+
+mod envelope;
+mod lex;
+mod map;
+mod units;
+
+use edi_common::Config;
+use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder};
+
+/// The plugin; see the crate documentation.
+pub struct EdifactOrders;
+
+impl Plugin for EdifactOrders {
+    fn info() -> Info {
+        Info {
+            name: "edifact-orders",
+            version: env!("CARGO_PKG_VERSION"),
+            description: "UN/EDIFACT ORDERS interchanges, directories D96A and D01B, any UNA.",
+            content_types: &[
+                "application/edifact",
+                "application/edi-edifact",
+                "text/plain",
+            ],
+        }
+    }
+
+    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+        let config = Config::parse(config)?;
+        envelope::read(&message.body, &config)
+    }
+}
+
+jembatan_plugin_sdk::export_plugin!(EdifactOrders);
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,401 @@
+use jembatan_plugin_sdk::testing::assert_schema_valid;
+use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use serde_json::Value;
+
+use crate::EdifactOrders;
+
+const TEN_LINES: &[u8] = include_bytes!("../fixtures/edifact-d96a-10-lines.edi");
+const TWO_MESSAGES: &[u8] = include_bytes!("../fixtures/edifact-d01b-two-messages.edi");
+const UNA_COMMA: &[u8] = include_bytes!("../fixtures/edifact-una-comma.edi");
+
+fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
+    EdifactOrders::normalize_json(&Message::new("application/edifact", body), config)
+}
+
+fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
+    EdifactOrders::normalize(&Message::new("application/edifact", body), config)
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn error(body: &[u8], config: &str) -> PluginError {
+    json(body, config).expect_err("should fail")
+}
+
+fn path(err: &PluginError) -> &str {
+    err.location
+        .as_ref()
+        .and_then(|l| l.path.as_deref())
+        .unwrap_or("")
+}
+
+fn offset(err: &PluginError) -> usize {
+    err.location
+        .as_ref()
+        .and_then(|l| l.offset)
+        .expect("offset") as usize
+}
+
+fn text(body: &[u8]) -> &str {
+    std::str::from_utf8(body).unwrap()
+}
+
+/// The body with `from` replaced by `to` once; panics if `from` is not there.
+fn edit(body: &[u8], from: &str, to: &str) -> Vec<u8> {
+    assert!(text(body).contains(from), "fixture has no {from:?}");
+    text(body).replacen(from, to, 1).into_bytes()
+}
+
+#[test]
+fn ten_line_d96a_order_maps_every_field() {
+    let out = json(TEN_LINES, "").unwrap();
+    assert_schema_valid(&out);
+    assert_eq!(out.len(), 1);
+    let actual: Value = serde_json::from_str(&out[0]).unwrap();
+    // Written by hand from the interchange, field by field; equality checks every
+    // mapping, including released characters (`?+62`, `?:`, `?'`), the net price
+    // winning over an earlier gross one, a price per 100 units, PCE → H87, the
+    // supplier's CTA not being read, and decimals keeping their scale.
+    let expected: Value = serde_json::from_slice(include_bytes!(
+        "../fixtures/edifact-d96a-10-lines.expected.json"
+    ))
+    .unwrap();
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn two_d01b_messages_without_una_on_one_line() {
+    let out = json(TWO_MESSAGES, "{}").unwrap();
+    assert_schema_valid(&out);
+    let actual: Vec<Value> = out
+        .iter()
+        .map(|o| serde_json::from_str(o).unwrap())
+        .collect();
+    let expected: Vec<Value> = serde_json::from_slice(include_bytes!(
+        "../fixtures/edifact-d01b-two-messages.expected.json"
+    ))
+    .unwrap();
+    assert_eq!(actual, expected);
+}
+
+#[test]
+fn non_default_una_with_comma_decimal_and_release() {
+    let out = json(UNA_COMMA, r#"{"unit_map":{"Btl":"BO"}}"#).unwrap();
+    assert_schema_valid(&out);
+    let order = &orders(UNA_COMMA, r#"{"unit_map":{"Btl":"BO"}}"#)[0];
+    assert_eq!(order.buyer_order_number, "MM-0003");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()
+    );
+    assert_eq!(order.currency, "IDR");
+    assert_eq!(
+        order.buyer.name, "CV Maju Motor*Sons",
+        "!* is a released separator"
+    );
+    let address = order.buyer.address.as_ref().unwrap();
+    assert_eq!(address.street.as_deref(), Some("Jl. Pemuda No. 12"));
+    assert_eq!(address.region, None);
+    assert_eq!(order.supplier.code, "BENGKEL-PBG-007");
+    assert_eq!(order.supplier.name, None);
+    let [first, second] = &order.lines[..] else {
+        panic!("two lines")
+    };
+    assert_eq!(
+        first.description.as_deref(),
+        Some("Knalpot standar Honda Supra X 125 ~ tipe lama")
+    );
+    assert_eq!(first.quantity, Decimal::new(105, 1));
+    assert_eq!(first.unit, "BO", "from unit_map");
+    assert_eq!(first.unit_price, Some(Decimal::new(7_250_025, 2)));
+    assert_eq!(
+        (second.unit.as_str(), second.quantity),
+        ("H87", Decimal::new(2, 0))
+    );
+    assert_eq!(second.supplier_item_code.as_deref(), Some("SR-OLI-GA"));
+
+    let err = error(UNA_COMMA, "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("unknown-unit", "UNH[1]/LIN[1]/QTY/6411")
+    );
+    assert_eq!(&text(UNA_COMMA)[offset(&err)..offset(&err) + 3], "Btl");
+    // With ',' as the decimal mark a '.' is refused, not guessed.
+    let err = error(
+        &edit(UNA_COMMA, "10,5", "10.5"),
+        r#"{"unit_map":{"Btl":"BO"}}"#,
+    );
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-value", "UNH[1]/LIN[1]/QTY/6060")
+    );
+}
+
+#[test]
+fn config_defaults_apply_only_where_the_document_is_silent() {
+    let config = r#"{"default_currency":"USD","default_unit":"C62","unit_map":{"Btl":"BO"},"supplier_code":"CFG-1","buyer_name":"Pembeli"}"#;
+    let order = &orders(UNA_COMMA, config)[0];
+    assert_eq!(order.currency, "USD");
+    assert_eq!(order.lines[1].unit, "C62");
+    assert_eq!(order.supplier.code, "BENGKEL-PBG-007");
+    assert_eq!(orders(TEN_LINES, config)[0].currency, "IDR");
+
+    let bare = edit(
+        &edit(UNA_COMMA, "NAD*SU*BENGKEL-PBG-007;;92", "NAD*SU"),
+        "CV Maju Motor!*Sons",
+        "",
+    );
+    let order = &orders(&bare, config)[0];
+    assert_eq!(
+        (order.buyer.name.as_str(), order.supplier.code.as_str()),
+        ("Pembeli", "CFG-1")
+    );
+    let err = error(&bare, r#"{"unit_map":{"Btl":"BO"}}"#);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "UNH[1]/NAD")
+    );
+    assert!(err.message.contains("buyer_name"), "{}", err.message);
+}
+
+#[test]
+fn truncated_interchange_says_where_it_stops() {
+    let body = include_bytes!("../fixtures/edifact-truncated.edi");
+    let err = error(body, "");
+    assert_eq!(err.code, "truncated");
+    assert!(err.message.contains("UNH[1]"), "{}", err.message);
+    assert_eq!(offset(&err), body.len());
+    assert_eq!(error(b"UNA:+.", "").code, "truncated");
+}
+
+#[test]
+fn bad_segment_count_points_at_unt() {
+    let err = error(
+        include_bytes!("../fixtures/edifact-bad-segment-count.edi"),
+        "",
+    );
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-segment-count", "UNH[2]/UNT/0074")
+    );
+    assert!(
+        err.message.contains("says 19") && err.message.contains("has 20"),
+        "{}",
+        err.message
+    );
+    let err = error(&edit(TWO_MESSAGES, "UNZ+2+", "UNZ+1+"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-segment-count", "UNZ/0036")
+    );
+}
+
+#[test]
+fn reference_mismatches() {
+    let err = error(&edit(TWO_MESSAGES, "UNT+19+M1", "UNT+19+M9"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("control-number-mismatch", "UNH[1]/UNT/0062")
+    );
+    let err = error(
+        &edit(TEN_LINES, "UNZ+1+SCN20261103001", "UNZ+1+SCN20261103002"),
+        "",
+    );
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("control-number-mismatch", "UNZ/0020")
+    );
+}
+
+#[test]
+fn cnt_line_count_is_checked() {
+    let err = error(&edit(TEN_LINES, "CNT+2:10", "CNT+2:11"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-line-count", "UNH[1]/CNT/6066")
+    );
+}
+
+#[test]
+fn other_documents_are_not_edifact() {
+    let err = error(include_bytes!("../fixtures/edifact-order.xml"), "");
+    assert_eq!(err.code, "not-edifact");
+    assert!(err.message.contains("XML"), "{}", err.message);
+    let x12 = error(b"ISA*00*          *00*", "");
+    assert!(x12.message.contains("X12"), "{}", x12.message);
+    assert_eq!(error(b"", "").code, "empty-body");
+}
+
+#[test]
+fn bad_values_name_the_data_element() {
+    let cases = [
+        ("QTY+21:60:EA", "QTY+21:6O:EA", "UNH[1]/LIN[3]/QTY/6060"),
+        (
+            "PRI+AAA:18000",
+            "PRI+AAA:18.000,00",
+            "UNH[1]/LIN[4]/PRI/5118",
+        ),
+        (
+            "DTM+137:20261103:102",
+            "DTM+137:20261131:102",
+            "UNH[1]/DTM/2380",
+        ),
+        (
+            "DTM+2:20261113:102",
+            "DTM+2:20261113:999",
+            "UNH[1]/LIN[3]/DTM/2380",
+        ),
+        ("CUX+2:IDR:9", "CUX+2:Rp:9", "UNH[1]/CUX/6345"),
+        ("17530+ID'", "17530+IDN'", "UNH[1]/NAD[3]/3207"),
+        (
+            "MOA+203:5700000",
+            "MOA+203:-5700000",
+            "UNH[1]/LIN[3]/MOA/5004",
+        ),
+        ("QTY+21:12:DZN", "QTY+21:12:dozen", "UNH[1]/LIN[4]/QTY/6411"),
+    ];
+    for (from, to, expected) in cases {
+        let err = error(&edit(TEN_LINES, from, to), "");
+        assert!(
+            ["invalid-value", "unknown-unit"].contains(&err.code.as_str()),
+            "{to}: {err}"
+        );
+        assert_eq!(path(&err), expected, "{to}: {err}");
+    }
+}
+
+#[test]
+fn envelope_structure_errors() {
+    let cases = [
+        (
+            edit(TEN_LINES, "ORDERS:D:96A", "INVOIC:D:96A"),
+            "unsupported-message",
+            "UNH[1]/0065",
+        ),
+        (
+            edit(TEN_LINES, "ORDERS:D:96A", "ORDERS:S:93A"),
+            "unsupported-version",
+            "UNH[1]/0052",
+        ),
+        (
+            edit(
+                TEN_LINES,
+                "BGM+220+PO-SCN-2026-11-0042+9",
+                "BGM+220+PO-SCN-2026-11-0042+1",
+            ),
+            "unsupported-purpose",
+            "UNH[1]/BGM/1225",
+        ),
+        (
+            edit(TEN_LINES, "UNT+83+1'\n", ""),
+            "missing-segment",
+            "UNH[1]/UNT",
+        ),
+        (
+            edit(
+                TEN_LINES,
+                "UNZ+1+SCN20261103001'",
+                "UNZ+1+SCN20261103001'\nUNH+2'",
+            ),
+            "unexpected-segment",
+            "UNH",
+        ),
+        (
+            edit(TEN_LINES, "BGM+220+PO-SCN-2026-11-0042+9", "BGM+220++9"),
+            "missing-segment",
+            "UNH[1]/BGM/1004",
+        ),
+        (
+            edit(TEN_LINES, "DTM+137:20261103:102", "DTM+4:20261103:102"),
+            "missing-segment",
+            "UNH[1]/DTM",
+        ),
+    ];
+    for (body, code, expected) in cases {
+        let err = error(&body, "");
+        assert_eq!((err.code.as_str(), path(&err)), (code, expected), "{err}");
+    }
+}
+
+#[test]
+fn lines_without_item_or_quantity() {
+    let config = r#"{"unit_map":{"Btl":"BO"}}"#;
+    let err = error(&edit(UNA_COMMA, "LIN*2**SR-OLI-GA;SA~", "LIN*2~"), config);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "UNH[1]/LIN[2]")
+    );
+    let err = error(&edit(UNA_COMMA, "QTY*21;2~", "QTY*46;2~"), config);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "UNH[1]/LIN[2]/QTY")
+    );
+}
+
+#[test]
+fn latin1_text_is_read_when_unb_says_unoc() {
+    let mut body = TWO_MESSAGES.to_vec();
+    let at = text(TWO_MESSAGES).find("Braket").unwrap();
+    body[at] = 0xC9; // 'É' in ISO 8859-1, not valid UTF-8 on its own
+    let order = &orders(&body, "")[0];
+    assert_eq!(
+        order.lines[0].description.as_deref(),
+        Some("Éraket footstep Honda CB150R")
+    );
+    // The same bytes under UNOA (ASCII) are refused rather than guessed at.
+    let mut unoa = body.clone();
+    let at = text(TWO_MESSAGES).find("UNOC").unwrap();
+    unoa[at + 3] = b'A';
+    assert_eq!(error(&unoa, "").code, "invalid-encoding");
+}
+
+#[test]
+fn info_names_the_edifact_content_types() {
+    let info = EdifactOrders::info();
+    assert_eq!(info.name, "edifact-orders");
+    assert_eq!(
+        info.content_types,
+        [
+            "application/edifact",
+            "application/edi-edifact",
+            "text/plain"
+        ]
+    );
+}
+
+/// The 10-line order with its LIN groups repeated to `lines` lines, counts fixed.
+fn many_lines(lines: usize) -> Vec<u8> {
+    let body = text(TEN_LINES);
+    let (start, end) = (body.find("LIN+1+").unwrap(), body.find("UNS+S").unwrap());
+    let block = &body[start..end];
+    let per_block = block.matches("'\n").count();
+    let blocks = lines / 10;
+    let unt = 83 + per_block * (blocks - 1);
+    format!("{}{}{}", &body[..start], block.repeat(blocks), &body[end..])
+        .replace("CNT+2:10", &format!("CNT+2:{lines}"))
+        .replace("UNT+83+", &format!("UNT+{unt}+"))
+        .into_bytes()
+}
+
+/// `cargo test --release -p edifact-orders -- --ignored --nocapture timing`
+#[test]
+#[ignore = "a measurement; run in release"]
+fn timing() {
+    for (name, body) in [
+        ("10 lines", TEN_LINES.to_vec()),
+        ("500 lines", many_lines(500)),
+    ] {
+        assert_eq!(
+            orders(&body, "")[0].lines.len(),
+            if name == "10 lines" { 10 } else { 500 }
+        );
+        let runs = 2000;
+        let start = std::time::Instant::now();
+        for _ in 0..runs {
+            std::hint::black_box(json(std::hint::black_box(&body), "").unwrap());
+        }
+        eprintln!(
+            "edifact-orders {name}: {:?} per normalize_json",
+            start.elapsed() / runs
+        );
+    }
+}
