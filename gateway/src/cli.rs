@@ -46,6 +46,17 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PluginCommand {
+    /// Start a new plugin crate from the template (see plugins/README.md).
+    New {
+        /// The plugin's name, e.g. `acme-orders`.
+        name: String,
+        /// Where to create the crate's directory.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The plugin SDK to depend on; this checkout's `plugins/sdk` by default.
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
     /// Run a plugin on one input: prints the canonical orders, or the error.
     Test {
         /// The plugin component (`.wasm`).
@@ -66,6 +77,16 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Serve { config, demo } => serve(config.as_deref(), demo),
+        Command::Plugin {
+            command: PluginCommand::New { name, dir, sdk },
+        } => crate::scaffold::new_plugin(&name, &dir, sdk.as_deref()).map(|path| {
+            println!("created {}", path.display());
+            println!(
+                "next: cd {} && cargo test && cargo build --release --target wasm32-wasip2",
+                path.display()
+            );
+            ExitCode::SUCCESS
+        }),
         Command::Plugin {
             command:
                 PluginCommand::Test {

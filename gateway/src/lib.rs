@@ -13,6 +13,7 @@ pub mod error;
 pub mod ingest;
 pub mod orders;
 pub mod plugin_host;
+pub mod scaffold;
 pub mod secrets;
 pub mod store;
 pub mod telemetry;

@@ -9,6 +9,7 @@ mod crash;
 mod hostile_plugins;
 mod operations;
 mod orders;
+mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
 mod stock_plugins;
