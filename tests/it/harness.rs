@@ -28,7 +28,12 @@ pub fn test_plugins_dir() -> &'static Path {
         assert!(status.success(), "plugins/build failed");
         let dir = repo_root().join("target/test-plugins");
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::copy(built_plugin("test_hostile"), dir.join("test-hostile.wasm")).unwrap();
+        for (built, name) in [
+            ("test_hostile", "test-hostile"),
+            ("buyer_mitra_otoparts", "buyer-mitra-otoparts"),
+        ] {
+            std::fs::copy(built_plugin(built), dir.join(format!("{name}.wasm"))).unwrap();
+        }
         dir
     })
 }

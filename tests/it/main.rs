@@ -6,6 +6,7 @@ mod harness;
 mod api_errors;
 mod cli;
 mod crash;
+mod formats;
 mod hostile_plugins;
 mod operations;
 mod orders;
