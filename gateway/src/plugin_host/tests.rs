@@ -95,7 +95,17 @@ fn stock_plugins_load_and_describe_themselves() {
         .iter()
         .map(|p| p.info.name.clone())
         .collect();
-    assert_eq!(names, ["canonical-json", "ubl-order"]);
+    assert_eq!(
+        names,
+        [
+            "canonical-json",
+            "cxml-order",
+            "edifact-orders",
+            "json-map",
+            "ubl-order",
+            "x12-850"
+        ]
+    );
     let json = registry.get("canonical-json").unwrap();
     assert!(!json.info.version.is_empty());
     assert_eq!(
