@@ -14,5 +14,5 @@ wasmtime::component::bindgen!({
 
 // The world `use`s `message`, `plugin-error`, `plugin-info` and `log-level`, so
 // those are already at this module's root; the rest live in the interface.
-pub use jembatan::plugin::types::Host as TypesHost;
-pub use jembatan::plugin::types::{Attachment, Email, Header};
+pub use self::jembatan::plugin::types::Host as TypesHost;
+pub use self::jembatan::plugin::types::{Attachment, Email, Header};
