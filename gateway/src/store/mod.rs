@@ -11,6 +11,7 @@ pub mod sqlite;
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use jembatan_schemas::PurchaseOrder;
@@ -35,6 +36,11 @@ pub enum StoreError {
     /// The database failed, or a stored value could not be decoded.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The write ran but was not stored: the transaction it shared with other writes
+    /// failed as a whole (see `sqlite::writer`), so none of them was. Every caller of
+    /// that transaction gets the one error, hence the `Arc`. Retrying is safe.
+    #[error("write rolled back with its batch: {0}")]
+    Aborted(#[source] Arc<sqlx::Error>),
     /// The schema could not be brought up to date at start.
     #[error("migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),

@@ -2,17 +2,20 @@
 //!
 //! SQLite allows one writer at a time. Rather than let many pooled connections race
 //! for the write lock (and fail with `SQLITE_BUSY` when a deferred transaction cannot
-//! upgrade), every write goes through a pool of exactly one connection, so writers
-//! queue in-process, in order, and each write transaction starts with
-//! `BEGIN IMMEDIATE`. Reads use a separate pool of several `query_only` connections;
-//! WAL lets them read a consistent snapshot while the writer commits.
+//! upgrade), every write goes to one task that owns the one write connection
+//! (`writer`): writes queue in-process, in order, and the writes queued together
+//! share a `BEGIN IMMEDIATE` transaction and its fsync (group commit). Reads use a
+//! separate pool of several `query_only` connections; WAL lets them read a consistent
+//! snapshot while the writer commits.
 //!
 //! Times are stored as RFC 3339 UTC text with exactly three fractional digits
 //! (`2026-11-01T08:00:00.123Z`), so text order is time order and the file is readable
 //! with the `sqlite3` shell.
 //!
 //! The SQL lives in one file per concern (`buyers`, `plugins`, `messages`, `orders`);
-//! this file opens the database and maps the [`Store`] trait onto them.
+//! this file opens the database and maps the [`Store`] trait onto them. A write there
+//! is a function of a `&mut SqliteConnection`, run by the writer inside its batch's
+//! transaction; a read takes the read pool.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -22,7 +25,7 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 
 use super::{
     BindingChange, Buyer, BuyerUpdate, InsertedMessage, MAX_PAGE, Message, MessageAttempt,
@@ -71,8 +74,8 @@ impl Default for SqliteOptions {
 /// [`Store`] on one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// Exactly one connection: SQLite's single writer, queued in-process.
-    writer: SqlitePool,
+    /// The task that owns SQLite's single writer connection; see `writer`.
+    writer: writer::Writer,
     /// Read-only (`query_only`) connections.
     reader: SqlitePool,
 }
@@ -105,19 +108,18 @@ impl SqliteStore {
 
         // The writer opens first: it creates the file, switches it to WAL (a persistent
         // property of the file) and migrates, so readers find a ready schema.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            // Keep the one connection (and its statement cache) for the process's life.
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(
-                base.clone()
-                    .create_if_missing(true)
-                    .journal_mode(SqliteJournalMode::Wal),
-            )
+        // It is kept (with its statement cache) for the process's life.
+        let mut writer = base
+            .clone()
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Keeps the journal of the writer's savepoints (one per job of a batch) in
+            // memory rather than a temporary file: +50% posts/s measured.
+            .pragma("temp_store", "MEMORY")
+            .connect()
             .await?;
-        MIGRATOR.run(&writer).await?;
+        MIGRATOR.run(&mut writer).await?;
+        let writer = writer::Writer::spawn(writer).await?;
 
         let reader = SqlitePoolOptions::new()
             .max_connections(options.read_connections.max(1))
@@ -167,6 +169,7 @@ mod codec;
 mod messages;
 mod orders;
 mod plugins;
+mod writer;
 
 /// Adds the filters, order and limit of a newest-first page to a `SELECT … FROM t`
 /// over a table with `buyer_id`, `status` and time-ordered `id` columns. Conditions
@@ -220,7 +223,9 @@ fn page_limit(limit: u32) -> u32 {
 #[async_trait::async_trait]
 impl Store for SqliteStore {
     async fn create_buyer(&self, buyer: NewBuyer) -> StoreResult<Buyer> {
-        buyers::create(self, buyer).await
+        self.writer
+            .run(move |conn| Box::pin(buyers::create(conn, buyer)))
+            .await
     }
 
     async fn buyer_by_api_key_hash(&self, api_key_hash: &str) -> StoreResult<Option<Buyer>> {
@@ -236,7 +241,10 @@ impl Store for SqliteStore {
     }
 
     async fn update_buyer(&self, id: &str, update: BuyerUpdate) -> StoreResult<Buyer> {
-        buyers::update(self, id, update).await
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| Box::pin(buyers::update(conn, id, update)))
+            .await
     }
 
     async fn buyer_plugin_history(&self, buyer_id: &str) -> StoreResult<Vec<BindingChange>> {
@@ -244,7 +252,9 @@ impl Store for SqliteStore {
     }
 
     async fn insert_plugin(&self, plugin: NewPluginArtifact) -> StoreResult<PluginArtifact> {
-        plugins::insert(self, plugin).await
+        self.writer
+            .run(move |conn| Box::pin(plugins::insert(conn, plugin)))
+            .await
     }
 
     async fn list_plugins(&self) -> StoreResult<Vec<PluginArtifact>> {
@@ -260,7 +270,9 @@ impl Store for SqliteStore {
     }
 
     async fn insert_message(&self, message: NewMessage) -> StoreResult<InsertedMessage> {
-        messages::insert(self, message).await
+        self.writer
+            .run_single_write(move |conn| Box::pin(messages::insert(conn, message)))
+            .await
     }
 
     async fn get_message(&self, buyer_id: Option<&str>, id: &str) -> StoreResult<Option<Message>> {
@@ -273,7 +285,10 @@ impl Store for SqliteStore {
         plugin: Option<PluginRef>,
         outcome: MessageOutcome,
     ) -> StoreResult<()> {
-        messages::complete(self, id, plugin, outcome).await
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| Box::pin(messages::complete(conn, id, plugin, outcome)))
+            .await
     }
 
     async fn reopen_message(
@@ -281,7 +296,10 @@ impl Store for SqliteStore {
         id: &str,
         note: Option<serde_json::Value>,
     ) -> StoreResult<Message> {
-        messages::reopen(self, id, note).await
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| Box::pin(messages::reopen(conn, id, note)))
+            .await
     }
 
     async fn message_attempts(&self, message_id: &str) -> StoreResult<Vec<MessageAttempt>> {

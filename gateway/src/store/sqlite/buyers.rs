@@ -1,12 +1,14 @@
 //! Buyers and the history of their plugin bindings.
 
+use sqlx::SqliteConnection;
+
 use super::SqliteStore;
 use super::codec::{BindingRow, BuyerRow, classify, json_text, now, time_text};
 use crate::store::{BindingChange, Buyer, BuyerUpdate, NewBuyer, StoreError, StoreResult};
 
-/// Appends the buyer's current binding to its history, on the caller's transaction.
+/// Appends the buyer's current binding to its history.
 async fn record_binding(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut SqliteConnection,
     buyer: &Buyer,
     changed_at: &str,
 ) -> StoreResult<()> {
@@ -25,10 +27,9 @@ async fn record_binding(
     Ok(())
 }
 
-pub(super) async fn create(store: &SqliteStore, buyer: NewBuyer) -> StoreResult<Buyer> {
+pub(super) async fn create(conn: &mut SqliteConnection, buyer: NewBuyer) -> StoreResult<Buyer> {
     let created_at = now();
     let created_text = time_text(created_at);
-    let mut tx = store.writer.begin_with("BEGIN IMMEDIATE").await?;
     sqlx::query(concat!(
         "INSERT INTO buyers (",
         buyer_columns!(),
@@ -42,7 +43,7 @@ pub(super) async fn create(store: &SqliteStore, buyer: NewBuyer) -> StoreResult<
     .bind(buyer.limits.as_ref().map(json_text).transpose()?)
     .bind(&created_text)
     .bind(&buyer.api_key_hash)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await
     .map_err(|e| classify(&format!("buyer {}", buyer.id), e))?;
     let buyer = Buyer {
@@ -54,8 +55,7 @@ pub(super) async fn create(store: &SqliteStore, buyer: NewBuyer) -> StoreResult<
         limits: buyer.limits,
         created_at,
     };
-    record_binding(&mut tx, &buyer, &created_text).await?;
-    tx.commit().await?;
+    record_binding(conn, &buyer, &created_text).await?;
     Ok(buyer)
 }
 
@@ -126,20 +126,19 @@ fn apply(current: &Buyer, update: BuyerUpdate) -> Buyer {
 }
 
 pub(super) async fn update(
-    store: &SqliteStore,
-    id: &str,
+    conn: &mut SqliteConnection,
+    id: String,
     update: BuyerUpdate,
 ) -> StoreResult<Buyer> {
-    // Read, change and write under the write lock, so two concurrent updates apply one
-    // after the other and neither is lost.
-    let mut tx = store.writer.begin_with("BEGIN IMMEDIATE").await?;
+    // Read, change and write on the writer, so two concurrent updates apply one after
+    // the other and neither is lost.
     let row: Option<BuyerRow> = sqlx::query_as(concat!(
         "SELECT ",
         buyer_columns!(),
         " FROM buyers WHERE id = ?1"
     ))
-    .bind(id)
-    .fetch_optional(&mut *tx)
+    .bind(&id)
+    .fetch_optional(&mut *conn)
     .await?;
     let current = Buyer::try_from(row.ok_or(StoreError::NotFound)?)?;
     let next = apply(&current, update);
@@ -155,8 +154,8 @@ pub(super) async fn update(
     .bind(&next.plugin_version)
     .bind(json_text(&next.plugin_config)?)
     .bind(next.limits.as_ref().map(json_text).transpose()?)
-    .bind(id)
-    .execute(&mut *tx)
+    .bind(&id)
+    .execute(&mut *conn)
     .await?;
     let rebound = (&next.plugin, &next.plugin_version, &next.plugin_config)
         != (
@@ -165,9 +164,8 @@ pub(super) async fn update(
             &current.plugin_config,
         );
     if rebound {
-        record_binding(&mut tx, &next, &time_text(now())).await?;
+        record_binding(conn, &next, &time_text(now())).await?;
     }
-    tx.commit().await?;
     Ok(next)
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::codec::{
     AttemptRow, MessageRow, MessageSummaryRow, classify, json_text, now, time_text,
@@ -17,7 +17,7 @@ use crate::store::{
 /// The ids of a message's orders, read on the caller's connection or transaction so
 /// they agree with the message row read beside them.
 async fn order_ids_of(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut SqliteConnection,
     message_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM orders WHERE message_id = ?1 ORDER BY id")
@@ -29,7 +29,7 @@ async fn order_ids_of(
 /// Why a guarded update of message `id` matched no row: it is in another state
 /// (`Conflict`, explained by `why`) or it does not exist.
 async fn missing_or_conflict(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut SqliteConnection,
     id: &str,
     why: impl FnOnce(&str) -> String,
 ) -> StoreResult<StoreError> {
@@ -44,13 +44,14 @@ async fn missing_or_conflict(
 }
 
 pub(super) async fn insert(
-    store: &SqliteStore,
+    conn: &mut SqliteConnection,
     message: NewMessage,
 ) -> StoreResult<InsertedMessage> {
     let received_at = now();
-    // One autocommit statement, no explicit transaction: the common case (a new
-    // message) costs one round trip to the writer. Only the idempotency index is a
-    // tolerated conflict; a duplicate id still fails.
+    // One statement: the common case (a new message) is one round trip. Only the
+    // idempotency index is a tolerated conflict; a duplicate id still fails. It is the
+    // only write, and a failed one writes nothing, so this runs without a savepoint
+    // (`Writer::run_single_write`).
     let inserted = sqlx::query(
         "INSERT INTO messages (id, buyer_id, received_via, content_type, headers, body, \
          body_sha256, idempotency_key, status, received_at) \
@@ -66,7 +67,7 @@ pub(super) async fn insert(
     .bind(&message.body_sha256)
     .bind(&message.idempotency_key)
     .bind(time_text(received_at))
-    .execute(&store.writer)
+    .execute(&mut *conn)
     .await
     .map_err(|e| classify(&format!("message {}", message.id), e))?
     .rows_affected()
@@ -93,10 +94,9 @@ pub(super) async fn insert(
         }));
     }
 
-    // Nothing inserted, so the key collided with a committed message (messages are
-    // never deleted), which any snapshot from now on sees. Read it and its orders
-    // in one snapshot.
-    let mut tx = store.reader.begin().await?;
+    // The key collided with a message stored before, perhaps earlier in this write
+    // batch and not yet committed, so read it here, where it is visible; the caller
+    // hears of it only once it is committed.
     let row: MessageRow = sqlx::query_as(concat!(
         "SELECT ",
         message_columns!(),
@@ -104,10 +104,9 @@ pub(super) async fn insert(
     ))
     .bind(&message.buyer_id)
     .bind(&message.idempotency_key)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
-    let order_ids = order_ids_of(&mut tx, &row.meta.id).await?;
-    tx.commit().await?;
+    let order_ids = order_ids_of(conn, &row.meta.id).await?;
     Ok(InsertedMessage::Existing(row.into_message(order_ids)?))
 }
 
@@ -136,8 +135,8 @@ pub(super) async fn get(
 }
 
 pub(super) async fn complete(
-    store: &SqliteStore,
-    id: &str,
+    conn: &mut SqliteConnection,
+    id: String,
     plugin: Option<PluginRef>,
     outcome: MessageOutcome,
 ) -> StoreResult<()> {
@@ -152,9 +151,9 @@ pub(super) async fn complete(
     let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
     let processed_text = time_text(now());
 
-    let mut tx = store.writer.begin_with("BEGIN IMMEDIATE").await?;
     // The guard on status makes completion happen once: a second attempt matches no
-    // row and stores nothing. Dropping `tx` on any early return rolls back.
+    // row and stores nothing. An early return is an `Err`, so the writer rolls back
+    // what this wrote.
     let buyer_id: Option<String> = sqlx::query_scalar(
         "UPDATE messages SET status = ?1, error = ?2, response_status = ?3, \
          response_body = ?4, processed_at = ?5, attempts = attempts + 1, \
@@ -168,11 +167,11 @@ pub(super) async fn complete(
     .bind(&processed_text)
     .bind(plugin_name)
     .bind(plugin_version)
-    .bind(id)
-    .fetch_optional(&mut *tx)
+    .bind(&id)
+    .fetch_optional(&mut *conn)
     .await?;
     let Some(buyer_id) = buyer_id else {
-        return Err(missing_or_conflict(&mut tx, id, |status| {
+        return Err(missing_or_conflict(conn, &id, |status| {
             format!("message {id} is already complete ({status})")
         })
         .await?);
@@ -197,20 +196,18 @@ pub(super) async fn complete(
         .bind(&order.supplier_code)
         .bind(json_text(&order.order)?)
         .bind(&processed_text)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(|e| classify(&format!("order {}", order.id), e))?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
 pub(super) async fn reopen(
-    store: &SqliteStore,
-    id: &str,
+    conn: &mut SqliteConnection,
+    id: String,
     note: Option<serde_json::Value>,
 ) -> StoreResult<Message> {
-    let mut tx = store.writer.begin_with("BEGIN IMMEDIATE").await?;
     // Archive the failed outcome; the status guard is what keeps a normalized message
     // (whose orders exist) from ever being processed again.
     let archived = sqlx::query(
@@ -219,14 +216,14 @@ pub(super) async fn reopen(
          SELECT id, attempts, status, error, plugin_name, plugin_version, processed_at, ?2, ?3 \
          FROM messages WHERE id = ?1 AND status = 'failed'",
     )
-    .bind(id)
+    .bind(&id)
     .bind(time_text(now()))
     .bind(note.as_ref().map(json_text).transpose()?)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     if archived == 0 {
-        return Err(missing_or_conflict(&mut tx, id, |status| {
+        return Err(missing_or_conflict(conn, &id, |status| {
             format!("message {id} is {status}; only a failed message can be reopened")
         })
         .await?);
@@ -237,10 +234,9 @@ pub(super) async fn reopen(
          processed_at = NULL WHERE id = ?1 RETURNING ",
         message_columns!()
     ))
-    .bind(id)
-    .fetch_one(&mut *tx)
+    .bind(&id)
+    .fetch_one(&mut *conn)
     .await?;
-    tx.commit().await?;
     // A failed message has no orders: they are only written with a normalized outcome.
     Ok(row.into_message(Vec::new())?)
 }

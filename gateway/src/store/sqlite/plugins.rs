@@ -1,16 +1,17 @@
 //! Uploaded plugin components, kept with their bytes and never deleted.
 
+use sqlx::SqliteConnection;
+
 use super::SqliteStore;
 use super::codec::{PluginRow, PluginWasmRow, json_text, now, time_text};
 use crate::store::{NewPluginArtifact, PluginArtifact, StoreError, StoreResult};
 
 pub(super) async fn insert(
-    store: &SqliteStore,
+    conn: &mut SqliteConnection,
     plugin: NewPluginArtifact,
 ) -> StoreResult<PluginArtifact> {
-    // Look and insert under the write lock, so that two uploads of one version cannot
-    // both decide they are first.
-    let mut tx = store.writer.begin_with("BEGIN IMMEDIATE").await?;
+    // Look and insert on the writer, so that two uploads of one version cannot both
+    // decide they are first.
     let clashes: Vec<PluginRow> = sqlx::query_as(concat!(
         "SELECT ",
         plugin_columns!(),
@@ -19,7 +20,7 @@ pub(super) async fn insert(
     .bind(&plugin.name)
     .bind(&plugin.version)
     .bind(&plugin.sha256)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut *conn)
     .await?;
     // The sha256 and the (name, version) are each unique, so an exact match is the
     // only row that can have come back.
@@ -53,9 +54,8 @@ pub(super) async fn insert(
     .bind(i64::try_from(size_bytes).unwrap_or(i64::MAX))
     .bind(time_text(uploaded_at))
     .bind(&plugin.wasm)
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok(PluginArtifact {
         sha256: plugin.sha256,
         name: plugin.name,
