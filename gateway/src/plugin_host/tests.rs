@@ -20,15 +20,20 @@ fn stock_wasm(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// The hostile fixture; built by `plugins/build` into the plugin target dir.
+/// The hostile fixture, built from source by `plugins/build --no-dist` once per
+/// test run (a fresh checkout has no built plugins; later runs find cargo's
+/// build up to date in a second).
 fn hostile_wasm() -> Vec<u8> {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let status = std::process::Command::new(repo_root().join("plugins/build"))
+            .arg("--no-dist")
+            .status()
+            .expect("running plugins/build");
+        assert!(status.success(), "plugins/build failed");
+    });
     let path = repo_root().join("target/plugins/wasm32-wasip2/plugin/test_hostile.wasm");
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "reading {}: {e}; build the plugins first with `plugins/build`",
-            path.display()
-        )
-    })
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
 fn host() -> PluginHost {
