@@ -1,73 +1,145 @@
 //! The plugin call alone: a fresh instance and one `normalize`, as the gateway
 //! makes for every message, without HTTP or the store.
+//!
+//! The baseline is the cheapest call the public API allows: `canonical-json` on
+//! its one-line minimal fixture. (Instantiate + `info()` would be cheaper still,
+//! but `PluginHost` only calls `info()` inside `load`, which also compiles.)
 
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use jembatan::plugin_host::{
-    Limits, LogContext, PluginHost, PluginHostConfig, PluginInput, PluginRegistry,
+    Limits, LoadedPlugin, LogContext, PluginHost, PluginHostConfig, PluginInput, PluginRegistry,
 };
 
-use crate::orders;
+use crate::orders::{self, FORMATS};
 
-/// Times each stock plugin on a 10-line and a 500-line order; one line each.
+/// Order sizes timed for every plugin.
+const SIZES: [usize; 2] = [10, 500];
+
+/// One timed case: a plugin, its config and one order.
+struct Case<'a> {
+    plugin: &'a str,
+    content_type: &'a str,
+    config: &'a str,
+    body: Vec<u8>,
+    lines: usize,
+}
+
+/// Median and 99th percentile of one case's calls.
+struct Timing {
+    p50: Duration,
+    p99: Duration,
+}
+
+/// Times the baseline, then every stock plugin on a 10-line and a 500-line
+/// order; returns the table, one line per case.
 pub fn measure(calls: usize) -> anyhow::Result<Vec<String>> {
     let host = PluginHost::new(PluginHostConfig::default())?;
     let registry = PluginRegistry::with_stock(&host)?;
-    let cases = [
-        ("ubl-order", "application/xml", orders::ubl(10), 10),
-        ("ubl-order", "application/xml", orders::ubl(500), 500),
-        (
-            "canonical-json",
-            "application/json",
-            orders::canonical_json(10),
-            10,
-        ),
-        (
-            "canonical-json",
-            "application/json",
-            orders::canonical_json(500),
-            500,
-        ),
-    ];
-    let mut lines = Vec::new();
-    for (name, content_type, body, line_count) in cases {
-        let plugin = registry
+    let lookup = |name: &str| {
+        registry
             .get(name)
-            .ok_or_else(|| anyhow::anyhow!("no stock plugin {name}"))?;
-        // Fewer calls for big orders, so the whole run stays short.
-        let calls = if line_count > 10 { calls / 10 } else { calls }.max(10);
-        let mut times = Vec::with_capacity(calls);
-        for i in 0..calls + calls / 10 {
-            let input = PluginInput {
-                content_type: content_type.into(),
-                headers: Vec::new(),
-                body: body.clone(),
-                email: None,
+            .with_context(|| format!("no stock plugin {name}"))
+    };
+
+    let baseline = Case {
+        plugin: "canonical-json",
+        content_type: "application/json",
+        config: "{}",
+        body: orders::MINIMAL_CANONICAL.to_vec(),
+        lines: 1,
+    };
+    let base = time(&host, &*lookup(baseline.plugin)?, &baseline, calls)?;
+    let mut table = vec![
+        format!(
+            "{:<16} {:>5} {:>8} {:>10} {:>10} {:>8}",
+            "plugin", "lines", "bytes", "p50 us", "p99 us", "p50/base"
+        ),
+        row("baseline", &baseline, &base, &base),
+    ];
+    for format in &FORMATS {
+        let plugin = lookup(format.plugin)?;
+        for lines in SIZES {
+            let case = Case {
+                plugin: format.plugin,
+                content_type: format.content_type,
+                config: format.config,
+                body: (format.order)(lines),
+                lines,
             };
-            let started = Instant::now();
-            let orders = host.normalize(
-                &plugin,
-                input,
-                "{}",
-                &Limits::default(),
-                LogContext::default(),
-            )?;
-            let elapsed = started.elapsed();
-            anyhow::ensure!(orders.len() == 1, "{name} returned {} orders", orders.len());
-            if i >= calls / 10 {
-                times.push(elapsed); // the first tenth is warm-up
-            }
+            let timing = time(&host, &plugin, &case, calls_per_case(calls, lines))?;
+            table.push(row(format.plugin, &case, &timing, &base));
         }
-        times.sort_unstable();
-        let us = |d: Duration| d.as_secs_f64() * 1e6;
-        lines.push(format!(
-            "{:<16} {:>4} lines ({:>7} bytes): p50 {:>9.1} us  p99 {:>9.1} us",
-            name,
-            line_count,
-            body.len(),
-            us(times[times.len() / 2]),
-            us(times[times.len() * 99 / 100]),
-        ));
     }
-    Ok(lines)
+    Ok(table)
+}
+
+/// How many calls to time on an order of `lines` lines, of the `calls` asked:
+/// a tenth as many for big orders, so the whole run stays short.
+pub fn calls_per_case(calls: usize, lines: usize) -> usize {
+    if lines > 10 { calls / 10 } else { calls }.max(10)
+}
+
+/// Makes `calls` timed calls (after a tenth as many untimed ones), checking
+/// every result so a generator bug cannot pass as a fast figure.
+fn time(
+    host: &PluginHost,
+    plugin: &LoadedPlugin,
+    case: &Case<'_>,
+    calls: usize,
+) -> anyhow::Result<Timing> {
+    let what = || format!("{} on a {}-line order", case.plugin, case.lines);
+    let warm_up = calls / 10;
+    let mut times = Vec::with_capacity(calls);
+    for i in 0..warm_up + calls {
+        let input = PluginInput {
+            content_type: case.content_type.into(),
+            headers: Vec::new(),
+            body: case.body.clone(),
+            email: None,
+        };
+        let started = Instant::now();
+        let orders = host.normalize(
+            plugin,
+            input,
+            case.config,
+            &Limits::default(),
+            LogContext::default(),
+        );
+        let elapsed = started.elapsed();
+        let orders = orders.with_context(what)?;
+        check(&orders, case.lines).with_context(what)?;
+        if i >= warm_up {
+            times.push(elapsed);
+        }
+    }
+    times.sort_unstable();
+    Ok(Timing {
+        p50: times[times.len() / 2],
+        p99: times[times.len() * 99 / 100],
+    })
+}
+
+/// The call gave exactly one order, with the expected number of lines.
+fn check(orders: &[String], lines: usize) -> anyhow::Result<()> {
+    anyhow::ensure!(orders.len() == 1, "{} orders, not 1", orders.len());
+    let order: serde_json::Value =
+        serde_json::from_str(&orders[0]).context("the order is not JSON")?;
+    let found = order["lines"].as_array().map_or(0, Vec::len);
+    anyhow::ensure!(found == lines, "the order has {found} lines, not {lines}");
+    Ok(())
+}
+
+fn row(name: &str, case: &Case<'_>, timing: &Timing, base: &Timing) -> String {
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    format!(
+        "{:<16} {:>5} {:>8} {:>10.1} {:>10.1} {:>7.1}x",
+        name,
+        case.lines,
+        case.body.len(),
+        us(timing.p50),
+        us(timing.p99),
+        timing.p50.as_secs_f64() / base.p50.as_secs_f64(),
+    )
 }
