@@ -198,3 +198,14 @@ pub(crate) async fn read_body(
     }
     Ok(body)
 }
+
+/// The page size a listing asked for: 1 to 200, 50 when absent.
+pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "limit must be between 1 and 200".into(),
+        ));
+    }
+    Ok(limit)
+}

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::BuyerAuth;
-use super::{AppState, read_body};
+use super::{AppState, page_limit, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::{Accepted, Inbound};
 use crate::store::{OrderQuery, OrderRecord, OrderStatus, ReceivedVia};
@@ -168,12 +168,7 @@ pub async fn list_orders(
     params: web::Query<ListParams>,
 ) -> Result<web::Json<OrderPageView>, ApiError> {
     let params = params.into_inner();
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest(
-            "limit must be between 1 and 200".into(),
-        ));
-    }
+    let limit = page_limit(params.limit)?;
     let page = state
         .store
         .list_orders(OrderQuery {

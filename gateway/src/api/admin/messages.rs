@@ -5,8 +5,8 @@ use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::AppState;
 use crate::api::auth::AdminAuth;
+use crate::api::{AppState, page_limit};
 use crate::error::{ApiError, Problem};
 use crate::store::{MessageAttempt, MessageQuery, MessageStatus, MessageSummary};
 
@@ -61,12 +61,7 @@ pub async fn list_messages(
     params: web::Query<ListParams>,
 ) -> Result<web::Json<MessagePageView>, ApiError> {
     let params = params.into_inner();
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest(
-            "limit must be between 1 and 200".into(),
-        ));
-    }
+    let limit = page_limit(params.limit)?;
     let page = state
         .store
         .list_messages(MessageQuery {
