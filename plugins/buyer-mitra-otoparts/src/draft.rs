@@ -1,8 +1,8 @@
 //! The order as read, before required fields are checked and codes mapped.
 
+use jembatan_plugin_sdk::draft::{self, Defaults, Field, PartyDraft};
 use jembatan_plugin_sdk::{
-    Address, Contact, DEFAULT_CURRENCY, Decimal, Delivery, NaiveDate, OrderLine, Party,
-    PluginError, PurchaseOrder, Supplier, Totals,
+    Address, Contact, Decimal, NaiveDate, PluginError, PurchaseOrder, Totals,
 };
 
 use crate::Config;
@@ -13,8 +13,7 @@ pub struct Draft {
     pub number: Option<String>,
     pub date: Option<NaiveDate>,
     pub currency: Option<String>,
-    /// `name` stays empty until `Pembeli/Nama` is read.
-    pub buyer: Party,
+    pub buyer: PartyDraft,
     pub supplier_code: Option<String>,
     pub supplier_name: Option<String>,
     pub delivery_date: Option<NaiveDate>,
@@ -27,7 +26,8 @@ pub struct Draft {
 /// A `Barang` as read.
 #[derive(Debug, Default)]
 pub struct LineDraft {
-    pub number: String,
+    /// `@no`; the SDK numbers a line without one by its position.
+    pub number: Option<String>,
     /// Byte offset of the `<Barang>` tag, for errors about the line.
     pub offset: usize,
     pub code: Option<String>,
@@ -47,7 +47,7 @@ impl Draft {
     }
 
     pub fn contact(&mut self) -> &mut Contact {
-        self.buyer.contact.get_or_insert_with(Contact::default)
+        &mut self.buyer.contact
     }
 
     /// An `invalid-value` error at `path` (as the reader tracks it: no `/` in
@@ -75,97 +75,93 @@ impl Draft {
 
     /// Checks required fields, maps the buyer's codes through the config.
     pub fn finish(self, config: &Config, body: &[u8]) -> Result<PurchaseOrder, PluginError> {
-        let missing = |path: &str, what: &str| {
-            PluginError::new("missing-field", format!("the order has no {what} ({path})"))
-                .at_path(path)
-        };
-        let number = self
-            .number
-            .ok_or_else(|| missing("/PesananPembelian/NomorPO", "PO number"))?;
-        let date = self
-            .date
-            .ok_or_else(|| missing("/PesananPembelian/TanggalPO", "PO date"))?;
-        if self.buyer.name.is_empty() {
-            return Err(missing("/PesananPembelian/Pembeli/Nama", "buyer name"));
-        }
-        let kode = self
-            .supplier_code
-            .ok_or_else(|| missing("/PesananPembelian/Pemasok/@kode", "supplier code"))?;
-        // Routing depends on this code: an unmapped one is refused here, where
-        // the message can say which config key to extend.
-        let code = config.supplier_map.get(&kode).cloned().ok_or_else(|| {
-            PluginError::new(
-                "invalid-value",
-                format!("supplier code {kode:?} is not in the plugin config's supplier_map"),
-            )
-            .at_path("/PesananPembelian/Pemasok/@kode")
-        })?;
-        if self.lines.is_empty() {
-            return Err(missing("/PesananPembelian/DaftarBarang/Barang", "items"));
-        }
-        let lines = self
-            .lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, line)| line.finish(i + 1, config, body))
-            .collect::<Result<_, _>>()?;
-        let address = (self.address != Address::default()).then_some(self.address);
-        Ok(PurchaseOrder {
-            buyer_order_number: number,
-            issue_date: date,
-            currency: self
-                .currency
-                .or_else(|| config.default_currency.clone())
-                .unwrap_or_else(|| DEFAULT_CURRENCY.to_owned()),
-            buyer: self.buyer,
-            supplier: Supplier {
-                code,
-                name: self.supplier_name,
-            },
-            delivery: (address.is_some() || self.delivery_date.is_some()).then_some(Delivery {
-                address,
-                requested_date: self.delivery_date,
-            }),
-            lines,
+        let kode = self.supplier_code;
+        let draft = draft::OrderDraft {
+            number: self.number,
+            issue_date: self.date,
+            currency: self.currency,
             notes: self.notes,
-            totals: (self.totals != Totals::default()).then_some(self.totals),
+            buyer: self.buyer,
+            // Routing depends on this code: an unmapped one is reported as missing
+            // below, where the message can say which config key to extend.
+            supplier_code: kode
+                .as_ref()
+                .and_then(|kode| config.supplier_map.get(kode).cloned()),
+            supplier_name: self.supplier_name,
+            delivery_address: self.address,
+            delivery_date: self.delivery_date,
+            totals: self.totals,
+            lines: self
+                .lines
+                .into_iter()
+                .map(|line| line.into_line(config))
+                .collect(),
+        };
+        let defaults = Defaults {
+            currency: config.default_currency.as_deref(),
+            // Every `Jumlah` must say its `satuan`.
+            unit: None,
+            ..Defaults::default()
+        };
+        draft.finish(&defaults, |field, draft| {
+            let missing = |path: &str, what: &str| {
+                PluginError::new("missing-field", format!("the order has no {what} ({path})"))
+                    .at_path(path)
+            };
+            let item_missing = |i: usize, field: &str, what: &str| {
+                let index = i + 1;
+                let path = format!("/PesananPembelian/DaftarBarang/Barang[{index}]/{field}");
+                PluginError::at_offset(
+                    "missing-field",
+                    format!("item {index} has no {what} ({path})"),
+                    body,
+                    draft.lines[i].offset,
+                )
+                .at_path(path)
+            };
+            match field {
+                Field::OrderNumber => missing("/PesananPembelian/NomorPO", "PO number"),
+                Field::IssueDate => missing("/PesananPembelian/TanggalPO", "PO date"),
+                Field::BuyerName => missing("/PesananPembelian/Pembeli/Nama", "buyer name"),
+                Field::SupplierCode => match kode {
+                    None => missing("/PesananPembelian/Pemasok/@kode", "supplier code"),
+                    Some(kode) => PluginError::new(
+                        "invalid-value",
+                        format!(
+                            "supplier code {kode:?} is not in the plugin config's supplier_map"
+                        ),
+                    )
+                    .at_path("/PesananPembelian/Pemasok/@kode"),
+                },
+                Field::Lines => missing("/PesananPembelian/DaftarBarang/Barang", "items"),
+                Field::Quantity(i) => item_missing(i, "Jumlah", "quantity"),
+                Field::Unit(i) => item_missing(i, "Jumlah/@satuan", "unit"),
+                Field::Item(i) => item_missing(i, "KodeBarang", "item code or name"),
+                Field::LineNumber(_) => unreachable!("the defaults number lines by position"),
+            }
         })
     }
 }
 
 impl LineDraft {
-    fn finish(self, index: usize, config: &Config, body: &[u8]) -> Result<OrderLine, PluginError> {
-        let missing = |field: &str, what: &str| {
-            let path = format!("/PesananPembelian/DaftarBarang/Barang[{index}]/{field}");
-            PluginError::at_offset(
-                "missing-field",
-                format!("item {index} has no {what} ({path})"),
-                body,
-                self.offset,
-            )
-            .at_path(path)
-        };
-        let quantity = self.quantity.ok_or_else(|| missing("Jumlah", "quantity"))?;
-        let unit = self.unit.ok_or_else(|| missing("Jumlah/@satuan", "unit"))?;
-        if self.code.is_none() && self.name.is_none() {
-            return Err(missing("KodeBarang", "item code or name"));
-        }
-        Ok(OrderLine {
-            line_number: self.number,
+    fn into_line(self, config: &Config) -> draft::LineDraft {
+        draft::LineDraft {
+            offset: self.offset,
+            number: self.number,
+            quantity: self.quantity,
+            unit: self.unit,
+            unit_price: self.price,
+            line_total: self.total,
             // An item the config does not map is still ordered; the craftsman
             // sees the buyer's code and name.
-            supplier_item_code: self
+            supplier_code: self
                 .code
                 .as_ref()
                 .and_then(|c| config.item_map.get(c).cloned()),
-            buyer_item_code: self.code,
+            buyer_code: self.code,
             description: self.name,
-            quantity,
-            unit,
-            unit_price: self.price,
-            line_total: self.total,
             requested_date: self.date,
             note: self.note,
-        })
+        }
     }
 }

@@ -135,9 +135,8 @@ fn read_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError
                     "PesananPembelian/Pembeli" => order.buyer.id = attr("kode")?,
                     "PesananPembelian/Pemasok" => order.supplier_code = attr("kode")?,
                     "PesananPembelian/DaftarBarang/Barang" => {
-                        let number = attr("no")?
-                            .filter(|n| !n.is_empty())
-                            .unwrap_or_else(|| (order.lines.len() + 1).to_string());
+                        // Without `@no` the SDK numbers the line by its position.
+                        let number = attr("no")?.filter(|n| !n.is_empty());
                         order.lines.push(LineDraft {
                             number,
                             offset,
@@ -172,7 +171,7 @@ fn read_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError
                     "PesananPembelian/MataUang" => {
                         order.currency = Some(currency(text).map_err(at)?)
                     }
-                    "PesananPembelian/Pembeli/Nama" => order.buyer.name = text.to_owned(),
+                    "PesananPembelian/Pembeli/Nama" => order.buyer.name = value(),
                     "PesananPembelian/Pembeli/NPWP" => order.buyer.tax_id = value(),
                     "PesananPembelian/Pembeli/Kontak" => order.contact().name = value(),
                     "PesananPembelian/Pembeli/Telepon" => order.contact().phone = value(),

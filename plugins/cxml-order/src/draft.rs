@@ -1,8 +1,12 @@
 //! What the parser has read so far, before required fields are checked.
+//!
+//! The cXML-shaped draft keeps what only cXML has (the request kind, the sender
+//! and receiver identities, the parts of a line's note); [`OrderDraft::finish`]
+//! turns it into the SDK's [`draft::OrderDraft`], which checks and builds the order.
 
+use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field, PartyDraft};
 use jembatan_plugin_sdk::{
-    Address, Contact, DEFAULT_CURRENCY, Decimal, Delivery, NaiveDate, OrderLine, Party,
-    PluginError, PurchaseOrder, Supplier, Totals,
+    Address, Contact, Decimal, NaiveDate, PluginError, PurchaseOrder, Totals,
 };
 
 use crate::Config;
@@ -60,12 +64,7 @@ pub struct LineDraft {
     pub line_total_pending: bool,
 }
 
-/// Sets a single-valued field; the first occurrence wins.
-pub fn set_once<T>(field: &mut Option<T>, value: T) {
-    if field.is_none() {
-        *field = Some(value);
-    }
-}
+pub use jembatan_plugin_sdk::draft::set_once;
 
 impl OrderDraft {
     /// Checks required fields, applies the config's defaults and builds the order.
@@ -81,105 +80,81 @@ impl OrderDraft {
             )
             .at_path(ORDER_REQUEST));
         }
-        let header = format!("{ORDER_REQUEST}/OrderRequestHeader");
-        let missing = |path: String, what: &str| {
-            PluginError::new("missing-field", format!("the order has no {what} ({path})"))
-                .at_path(path)
-        };
-        let buyer_order_number = self
-            .order_id
-            .ok_or_else(|| missing(format!("{header}/@orderID"), "order number"))?;
-        let issue_date = self
-            .order_date
-            .ok_or_else(|| missing(format!("{header}/@orderDate"), "order date"))?;
-        let name = self
-            .buyer_name
-            .or_else(|| config.buyer_name.clone())
-            .ok_or_else(|| {
-                missing(
-                    format!("{header}/BillTo/Address/Name"),
-                    "buyer name, and the plugin config has no buyer_name",
-                )
-            })?;
-        let code = self
-            .to_identity
-            .or_else(|| config.supplier_code.clone())
-            .ok_or_else(|| {
-                missing(
-                    "/cXML/Header/To/Credential/Identity".to_owned(),
-                    "supplier identity, and the plugin config has no supplier_code",
-                )
-            })?;
-        if self.lines.is_empty() {
-            return Err(missing(format!("{ORDER_REQUEST}/ItemOut"), "items"));
-        }
-        let default_unit = config
-            .default_unit
-            .as_deref()
-            .unwrap_or(crate::DEFAULT_UNIT);
-        let lines = self
-            .lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, line)| line.finish(i + 1, default_unit, body))
-            .collect::<Result<Vec<_>, _>>()?;
-        let delivery_address = non_empty(self.delivery_address);
-        Ok(PurchaseOrder {
-            buyer_order_number,
-            issue_date,
-            currency: self
-                .currency
-                .or_else(|| config.default_currency.clone())
-                .unwrap_or_else(|| DEFAULT_CURRENCY.to_owned()),
-            buyer: Party {
+        let draft = draft::OrderDraft {
+            number: self.order_id,
+            issue_date: self.order_date,
+            currency: self.currency,
+            notes: self.notes,
+            buyer: PartyDraft {
                 id: self
                     .buyer_id
                     .or(self.from_identity)
                     .or_else(|| config.buyer_id.clone()),
-                name,
+                name: self.buyer_name,
                 tax_id: None,
-                address: non_empty(self.buyer_address),
-                contact: (self.buyer_contact != Contact::default()).then_some(self.buyer_contact),
+                address: self.buyer_address,
+                contact: self.buyer_contact,
             },
-            supplier: Supplier { code, name: None },
-            delivery: delivery_address.map(|address| Delivery {
-                address: Some(address),
-                requested_date: None,
-            }),
-            lines,
-            notes: self.notes,
-            totals: (self.totals != Totals::default()).then_some(self.totals),
+            supplier_code: self.to_identity,
+            supplier_name: None,
+            delivery_address: self.delivery_address,
+            delivery_date: None,
+            totals: self.totals,
+            lines: self.lines.into_iter().map(LineDraft::into_line).collect(),
+        };
+        let defaults = Defaults {
+            buyer_name: config.buyer_name.as_deref(),
+            supplier_code: config.supplier_code.as_deref(),
+            currency: config.default_currency.as_deref(),
+            unit: Some(config.default_unit.as_deref().unwrap_or(DEFAULT_UNIT)),
+            // cXML makes lineNumber optional; its position is what it would be.
+            number_lines_by_position: true,
+        };
+        draft.finish(&defaults, |field, draft| {
+            let header = format!("{ORDER_REQUEST}/OrderRequestHeader");
+            let missing = |path: String, what: &str| {
+                PluginError::new("missing-field", format!("the order has no {what} ({path})"))
+                    .at_path(path)
+            };
+            let item_missing = |i: usize, field: &str, what: &str| {
+                let position = i + 1;
+                let path = format!("{ORDER_REQUEST}/ItemOut[{position}]/{field}");
+                PluginError::at_offset(
+                    "missing-field",
+                    format!("item {position} has no {what} ({path})"),
+                    body,
+                    draft.lines[i].offset,
+                )
+                .at_path(path)
+            };
+            match field {
+                Field::OrderNumber => missing(format!("{header}/@orderID"), "order number"),
+                Field::IssueDate => missing(format!("{header}/@orderDate"), "order date"),
+                Field::BuyerName => missing(
+                    format!("{header}/BillTo/Address/Name"),
+                    "buyer name, and the plugin config has no buyer_name",
+                ),
+                Field::SupplierCode => missing(
+                    "/cXML/Header/To/Credential/Identity".to_owned(),
+                    "supplier identity, and the plugin config has no supplier_code",
+                ),
+                Field::Lines => missing(format!("{ORDER_REQUEST}/ItemOut"), "items"),
+                Field::Quantity(i) => item_missing(i, "@quantity", "quantity"),
+                Field::Item(i) => item_missing(
+                    i,
+                    "ItemDetail/Description",
+                    "Description, SupplierPartID or BuyerPartID",
+                ),
+                Field::LineNumber(_) | Field::Unit(_) => {
+                    unreachable!("the defaults number every line and give every unit")
+                }
+            }
         })
     }
 }
 
 impl LineDraft {
-    fn finish(
-        self,
-        position: usize,
-        default_unit: &str,
-        body: &[u8],
-    ) -> Result<OrderLine, PluginError> {
-        let path = format!("{ORDER_REQUEST}/ItemOut[{position}]");
-        let missing = |field: &str, what: &str| {
-            PluginError::at_offset(
-                "missing-field",
-                format!("item {position} has no {what} ({path}/{field})"),
-                body,
-                self.offset,
-            )
-            .at_path(format!("{path}/{field}"))
-        };
-        let quantity = self
-            .quantity
-            .ok_or_else(|| missing("@quantity", "quantity"))?;
-        let description = self.description.or(self.short_name);
-        if description.is_none() && self.supplier_part.is_none() && self.buyer_part.is_none() {
-            return Err(missing(
-                "ItemDetail/Description",
-                "Description, SupplierPartID or BuyerPartID",
-            ));
-        }
+    fn into_line(self) -> draft::LineDraft {
         // The canonical line has no fields for these; the craftsman still needs
         // them to pick the right part, so they travel in the line's note.
         let mut note: Vec<String> = self.comments.into_iter().collect();
@@ -192,22 +167,18 @@ impl LineDraft {
             (None, Some(maker)) => note.push(format!("ManufacturerName: {maker}")),
             (None, None) => {}
         }
-        Ok(OrderLine {
-            // cXML makes lineNumber optional; its position is what it would be.
-            line_number: self.number.unwrap_or_else(|| position.to_string()),
-            buyer_item_code: self.buyer_part,
-            supplier_item_code: self.supplier_part,
-            description,
-            quantity,
-            unit: self.unit.unwrap_or_else(|| default_unit.to_owned()),
+        draft::LineDraft {
+            offset: self.offset,
+            number: self.number,
+            quantity: self.quantity,
+            unit: self.unit,
             unit_price: self.unit_price,
             line_total: self.line_total,
+            buyer_code: self.buyer_part,
+            supplier_code: self.supplier_part,
+            description: self.description.or(self.short_name),
             requested_date: self.requested_date,
             note: (!note.is_empty()).then(|| note.join("\n")),
-        })
+        }
     }
-}
-
-fn non_empty(address: Address) -> Option<Address> {
-    (address != Address::default()).then_some(address)
 }

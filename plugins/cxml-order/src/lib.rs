@@ -64,9 +64,6 @@ use jembatan_plugin_sdk::values::{currency, unit};
 use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
 use serde::Deserialize;
 
-/// The unit of an item without `UnitOfMeasure` when the config names none: piece.
-pub const DEFAULT_UNIT: &str = "H87";
-
 /// The plugin; see the crate documentation.
 pub struct CxmlOrder;
 

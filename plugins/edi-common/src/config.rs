@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use jembatan_plugin_sdk::draft::{DEFAULT_UNIT, Defaults};
 use jembatan_plugin_sdk::{PluginError, parse_config};
 use serde::Deserialize;
 
@@ -54,6 +55,18 @@ impl Config {
             }
         }
         Ok(config)
+    }
+
+    /// What a finished order takes from the config where the message is silent.
+    /// Both standards let the line number and unit be left out.
+    pub fn defaults(&self) -> Defaults<'_> {
+        Defaults {
+            buyer_name: self.buyer_name.as_deref(),
+            supplier_code: self.supplier_code.as_deref(),
+            currency: self.default_currency.as_deref(),
+            unit: Some(self.default_unit.as_deref().unwrap_or(DEFAULT_UNIT)),
+            number_lines_by_position: true,
+        }
     }
 
     /// The buyer's mapping of a unit code, if it has one.

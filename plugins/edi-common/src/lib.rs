@@ -1,20 +1,25 @@
 //! What the EDI stock plugins share.
 //!
 //! `x12-850` and `edifact-orders` read different syntaxes but build the same thing:
-//! an [`OrderDraft`] filled segment by segment, finished into a canonical
-//! [`PurchaseOrder`](jembatan_plugin_sdk::PurchaseOrder) once the message ends. The
-//! draft, the value readers (decimals, dates, codes), the plugin config and the
+//! an [`OrderDraft`] (the SDK's) filled segment by segment, finished into a canonical
+//! [`PurchaseOrder`](jembatan_plugin_sdk::PurchaseOrder) once the message ends with
+//! [`Config::defaults`]. The value readers (decimals, dates, codes), the plugin config and the
 //! "what does this input look like instead" sniffing live here once, so the two
 //! plugins cannot drift apart on them. Everything syntax-specific (separators,
 //! envelopes, segment names, paths) stays in the plugin crates.
 
 mod config;
-mod draft;
+pub mod envelope;
 mod sniff;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod values;
 
 pub use config::Config;
-pub use draft::{Field, LineDraft, OrderDraft, PartyDraft, append, set_once};
+/// The draft is the SDK's, shared with every other stock plugin.
+pub use jembatan_plugin_sdk::draft::{
+    DEFAULT_UNIT, Field, LineDraft, OrderDraft, PartyDraft, append, set_once,
+};
 pub use sniff::{describe, skip_preamble};
 
 use jembatan_plugin_sdk::PluginError;

@@ -5,6 +5,7 @@
 //! segments up to its UNT, and counts and references are checked as each closing
 //! segment arrives, so a mismatch points at it.
 
+use edi_common::envelope::{unclosed, unexpected};
 use edi_common::values::count;
 use edi_common::{Config, error_at};
 use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
@@ -308,26 +309,6 @@ fn unh(seg: &Segment<'_>, body: &[u8], index: usize) -> Result<(), PluginError> 
         ));
     }
     Ok(())
-}
-
-fn unclosed(body: &[u8], offset: usize, what: &str, closer: &str, found: &str) -> PluginError {
-    error_at(
-        "missing-segment",
-        format!("{what} is not closed: {found} comes before its {closer}"),
-        body,
-        offset,
-        format!("{what}/{closer}"),
-    )
-}
-
-fn unexpected(body: &[u8], offset: usize, tag: &str, why: &str) -> PluginError {
-    error_at(
-        "unexpected-segment",
-        format!("segment {tag} {why}"),
-        body,
-        offset,
-        tag.to_owned(),
-    )
 }
 
 fn mismatch(

@@ -446,7 +446,7 @@ impl Message {
         unt_offset: usize,
     ) -> Result<PurchaseOrder, PluginError> {
         let unh = self.index;
-        self.draft.finish(config, |field, draft| {
+        self.draft.finish(&config.defaults(), |field, draft| {
             let (path, what, offset) = match field {
                 Field::OrderNumber => ("BGM/1004".to_owned(), "no document number (BGM 1004)".to_owned(), unt_offset),
                 Field::IssueDate => ("DTM".to_owned(), "no document date (DTM 137)".to_owned(), unt_offset),
@@ -471,6 +471,8 @@ impl Message {
                     format!("line item {} names no item: no SA/IN/BP item number in LIN or PIA, and no IMD description", i + 1),
                     draft.lines[i].offset,
                 ),
+                // `Config::defaults` numbers lines by position and always has a unit.
+                Field::LineNumber(_) | Field::Unit(_) => unreachable!("EDI lines never lack a number or unit"),
             };
             error_at(
                 "missing-segment",

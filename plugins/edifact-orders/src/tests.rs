@@ -1,3 +1,4 @@
+use edi_common::testing::{edit, offset, path, text};
 use jembatan_plugin_sdk::testing::assert_schema_valid;
 use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
@@ -19,30 +20,6 @@ fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
 
 fn error(body: &[u8], config: &str) -> PluginError {
     json(body, config).expect_err("should fail")
-}
-
-fn path(err: &PluginError) -> &str {
-    err.location
-        .as_ref()
-        .and_then(|l| l.path.as_deref())
-        .unwrap_or("")
-}
-
-fn offset(err: &PluginError) -> usize {
-    err.location
-        .as_ref()
-        .and_then(|l| l.offset)
-        .expect("offset") as usize
-}
-
-fn text(body: &[u8]) -> &str {
-    std::str::from_utf8(body).unwrap()
-}
-
-/// The body with `from` replaced by `to` once; panics if `from` is not there.
-fn edit(body: &[u8], from: &str, to: &str) -> Vec<u8> {
-    assert!(text(body).contains(from), "fixture has no {from:?}");
-    text(body).replacen(from, to, 1).into_bytes()
 }
 
 #[test]

@@ -33,6 +33,7 @@
 //! is compiled only for `target_arch = "wasm32"`.
 
 mod config;
+pub mod draft;
 mod error;
 mod log;
 mod message;
@@ -48,6 +49,7 @@ pub mod xml;
 pub mod __private;
 
 pub use config::parse_config;
+pub use draft::DEFAULT_UNIT;
 pub use error::{Location, PluginError, line_column};
 pub use log::{LogLevel, log};
 pub use message::{Attachment, Email, Header, Message};

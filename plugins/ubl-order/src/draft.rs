@@ -1,9 +1,11 @@
 //! What the parser has read so far, before required fields are checked.
+//!
+//! The UBL-shaped draft keeps what only UBL has (two sources of the supplier code,
+//! the buyer's legal name, delivery periods); [`OrderDraft::finish`] turns it into the
+//! SDK's [`draft::OrderDraft`], which checks and builds the order.
 
-use jembatan_plugin_sdk::{
-    Address, Contact, DEFAULT_CURRENCY, Decimal, Delivery, NaiveDate, OrderLine, Party,
-    PluginError, PurchaseOrder, Supplier, Totals,
-};
+use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field, PartyDraft};
+use jembatan_plugin_sdk::{Address, Decimal, NaiveDate, PluginError, PurchaseOrder, Totals};
 
 use crate::Config;
 
@@ -17,6 +19,8 @@ pub struct OrderDraft {
     /// Whether `cac:BuyerCustomerParty` appeared at all, for a precise error.
     pub buyer_seen: bool,
     pub buyer: PartyDraft,
+    /// `PartyLegalEntity/RegistrationName`, the buyer's name when `PartyName` is absent.
+    pub buyer_legal_name: Option<String>,
     pub supplier_account_id: Option<String>,
     pub supplier_party_id: Option<String>,
     pub supplier_name: Option<String>,
@@ -27,18 +31,6 @@ pub struct OrderDraft {
     pub delivery_end: Option<NaiveDate>,
     pub totals: Totals,
     pub lines: Vec<LineDraft>,
-}
-
-/// A `cac:Party` as read.
-#[derive(Debug, Default)]
-pub struct PartyDraft {
-    pub id: Option<String>,
-    pub name: Option<String>,
-    /// `PartyLegalEntity/RegistrationName`, the name when `PartyName` is absent.
-    pub legal_name: Option<String>,
-    pub tax_id: Option<String>,
-    pub address: Address,
-    pub contact: Contact,
 }
 
 /// A `cac:OrderLine` as read.
@@ -60,158 +52,101 @@ pub struct LineDraft {
     pub note: Option<String>,
 }
 
-/// Sets a single-valued field; the first occurrence wins, as UBL allows only one.
-pub fn set_once<T>(field: &mut Option<T>, value: T) {
-    if field.is_none() {
-        *field = Some(value);
-    }
-}
-
-/// Appends to a multi-valued text field (several `cbc:Note`, `cbc:Description`),
-/// one per line.
-pub fn append_line(field: &mut Option<String>, text: &str) {
-    match field {
-        Some(existing) => {
-            existing.push('\n');
-            existing.push_str(text);
-        }
-        None => *field = Some(text.to_owned()),
-    }
-}
+/// Single-valued fields: the first occurrence wins, as UBL allows only one.
+/// Multi-valued text (several `cbc:Note`, `cbc:Description`) is appended one per line.
+pub use jembatan_plugin_sdk::draft::{append, set_once};
 
 impl OrderDraft {
     /// Checks required fields, applies the config's defaults and builds the order.
     pub fn finish(self, config: &Config, body: &[u8]) -> Result<PurchaseOrder, PluginError> {
-        let missing = |path: &str, what: &str| {
-            PluginError::new("missing-field", format!("the order has no {what} ({path})"))
-                .at_path(path)
+        let buyer_seen = self.buyer_seen;
+        let draft = draft::OrderDraft {
+            number: self.number,
+            issue_date: self.issue_date,
+            currency: self.currency,
+            notes: self.notes,
+            buyer: PartyDraft {
+                name: self.buyer.name.or(self.buyer_legal_name),
+                ..self.buyer
+            },
+            supplier_code: self.supplier_account_id.or(self.supplier_party_id),
+            supplier_name: self.supplier_name,
+            delivery_address: self.delivery_address,
+            delivery_date: self.delivery_start.or(self.delivery_end),
+            totals: self.totals,
+            lines: self.lines.into_iter().map(LineDraft::into_line).collect(),
         };
-        let buyer_order_number = self
-            .number
-            .ok_or_else(|| missing("/Order/cbc:ID", "order number"))?;
-        let issue_date = self
-            .issue_date
-            .ok_or_else(|| missing("/Order/cbc:IssueDate", "issue date"))?;
-        if !self.buyer_seen {
-            return Err(missing("/Order/cac:BuyerCustomerParty", "buyer party"));
-        }
-        let buyer = self.buyer.finish().ok_or_else(|| {
-            missing(
-                "/Order/cac:BuyerCustomerParty/cac:Party/cac:PartyName/cbc:Name",
-                "buyer name (nor cac:PartyLegalEntity/cbc:RegistrationName)",
-            )
-        })?;
-        let code = self
-            .supplier_account_id
-            .or(self.supplier_party_id)
-            .or_else(|| config.supplier_code.clone())
-            .ok_or_else(|| {
-                PluginError::new(
+        let defaults = Defaults {
+            buyer_name: None,
+            supplier_code: config.supplier_code.as_deref(),
+            currency: config.default_currency.as_deref(),
+            unit: Some(config.default_unit.as_deref().unwrap_or(DEFAULT_UNIT)),
+            // UBL requires cbc:ID on every line.
+            number_lines_by_position: false,
+        };
+        draft.finish(&defaults, |field, draft| {
+            let missing = |path: &str, what: &str| {
+                PluginError::new("missing-field", format!("the order has no {what} ({path})"))
+                    .at_path(path)
+            };
+            let line_missing = |i: usize, field: &str, what: &str| {
+                let number = i + 1;
+                let line_path = format!("/Order/cac:OrderLine[{number}]/cac:LineItem");
+                PluginError::at_offset(
+                    "missing-field",
+                    format!("order line {number} has no {what} ({line_path}/{field})"),
+                    body,
+                    draft.lines[i].offset,
+                )
+                .at_path(format!("{line_path}/{field}"))
+            };
+            match field {
+                Field::OrderNumber => missing("/Order/cbc:ID", "order number"),
+                Field::IssueDate => missing("/Order/cbc:IssueDate", "issue date"),
+                // Without the party there is no name either; say which is missing.
+                Field::BuyerName if !buyer_seen => {
+                    missing("/Order/cac:BuyerCustomerParty", "buyer party")
+                }
+                Field::BuyerName => missing(
+                    "/Order/cac:BuyerCustomerParty/cac:Party/cac:PartyName/cbc:Name",
+                    "buyer name (nor cac:PartyLegalEntity/cbc:RegistrationName)",
+                ),
+                Field::SupplierCode => PluginError::new(
                     "missing-field",
                     "the order does not say who the supplier is: it has neither \
                      cac:SellerSupplierParty/cbc:CustomerAssignedAccountID nor \
                      cac:SellerSupplierParty/cac:Party/cac:PartyIdentification/cbc:ID, \
                      and the plugin config has no supplier_code",
                 )
-                .at_path("/Order/cac:SellerSupplierParty/cbc:CustomerAssignedAccountID")
-            })?;
-        if self.lines.is_empty() {
-            return Err(missing("/Order/cac:OrderLine", "order lines"));
-        }
-        let default_unit = config
-            .default_unit
-            .as_deref()
-            .unwrap_or(crate::DEFAULT_UNIT);
-        let lines = self
-            .lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, line)| line.finish(i + 1, default_unit, body))
-            .collect::<Result<Vec<_>, _>>()?;
-
-        let delivery = Delivery {
-            address: non_empty_address(self.delivery_address),
-            requested_date: self.delivery_start.or(self.delivery_end),
-        };
-        let has_totals = self.totals != Totals::default();
-        Ok(PurchaseOrder {
-            buyer_order_number,
-            issue_date,
-            currency: self
-                .currency
-                .or_else(|| config.default_currency.clone())
-                .unwrap_or_else(|| DEFAULT_CURRENCY.to_owned()),
-            buyer,
-            supplier: Supplier {
-                code,
-                name: self.supplier_name,
-            },
-            delivery: (delivery != Delivery::default()).then_some(delivery),
-            lines,
-            notes: self.notes,
-            totals: has_totals.then_some(self.totals),
-        })
-    }
-}
-
-impl PartyDraft {
-    fn finish(self) -> Option<Party> {
-        Some(Party {
-            id: self.id,
-            name: self.name.or(self.legal_name)?,
-            tax_id: self.tax_id,
-            address: non_empty_address(self.address),
-            contact: (self.contact != Contact::default()).then_some(self.contact),
+                .at_path("/Order/cac:SellerSupplierParty/cbc:CustomerAssignedAccountID"),
+                Field::Lines => missing("/Order/cac:OrderLine", "order lines"),
+                Field::LineNumber(i) => line_missing(i, "cbc:ID", "line ID"),
+                Field::Quantity(i) => line_missing(i, "cbc:Quantity", "quantity"),
+                Field::Item(i) => line_missing(
+                    i,
+                    "cac:Item/cbc:Description",
+                    "item: no cbc:Description, cbc:Name, buyer's or seller's item ID",
+                ),
+                Field::Unit(_) => unreachable!("the defaults give every line a unit"),
+            }
         })
     }
 }
 
 impl LineDraft {
-    fn finish(
-        self,
-        number: usize,
-        default_unit: &str,
-        body: &[u8],
-    ) -> Result<OrderLine, PluginError> {
-        let line_path = format!("/Order/cac:OrderLine[{number}]/cac:LineItem");
-        let missing = |field: &str, what: &str| {
-            PluginError::at_offset(
-                "missing-field",
-                format!("order line {number} has no {what} ({line_path}/{field})"),
-                body,
-                self.offset,
-            )
-            .at_path(format!("{line_path}/{field}"))
-        };
-        let line_number = self
-            .id
-            .clone()
-            .ok_or_else(|| missing("cbc:ID", "line ID"))?;
-        let quantity = self
-            .quantity
-            .ok_or_else(|| missing("cbc:Quantity", "quantity"))?;
-        let description = self.description.or(self.item_name);
-        if description.is_none() && self.buyer_code.is_none() && self.supplier_code.is_none() {
-            return Err(missing(
-                "cac:Item/cbc:Description",
-                "item: no cbc:Description, cbc:Name, buyer's or seller's item ID",
-            ));
-        }
-        Ok(OrderLine {
-            line_number,
-            buyer_item_code: self.buyer_code,
-            supplier_item_code: self.supplier_code,
-            description,
-            quantity,
-            unit: self.unit.unwrap_or_else(|| default_unit.to_owned()),
+    fn into_line(self) -> draft::LineDraft {
+        draft::LineDraft {
+            offset: self.offset,
+            number: self.id,
+            quantity: self.quantity,
+            unit: self.unit,
             unit_price: self.unit_price,
             line_total: self.line_total,
+            buyer_code: self.buyer_code,
+            supplier_code: self.supplier_code,
+            description: self.description.or(self.item_name),
             requested_date: self.start.or(self.end),
             note: self.note,
-        })
+        }
     }
-}
-
-fn non_empty_address(address: Address) -> Option<Address> {
-    (address != Address::default()).then_some(address)
 }

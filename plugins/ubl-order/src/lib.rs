@@ -46,9 +46,6 @@ mod values;
 use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
 use serde::Deserialize;
 
-/// The unit of a quantity without `unitCode` when the config names none: piece.
-pub const DEFAULT_UNIT: &str = "H87";
-
 /// The plugin; see the crate documentation.
 pub struct UblOrder;
 

@@ -9,7 +9,7 @@ use jembatan_plugin_sdk::{Address, Contact};
 use quick_xml::XmlVersion;
 use quick_xml::events::BytesStart;
 
-use crate::draft::{LineDraft, OrderDraft, PartyDraft, append_line, set_once};
+use crate::draft::{LineDraft, OrderDraft, append, set_once};
 use crate::names::Name as N;
 use crate::values::{country, currency, date, decimal, unit};
 
@@ -78,7 +78,7 @@ pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Faul
         [N::IssueDate] => set_once(&mut draft.issue_date, date(text)?),
         [N::DocumentCurrencyCode] => set_once(&mut draft.currency, currency(text)?),
         [N::Note] => draft.notes.push(text.to_owned()),
-        [N::BuyerCustomerParty, N::Party, rest @ ..] => party(&mut draft.buyer, rest, text)?,
+        [N::BuyerCustomerParty, N::Party, rest @ ..] => buyer(draft, rest, text)?,
         [N::SellerSupplierParty, N::CustomerAssignedAccountID] => {
             set_once(&mut draft.supplier_account_id, text.to_owned());
         }
@@ -125,12 +125,13 @@ fn delivery(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault>
     Ok(())
 }
 
-fn party(party: &mut PartyDraft, path: &[N], text: &str) -> Result<(), Fault> {
+fn buyer(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault> {
+    let party = &mut draft.buyer;
     match path {
         [N::PartyIdentification, N::ID] => set_once(&mut party.id, text.to_owned()),
         [N::PartyName, N::Name] => set_once(&mut party.name, text.to_owned()),
         [N::PartyLegalEntity, N::RegistrationName] => {
-            set_once(&mut party.legal_name, text.to_owned());
+            set_once(&mut draft.buyer_legal_name, text.to_owned());
         }
         [N::PartyTaxScheme, N::CompanyID] => set_once(&mut party.tax_id, text.to_owned()),
         [N::PostalAddress, rest @ ..] => address(&mut party.address, rest, text)?,
@@ -170,12 +171,12 @@ fn contact(contact: &mut Contact, path: &[N], text: &str) {
 fn order_line(line: &mut LineDraft, path: &[N], text: &str) -> Result<(), Fault> {
     match path {
         // UBL puts notes on the OrderLine and on its LineItem; both are the line's.
-        [N::Note] | [N::LineItem, N::Note] => append_line(&mut line.note, text),
+        [N::Note] | [N::LineItem, N::Note] => append(&mut line.note, text, "\n"),
         [N::LineItem, N::ID] => set_once(&mut line.id, text.to_owned()),
         [N::LineItem, N::Quantity] => set_once(&mut line.quantity, decimal(text)?),
         [N::LineItem, N::LineExtensionAmount] => set_once(&mut line.line_total, decimal(text)?),
         [N::LineItem, N::Price, N::PriceAmount] => set_once(&mut line.unit_price, decimal(text)?),
-        [N::LineItem, N::Item, N::Description] => append_line(&mut line.description, text),
+        [N::LineItem, N::Item, N::Description] => append(&mut line.description, text, "\n"),
         [N::LineItem, N::Item, N::Name] => set_once(&mut line.item_name, text.to_owned()),
         [N::LineItem, N::Item, N::BuyersItemIdentification, N::ID] => {
             set_once(&mut line.buyer_code, text.to_owned());

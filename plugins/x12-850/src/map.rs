@@ -46,6 +46,9 @@ pub struct Transaction {
     area: Area,
     parties: usize,
     draft: OrderDraft,
+    /// REF*VR, a weaker source of the supplier code than N1*SE/VN's N104, used
+    /// only without it.
+    supplier_reference: Option<String>,
 }
 
 impl Transaction {
@@ -58,6 +61,7 @@ impl Transaction {
             area: Area::Header,
             parties: 0,
             draft: OrderDraft::default(),
+            supplier_reference: None,
         }
     }
 
@@ -223,7 +227,7 @@ impl Transaction {
         let Some(value) = seg.opt(2) else { return };
         match (self.area, seg.get(1)) {
             // Vendor ID number: the buyer's code for the supplier when no N1*SE gives one.
-            (Area::Header, "VR") => set_once(&mut self.draft.supplier_reference, value.to_owned()),
+            (Area::Header, "VR") => set_once(&mut self.supplier_reference, value.to_owned()),
             // Taxpayer ID (NPWP for an Indonesian buyer).
             (Area::Party(Party::Buyer, _), "TJ") => {
                 set_once(&mut self.draft.buyer.tax_id, value.to_owned());
@@ -399,7 +403,11 @@ impl Transaction {
         se_offset: usize,
     ) -> Result<PurchaseOrder, PluginError> {
         let st = self.index;
-        self.draft.finish(config, |field, draft| {
+        let mut draft = self.draft;
+        if draft.supplier_code.is_none() {
+            draft.supplier_code = self.supplier_reference;
+        }
+        draft.finish(&config.defaults(), |field, draft| {
             let (path, what, offset) = match field {
                 Field::OrderNumber => (format!("ST[{st}]/BEG/BEG03"), "no purchase order number (BEG03)".to_owned(), se_offset),
                 Field::IssueDate => (format!("ST[{st}]/BEG/BEG05"), "no purchase order date (BEG05)".to_owned(), se_offset),
@@ -427,6 +435,8 @@ impl Transaction {
                     ),
                     draft.lines[i].offset,
                 ),
+                // `Config::defaults` numbers lines by position and always has a unit.
+                Field::LineNumber(_) | Field::Unit(_) => unreachable!("EDI lines never lack a number or unit"),
             };
             error_at(
                 "missing-segment",
