@@ -29,6 +29,10 @@ const FORMATS: &[Format] = &[
             ("ubl-10-lines.xml", Some("ubl-10-lines.expected.json")),
             ("ubl-minimal.xml", None),
             ("ubl-other-prefixes.xml", None),
+            (
+                "peppol-bis3-order.xml",
+                Some("peppol-bis3-order.expected.json"),
+            ),
         ],
         wrong: &[
             ("ubl-truncated.xml", "malformed-xml"),

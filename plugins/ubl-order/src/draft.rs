@@ -31,6 +31,42 @@ pub struct OrderDraft {
     pub delivery_end: Option<NaiveDate>,
     pub totals: Totals,
     pub lines: Vec<LineDraft>,
+    /// The `cac:AllowanceCharge` being read (order or line level).
+    pub allowance: AllowanceDraft,
+}
+
+/// A `cac:AllowanceCharge`. The canonical order has no allowances or charges: the
+/// craftsman is told of each in a note instead of the gateway silently dropping it.
+#[derive(Debug, Default)]
+pub struct AllowanceDraft {
+    pub charge: bool,
+    pub reason: Option<String>,
+    pub amount: Option<Decimal>,
+}
+
+impl AllowanceDraft {
+    /// The note for the allowance just read; resets the draft for the next one.
+    pub fn take_note(&mut self) -> String {
+        let AllowanceDraft {
+            charge,
+            reason,
+            amount,
+        } = std::mem::take(self);
+        let kind = if charge { "Charge" } else { "Allowance" };
+        let mut note = format!("{kind} not applied by the gateway");
+        for part in [reason, amount.map(|a| format!("amount {a}"))]
+            .into_iter()
+            .flatten()
+        {
+            note.push_str(if note.ends_with("gateway") {
+                ": "
+            } else {
+                ", "
+            });
+            note.push_str(&part);
+        }
+        note
+    }
 }
 
 /// A `cac:OrderLine` as read.

@@ -3,7 +3,7 @@
 //! # Input
 //!
 //! Content types `application/xml`, `text/xml`, `application/ubl+xml`. The body is
-//! one UBL 2.1 `Order` document. Elements are matched by namespace and local name,
+//! one UBL 2.1 `Order` document, plain or as profiled by Peppol BIS Order 3.0. Elements are matched by namespace and local name,
 //! so any prefixes (or a default namespace) work; elements the mapping does not
 //! name, and extensions in other namespaces, are skipped.
 //!
@@ -13,7 +13,8 @@
 //! |-----|-----------|
 //! | `cbc:ID`, `cbc:IssueDate`, `cbc:DocumentCurrencyCode`, `cbc:Note` (each) | `buyer_order_number`, `issue_date`, `currency`, `notes` |
 //! | `cac:BuyerCustomerParty/cac:Party`: `PartyIdentification/ID`, `PartyName/Name` (else `PartyLegalEntity/RegistrationName`), `PartyTaxScheme/CompanyID`, `PostalAddress`, `Contact` | `buyer` |
-//! | `cac:SellerSupplierParty`: `CustomerAssignedAccountID`, else `Party/PartyIdentification/ID`, else config `supplier_code`; `Party/PartyName/Name` | `supplier.code`, `supplier.name` |
+//! | `cac:SellerSupplierParty`: `CustomerAssignedAccountID`, else `Party/PartyIdentification/ID`, else config `supplier_code`; `Party/PartyName/Name`, else `Party/PartyLegalEntity/RegistrationName` (Peppol) | `supplier.code`, `supplier.name` |
+//! | each `cac:AllowanceCharge` (order level; and in a `LineItem`): `ChargeIndicator`, `AllowanceChargeReason`, `Amount` | not applied (the canonical order has no allowances): a note "Allowance/Charge not applied by the gateway: reason, amount …" in `notes` (or the line's `note`) |
 //! | first order-level `cac:Delivery`: `DeliveryAddress` or `DeliveryLocation/Address`; `RequestedDeliveryPeriod/StartDate`, else `EndDate` | `delivery` |
 //! | `cac:AnticipatedMonetaryTotal/LineExtensionAmount`, `/PayableAmount`; `cac:TaxTotal/cbc:TaxAmount` | `totals` |
 //! | each `cac:OrderLine/cac:LineItem`: `ID`, `Quantity` (`@unitCode`, else config `default_unit`, else `H87`), `Price/PriceAmount`, `LineExtensionAmount`, `Item/Description` (several joined by newlines) else `Item/Name`, `Item/BuyersItemIdentification/ID`, `Item/SellersItemIdentification/ID`, `Delivery/RequestedDeliveryPeriod/StartDate` else `EndDate`, `cbc:Note` of the OrderLine and the LineItem | `lines[]` |

@@ -70,10 +70,30 @@ pub fn on_start(
 /// Called when an element ends, with its trimmed text; `path` ends with it.
 /// Empty text is treated as absent.
 pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault> {
+    // An allowance or charge is complete when its element ends (no text of its own).
+    match path {
+        [N::AllowanceCharge] => {
+            let note = draft.allowance.take_note();
+            draft.notes.push(note);
+            return Ok(());
+        }
+        [N::OrderLine, N::LineItem, N::AllowanceCharge] => {
+            let note = draft.allowance.take_note();
+            if let Some(line) = draft.lines.last_mut() {
+                append(&mut line.note, &note, "\n");
+            }
+            return Ok(());
+        }
+        _ => {}
+    }
     if text.is_empty() {
         return Ok(());
     }
     match path {
+        [N::AllowanceCharge, rest @ ..]
+        | [N::OrderLine, N::LineItem, N::AllowanceCharge, rest @ ..] => {
+            allowance(draft, rest, text)?;
+        }
         [N::ID] => set_once(&mut draft.number, text.to_owned()),
         [N::IssueDate] => set_once(&mut draft.issue_date, date(text)?),
         [N::DocumentCurrencyCode] => set_once(&mut draft.currency, currency(text)?),
@@ -90,7 +110,15 @@ pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Faul
         ] => {
             set_once(&mut draft.supplier_party_id, text.to_owned());
         }
-        [N::SellerSupplierParty, N::Party, N::PartyName, N::Name] => {
+        // Peppol BIS 3 names the seller by its legal entity; PartyName, which comes
+        // first in UBL's order, wins when both are there.
+        [N::SellerSupplierParty, N::Party, N::PartyName, N::Name]
+        | [
+            N::SellerSupplierParty,
+            N::Party,
+            N::PartyLegalEntity,
+            N::RegistrationName,
+        ] => {
             set_once(&mut draft.supplier_name, text.to_owned());
         }
         [N::Delivery, rest @ ..] if draft.deliveries == 1 => delivery(draft, rest, text)?,
@@ -106,6 +134,17 @@ pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Faul
                 order_line(line, rest, text)?;
             }
         }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn allowance(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault> {
+    let allowance = &mut draft.allowance;
+    match path {
+        [N::ChargeIndicator] => allowance.charge = text == "true",
+        [N::AllowanceChargeReason] => set_once(&mut allowance.reason, text.to_owned()),
+        [N::Amount] => set_once(&mut allowance.amount, decimal(text)?),
         _ => {}
     }
     Ok(())

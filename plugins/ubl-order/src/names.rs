@@ -83,14 +83,14 @@ names! {
         PartyTaxScheme, PartyLegalEntity, PostalAddress, Country, Contact, Delivery,
         DeliveryAddress, DeliveryLocation, Address, RequestedDeliveryPeriod,
         AnticipatedMonetaryTotal, TaxTotal, OrderLine, LineItem, Price, Item,
-        BuyersItemIdentification, SellersItemIdentification,
+        BuyersItemIdentification, SellersItemIdentification, AllowanceCharge,
     }
     Cbc {
         ID, IssueDate, DocumentCurrencyCode, Note, Name, CompanyID, RegistrationName,
         StreetName, AdditionalStreetName, CityName, PostalZone, CountrySubentity,
         IdentificationCode, Telephone, ElectronicMail, CustomerAssignedAccountID,
         StartDate, EndDate, LineExtensionAmount, PayableAmount, TaxAmount, Quantity,
-        PriceAmount, Description,
+        PriceAmount, Description, ChargeIndicator, AllowanceChargeReason, Amount,
     }
 }
 

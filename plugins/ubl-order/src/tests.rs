@@ -332,3 +332,17 @@ fn info_names_the_ubl_content_types() {
         ["application/xml", "text/xml", "application/ubl+xml"]
     );
 }
+
+#[test]
+fn peppol_bis_3_order_maps_and_notes_the_allowances_it_cannot_carry() {
+    let out = json(include_bytes!("../fixtures/peppol-bis3-order.xml"), "{}").unwrap();
+    assert_schema_valid(&out);
+    let actual: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
+    // Written from the XML: the supplier's name from its legal entity, the
+    // order-level allowance and charge as notes, the line allowance in its note.
+    let expected: serde_json::Value = serde_json::from_slice(include_bytes!(
+        "../fixtures/peppol-bis3-order.expected.json"
+    ))
+    .unwrap();
+    assert_eq!(actual, expected);
+}
