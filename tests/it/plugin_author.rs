@@ -52,6 +52,8 @@ PO-ACME-7;2026-11-27;PBG-017;PT ACME Motor;1;AC-EXH-1;Knalpot standar;40;H87;185
 
 #[test]
 fn the_guide_takes_a_new_plugin_from_the_template_to_real_orders() {
+    // plugins/build adds the wasm32-wasip2 target on a machine that lacks it.
+    crate::harness::test_plugins_dir();
     let work = tempfile::tempdir().unwrap();
     let out = jembatan(&[
         "plugin",
