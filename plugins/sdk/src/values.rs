@@ -295,11 +295,61 @@ mod tests {
         }
     }
 
+    // From ubl-order, which reads xsd:decimal and xsd:date with these.
     #[test]
-    fn codes() {
+    fn xsd_decimals_are_exact_and_canonical() {
+        assert_eq!(decimal("385000.00").unwrap().to_string(), "385000.00");
+        assert_eq!(decimal("+5").unwrap().to_string(), "5");
+        assert_eq!(decimal(".5").unwrap().to_string(), "0.5");
+        assert_eq!(
+            decimal("0.100000000000").unwrap().to_string(),
+            "0.100000000000"
+        );
+        for bad in [
+            "",
+            "-1",
+            "1,5",
+            "1.000.000",
+            "1e3",
+            "1_000",
+            "abc",
+            "1.1234567890123",
+            ".",
+        ] {
+            assert!(decimal(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn xsd_dates_allow_a_time_zone() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 3).unwrap();
+        for ok in [
+            "2026-11-03",
+            "2026-11-03Z",
+            "2026-11-03+07:00",
+            "2026-11-03-05:00",
+        ] {
+            assert_eq!(date(ok).unwrap(), day, "{ok}");
+        }
+        for bad in [
+            "03-11-2026",
+            "2026-11-3",
+            "2026-02-30",
+            "2026-11-03T10:00:00",
+            "",
+            "2026-11-03+7",
+        ] {
+            assert!(date(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn codes_are_checked() {
+        assert_eq!(currency("IDR").unwrap(), "IDR");
         assert!(currency("idr").is_err());
         assert_eq!(unit("C62").unwrap(), "C62");
         assert!(unit("piece").is_err());
+        assert_eq!(country("ID").unwrap(), "ID");
         assert!(country("IDN").is_err());
     }
 }

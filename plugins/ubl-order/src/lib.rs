@@ -42,7 +42,6 @@ mod map;
 mod names;
 mod ns;
 mod parse;
-mod values;
 
 use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
 use serde::Deserialize;
@@ -70,10 +69,10 @@ impl Config {
                 .at_path(format!("/{key}"))
         };
         if let Some(c) = &config.default_currency {
-            values::currency(c).map_err(|m| invalid("default_currency", m))?;
+            jembatan_plugin_sdk::values::currency(c).map_err(|m| invalid("default_currency", m))?;
         }
         if let Some(u) = &config.default_unit {
-            values::unit(u).map_err(|m| invalid("default_unit", m))?;
+            jembatan_plugin_sdk::values::unit(u).map_err(|m| invalid("default_unit", m))?;
         }
         if config
             .supplier_code

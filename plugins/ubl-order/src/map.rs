@@ -11,7 +11,7 @@ use quick_xml::events::BytesStart;
 
 use crate::draft::{LineDraft, OrderDraft, append, set_once};
 use crate::names::Name as N;
-use crate::values::{country, currency, date, decimal, unit};
+use jembatan_plugin_sdk::values::{country, currency, date, decimal, unit};
 
 /// A value that cannot be read, and the attribute it is in, if any.
 #[derive(Debug)]
