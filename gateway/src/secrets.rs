@@ -22,7 +22,8 @@ pub fn hash(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
-/// Hex SHA-256 of a body, to tell an idempotent retry from a different request.
+/// Hex SHA-256 of bytes: tells an idempotent retry from a different request, and is
+/// a plugin's identity.
 pub fn hash_bytes(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -59,6 +60,14 @@ mod tests {
         assert!(!matches(&a, &b));
         assert_eq!(hash(&a), hash(&a.clone()));
         assert_eq!(hash(&a).len(), 64);
+    }
+
+    #[test]
+    fn sha256_is_lower_hex() {
+        assert_eq!(
+            hash_bytes(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

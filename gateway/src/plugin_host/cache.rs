@@ -13,11 +13,6 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// Hex sha256 of `bytes`: a plugin's identity.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
 /// A short, stable fingerprint of everything that makes compiled code
 /// compatible with `engine` (wasmtime version, target, compiler settings).
 pub(crate) fn engine_fingerprint(engine: &Engine) -> String {
@@ -135,18 +130,5 @@ impl CodeCache {
             let _ = std::fs::remove_file(&tmp);
         }
         result
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sha256_is_lower_hex() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

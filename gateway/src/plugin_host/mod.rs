@@ -209,7 +209,7 @@ impl PluginHost {
     fn load_reporting(&self, wasm: &[u8]) -> Result<(Arc<LoadedPlugin>, CacheOutcome), LoadError> {
         input::check_component_header(wasm)?;
         let inner = &*self.inner;
-        let sha256 = cache::sha256_hex(wasm);
+        let sha256 = crate::secrets::hash_bytes(wasm);
         let compiled = match &inner.cache {
             Some(cache) => cache.load_or_compile(&inner.engine, wasm, &sha256),
             None => Component::new(&inner.engine, wasm).map(|c| (c, CacheOutcome::Compiled)),

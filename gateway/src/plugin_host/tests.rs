@@ -115,7 +115,7 @@ fn stock_plugins_load_and_describe_themselves() {
     assert!(!json.info.version.is_empty());
     assert_eq!(
         json.sha256,
-        cache::sha256_hex(&stock_wasm("canonical-json.wasm"))
+        crate::secrets::hash_bytes(&stock_wasm("canonical-json.wasm"))
     );
     assert!(json.accepts("Application/JSON; charset=utf-8"));
     assert!(!json.accepts("application/xml"));
@@ -200,7 +200,7 @@ fn a_corrupt_cache_file_is_replaced() {
         .cache
         .as_ref()
         .unwrap()
-        .path_for(&cache::sha256_hex(&wasm));
+        .path_for(&crate::secrets::hash_bytes(&wasm));
     std::fs::write(&path, b"not compiled code").unwrap();
     let (_, outcome) = host.load_reporting(&wasm).unwrap();
     assert_eq!(outcome, CacheOutcome::Compiled);

@@ -280,6 +280,29 @@ pub struct MessageSummary {
     pub processed_at: Option<DateTime<Utc>>,
 }
 
+impl From<Message> for MessageSummary {
+    /// The message without its body, whose size it keeps.
+    fn from(m: Message) -> Self {
+        Self {
+            body_size: m.body.len() as u64,
+            response_status: m.response.map(|r| r.status),
+            id: m.id,
+            buyer_id: m.buyer_id,
+            received_via: m.received_via,
+            content_type: m.content_type,
+            body_sha256: m.body_sha256,
+            idempotency_key: m.idempotency_key,
+            status: m.status,
+            error: m.error,
+            attempts: m.attempts,
+            processed_by: m.processed_by,
+            order_ids: m.order_ids,
+            received_at: m.received_at,
+            processed_at: m.processed_at,
+        }
+    }
+}
+
 /// An outcome a message had before [`Store::reopen_message`] sent it back for another
 /// attempt.
 #[derive(Debug, Clone, PartialEq, Serialize)]

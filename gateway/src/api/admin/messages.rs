@@ -84,23 +84,7 @@ async fn detail(state: &AppState, id: &str) -> Result<MessageDetail, ApiError> {
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no message '{id}'")))?;
     let attempts_history = state.store.message_attempts(id).await?;
-    let message = MessageSummary {
-        body_size: m.body.len() as u64,
-        response_status: m.response.as_ref().map(|r| r.status),
-        id: m.id,
-        buyer_id: m.buyer_id,
-        received_via: m.received_via,
-        content_type: m.content_type,
-        body_sha256: m.body_sha256,
-        idempotency_key: m.idempotency_key,
-        status: m.status,
-        error: m.error,
-        attempts: m.attempts,
-        processed_by: m.processed_by,
-        order_ids: m.order_ids,
-        received_at: m.received_at,
-        processed_at: m.processed_at,
-    };
+    let message = MessageSummary::from(m);
     Ok(MessageDetail {
         message,
         attempts_history,

@@ -235,23 +235,11 @@ impl MessageSummaryRow {
         order_ids: Vec<String>,
     ) -> Result<MessageSummary, sqlx::Error> {
         let body_size = u64::try_from(self.body_size).map_err(|e| decode(e.to_string()))?;
+        // The row has the body's size, not the body.
         let message = self.meta.into_message(Vec::new(), order_ids)?;
         Ok(MessageSummary {
-            id: message.id,
-            buyer_id: message.buyer_id,
-            received_via: message.received_via,
-            content_type: message.content_type,
             body_size,
-            body_sha256: message.body_sha256,
-            idempotency_key: message.idempotency_key,
-            status: message.status,
-            error: message.error,
-            response_status: message.response.map(|r| r.status),
-            attempts: message.attempts,
-            processed_by: message.processed_by,
-            order_ids: message.order_ids,
-            received_at: message.received_at,
-            processed_at: message.processed_at,
+            ..message.into()
         })
     }
 }
