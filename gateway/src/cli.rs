@@ -30,7 +30,7 @@ enum Command {
     /// Run the gateway.
     Serve {
         /// A TOML config file; JEMBATAN_* variables override it.
-        #[arg(long, short)]
+        #[arg(long, short, env = "JEMBATAN_CONFIG")]
         config: Option<PathBuf>,
         /// Demo setup: the admin token defaults to `demo-admin-token`. Not for
         /// production.

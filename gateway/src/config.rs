@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::delivery::{DeliveryConfig, RetrySchedule};
 use crate::plugin_host::Limits;
 
 /// The admin token `jembatan serve --demo` uses when none is configured.
@@ -50,6 +51,12 @@ pub struct Config {
     /// survives a crash of the process but may lose the last commits on power loss
     /// (`JEMBATAN_SQLITE_SYNCHRONOUS`).
     pub sqlite_synchronous: SqliteSynchronous,
+    /// Delivery to craftsmen: retries, concurrency and the channels' servers
+    /// (`[delivery]`, `[delivery.webhook]`, `[delivery.email]`, `[delivery.whatsapp]`,
+    /// `[delivery.telegram]`). Secrets may come from the environment instead of the
+    /// file: `JEMBATAN_SMTP_PASSWORD`, `JEMBATAN_WHATSAPP_ACCESS_TOKEN`,
+    /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists).
+    pub delivery: DeliveryConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -81,6 +88,7 @@ impl Default for Config {
             http_workers: 0,
             log_format: LogFormat::Text,
             sqlite_synchronous: SqliteSynchronous::Full,
+            delivery: DeliveryConfig::default(),
         }
     }
 }
@@ -197,6 +205,50 @@ impl Config {
         }
         if let Some(v) = var("JEMBATAN_SQLITE_SYNCHRONOUS") {
             self.sqlite_synchronous = choice("JEMBATAN_SQLITE_SYNCHRONOUS", v)?;
+        }
+        self.apply_delivery_env(var)
+    }
+
+    fn apply_delivery_env(
+        &mut self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let delivery = &mut self.delivery;
+        if let Some(v) = var("JEMBATAN_ALLOW_PRIVATE_TARGETS") {
+            delivery.webhook.allow_private_targets =
+                matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
+        }
+        if let Some(v) = var("JEMBATAN_DELIVERY_RETRY_SCHEDULE") {
+            delivery.retry_schedule =
+                RetrySchedule::parse(&v).map_err(|reason| ConfigError::Env {
+                    name: "JEMBATAN_DELIVERY_RETRY_SCHEDULE",
+                    value: v.clone(),
+                    reason,
+                })?;
+        }
+        if let Some(v) = var("JEMBATAN_DELIVERY_CONCURRENCY") {
+            delivery.concurrency =
+                v.parse()
+                    .map_err(|e: std::num::ParseIntError| ConfigError::Env {
+                        name: "JEMBATAN_DELIVERY_CONCURRENCY",
+                        reason: e.to_string(),
+                        value: v.clone(),
+                    })?;
+        }
+        // Secrets kept out of the config file; the values are never echoed in errors.
+        if let (Some(email), Some(v)) = (&mut delivery.email, var("JEMBATAN_SMTP_PASSWORD")) {
+            email.password = Some(v);
+        }
+        if let (Some(whatsapp), Some(v)) = (
+            &mut delivery.whatsapp,
+            var("JEMBATAN_WHATSAPP_ACCESS_TOKEN"),
+        ) {
+            whatsapp.access_token = v;
+        }
+        if let (Some(telegram), Some(v)) =
+            (&mut delivery.telegram, var("JEMBATAN_TELEGRAM_BOT_TOKEN"))
+        {
+            telegram.bot_token = v;
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ use serde_json::json;
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
+use crate::delivery::Bell;
 use crate::error::{ApiError, Problem};
 use crate::orders::OrderValidator;
 use crate::plugin_host::{
@@ -64,6 +65,8 @@ pub struct Ingest {
     /// Bounds concurrent plugin calls to the instance pool's size, so a burst waits
     /// for a slot instead of failing to instantiate.
     slots: Semaphore,
+    /// Rung when orders are stored, so their deliveries start at once.
+    bell: Arc<Bell>,
 }
 
 impl Ingest {
@@ -73,6 +76,7 @@ impl Ingest {
         plugins: Arc<PluginRegistry>,
         default_limits: Limits,
         concurrency: u32,
+        bell: Arc<Bell>,
     ) -> Self {
         Self {
             store,
@@ -81,6 +85,7 @@ impl Ingest {
             validator: OrderValidator::new(),
             default_limits,
             slots: Semaphore::new(concurrency.max(1) as usize),
+            bell,
         }
     }
 
@@ -278,7 +283,10 @@ impl Ingest {
             .complete_message_by(&message_id, Some(by), outcome)
             .await
         {
-            Ok(()) => Ok(answer),
+            Ok(()) => {
+                self.bell.ring();
+                Ok(answer)
+            }
             // Someone else (a concurrent retry, or recovery) finished it first:
             // answer what they stored so both clients see the same result.
             Err(StoreError::Conflict(_)) => self.stored_answer(&buyer.id, &message_id).await,

@@ -3,14 +3,17 @@
 //! The modules follow an order's way through the gateway: [`api`] receives it,
 //! [`ingest`] stores the raw message and runs the buyer's plugin in the
 //! [`plugin_host`], [`orders`] checks the result against the canonical contract,
-//! and [`store`] keeps everything. [`serve`] runs the whole on a listener, so tests
+//! routes it to a craftsman, [`delivery`] carries it there, and [`store`] keeps
+//! everything. [`serve`] runs the whole on a listener, so tests
 //! and the binary boot the very same server.
 
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod ingest;
+pub mod metrics;
 pub mod orders;
 pub mod plugin_host;
 pub mod scaffold;
@@ -26,7 +29,9 @@ use anyhow::Context;
 
 use crate::api::AppState;
 use crate::config::Config;
+use crate::delivery::{Bell, Channels, Worker};
 use crate::ingest::Ingest;
+use crate::metrics::Metrics;
 use crate::plugin_host::{PluginHost, PluginHostConfig, PluginRegistry};
 use crate::store::Store;
 use crate::store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
@@ -83,19 +88,25 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         })?;
         plugins.register(plugin);
     }
+    let bell = Arc::new(Bell::default());
     let ingest = Arc::new(Ingest::new(
         store.clone(),
         host.clone(),
         plugins.clone(),
         config.plugin_limits.clone(),
         config.plugin_concurrency,
+        bell.clone(),
     ));
+    let channels = Arc::new(Channels::new(&config.delivery).context("setting up the channels")?);
     Ok(web::Data::new(AppState {
         config: Arc::new(config),
         store,
         ingest,
         plugins,
         host,
+        channels,
+        bell,
+        metrics: Arc::new(Metrics::new()),
     }))
 }
 
@@ -117,6 +128,24 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
             "recovered messages left unprocessed by a crash"
         );
     }
+    // Claims a killed run left behind would hold their deliveries until the lease
+    // ran out; this process owns the SQLite file, so it takes them back now.
+    let released = state.store.release_claims().await?;
+    if released > 0 {
+        tracing::info!(
+            count = released,
+            "took back deliveries a stopped run had claimed"
+        );
+    }
+    let worker = Worker {
+        store: state.store.clone(),
+        channels: state.channels.clone(),
+        schedule: state.config.delivery.retry_schedule.clone(),
+        concurrency: state.config.delivery.concurrency,
+        metrics: state.metrics.clone(),
+        bell: state.bell.clone(),
+    };
+    let worker = tokio::spawn(worker.run());
     let address = listener.local_addr()?;
     let store = state.store.clone();
     let server = HttpServer::new(move || api::app(state.clone()))
@@ -127,6 +156,8 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     println!("jembatan listening on http://{address}");
     tracing::info!(%address, workers, "listening");
     server.await?;
+    // An attempt cut short is recorded by no one; the next start sends it again.
+    worker.abort();
     store.close().await;
     Ok(())
 }

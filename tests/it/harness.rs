@@ -4,8 +4,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
 use reqwest::blocking::{Client, Response};
@@ -58,6 +57,8 @@ pub struct Gateway {
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     pub client: Client,
+    /// Everything the gateway logged, for checks that no secret leaks.
+    logs: Arc<Mutex<String>>,
 }
 
 /// How to start a gateway; `Default` is a fresh one with the test plugins.
@@ -66,6 +67,9 @@ pub struct Options {
     /// Reuse this data directory (to restart a gateway on the same store).
     pub data_dir: Option<PathBuf>,
     pub env: Vec<(String, String)>,
+    /// A TOML config file's text, written beside the data and passed with
+    /// `JEMBATAN_CONFIG`.
+    pub config: Option<String>,
 }
 
 impl Gateway {
@@ -94,11 +98,18 @@ impl Gateway {
             .env("RUST_LOG", "info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
+        if let Some(config) = &options.config {
+            std::fs::create_dir_all(&data_dir).unwrap();
+            let path = data_dir.join("jembatan.toml");
+            std::fs::write(&path, config).unwrap();
+            command.env("JEMBATAN_CONFIG", &path);
+        }
         for (k, v) in &options.env {
             command.env(k, v);
         }
         let mut child = command.spawn().expect("starting jembatan");
-        let base = wait_for_address(&mut child);
+        let logs = Arc::new(Mutex::new(String::new()));
+        let base = wait_for_address(&mut child, logs.clone());
         Self {
             child,
             base,
@@ -109,7 +120,13 @@ impl Gateway {
                 .timeout(Duration::from_secs(60))
                 .build()
                 .unwrap(),
+            logs,
         }
+    }
+
+    /// What the gateway has logged so far.
+    pub fn logs(&self) -> String {
+        self.logs.lock().unwrap().clone()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -172,12 +189,15 @@ impl Drop for Gateway {
 
 /// Reads the gateway's stdout until it says where it listens; its stderr (the
 /// logs) is passed through so a failing test shows them.
-fn wait_for_address(child: &mut Child) -> String {
+fn wait_for_address(child: &mut Child, logs: Arc<Mutex<String>>) -> String {
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             eprintln!("[gateway] {line}");
+            let mut logs = logs.lock().unwrap();
+            logs.push_str(&line);
+            logs.push('\n');
         }
     });
     let (tx, rx) = mpsc::channel();

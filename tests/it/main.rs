@@ -2,10 +2,12 @@
 //! on loopback and talks to it over HTTP.
 
 mod harness;
+mod peers;
 
 mod api_errors;
 mod cli;
 mod crash;
+mod delivery;
 mod formats;
 mod hostile_plugins;
 mod operations;

@@ -62,6 +62,7 @@ fn uploads_are_checked_stored_and_survive_a_restart() {
     let gw = Gateway::start_with(Options {
         data_dir: Some(data_dir),
         env: vec![("JEMBATAN_PLUGIN_DIRS".into(), String::new())],
+        ..Options::default()
     });
     json_of(gw.post_order(&key, "application/json", "{}"), 201);
     let plugins = json_of(

@@ -1,8 +1,10 @@
 //! Who is calling: extractors for the three kinds of caller.
 //!
-//! Buyers present their API key and admins the admin token, both as
-//! `Authorization: Bearer …`. A missing or wrong credential is a 401 before any
-//! work is done; secrets are compared by hash and never logged.
+//! Buyers present their API key, craftsmen their token and admins the admin token,
+//! all as `Authorization: Bearer …` (the inbox page keeps a craftsman's token in a
+//! cookie instead, see `inbox_page`). A missing or wrong credential is a 401 before
+//! any work is done; secrets are compared by hash and never logged. Each kind of
+//! credential opens only its own doors: a buyer's key is no craftsman's token.
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
@@ -12,13 +14,27 @@ use futures_util::future::LocalBoxFuture;
 use super::AppState;
 use crate::error::ApiError;
 use crate::secrets;
-use crate::store::Buyer;
+use crate::store::{Buyer, Craftsman};
 
 /// A request authenticated with a buyer's API key.
 pub struct BuyerAuth(pub Buyer);
 
 /// A request authenticated with the admin token.
 pub struct AdminAuth;
+
+/// A request authenticated with a craftsman's token.
+pub struct CraftsmanAuth(pub Craftsman);
+
+/// The craftsman a token belongs to, if any.
+pub(super) async fn craftsman_by_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Craftsman>, ApiError> {
+    Ok(state
+        .store
+        .craftsman_by_token_hash(&secrets::hash(token))
+        .await?)
+}
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
@@ -27,7 +43,7 @@ fn bearer(req: &HttpRequest) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_owned())
 }
 
-fn state(req: &HttpRequest) -> web::Data<AppState> {
+pub(super) fn state(req: &HttpRequest) -> web::Data<AppState> {
     req.app_data::<web::Data<AppState>>()
         .expect("AppState is registered on the app")
         .clone()
@@ -76,5 +92,26 @@ impl FromRequest for AdminAuth {
             )),
         };
         std::future::ready(result)
+    }
+}
+
+impl FromRequest for CraftsmanAuth {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let token = bearer(req);
+        Box::pin(async move {
+            let token = token.ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "send your craftsman token as 'Authorization: Bearer <token>'".into(),
+                )
+            })?;
+            craftsman_by_token(&state, &token)
+                .await?
+                .map(CraftsmanAuth)
+                .ok_or_else(|| ApiError::Unauthorized("the craftsman token is not valid".into()))
+        })
     }
 }

@@ -29,3 +29,18 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         }
     }
 }
+
+/// Metrics in the Prometheus text format: delivery attempts, successes, failures
+/// and dead deliveries by channel, deliveries by state, the age of the oldest due
+/// delivery, and unrouted orders. Counts only: nothing secret or personal.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition.", content_type = "text/plain"))
+)]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, crate::error::ApiError> {
+    let stats = state.store.delivery_stats().await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&stats)))
+}

@@ -5,6 +5,8 @@
 mod admin;
 mod auth;
 mod health;
+mod inbox;
+mod inbox_page;
 mod messages;
 mod orders;
 
@@ -24,8 +26,10 @@ use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_actix_web::{AppExt, scope};
 
 use crate::config::Config;
+use crate::delivery::{Bell, Channels};
 use crate::error::{Problem, problem_response};
 use crate::ingest::Ingest;
+use crate::metrics::Metrics;
 use crate::plugin_host::{PluginHost, PluginRegistry};
 use crate::store::Store;
 
@@ -36,6 +40,11 @@ pub struct AppState {
     pub ingest: Arc<Ingest>,
     pub plugins: Arc<PluginRegistry>,
     pub host: Arc<PluginHost>,
+    /// The channels deliveries go out on; the admin API checks new targets with it.
+    pub channels: Arc<Channels>,
+    /// Wakes the delivery worker when something becomes due.
+    pub bell: Arc<Bell>,
+    pub metrics: Arc<Metrics>,
 }
 
 /// The whole application: routes, OpenAPI document, problem+json for every error.
@@ -62,6 +71,7 @@ pub fn app(
         )
         .service(health::healthz)
         .service(health::readyz)
+        .service(health::metrics)
         .service(
             scope::scope("/v1")
                 .service(orders::post_order)
@@ -75,11 +85,26 @@ pub fn app(
                 .service(admin::plugins::upload_plugin)
                 .service(admin::messages::list_messages)
                 .service(admin::messages::get_message)
-                .service(admin::messages::replay_message),
+                .service(admin::messages::replay_message)
+                .service(admin::craftsmen::create_craftsman)
+                .service(admin::craftsmen::list_craftsmen)
+                .service(admin::craftsmen::get_craftsman)
+                .service(admin::craftsmen::update_channel)
+                .service(admin::routes::put_route)
+                .service(admin::routes::list_routes)
+                .service(admin::orders::list_orders)
+                .service(admin::orders::get_order)
+                .service(admin::deliveries::list_deliveries)
+                .service(admin::deliveries::get_delivery)
+                .service(admin::deliveries::retry_delivery)
+                .service(inbox::list_inbox)
+                .service(inbox::get_inbox_order),
         )
         .split_for_parts();
     let openapi = web::Data::new(document(openapi));
     app.app_data(openapi)
+        // HTML for people, not part of the API document.
+        .configure(inbox_page::routes)
         .default_service(web::to(not_found))
         .wrap(ErrorHandlers::new().default_handler(as_problem))
 }
@@ -104,6 +129,7 @@ fn document(mut openapi: OpenApi) -> String {
     let components = openapi.components.get_or_insert_with(Default::default);
     components.add_security_scheme("buyer_key", bearer("A buyer's API key."));
     components.add_security_scheme("admin_token", bearer("The gateway's admin token."));
+    components.add_security_scheme("craftsman_token", bearer("A craftsman's inbox token."));
     openapi.to_json().expect("the OpenAPI document serializes")
 }
 

@@ -12,7 +12,7 @@ use super::auth::BuyerAuth;
 use super::{AppState, page_limit, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::{Accepted, Inbound};
-use crate::store::{OrderQuery, OrderRecord, OrderStatus, ReceivedVia};
+use crate::store::{OrderQuery, OrderRecord, OrderScope, OrderStatus, ReceivedVia};
 
 /// A stored canonical order and what the gateway knows about it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -23,7 +23,8 @@ pub struct OrderView {
     pub buyer_order_number: String,
     /// The buyer's code for the craftsman the order is for.
     pub supplier_code: String,
-    /// `received`, `delivered` or `failed`.
+    /// `unrouted` (no craftsman for its supplier code yet), `received` (on its way),
+    /// `delivered` or `failed` (some channel could not be reached).
     #[schema(value_type = String)]
     pub status: OrderStatus,
     pub created_at: DateTime<Utc>,
@@ -59,7 +60,7 @@ pub struct OrderPageView {
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    /// Only orders in this status: `received`, `delivered` or `failed`.
+    /// Only orders in this status: `unrouted`, `received`, `delivered` or `failed`.
     #[param(value_type = Option<String>)]
     status: Option<OrderStatus>,
     /// Page size, 1 to 200 (default 50).
@@ -144,7 +145,7 @@ pub async fn get_order(
 ) -> Result<web::Json<OrderView>, ApiError> {
     state
         .store
-        .get_order(Some(&buyer.id), &id)
+        .get_order(OrderScope::Buyer(&buyer.id), &id)
         .await?
         .map(|o| web::Json(o.into()))
         .ok_or_else(|| ApiError::NotFound(format!("no order '{id}'")))
@@ -176,6 +177,7 @@ pub async fn list_orders(
             status: params.status,
             limit,
             after: params.after,
+            ..OrderQuery::default()
         })
         .await?;
     Ok(web::Json(OrderPageView {

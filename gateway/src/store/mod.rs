@@ -158,12 +158,18 @@ pub enum MessageStatus {
     Failed,
 }
 
-/// Where an order is in its delivery.
+/// Where an order is in its delivery; it follows the order's deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
+    /// No route names a craftsman for its supplier code yet; it is kept, and routed
+    /// when an admin adds the route.
+    Unrouted,
+    /// Routed; some delivery is still pending.
     Received,
+    /// Every delivery succeeded (or the craftsman has only the inbox).
     Delivered,
+    /// Nothing is pending and some delivery is dead.
     Failed,
 }
 
@@ -199,7 +205,15 @@ macro_rules! text_enum {
 
 text_enum!(ReceivedVia { Http => "http", Email => "email" });
 text_enum!(MessageStatus { Received => "received", Normalized => "normalized", Failed => "failed" });
-text_enum!(OrderStatus { Received => "received", Delivered => "delivered", Failed => "failed" });
+text_enum!(OrderStatus {
+    Unrouted => "unrouted",
+    Received => "received",
+    Delivered => "delivered",
+    Failed => "failed",
+});
+
+mod outbox;
+pub use outbox::*;
 
 /// A raw inbound message to store before anything else happens to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -351,6 +365,8 @@ pub struct OrderRecord {
     pub buyer_id: String,
     pub buyer_order_number: String,
     pub supplier_code: String,
+    /// The craftsman the order is routed to; `None` while unrouted.
+    pub craftsman_id: Option<String>,
     pub status: OrderStatus,
     pub order: PurchaseOrder,
     pub created_at: DateTime<Utc>,
@@ -373,6 +389,17 @@ pub enum MessageOutcome {
     },
 }
 
+/// Whose orders a caller may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderScope<'a> {
+    /// Every order (admin).
+    All,
+    /// The orders this buyer sent.
+    Buyer(&'a str),
+    /// The orders routed to this craftsman.
+    Craftsman(&'a str),
+}
+
 /// The largest page [`Store::list_orders`] and [`Store::list_messages`] return.
 pub const MAX_PAGE: u32 = 200;
 
@@ -381,6 +408,8 @@ pub const MAX_PAGE: u32 = 200;
 pub struct OrderQuery {
     /// Only this buyer's orders; `None` for all (admin).
     pub buyer_id: Option<String>,
+    /// Only the orders routed to this craftsman (an inbox).
+    pub craftsman_id: Option<String>,
     pub status: Option<OrderStatus>,
     /// Page size, clamped to `1..=MAX_PAGE`.
     pub limit: u32,
@@ -508,12 +537,87 @@ pub trait Store: Send + Sync {
     /// Up to `limit` messages still `received`, oldest first: work a crash interrupted.
     async fn pending_messages(&self, limit: u32) -> StoreResult<Vec<Message>>;
 
-    /// One order. `buyer_id: Some` sees only that buyer's orders; `None` sees all.
-    async fn get_order(&self, buyer_id: Option<&str>, id: &str)
-    -> StoreResult<Option<OrderRecord>>;
+    /// One order, as `scope` may see it.
+    async fn get_order(&self, scope: OrderScope<'_>, id: &str) -> StoreResult<Option<OrderRecord>>;
 
     /// A page of orders, newest first (descending id), see [`OrderQuery`].
     async fn list_orders(&self, query: OrderQuery) -> StoreResult<OrderPage>;
+
+    /// Creates a craftsman with their channels; [`StoreError::Conflict`] if the id,
+    /// a channel id or the token hash exists.
+    async fn create_craftsman(&self, craftsman: NewCraftsman) -> StoreResult<Craftsman>;
+
+    /// One craftsman with their channels.
+    async fn get_craftsman(&self, id: &str) -> StoreResult<Option<Craftsman>>;
+
+    /// The craftsman whose token hashes to `token_hash`, for the inbox.
+    async fn craftsman_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Craftsman>>;
+
+    /// All craftsmen, in id order.
+    async fn list_craftsmen(&self) -> StoreResult<Vec<Craftsman>>;
+
+    /// Enables or disables one of a craftsman's channels and returns it;
+    /// [`StoreError::NotFound`] if the craftsman has no such channel.
+    async fn set_channel_enabled(
+        &self,
+        craftsman_id: &str,
+        channel_id: &str,
+        enabled: bool,
+    ) -> StoreResult<Channel>;
+
+    /// Maps a buyer's supplier code to a craftsman and, in the same transaction,
+    /// routes the buyer's orders that waited for it (writing their deliveries).
+    /// Orders already routed keep their craftsman. [`StoreError::Invalid`] if the
+    /// buyer or the craftsman does not exist.
+    async fn put_route(
+        &self,
+        buyer_id: &str,
+        supplier_code: &str,
+        craftsman_id: &str,
+    ) -> StoreResult<RouteChange>;
+
+    /// A buyer's routes, by supplier code.
+    async fn list_routes(&self, buyer_id: &str) -> StoreResult<Vec<Route>>;
+
+    /// Claims up to `limit` deliveries due at `now` for `lease`, oldest due first:
+    /// no other claim takes them until the lease ends or an attempt is recorded.
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: std::time::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>>;
+
+    /// Records an attempt of a claimed delivery and applies its [`NextStep`], then
+    /// brings the order's status in line with its deliveries; all in one
+    /// transaction. An attempt whose outcome is `Disable` also disables the channel.
+    /// [`StoreError::Conflict`] if the delivery is not pending at that attempt
+    /// (another claim recorded it first).
+    async fn record_attempt(&self, attempt: NewAttempt) -> StoreResult<Delivery>;
+
+    /// Ends every claim: the workers of an earlier run of this process are gone.
+    /// Only for an engine that one gateway process owns (SQLite).
+    async fn release_claims(&self) -> StoreResult<u64>;
+
+    /// When the next pending, unclaimed delivery is due; `None` if none is pending.
+    async fn next_due_at(&self) -> StoreResult<Option<DateTime<Utc>>>;
+
+    /// Sends a delivery back for an attempt now: a dead one starts the retry schedule
+    /// anew, a pending one is made due at once. [`StoreError::Conflict`] for a
+    /// succeeded delivery or a disabled channel; [`StoreError::NotFound`].
+    async fn retry_delivery(&self, id: &str) -> StoreResult<Delivery>;
+
+    /// One delivery.
+    async fn get_delivery(&self, id: &str) -> StoreResult<Option<Delivery>>;
+
+    /// A delivery's attempts, oldest first.
+    async fn delivery_attempts(&self, delivery_id: &str) -> StoreResult<Vec<DeliveryAttempt>>;
+
+    /// A page of deliveries, newest first, see [`DeliveryQuery`].
+    async fn list_deliveries(&self, query: DeliveryQuery) -> StoreResult<DeliveryPage>;
+
+    /// Counts of deliveries by state, for `/metrics`.
+    async fn delivery_stats(&self) -> StoreResult<DeliveryStats>;
 
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

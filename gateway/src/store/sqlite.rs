@@ -27,10 +27,14 @@ use sqlx::sqlite::{
 };
 use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 
+use chrono::{DateTime, Utc};
+
 use super::{
-    BindingChange, Buyer, BuyerUpdate, InsertedMessage, MAX_PAGE, Message, MessageAttempt,
-    MessageOutcome, MessagePage, MessageQuery, NewBuyer, NewMessage, NewPluginArtifact, OrderPage,
-    OrderQuery, OrderRecord, PluginArtifact, PluginRef, Store, StoreResult,
+    BindingChange, Buyer, BuyerUpdate, Channel, ClaimedDelivery, Craftsman, Delivery,
+    DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats, InsertedMessage, MAX_PAGE,
+    Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, NewAttempt, NewBuyer,
+    NewCraftsman, NewMessage, NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope,
+    PluginArtifact, PluginRef, Route, RouteChange, Store, StoreResult,
 };
 
 /// The SQLite schema, embedded at build time; run by [`SqliteStore::open`].
@@ -154,8 +158,8 @@ macro_rules! message_columns {
 }
 macro_rules! order_columns {
     () => {
-        "id, message_id, buyer_id, buyer_order_number, supplier_code, status, body, \
-         created_at, updated_at"
+        "id, message_id, buyer_id, buyer_order_number, supplier_code, craftsman_id, status, \
+         body, created_at, updated_at"
     };
 }
 macro_rules! plugin_columns {
@@ -164,38 +168,64 @@ macro_rules! plugin_columns {
     };
 }
 
+macro_rules! craftsman_columns {
+    () => {
+        "id, name, language, created_at"
+    };
+}
+macro_rules! channel_columns {
+    () => {
+        "id, craftsman_id, target, disabled_at, disabled_reason, created_at"
+    };
+}
+/// A delivery's columns, with its channel's kind and craftsman, from
+/// `deliveries d JOIN channels c ON c.id = d.channel_id`.
+macro_rules! delivery_columns {
+    () => {
+        "d.id, d.order_id, c.craftsman_id, d.channel_id, c.kind AS channel, d.state, \
+         d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, \
+         d.updated_at, d.delivered_at"
+    };
+}
+
 mod buyers;
 mod codec;
+mod craftsmen;
+mod deliveries;
 mod messages;
 mod orders;
 mod plugins;
 mod writer;
 
 /// Adds the filters, order and limit of a newest-first page to a `SELECT … FROM t`
-/// over a table with `buyer_id`, `status` and time-ordered `id` columns. Conditions
+/// over a table with a time-ordered `id` column: `filters` are (column, value)
+/// equalities, `None` values skipped. Conditions
 /// are added only when present, rather than `(? IS NULL OR …)`, so that the planner
 /// can pick the matching index. One row more than `limit` is asked for, to tell
 /// whether another page follows (see [`split_page`]).
 fn push_page_filters(
     sql: &mut QueryBuilder<Sqlite>,
-    buyer_id: Option<String>,
-    status: Option<&'static str>,
+    id_column: &'static str,
+    filters: [(&'static str, Option<String>); 3],
     after: Option<String>,
     limit: u32,
 ) {
     let mut joiner = " WHERE ";
-    if let Some(buyer_id) = buyer_id {
-        sql.push(joiner).push("buyer_id = ").push_bind(buyer_id);
-        joiner = " AND ";
-    }
-    if let Some(status) = status {
-        sql.push(joiner).push("status = ").push_bind(status);
-        joiner = " AND ";
+    for (column, value) in filters {
+        if let Some(value) = value {
+            sql.push(joiner).push(column).push(" = ").push_bind(value);
+            joiner = " AND ";
+        }
     }
     if let Some(after) = after {
-        sql.push(joiner).push("id < ").push_bind(after);
+        sql.push(joiner)
+            .push(id_column)
+            .push(" < ")
+            .push_bind(after);
     }
-    sql.push(" ORDER BY id DESC LIMIT ")
+    sql.push(" ORDER BY ")
+        .push(id_column)
+        .push(" DESC LIMIT ")
         .push_bind(i64::from(limit) + 1);
 }
 
@@ -314,16 +344,131 @@ impl Store for SqliteStore {
         messages::pending(self, limit).await
     }
 
-    async fn get_order(
-        &self,
-        buyer_id: Option<&str>,
-        id: &str,
-    ) -> StoreResult<Option<OrderRecord>> {
-        orders::get(self, buyer_id, id).await
+    async fn get_order(&self, scope: OrderScope<'_>, id: &str) -> StoreResult<Option<OrderRecord>> {
+        orders::get(self, scope, id).await
     }
 
     async fn list_orders(&self, query: OrderQuery) -> StoreResult<OrderPage> {
         orders::list(self, query).await
+    }
+
+    async fn create_craftsman(&self, craftsman: NewCraftsman) -> StoreResult<Craftsman> {
+        self.writer
+            .run(move |conn| Box::pin(craftsmen::create(conn, craftsman)))
+            .await
+    }
+
+    async fn get_craftsman(&self, id: &str) -> StoreResult<Option<Craftsman>> {
+        craftsmen::get(self, id).await
+    }
+
+    async fn craftsman_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Craftsman>> {
+        craftsmen::by_token_hash(self, token_hash).await
+    }
+
+    async fn list_craftsmen(&self) -> StoreResult<Vec<Craftsman>> {
+        craftsmen::list(self).await
+    }
+
+    async fn set_channel_enabled(
+        &self,
+        craftsman_id: &str,
+        channel_id: &str,
+        enabled: bool,
+    ) -> StoreResult<Channel> {
+        let (craftsman_id, channel_id) = (craftsman_id.to_owned(), channel_id.to_owned());
+        self.writer
+            .run(move |conn| {
+                Box::pin(craftsmen::set_channel_enabled(
+                    conn,
+                    craftsman_id,
+                    channel_id,
+                    enabled,
+                ))
+            })
+            .await
+    }
+
+    async fn put_route(
+        &self,
+        buyer_id: &str,
+        supplier_code: &str,
+        craftsman_id: &str,
+    ) -> StoreResult<RouteChange> {
+        let (buyer_id, supplier_code, craftsman_id) = (
+            buyer_id.to_owned(),
+            supplier_code.to_owned(),
+            craftsman_id.to_owned(),
+        );
+        self.writer
+            .run(move |conn| {
+                Box::pin(craftsmen::put_route(
+                    conn,
+                    buyer_id,
+                    supplier_code,
+                    craftsman_id,
+                ))
+            })
+            .await
+    }
+
+    async fn list_routes(&self, buyer_id: &str) -> StoreResult<Vec<Route>> {
+        craftsmen::routes(self, buyer_id).await
+    }
+
+    async fn claim_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<ClaimedDelivery>> {
+        let until = now + lease;
+        // The claim is a small write; what the workers need is read afterwards on
+        // the read pool, keeping the single writer's transaction short.
+        let ids = self
+            .writer
+            .run_single_write(move |conn| Box::pin(deliveries::claim(conn, now, until, limit)))
+            .await?;
+        deliveries::claimed(self, &ids).await
+    }
+
+    async fn record_attempt(&self, attempt: NewAttempt) -> StoreResult<Delivery> {
+        self.writer
+            .run(move |conn| Box::pin(deliveries::record_attempt(conn, attempt)))
+            .await
+    }
+
+    async fn release_claims(&self) -> StoreResult<u64> {
+        self.writer
+            .run_single_write(|conn| Box::pin(deliveries::release_claims(conn)))
+            .await
+    }
+
+    async fn next_due_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        deliveries::next_due_at(self).await
+    }
+
+    async fn retry_delivery(&self, id: &str) -> StoreResult<Delivery> {
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| Box::pin(deliveries::retry(conn, id)))
+            .await
+    }
+
+    async fn get_delivery(&self, id: &str) -> StoreResult<Option<Delivery>> {
+        deliveries::get(self, id).await
+    }
+
+    async fn delivery_attempts(&self, delivery_id: &str) -> StoreResult<Vec<DeliveryAttempt>> {
+        deliveries::attempts(self, delivery_id).await
+    }
+
+    async fn list_deliveries(&self, query: DeliveryQuery) -> StoreResult<DeliveryPage> {
+        deliveries::list(self, query).await
+    }
+
+    async fn delivery_stats(&self) -> StoreResult<DeliveryStats> {
+        deliveries::stats(self).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

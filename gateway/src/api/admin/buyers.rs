@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::unprocessable;
+use super::{check_id_and_name, unprocessable};
 use crate::api::AppState;
 use crate::api::auth::AdminAuth;
 use crate::error::{ApiError, Problem};
@@ -161,20 +161,7 @@ pub async fn create_buyer(
     body: web::Json<CreateBuyer>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let id_ok = (1..=64).contains(&body.id.len())
-        && body
-            .id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-    if !id_ok {
-        return Err(ApiError::BadRequest(format!(
-            "buyer id '{}' must be 1-64 of a-z, 0-9, '-' and '_'",
-            body.id
-        )));
-    }
-    if body.name.trim().is_empty() {
-        return Err(ApiError::BadRequest("name must not be empty".into()));
-    }
+    check_id_and_name("buyer", &body.id, &body.name)?;
     let version = resolve_version(&state, &body.plugin, body.plugin_version.as_deref())?;
     check_config_and_limits(body.plugin_config.as_ref(), body.limits.as_ref())?;
     let api_key = secrets::generate("jbk_");

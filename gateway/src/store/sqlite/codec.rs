@@ -148,7 +148,7 @@ fn plugin_ref(
     }
 }
 
-fn count(value: i64) -> Result<u32, sqlx::Error> {
+pub(super) fn count(value: i64) -> Result<u32, sqlx::Error> {
     u32::try_from(value).map_err(|e| decode(e.to_string()))
 }
 
@@ -282,6 +282,7 @@ pub(super) struct OrderRow {
     pub(super) buyer_id: String,
     pub(super) buyer_order_number: String,
     pub(super) supplier_code: String,
+    pub(super) craftsman_id: Option<String>,
     pub(super) status: String,
     pub(super) body: String,
     pub(super) created_at: String,
@@ -302,6 +303,7 @@ impl TryFrom<OrderRow> for OrderRecord {
             buyer_id: row.buyer_id,
             buyer_order_number: row.buyer_order_number,
             supplier_code: row.supplier_code,
+            craftsman_id: row.craftsman_id,
         })
     }
 }

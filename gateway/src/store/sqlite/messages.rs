@@ -8,7 +8,7 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use super::codec::{
     AttemptRow, MessageRow, MessageSummaryRow, classify, json_text, now, time_text,
 };
-use super::{SqliteStore, page_limit, push_page_filters, split_page};
+use super::{SqliteStore, deliveries, page_limit, push_page_filters, split_page};
 use crate::store::{
     InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery,
     MessageStatus, NewMessage, PluginRef, StoreError, StoreResult,
@@ -149,7 +149,8 @@ pub(super) async fn complete(
         }
     };
     let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
-    let processed_text = time_text(now());
+    let processed_at = now();
+    let processed_text = time_text(processed_at);
 
     // The guard on status makes completion happen once: a second attempt matches no
     // row and stores nothing. An early return is an `Err`, so the writer rolls back
@@ -187,7 +188,7 @@ pub(super) async fn complete(
         sqlx::query(concat!(
             "INSERT INTO orders (",
             order_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, 'received', ?6, ?7, ?7)"
+            ") VALUES (?1, ?2, ?3, ?4, ?5, NULL, 'unrouted', ?6, ?7, ?7)"
         ))
         .bind(&order.id)
         .bind(&order.message_id)
@@ -199,6 +200,18 @@ pub(super) async fn complete(
         .execute(&mut *conn)
         .await
         .map_err(|e| classify(&format!("order {}", order.id), e))?;
+        // Routed in the same transaction, so the outbox holds the order's deliveries
+        // the moment the order exists; without a route it waits, `unrouted`.
+        let craftsman: Option<String> = sqlx::query_scalar(
+            "SELECT craftsman_id FROM routes WHERE buyer_id = ?1 AND supplier_code = ?2",
+        )
+        .bind(&order.buyer_id)
+        .bind(&order.supplier_code)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(craftsman) = craftsman {
+            deliveries::route(conn, &order.id, &craftsman, processed_at).await?;
+        }
     }
     Ok(())
 }
@@ -268,8 +281,12 @@ pub(super) async fn list(store: &SqliteStore, query: MessageQuery) -> StoreResul
     ));
     push_page_filters(
         &mut sql,
-        query.buyer_id,
-        query.status.map(|s| s.as_str()),
+        "id",
+        [
+            ("buyer_id", query.buyer_id),
+            ("status", query.status.map(|s| s.as_str().to_owned())),
+            ("", None),
+        ],
         query.after,
         limit,
     );

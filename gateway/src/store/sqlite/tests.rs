@@ -4,6 +4,7 @@
 
 mod group_commit;
 mod lifecycle;
+mod outbox;
 mod replay;
 
 use std::sync::Arc;
@@ -14,18 +15,18 @@ use tempfile::TempDir;
 use super::{MIGRATOR, SqliteStore};
 use crate::store::{
     InsertedMessage, MessageOutcome, MessageStatus, NewBuyer, NewMessage, NewOrder, OrderQuery,
-    OrderStatus, ReceivedVia, Store, StoreError, StoredResponse,
+    OrderScope, OrderStatus, ReceivedVia, Store, StoreError, StoredResponse,
 };
 
 /// A fresh database in a directory that does not exist yet (open must create it).
-async fn open_temp() -> (TempDir, String, SqliteStore) {
+pub(super) async fn open_temp() -> (TempDir, String, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/data/jembatan.db", dir.path().display());
     let store = SqliteStore::open(&url).await.unwrap();
     (dir, url, store)
 }
 
-fn new_buyer(id: &str) -> NewBuyer {
+pub(super) fn new_buyer(id: &str) -> NewBuyer {
     NewBuyer {
         id: id.to_owned(),
         name: format!("Buyer {id}"),
@@ -50,7 +51,7 @@ fn new_message(id: &str, buyer_id: &str, key: Option<&str>, body: &str) -> NewMe
     }
 }
 
-fn new_order(id: &str, message_id: &str, buyer_id: &str) -> NewOrder {
+pub(super) fn new_order(id: &str, message_id: &str, buyer_id: &str) -> NewOrder {
     let order = serde_json::from_value(json!({
         "buyer_order_number": format!("PO-{id}"),
         "issue_date": "2026-11-01",
@@ -69,7 +70,7 @@ fn new_order(id: &str, message_id: &str, buyer_id: &str) -> NewOrder {
     }
 }
 
-fn created() -> StoredResponse {
+pub(super) fn created() -> StoredResponse {
     StoredResponse {
         status: 201,
         body: json!({ "ok": true }),
@@ -84,7 +85,7 @@ fn inserted(result: InsertedMessage) -> crate::store::Message {
 }
 
 /// A buyer with one received message, ready to complete.
-async fn buyer_with_message(store: &dyn Store, buyer: &str, message: &str) {
+pub(super) async fn buyer_with_message(store: &dyn Store, buyer: &str, message: &str) {
     if store.get_buyer(buyer).await.unwrap().is_none() {
         store.create_buyer(new_buyer(buyer)).await.unwrap();
     }
@@ -129,9 +130,13 @@ async fn data_survives_close_and_reopen() {
         store.get_message(None, "msg_1").await.unwrap().unwrap(),
         before
     );
-    let order = store.get_order(None, "ord_1").await.unwrap().unwrap();
+    let order = store
+        .get_order(OrderScope::All, "ord_1")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(order.order, new_order("ord_1", "msg_1", "byr_a").order);
-    assert_eq!(order.status, OrderStatus::Received);
+    assert_eq!(order.status, OrderStatus::Unrouted);
     assert_eq!(store.list_buyers().await.unwrap().len(), 1);
 }
 
@@ -326,7 +331,10 @@ async fn complete_message_is_all_or_nothing() {
     let message = store.get_message(None, "msg_2").await.unwrap().unwrap();
     assert_eq!(message.status, MessageStatus::Received);
     assert!(message.order_ids.is_empty());
-    assert_eq!(store.get_order(None, "ord_2").await.unwrap(), None);
+    assert_eq!(
+        store.get_order(OrderScope::All, "ord_2").await.unwrap(),
+        None
+    );
 
     // An order of another buyer is refused before anything is stored.
     let stray = MessageOutcome::Normalized {
@@ -376,13 +384,25 @@ async fn buyers_see_only_their_own() {
 
     assert!(
         store
-            .get_order(Some("byr_a"), "ord_a")
+            .get_order(OrderScope::Buyer("byr_a"), "ord_a")
             .await
             .unwrap()
             .is_some()
     );
-    assert_eq!(store.get_order(Some("byr_a"), "ord_b").await.unwrap(), None);
-    assert!(store.get_order(None, "ord_b").await.unwrap().is_some());
+    assert_eq!(
+        store
+            .get_order(OrderScope::Buyer("byr_a"), "ord_b")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_order(OrderScope::All, "ord_b")
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(
         store
             .get_message(Some("byr_b"), "msg_b")
@@ -433,9 +453,9 @@ async fn order_pages_follow_the_cursor_newest_first() {
 
     let mut query = OrderQuery {
         buyer_id: Some("byr_a".to_owned()),
-        status: Some(OrderStatus::Received),
+        status: Some(OrderStatus::Unrouted),
         limit: 2,
-        after: None,
+        ..OrderQuery::default()
     };
     let mut pages = Vec::new();
     loop {

@@ -95,7 +95,13 @@ async fn migrating_a_0001_file_keeps_its_data() {
         attempts("msg_3").await,
         (MessageStatus::Received, 0, vec![])
     );
-    assert!(store.get_order(None, "ord_1").await.unwrap().is_some());
+    assert!(
+        store
+            .get_order(crate::store::OrderScope::All, "ord_1")
+            .await
+            .unwrap()
+            .is_some()
+    );
     let query = OrderQuery {
         limit: 10,
         ..OrderQuery::default()

@@ -1,0 +1,242 @@
+//! `/v1/admin/craftsmen`: the craftsmen orders are delivered to, each with the
+//! channels they chose. Every craftsman also has the inbox, whatever else they chose.
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{check_id_and_name, unprocessable};
+use crate::api::AppState;
+use crate::api::auth::AdminAuth;
+use crate::delivery::channels::{ChannelTarget, Language, webhook};
+use crate::error::{ApiError, Problem};
+use crate::secrets;
+use crate::store::{Channel, Craftsman, NewChannel, NewCraftsman};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCraftsman {
+    /// Lower-case letters, digits, `-` and `_`; 1 to 64 characters.
+    pub id: String,
+    pub name: String,
+    /// `id` (Bahasa Indonesia, the default) or `en`: the language of what they receive.
+    #[serde(default)]
+    pub language: Language,
+    /// Where orders go besides the inbox: `{"type":"webhook","url":…}` (a `secret`
+    /// is made when not given), `{"type":"email","to":…}`,
+    /// `{"type":"whatsapp","to":…}`, `{"type":"telegram","chat_id":…}`.
+    #[serde(default)]
+    pub channels: Vec<ChannelTarget>,
+}
+
+/// One of a craftsman's channels. A webhook's secret is shown only when the
+/// craftsman is created.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelView {
+    pub id: String,
+    #[serde(flatten)]
+    pub target: ChannelTarget,
+    pub enabled: bool,
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+}
+
+impl ChannelView {
+    fn new(channel: Channel, show_secret: bool) -> Self {
+        let mut target = channel.target;
+        if let ChannelTarget::Webhook { secret, .. } = &mut target
+            && !show_secret
+        {
+            *secret = None;
+        }
+        Self {
+            id: channel.id,
+            target,
+            enabled: channel.disabled_at.is_none(),
+            disabled_at: channel.disabled_at,
+            disabled_reason: channel.disabled_reason,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CraftsmanView {
+    pub id: String,
+    pub name: String,
+    pub language: Language,
+    pub channels: Vec<ChannelView>,
+    pub created_at: DateTime<Utc>,
+    /// The craftsman's inbox token. Present only in the answer to its creation:
+    /// only its hash is stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+}
+
+impl CraftsmanView {
+    fn new(craftsman: Craftsman, token: Option<String>) -> Self {
+        let show_secrets = token.is_some();
+        Self {
+            id: craftsman.id,
+            name: craftsman.name,
+            language: craftsman.language,
+            channels: craftsman
+                .channels
+                .into_iter()
+                .map(|c| ChannelView::new(c, show_secrets))
+                .collect(),
+            created_at: craftsman.created_at,
+            token,
+        }
+    }
+}
+
+/// Create a craftsman.
+///
+/// Returns the craftsman's inbox token, and each webhook's signing secret, once;
+/// store them, they cannot be shown again.
+#[utoipa::path(
+    tag = "admin",
+    request_body = CreateCraftsman,
+    responses(
+        (status = 201, body = CraftsmanView),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "A craftsman with this id exists.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A channel this gateway cannot deliver to.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/admin/craftsmen")]
+pub async fn create_craftsman(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    body: web::Json<CreateCraftsman>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    check_id_and_name("craftsman", &body.id, &body.name)?;
+    let mut channels = Vec::with_capacity(body.channels.len());
+    for (i, mut target) in body.channels.into_iter().enumerate() {
+        if let Some(why) = state.channels.refuse(&target) {
+            return Err(unprocessable(
+                "invalid-channel",
+                "The channel cannot be used",
+                format!("channels/{i} ({}): {why}", target.kind()),
+            ));
+        }
+        if let ChannelTarget::Webhook { secret, .. } = &mut target
+            && secret.is_none()
+        {
+            *secret = Some(webhook::new_secret());
+        }
+        channels.push(NewChannel {
+            id: secrets::new_id("chn"),
+            target,
+        });
+    }
+    let token = secrets::generate("jbc_");
+    let craftsman = state
+        .store
+        .create_craftsman(NewCraftsman {
+            id: body.id,
+            name: body.name,
+            language: body.language,
+            token_hash: secrets::hash(&token),
+            channels,
+        })
+        .await?;
+    let kinds: Vec<_> = craftsman.channels.iter().map(|c| c.target.kind()).collect();
+    tracing::info!(craftsman_id = %craftsman.id, channels = ?kinds, "craftsman created");
+    Ok(HttpResponse::Created().json(CraftsmanView::new(craftsman, Some(token))))
+}
+
+/// List craftsmen.
+#[utoipa::path(
+    tag = "admin",
+    responses(
+        (status = 200, body = Vec<CraftsmanView>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[get("/admin/craftsmen")]
+pub async fn list_craftsmen(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+) -> Result<web::Json<Vec<CraftsmanView>>, ApiError> {
+    let craftsmen = state.store.list_craftsmen().await?;
+    Ok(web::Json(
+        craftsmen
+            .into_iter()
+            .map(|c| CraftsmanView::new(c, None))
+            .collect(),
+    ))
+}
+
+/// Read a craftsman and their channels.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, body = CraftsmanView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[get("/admin/craftsmen/{id}")]
+pub async fn get_craftsman(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<CraftsmanView>, ApiError> {
+    let craftsman = state
+        .store
+        .get_craftsman(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no craftsman '{id}'")))?;
+    Ok(web::Json(CraftsmanView::new(craftsman, None)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateChannel {
+    /// `true` enables a channel (e.g. after a webhook answered 410 Gone);
+    /// `false` stops deliveries to it. Dead deliveries are not resent by this:
+    /// retry them (`POST /v1/admin/deliveries/{id}/retry`).
+    pub enabled: bool,
+}
+
+/// Enable or disable one of a craftsman's channels.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path), ("channel_id" = String, Path)),
+    request_body = UpdateChannel,
+    responses(
+        (status = 200, body = ChannelView),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[patch("/admin/craftsmen/{id}/channels/{channel_id}")]
+pub async fn update_channel(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    path: web::Path<(String, String)>,
+    body: web::Json<UpdateChannel>,
+) -> Result<web::Json<ChannelView>, ApiError> {
+    let (craftsman_id, channel_id) = path.into_inner();
+    let channel = state
+        .store
+        .set_channel_enabled(&craftsman_id, &channel_id, body.enabled)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => ApiError::NotFound(format!(
+                "craftsman '{craftsman_id}' has no channel '{channel_id}'"
+            )),
+            other => other.into(),
+        })?;
+    tracing::info!(%craftsman_id, %channel_id, enabled = body.enabled, "channel changed");
+    Ok(web::Json(ChannelView::new(channel, false)))
+}

@@ -1,0 +1,583 @@
+//! The e-mail channel: one message per order through the operator's SMTP server,
+//! readable (text and HTML) with the order attached as JSON and CSV.
+//!
+//! The message's `Message-ID` is `<{delivery_id}@jembatan>`, the same on every
+//! attempt, so a mail system (or a person) can tell a repeat from a new order.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::Deserialize;
+
+use super::{Channel, ChannelConfigError, Outgoing, SendError, Sent, excerpt, redact};
+use crate::delivery::render;
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain text throughout. Only for a relay on the same host or a test server.
+    None,
+    /// Connect in plain text and upgrade with STARTTLS, refusing to go on if the
+    /// server cannot (usually port 587).
+    #[default]
+    Starttls,
+    /// TLS from the first byte, "SMTPS" (usually port 465).
+    Tls,
+}
+
+/// The SMTP server e-mail is sent through (`[delivery.email]`).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The server's host name; with TLS, also the name its certificate must carry.
+    pub host: String,
+    /// The server's port: 587 by default; 465 is usual with `tls = "tls"`.
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// `none`, `starttls` (the default) or `tls`.
+    #[serde(default)]
+    pub tls: SmtpTls,
+    /// The user name to log in with, if the server wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The password for `username`. Never logged, nor shown by `Debug`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The sender, as a mailbox: `jembatan <orders@example.id>` or `orders@example.id`.
+    pub from: String,
+    /// How long each step of talking to the server may take, e.g. `"30s"`.
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+fn default_port() -> u16 {
+    587
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        Self {
+            host: String::new(),
+            port: default_port(),
+            tls: SmtpTls::default(),
+            username: None,
+            password: None,
+            from: String::new(),
+            timeout: default_timeout(),
+        }
+    }
+}
+
+impl fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("from", &self.from)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Where one e-mail goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmailTarget {
+    /// The craftsman's address.
+    pub to: String,
+}
+
+/// Sends orders by e-mail. One pooled SMTP transport for every message.
+#[derive(Clone)]
+pub struct EmailChannel {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    host: String,
+    /// Kept only to mask it in errors a server might echo it into.
+    password: Option<String>,
+}
+
+impl fmt::Debug for EmailChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailChannel")
+            .field("host", &self.host)
+            .field("from", &self.from.to_string())
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmailChannel {
+    /// Checks the config and sets up the transport; nothing connects until the
+    /// first send.
+    pub fn new(config: &EmailConfig) -> Result<Self, ChannelConfigError> {
+        let error = |message: String| ChannelConfigError::new("email", message);
+        let host = config.host.trim();
+        if host.is_empty() {
+            return Err(error("`host` is not set".into()));
+        }
+        let from: Mailbox = config
+            .from
+            .parse()
+            .map_err(|e| error(format!("`from` {:?} is not a mailbox: {e}", config.from)))?;
+        let builder = match config.tls {
+            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
+                .map_err(|e| error(format!("STARTTLS to {host}: {e}")))?,
+            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
+                .map_err(|e| error(format!("TLS to {host}: {e}")))?,
+        };
+        let mut builder = builder.port(config.port).timeout(Some(config.timeout));
+        match (&config.username, &config.password) {
+            (Some(user), Some(password)) => {
+                builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+            }
+            (None, None) => {}
+            (Some(_), None) => return Err(error("`username` is set without `password`".into())),
+            (None, Some(_)) => return Err(error("`password` is set without `username`".into())),
+        }
+        Ok(Self {
+            transport: builder.build(),
+            from,
+            host: host.to_owned(),
+            password: config.password.clone(),
+        })
+    }
+
+    /// The message for one order: text and HTML alternatives, then the order as
+    /// JSON (the webhook's `data` object) and as CSV. An address that does not
+    /// parse is a permanent failure.
+    pub fn message(&self, target: &EmailTarget, out: &Outgoing<'_>) -> Result<Message, SendError> {
+        let to: Mailbox = target.to.parse().map_err(|e| {
+            SendError::permanent(
+                None,
+                format!("{:?} is not an e-mail address: {e}", target.to),
+            )
+        })?;
+        let stem = format!("order-{}", render::file_stem(&out.order.buyer_order_number));
+        let json = serde_json::to_string_pretty(&render::order_data(out.order))
+            .expect("an order always serializes");
+        let alternative = MultiPart::alternative()
+            .singlepart(part(ContentType::TEXT_PLAIN, render::text(out)))
+            .singlepart(part(ContentType::TEXT_HTML, render::html(out)));
+        let mixed = MultiPart::mixed()
+            .multipart(alternative)
+            .singlepart(attachment(format!("{stem}.json"), "application/json", json))
+            .singlepart(attachment(
+                format!("{stem}.csv"),
+                "text/csv; charset=utf-8",
+                render::csv(&out.order.order),
+            ));
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(render::subject(out))
+            .message_id(Some(format!("<{}@jembatan>", out.delivery_id)))
+            .multipart(mixed)
+            .map_err(|e| SendError::permanent(None, format!("building the e-mail: {e}")))
+    }
+}
+
+/// A text part. Base64 keeps any line length and any character intact through
+/// every relay.
+fn part(content_type: ContentType, text: String) -> SinglePart {
+    SinglePart::builder()
+        .header(content_type)
+        .body(base64_body(text.into_bytes()))
+}
+
+/// An attachment, bytes exactly as rendered (as bytes, lettre does not rewrite line
+/// endings).
+fn attachment(filename: String, content_type: &str, content: String) -> SinglePart {
+    let content_type = ContentType::parse(content_type).expect("a valid media type");
+    Attachment::new(filename).body(base64_body(content.into_bytes()), content_type)
+}
+
+fn base64_body(bytes: Vec<u8>) -> Body {
+    Body::new_with_encoding(bytes, ContentTransferEncoding::Base64)
+        .expect("base64 can carry any bytes")
+}
+
+#[async_trait]
+impl Channel for EmailChannel {
+    type Target = EmailTarget;
+
+    async fn send(&self, target: &EmailTarget, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+        let message = self.message(target, out)?;
+        match self.transport.send(message).await {
+            Ok(response) => Ok(Sent {
+                status_code: Some(u16::from(response.code())),
+                detail: response
+                    .first_line()
+                    .map(|line| excerpt(line.as_bytes(), 200)),
+            }),
+            Err(err) => Err(self.failure(&err)),
+        }
+    }
+}
+
+impl EmailChannel {
+    /// A 5xx reply (an unknown mailbox, a refused sender, failed login) will be the
+    /// same next time; a 4xx reply (greylisting, a full queue) and a connection
+    /// that failed or timed out may pass.
+    fn failure(&self, err: &lettre::transport::smtp::Error) -> SendError {
+        let code = err.status().map(u16::from);
+        let mut text = format!("SMTP {}: {err}", self.host);
+        if let Some(password) = &self.password {
+            text = redact(&text, password);
+        }
+        if err.is_permanent() {
+            SendError::permanent(code, text)
+        } else {
+            SendError::retry(code, text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    use base64::Engine as _;
+
+    use super::*;
+    use crate::delivery::channels::testing::{outgoing, sample_record};
+    use crate::delivery::channels::{Failure, Language};
+
+    fn config(port: u16) -> EmailConfig {
+        EmailConfig {
+            host: "127.0.0.1".into(),
+            port,
+            tls: SmtpTls::None,
+            from: "jembatan <orders@example.id>".into(),
+            timeout: Duration::from_secs(5),
+            ..EmailConfig::default()
+        }
+    }
+
+    /// One MIME entity: its headers (names lowercased, folded lines joined) and body.
+    struct Entity {
+        headers: Vec<(String, String)>,
+        body: String,
+    }
+
+    impl Entity {
+        fn parse(raw: &str) -> Self {
+            let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((raw, ""));
+            let mut headers: Vec<(String, String)> = Vec::new();
+            for line in head.split("\r\n") {
+                if line.starts_with([' ', '\t']) {
+                    headers.last_mut().unwrap().1.push_str(line.trim_start());
+                } else if let Some((name, value)) = line.split_once(':') {
+                    headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
+                }
+            }
+            Self {
+                headers,
+                body: body.to_owned(),
+            }
+        }
+
+        fn header(&self, name: &str) -> &str {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+                .unwrap_or_else(|| panic!("no {name} header"))
+        }
+
+        fn parts(&self) -> Vec<Entity> {
+            let content_type = self.header("content-type");
+            let boundary = content_type
+                .split("boundary=")
+                .nth(1)
+                .unwrap()
+                .trim_matches('"');
+            let delimiter = format!("--{boundary}");
+            self.body
+                .split(&delimiter)
+                .skip(1)
+                .filter(|p| !p.starts_with("--"))
+                .map(|p| Entity::parse(p.trim_start_matches("\r\n")))
+                .collect()
+        }
+
+        fn decoded(&self) -> String {
+            assert_eq!(self.header("content-transfer-encoding"), "base64");
+            let compact: String = self.body.split_whitespace().collect();
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .unwrap(),
+            )
+            .unwrap()
+        }
+    }
+
+    #[test]
+    fn the_message_has_the_readable_order_and_both_attachments() {
+        let channel = EmailChannel::new(&config(2525)).unwrap();
+        let record = sample_record();
+        let out = outgoing(&record, Language::Indonesian);
+        let message = channel
+            .message(
+                &EmailTarget {
+                    to: "budi@rotan.example.id".into(),
+                },
+                &out,
+            )
+            .unwrap();
+        let raw = String::from_utf8(message.formatted()).unwrap();
+        let root = Entity::parse(&raw);
+        assert_eq!(root.header("from"), "jembatan <orders@example.id>");
+        assert_eq!(root.header("to"), "budi@rotan.example.id");
+        assert_eq!(
+            root.header("subject"),
+            "Pesanan baru PO-2026/0042 dari PT Mitra Otoparts"
+        );
+        assert_eq!(root.header("message-id"), "<dlv_0001@jembatan>");
+        assert!(root.header("content-type").starts_with("multipart/mixed"));
+
+        let parts = root.parts();
+        assert_eq!(parts.len(), 3);
+        assert!(
+            parts[0]
+                .header("content-type")
+                .starts_with("multipart/alternative")
+        );
+        let alternatives = parts[0].parts();
+        assert_eq!(alternatives.len(), 2);
+        assert_eq!(
+            alternatives[0].header("content-type"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            alternatives[0].decoded().replace("\r\n", "\n"),
+            render::text(&out)
+        );
+        assert_eq!(
+            alternatives[1].header("content-type"),
+            "text/html; charset=utf-8"
+        );
+        assert!(alternatives[1].decoded().contains("IDR 1.850.000,00"));
+
+        assert_eq!(parts[1].header("content-type"), "application/json");
+        assert_eq!(
+            parts[1].header("content-disposition"),
+            "attachment; filename=\"order-PO-2026_0042.json\""
+        );
+        let json: serde_json::Value = serde_json::from_str(&parts[1].decoded()).unwrap();
+        assert_eq!(json, render::json(&record));
+
+        assert_eq!(parts[2].header("content-type"), "text/csv; charset=utf-8");
+        assert_eq!(
+            parts[2].header("content-disposition"),
+            "attachment; filename=\"order-PO-2026_0042.csv\""
+        );
+        assert_eq!(parts[2].decoded(), render::csv(&record.order));
+    }
+
+    #[test]
+    fn the_message_id_is_the_same_on_every_attempt() {
+        let channel = EmailChannel::new(&config(2525)).unwrap();
+        let record = sample_record();
+        let target = EmailTarget {
+            to: "budi@rotan.example.id".into(),
+        };
+        let ids: Vec<String> = (1..=2)
+            .map(|attempt| {
+                let mut out = outgoing(&record, Language::English);
+                out.attempt = attempt;
+                let raw = channel.message(&target, &out).unwrap().formatted();
+                Entity::parse(&String::from_utf8(raw).unwrap())
+                    .header("message-id")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(ids[0], ids[1]);
+    }
+
+    #[tokio::test]
+    async fn a_bad_address_is_permanent_without_connecting() {
+        let channel = EmailChannel::new(&config(1)).unwrap();
+        let record = sample_record();
+        let err = channel
+            .send(
+                &EmailTarget {
+                    to: "not an address".into(),
+                },
+                &outgoing(&record, Language::Indonesian),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.failure, Failure::Permanent);
+        assert!(err.error.contains("not an e-mail address"), "{err}");
+    }
+
+    #[test]
+    fn config_is_checked_and_the_password_hidden() {
+        let mut bad = config(25);
+        bad.from = "nobody".into();
+        assert!(
+            EmailChannel::new(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("`from`")
+        );
+        let mut bad = config(25);
+        bad.host = " ".into();
+        assert!(EmailChannel::new(&bad).is_err());
+        let mut bad = config(25);
+        bad.username = Some("orders".into());
+        assert!(
+            EmailChannel::new(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("without `password`")
+        );
+
+        let mut good = config(25);
+        good.username = Some("orders".into());
+        good.password = Some("Sup3r-Secret-pw".into());
+        assert!(!format!("{good:?}").contains("Sup3r"));
+        let channel = EmailChannel::new(&good).unwrap();
+        assert!(!format!("{channel:?}").contains("Sup3r"));
+
+        let parsed: EmailConfig = toml::from_str(
+            "host = \"smtp.example.id\"\nfrom = \"orders@example.id\"\ntimeout = \"10s\"",
+        )
+        .unwrap();
+        assert_eq!(parsed.port, 587);
+        assert_eq!(parsed.tls, SmtpTls::Starttls);
+        assert_eq!(parsed.timeout, Duration::from_secs(10));
+        assert!(
+            toml::from_str::<EmailConfig>("host = \"h\"\nfrom = \"a@b.c\"\nsecure = true").is_err()
+        );
+    }
+
+    /// A one-connection SMTP server that answers each command with the reply of
+    /// the first rule whose prefix it starts with.
+    fn smtp_server(rules: Vec<(&'static str, &'static str)>) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut writer = stream.try_clone().unwrap();
+            let mut reader = BufReader::new(stream);
+            let _ = writer.write_all(b"220 test ESMTP\r\n");
+            let mut line = String::new();
+            let mut in_data = false;
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) {
+                let command = std::mem::take(&mut line);
+                if in_data {
+                    if command == ".\r\n" {
+                        in_data = false;
+                        let _ = writer.write_all(b"250 2.0.0 Ok: queued as T1\r\n");
+                    }
+                    continue;
+                }
+                let upper = command.to_ascii_uppercase();
+                let reply = rules
+                    .iter()
+                    .find(|(prefix, _)| upper.starts_with(prefix))
+                    .map(|(_, reply)| *reply)
+                    .unwrap_or("250 OK\r\n");
+                if reply.starts_with("354") {
+                    in_data = true;
+                }
+                let _ = writer.write_all(reply.as_bytes());
+                if upper.starts_with("QUIT") {
+                    break;
+                }
+            }
+        });
+        port
+    }
+
+    const EHLO: (&str, &str) = (
+        "EHLO",
+        "250-test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n",
+    );
+
+    async fn send_to(port: u16, password: Option<&str>) -> Result<Sent, SendError> {
+        let mut config = config(port);
+        if let Some(password) = password {
+            config.username = Some("orders".into());
+            config.password = Some(password.into());
+        }
+        let channel = EmailChannel::new(&config).unwrap();
+        let record = sample_record();
+        channel
+            .send(
+                &EmailTarget {
+                    to: "budi@rotan.example.id".into(),
+                },
+                &outgoing(&record, Language::Indonesian),
+            )
+            .await
+    }
+
+    #[tokio::test]
+    async fn an_accepted_message_is_sent() {
+        let port = smtp_server(vec![EHLO, ("DATA", "354 go ahead\r\n")]);
+        let sent = send_to(port, None).await.unwrap();
+        assert_eq!(sent.status_code, Some(250));
+        assert!(sent.detail.unwrap().contains("queued as T1"));
+    }
+
+    #[tokio::test]
+    async fn smtp_replies_are_classified() {
+        let port = smtp_server(vec![EHLO, ("RCPT", "550 5.1.1 No such user\r\n")]);
+        let err = send_to(port, None).await.unwrap_err();
+        assert_eq!(err.failure, Failure::Permanent, "{err}");
+        assert_eq!(err.status_code, Some(550));
+        assert!(err.error.contains("No such user"), "{err}");
+
+        let port = smtp_server(vec![EHLO, ("RCPT", "451 4.7.1 Greylisted, try later\r\n")]);
+        let err = send_to(port, None).await.unwrap_err();
+        assert_eq!(err.failure, Failure::Retry, "{err}");
+        assert_eq!(err.status_code, Some(451));
+    }
+
+    #[tokio::test]
+    async fn a_failed_login_is_permanent_and_never_shows_the_password() {
+        let password = "Sup3r-Secret-pw";
+        // A hostile server that echoes what it was sent.
+        let port = smtp_server(vec![
+            EHLO,
+            (
+                "AUTH",
+                "535 5.7.8 Bad credentials for orders / Sup3r-Secret-pw\r\n",
+            ),
+        ]);
+        let err = send_to(port, Some(password)).await.unwrap_err();
+        assert_eq!(err.failure, Failure::Permanent, "{err}");
+        assert_eq!(err.status_code, Some(535));
+        assert!(!err.error.contains(password), "{err}");
+        assert!(!format!("{err:?}").contains(password));
+    }
+
+    #[tokio::test]
+    async fn no_server_is_retried() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let err = send_to(port, None).await.unwrap_err();
+        assert_eq!(err.failure, Failure::Retry, "{err}");
+        assert_eq!(err.status_code, None);
+    }
+}

@@ -1,0 +1,601 @@
+//! The channels craftsmen receive orders on. Each is one small adapter with the same
+//! shape (after Vector's sinks): a documented config struct, a [`Channel`] impl that
+//! sends one order to one target and classifies its own failures, and tests beside it.
+//! The retry *policy* (when to try again) is shared and lives in `delivery::schedule`;
+//! the *classification* (whether trying again can help) belongs to each adapter.
+//!
+//! The inbox is not an adapter: every routed order is in its craftsman's inbox the
+//! moment it is stored (`api::inbox`).
+
+pub mod email;
+pub mod telegram;
+pub mod webhook;
+pub mod whatsapp;
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::OrderRecord;
+
+/// Where one of a craftsman's channels sends to, as the admin API takes it and the
+/// store keeps it. Operator-wide settings (the SMTP server, the WhatsApp business
+/// number, the Telegram bot) are in the gateway's config, not here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ChannelTarget {
+    /// POST the order as JSON, signed per Standard Webhooks, to the craftsman's ERP.
+    Webhook {
+        /// `https://…` (or `http://…`); private addresses only if the operator allows.
+        url: String,
+        /// `whsec_` + base64 of the signing key; made by the gateway when not given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
+    },
+    /// An e-mail with the order readable, and attached as JSON and CSV.
+    Email {
+        /// The craftsman's address.
+        to: String,
+    },
+    /// A WhatsApp text message through the WhatsApp Cloud API.
+    Whatsapp {
+        /// The craftsman's number in international form, e.g. `6281234567890`.
+        to: String,
+    },
+    /// A Telegram message (and the CSV as a document) through the Bot API.
+    Telegram {
+        /// The chat the bot writes to.
+        chat_id: String,
+    },
+}
+
+impl ChannelTarget {
+    /// The channel's kind, as stored and shown: `webhook`, `email`, `whatsapp`, `telegram`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Webhook { .. } => "webhook",
+            Self::Email { .. } => "email",
+            Self::Whatsapp { .. } => "whatsapp",
+            Self::Telegram { .. } => "telegram",
+        }
+    }
+}
+
+/// The language of craftsman-facing text.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
+pub enum Language {
+    /// Bahasa Indonesia, the default.
+    #[default]
+    #[serde(rename = "id")]
+    Indonesian,
+    /// English.
+    #[serde(rename = "en")]
+    English,
+}
+
+/// One order on its way to one channel of one craftsman.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// The delivery's id: the same on every attempt, so receivers can drop
+    /// duplicates (the webhook's `webhook-id`, the e-mail's Message-ID).
+    pub delivery_id: &'a str,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The order, as stored.
+    pub order: &'a OrderRecord,
+    /// The buyer's display name, for the text a person reads.
+    pub buyer_name: &'a str,
+    /// Who the text greets.
+    pub craftsman_name: &'a str,
+    /// The craftsman's language.
+    pub language: Language,
+}
+
+/// What a receiver said when it took the order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sent {
+    /// The HTTP status, or the SMTP reply code.
+    pub status_code: Option<u16>,
+    /// Anything worth keeping from the answer (a message id), short.
+    pub detail: Option<String>,
+}
+
+/// Whether trying the same delivery again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Failure {
+    /// Down, slow, overloaded or a 5xx: try again on the schedule.
+    Retry,
+    /// The receiver refused this request for good (a bad address, a 4xx that says so):
+    /// the delivery is dead at once and waits for an admin's retry.
+    Permanent,
+    /// The receiver asked never to be sent to again (a webhook's 410 Gone): the
+    /// channel is disabled and the delivery is dead.
+    Disable,
+}
+
+/// A failed send, classified by the adapter that saw it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{error}")]
+pub struct SendError {
+    /// Whether trying again can help.
+    pub failure: Failure,
+    /// The HTTP status, or the SMTP reply code, when there was one.
+    pub status_code: Option<u16>,
+    /// What went wrong, for the attempt log; never holds a secret.
+    pub error: String,
+}
+
+impl SendError {
+    /// A failure that may pass: try again on the schedule.
+    pub fn retry(status_code: Option<u16>, error: impl Into<String>) -> Self {
+        Self::new(Failure::Retry, status_code, error)
+    }
+
+    /// A refusal that trying again will not change.
+    pub fn permanent(status_code: Option<u16>, error: impl Into<String>) -> Self {
+        Self::new(Failure::Permanent, status_code, error)
+    }
+
+    /// The receiver asked not to be sent to again.
+    pub fn disable(status_code: Option<u16>, error: impl Into<String>) -> Self {
+        Self::new(Failure::Disable, status_code, error)
+    }
+
+    /// A failure of the given kind.
+    pub fn new(failure: Failure, status_code: Option<u16>, error: impl Into<String>) -> Self {
+        Self {
+            failure,
+            status_code,
+            error: error.into(),
+        }
+    }
+}
+
+/// One kind of channel.
+#[async_trait::async_trait]
+pub trait Channel: Send + Sync {
+    /// The part of a [`ChannelTarget`] this channel reads.
+    type Target: Send + Sync;
+
+    /// Sends one order to one target, once. Errors are classified; the caller
+    /// records the attempt and schedules any retry.
+    async fn send(&self, target: &Self::Target, out: &Outgoing<'_>) -> Result<Sent, SendError>;
+}
+
+/// A channel that could not be set up from its configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{channel} channel: {message}")]
+pub struct ChannelConfigError {
+    /// `webhook`, `email`, `whatsapp` or `telegram`.
+    pub channel: &'static str,
+    /// What is wrong; never holds a secret.
+    pub message: String,
+}
+
+impl ChannelConfigError {
+    pub(crate) fn new(channel: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            channel,
+            message: message.into(),
+        }
+    }
+}
+
+/// The `User-Agent` of every HTTP channel.
+pub const USER_AGENT: &str = concat!("jembatan/", env!("CARGO_PKG_VERSION"));
+
+/// What every HTTP channel's client shares: our user agent, one timeout for the
+/// whole request, and no redirects. A redirect is not followed: for a webhook,
+/// Standard Webhooks asks senders to treat a 3xx as a failure (and a redirect
+/// could lead past the address policy); for the chat APIs, it would carry a
+/// token-bearing request somewhere we did not choose.
+pub(crate) fn http_client_builder(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+}
+
+/// How a chat API (WhatsApp Cloud, Telegram Bot) answer that is not a 2xx is
+/// classified: rate limits (429), request timeouts (408, 425), server errors and
+/// anything unexpected (a 3xx) may pass, so they are retried; any other 4xx says
+/// the request itself is wrong (a bad number, a chat that blocked the bot, a
+/// revoked token) and is permanent until someone fixes it.
+pub fn api_status_failure(status: u16) -> Failure {
+    match status {
+        408 | 425 | 429 => Failure::Retry,
+        400..=499 => Failure::Permanent,
+        _ => Failure::Retry,
+    }
+}
+
+/// A request that got no answer (refused, reset, timed out, a name that does not
+/// resolve), as text for the attempt log: reqwest's own message *without the URL*
+/// (the Telegram URL holds the bot token), then its causes.
+pub(crate) fn transport_error_text(err: reqwest::Error) -> String {
+    let err = err.without_url();
+    let mut text = if err.is_timeout() {
+        "timed out".to_owned()
+    } else {
+        err.to_string()
+    };
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // hyper repeats the same io error at several levels.
+        if !text.ends_with(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// Reads at most `cap` bytes of a response body; an answer is only ever read for
+/// its status, an id and an error message, so a huge or endless body costs nothing.
+pub(crate) async fn read_capped(
+    mut response: reqwest::Response,
+    cap: usize,
+) -> Result<Vec<u8>, reqwest::Error> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = cap - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == cap {
+            break;
+        }
+    }
+    Ok(body)
+}
+
+/// A short, one-line excerpt of an answer's body for the attempt log.
+pub(crate) fn excerpt(body: &[u8], max_chars: usize) -> String {
+    let text = String::from_utf8_lossy(body);
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= max_chars {
+        line
+    } else {
+        let mut cut: String = line.chars().take(max_chars).collect();
+        cut.push('…');
+        cut
+    }
+}
+
+/// `text` with every occurrence of `secret` masked. Adapters never put a secret in
+/// an error on purpose; this is the second lock, for text a remote server wrote
+/// (an API that echoes the request back). Secrets too short to be real are left
+/// alone rather than masking every matching letter.
+pub(crate) fn redact(text: &str, secret: &str) -> String {
+    if secret.len() < 6 {
+        return text.to_owned();
+    }
+    text.replace(secret, "[redacted]")
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Shared by the adapters' tests: a sample order, and a tiny loopback HTTP
+    //! server that records what it was sent and answers what each test tells it.
+
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use chrono::{DateTime, Utc};
+
+    use super::{Language, Outgoing};
+    use crate::store::{OrderRecord, OrderStatus};
+
+    /// Two lines, totals, a note, a delivery address and date.
+    pub(crate) fn sample_record() -> OrderRecord {
+        let order = serde_json::from_value(serde_json::json!({
+            "buyer_order_number": "PO-2026/0042",
+            "issue_date": "2026-11-20",
+            "currency": "IDR",
+            "buyer": {
+                "id": "MITRA",
+                "name": "PT Mitra Otoparts",
+                "contact": { "name": "Sari", "phone": "+62 21 555 0101" }
+            },
+            "supplier": { "code": "RTN-07", "name": "Rotan Budi" },
+            "delivery": {
+                "requested_date": "2026-12-05",
+                "address": {
+                    "street": "Jl. Raya Bogor No. 12",
+                    "city": "Jakarta Timur",
+                    "postal_code": "13750",
+                    "country": "ID"
+                }
+            },
+            "lines": [
+                {
+                    "line_number": "1",
+                    "buyer_item_code": "KR-01",
+                    "supplier_item_code": "R-100",
+                    "description": "Kursi rotan",
+                    "quantity": "10",
+                    "unit": "H87",
+                    "unit_price": "185000.00",
+                    "line_total": "1850000.00"
+                },
+                {
+                    "line_number": "2",
+                    "description": "Rotan mentah",
+                    "quantity": "2.5",
+                    "unit": "KGM",
+                    "unit_price": "40000.00",
+                    "line_total": "100000.00",
+                    "requested_date": "2026-12-01",
+                    "note": "kering"
+                }
+            ],
+            "notes": ["Mohon dikemas rapi"],
+            "totals": {
+                "line_extension": "1950000.00",
+                "tax": "214500.00",
+                "payable": "2164500.00"
+            }
+        }))
+        .expect("the sample order is canonical");
+        let created_at: DateTime<Utc> = "2026-11-20T03:04:05.123456Z".parse().unwrap();
+        OrderRecord {
+            id: "ord_0001".into(),
+            message_id: "msg_0001".into(),
+            buyer_id: "byr_mitra".into(),
+            buyer_order_number: "PO-2026/0042".into(),
+            supplier_code: "RTN-07".into(),
+            craftsman_id: Some("crf_budi".into()),
+            status: OrderStatus::Received,
+            order,
+            created_at,
+            updated_at: created_at,
+        }
+    }
+
+    /// The first attempt of delivery `dlv_0001` of `record` to Pak Budi.
+    pub(crate) fn outgoing(record: &OrderRecord, language: Language) -> Outgoing<'_> {
+        Outgoing {
+            delivery_id: "dlv_0001",
+            attempt: 1,
+            order: record,
+            buyer_name: "PT Mitra Otoparts",
+            craftsman_name: "Pak Budi",
+            language,
+        }
+    }
+
+    /// One request the test server received.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Request {
+        pub method: String,
+        pub path: String,
+        /// Names in lowercase.
+        pub headers: Vec<(String, String)>,
+        pub body: Vec<u8>,
+    }
+
+    impl Request {
+        pub(crate) fn header(&self, name: &str) -> Option<&str> {
+            self.headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_str())
+        }
+
+        pub(crate) fn json(&self) -> serde_json::Value {
+            serde_json::from_slice(&self.body).expect("a JSON body")
+        }
+    }
+
+    /// What the test server answers.
+    #[derive(Debug, Clone)]
+    pub(crate) struct Reply {
+        pub status: u16,
+        pub headers: Vec<(&'static str, String)>,
+        pub body: String,
+        /// Wait this long before answering (to make the client time out).
+        pub delay: Duration,
+    }
+
+    impl Reply {
+        pub(crate) fn json(status: u16, body: serde_json::Value) -> Self {
+            Self {
+                status,
+                headers: vec![("content-type", "application/json".into())],
+                body: body.to_string(),
+                delay: Duration::ZERO,
+            }
+        }
+
+        pub(crate) fn text(status: u16, body: &str) -> Self {
+            Self {
+                status,
+                headers: vec![("content-type", "text/plain".into())],
+                body: body.into(),
+                delay: Duration::ZERO,
+            }
+        }
+    }
+
+    type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
+
+    /// An HTTP/1.1 server on 127.0.0.1, port 0, one connection at a time, closing
+    /// each after its answer. Stops when dropped.
+    pub(crate) struct TestServer {
+        address: SocketAddr,
+        requests: Arc<Mutex<Vec<Request>>>,
+        stop: Arc<AtomicBool>,
+    }
+
+    impl TestServer {
+        pub(crate) fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("binding a loopback port");
+            let address = listener.local_addr().unwrap();
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let stop = Arc::new(AtomicBool::new(false));
+            let handler: Arc<Handler> = Arc::new(handler);
+            let (recorded, stopped) = (requests.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stopped.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(mut stream) = stream else { continue };
+                    let Some(request) = read_request(&mut stream) else {
+                        continue;
+                    };
+                    let reply = handler(&request);
+                    recorded.lock().unwrap().push(request);
+                    std::thread::sleep(reply.delay);
+                    let _ = write_reply(&mut stream, &reply);
+                }
+            });
+            Self {
+                address,
+                requests,
+                stop,
+            }
+        }
+
+        /// `http://127.0.0.1:PORT`.
+        pub(crate) fn url(&self) -> String {
+            format!("http://{}", self.address)
+        }
+
+        pub(crate) fn port(&self) -> u16 {
+            self.address.port()
+        }
+
+        pub(crate) fn requests(&self) -> Vec<Request> {
+            self.requests.lock().unwrap().clone()
+        }
+    }
+
+    impl Drop for TestServer {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::SeqCst);
+            // Wake the accept loop so it sees the flag.
+            let _ = TcpStream::connect(self.address);
+        }
+    }
+
+    /// A loopback URL where nothing listens.
+    pub(crate) fn closed_url() -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        format!("http://{address}")
+    }
+
+    fn read_request(stream: &mut TcpStream) -> Option<Request> {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .ok()?;
+        let mut data = Vec::new();
+        let mut buf = [0u8; 8192];
+        let head_end = loop {
+            let n = stream.read(&mut buf).ok()?;
+            if n == 0 {
+                return None;
+            }
+            data.extend_from_slice(&buf[..n]);
+            if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at;
+            }
+        };
+        let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next()?.split(' ');
+        let (method, path) = (first.next()?.to_owned(), first.next()?.to_owned());
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        let length: usize = headers
+            .iter()
+            .find(|(n, _)| n == "content-length")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(0);
+        let mut body = data[head_end + 4..].to_vec();
+        while body.len() < length {
+            let n = stream.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&buf[..n]);
+        }
+        Some(Request {
+            method,
+            path,
+            headers,
+            body,
+        })
+    }
+
+    fn write_reply(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
+        let mut head = format!(
+            "HTTP/1.1 {} Test\r\ncontent-length: {}\r\nconnection: close\r\n",
+            reply.status,
+            reply.body.len()
+        );
+        for (name, value) in &reply.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(reply.body.as_bytes())?;
+        stream.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_api_statuses_are_classified() {
+        for status in [429, 408, 500, 502, 503, 504, 301] {
+            assert_eq!(api_status_failure(status), Failure::Retry, "{status}");
+        }
+        for status in [400, 401, 403, 404, 410, 413] {
+            assert_eq!(api_status_failure(status), Failure::Permanent, "{status}");
+        }
+    }
+
+    #[test]
+    fn excerpts_are_short_and_on_one_line() {
+        assert_eq!(excerpt(b"  a\n b  ", 10), "a b");
+        assert_eq!(excerpt("é".repeat(20).as_bytes(), 3), "ééé…");
+    }
+
+    #[test]
+    fn redact_masks_real_secrets_only() {
+        assert_eq!(
+            redact("bad token 123:abcdef!", "123:abcdef"),
+            "bad token [redacted]!"
+        );
+        assert_eq!(redact("abc", "a"), "abc");
+    }
+
+    #[test]
+    fn channel_targets_keep_their_wire_form() {
+        let target: ChannelTarget =
+            serde_json::from_str(r#"{"type":"telegram","chat_id":"42"}"#).unwrap();
+        assert_eq!(target.kind(), "telegram");
+        assert_eq!(
+            serde_json::to_string(&ChannelTarget::Webhook {
+                url: "https://x.example/hook".into(),
+                secret: None
+            })
+            .unwrap(),
+            r#"{"type":"webhook","url":"https://x.example/hook"}"#
+        );
+    }
+}

@@ -1,0 +1,518 @@
+//! The Telegram channel: the operator's bot writes the order's summary to the
+//! craftsman's chat (`sendMessage`, plain text), then sends the lines as a CSV
+//! document (`sendDocument`).
+//!
+//! The bot token is part of every Bot API URL (`/bot{token}/…`), so no URL ever
+//! reaches an error or a log: reqwest's errors are stripped of theirs, and text a
+//! server sends back is masked for the token too.
+//!
+//! Both calls must succeed for the delivery to succeed. If the document fails after
+//! the message went out, the retry sends the message again: at least once, as
+//! everywhere, and the craftsman sees the same order twice rather than an order
+//! without its lines file.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rand::RngCore;
+use reqwest::header::CONTENT_TYPE;
+use serde::Deserialize;
+
+use super::{
+    Channel, ChannelConfigError, Failure, Outgoing, SendError, Sent, api_status_failure, excerpt,
+    http_client_builder, read_capped, redact, transport_error_text,
+};
+use crate::delivery::render;
+
+/// Telegram's limit on a message's text.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// Telegram's limit on a document's caption.
+pub const MAX_CAPTION_CHARS: usize = 1024;
+
+/// The operator's Telegram bot (`[delivery.telegram]`).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TelegramConfig {
+    /// The Bot API's address; changed only for tests or a local Bot API server.
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// The token @BotFather gave, `123456:ABC-…`. Never logged, nor shown by `Debug`.
+    pub bot_token: String,
+    /// How long one request may take, e.g. `"15s"`.
+    #[serde(default = "default_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+}
+
+fn default_base_url() -> String {
+    "https://api.telegram.org".into()
+}
+
+fn default_timeout() -> Duration {
+    Duration::from_secs(15)
+}
+
+impl fmt::Debug for TelegramConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelegramConfig")
+            .field("base_url", &self.base_url)
+            .field("bot_token", &"[redacted]")
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+/// Where one Telegram message goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramTarget {
+    /// The chat the bot writes to: a numeric id (`123456789`, `-100…` for a group)
+    /// or a public `@channelusername`.
+    pub chat_id: String,
+}
+
+/// Sends orders through a Telegram bot.
+#[derive(Clone)]
+pub struct TelegramChannel {
+    client: reqwest::Client,
+    /// The Bot API's address, without the token.
+    base_url: String,
+    token: String,
+}
+
+impl fmt::Debug for TelegramChannel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelegramChannel")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelegramChannel {
+    /// Checks the config and builds the HTTP client.
+    pub fn new(config: &TelegramConfig) -> Result<Self, ChannelConfigError> {
+        let error = |message: String| ChannelConfigError::new("telegram", message);
+        let token = config.bot_token.trim();
+        // The token goes into URL paths: anything but its own alphabet would change
+        // the path (and an error about it must not quote it).
+        let well_formed = token.split_once(':').is_some_and(|(bot, key)| {
+            !bot.is_empty()
+                && bot.chars().all(|c| c.is_ascii_digit())
+                && !key.is_empty()
+                && key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        });
+        if !well_formed {
+            return Err(error(
+                "`bot_token` is not a bot token (digits, `:`, then letters, digits, `_` and `-`)"
+                    .into(),
+            ));
+        }
+        let base_url = config.base_url.trim().trim_end_matches('/').to_owned();
+        reqwest::Url::parse(&base_url).map_err(|e| error(format!("`base_url`: {e}")))?;
+        let client = http_client_builder(config.timeout)
+            .build()
+            .map_err(|e| error(transport_error_text(e)))?;
+        Ok(Self {
+            client,
+            base_url,
+            token: token.to_owned(),
+        })
+    }
+
+    fn method_url(&self, method: &str) -> String {
+        format!("{}/bot{}/{method}", self.base_url, self.token)
+    }
+
+    /// Calls one Bot API method and returns the sent message's id.
+    async fn call(&self, method: &str, request: reqwest::RequestBuilder) -> Result<i64, SendError> {
+        let response = request.send().await.map_err(|e| {
+            SendError::retry(
+                None,
+                self.clean(format!("Telegram {method}: {}", transport_error_text(e))),
+            )
+        })?;
+        let status = response.status().as_u16();
+        let body = read_capped(response, 64 * 1024).await.map_err(|e| {
+            SendError::retry(
+                Some(status),
+                self.clean(format!("Telegram {method}: {}", transport_error_text(e))),
+            )
+        })?;
+        let answer: Answer = serde_json::from_slice(&body).unwrap_or_default();
+        if (200..300).contains(&status)
+            && answer.ok
+            && let Some(id) = answer.result.and_then(|r| r.message_id)
+        {
+            return Ok(id);
+        }
+        let failure = if (200..300).contains(&status) {
+            // A 2xx that is not `ok`: go by the error code inside, if any.
+            answer
+                .error_code
+                .and_then(|c| u16::try_from(c).ok())
+                .map_or(Failure::Retry, api_status_failure)
+        } else {
+            api_status_failure(status)
+        };
+        let mut text = format!("Telegram {method} answered HTTP {status}: ");
+        match &answer.description {
+            Some(description) => text.push_str(&excerpt(description.as_bytes(), 300)),
+            None => text.push_str(&excerpt(&body, 200)),
+        }
+        if let Some(seconds) = answer.parameters.and_then(|p| p.retry_after) {
+            text.push_str(&format!(" (retry after {seconds}s)"));
+        }
+        Err(SendError::new(failure, Some(status), self.clean(text)))
+    }
+
+    fn clean(&self, text: String) -> String {
+        redact(&text, &self.token)
+    }
+}
+
+/// A Bot API answer: `{"ok":true,"result":{…}}` or
+/// `{"ok":false,"error_code":…,"description":…,"parameters":{"retry_after":…}}`.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Answer {
+    ok: bool,
+    result: Option<SentMessage>,
+    error_code: Option<i64>,
+    description: Option<String>,
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    message_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    retry_after: Option<u64>,
+}
+
+#[async_trait]
+impl Channel for TelegramChannel {
+    type Target = TelegramTarget;
+
+    async fn send(&self, target: &TelegramTarget, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+        let text = render::summary(out, MAX_TEXT_CHARS);
+        // Plain text (no parse_mode): buyer text cannot break Markdown or HTML.
+        let message = self
+            .client
+            .post(self.method_url("sendMessage"))
+            .json(&serde_json::json!({ "chat_id": target.chat_id, "text": text }));
+        let message_id = self.call("sendMessage", message).await?;
+
+        let filename = format!(
+            "order-{}.csv",
+            render::file_stem(&out.order.buyer_order_number)
+        );
+        let caption = truncate_chars(&render::subject(out), MAX_CAPTION_CHARS);
+        let csv = render::csv(&out.order.order);
+        let (content_type, body) = multipart_form(
+            &[("chat_id", &target.chat_id), ("caption", &caption)],
+            ("document", &filename, "text/csv", csv.as_bytes()),
+        );
+        let document = self
+            .client
+            .post(self.method_url("sendDocument"))
+            .header(CONTENT_TYPE, content_type)
+            .body(body);
+        let document_id = self.call("sendDocument", document).await?;
+        Ok(Sent {
+            status_code: Some(200),
+            detail: Some(format!("message {message_id}, document {document_id}")),
+        })
+    }
+}
+
+fn truncate_chars(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// A `multipart/form-data` body of text fields and one file, and its content type.
+/// Written here rather than with reqwest's `multipart` feature, which this one
+/// request does not justify. Field names and the file name are ours (safe
+/// characters); the boundary is random, so no value can contain it by accident.
+fn multipart_form(
+    fields: &[(&str, &str)],
+    (file_field, filename, file_type, content): (&str, &str, &str, &[u8]),
+) -> (String, Vec<u8>) {
+    let mut random = [0u8; 16];
+    rand::rng().fill_bytes(&mut random);
+    let boundary = format!("jembatan-{}", hex::encode(random));
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{filename}\"\r\n\
+             Content-Type: {file_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::delivery::channels::Language;
+    use crate::delivery::channels::testing::{
+        Reply, Request, TestServer, closed_url, outgoing, sample_record,
+    };
+
+    const TOKEN: &str = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw";
+
+    fn channel(base_url: String, timeout: Duration) -> TelegramChannel {
+        TelegramChannel::new(&TelegramConfig {
+            base_url,
+            bot_token: TOKEN.into(),
+            timeout,
+        })
+        .unwrap()
+    }
+
+    async fn send_with(base_url: String, timeout: Duration) -> Result<Sent, SendError> {
+        let record = sample_record();
+        channel(base_url, timeout)
+            .send(
+                &TelegramTarget {
+                    chat_id: "-1001234567890".into(),
+                },
+                &outgoing(&record, Language::English),
+            )
+            .await
+    }
+
+    async fn send(base_url: String) -> Result<Sent, SendError> {
+        send_with(base_url, Duration::from_secs(5)).await
+    }
+
+    fn ok(message_id: i64) -> Reply {
+        Reply::json(
+            200,
+            json!({"ok": true, "result": {"message_id": message_id, "chat": {"id": -1001234567890i64}}}),
+        )
+    }
+
+    /// The parts of a multipart/form-data body, by name: (filename, content).
+    fn form_parts(request: &Request) -> Vec<(String, Option<String>, String)> {
+        let content_type = request.header("content-type").unwrap();
+        let boundary = content_type.split("boundary=").nth(1).unwrap();
+        let body = String::from_utf8(request.body.clone()).unwrap();
+        body.split(&format!("--{boundary}"))
+            .skip(1)
+            .filter(|p| !p.starts_with("--"))
+            .map(|part| {
+                let (head, content) = part
+                    .trim_start_matches("\r\n")
+                    .split_once("\r\n\r\n")
+                    .unwrap();
+                let name = head
+                    .split("name=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                let filename = head
+                    .split("filename=\"")
+                    .nth(1)
+                    .map(|f| f.split('"').next().unwrap().to_owned());
+                (
+                    name,
+                    filename,
+                    content.strip_suffix("\r\n").unwrap().to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn sends_the_summary_then_the_csv() {
+        let server = TestServer::start(|request| {
+            if request.path.ends_with("/sendMessage") {
+                ok(7)
+            } else {
+                ok(8)
+            }
+        });
+        let sent = send(server.url()).await.unwrap();
+        assert_eq!(sent.status_code, Some(200));
+        assert_eq!(sent.detail.as_deref(), Some("message 7, document 8"));
+
+        let requests = server.requests();
+        assert_eq!(requests.len(), 2);
+        let message = &requests[0];
+        assert_eq!(message.method, "POST");
+        assert_eq!(message.path, format!("/bot{TOKEN}/sendMessage"));
+        let body = message.json();
+        assert_eq!(body["chat_id"], "-1001234567890");
+        assert!(body.get("parse_mode").is_none());
+        let text = body["text"].as_str().unwrap();
+        assert!(
+            text.starts_with("New order PO-2026/0042 from PT Mitra Otoparts"),
+            "{text}"
+        );
+        assert!(text.encode_utf16().count() <= MAX_TEXT_CHARS);
+
+        let document = &requests[1];
+        assert_eq!(document.path, format!("/bot{TOKEN}/sendDocument"));
+        assert!(
+            document
+                .header("content-type")
+                .unwrap()
+                .starts_with("multipart/form-data; boundary=")
+        );
+        let parts = form_parts(document);
+        assert_eq!(parts[0], ("chat_id".into(), None, "-1001234567890".into()));
+        assert_eq!(parts[1].0, "caption");
+        assert_eq!(parts[1].2, "New order PO-2026/0042 from PT Mitra Otoparts");
+        assert_eq!(parts[2].0, "document");
+        assert_eq!(parts[2].1.as_deref(), Some("order-PO-2026_0042.csv"));
+        assert_eq!(parts[2].2, render::csv(&sample_record().order));
+    }
+
+    #[tokio::test]
+    async fn answers_are_classified() {
+        let error = |code: u16, description: &str| {
+            Reply::json(
+                code,
+                json!({"ok": false, "error_code": code, "description": description}),
+            )
+        };
+        let cases = [
+            (
+                error(400, "Bad Request: chat not found"),
+                Failure::Permanent,
+                "chat not found",
+            ),
+            (
+                error(403, "Forbidden: bot was blocked by the user"),
+                Failure::Permanent,
+                "blocked",
+            ),
+            (
+                Reply::json(
+                    429,
+                    json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 5", "parameters": {"retry_after": 5}}),
+                ),
+                Failure::Retry,
+                "(retry after 5s)",
+            ),
+            (
+                error(500, "Internal Server Error"),
+                Failure::Retry,
+                "Internal",
+            ),
+            (
+                Reply::text(502, "<html>Bad Gateway</html>"),
+                Failure::Retry,
+                "Bad Gateway",
+            ),
+        ];
+        for (reply, expected, needle) in cases {
+            let server = TestServer::start(move |_| reply.clone());
+            let err = send(server.url()).await.unwrap_err();
+            assert_eq!(err.failure, expected, "{err}");
+            assert!(err.error.contains("sendMessage"), "{err}");
+            assert!(err.error.contains(needle), "{err}");
+            // The document is not sent when the message was not.
+            assert_eq!(server.requests().len(), 1);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_document_fails_the_delivery() {
+        let server = TestServer::start(|request| {
+            if request.path.ends_with("/sendMessage") {
+                ok(7)
+            } else {
+                Reply::json(
+                    400,
+                    json!({"ok": false, "error_code": 400, "description": "Bad Request: file is too big"}),
+                )
+            }
+        });
+        let err = send(server.url()).await.unwrap_err();
+        assert_eq!(err.failure, Failure::Permanent);
+        assert!(err.error.contains("sendDocument"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_failure_never_shows_the_token() {
+        // No answer at all: reqwest's error would name the URL, which holds the token.
+        let err = send(closed_url()).await.unwrap_err();
+        assert_eq!(err.failure, Failure::Retry);
+        assert!(!err.error.contains(TOKEN), "{err}");
+        assert!(!err.error.contains("AAHdqTcv"), "{err}");
+        assert!(!format!("{err:?}").contains("AAHdqTcv"));
+
+        // A timeout.
+        let server = TestServer::start(|_| {
+            let mut reply = ok(1);
+            reply.delay = Duration::from_secs(3);
+            reply
+        });
+        let err = send_with(server.url(), Duration::from_millis(300))
+            .await
+            .unwrap_err();
+        assert_eq!(err.failure, Failure::Retry);
+        assert!(err.error.contains("timed out"), "{err}");
+        assert!(!err.error.contains("AAHdqTcv"), "{err}");
+
+        // A server that echoes the path it was called on.
+        let server = TestServer::start(|request| {
+            Reply::json(
+                404,
+                json!({"ok": false, "error_code": 404, "description": format!("Not Found: {}", request.path)}),
+            )
+        });
+        let err = send(server.url()).await.unwrap_err();
+        assert_eq!(err.failure, Failure::Permanent);
+        assert!(!err.error.contains("AAHdqTcv"), "{err}");
+        assert!(err.error.contains("[redacted]"), "{err}");
+    }
+
+    #[test]
+    fn config_is_checked_and_the_token_hidden() {
+        let config = TelegramConfig {
+            base_url: default_base_url(),
+            bot_token: TOKEN.into(),
+            timeout: default_timeout(),
+        };
+        assert!(!format!("{config:?}").contains("AAHdqTcv"));
+        let channel = TelegramChannel::new(&config).unwrap();
+        assert!(!format!("{channel:?}").contains("AAHdqTcv"));
+
+        for bad in ["", "AAHdqTcv", "123:abc/../x", "123:abc def", ":abc"] {
+            let mut config = config.clone();
+            config.bot_token = bad.into();
+            let err = TelegramChannel::new(&config).unwrap_err().to_string();
+            assert!(err.contains("bot_token"), "{err}");
+            if !bad.is_empty() {
+                assert!(!err.contains(bad), "{err}");
+            }
+        }
+
+        let parsed: TelegramConfig = toml::from_str(&format!("bot_token = \"{TOKEN}\"")).unwrap();
+        assert_eq!(parsed.base_url, "https://api.telegram.org");
+        assert_eq!(parsed.timeout, Duration::from_secs(15));
+    }
+}

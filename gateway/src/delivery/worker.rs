@@ -1,0 +1,187 @@
+//! The delivery worker: claims due deliveries, sends each on its channel, and
+//! records every attempt with what it decided (done, retry at a time, or dead).
+//!
+//! One task claims, many send: up to `concurrency` sends are in flight, each its
+//! own task, so a slow receiver holds one slot, not the queue. The claimer sleeps
+//! until the next delivery is due, or until it is rung: a new routed order, an
+//! admin's retry or new route, or a send finishing (a slot is free again).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::sync::{Notify, Semaphore};
+
+use super::Channels;
+use super::channels::{Outgoing, SendError};
+use super::schedule::RetrySchedule;
+use crate::metrics::Metrics;
+use crate::store::{AttemptOutcome, ClaimedDelivery, NewAttempt, NextStep, Store};
+
+/// How long a claim holds a delivery. Longer than any send's timeout; with SQLite a
+/// restart releases every claim at once (`Store::release_claims`), so this only
+/// matters to gateways sharing a store.
+const LEASE: Duration = Duration::from_secs(300);
+
+/// The longest the claimer sleeps without looking, whatever it expects.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Rings the worker: something may have become due.
+#[derive(Debug, Default)]
+pub struct Bell(Notify);
+
+impl Bell {
+    pub fn ring(&self) {
+        // `notify_one` keeps a permit when nobody waits, so a ring is never lost.
+        self.0.notify_one();
+    }
+
+    async fn heard(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// What the worker needs.
+pub struct Worker {
+    pub store: Arc<dyn Store>,
+    pub channels: Arc<Channels>,
+    pub schedule: RetrySchedule,
+    pub concurrency: u32,
+    pub metrics: Arc<Metrics>,
+    pub bell: Arc<Bell>,
+}
+
+impl Worker {
+    /// Runs until the process ends.
+    pub async fn run(self) {
+        let worker = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(worker.concurrency.max(1) as usize));
+        loop {
+            let free = slots.available_permits();
+            if free == 0 {
+                // Every slot is busy; a finishing send rings.
+                worker.bell.heard().await;
+                continue;
+            }
+            let claimed = match worker
+                .store
+                .claim_deliveries(Utc::now(), LEASE, u32::try_from(free).unwrap_or(u32::MAX))
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::error!(%error, "claiming deliveries");
+                    tokio::time::sleep(IDLE_POLL).await;
+                    continue;
+                }
+            };
+            let full = claimed.len() >= free;
+            for delivery in claimed {
+                let slot = slots.clone().acquire_owned().await.expect("never closed");
+                let worker = worker.clone();
+                tokio::spawn(async move {
+                    worker.deliver(delivery).await;
+                    drop(slot);
+                    worker.bell.ring();
+                });
+            }
+            if full {
+                continue;
+            }
+            let wait = match worker.store.next_due_at().await {
+                Ok(Some(due)) => (due - Utc::now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(IDLE_POLL),
+                Ok(None) => IDLE_POLL,
+                Err(error) => {
+                    tracing::error!(%error, "reading the next due delivery");
+                    IDLE_POLL
+                }
+            };
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = worker.bell.heard() => {}
+                    _ = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+
+    /// One attempt of one delivery, recorded.
+    async fn deliver(&self, delivery: ClaimedDelivery) {
+        let kind = delivery.target.kind();
+        let out = Outgoing {
+            delivery_id: &delivery.id,
+            attempt: delivery.attempt,
+            order: &delivery.order,
+            buyer_name: &delivery.buyer_name,
+            craftsman_name: &delivery.craftsman_name,
+            language: delivery.language,
+        };
+        let started_at = Utc::now();
+        let clock = Instant::now();
+        let result = self.channels.send(&delivery.target, &out).await;
+        let took = clock.elapsed();
+
+        let (outcome, status_code, error, next) = match result {
+            Ok(sent) => (
+                AttemptOutcome::Succeeded,
+                sent.status_code,
+                None,
+                NextStep::Succeeded,
+            ),
+            Err(SendError {
+                failure,
+                status_code,
+                error,
+            }) => {
+                let outcome = AttemptOutcome::from(failure);
+                let next = match outcome {
+                    AttemptOutcome::Retry => self
+                        .schedule
+                        .wait_after(delivery.attempts_in_schedule + 1)
+                        .and_then(|wait| chrono::Duration::from_std(wait).ok())
+                        .map_or(NextStep::Dead, |wait| NextStep::RetryAt(Utc::now() + wait)),
+                    _ => NextStep::Dead,
+                };
+                (outcome, status_code, Some(error), next)
+            }
+        };
+        let dead = next == NextStep::Dead;
+        self.metrics
+            .attempt(kind, outcome, took.as_secs_f64(), dead);
+        let duration_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX);
+        match &next {
+            NextStep::Succeeded => tracing::info!(
+                delivery_id = %delivery.id, order_id = %delivery.order.id, channel = kind,
+                attempt = delivery.attempt, status_code, duration_ms, "delivered"
+            ),
+            NextStep::RetryAt(at) => tracing::warn!(
+                delivery_id = %delivery.id, order_id = %delivery.order.id, channel = kind,
+                attempt = delivery.attempt, status_code, error = error.as_deref(),
+                retry_at = %at, "delivery failed; will retry"
+            ),
+            NextStep::Dead => tracing::error!(
+                delivery_id = %delivery.id, order_id = %delivery.order.id, channel = kind,
+                attempt = delivery.attempt, status_code, error = error.as_deref(),
+                outcome = %outcome, "delivery is dead; an admin can retry it"
+            ),
+        }
+        let record = NewAttempt {
+            delivery_id: delivery.id.clone(),
+            attempt: delivery.attempt,
+            started_at,
+            duration_ms,
+            outcome,
+            status_code,
+            error,
+            next,
+        };
+        if let Err(error) = self.store.record_attempt(record).await {
+            // The claim stays until its lease ends; the delivery is then sent again,
+            // which receivers tell apart by its unchanged id.
+            tracing::error!(delivery_id = %delivery.id, %error, "recording a delivery attempt");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The store's types for delivery: craftsmen and their channels, routes, and the
+//! outbox of deliveries with their attempts.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::OrderRecord;
+use crate::delivery::channels::{ChannelTarget, Failure, Language};
+
+/// A craftsman to create, with the channels they chose.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewCraftsman {
+    /// Caller-made id, e.g. `crf_…` or the admin's own.
+    pub id: String,
+    pub name: String,
+    pub language: Language,
+    /// Hex SHA-256 of the craftsman's token; the token itself is never stored.
+    pub token_hash: String,
+    pub channels: Vec<NewChannel>,
+}
+
+/// A channel to create for a craftsman.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChannel {
+    /// Caller-made id, e.g. `chn_…`.
+    pub id: String,
+    /// Complete: a webhook's secret is set.
+    pub target: ChannelTarget,
+}
+
+/// A stored craftsman. The token hash stays inside the store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Craftsman {
+    pub id: String,
+    pub name: String,
+    pub language: Language,
+    pub channels: Vec<Channel>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One of a craftsman's channels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Channel {
+    pub id: String,
+    pub craftsman_id: String,
+    /// Holds a webhook's secret: callers showing it to anyone but the admin who
+    /// created it must redact it.
+    pub target: ChannelTarget,
+    /// When the receiver asked not to be sent to again; `None` while enabled.
+    pub disabled_at: Option<DateTime<Utc>>,
+    pub disabled_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A buyer's supplier code mapped to a craftsman.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub buyer_id: String,
+    pub supplier_code: String,
+    pub craftsman_id: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What [`Store::put_route`](super::Store::put_route) did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteChange {
+    pub route: Route,
+    /// The orders that waited for this route and are now routed by it.
+    pub routed_orders: Vec<String>,
+}
+
+/// Where a delivery is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Waiting for its next attempt (or being attempted).
+    Pending,
+    Succeeded,
+    /// Out of attempts, refused for good, or its channel was disabled: waits for an
+    /// admin's retry.
+    Dead,
+}
+
+text_enum!(DeliveryState { Pending => "pending", Succeeded => "succeeded", Dead => "dead" });
+
+/// One order's way to one channel.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    /// Also the `webhook-id`: the same on every attempt.
+    pub id: String,
+    pub order_id: String,
+    pub craftsman_id: String,
+    pub channel_id: String,
+    /// The channel's kind: `webhook`, `email`, `whatsapp`, `telegram`.
+    pub channel: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    /// When the next attempt is due, while pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+}
+
+/// How one attempt ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AttemptOutcome {
+    Succeeded,
+    /// Failed; worth trying again.
+    Retry,
+    /// Refused for good.
+    Permanent,
+    /// The receiver asked to be left alone; the channel was disabled.
+    Disable,
+}
+
+text_enum!(AttemptOutcome {
+    Succeeded => "succeeded",
+    Retry => "retry",
+    Permanent => "permanent",
+    Disable => "disable",
+});
+
+impl From<Failure> for AttemptOutcome {
+    fn from(failure: Failure) -> Self {
+        match failure {
+            Failure::Retry => Self::Retry,
+            Failure::Permanent => Self::Permanent,
+            Failure::Disable => Self::Disable,
+        }
+    }
+}
+
+/// One attempt of a delivery, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryAttempt {
+    pub delivery_id: String,
+    /// 1 for the first.
+    pub attempt: u32,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub outcome: AttemptOutcome,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+}
+
+/// What happens to a delivery after an attempt, decided by the worker from the
+/// attempt's outcome and the retry schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NextStep {
+    Succeeded,
+    RetryAt(DateTime<Utc>),
+    Dead,
+}
+
+/// An attempt to record with [`Store::record_attempt`](super::Store::record_attempt).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAttempt {
+    pub delivery_id: String,
+    /// Must be the delivery's attempts + 1, as claimed.
+    pub attempt: u32,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub outcome: AttemptOutcome,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub next: NextStep,
+}
+
+/// A due delivery a worker has claimed, with everything it needs to send it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedDelivery {
+    pub id: String,
+    /// The number of the attempt about to be made (1 for the first).
+    pub attempt: u32,
+    /// Attempts made since the retry schedule last (re)started, before this one.
+    pub attempts_in_schedule: u32,
+    pub channel_id: String,
+    pub target: ChannelTarget,
+    pub order: OrderRecord,
+    pub buyer_name: String,
+    pub craftsman_name: String,
+    pub language: Language,
+}
+
+/// A page request for [`Store::list_deliveries`](super::Store::list_deliveries), newest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeliveryQuery {
+    pub state: Option<DeliveryState>,
+    pub order_id: Option<String>,
+    /// Page size, clamped to `1..=MAX_PAGE`.
+    pub limit: u32,
+    /// The `next_cursor` of the previous page.
+    pub after: Option<String>,
+}
+
+/// One page of deliveries, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryPage {
+    pub deliveries: Vec<Delivery>,
+    pub next_cursor: Option<String>,
+}
+
+/// Counts for `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DeliveryStats {
+    pub pending: u64,
+    pub succeeded: u64,
+    pub dead: u64,
+    /// The due time of the pending delivery that has waited longest.
+    pub oldest_due_at: Option<DateTime<Utc>>,
+    /// Orders waiting for a route.
+    pub unrouted_orders: u64,
+}

@@ -1,0 +1,321 @@
+//! The outbox in the store: routing writes deliveries with the order, attempts move
+//! them on, and the order's status follows.
+
+use chrono::{Duration as TimeDelta, SubsecRound, Utc};
+use std::time::Duration;
+
+use super::{buyer_with_message, created, new_buyer, new_order, open_temp};
+use crate::delivery::channels::{ChannelTarget, Language};
+use crate::store::{
+    AttemptOutcome, DeliveryState, MessageOutcome, NewAttempt, NewChannel, NewCraftsman, NextStep,
+    OrderScope, OrderStatus, Store, StoreError,
+};
+
+const LEASE: Duration = Duration::from_secs(60);
+
+fn craftsman(id: &str, channels: &[&str]) -> NewCraftsman {
+    NewCraftsman {
+        id: id.to_owned(),
+        name: format!("Bengkel {id}"),
+        language: Language::Indonesian,
+        token_hash: format!("token-of-{id}"),
+        channels: channels
+            .iter()
+            .map(|channel| NewChannel {
+                id: format!("chn_{id}_{channel}"),
+                target: ChannelTarget::Webhook {
+                    url: format!("https://{id}.example/{channel}"),
+                    secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+                },
+            })
+            .collect(),
+    }
+}
+
+async fn order_status(store: &dyn Store, id: &str) -> OrderStatus {
+    store
+        .get_order(OrderScope::All, id)
+        .await
+        .unwrap()
+        .unwrap()
+        .status
+}
+
+fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAttempt {
+    NewAttempt {
+        delivery_id: id.to_owned(),
+        attempt: n,
+        started_at: Utc::now(),
+        duration_ms: 3,
+        outcome,
+        status_code: Some(if outcome == AttemptOutcome::Succeeded {
+            204
+        } else {
+            500
+        }),
+        error: (outcome != AttemptOutcome::Succeeded).then(|| "HTTP 500".to_owned()),
+        next,
+    }
+}
+
+async fn complete_one(store: &dyn Store, buyer: &str, message: &str, order: &str) {
+    buyer_with_message(store, buyer, message).await;
+    store
+        .complete_message(
+            message,
+            MessageOutcome::Normalized {
+                orders: vec![new_order(order, message, buyer)],
+                response: created(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes() {
+    let (_dir, _url, store) = open_temp().await;
+    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
+    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Unrouted);
+    assert_eq!(store.delivery_stats().await.unwrap().unrouted_orders, 1);
+
+    store
+        .create_craftsman(craftsman("crf_1", &["a", "b"]))
+        .await
+        .unwrap();
+    let change = store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+    assert_eq!(change.routed_orders, vec!["ord_1".to_owned()]);
+    let order = store
+        .get_order(OrderScope::Craftsman("crf_1"), "ord_1")
+        .await
+        .unwrap();
+    assert_eq!(order.unwrap().status, OrderStatus::Received);
+    assert_eq!(store.delivery_stats().await.unwrap().pending, 2);
+
+    // The next order is routed in the transaction that stores it.
+    buyer_with_message(&store, "byr_a", "msg_2").await;
+    store
+        .complete_message(
+            "msg_2",
+            MessageOutcome::Normalized {
+                orders: vec![new_order("ord_2", "msg_2", "byr_a")],
+                response: created(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(order_status(&store, "ord_2").await, OrderStatus::Received);
+    assert_eq!(store.delivery_stats().await.unwrap().pending, 4);
+    // Another craftsman's scope does not see it.
+    store
+        .create_craftsman(craftsman("crf_2", &[]))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_order(OrderScope::Craftsman("crf_2"), "ord_2")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once() {
+    let (_dir, _url, store) = open_temp().await;
+    store
+        .create_craftsman(craftsman("crf_1", &[]))
+        .await
+        .unwrap();
+    buyer_with_message(&store, "byr_a", "msg_0").await;
+    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+    store
+        .complete_message(
+            "msg_0",
+            MessageOutcome::Normalized {
+                orders: vec![new_order("ord_1", "msg_0", "byr_a")],
+                response: created(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Delivered);
+}
+
+#[tokio::test]
+async fn attempts_retry_then_die_then_an_admin_retry_delivers() {
+    let (_dir, _url, store) = open_temp().await;
+    store
+        .create_craftsman(craftsman("crf_1", &["a"]))
+        .await
+        .unwrap();
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
+
+    let claimed = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let first = &claimed[0];
+    assert_eq!((first.attempt, first.attempts_in_schedule), (1, 0));
+    assert_eq!(first.order.id, "ord_1");
+    assert_eq!(first.buyer_name, "Buyer byr_a");
+    assert_eq!(first.craftsman_name, "Bengkel crf_1");
+    // Claimed: a second claim does not take it again.
+    assert!(
+        store
+            .claim_deliveries(Utc::now(), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let later = Utc::now() + TimeDelta::seconds(30);
+    let d = store
+        .record_attempt(attempt(
+            &first.id,
+            1,
+            AttemptOutcome::Retry,
+            NextStep::RetryAt(later),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        (d.state, d.attempts, d.last_status_code),
+        (DeliveryState::Pending, 1, Some(500))
+    );
+    assert_eq!(
+        store.next_due_at().await.unwrap(),
+        Some(later.trunc_subsecs(3))
+    );
+    // Not due yet; then due.
+    assert!(
+        store
+            .claim_deliveries(Utc::now(), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store.claim_deliveries(later, LEASE, 10).await.unwrap();
+    assert_eq!((again[0].attempt, again[0].attempts_in_schedule), (2, 1));
+    // Recording attempt 1 twice is refused: each attempt is recorded once.
+    let twice = store
+        .record_attempt(attempt(&first.id, 1, AttemptOutcome::Retry, NextStep::Dead))
+        .await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "{twice:?}");
+
+    let d = store
+        .record_attempt(attempt(&first.id, 2, AttemptOutcome::Retry, NextStep::Dead))
+        .await
+        .unwrap();
+    assert_eq!(d.state, DeliveryState::Dead);
+    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Failed);
+
+    let d = store.retry_delivery(&first.id).await.unwrap();
+    assert_eq!(d.state, DeliveryState::Pending);
+    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Received);
+    let third = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
+    // The schedule starts anew after an admin's retry.
+    assert_eq!((third[0].attempt, third[0].attempts_in_schedule), (3, 0));
+    let d = store
+        .record_attempt(attempt(
+            &first.id,
+            3,
+            AttemptOutcome::Succeeded,
+            NextStep::Succeeded,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(d.state, DeliveryState::Succeeded);
+    assert!(d.delivered_at.is_some());
+    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Delivered);
+    let log = store.delivery_attempts(&first.id).await.unwrap();
+    let outcomes: Vec<_> = log.iter().map(|a| (a.attempt, a.outcome)).collect();
+    assert_eq!(
+        outcomes,
+        [
+            (1, AttemptOutcome::Retry),
+            (2, AttemptOutcome::Retry),
+            (3, AttemptOutcome::Succeeded)
+        ]
+    );
+    assert!(matches!(
+        store.retry_delivery(&first.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+#[tokio::test]
+async fn gone_disables_the_channel_and_its_other_deliveries() {
+    let (_dir, _url, store) = open_temp().await;
+    store
+        .create_craftsman(craftsman("crf_1", &["a"]))
+        .await
+        .unwrap();
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
+    complete_one(&store, "byr_a", "msg_2", "ord_2").await;
+    let claimed = store.claim_deliveries(Utc::now(), LEASE, 1).await.unwrap();
+    store
+        .record_attempt(NewAttempt {
+            error: Some("410 Gone".into()),
+            status_code: Some(410),
+            ..attempt(&claimed[0].id, 1, AttemptOutcome::Disable, NextStep::Dead)
+        })
+        .await
+        .unwrap();
+    let channel = &store
+        .get_craftsman("crf_1")
+        .await
+        .unwrap()
+        .unwrap()
+        .channels[0];
+    assert!(channel.disabled_at.is_some());
+    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Failed);
+    assert_eq!(order_status(&store, "ord_2").await, OrderStatus::Failed);
+    let stats = store.delivery_stats().await.unwrap();
+    assert_eq!((stats.pending, stats.dead), (0, 2));
+    // A retry waits for the channel to be enabled.
+    let refused = store.retry_delivery(&claimed[0].id).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(ref m)) if m.contains("disabled")),
+        "{refused:?}"
+    );
+    store
+        .set_channel_enabled("crf_1", &channel.id, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.retry_delivery(&claimed[0].id).await.unwrap().state,
+        DeliveryState::Pending
+    );
+}
+
+#[tokio::test]
+async fn a_restart_releases_claims() {
+    let (_dir, _url, store) = open_temp().await;
+    store
+        .create_craftsman(craftsman("crf_1", &["a"]))
+        .await
+        .unwrap();
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
+    assert_eq!(
+        store
+            .claim_deliveries(Utc::now(), LEASE, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(store.release_claims().await.unwrap(), 1);
+    assert_eq!(
+        store
+            .claim_deliveries(Utc::now(), LEASE, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

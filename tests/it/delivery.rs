@@ -1,0 +1,728 @@
+//! Delivery to craftsmen through the real binary, to real receivers on loopback: a
+//! webhook receiver that verifies signatures with the independent `standardwebhooks`
+//! package, an SMTP server (aiosmtpd) whose mail is parsed by Python's `email`, and
+//! local servers speaking the WhatsApp Cloud and Telegram Bot APIs.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::{Gateway, Options, expect_problem, fixture, json_of};
+use crate::peers::{ChatApis, SmtpSink, WebhookReceiver};
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A gateway that may send to loopback, retrying on a quick schedule.
+fn gateway(schedule: &str, config: Option<String>, env: &[(&str, &str)]) -> Gateway {
+    let mut vars = vec![
+        ("JEMBATAN_ALLOW_PRIVATE_TARGETS".to_owned(), "1".to_owned()),
+        (
+            "JEMBATAN_DELIVERY_RETRY_SCHEDULE".to_owned(),
+            schedule.to_owned(),
+        ),
+    ];
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Gateway::start_with(Options {
+        env: vars,
+        config,
+        ..Options::default()
+    })
+}
+
+fn admin_json(
+    gw: &Gateway,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> reqwest::blocking::Response {
+    let mut req = gw
+        .client
+        .request(method, gw.url(path))
+        .bearer_auth(&gw.admin_token);
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    req.send().unwrap()
+}
+
+/// Creates a craftsman; returns the answer (with `token`).
+fn create_craftsman(gw: &Gateway, body: Value) -> Value {
+    json_of(
+        admin_json(gw, reqwest::Method::POST, "/v1/admin/craftsmen", Some(body)),
+        201,
+    )
+}
+
+fn route(gw: &Gateway, buyer: &str, code: &str, craftsman: &str) -> Value {
+    json_of(
+        admin_json(
+            gw,
+            reqwest::Method::PUT,
+            &format!("/v1/admin/buyers/{buyer}/suppliers/{code}"),
+            Some(json!({ "craftsman": craftsman })),
+        ),
+        200,
+    )
+}
+
+/// The canonical test order with another order number; its supplier code is PBG-017.
+fn order_body(number: &str) -> Vec<u8> {
+    let mut order: Value =
+        serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
+    order["buyer_order_number"] = json!(number);
+    serde_json::to_vec(&order).unwrap()
+}
+
+/// Posts an order; returns its id.
+fn post(gw: &Gateway, key: &str, number: &str) -> String {
+    let accepted = json_of(
+        gw.post_order(key, "application/json", order_body(number)),
+        201,
+    );
+    accepted["orders"][0]["id"].as_str().unwrap().to_owned()
+}
+
+fn admin_get(gw: &Gateway, path: &str) -> Value {
+    json_of(admin_json(gw, reqwest::Method::GET, path, None), 200)
+}
+
+/// Polls the admin view of an order until its status is `status`.
+#[track_caller]
+fn wait_order_status(gw: &Gateway, order_id: &str, status: &str) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let order = admin_get(gw, &format!("/v1/admin/orders/{order_id}"));
+        if order["status"] == status {
+            return order;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "order never became {status}: {order:#}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Order ids the receiver got with a good signature.
+fn verified_ids(received: &[Value]) -> Vec<String> {
+    received
+        .iter()
+        .filter(|r| r["verified"] == true && r["status"].as_u64().is_some_and(|s| s < 300))
+        .map(|r| r["body"]["data"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A loopback port where a receiver was and nothing listens now: a receiver that
+/// is down.
+fn closed_port() -> u16 {
+    let receiver = WebhookReceiver::start(SECRET);
+    let port = receiver.port();
+    receiver.stop();
+    port
+}
+
+#[track_caller]
+fn assert_no_secrets(gw: &Gateway, secrets: &[&str]) {
+    let logs = gw.logs();
+    assert!(!logs.is_empty());
+    for secret in secrets {
+        assert!(
+            !logs.contains(secret),
+            "a secret ({}…) is in the logs",
+            &secret[..6]
+        );
+    }
+}
+
+#[test]
+fn a_routed_order_reaches_the_webhook_signed_and_the_inbox() {
+    let receiver = WebhookReceiver::start(SECRET);
+    let gw = gateway("1s", None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let craftsman = create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Bengkel Knalpot Jaya", "channels": [
+            {"type": "webhook", "url": receiver.url("/orders"), "secret": SECRET}]}),
+    );
+    let token = craftsman["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        craftsman["channels"][0]["secret"], SECRET,
+        "shown once, at creation"
+    );
+    let shown = admin_get(&gw, "/v1/admin/craftsmen/jaya");
+    assert!(shown["channels"][0].get("secret").is_none(), "{shown}");
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+
+    let order_id = post(&gw, &key, "PO-HOOK-1");
+    let received = receiver.wait_for(|r| !verified_ids(r).is_empty(), WAIT);
+    let hook = &received[0];
+    assert_eq!(hook["verified"], true, "{hook}");
+    assert_eq!(hook["path"], "/orders");
+    assert_eq!(hook["body"]["type"], "order.created");
+    let data = &hook["body"]["data"];
+    assert_eq!(data["id"], order_id.as_str());
+    assert_eq!(data["buyer_order_number"], "PO-HOOK-1");
+    let stored = json_of(gw.get(&key, &format!("/v1/orders/{order_id}")), 200);
+    assert_eq!(data["order"], stored["order"], "the canonical order, whole");
+
+    let order = wait_order_status(&gw, &order_id, "delivered");
+    let delivery = &order["deliveries"][0];
+    assert_eq!(delivery["state"], "succeeded");
+    assert_eq!(
+        hook["webhook_id"], delivery["id"],
+        "webhook-id is the delivery id"
+    );
+    assert_eq!(
+        json_of(gw.get(&key, &format!("/v1/orders/{order_id}")), 200)["status"],
+        "delivered"
+    );
+
+    // The inbox has it, with the craftsman's token only.
+    let inbox = json_of(gw.get(&token, "/v1/inbox"), 200);
+    assert_eq!(inbox["orders"][0]["id"], order_id.as_str());
+    let one = json_of(gw.get(&token, &format!("/v1/inbox/{order_id}")), 200);
+    assert_eq!(one["order"]["buyer_order_number"], "PO-HOOK-1");
+    expect_problem(gw.get(&key, "/v1/inbox"), 401);
+    expect_problem(gw.get(&token, "/v1/orders"), 401);
+    assert_no_secrets(&gw, &[SECRET, &token, &key]);
+}
+
+#[test]
+fn an_unrouted_order_waits_visibly_and_is_delivered_when_routed() {
+    let receiver = WebhookReceiver::start(SECRET);
+    let gw = gateway("1s", None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let order_id = post(&gw, &key, "PO-WAIT-1");
+    let order = admin_get(&gw, &format!("/v1/admin/orders/{order_id}"));
+    assert_eq!(order["status"], "unrouted");
+    let unrouted = admin_get(&gw, "/v1/admin/orders?status=unrouted");
+    assert_eq!(unrouted["orders"][0]["id"], order_id.as_str());
+
+    create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Jaya", "channels": [
+            {"type": "webhook", "url": receiver.url("/"), "secret": SECRET}]}),
+    );
+    let routed = route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    assert_eq!(routed["routed_orders"], json!([order_id]));
+    receiver.wait_for(|r| verified_ids(r) == [order_id.clone()], WAIT);
+    wait_order_status(&gw, &order_id, "delivered");
+
+    // Routes are checked: an unknown craftsman or buyer is refused.
+    let res = admin_json(
+        &gw,
+        reqwest::Method::PUT,
+        "/v1/admin/buyers/mitra-otoparts/suppliers/X",
+        Some(json!({"craftsman": "nobody"})),
+    );
+    expect_problem(res, 422);
+    let res = admin_json(
+        &gw,
+        reqwest::Method::PUT,
+        "/v1/admin/buyers/nobody/suppliers/X",
+        Some(json!({"craftsman": "jaya"})),
+    );
+    expect_problem(res, 404);
+}
+
+#[test]
+fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
+    // Down: a port where nothing listens.
+    let port = closed_port();
+    let gw = gateway("200ms,300ms,400ms,500ms,1s,1s,1s,1s,1s,1s", None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Jaya", "channels": [
+            {"type": "webhook", "url": format!("http://127.0.0.1:{port}/hook"), "secret": SECRET}]}),
+    );
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    let order_id = post(&gw, &key, "PO-DOWN-1");
+
+    // Wait until two attempts have failed against the closed port.
+    let deadline = Instant::now() + WAIT;
+    let delivery_id = loop {
+        let order = admin_get(&gw, &format!("/v1/admin/orders/{order_id}"));
+        let delivery = &order["deliveries"][0];
+        if delivery["attempts"].as_u64().unwrap_or(0) >= 2 {
+            assert_eq!(delivery["state"], "pending");
+            assert_eq!(order["status"], "received");
+            break delivery["id"].as_str().unwrap().to_owned();
+        }
+        assert!(Instant::now() < deadline, "no failed attempts: {order:#}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Back up, but answering 500 twice before it recovers.
+    let receiver = WebhookReceiver::start_on(port, SECRET);
+    receiver.fail_next(2, 500);
+    let received = receiver.wait_for(|r| !verified_ids(r).is_empty(), WAIT);
+    assert!(received.len() >= 3, "{received:#?}");
+    assert!(
+        received
+            .iter()
+            .all(|r| r["webhook_id"] == delivery_id.as_str()),
+        "same webhook-id on every attempt"
+    );
+    assert_eq!(received[0]["status"], 500);
+    assert_eq!(received[1]["status"], 500);
+
+    wait_order_status(&gw, &order_id, "delivered");
+    let detail = admin_get(&gw, &format!("/v1/admin/deliveries/{delivery_id}"));
+    let log = detail["attempt_log"].as_array().unwrap();
+    assert!(log.len() >= 5, "{detail:#}");
+    assert!(
+        log[0]["status_code"].is_null() && log[0]["outcome"] == "retry",
+        "refused connection: {}",
+        log[0]
+    );
+    let last = log.last().unwrap();
+    assert_eq!(last["outcome"], "succeeded");
+    assert!(last["status_code"].as_u64().unwrap() < 300);
+    let codes: Vec<_> = log.iter().map(|a| a["status_code"].clone()).collect();
+    assert!(codes.contains(&json!(500)), "{codes:?}");
+    for attempt in log {
+        assert!(
+            attempt["started_at"].is_string() && attempt["duration_ms"].is_u64(),
+            "{attempt}"
+        );
+    }
+}
+
+#[test]
+fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
+    let receiver = WebhookReceiver::start(SECRET);
+    receiver.set_status(500);
+    let gw = gateway("100ms,100ms", None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Jaya", "channels": [
+            {"type": "webhook", "url": receiver.url("/hook"), "secret": SECRET}]}),
+    );
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    let order_id = post(&gw, &key, "PO-DEAD-1");
+
+    let order = wait_order_status(&gw, &order_id, "failed");
+    let delivery = &order["deliveries"][0];
+    assert_eq!(delivery["state"], "dead");
+    assert_eq!(
+        delivery["attempts"], 3,
+        "the first attempt and one per wait"
+    );
+    let dead = admin_get(&gw, "/v1/admin/deliveries?state=dead");
+    assert_eq!(dead["deliveries"][0]["id"], delivery["id"]);
+    let metrics = gw
+        .client
+        .get(gw.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("jembatan_delivery_dead_total{channel=\"webhook\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("jembatan_delivery_failures_total{channel=\"webhook\"} 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("jembatan_deliveries{state=\"dead\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("jembatan_delivery_oldest_due_age_seconds"),
+        "{metrics}"
+    );
+
+    receiver.set_status(204);
+    let id = delivery["id"].as_str().unwrap();
+    let retried = json_of(
+        admin_json(
+            &gw,
+            reqwest::Method::POST,
+            &format!("/v1/admin/deliveries/{id}/retry"),
+            None,
+        ),
+        202,
+    );
+    assert_eq!(retried["state"], "pending");
+    let received = receiver.wait_for(|r| !verified_ids(r).is_empty(), WAIT);
+    assert_eq!(received.len(), 4);
+    assert!(
+        received.iter().all(|r| r["webhook_id"] == id),
+        "duplicates carry one webhook-id"
+    );
+    wait_order_status(&gw, &order_id, "delivered");
+    let metrics = gw
+        .client
+        .get(gw.url("/metrics"))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(
+        metrics.contains("jembatan_delivery_successes_total{channel=\"webhook\"} 1"),
+        "{metrics}"
+    );
+    // Delivered: nothing left to retry.
+    let res = admin_json(
+        &gw,
+        reqwest::Method::POST,
+        &format!("/v1/admin/deliveries/{id}/retry"),
+        None,
+    );
+    expect_problem(res, 409);
+}
+
+#[test]
+fn gone_disables_the_webhook_until_an_admin_enables_it() {
+    let receiver = WebhookReceiver::start(SECRET);
+    receiver.set_status(410);
+    let gw = gateway("100ms,100ms,100ms", None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let craftsman = create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Jaya", "channels": [
+            {"type": "webhook", "url": receiver.url("/hook"), "secret": SECRET}]}),
+    );
+    let channel_id = craftsman["channels"][0]["id"].as_str().unwrap().to_owned();
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    let order_id = post(&gw, &key, "PO-GONE-1");
+    let order = wait_order_status(&gw, &order_id, "failed");
+    assert_eq!(order["deliveries"][0]["attempts"], 1, "410 is not retried");
+    let shown = admin_get(&gw, "/v1/admin/craftsmen/jaya");
+    assert_eq!(shown["channels"][0]["enabled"], false, "{shown}");
+
+    // While disabled, the retry is refused and new orders are not sent.
+    let id = order["deliveries"][0]["id"].as_str().unwrap();
+    expect_problem(
+        admin_json(
+            &gw,
+            reqwest::Method::POST,
+            &format!("/v1/admin/deliveries/{id}/retry"),
+            None,
+        ),
+        409,
+    );
+    let second = post(&gw, &key, "PO-GONE-2");
+    wait_order_status(&gw, &second, "failed");
+    assert_eq!(receiver.received().len(), 1);
+
+    receiver.set_status(204);
+    json_of(
+        admin_json(
+            &gw,
+            reqwest::Method::PATCH,
+            &format!("/v1/admin/craftsmen/jaya/channels/{channel_id}"),
+            Some(json!({"enabled": true})),
+        ),
+        200,
+    );
+    json_of(
+        admin_json(
+            &gw,
+            reqwest::Method::POST,
+            &format!("/v1/admin/deliveries/{id}/retry"),
+            None,
+        ),
+        202,
+    );
+    receiver.wait_for(|r| verified_ids(r) == [order_id.clone()], WAIT);
+}
+
+#[test]
+fn targets_on_private_addresses_are_refused_unless_allowed() {
+    let gw = Gateway::start();
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://10.0.0.5/hook",
+        "http://169.254.169.254/latest",
+        "ftp://example.com/",
+    ] {
+        let res = admin_json(
+            &gw,
+            reqwest::Method::POST,
+            "/v1/admin/craftsmen",
+            Some(
+                json!({"id": "jaya", "name": "Jaya", "channels": [{"type": "webhook", "url": url}]}),
+            ),
+        );
+        let problem = expect_problem(res, 422);
+        assert!(
+            problem["detail"].as_str().unwrap().contains("channels/0"),
+            "{problem}"
+        );
+    }
+    // A channel this gateway has no server for is refused too.
+    let res = admin_json(
+        &gw,
+        reqwest::Method::POST,
+        "/v1/admin/craftsmen",
+        Some(
+            json!({"id": "jaya", "name": "Jaya", "channels": [{"type": "email", "to": "jaya@example.id"}]}),
+        ),
+    );
+    let problem = expect_problem(res, 422);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("delivery.email"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn email_reaches_the_craftsman_readable_with_json_and_csv_attached() {
+    let sink = SmtpSink::start_with_auth("jembatan", "smtp-pass-9f2k");
+    let config = format!(
+        "[delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nusername = \"jembatan\"\nfrom = \"jembatan <orders@jembatan.test>\"\n",
+        sink.port()
+    );
+    let gw = gateway(
+        "200ms,200ms,200ms",
+        Some(config),
+        &[("JEMBATAN_SMTP_PASSWORD", "smtp-pass-9f2k")],
+    );
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let jaya = create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Bengkel Jaya", "channels": [
+        {"type": "email", "to": "jaya@bengkel.test"}]}),
+    );
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    create_craftsman(
+        &gw,
+        json!({"id": "sinar", "name": "Sinar Metal", "language": "en", "channels": [
+        {"type": "email", "to": "sinar@metal.test"}]}),
+    );
+    json_of(
+        admin_json(
+            &gw,
+            reqwest::Method::PUT,
+            "/v1/admin/buyers/mitra-otoparts/suppliers/PBG-018",
+            Some(json!({"craftsman": "sinar"})),
+        ),
+        200,
+    );
+
+    sink.fail_next(1, 451);
+    let first = post(&gw, &key, "PO-MAIL-1");
+    let mut english: Value = serde_json::from_slice(&order_body("PO-MAIL-2")).unwrap();
+    english["supplier"]["code"] = json!("PBG-018");
+    json_of(
+        gw.post_order(
+            &key,
+            "application/json",
+            serde_json::to_vec(&english).unwrap(),
+        ),
+        201,
+    );
+
+    let mails = sink.wait_for(|m| m.len() >= 2, WAIT);
+    let by_to = |to: &str| {
+        mails
+            .iter()
+            .find(|m| m["rcpt_tos"][0] == to)
+            .unwrap_or_else(|| panic!("{mails:#?}"))
+            .clone()
+    };
+    let id_mail = by_to("jaya@bengkel.test");
+    assert_eq!(id_mail["auth_user"], "jembatan");
+    let subject = id_mail["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("Pesanan baru") && subject.contains("PO-MAIL-1"),
+        "{subject}"
+    );
+    let text = id_mail["text"].as_str().unwrap();
+    assert!(text.contains("PO-MAIL-1"), "{text}");
+    assert!(id_mail["html"].as_str().unwrap().contains("PO-MAIL-1"));
+    let attachments = id_mail["attachments"].as_array().unwrap();
+    let json_part = attachments
+        .iter()
+        .find(|a| a["content_type"] == "application/json")
+        .expect("JSON attached");
+    let attached: Value = serde_json::from_str(json_part["content"].as_str().unwrap()).unwrap();
+    assert_eq!(attached["id"], first.as_str());
+    assert_eq!(attached["order"]["buyer_order_number"], "PO-MAIL-1");
+    let csv = attachments
+        .iter()
+        .find(|a| a["content_type"] == "text/csv")
+        .expect("CSV attached");
+    let csv = csv["content"].as_str().unwrap();
+    assert_eq!(csv.lines().count(), 3, "a header and the two lines: {csv}");
+
+    let en_mail = by_to("sinar@metal.test");
+    assert!(
+        en_mail["subject"].as_str().unwrap().contains("New order"),
+        "{en_mail}"
+    );
+    // The first try met a 451 and was retried: the attempt is on record.
+    let attempts = sink.attempts();
+    assert!(attempts.iter().any(|a| a["status"] == 451), "{attempts:#?}");
+    wait_order_status(&gw, &first, "delivered");
+    assert_no_secrets(
+        &gw,
+        &["smtp-pass-9f2k", jaya["token"].as_str().unwrap(), &key],
+    );
+}
+
+#[test]
+fn whatsapp_and_telegram_get_the_order_summary_and_the_csv() {
+    let apis = ChatApis::start("wa-token-77c1", "123456:tg-token-x9");
+    let config = format!(
+        "[delivery.whatsapp]\nbase_url = \"{base}\"\nphone_number_id = \"1055\"\naccess_token = \"set-by-env\"\n\n\
+         [delivery.telegram]\nbase_url = \"{base}\"\nbot_token = \"set-by-env\"\n",
+        base = apis.base_url()
+    );
+    let gw = gateway(
+        "200ms,200ms,200ms",
+        Some(config),
+        &[
+            ("JEMBATAN_WHATSAPP_ACCESS_TOKEN", "wa-token-77c1"),
+            ("JEMBATAN_TELEGRAM_BOT_TOKEN", "123456:tg-token-x9"),
+        ],
+    );
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let craftsman = create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "whatsapp", "to": "6281234567890"}, {"type": "telegram", "chat_id": "-100777"}]}),
+    );
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    apis.fail_next(1, 503);
+    let order_id = post(&gw, &key, "PO-CHAT-1");
+
+    let ok = |r: &Value| r["status"].as_u64().is_some_and(|s| s < 300);
+    let received = apis.wait_for(
+        |r| {
+            r.iter().any(|x| x["api"] == "whatsapp" && ok(x))
+                && r.iter().any(|x| x["method"] == "sendMessage" && ok(x))
+                && r.iter().any(|x| x["method"] == "sendDocument" && ok(x))
+        },
+        WAIT,
+    );
+    let wa = received
+        .iter()
+        .find(|x| x["api"] == "whatsapp" && ok(x))
+        .unwrap();
+    assert_eq!(wa["json"]["to"], "6281234567890");
+    assert!(
+        wa["path"].as_str().unwrap().ends_with("/1055/messages"),
+        "{wa}"
+    );
+    assert!(
+        wa["json"]["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("PO-CHAT-1"),
+        "{wa}"
+    );
+    let tg = received
+        .iter()
+        .find(|x| x["method"] == "sendMessage" && ok(x))
+        .unwrap();
+    let tg_fields = if tg["json"].is_object() {
+        &tg["json"]
+    } else {
+        &tg["fields"]
+    };
+    assert_eq!(
+        tg_fields["chat_id"].to_string().trim_matches('"'),
+        "-100777"
+    );
+    assert!(
+        tg_fields["text"].as_str().unwrap().contains("PO-CHAT-1"),
+        "{tg}"
+    );
+    let doc = received
+        .iter()
+        .find(|x| x["method"] == "sendDocument" && ok(x))
+        .unwrap();
+    assert!(
+        doc["document"]["filename"]
+            .as_str()
+            .unwrap()
+            .ends_with(".csv"),
+        "{doc}"
+    );
+    assert!(
+        received.iter().any(|x| x["status"] == 503),
+        "the first try failed and was retried"
+    );
+    wait_order_status(&gw, &order_id, "delivered");
+    assert_no_secrets(
+        &gw,
+        &[
+            "wa-token-77c1",
+            "tg-token-x9",
+            craftsman["token"].as_str().unwrap(),
+            &key,
+        ],
+    );
+}
+
+#[test]
+fn one_craftsman_cannot_see_another_craftsmans_orders() {
+    let gw = gateway("1s", None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let jaya = create_craftsman(&gw, json!({"id": "jaya", "name": "Jaya"}));
+    let sinar = create_craftsman(&gw, json!({"id": "sinar", "name": "Sinar"}));
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    let order_id = post(&gw, &key, "PO-MINE-1");
+    // Only the inbox: delivered at once.
+    wait_order_status(&gw, &order_id, "delivered");
+    let (jaya, sinar) = (
+        jaya["token"].as_str().unwrap(),
+        sinar["token"].as_str().unwrap(),
+    );
+    json_of(gw.get(jaya, &format!("/v1/inbox/{order_id}")), 200);
+    expect_problem(gw.get(sinar, &format!("/v1/inbox/{order_id}")), 404);
+    assert_eq!(
+        json_of(gw.get(sinar, "/v1/inbox"), 200)["orders"],
+        json!([])
+    );
+    expect_problem(gw.get("jbc_not-a-token", "/v1/inbox"), 401);
+    expect_problem(gw.get(sinar, "/v1/admin/orders"), 401);
+}
+
+#[test]
+fn orders_accepted_before_a_kill_are_all_delivered_after_the_restart() {
+    let port = closed_port();
+    let schedule = "200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms";
+    let gw = gateway(schedule, None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    create_craftsman(
+        &gw,
+        json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "webhook", "url": format!("http://127.0.0.1:{port}/hook"), "secret": SECRET}]}),
+    );
+    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    let accepted: Vec<String> = (0..20)
+        .map(|i| post(&gw, &key, &format!("PO-KILL-{i}")))
+        .collect();
+
+    let data_dir = gw.kill();
+    let receiver = WebhookReceiver::start_on(port, SECRET);
+    let gw = Gateway::start_with(Options {
+        data_dir: Some(data_dir),
+        env: vec![
+            ("JEMBATAN_ALLOW_PRIVATE_TARGETS".into(), "1".into()),
+            ("JEMBATAN_DELIVERY_RETRY_SCHEDULE".into(), schedule.into()),
+        ],
+        ..Options::default()
+    });
+    let received = receiver.wait_for(
+        |r| {
+            let got = verified_ids(r);
+            accepted.iter().all(|id| got.contains(id))
+        },
+        WAIT,
+    );
+    assert!(received.iter().all(|r| r["verified"] == true));
+    for id in &accepted {
+        wait_order_status(&gw, id, "delivered");
+    }
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""A craftsman's mail server, for the integration tests.
+
+An aiosmtpd server on loopback that accepts every message, parses it with
+Python's own `email` package (policy=default) and records it. A second, HTTP
+port shows the records and switches failures.
+
+    python3 tests/peers/smtp_sink.py [--port N] [--username U --password P]
+                                     [--fail-next N] [--record FILE]
+
+Prints `listening on smtp://127.0.0.1:PORT control http://127.0.0.1:CPORT`
+once ready. With `--username/--password`, AUTH PLAIN and LOGIN are offered
+over plain loopback and required before MAIL; without them no AUTH is offered.
+
+    GET  /_received   every message so far (control port), as a JSON list of
+                      {mail_from, rcpt_tos, auth_user, status, message_id,
+                       subject, from, to, headers, text, html,
+                       attachments: [{filename, content_type, content,
+                                      content_encoding}]}
+                      `text` and `html` have their line ends as "\n"; an
+                      attachment's `content` is its exact decoded text, or
+                      base64 when it is not UTF-8 (`content_encoding` says)
+    POST /_control    see peerlib.py: `{"fail_next": 2}` answers the next 2
+                      messages 451 (transient) after their DATA, `{"status":
+                      550}` rejects every message, `{"status": 250}` heals
+
+A rejected message is still recorded, with the status it was answered;
+`--fail-next N` is the same as `{"fail_next": N}` from the start.
+"""
+
+import argparse
+import asyncio
+import logging
+import socket
+import threading
+import warnings
+from email import policy
+from email.parser import BytesParser
+
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+from peerlib import Control, PeerHandler, Recorder, announce, http_server, text_or_base64
+
+REPLIES = {451: "451 4.3.0 Try again later", 550: "550 5.7.1 Message rejected"}
+
+
+class Sink:
+    """The aiosmtpd handler: parse, record, answer."""
+
+    def __init__(self, recorder, control):
+        self.recorder = recorder
+        self.control = control
+
+    async def handle_DATA(self, server, session, envelope):
+        status = await asyncio.to_thread(self.control.forced_status) or 250
+        try:
+            record = parse_message(envelope.original_content or envelope.content)
+        except Exception as e:  # a malformed message is a finding, not a crash
+            record = {"parse_error": f"{type(e).__name__}: {e}"}
+        auth = session.auth_data
+        self.recorder.add({
+            "mail_from": envelope.mail_from,
+            "rcpt_tos": envelope.rcpt_tos,
+            "auth_user": auth.login.decode() if isinstance(auth, LoginPassword) else None,
+            "status": status,
+            **record,
+        })
+        return REPLIES.get(status, f"{status} {'OK' if status < 400 else 'Rejected'}")
+
+
+def parse_message(raw):
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+
+    def body(kind):
+        # Line ends as a mail client shows them, not as the wire carried them.
+        part = msg.get_body(preferencelist=(kind,))
+        return part.get_content().replace("\r\n", "\n") if part is not None else None
+
+    return {
+        "message_id": msg["Message-ID"],
+        "subject": msg["Subject"],
+        "from": msg["From"],
+        "to": msg["To"],
+        "headers": [[k, str(v)] for k, v in msg.items()],
+        "text": body("plain"),
+        "html": body("html"),
+        "attachments": [attachment(p) for p in msg.iter_attachments()],
+    }
+
+
+def attachment(part):
+    content, encoding = part.get_content(), "text"
+    if isinstance(content, bytes):
+        content, encoding = text_or_base64(content)
+    elif not isinstance(content, str):  # message/rfc822 and the like
+        content = str(content)
+    return {"filename": part.get_filename(), "content_type": part.get_content_type(),
+            "content": content, "content_encoding": encoding}
+
+
+class ControlHandler(PeerHandler):
+    def deliver(self, path, body):
+        self.send_json(404, {"error": "deliveries go to the SMTP port"})
+
+
+def authenticator(username, password):
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = (isinstance(auth_data, LoginPassword)
+              and auth_data.login.decode() == username
+              and auth_data.password.decode() == password)
+        # handled=False: aiosmtpd itself answers 235 or 535.
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
+    return check
+
+
+async def serve_smtp(sock, sink, opts):
+    auth = {}
+    if opts.username is not None:
+        # Loopback without TLS: aiosmtpd only offers AUTH when told TLS is not needed.
+        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+        auth = dict(authenticator=authenticator(opts.username, opts.password or ""),
+                    auth_required=True, auth_require_tls=False)
+    # A fixed hostname: the default asks the resolver on every connection.
+    server = await asyncio.get_running_loop().create_server(
+        lambda: SMTP(sink, hostname="smtp-sink.test", **auth), sock=sock)
+    async with server:
+        await server.serve_forever()
+
+
+def main():
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--port", type=int, default=0)
+    args.add_argument("--username")
+    args.add_argument("--password")
+    args.add_argument("--fail-next", type=int, default=0)
+    args.add_argument("--record", help="also append each message to this JSON-lines file")
+    opts = args.parse_args()
+    # aiosmtpd warns on every connection about AUTH without TLS, which is the point here.
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+
+    recorder = Recorder(opts.record)
+    control = Control(normal={250}, default_fail_status=451)
+    control.apply({"fail_next": opts.fail_next}, recorder)
+
+    # Bound here, not by aiosmtpd's Controller, so port 0 works and is known.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", opts.port))
+    sock.listen(64)
+
+    control_server = http_server(ControlHandler, 0, recorder, control)
+    threading.Thread(target=control_server.serve_forever, daemon=True).start()
+    announce(f"listening on smtp://127.0.0.1:{sock.getsockname()[1]} "
+             f"control http://127.0.0.1:{control_server.server_address[1]}")
+    asyncio.run(serve_smtp(sock, Sink(recorder, control), opts))
+
+
+if __name__ == "__main__":
+    main()
