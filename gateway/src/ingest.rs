@@ -48,6 +48,7 @@ pub struct Accepted {
 pub struct AcceptedOrder {
     pub id: String,
     pub buyer_order_number: String,
+    /// `received` when a route names its craftsman, `unrouted` when it waits for one.
     #[schema(value_type = String, example = "received")]
     pub status: OrderStatus,
 }
@@ -261,7 +262,7 @@ impl Ingest {
         let message_id = message.id.clone();
         let normalized = self.normalize(buyer, plugin, &message).await?;
         let (outcome, answer) = match normalized {
-            Ok(orders) => self.accepted(&message, orders),
+            Ok(orders) => self.accepted(&message, orders).await?,
             Err(problem) => {
                 let answer = StoredResponse {
                     status: problem.status,
@@ -362,11 +363,21 @@ impl Ingest {
         serde_json::from_value(merged).map_err(ApiError::internal)
     }
 
-    fn accepted(
+    async fn accepted(
         &self,
         message: &Message,
         orders: Vec<jembatan_schemas::PurchaseOrder>,
-    ) -> (MessageOutcome, Answer) {
+    ) -> Result<(MessageOutcome, Answer), ApiError> {
+        // The answer says whether each order has a craftsman to go to. The store
+        // routes in the transaction that stores the orders; a route added in
+        // between makes this answer one step behind, never wrong about the order.
+        let routed: std::collections::HashSet<String> = self
+            .store
+            .list_routes(&message.buyer_id)
+            .await?
+            .into_iter()
+            .map(|route| route.supplier_code)
+            .collect();
         let new_orders: Vec<NewOrder> = orders
             .into_iter()
             .map(|order| NewOrder {
@@ -385,7 +396,11 @@ impl Ingest {
                 .map(|o| AcceptedOrder {
                     id: o.id.clone(),
                     buyer_order_number: o.buyer_order_number.clone(),
-                    status: OrderStatus::Received,
+                    status: if routed.contains(&o.supplier_code) {
+                        OrderStatus::Received
+                    } else {
+                        OrderStatus::Unrouted
+                    },
                 })
                 .collect(),
         };
@@ -397,7 +412,7 @@ impl Ingest {
             orders: new_orders,
             response: answer.clone(),
         };
-        (outcome, answer)
+        Ok((outcome, answer))
     }
 }
 

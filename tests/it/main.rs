@@ -10,6 +10,7 @@ mod crash;
 mod delivery;
 mod formats;
 mod hostile_plugins;
+mod inbox_page;
 mod operations;
 mod orders;
 mod plugin_author;

@@ -7,7 +7,6 @@
 //! reads uses the language's separators; what a program reads (CSV, JSON) keeps the
 //! canonical `1234.50` form.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -195,9 +194,11 @@ pub fn text(out: &Outgoing<'_>) -> String {
 
 /// A chat message of at most `max_chars` characters, counted as UTF-16 code units
 /// (how Telegram counts; never fewer than Unicode characters, so it also fits
-/// WhatsApp's limit). When the lines do not all fit, the last ones are replaced by
-/// "… dan N baris lagi"; the header, totals and order id are always kept unless
-/// they alone are too long, in which case the text is cut.
+/// WhatsApp's limit). When the order is too long, the buyer's notes are cut to a
+/// quarter of the limit and the last lines give way (replaced by "… dan N baris
+/// lagi"); the notes then take whatever room the lines left. The header, totals
+/// and order id always stay; only if those alone are too long is the text cut at
+/// the limit.
 pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
     let l = labels(out.language);
     let view = View::new(out);
@@ -208,36 +209,42 @@ pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
         let _ = writeln!(head, "{label}: {value}");
     }
     let _ = writeln!(head);
-    let mut tail = String::new();
+    let mut totals = String::new();
     if !view.totals.is_empty() {
-        let _ = writeln!(tail);
+        let _ = writeln!(totals);
         for (label, value) in &view.totals {
-            let _ = writeln!(tail, "{label}: {value}");
+            let _ = writeln!(totals, "{label}: {value}");
         }
     }
-    if !out.order.order.notes.is_empty() {
-        let _ = writeln!(tail);
-        let _ = writeln!(tail, "{}: {}", l.notes, out.order.order.notes.join(" / "));
-    }
-    let _ = writeln!(tail);
-    let _ = write!(tail, "{}: {}", l.order_id, out.order.id);
-
+    let notes = &out.order.order.notes;
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        let joined = notes
+            .iter()
+            .map(|n| one_line(n))
+            .collect::<Vec<_>>()
+            .join(" / ");
+        format!("\n{}: {joined}\n", l.notes)
+    };
+    let id = format!("\n{}: {}", l.order_id, out.order.id);
     let items: Vec<String> = view.items.iter().map(|item| format!("{item}\n")).collect();
-    let fixed = width(&head) + width(&tail);
-    let total: usize = fixed + items.iter().map(|i| width(i)).sum::<usize>();
+
+    let all_items: usize = items.iter().map(|i| width(i)).sum();
+    let fits = width(&head) + width(&totals) + width(&notes) + width(&id) + all_items <= max_chars;
+    let notes_share = width(&notes).min(max_chars / 4);
+    let fixed = width(&head) + width(&totals) + notes_share + width(&id);
     let mut body = String::new();
-    if total <= max_chars {
+    if fits {
         items.iter().for_each(|i| body.push_str(i));
     } else {
         // Keep as many whole lines as fit beside the "… and N more" line.
         let mut used = fixed;
         let mut kept = 0;
         for (index, item) in items.iter().enumerate() {
-            let more = more_line(l, items.len() - index - 1);
-            let rest = if index + 1 == items.len() {
-                0
-            } else {
-                width(&more)
+            let rest = match items.len() - index - 1 {
+                0 => 0,
+                n => width(&more_line(l, n)),
             };
             if used + width(item) + rest > max_chars {
                 break;
@@ -246,9 +253,23 @@ pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
             kept += 1;
         }
         items[..kept].iter().for_each(|i| body.push_str(i));
-        body.push_str(&more_line(l, items.len() - kept));
+        if kept < items.len() {
+            body.push_str(&more_line(l, items.len() - kept));
+        }
     }
-    truncate(&format!("{head}{body}{tail}"), max_chars)
+    let others = width(&head) + width(&body) + width(&totals) + width(&id);
+    let notes = if others + width(&notes) <= max_chars {
+        notes
+    } else {
+        // Cut the notes to what is left; a stub of a few characters says nothing.
+        let room = max_chars.saturating_sub(others);
+        if room >= 24 {
+            format!("{}\n", truncate(notes.trim_end(), room - 1))
+        } else {
+            String::new()
+        }
+    };
+    truncate(&format!("{head}{body}{totals}{notes}{id}"), max_chars)
 }
 
 fn more_line(l: &Labels, n: usize) -> String {
@@ -267,6 +288,8 @@ pub fn html(out: &Outgoing<'_>) -> String {
     const CELL: &str =
         "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:left";
     const NUM: &str = "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:right;white-space:nowrap";
+    const LABEL_RIGHT: &str =
+        "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:right";
     let mut s = String::new();
     let _ = write!(
         s,
@@ -361,7 +384,7 @@ pub fn html(out: &Outgoing<'_>) -> String {
         for (label, value) in &view.totals {
             let _ = writeln!(
                 s,
-                "<tr><th style=\"{CELL};text-align:right\">{}</th><td style=\"{NUM};width:40%;font-weight:bold\">{}</td></tr>",
+                "<tr><th style=\"{LABEL_RIGHT}\">{}</th><td style=\"{NUM};width:40%;font-weight:bold\">{}</td></tr>",
                 escape(label),
                 escape(value)
             );
@@ -536,104 +559,45 @@ pub fn long_date(date: NaiveDate, language: Language) -> String {
     format!("{} {month} {}", date.day(), date.year())
 }
 
+/// Common UN/ECE Recommendation 20 codes (and the Rec 21 package codes buyers use
+/// as units): the codes, the Indonesian word, the English word.
+const UNITS: &[(&[&str], &str, &str)] = &[
+    // C62 "one", H87 "piece", PCE (withdrawn, still sent) and EA "each".
+    (&["C62", "H87", "PCE", "EA"], "buah", "pcs"),
+    (&["KGM"], "kg", "kg"),
+    (&["GRM"], "g", "g"),
+    (&["TNE"], "ton", "t"),
+    (&["MTR"], "m", "m"),
+    (&["CMT"], "cm", "cm"),
+    (&["MMT"], "mm", "mm"),
+    (&["KMT"], "km", "km"),
+    (&["MTK"], "m²", "m²"),
+    (&["MTQ"], "m³", "m³"),
+    (&["LTR"], "liter", "litres"),
+    (&["MLT"], "ml", "ml"),
+    (&["SET"], "set", "sets"),
+    (&["PR"], "pasang", "pairs"),
+    (&["DZN"], "lusin", "dozen"),
+    (&["BX", "XBX"], "kotak", "boxes"),
+    (&["CT", "XCT"], "karton", "cartons"),
+    (&["PK", "XPK"], "pak", "packs"),
+    (&["BG", "XBG"], "karung", "bags"),
+    (&["RO", "XRO"], "gulung", "rolls"),
+    (&["SHT", "XST"], "lembar", "sheets"),
+    (&["HUR"], "jam", "hours"),
+    (&["DAY"], "hari", "days"),
+];
+
 /// A UN/ECE Recommendation 20 unit code as a word a craftsman reads; codes not
 /// listed are shown as they are.
-pub fn unit_name(code: &str, language: Language) -> Cow<'_, str> {
-    let id = language == Language::Indonesian;
-    let word = match code.to_ascii_uppercase().as_str() {
-        // C62 "one", H87 "piece", PCE (withdrawn, still sent) and EA "each".
-        "C62" | "H87" | "PCE" | "EA" => {
-            if id {
-                "buah"
-            } else {
-                "pcs"
-            }
-        }
-        "KGM" => "kg",
-        "GRM" => "g",
-        "TNE" => "ton",
-        "MTR" => "m",
-        "CMT" => "cm",
-        "MMT" => "mm",
-        "KMT" => "km",
-        "MTK" => "m²",
-        "MTQ" => "m³",
-        "LTR" => "liter",
-        "MLT" => "ml",
-        "SET" => "set",
-        "PR" => {
-            if id {
-                "pasang"
-            } else {
-                "pairs"
-            }
-        }
-        "DZN" => {
-            if id {
-                "lusin"
-            } else {
-                "dozen"
-            }
-        }
-        "BX" | "XBX" => {
-            if id {
-                "kotak"
-            } else {
-                "boxes"
-            }
-        }
-        "CT" | "XCT" => {
-            if id {
-                "karton"
-            } else {
-                "cartons"
-            }
-        }
-        "PK" | "XPK" => {
-            if id {
-                "pak"
-            } else {
-                "packs"
-            }
-        }
-        "BG" | "XBG" => {
-            if id {
-                "karung"
-            } else {
-                "bags"
-            }
-        }
-        "RO" | "XRO" => {
-            if id {
-                "gulung"
-            } else {
-                "rolls"
-            }
-        }
-        "SHT" | "XST" => {
-            if id {
-                "lembar"
-            } else {
-                "sheets"
-            }
-        }
-        "HUR" => {
-            if id {
-                "jam"
-            } else {
-                "hours"
-            }
-        }
-        "DAY" => {
-            if id {
-                "hari"
-            } else {
-                "days"
-            }
-        }
-        _ => return Cow::Borrowed(code),
-    };
-    Cow::Borrowed(word)
+pub fn unit_name(code: &str, language: Language) -> &str {
+    UNITS
+        .iter()
+        .find(|(codes, _, _)| codes.iter().any(|c| c.eq_ignore_ascii_case(code)))
+        .map_or(code, |(_, id, en)| match language {
+            Language::Indonesian => id,
+            Language::English => en,
+        })
 }
 
 /// What every person-readable form shows, in order, already formatted.
@@ -1052,6 +1016,21 @@ mod tests {
         let s = summary(&outgoing(&record, Language::Indonesian), 40);
         assert!(width(&s) <= 40);
         assert!(s.ends_with('…'));
+    }
+
+    #[test]
+    fn long_notes_give_way_before_the_totals_and_the_order_id() {
+        let mut record = sample_record();
+        record.order.notes = vec!["Harap dikemas dengan kardus tebal. ".repeat(200)];
+        let out = outgoing(&record, Language::Indonesian);
+        let s = summary(&out, 4096);
+        assert!(width(&s) <= 4096, "{}", width(&s));
+        assert!(s.contains("Total bayar: IDR 2.164.500,00"), "{s}");
+        assert!(s.contains("Catatan: Harap dikemas"), "{s}");
+        assert!(s.ends_with("ID pesanan: ord_0001"), "{s}");
+        assert!(s.contains("…\n"), "{s}");
+        assert!(s.contains("1. 10 buah — Kursi rotan"), "{s}");
+        assert!(!s.contains("baris lagi"), "{s}");
     }
 
     #[test]

@@ -120,9 +120,13 @@ impl fmt::Debug for EmailChannel {
 
 impl EmailChannel {
     /// Checks the config and sets up the transport; nothing connects until the
-    /// first send.
+    /// first send. Call it inside the Tokio runtime: lettre's connection pool
+    /// starts a task when it is made and another when it is dropped.
     pub fn new(config: &EmailConfig) -> Result<Self, ChannelConfigError> {
         let error = |message: String| ChannelConfigError::new("email", message);
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(error("must be set up inside the Tokio runtime".into()));
+        }
         let host = config.host.trim();
         if host.is_empty() {
             return Err(error("`host` is not set".into()));
@@ -326,8 +330,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_message_has_the_readable_order_and_both_attachments() {
+    #[tokio::test]
+    async fn the_message_has_the_readable_order_and_both_attachments() {
         let channel = EmailChannel::new(&config(2525)).unwrap();
         let record = sample_record();
         let out = outgoing(&record, Language::Indonesian);
@@ -389,8 +393,8 @@ mod tests {
         assert_eq!(parts[2].decoded(), render::csv(&record.order));
     }
 
-    #[test]
-    fn the_message_id_is_the_same_on_every_attempt() {
+    #[tokio::test]
+    async fn the_message_id_is_the_same_on_every_attempt() {
         let channel = EmailChannel::new(&config(2525)).unwrap();
         let record = sample_record();
         let target = EmailTarget {
@@ -427,7 +431,13 @@ mod tests {
     }
 
     #[test]
-    fn config_is_checked_and_the_password_hidden() {
+    fn outside_the_runtime_is_an_error_not_a_panic() {
+        let err = EmailChannel::new(&config(25)).unwrap_err();
+        assert!(err.to_string().contains("Tokio runtime"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn config_is_checked_and_the_password_hidden() {
         let mut bad = config(25);
         bad.from = "nobody".into();
         assert!(

@@ -1,0 +1,193 @@
+//! The craftsman's inbox page, as a phone's browser uses it: sign in with the
+//! token, see the orders, open one; nobody else's.
+
+use reqwest::blocking::Client;
+use reqwest::redirect::Policy;
+use serde_json::json;
+
+use crate::harness::{Gateway, fixture, json_of};
+
+fn browser() -> Client {
+    Client::builder().redirect(Policy::none()).build().unwrap()
+}
+
+fn html(res: reqwest::blocking::Response, status: u16) -> String {
+    assert_eq!(res.status().as_u16(), status);
+    let headers = res.headers().clone();
+    assert_eq!(headers["content-type"], "text/html; charset=utf-8");
+    assert_eq!(headers["cache-control"], "no-store");
+    res.text().unwrap()
+}
+
+#[test]
+fn a_craftsman_signs_in_and_sees_only_their_orders() {
+    let gw = Gateway::start();
+    let admin = |path: &str, body: serde_json::Value| {
+        gw.client
+            .request(
+                if path.contains("suppliers") {
+                    reqwest::Method::PUT
+                } else {
+                    reqwest::Method::POST
+                },
+                gw.url(path),
+            )
+            .bearer_auth(&gw.admin_token)
+            .json(&body)
+            .send()
+            .unwrap()
+    };
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let jaya = json_of(
+        admin(
+            "/v1/admin/craftsmen",
+            json!({"id": "jaya", "name": "Bengkel Jaya"}),
+        ),
+        201,
+    );
+    let token = jaya["token"].as_str().unwrap().to_owned();
+    json_of(
+        admin(
+            "/v1/admin/craftsmen",
+            json!({"id": "sinar", "name": "Sinar", "language": "en"}),
+        ),
+        201,
+    );
+    json_of(
+        admin(
+            "/v1/admin/buyers/mitra-otoparts/suppliers/PBG-017",
+            json!({"craftsman": "jaya"}),
+        ),
+        200,
+    );
+    json_of(
+        admin(
+            "/v1/admin/buyers/mitra-otoparts/suppliers/PBG-018",
+            json!({"craftsman": "sinar"}),
+        ),
+        200,
+    );
+    let mut order: serde_json::Value =
+        serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
+    let mine = json_of(
+        gw.post_order(
+            &key,
+            "application/json",
+            serde_json::to_vec(&order).unwrap(),
+        ),
+        201,
+    );
+    let mine = mine["orders"][0]["id"].as_str().unwrap().to_owned();
+    order["supplier"]["code"] = json!("PBG-018");
+    order["buyer_order_number"] = json!("PO-SINAR-1");
+    let theirs = json_of(
+        gw.post_order(
+            &key,
+            "application/json",
+            serde_json::to_vec(&order).unwrap(),
+        ),
+        201,
+    );
+    let theirs = theirs["orders"][0]["id"].as_str().unwrap().to_owned();
+
+    let browser = browser();
+    let form = html(browser.get(gw.url("/inbox")).send().unwrap(), 200);
+    assert!(
+        form.contains("action=\"/inbox/login\"") && form.contains("type=\"password\""),
+        "{form}"
+    );
+    assert!(form.contains("name=\"viewport\""), "{form}");
+    assert!(!form.contains("<script"), "no script needed");
+
+    let refused = browser
+        .post(gw.url("/inbox/login"))
+        .form(&[("token", "jbc_wrong")])
+        .send()
+        .unwrap();
+    let refused = html(refused, 401);
+    assert!(!refused.contains("jbc_wrong"), "a token is never echoed");
+
+    let signed_in = browser
+        .post(gw.url("/inbox/login"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303);
+    assert_eq!(signed_in.headers()["location"], "/inbox");
+    let cookie = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Strict")
+            && cookie.contains("Path=/inbox"),
+        "{cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_owned();
+
+    let list = html(
+        browser
+            .get(gw.url("/inbox"))
+            .header("cookie", &session)
+            .send()
+            .unwrap(),
+        200,
+    );
+    assert!(list.contains("PO-JSON-0001"), "{list}");
+    assert!(list.contains(&format!("href=\"/inbox/{mine}\"")), "{list}");
+    assert!(
+        !list.contains("PO-SINAR-1"),
+        "another craftsman's order: {list}"
+    );
+    let one = html(
+        browser
+            .get(gw.url(&format!("/inbox/{mine}")))
+            .header("cookie", &session)
+            .send()
+            .unwrap(),
+        200,
+    );
+    assert!(one.contains("PO-JSON-0001"), "{one}");
+    let other = html(
+        browser
+            .get(gw.url(&format!("/inbox/{theirs}")))
+            .header("cookie", &session)
+            .send()
+            .unwrap(),
+        404,
+    );
+    let unknown = html(
+        browser
+            .get(gw.url("/inbox/ord_nothing"))
+            .header("cookie", &session)
+            .send()
+            .unwrap(),
+        404,
+    );
+    assert_eq!(other, unknown, "another's order looks like no order at all");
+
+    // A buyer's key is no way in.
+    let as_buyer = html(
+        browser
+            .get(gw.url("/inbox"))
+            .bearer_auth(&key)
+            .send()
+            .unwrap(),
+        401,
+    );
+    assert!(!as_buyer.contains("PO-JSON-0001"));
+    let logged_out = browser
+        .post(gw.url("/inbox/logout"))
+        .header("cookie", &session)
+        .send()
+        .unwrap();
+    assert_eq!(logged_out.status().as_u16(), 303);
+    assert!(
+        logged_out.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    assert!(!gw.logs().contains(&token), "the token is never logged");
+}
