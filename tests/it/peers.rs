@@ -396,20 +396,28 @@ fn port_of(address: &str) -> u16 {
 /// peers use. Tests never install anything themselves.
 fn require_python_packages() {
     static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
+    let importable = || match Command::new("python3")
+        .args(["-c", "import standardwebhooks, aiosmtpd"])
+        .output()
+    {
+        Ok(out) if out.status.success() => Ok(()),
+        Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
+        Err(e) => Err(format!("cannot run python3: {e}")),
+    };
     let check = CHECK.get_or_init(|| {
-        match Command::new("python3")
-            .args(["-c", "import standardwebhooks, aiosmtpd"])
-            .output()
-        {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
-            Err(e) => Err(format!("cannot run python3: {e}")),
-        }
+        // Like plugins/build with its rustup target: `cargo test` on a fresh
+        // machine installs what it needs, once, with the very command CI uses.
+        importable().or_else(|_| {
+            eprintln!("installing the loopback peers' Python packages: {PIP_INSTALL}");
+            let status = Command::new("sh").args(["-c", PIP_INSTALL]).status();
+            match status {
+                Ok(status) if status.success() => importable(),
+                other => Err(format!("`{PIP_INSTALL}` failed: {other:?}")),
+            }
+        })
     });
     if let Err(why) = check {
-        panic!(
-            "the loopback peers need Python packages; run `{PIP_INSTALL}` (as .ci/run does)\n{why}"
-        );
+        panic!("the loopback peers need Python packages (`{PIP_INSTALL}`)\n{why}");
     }
 }
 
