@@ -49,11 +49,26 @@ impl Request {
     }
 }
 
+/// What one successful request was answered, and when the answer was read whole.
+pub struct Answer {
+    pub at: Instant,
+    pub body: Vec<u8>,
+}
+
+/// Whether [`drive`] keeps each successful answer besides its latency.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    Latencies,
+    Answers,
+}
+
 pub struct Report {
     /// Latencies of successful requests, sorted.
     latencies: Vec<Duration>,
     pub errors: usize,
     elapsed: Duration,
+    /// Every successful answer, when asked for with [`Keep::Answers`].
+    pub answers: Vec<Answer>,
 }
 
 impl Report {
@@ -61,13 +76,22 @@ impl Report {
         self.latencies.len() as f64 / self.elapsed.as_secs_f64()
     }
 
-    pub fn percentile(&self, p: f64) -> Duration {
-        if self.latencies.is_empty() {
-            return Duration::ZERO;
-        }
-        let rank = ((p / 100.0) * (self.latencies.len() - 1) as f64).round() as usize;
-        self.latencies[rank]
+    pub fn successes(&self) -> usize {
+        self.latencies.len()
     }
+
+    pub fn percentile(&self, p: f64) -> Duration {
+        percentile(&self.latencies, p)
+    }
+}
+
+/// The `p`th percentile (nearest rank) of `sorted`; zero when it is empty.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank]
 }
 
 pub async fn wait_until_up(client: &reqwest::Client, base: &str) -> anyhow::Result<()> {
@@ -87,15 +111,20 @@ pub async fn run(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Report> {
-    drive(client, request, connections, Duration::from_secs(1)).await?;
-    drive(client, request, connections, duration).await
+    drive(client, request, connections, WARM_UP, Keep::Latencies).await?;
+    drive(client, request, connections, duration, Keep::Latencies).await
 }
 
-async fn drive(
+/// How long [`run`] warms up before it measures.
+pub const WARM_UP: Duration = Duration::from_secs(1);
+
+/// Sends `request` over `connections` connections for `duration`, without warming up.
+pub async fn drive(
     client: &reqwest::Client,
     request: &Request,
     connections: usize,
     duration: Duration,
+    keep: Keep,
 ) -> anyhow::Result<Report> {
     let started = Instant::now();
     let deadline = started + duration;
@@ -106,18 +135,27 @@ async fn drive(
             let request = request.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
+                let mut answers = Vec::new();
                 let mut errors = 0;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
                     match request.send(&client).send().await {
                         Ok(res) if res.status().is_success() => {
-                            let _ = res.bytes().await;
-                            latencies.push(sent.elapsed());
+                            let body = res.bytes().await;
+                            let at = Instant::now();
+                            latencies.push(at - sent);
+                            match body {
+                                Ok(body) if keep == Keep::Answers => answers.push(Answer {
+                                    at,
+                                    body: body.to_vec(),
+                                }),
+                                _ => {}
+                            }
                         }
                         _ => errors += 1,
                     }
                 }
-                (latencies, errors)
+                (latencies, answers, errors)
             })
         })
         .collect();
@@ -125,10 +163,12 @@ async fn drive(
         latencies: Vec::new(),
         errors: 0,
         elapsed: Duration::ZERO,
+        answers: Vec::new(),
     };
     for task in tasks {
-        let (latencies, errors) = task.await?;
+        let (latencies, answers, errors) = task.await?;
         report.latencies.extend(latencies);
+        report.answers.extend(answers);
         report.errors += errors;
     }
     report.elapsed = started.elapsed();

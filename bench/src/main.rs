@@ -1,9 +1,11 @@
 //! `cargo run --release -p bench`: starts the real gateway on loopback, drives
 //! `POST /v1/orders` with UBL and canonical JSON orders over many connections, and
 //! reports throughput and latency beside a baseline measured in the same run (the
-//! same server answering `GET /healthz`). Then times the plugin call alone for
-//! every stock plugin, beside a trivial call as its baseline.
+//! same server answering `GET /healthz`). Then measures delivery to a webhook
+//! receiver on loopback (`delivery`), and times the plugin call alone for every
+//! stock plugin, beside a trivial call as its baseline. `--only` picks scenarios.
 
+mod delivery;
 mod load;
 mod orders;
 mod plugin_call;
@@ -11,10 +13,13 @@ mod plugin_call;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use serde_json::json;
 
 use load::{Report, Request};
+
+/// The gateway's admin token in this run.
+const ADMIN_TOKEN: &str = "bench-admin";
 
 #[derive(Parser)]
 #[command(about = "Benchmark the jembatan gateway against a baseline from the same run.")]
@@ -32,18 +37,68 @@ struct Args {
     /// SQLite synchronous mode of the server: full or normal.
     #[arg(long, default_value = "full")]
     synchronous: String,
+    /// Run only these scenarios (comma-separated or repeated); all when absent.
+    /// The /healthz baseline runs whenever an HTTP scenario does.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Scenario>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scenario {
+    /// POST /v1/orders with a UBL order.
+    Ubl,
+    /// POST /v1/orders with a canonical JSON order.
+    Json,
+    /// Canonical JSON orders routed to a webhook receiver on loopback.
+    Delivery,
+    /// The plugin call alone, every stock plugin.
+    Plugins,
+}
+
+impl Args {
+    fn runs(&self, scenario: Scenario) -> bool {
+        self.only.is_empty() || self.only.contains(&scenario)
+    }
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    let http = [Scenario::Ubl, Scenario::Json, Scenario::Delivery]
+        .into_iter()
+        .any(|s| args.runs(s));
+    // Kept to the end: the gateway's thread runs until the process exits.
     let data = tempfile::tempdir()?;
+    if http {
+        run_http(&args, data.path())?;
+    }
+    if args.runs(Scenario::Plugins) {
+        if http {
+            println!();
+        }
+        println!(
+            "Plugin call alone (fresh instance + normalize), every stock plugin, {} calls \
+             per case ({} for 500 lines); baseline: canonical-json on its 1-line minimal order:",
+            args.plugin_calls,
+            plugin_call::calls_per_case(args.plugin_calls, 500),
+        );
+        for line in plugin_call::measure(args.plugin_calls)? {
+            println!("{line}");
+        }
+    }
+    Ok(())
+}
+
+/// The HTTP scenarios and delivery, against one gateway.
+fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<()> {
     let mut config = jembatan::config::Config {
-        data_dir: data.path().to_owned(),
-        admin_token: Some("bench-admin".into()),
+        data_dir: data_dir.to_owned(),
+        admin_token: Some(ADMIN_TOKEN.into()),
         ..Default::default()
     };
     config.apply_env(|name| match name {
         "JEMBATAN_SQLITE_SYNCHRONOUS" => Some(args.synchronous.clone()),
+        // The delivery scenario's receiver is on loopback.
+        "JEMBATAN_ALLOW_PRIVATE_TARGETS" => Some("true".into()),
         _ => None,
     })?;
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -59,37 +114,39 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let duration = Duration::from_secs(args.seconds);
-    let reports = runtime.block_on(async {
+    let (reports, delivery) = runtime.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.connections)
             .build()?;
         load::wait_until_up(&client, &base).await?;
-        let ubl_key = create_buyer(&client, &base, "bench-ubl", "ubl-order").await?;
-        let json_key = create_buyer(&client, &base, "bench-json", "canonical-json").await?;
-        let scenarios = [
-            (
-                "baseline GET /healthz",
-                Request::get(format!("{base}/healthz")),
-            ),
-            (
+        let mut scenarios = vec![(
+            "baseline GET /healthz",
+            Request::get(format!("{base}/healthz")),
+        )];
+        if args.runs(Scenario::Ubl) {
+            let key = create_buyer(&client, &base, "bench-ubl", "ubl-order").await?;
+            scenarios.push((
                 "POST /v1/orders UBL, 10 lines",
                 Request::post(
                     format!("{base}/v1/orders"),
-                    &ubl_key,
+                    &key,
                     "application/xml",
                     orders::ubl(10),
                 ),
-            ),
-            (
+            ));
+        }
+        if args.runs(Scenario::Json) {
+            let key = create_buyer(&client, &base, "bench-json", "canonical-json").await?;
+            scenarios.push((
                 "POST /v1/orders canonical JSON, 10 lines",
                 Request::post(
                     format!("{base}/v1/orders"),
-                    &json_key,
+                    &key,
                     "application/json",
                     orders::canonical_json(10),
                 ),
-            ),
-        ];
+            ));
+        }
         let mut reports = Vec::new();
         for (name, request) in scenarios {
             let report = load::run(&client, &request, args.connections, duration)
@@ -97,7 +154,16 @@ fn main() -> anyhow::Result<()> {
                 .with_context(|| name.to_owned())?;
             reports.push((name, report));
         }
-        anyhow::Ok(reports)
+        let delivery = if args.runs(Scenario::Delivery) {
+            let order = orders::canonical_json(10);
+            let report = delivery::run(&client, &base, order, args.connections, duration)
+                .await
+                .context("delivery")?;
+            Some(report)
+        } else {
+            None
+        };
+        anyhow::Ok((reports, delivery))
     })?;
 
     println!(
@@ -112,17 +178,49 @@ fn main() -> anyhow::Result<()> {
     for (name, report) in &reports {
         print_row(name, report, baseline);
     }
-
-    println!(
-        "\nPlugin call alone (fresh instance + normalize), every stock plugin, {} calls \
-         per case ({} for 500 lines); baseline: canonical-json on its 1-line minimal order:",
-        args.plugin_calls,
-        plugin_call::calls_per_case(args.plugin_calls, 500),
-    );
-    for line in plugin_call::measure(args.plugin_calls)? {
-        println!("{line}");
+    if let Some(delivery) = &delivery {
+        print_row(DELIVERY_ROW, &delivery.accepted, baseline);
+        print_delivery(delivery, baseline);
     }
     Ok(())
+}
+
+/// The delivery scenario's POSTs in the HTTP table.
+const DELIVERY_ROW: &str = "POST /v1/orders JSON, routed to webhook";
+
+fn print_delivery(report: &delivery::DeliveryReport, baseline: f64) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "\nDelivery of \"{DELIVERY_ROW}\" to a webhook receiver on loopback \
+         (answers 204 at once; the warm-up's deliveries drained first):"
+    );
+    println!(
+        "{:<42} {:>10} {:>9} {:>9} {:>9} {:>8}",
+        "", "orders/s", "vs base", "p50 ms", "p99 ms", "max ms"
+    );
+    println!(
+        "{:<42} {:>10.0} {:>8.1}% {:>9.2} {:>9.2} {:>8.1}",
+        "delivered, first 201 to last arrival",
+        report.throughput(),
+        100.0 * report.throughput() / baseline,
+        ms(report.percentile(50.0)),
+        ms(report.percentile(99.0)),
+        ms(report.max()),
+    );
+    println!(
+        "{} of {} accepted orders delivered in {:.2} s, {} not within the limit; \
+         {} arrived before their 201 was read (latency 0); \
+         {} delivered more than once (same webhook-id); \
+         {} bad signatures, {} without an order id",
+        report.delivered,
+        report.delivered + report.undelivered,
+        report.window.as_secs_f64(),
+        report.undelivered,
+        report.before_accept,
+        report.duplicates,
+        report.bad_signatures,
+        report.unreadable,
+    );
 }
 
 fn print_row(name: &str, report: &Report, baseline: f64) {
@@ -145,7 +243,7 @@ async fn create_buyer(
 ) -> anyhow::Result<String> {
     let res = client
         .post(format!("{base}/v1/admin/buyers"))
-        .bearer_auth("bench-admin")
+        .bearer_auth(ADMIN_TOKEN)
         .json(&json!({"id": id, "name": id, "plugin": plugin}))
         .send()
         .await?;
