@@ -85,9 +85,73 @@ impl TryFrom<AttemptRow> for DeliveryAttempt {
     }
 }
 
-/// Routes order `order_id` to `craftsman_id`: one delivery per channel (dead at once
-/// for a disabled channel, so that it shows and can be retried once enabled), then
-/// the order's status from them. Runs inside the caller's write.
+/// A craftsman's channels, as routing needs them: id, and why it is disabled.
+pub(super) struct RouteTargets(Vec<(String, Option<String>)>);
+
+impl RouteTargets {
+    /// Reads the channels of `craftsman_id`.
+    pub(super) async fn of(
+        conn: &mut SqliteConnection,
+        craftsman_id: &str,
+    ) -> Result<Self, sqlx::Error> {
+        // disabled_reason is set exactly when disabled_at is.
+        sqlx::query_as(
+            "SELECT id, disabled_reason FROM channels WHERE craftsman_id = ?1 ORDER BY id",
+        )
+        .bind(craftsman_id)
+        .fetch_all(conn)
+        .await
+        .map(Self)
+    }
+
+    /// The status an order routed to these channels starts in, as
+    /// [`sync_order_status`] would derive it from the deliveries [`Self::write`]
+    /// makes: known before they exist, so the order is written once.
+    pub(super) fn initial_status(&self) -> &'static str {
+        if self.0.is_empty() {
+            "delivered" // the inbox alone, and it has the order
+        } else if self.0.iter().any(|(_, disabled)| disabled.is_none()) {
+            "received"
+        } else {
+            "failed"
+        }
+    }
+
+    /// Writes one delivery per channel for `order_id` (dead at once for a disabled
+    /// channel, so that it shows and can be retried once enabled).
+    pub(super) async fn write(
+        &self,
+        conn: &mut SqliteConnection,
+        order_id: &str,
+        now_text: &str,
+    ) -> StoreResult<()> {
+        for (channel_id, disabled) in &self.0 {
+            let (state, due, error) = match disabled {
+                None => ("pending", Some(now_text), None),
+                Some(reason) => ("dead", None, Some(format!("channel disabled: {reason}"))),
+            };
+            sqlx::query(
+                "INSERT INTO deliveries (id, order_id, channel_id, state, next_attempt_at, \
+                 last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+            )
+            .bind(new_id("dlv"))
+            .bind(order_id)
+            .bind(channel_id)
+            .bind(state)
+            .bind(due)
+            .bind(error)
+            .bind(now_text)
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| classify(&format!("delivery of order {order_id}"), e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Routes an order stored `unrouted` to `craftsman_id`, with its deliveries.
+/// Runs inside the caller's write. (A new order is written routed at once, see
+/// `messages::complete`.)
 pub(super) async fn route(
     conn: &mut SqliteConnection,
     order_id: &str,
@@ -95,41 +159,15 @@ pub(super) async fn route(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let now_text = time_text(now);
-    sqlx::query("UPDATE orders SET craftsman_id = ?2, updated_at = ?3 WHERE id = ?1")
+    let targets = RouteTargets::of(conn, craftsman_id).await?;
+    sqlx::query("UPDATE orders SET craftsman_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1")
         .bind(order_id)
         .bind(craftsman_id)
+        .bind(targets.initial_status())
         .bind(&now_text)
         .execute(&mut *conn)
         .await?;
-    let channels: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT id, disabled_reason FROM channels WHERE craftsman_id = ?1 ORDER BY id",
-    )
-    .bind(craftsman_id)
-    .fetch_all(&mut *conn)
-    .await?;
-    // disabled_reason is set exactly when disabled_at is.
-    for (channel_id, disabled) in channels {
-        let (state, due, error) = match disabled {
-            None => ("pending", Some(&now_text), None),
-            Some(reason) => ("dead", None, Some(format!("channel disabled: {reason}"))),
-        };
-        let id = new_id("dlv");
-        sqlx::query(
-            "INSERT INTO deliveries (id, order_id, channel_id, state, next_attempt_at, \
-             last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        )
-        .bind(&id)
-        .bind(order_id)
-        .bind(&channel_id)
-        .bind(state)
-        .bind(due)
-        .bind(error)
-        .bind(&now_text)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| classify(&format!("delivery of order {order_id}"), e))?;
-    }
-    sync_order_status(conn, order_id, &now_text).await
+    targets.write(conn, order_id, &now_text).await
 }
 
 /// Makes a routed order's status follow its deliveries: `received` while any is

@@ -8,7 +8,8 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use super::codec::{
     AttemptRow, MessageRow, MessageSummaryRow, classify, json_text, now, time_text,
 };
-use super::{SqliteStore, deliveries, page_limit, push_page_filters, split_page};
+use super::deliveries::RouteTargets;
+use super::{SqliteStore, page_limit, push_page_filters, split_page};
 use crate::store::{
     InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery,
     MessageStatus, NewMessage, PluginRef, StoreError, StoreResult,
@@ -149,8 +150,7 @@ pub(super) async fn complete(
         }
     };
     let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
-    let processed_at = now();
-    let processed_text = time_text(processed_at);
+    let processed_text = time_text(now());
 
     // The guard on status makes completion happen once: a second attempt matches no
     // row and stores nothing. An early return is an `Err`, so the writer rolls back
@@ -185,21 +185,6 @@ pub(super) async fn complete(
                 order.id, order.message_id, order.buyer_id
             )));
         }
-        sqlx::query(concat!(
-            "INSERT INTO orders (",
-            order_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, NULL, 'unrouted', ?6, ?7, ?7)"
-        ))
-        .bind(&order.id)
-        .bind(&order.message_id)
-        .bind(&order.buyer_id)
-        .bind(&order.buyer_order_number)
-        .bind(&order.supplier_code)
-        .bind(json_text(&order.order)?)
-        .bind(&processed_text)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| classify(&format!("order {}", order.id), e))?;
         // Routed in the same transaction, so the outbox holds the order's deliveries
         // the moment the order exists; without a route it waits, `unrouted`.
         let craftsman: Option<String> = sqlx::query_scalar(
@@ -209,8 +194,32 @@ pub(super) async fn complete(
         .bind(&order.supplier_code)
         .fetch_optional(&mut *conn)
         .await?;
-        if let Some(craftsman) = craftsman {
-            deliveries::route(conn, &order.id, &craftsman, processed_at).await?;
+        let targets = match &craftsman {
+            Some(craftsman) => Some(RouteTargets::of(conn, craftsman).await?),
+            None => None,
+        };
+        let status = targets
+            .as_ref()
+            .map_or("unrouted", RouteTargets::initial_status);
+        sqlx::query(concat!(
+            "INSERT INTO orders (",
+            order_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+        ))
+        .bind(&order.id)
+        .bind(&order.message_id)
+        .bind(&order.buyer_id)
+        .bind(&order.buyer_order_number)
+        .bind(&order.supplier_code)
+        .bind(&craftsman)
+        .bind(status)
+        .bind(json_text(&order.order)?)
+        .bind(&processed_text)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| classify(&format!("order {}", order.id), e))?;
+        if let Some(targets) = targets {
+            targets.write(conn, &order.id, &processed_text).await?;
         }
     }
     Ok(())
