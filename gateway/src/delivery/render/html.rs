@@ -1,0 +1,181 @@
+//! The order as HTML, for the e-mail's HTML part and the inbox page.
+
+use std::fmt::Write as _;
+
+use rust_decimal::Decimal;
+
+use super::{View, codes, description, labels, long_date, money, quantity, subject};
+use crate::delivery::channels::{Language, Outgoing};
+
+/// The whole order as a small HTML page for the e-mail's HTML part: inline CSS
+/// only, no external resources, every value escaped.
+pub fn html(out: &Outgoing<'_>) -> String {
+    let l = labels(out.language);
+    let view = View::new(out);
+    let lang = match out.language {
+        Language::Indonesian => "id",
+        Language::English => "en",
+    };
+    const CELL: &str =
+        "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:left";
+    const NUM: &str = "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:right;white-space:nowrap";
+    const LABEL_RIGHT: &str =
+        "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:right";
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n</head>\n\
+         <body style=\"margin:0;padding:12px;background:#f4f4f4;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.45;color:#222\">\n\
+         <div style=\"max-width:640px;margin:0 auto;background:#fff;padding:16px;border-radius:6px\">\n",
+        escape(&subject(out))
+    );
+    let _ = writeln!(
+        s,
+        "<p style=\"margin:0 0 8px\">{}</p>\n<p style=\"margin:0 0 16px\">{}</p>",
+        escape(&l.greeting.replace("{name}", out.craftsman_name)),
+        escape(&l.intro.replace("{buyer}", out.buyer_name))
+    );
+    let _ = writeln!(
+        s,
+        "<table style=\"width:100%;border-collapse:collapse;margin-bottom:16px\">"
+    );
+    for (label, value) in &view.facts {
+        let _ = writeln!(
+            s,
+            "<tr><th style=\"{CELL};width:40%;font-weight:bold\">{}</th><td style=\"{CELL}\">{}</td></tr>",
+            escape(label),
+            escape(value)
+        );
+    }
+    let _ = writeln!(s, "</table>");
+    let _ = writeln!(
+        s,
+        "<h2 style=\"font-size:18px;margin:0 0 8px\">{}</h2>",
+        escape(l.items)
+    );
+    let _ = writeln!(
+        s,
+        "<table style=\"width:100%;border-collapse:collapse;font-size:15px;margin-bottom:16px\">\n\
+         <tr style=\"background:#f0f0f0\"><th style=\"{CELL}\">{}</th><th style=\"{CELL}\">{}</th>\
+         <th style=\"{NUM}\">{}</th><th style=\"{NUM}\">{}</th><th style=\"{NUM}\">{}</th></tr>",
+        escape(l.item_no),
+        escape(l.item),
+        escape(l.quantity),
+        escape(l.unit_price),
+        escape(l.line_total)
+    );
+    for line in &out.order.order.lines {
+        let mut item = escape(&description(line));
+        if let Some(codes) = codes(l, line) {
+            let _ = write!(
+                item,
+                "<br><span style=\"color:#666;font-size:13px\">{}</span>",
+                escape(&codes)
+            );
+        }
+        if let Some(date) = line.requested_date {
+            let _ = write!(
+                item,
+                "<br><span style=\"color:#666;font-size:13px\">{}: {}</span>",
+                escape(l.line_requested),
+                escape(&long_date(date, out.language))
+            );
+        }
+        if let Some(note) = &line.note {
+            let _ = write!(
+                item,
+                "<br><span style=\"color:#666;font-size:13px\">{}: {}</span>",
+                escape(l.line_note),
+                escape(note)
+            );
+        }
+        let price = |amount: Option<Decimal>| {
+            amount.map_or_else(String::new, |a| {
+                escape(&money(a, &out.order.order.currency, out.language))
+            })
+        };
+        let _ = writeln!(
+            s,
+            "<tr><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{item}</td><td style=\"{NUM}\">{}</td>\
+             <td style=\"{NUM}\">{}</td><td style=\"{NUM}\">{}</td></tr>",
+            escape(&line.line_number),
+            escape(&quantity(line, out.language)),
+            price(line.unit_price),
+            price(line.line_total)
+        );
+    }
+    let _ = writeln!(s, "</table>");
+    if !view.totals.is_empty() {
+        let _ = writeln!(
+            s,
+            "<table style=\"width:100%;border-collapse:collapse;margin-bottom:16px\">"
+        );
+        for (label, value) in &view.totals {
+            let _ = writeln!(
+                s,
+                "<tr><th style=\"{LABEL_RIGHT}\">{}</th><td style=\"{NUM};width:40%;font-weight:bold\">{}</td></tr>",
+                escape(label),
+                escape(value)
+            );
+        }
+        let _ = writeln!(s, "</table>");
+    }
+    if !out.order.order.notes.is_empty() {
+        let _ = writeln!(
+            s,
+            "<h2 style=\"font-size:18px;margin:0 0 8px\">{}</h2>\n<ul style=\"margin:0 0 16px;padding-left:20px\">",
+            escape(l.notes)
+        );
+        for note in &out.order.order.notes {
+            let _ = writeln!(s, "<li>{}</li>", escape(note));
+        }
+        let _ = writeln!(s, "</ul>");
+    }
+    let _ = write!(
+        s,
+        "<p style=\"margin:0;color:#777;font-size:13px\">{}: {}</p>\n</div>\n</body>\n</html>\n",
+        escape(l.order_id),
+        escape(&out.order.id)
+    );
+    s
+}
+
+/// Escapes text for HTML element content and quoted attribute values.
+pub fn escape(value: &str) -> String {
+    let mut s = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => s.push_str("&amp;"),
+            '<' => s.push_str("&lt;"),
+            '>' => s.push_str("&gt;"),
+            '"' => s.push_str("&quot;"),
+            '\'' => s.push_str("&#39;"),
+            c => s.push(c),
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::channels::testing::{outgoing, sample_record};
+
+    #[test]
+    fn html_escapes_every_value_and_loads_nothing() {
+        let mut record = sample_record();
+        record.order.lines[0].description = Some("<script>alert('x')</script> & co".into());
+        record.order.notes.push("\"quoted\" <b>".into());
+        let h = html(&outgoing(&record, Language::Indonesian));
+        assert!(!h.contains("<script>"));
+        assert!(h.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));
+        assert!(h.contains("&quot;quoted&quot; &lt;b&gt;"));
+        assert!(h.contains("IDR 1.850.000,00"));
+        assert!(h.contains("<html lang=\"id\">"));
+        for external in ["src=", "href=", "<link", "url("] {
+            assert!(!h.contains(external), "{external} in html");
+        }
+    }
+}
