@@ -3,7 +3,7 @@
 //! Server-rendered HTML with its CSS inline: no script and nothing loaded from
 //! elsewhere, so it works on a cheap phone on a slow network. It shows what
 //! `/v1/inbox` shows (through [`super::inbox`]), in the craftsman's language; an
-//! order looks as it does in the e-mail ([`render::html`]).
+//! order looks as it does in the e-mail ([`render::html_body`]).
 //!
 //! The craftsman logs in once with the token the admin gave them, and the page keeps
 //! it in an `HttpOnly`, `SameSite=Strict` cookie scoped to `/inbox`; a program may
@@ -635,32 +635,14 @@ fn detail_page(craftsman: &Craftsman, record: &OrderRecord) -> String {
         craftsman_name: &craftsman.name,
         language,
     };
-    let email = render::html(&out);
-    let order = match body_of(&email) {
-        Some(body) => body.to_owned(),
-        // Only if `render::html` changed its shape (a test below catches that): the
-        // same order as text is still the whole order.
-        None => format!(
-            "<pre style=\"white-space:pre-wrap\">{}</pre>",
-            escape(&render::text(&out))
-        ),
-    };
+    let order = render::html_body(&out);
     let back = format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.back));
     document(
         language,
         &record.buyer_order_number,
         Some(&craftsman.name),
-        &format!("{back}\n{order}\n{back}"),
+        &format!("{back}\n{order}{back}"),
     )
-}
-
-/// What is between `<body …>` and `</body>` in a document. Every value in the
-/// document is escaped, so neither tag can come from the data.
-fn body_of(document: &str) -> Option<&str> {
-    let open = document.find("<body")?;
-    let start = open + document[open..].find('>')? + 1;
-    let end = document.rfind("</body>")?;
-    document.get(start..end)
 }
 
 fn not_found_page(craftsman: &Craftsman) -> String {
@@ -833,19 +815,8 @@ mod tests {
     fn an_order_is_shown_whole_in_both_languages() {
         let record = sample_record();
         let page = detail_page(&craftsman(Language::Indonesian), &record);
-        // The e-mail's body, not its document: one page, framed by the inbox.
-        assert!(
-            body_of(&render::html(&Outgoing {
-                delivery_id: "",
-                attempt: 0,
-                order: &record,
-                buyer_name: "PT Mitra Otoparts",
-                craftsman_name: "Pak Budi",
-                language: Language::Indonesian,
-            }))
-            .is_some()
-        );
-        assert!(!page.contains("<pre"), "fell back to text:\n{page}");
+        // The e-mail's body, not its document: `assert_self_contained` below finds
+        // one `<html` and one `</body>`.
         for expected in [
             "<html lang=\"id\">",
             "<title>PO-2026/0042 · jembatan</title>",
@@ -968,14 +939,5 @@ mod tests {
         assert_eq!(url_component("ord_0193abc-x.y~"), "ord_0193abc-x.y~");
         assert_eq!(url_component("a b/c?d&e#f"), "a%20b%2Fc%3Fd%26e%23f");
         assert_eq!(url_component("é"), "%C3%A9");
-    }
-
-    #[test]
-    fn body_of_takes_what_is_inside_the_body() {
-        assert_eq!(
-            body_of("<html><body style=\"x\">\n<p>hi</p>\n</body></html>"),
-            Some("\n<p>hi</p>\n")
-        );
-        assert_eq!(body_of("<p>no body</p>"), None);
     }
 }

@@ -8,28 +8,36 @@ use super::{View, codes, description, labels, long_date, money, quantity, subjec
 use crate::delivery::channels::{Language, Outgoing};
 
 /// The whole order as a small HTML page for the e-mail's HTML part: inline CSS
-/// only, no external resources, every value escaped.
+/// only, no external resources, every value escaped. Its body is [`html_body`].
 pub fn html(out: &Outgoing<'_>) -> String {
-    let l = labels(out.language);
-    let view = View::new(out);
     let lang = match out.language {
         Language::Indonesian => "id",
         Language::English => "en",
     };
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n</head>\n\
+         <body style=\"margin:0;padding:12px;background:#f4f4f4;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.45;color:#222\">\n\
+         {}</body>\n</html>\n",
+        escape(&subject(out)),
+        html_body(out)
+    )
+}
+
+/// The whole order as an HTML fragment: what [`html`] puts in its `<body>`, for a
+/// page that frames the order itself (the inbox page). Its CSS is inline, so it
+/// looks the same wherever it is put; every value is escaped.
+pub fn html_body(out: &Outgoing<'_>) -> String {
+    let l = labels(out.language);
+    let view = View::new(out);
     const CELL: &str =
         "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:left";
     const NUM: &str = "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:right;white-space:nowrap";
     const LABEL_RIGHT: &str =
         "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:right";
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{}</title>\n</head>\n\
-         <body style=\"margin:0;padding:12px;background:#f4f4f4;font-family:Arial,Helvetica,sans-serif;font-size:16px;line-height:1.45;color:#222\">\n\
-         <div style=\"max-width:640px;margin:0 auto;background:#fff;padding:16px;border-radius:6px\">\n",
-        escape(&subject(out))
+    let mut s = String::from(
+        "<div style=\"max-width:640px;margin:0 auto;background:#fff;padding:16px;border-radius:6px\">\n",
     );
     let _ = writeln!(
         s,
@@ -135,7 +143,7 @@ pub fn html(out: &Outgoing<'_>) -> String {
     }
     let _ = write!(
         s,
-        "<p style=\"margin:0;color:#777;font-size:13px\">{}: {}</p>\n</div>\n</body>\n</html>\n",
+        "<p style=\"margin:0;color:#777;font-size:13px\">{}: {}</p>\n</div>\n",
         escape(l.order_id),
         escape(&out.order.id)
     );
@@ -176,6 +184,24 @@ mod tests {
         assert!(h.contains("<html lang=\"id\">"));
         for external in ["src=", "href=", "<link", "url("] {
             assert!(!h.contains(external), "{external} in html");
+        }
+    }
+
+    #[test]
+    fn html_is_the_body_in_a_document() {
+        let record = sample_record();
+        let out = outgoing(&record, Language::English);
+        let (page, body) = (html(&out), html_body(&out));
+        assert!(
+            page.contains(&format!(">\n{body}</body>\n</html>\n")),
+            "{page}"
+        );
+        assert!(
+            body.starts_with("<div ") && body.ends_with("</div>\n"),
+            "{body}"
+        );
+        for document in ["<html", "<head", "<title", "<body", "</body>"] {
+            assert!(!body.contains(document), "{document} in the fragment");
         }
     }
 }

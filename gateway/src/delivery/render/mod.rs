@@ -25,7 +25,7 @@ use crate::delivery::channels::{Language, Outgoing};
 
 pub use data::{OrderData, csv, file_stem, json, order_data};
 pub use format::{long_date, money, number, unit_name};
-pub use html::{escape, html};
+pub use html::{escape, html, html_body};
 pub use text::{summary, text};
 
 /// The words of one language.
