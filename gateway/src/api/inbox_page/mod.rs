@@ -1,0 +1,238 @@
+//! `/inbox`: the craftsman's inbox as a page for a phone.
+//!
+//! Server-rendered HTML with its CSS inline: no script and nothing loaded from
+//! elsewhere, so it works on a cheap phone on a slow network. It shows what
+//! `/v1/inbox` shows (through [`super::inbox`]), in the craftsman's language; an
+//! order looks as it does in the e-mail ([`render::html_body`]).
+//!
+//! The craftsman logs in once with the token the admin gave them, and the page keeps
+//! it in an `HttpOnly`, `SameSite=Strict` cookie scoped to `/inbox`; a program may
+//! send it as `Authorization: Bearer` instead. The token is read only from a POST
+//! body, that cookie or that header: it is never put in a URL, a page or a log
+//! line. Every answer is `no-store`, since every answer may show a buyer's order.
+//!
+//! These are pages for people, not API resources: every answer, errors included,
+//! is `text/html`, and they are not in the OpenAPI document.
+
+mod session;
+mod views;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{
+    CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, WWW_AUTHENTICATE,
+};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError, web};
+use serde::Deserialize;
+
+use super::auth;
+use super::inbox;
+use crate::delivery::channels::Language;
+use crate::delivery::render::escape;
+use crate::error::ApiError;
+use session::{
+    MAX_TOKEN_BYTES, Visitor, clear_cookie, is_https, lookup, session_cookie, visitor,
+    visitor_language,
+};
+use views::{detail_page, document, list_page, login_page, not_found_page, words};
+
+/// Orders per page: enough to scroll through on a phone, little to load on 3G.
+const PAGE_SIZE: u32 = 20;
+/// Only the inline CSS may apply: no script, no image, no frame, no form posting
+/// elsewhere, even if some value ever escaped its escaping.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Mounts the pages on the app (beside the API, outside `/v1`).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/inbox").route(web::get().to(inbox_page)))
+        // Before `/inbox/{order_id}`, which would otherwise take these paths as ids.
+        // A GET (a reload, a bookmark) just goes back to the inbox.
+        .service(
+            web::resource("/inbox/login")
+                .route(web::post().to(login))
+                .route(web::get().to(back_to_inbox)),
+        )
+        .service(
+            web::resource("/inbox/logout")
+                .route(web::post().to(logout))
+                .route(web::get().to(back_to_inbox)),
+        )
+        .service(web::resource("/inbox/{order_id}").route(web::get().to(order_page)));
+}
+
+// ---------------------------------------------------------------------------
+// Handlers. Each answers with a page whatever happens: a craftsman's phone shows
+// HTML, not problem+json.
+
+#[derive(Debug, Deserialize)]
+struct PageQuery {
+    /// The cursor of the previous page's last order.
+    after: Option<String>,
+}
+
+/// `GET /inbox`: the craftsman's orders, newest first, or the login form.
+async fn inbox_page(req: HttpRequest) -> HttpResponse {
+    let state = auth::state(&req);
+    let craftsman = match visitor(&state, &req).await {
+        Ok(Visitor::Craftsman(craftsman)) => craftsman,
+        Ok(Visitor::Anonymous) => {
+            return login_response(visitor_language(&req), StatusCode::OK, None);
+        }
+        Ok(Visitor::Rejected) => {
+            let language = visitor_language(&req);
+            let mut res = login_response(
+                language,
+                StatusCode::UNAUTHORIZED,
+                Some(words(language).wrong_token),
+            );
+            // A stale cookie would be sent, and rejected, on every visit.
+            append_cookie(&mut res, &clear_cookie(is_https(&req)));
+            return res;
+        }
+        Err(err) => return failure(visitor_language(&req), None, err),
+    };
+    // A malformed query is not worth an error page: it shows the first page.
+    let after = web::Query::<PageQuery>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.into_inner().after)
+        .filter(|after| !after.is_empty());
+    let first_page = after.is_none();
+    match inbox::page(&state, &craftsman.id, PAGE_SIZE, after).await {
+        Ok(page) => html(StatusCode::OK).body(list_page(
+            &craftsman,
+            &page.orders,
+            page.next_cursor.as_deref(),
+            first_page,
+        )),
+        Err(err) => failure(craftsman.language, Some(&craftsman.name), err),
+    }
+}
+
+/// `GET /inbox/{order_id}`: one order in full. Another craftsman's order and an
+/// unknown id get the same 404 page, so the page never tells that an order exists.
+async fn order_page(req: HttpRequest, order_id: web::Path<String>) -> HttpResponse {
+    let state = auth::state(&req);
+    let craftsman = match visitor(&state, &req).await {
+        Ok(Visitor::Craftsman(craftsman)) => craftsman,
+        // `/inbox` shows the form, and says so if the token was wrong.
+        Ok(Visitor::Anonymous | Visitor::Rejected) => return see_inbox(visitor_language(&req)),
+        Err(err) => return failure(visitor_language(&req), None, err),
+    };
+    match inbox::order(&state, &craftsman.id, &order_id).await {
+        Ok(record) => html(StatusCode::OK).body(detail_page(&craftsman, &record)),
+        Err(ApiError::NotFound(_)) => html(StatusCode::NOT_FOUND).body(not_found_page(&craftsman)),
+        Err(err) => failure(craftsman.language, Some(&craftsman.name), err),
+    }
+}
+
+/// The login form's fields.
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+/// `POST /inbox/login`: checks the token and keeps it in the cookie.
+async fn login(
+    req: HttpRequest,
+    form: Result<web::Form<LoginForm>, actix_web::Error>,
+) -> HttpResponse {
+    let language = visitor_language(&req);
+    let w = words(language);
+    // Wrong media type, a missing field, or over actix's 16 KiB form limit. The
+    // error is not logged: it could quote the body.
+    let Ok(form) = form else {
+        return login_response(language, StatusCode::BAD_REQUEST, Some(w.unreadable_form));
+    };
+    // Pasted from a chat, a token often comes with a space or a newline.
+    let token = form.token.trim();
+    if token.len() > MAX_TOKEN_BYTES {
+        return login_response(language, StatusCode::BAD_REQUEST, Some(w.long_token));
+    }
+    let state = auth::state(&req);
+    match lookup(&state, token).await {
+        Ok(Some(craftsman)) => {
+            tracing::info!(craftsman_id = %craftsman.id, "craftsman logged in to the inbox page");
+            let mut res = see_inbox(craftsman.language);
+            append_cookie(&mut res, &session_cookie(token, is_https(&req)));
+            res
+        }
+        Ok(None) => {
+            tracing::info!("inbox page login refused: the token is no craftsman's");
+            login_response(language, StatusCode::UNAUTHORIZED, Some(w.wrong_token))
+        }
+        Err(err) => failure(language, None, err),
+    }
+}
+
+/// `POST /inbox/logout`: forgets the cookie.
+async fn logout(req: HttpRequest) -> HttpResponse {
+    let mut res = see_inbox(visitor_language(&req));
+    append_cookie(&mut res, &clear_cookie(is_https(&req)));
+    res
+}
+
+/// `GET /inbox/login` and `GET /inbox/logout`: nothing to do there but go back.
+async fn back_to_inbox(req: HttpRequest) -> HttpResponse {
+    see_inbox(visitor_language(&req))
+}
+
+// ---------------------------------------------------------------------------
+// Answers.
+
+/// A page's status and the headers every answer carries.
+fn html(status: StatusCode) -> HttpResponseBuilder {
+    let mut res = HttpResponse::build(status);
+    res.insert_header((CACHE_CONTROL, "no-store"))
+        .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header(("content-security-policy", CONTENT_SECURITY_POLICY))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("referrer-policy", "no-referrer"));
+    res
+}
+
+/// `303 See Other` to `/inbox`, with a link for a browser that does not follow it.
+fn see_inbox(language: Language) -> HttpResponse {
+    let w = words(language);
+    html(StatusCode::SEE_OTHER)
+        .insert_header((LOCATION, "/inbox"))
+        .body(document(
+            language,
+            w.inbox,
+            None,
+            &format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.inbox)),
+        ))
+}
+
+fn login_response(language: Language, status: StatusCode, error: Option<&str>) -> HttpResponse {
+    let mut res = html(status);
+    if status == StatusCode::UNAUTHORIZED {
+        // RFC 9110 asks every 401 to name a scheme; a program may use this one.
+        res.insert_header((WWW_AUTHENTICATE, "Bearer"));
+    }
+    res.body(login_page(language, error))
+}
+
+/// A page for a failure the craftsman cannot fix. `error_response` is where the API
+/// logs what an internal error hides, so it is called for that, and for the status.
+fn failure(language: Language, craftsman_name: Option<&str>, err: ApiError) -> HttpResponse {
+    let status = err.error_response().status();
+    let w = words(language);
+    html(status).body(document(
+        language,
+        w.failed_title,
+        craftsman_name,
+        &format!(
+            "<h2>{}</h2>\n<p>{}</p>\n<p><a href=\"/inbox\">{}</a></p>",
+            escape(w.failed_title),
+            escape(w.failed),
+            escape(w.back)
+        ),
+    ))
+}
+
+fn append_cookie(res: &mut HttpResponse, cookie: &str) {
+    let value = cookie
+        .parse()
+        .expect("the cookie holds only cookie-octets, valid in a header");
+    res.headers_mut().append(SET_COOKIE, value);
+}
