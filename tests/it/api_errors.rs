@@ -1,6 +1,7 @@
 //! Bad input gets a clear 4xx problem document, never a 5xx, and failed messages
 //! are kept with their error.
 
+use reqwest::Method;
 use serde_json::json;
 
 use crate::harness::{Gateway, expect_problem, fixture, json_of};
@@ -124,14 +125,7 @@ fn unknown_routes_wrong_methods_and_bad_admin_input_are_problems() {
     assert!(status == 405 || status == 404, "{status}");
     expect_problem(res, status);
 
-    let admin = |body: serde_json::Value| {
-        gw.client
-            .post(gw.url("/v1/admin/buyers"))
-            .bearer_auth(&gw.admin_token)
-            .json(&body)
-            .send()
-            .unwrap()
-    };
+    let admin = |body: serde_json::Value| gw.admin(Method::POST, "/v1/admin/buyers", Some(body));
     expect_problem(
         admin(json!({"id": "Bad Id!", "name": "x", "plugin": "ubl-order"})),
         400,
@@ -146,9 +140,7 @@ fn unknown_routes_wrong_methods_and_bad_admin_input_are_problems() {
     );
     expect_problem(admin(json!({"id": "ok", "name": "x"})), 400);
     let malformed = gw
-        .client
-        .post(gw.url("/v1/admin/buyers"))
-        .bearer_auth(&gw.admin_token)
+        .admin_request(Method::POST, "/v1/admin/buyers")
         .header("content-type", "application/json")
         .body("{not json")
         .send()

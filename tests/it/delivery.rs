@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{Gateway, Options, expect_problem, fixture, json_of};
@@ -30,40 +31,14 @@ fn gateway(schedule: &str, config: Option<String>, env: &[(&str, &str)]) -> Gate
     })
 }
 
-fn admin_json(
-    gw: &Gateway,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::blocking::Response {
-    let mut req = gw
-        .client
-        .request(method, gw.url(path))
-        .bearer_auth(&gw.admin_token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().unwrap()
-}
-
-/// Creates a craftsman; returns the answer (with `token`).
-fn create_craftsman(gw: &Gateway, body: Value) -> Value {
-    json_of(
-        admin_json(gw, reqwest::Method::POST, "/v1/admin/craftsmen", Some(body)),
-        201,
-    )
-}
-
-fn route(gw: &Gateway, buyer: &str, code: &str, craftsman: &str) -> Value {
-    json_of(
-        admin_json(
-            gw,
-            reqwest::Method::PUT,
-            &format!("/v1/admin/buyers/{buyer}/suppliers/{code}"),
-            Some(json!({ "craftsman": craftsman })),
-        ),
-        200,
-    )
+/// Creates the craftsman `jaya` with one webhook channel, to `url` and signed with
+/// [`SECRET`], and routes the buyer's `PBG-017` to them; returns the craftsman as
+/// created (with their token and the secret).
+fn webhook_craftsman(gw: &Gateway, url: &str) -> Value {
+    let craftsman = gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "webhook", "url": url, "secret": SECRET}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    craftsman
 }
 
 /// The canonical test order with another order number; its supplier code is PBG-017.
@@ -84,7 +59,7 @@ fn post(gw: &Gateway, key: &str, number: &str) -> String {
 }
 
 fn admin_get(gw: &Gateway, path: &str) -> Value {
-    json_of(admin_json(gw, reqwest::Method::GET, path, None), 200)
+    json_of(gw.admin(Method::GET, path, None), 200)
 }
 
 /// Polls the admin view of an order until its status is `status`.
@@ -140,11 +115,7 @@ fn a_routed_order_reaches_the_webhook_signed_and_the_inbox() {
     let receiver = WebhookReceiver::start(SECRET);
     let gw = gateway("1s", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    let craftsman = create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Bengkel Knalpot Jaya", "channels": [
-            {"type": "webhook", "url": receiver.url("/orders"), "secret": SECRET}]}),
-    );
+    let craftsman = webhook_craftsman(&gw, &receiver.url("/orders"));
     let token = craftsman["token"].as_str().unwrap().to_owned();
     assert_eq!(
         craftsman["channels"][0]["secret"], SECRET,
@@ -152,7 +123,6 @@ fn a_routed_order_reaches_the_webhook_signed_and_the_inbox() {
     );
     let shown = admin_get(&gw, "/v1/admin/craftsmen/jaya");
     assert!(shown["channels"][0].get("secret").is_none(), "{shown}");
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
 
     let order_id = post(&gw, &key, "PO-HOOK-1");
     let received = receiver.wait_for(|r| !verified_ids(r).is_empty(), WAIT);
@@ -199,27 +169,22 @@ fn an_unrouted_order_waits_visibly_and_is_delivered_when_routed() {
     let unrouted = admin_get(&gw, "/v1/admin/orders?status=unrouted");
     assert_eq!(unrouted["orders"][0]["id"], order_id.as_str());
 
-    create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Jaya", "channels": [
-            {"type": "webhook", "url": receiver.url("/"), "secret": SECRET}]}),
-    );
-    let routed = route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "webhook", "url": receiver.url("/"), "secret": SECRET}]}));
+    let routed = gw.route("mitra-otoparts", "PBG-017", "jaya");
     assert_eq!(routed["routed_orders"], json!([order_id]));
     receiver.wait_for(|r| verified_ids(r) == [order_id.clone()], WAIT);
     wait_order_status(&gw, &order_id, "delivered");
 
     // Routes are checked: an unknown craftsman or buyer is refused.
-    let res = admin_json(
-        &gw,
-        reqwest::Method::PUT,
+    let res = gw.admin(
+        Method::PUT,
         "/v1/admin/buyers/mitra-otoparts/suppliers/X",
         Some(json!({"craftsman": "nobody"})),
     );
     expect_problem(res, 422);
-    let res = admin_json(
-        &gw,
-        reqwest::Method::PUT,
+    let res = gw.admin(
+        Method::PUT,
         "/v1/admin/buyers/nobody/suppliers/X",
         Some(json!({"craftsman": "jaya"})),
     );
@@ -232,12 +197,7 @@ fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
     let port = closed_port();
     let gw = gateway("200ms,300ms,400ms,500ms,1s,1s,1s,1s,1s,1s", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Jaya", "channels": [
-            {"type": "webhook", "url": format!("http://127.0.0.1:{port}/hook"), "secret": SECRET}]}),
-    );
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    webhook_craftsman(&gw, &format!("http://127.0.0.1:{port}/hook"));
     let order_id = post(&gw, &key, "PO-DOWN-1");
 
     // Wait until two attempts have failed against the closed port.
@@ -295,12 +255,7 @@ fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
     receiver.set_status(500);
     let gw = gateway("100ms,100ms", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Jaya", "channels": [
-            {"type": "webhook", "url": receiver.url("/hook"), "secret": SECRET}]}),
-    );
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    webhook_craftsman(&gw, &receiver.url("/hook"));
     let order_id = post(&gw, &key, "PO-DEAD-1");
 
     let order = wait_order_status(&gw, &order_id, "failed");
@@ -339,9 +294,8 @@ fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
     receiver.set_status(204);
     let id = delivery["id"].as_str().unwrap();
     let retried = json_of(
-        admin_json(
-            &gw,
-            reqwest::Method::POST,
+        gw.admin(
+            Method::POST,
             &format!("/v1/admin/deliveries/{id}/retry"),
             None,
         ),
@@ -367,9 +321,8 @@ fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
         "{metrics}"
     );
     // Delivered: nothing left to retry.
-    let res = admin_json(
-        &gw,
-        reqwest::Method::POST,
+    let res = gw.admin(
+        Method::POST,
         &format!("/v1/admin/deliveries/{id}/retry"),
         None,
     );
@@ -382,13 +335,8 @@ fn gone_disables_the_webhook_until_an_admin_enables_it() {
     receiver.set_status(410);
     let gw = gateway("100ms,100ms,100ms", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    let craftsman = create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Jaya", "channels": [
-            {"type": "webhook", "url": receiver.url("/hook"), "secret": SECRET}]}),
-    );
+    let craftsman = webhook_craftsman(&gw, &receiver.url("/hook"));
     let channel_id = craftsman["channels"][0]["id"].as_str().unwrap().to_owned();
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
     let order_id = post(&gw, &key, "PO-GONE-1");
     let order = wait_order_status(&gw, &order_id, "failed");
     assert_eq!(order["deliveries"][0]["attempts"], 1, "410 is not retried");
@@ -398,9 +346,8 @@ fn gone_disables_the_webhook_until_an_admin_enables_it() {
     // While disabled, the retry is refused and new orders are not sent.
     let id = order["deliveries"][0]["id"].as_str().unwrap();
     expect_problem(
-        admin_json(
-            &gw,
-            reqwest::Method::POST,
+        gw.admin(
+            Method::POST,
             &format!("/v1/admin/deliveries/{id}/retry"),
             None,
         ),
@@ -412,18 +359,16 @@ fn gone_disables_the_webhook_until_an_admin_enables_it() {
 
     receiver.set_status(204);
     json_of(
-        admin_json(
-            &gw,
-            reqwest::Method::PATCH,
+        gw.admin(
+            Method::PATCH,
             &format!("/v1/admin/craftsmen/jaya/channels/{channel_id}"),
             Some(json!({"enabled": true})),
         ),
         200,
     );
     json_of(
-        admin_json(
-            &gw,
-            reqwest::Method::POST,
+        gw.admin(
+            Method::POST,
             &format!("/v1/admin/deliveries/{id}/retry"),
             None,
         ),
@@ -441,9 +386,8 @@ fn targets_on_private_addresses_are_refused_unless_allowed() {
         "http://169.254.169.254/latest",
         "ftp://example.com/",
     ] {
-        let res = admin_json(
-            &gw,
-            reqwest::Method::POST,
+        let res = gw.admin(
+            Method::POST,
             "/v1/admin/craftsmen",
             Some(
                 json!({"id": "jaya", "name": "Jaya", "channels": [{"type": "webhook", "url": url}]}),
@@ -456,9 +400,8 @@ fn targets_on_private_addresses_are_refused_unless_allowed() {
         );
     }
     // A channel this gateway has no server for is refused too.
-    let res = admin_json(
-        &gw,
-        reqwest::Method::POST,
+    let res = gw.admin(
+        Method::POST,
         "/v1/admin/craftsmen",
         Some(
             json!({"id": "jaya", "name": "Jaya", "channels": [{"type": "email", "to": "jaya@example.id"}]}),
@@ -487,26 +430,14 @@ fn email_reaches_the_craftsman_readable_with_json_and_csv_attached() {
         &[("JEMBATAN_SMTP_PASSWORD", "smtp-pass-9f2k")],
     );
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    let jaya = create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Bengkel Jaya", "channels": [
-        {"type": "email", "to": "jaya@bengkel.test"}]}),
-    );
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
-    create_craftsman(
-        &gw,
+    let jaya = gw.create_craftsman(json!({"id": "jaya", "name": "Bengkel Jaya", "channels": [
+        {"type": "email", "to": "jaya@bengkel.test"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    gw.create_craftsman(
         json!({"id": "sinar", "name": "Sinar Metal", "language": "en", "channels": [
         {"type": "email", "to": "sinar@metal.test"}]}),
     );
-    json_of(
-        admin_json(
-            &gw,
-            reqwest::Method::PUT,
-            "/v1/admin/buyers/mitra-otoparts/suppliers/PBG-018",
-            Some(json!({"craftsman": "sinar"})),
-        ),
-        200,
-    );
+    gw.route("mitra-otoparts", "PBG-018", "sinar");
 
     sink.fail_next(1, 451);
     let first = post(&gw, &key, "PO-MAIL-1");
@@ -586,12 +517,9 @@ fn whatsapp_and_telegram_get_the_order_summary_and_the_csv() {
         ],
     );
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    let craftsman = create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Jaya", "channels": [
-        {"type": "whatsapp", "to": "6281234567890"}, {"type": "telegram", "chat_id": "-100777"}]}),
-    );
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    let craftsman = gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "whatsapp", "to": "6281234567890"}, {"type": "telegram", "chat_id": "-100777"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
     apis.fail_next(1, 503);
     let order_id = post(&gw, &key, "PO-CHAT-1");
 
@@ -668,9 +596,9 @@ fn whatsapp_and_telegram_get_the_order_summary_and_the_csv() {
 fn one_craftsman_cannot_see_another_craftsmans_orders() {
     let gw = gateway("1s", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    let jaya = create_craftsman(&gw, json!({"id": "jaya", "name": "Jaya"}));
-    let sinar = create_craftsman(&gw, json!({"id": "sinar", "name": "Sinar"}));
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    let jaya = gw.create_craftsman(json!({"id": "jaya", "name": "Jaya"}));
+    let sinar = gw.create_craftsman(json!({"id": "sinar", "name": "Sinar"}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
     let order_id = post(&gw, &key, "PO-MINE-1");
     // Only the inbox: delivered at once.
     wait_order_status(&gw, &order_id, "delivered");
@@ -694,12 +622,7 @@ fn orders_accepted_before_a_kill_are_all_delivered_after_the_restart() {
     let schedule = "200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms";
     let gw = gateway(schedule, None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    create_craftsman(
-        &gw,
-        json!({"id": "jaya", "name": "Jaya", "channels": [
-        {"type": "webhook", "url": format!("http://127.0.0.1:{port}/hook"), "secret": SECRET}]}),
-    );
-    route(&gw, "mitra-otoparts", "PBG-017", "jaya");
+    webhook_craftsman(&gw, &format!("http://127.0.0.1:{port}/hook"));
     let accepted: Vec<String> = (0..20)
         .map(|i| post(&gw, &key, &format!("PO-KILL-{i}")))
         .collect();

@@ -7,7 +7,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::Duration;
 
-use reqwest::blocking::{Client, Response};
+use reqwest::Method;
+use reqwest::blocking::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 
 /// The repository's root.
@@ -148,17 +149,54 @@ impl Gateway {
     }
 
     pub fn create_buyer_with(&self, body: Value) -> String {
-        let res = self
-            .client
-            .post(self.url("/v1/admin/buyers"))
-            .bearer_auth(&self.admin_token)
-            .json(&body)
+        let created = json_of(
+            self.admin(Method::POST, "/v1/admin/buyers", Some(body)),
+            201,
+        );
+        created["api_key"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a craftsman; returns the answer (with their `token`, and any
+    /// webhook's `secret`).
+    pub fn create_craftsman(&self, body: Value) -> Value {
+        json_of(
+            self.admin(Method::POST, "/v1/admin/craftsmen", Some(body)),
+            201,
+        )
+    }
+
+    /// Routes the buyer's supplier code to the craftsman; returns the answer.
+    pub fn route(&self, buyer: &str, code: &str, craftsman: &str) -> Value {
+        let path = format!("/v1/admin/buyers/{buyer}/suppliers/{code}");
+        json_of(
+            self.admin(Method::PUT, &path, Some(json!({ "craftsman": craftsman }))),
+            200,
+        )
+    }
+
+    /// Uploads a plugin component through the admin API.
+    pub fn upload_plugin(&self, wasm: Vec<u8>) -> Response {
+        self.admin_request(Method::POST, "/v1/admin/plugins")
+            .header("content-type", "application/wasm")
+            .body(wasm)
             .send()
-            .unwrap();
-        let status = res.status();
-        let body: Value = res.json().unwrap();
-        assert_eq!(status, 201, "{body}");
-        body["api_key"].as_str().unwrap().to_owned()
+            .unwrap()
+    }
+
+    /// A request to the admin API, with the admin token, for the caller to finish.
+    pub fn admin_request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin_token)
+    }
+
+    /// Calls the admin API, with `body` as JSON when there is one.
+    pub fn admin(&self, method: Method, path: &str, body: Option<Value>) -> Response {
+        let mut req = self.admin_request(method, path);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().unwrap()
     }
 
     pub fn post_order(&self, key: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Response {

@@ -22,51 +22,12 @@ fn html(res: reqwest::blocking::Response, status: u16) -> String {
 #[test]
 fn a_craftsman_signs_in_and_sees_only_their_orders() {
     let gw = Gateway::start();
-    let admin = |path: &str, body: serde_json::Value| {
-        gw.client
-            .request(
-                if path.contains("suppliers") {
-                    reqwest::Method::PUT
-                } else {
-                    reqwest::Method::POST
-                },
-                gw.url(path),
-            )
-            .bearer_auth(&gw.admin_token)
-            .json(&body)
-            .send()
-            .unwrap()
-    };
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    let jaya = json_of(
-        admin(
-            "/v1/admin/craftsmen",
-            json!({"id": "jaya", "name": "Bengkel Jaya"}),
-        ),
-        201,
-    );
+    let jaya = gw.create_craftsman(json!({"id": "jaya", "name": "Bengkel Jaya"}));
     let token = jaya["token"].as_str().unwrap().to_owned();
-    json_of(
-        admin(
-            "/v1/admin/craftsmen",
-            json!({"id": "sinar", "name": "Sinar", "language": "en"}),
-        ),
-        201,
-    );
-    json_of(
-        admin(
-            "/v1/admin/buyers/mitra-otoparts/suppliers/PBG-017",
-            json!({"craftsman": "jaya"}),
-        ),
-        200,
-    );
-    json_of(
-        admin(
-            "/v1/admin/buyers/mitra-otoparts/suppliers/PBG-018",
-            json!({"craftsman": "sinar"}),
-        ),
-        200,
-    );
+    gw.create_craftsman(json!({"id": "sinar", "name": "Sinar", "language": "en"}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    gw.route("mitra-otoparts", "PBG-018", "sinar");
     let mut order: serde_json::Value =
         serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
     let mine = json_of(

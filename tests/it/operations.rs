@@ -1,5 +1,6 @@
 //! Health, readiness, the OpenAPI document and the plugin listing.
 
+use reqwest::Method;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -47,14 +48,7 @@ fn health_readiness_and_openapi_are_served() {
 #[test]
 fn admin_lists_the_stock_plugins_with_their_hashes() {
     let gw = Gateway::start();
-    let plugins: Value = json_of(
-        gw.client
-            .get(gw.url("/v1/admin/plugins"))
-            .bearer_auth(&gw.admin_token)
-            .send()
-            .unwrap(),
-        200,
-    );
+    let plugins: Value = json_of(gw.admin(Method::GET, "/v1/admin/plugins", None), 200);
     for name in ["canonical-json", "ubl-order"] {
         let plugin = plugins
             .as_array()

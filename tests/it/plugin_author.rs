@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{Gateway, expect_problem, json_of, repo_root};
@@ -37,12 +38,6 @@ fn edit(path: &Path, from: &str, to: &str) {
     let text = std::fs::read_to_string(path).unwrap();
     assert!(text.contains(from), "{} has no {from:?}", path.display());
     std::fs::write(path, text.replace(from, to)).unwrap();
-}
-
-fn admin(gw: &Gateway, method: reqwest::Method, path: &str) -> reqwest::blocking::RequestBuilder {
-    gw.client
-        .request(method, gw.url(path))
-        .bearer_auth(&gw.admin_token)
 }
 
 /// An order as ACME's Indonesian spreadsheet exports it: `;`-separated, because
@@ -94,14 +89,7 @@ fn the_guide_takes_a_new_plugin_from_the_template_to_real_orders() {
     assert_eq!(orders[0]["buyer_order_number"], "PO-ACME-7");
 
     let gw = Gateway::start();
-    let uploaded = json_of(
-        admin(&gw, reqwest::Method::POST, "/v1/admin/plugins")
-            .header("content-type", "application/wasm")
-            .body(std::fs::read(&v1).unwrap())
-            .send()
-            .unwrap(),
-        201,
-    );
+    let uploaded = json_of(gw.upload_plugin(std::fs::read(&v1).unwrap()), 201);
     assert_eq!(uploaded["name"], "acme-orders");
     assert_eq!(uploaded["version"], "0.1.0");
     let key = gw.create_buyer("acme", "acme-orders", json!({}));
@@ -135,30 +123,22 @@ fn the_guide_takes_a_new_plugin_from_the_template_to_real_orders() {
         "unit_price: Some(\n                jembatan_plugin_sdk::values::localized_decimal(\n                    cell(price)?,\n                    &jembatan_plugin_sdk::values::NumberFormat::indonesian(),\n                )\n                .map_err(|e| bad(price, e))?,\n            ),",
     );
     let v2 = build(&dir, "acme_orders");
-    json_of(
-        admin(&gw, reqwest::Method::POST, "/v1/admin/plugins")
-            .header("content-type", "application/wasm")
-            .body(std::fs::read(&v2).unwrap())
-            .send()
-            .unwrap(),
-        201,
-    );
+    json_of(gw.upload_plugin(std::fs::read(&v2).unwrap()), 201);
     let bound = json_of(
-        admin(&gw, reqwest::Method::PATCH, "/v1/admin/buyers/acme")
-            .json(&json!({"plugin_version": "0.2.0"}))
-            .send()
-            .unwrap(),
+        gw.admin(
+            Method::PATCH,
+            "/v1/admin/buyers/acme",
+            Some(json!({"plugin_version": "0.2.0"})),
+        ),
         200,
     );
     assert_eq!(bound["plugin_version"], "0.2.0");
     let replayed = json_of(
-        admin(
-            &gw,
-            reqwest::Method::POST,
+        gw.admin(
+            Method::POST,
             &format!("/v1/admin/messages/{failed}/replay"),
-        )
-        .send()
-        .unwrap(),
+            None,
+        ),
         200,
     );
     assert_eq!(replayed["status"], "normalized", "{replayed}");
@@ -169,10 +149,11 @@ fn the_guide_takes_a_new_plugin_from_the_template_to_real_orders() {
 
     // Roll back to 0.1.0: effective at once, and nothing made twice.
     json_of(
-        admin(&gw, reqwest::Method::PATCH, "/v1/admin/buyers/acme")
-            .json(&json!({"plugin_version": "0.1.0"}))
-            .send()
-            .unwrap(),
+        gw.admin(
+            Method::PATCH,
+            "/v1/admin/buyers/acme",
+            Some(json!({"plugin_version": "0.1.0"})),
+        ),
         200,
     );
     expect_problem(gw.post_order(&key, "text/csv", ACME_ORDER), 422);

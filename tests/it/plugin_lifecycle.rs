@@ -1,35 +1,10 @@
 //! Plugins over the admin API: upload (checked, stored, surviving restarts),
 //! binding a buyer to a version and config, and replaying failed messages.
 
-use serde_json::{Value, json};
+use reqwest::Method;
+use serde_json::json;
 
 use crate::harness::{Gateway, Options, built_plugin, expect_problem, fixture, json_of};
-
-fn upload(gw: &Gateway, wasm: Vec<u8>) -> reqwest::blocking::Response {
-    gw.client
-        .post(gw.url("/v1/admin/plugins"))
-        .bearer_auth(&gw.admin_token)
-        .header("content-type", "application/wasm")
-        .body(wasm)
-        .send()
-        .unwrap()
-}
-
-fn admin(
-    gw: &Gateway,
-    method: reqwest::Method,
-    path: &str,
-    body: Option<Value>,
-) -> reqwest::blocking::Response {
-    let mut req = gw
-        .client
-        .request(method, gw.url(path))
-        .bearer_auth(&gw.admin_token);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    req.send().unwrap()
-}
 
 #[test]
 fn uploads_are_checked_stored_and_survive_a_restart() {
@@ -38,22 +13,25 @@ fn uploads_are_checked_stored_and_survive_a_restart() {
         env: vec![("JEMBATAN_PLUGIN_DIRS".into(), String::new())],
         ..Default::default()
     });
-    let problem = expect_problem(upload(&gw, b"not wasm at all".to_vec()), 422);
+    let problem = expect_problem(gw.upload_plugin(b"not wasm at all".to_vec()), 422);
     assert!(
         problem["detail"].as_str().unwrap().contains("refused"),
         "{problem}"
     );
     // A core module is wasm, but not a component of the plugin world.
     let core_module = b"\0asm\x01\0\0\0".to_vec();
-    expect_problem(upload(&gw, core_module), 422);
+    expect_problem(gw.upload_plugin(core_module), 422);
 
     let wasm = std::fs::read(built_plugin("test_hostile")).unwrap();
-    let created = json_of(upload(&gw, wasm.clone()), 201);
+    let created = json_of(gw.upload_plugin(wasm.clone()), 201);
     assert_eq!(created["name"], "test-hostile");
-    let again = json_of(upload(&gw, wasm), 200);
+    let again = json_of(gw.upload_plugin(wasm), 200);
     assert_eq!(again["sha256"], created["sha256"]);
     // Stock bytes are already installed: the same answer, nothing new.
-    json_of(upload(&gw, fixture("plugins/dist/ubl-order.wasm")), 200);
+    json_of(
+        gw.upload_plugin(fixture("plugins/dist/ubl-order.wasm")),
+        200,
+    );
 
     let key = gw.create_buyer("uploaded", "test-hostile", json!({"mode": "ok"}));
     json_of(gw.post_order(&key, "application/json", "{}"), 201);
@@ -65,10 +43,7 @@ fn uploads_are_checked_stored_and_survive_a_restart() {
         ..Options::default()
     });
     json_of(gw.post_order(&key, "application/json", "{}"), 201);
-    let plugins = json_of(
-        admin(&gw, reqwest::Method::GET, "/v1/admin/plugins", None),
-        200,
-    );
+    let plugins = json_of(gw.admin(Method::GET, "/v1/admin/plugins", None), 200);
     assert!(
         plugins
             .as_array()
@@ -87,9 +62,8 @@ fn a_failed_message_is_replayed_after_rebinding_and_never_duplicated() {
 
     // Not yet fixed: replaying fails again, and both failures are kept.
     let replayed = json_of(
-        admin(
-            &gw,
-            reqwest::Method::POST,
+        gw.admin(
+            Method::POST,
             &format!("/v1/admin/messages/{message_id}/replay"),
             None,
         ),
@@ -99,21 +73,15 @@ fn a_failed_message_is_replayed_after_rebinding_and_never_duplicated() {
     assert_eq!(replayed["attempts"], 2);
 
     let failed = json_of(
-        admin(
-            &gw,
-            reqwest::Method::GET,
-            "/v1/admin/messages?status=failed",
-            None,
-        ),
+        gw.admin(Method::GET, "/v1/admin/messages?status=failed", None),
         200,
     );
     assert_eq!(failed["messages"][0]["id"], message_id.as_str());
 
     // Rebind (same version, new config), effective at once; replay succeeds.
     let buyer = json_of(
-        admin(
-            &gw,
-            reqwest::Method::PATCH,
+        gw.admin(
+            Method::PATCH,
             "/v1/admin/buyers/replayer",
             Some(json!({"plugin_config": {"mode": "ok"}})),
         ),
@@ -121,9 +89,8 @@ fn a_failed_message_is_replayed_after_rebinding_and_never_duplicated() {
     );
     assert_eq!(buyer["plugin_config"], json!({"mode": "ok"}));
     let replayed = json_of(
-        admin(
-            &gw,
-            reqwest::Method::POST,
+        gw.admin(
+            Method::POST,
             &format!("/v1/admin/messages/{message_id}/replay"),
             None,
         ),
@@ -138,9 +105,8 @@ fn a_failed_message_is_replayed_after_rebinding_and_never_duplicated() {
     let message = json_of(gw.get(&key, &format!("/v1/messages/{message_id}")), 200);
     assert_eq!(message["status"], "normalized");
     expect_problem(
-        admin(
-            &gw,
-            reqwest::Method::POST,
+        gw.admin(
+            Method::POST,
             &format!("/v1/admin/messages/{message_id}/replay"),
             None,
         ),
@@ -151,23 +117,21 @@ fn a_failed_message_is_replayed_after_rebinding_and_never_duplicated() {
 
     // Binding history, newest first; unknown versions are refused.
     let buyer = json_of(
-        admin(&gw, reqwest::Method::GET, "/v1/admin/buyers/replayer", None),
+        gw.admin(Method::GET, "/v1/admin/buyers/replayer", None),
         200,
     );
     assert_eq!(buyer["bindings"].as_array().unwrap().len(), 2, "{buyer}");
     expect_problem(
-        admin(
-            &gw,
-            reqwest::Method::PATCH,
+        gw.admin(
+            Method::PATCH,
             "/v1/admin/buyers/replayer",
             Some(json!({"plugin_version": "9.9.9"})),
         ),
         422,
     );
     expect_problem(
-        admin(
-            &gw,
-            reqwest::Method::PATCH,
+        gw.admin(
+            Method::PATCH,
             "/v1/admin/buyers/nobody",
             Some(json!({"name": "x"})),
         ),
