@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::thread;
 use std::time::Duration;
 
 use reqwest::Method;
@@ -96,9 +97,7 @@ impl Gateway {
             .env("JEMBATAN_ADMIN_TOKEN", &admin_token)
             .env("JEMBATAN_PLUGIN_DIRS", test_plugins_dir())
             .env("JEMBATAN_HTTP_WORKERS", "2")
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .env("RUST_LOG", "info");
         if let Some(config) = &options.config {
             std::fs::create_dir_all(&data_dir).unwrap();
             let path = data_dir.join("jembatan.toml");
@@ -108,9 +107,14 @@ impl Gateway {
         for (k, v) in &options.env {
             command.env(k, v);
         }
-        let mut child = command.spawn().expect("starting jembatan");
         let logs = Arc::new(Mutex::new(String::new()));
-        let base = wait_for_address(&mut child, logs.clone());
+        let (child, base) = spawn_until_ready(
+            "gateway",
+            &mut command,
+            "jembatan listening on ",
+            Duration::from_secs(120),
+            Some(logs.clone()),
+        );
         Self {
             child,
             base,
@@ -225,31 +229,63 @@ impl Drop for Gateway {
     }
 }
 
-/// Reads the gateway's stdout until it says where it listens; its stderr (the
-/// logs) is passed through so a failing test shows them.
-fn wait_for_address(child: &mut Child, logs: Arc<Mutex<String>>) -> String {
-    let stdout = child.stdout.take().unwrap();
+/// Spawns `command` (the gateway, a loopback peer) with its stdout and stderr
+/// piped, and waits up to `timeout` for a stdout line starting with `ready_prefix`;
+/// returns the child and the rest of that line (where it listens).
+///
+/// Its stderr is passed through, each line tagged `[name]`, so a failing test
+/// shows it, and also appended to `log` when one is given (the gateway's, for the
+/// checks that no secret is logged). Its stdout is read to the end, so the child
+/// never writes into a closed pipe. If the line does not come, the child is killed
+/// and the test fails below its stderr.
+pub fn spawn_until_ready(
+    name: &str,
+    command: &mut Command,
+    ready_prefix: &str,
+    timeout: Duration,
+    log: Option<Arc<Mutex<String>>>,
+) -> (Child, String) {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {name}: {e}"));
     let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
+    let tag = name.to_owned();
+    let stderr_done = thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            eprintln!("[gateway] {line}");
-            let mut logs = logs.lock().unwrap();
-            logs.push_str(&line);
-            logs.push('\n');
-        }
-    });
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut sent = false;
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if !sent && let Some(address) = line.strip_prefix("jembatan listening on ") {
-                let _ = tx.send(address.trim().to_owned());
-                sent = true;
+            eprintln!("[{tag}] {line}");
+            if let Some(log) = &log {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
             }
         }
     });
-    rx.recv_timeout(Duration::from_secs(120))
-        .expect("the gateway did not start listening")
+    let stdout = child.stdout.take().unwrap();
+    let prefix = ready_prefix.to_owned();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let mut ready = Some(tx);
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix(&prefix)
+                && let Some(tx) = ready.take()
+            {
+                let _ = tx.send(rest.trim().to_owned());
+            }
+        }
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(rest) => (child, rest),
+        Err(_) => {
+            let _ = child.kill();
+            let status = child.wait();
+            let _ = stderr_done.join(); // so its stderr is printed above the panic
+            panic!(
+                "{name} did not say {ready_prefix:?} within {timeout:?} ({status:?}); its stderr is above"
+            );
+        }
+    }
 }
 
 /// Asserts the response is a problem document with this status; returns it.

@@ -10,16 +10,15 @@
 // Handles for the delivery tests; not every method has a caller yet.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::{OnceLock, mpsc};
+use std::sync::OnceLock;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
 
-use crate::harness::repo_root;
+use crate::harness::{repo_root, spawn_until_ready};
 
 /// The command `.ci/run` installs the peers' Python packages with (a test
 /// below holds the two together).
@@ -276,41 +275,16 @@ impl Peer {
     /// peer and what follows "listening on " in that line.
     fn start(name: &'static str, script: &str, args: &[&str]) -> (Self, String) {
         require_python_packages();
-        let mut child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .arg(repo_root().join("tests/peers").join(script))
             .args(args)
             // No __pycache__ left in the source tree.
             .env("PYTHONDONTWRITEBYTECODE", "1")
             .env("PYTHONUNBUFFERED", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {name}: {e}"));
-        let stderr = child.stderr.take().unwrap();
-        let stderr_done = thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[{name}] {line}");
-            }
-        });
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        thread::spawn(move || {
-            // Read to the end so the peer never writes into a closed pipe.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(address) = line.strip_prefix("listening on ") {
-                    let _ = tx.send(address.trim().to_owned());
-                }
-            }
-        });
-        let Ok(address) = rx.recv_timeout(READY_TIMEOUT) else {
-            let _ = child.kill();
-            let status = child.wait();
-            let _ = stderr_done.join(); // so its stderr is printed above the panic
-            panic!(
-                "{name} did not say it listens within {READY_TIMEOUT:?} ({status:?}); its stderr is above"
-            );
-        };
+            .stdin(Stdio::null());
+        let (child, address) =
+            spawn_until_ready(name, &mut command, "listening on ", READY_TIMEOUT, None);
         let peer = Self {
             name,
             child,
