@@ -366,8 +366,9 @@ fn port_of(address: &str) -> u16 {
         .unwrap_or_else(|| panic!("no port in {address:?}"))
 }
 
-/// Panics, saying what to install, unless python3 can import the packages the
-/// peers use. Tests never install anything themselves.
+/// Makes sure python3 can import the packages the peers use: if it cannot, they
+/// are installed once per run with [`PIP_INSTALL`]; if that fails, the test panics
+/// saying what to install.
 fn require_python_packages() {
     static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
     let importable = || match Command::new("python3")
