@@ -49,24 +49,45 @@ pub(super) fn state(req: &HttpRequest) -> web::Data<AppState> {
         .clone()
 }
 
+/// What the buyer and craftsman extractors share: the bearer credential (a 401
+/// saying how to send it when there is none), then `find` by the credential's hash
+/// (a 401 when it is nobody's).
+fn by_bearer_hash<T, Found>(
+    req: &HttpRequest,
+    how_to_send: &'static str,
+    not_valid: &'static str,
+    find: impl FnOnce(web::Data<AppState>, String) -> Found + 'static,
+) -> LocalBoxFuture<'static, Result<T, ApiError>>
+where
+    Found: Future<Output = Result<Option<T>, ApiError>> + 'static,
+{
+    let state = state(req);
+    let token = bearer(req);
+    Box::pin(async move {
+        let token = token.ok_or_else(|| ApiError::Unauthorized(how_to_send.into()))?;
+        find(state, secrets::hash(&token))
+            .await?
+            .ok_or_else(|| ApiError::Unauthorized(not_valid.into()))
+    })
+}
+
 impl FromRequest for BuyerAuth {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = state(req);
-        let token = bearer(req);
-        Box::pin(async move {
-            let token = token.ok_or_else(|| {
-                ApiError::Unauthorized("send your API key as 'Authorization: Bearer <key>'".into())
-            })?;
-            state
-                .store
-                .buyer_by_api_key_hash(&secrets::hash(&token))
-                .await?
-                .map(BuyerAuth)
-                .ok_or_else(|| ApiError::Unauthorized("the API key is not valid".into()))
-        })
+        by_bearer_hash(
+            req,
+            "send your API key as 'Authorization: Bearer <key>'",
+            "the API key is not valid",
+            |state, hash| async move {
+                Ok(state
+                    .store
+                    .buyer_by_api_key_hash(&hash)
+                    .await?
+                    .map(BuyerAuth))
+            },
+        )
     }
 }
 
@@ -100,18 +121,17 @@ impl FromRequest for CraftsmanAuth {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = state(req);
-        let token = bearer(req);
-        Box::pin(async move {
-            let token = token.ok_or_else(|| {
-                ApiError::Unauthorized(
-                    "send your craftsman token as 'Authorization: Bearer <token>'".into(),
-                )
-            })?;
-            craftsman_by_token(&state, &token)
-                .await?
-                .map(CraftsmanAuth)
-                .ok_or_else(|| ApiError::Unauthorized("the craftsman token is not valid".into()))
-        })
+        by_bearer_hash(
+            req,
+            "send your craftsman token as 'Authorization: Bearer <token>'",
+            "the craftsman token is not valid",
+            |state, hash| async move {
+                Ok(state
+                    .store
+                    .craftsman_by_token_hash(&hash)
+                    .await?
+                    .map(CraftsmanAuth))
+            },
+        )
     }
 }
