@@ -72,6 +72,19 @@ async fn complete_one(store: &dyn Store, buyer: &str, message: &str, order: &str
         .unwrap();
 }
 
+/// Craftsman `crf_1` with a webhook channel per name in `channels`, buyer `byr_a`
+/// routing `CRAFT-1` (every test order's supplier code) to them, and order `ord_1`
+/// (from message `msg_1`) stored after the route, so routed as it is stored.
+async fn routed_order(store: &dyn Store, channels: &[&str]) {
+    store
+        .create_craftsman(craftsman("crf_1", channels))
+        .await
+        .unwrap();
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+    complete_one(store, "byr_a", "msg_1", "ord_1").await;
+}
+
 #[tokio::test]
 async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes() {
     let (_dir, _url, store) = open_temp().await;
@@ -93,17 +106,7 @@ async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes() {
     assert_eq!(store.delivery_stats().await.unwrap().pending, 2);
 
     // The next order is routed in the transaction that stores it.
-    buyer_with_message(&store, "byr_a", "msg_2").await;
-    store
-        .complete_message(
-            "msg_2",
-            MessageOutcome::Normalized {
-                orders: vec![new_order("ord_2", "msg_2", "byr_a")],
-                response: created(),
-            },
-        )
-        .await
-        .unwrap();
+    complete_one(&store, "byr_a", "msg_2", "ord_2").await;
     assert_eq!(order_status(&store, "ord_2").await, OrderStatus::Received);
     assert_eq!(store.delivery_stats().await.unwrap().pending, 4);
     // Another craftsman's scope does not see it.
@@ -123,35 +126,14 @@ async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes() {
 #[tokio::test]
 async fn a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once() {
     let (_dir, _url, store) = open_temp().await;
-    store
-        .create_craftsman(craftsman("crf_1", &[]))
-        .await
-        .unwrap();
-    buyer_with_message(&store, "byr_a", "msg_0").await;
-    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
-    store
-        .complete_message(
-            "msg_0",
-            MessageOutcome::Normalized {
-                orders: vec![new_order("ord_1", "msg_0", "byr_a")],
-                response: created(),
-            },
-        )
-        .await
-        .unwrap();
+    routed_order(&store, &[]).await;
     assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Delivered);
 }
 
 #[tokio::test]
 async fn attempts_retry_then_die_then_an_admin_retry_delivers() {
     let (_dir, _url, store) = open_temp().await;
-    store
-        .create_craftsman(craftsman("crf_1", &["a"]))
-        .await
-        .unwrap();
-    store.create_buyer(new_buyer("byr_a")).await.unwrap();
-    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
-    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
+    routed_order(&store, &["a"]).await;
 
     let claimed = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
@@ -247,13 +229,7 @@ async fn attempts_retry_then_die_then_an_admin_retry_delivers() {
 #[tokio::test]
 async fn gone_disables_the_channel_and_its_other_deliveries() {
     let (_dir, _url, store) = open_temp().await;
-    store
-        .create_craftsman(craftsman("crf_1", &["a"]))
-        .await
-        .unwrap();
-    store.create_buyer(new_buyer("byr_a")).await.unwrap();
-    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
-    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
+    routed_order(&store, &["a"]).await;
     complete_one(&store, "byr_a", "msg_2", "ord_2").await;
     let claimed = store.claim_deliveries(Utc::now(), LEASE, 1).await.unwrap();
     store
@@ -294,13 +270,7 @@ async fn gone_disables_the_channel_and_its_other_deliveries() {
 #[tokio::test]
 async fn a_restart_releases_claims() {
     let (_dir, _url, store) = open_temp().await;
-    store
-        .create_craftsman(craftsman("crf_1", &["a"]))
-        .await
-        .unwrap();
-    store.create_buyer(new_buyer("byr_a")).await.unwrap();
-    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
-    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
+    routed_order(&store, &["a"]).await;
     assert_eq!(
         store
             .claim_deliveries(Utc::now(), LEASE, 10)
