@@ -10,8 +10,6 @@ use crate::store::{Craftsman, OrderRecord};
 /// The words of the pages in one language. The order itself is worded by
 /// [`render`].
 pub(super) struct Words {
-    /// The `lang` attribute.
-    pub(super) lang: &'static str,
     pub(super) inbox: &'static str,
     pub(super) login_intro: &'static str,
     pub(super) token: &'static str,
@@ -35,7 +33,6 @@ pub(super) struct Words {
 }
 
 const INDONESIAN: Words = Words {
-    lang: "id",
     inbox: "Kotak masuk",
     login_intro: "Masukkan token kotak masuk yang Anda terima dari pengelola jembatan untuk melihat \
                   pesanan Anda. Jangan berikan token ini kepada orang lain.",
@@ -60,7 +57,6 @@ const INDONESIAN: Words = Words {
 };
 
 const ENGLISH: Words = Words {
-    lang: "en",
     inbox: "Inbox",
     login_intro: "Enter the inbox token you received from your jembatan administrator to see \
                   your orders. Do not share this token with anyone.",
@@ -133,7 +129,7 @@ pub(super) fn document(
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"referrer\" content=\"no-referrer\">\n\
          <title>{} · jembatan</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n",
-        w.lang,
+        language.tag(),
         escape(title)
     );
     match craftsman_name {

@@ -79,6 +79,24 @@ pub enum Language {
     English,
 }
 
+impl Language {
+    /// The language's tag, as the API, the store and an HTML `lang` attribute
+    /// write it: `id`, `en` (the same as its serde form, a test checks).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Indonesian => "id",
+            Self::English => "en",
+        }
+    }
+
+    /// The language whose [`tag`](Self::tag) this is.
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        [Self::Indonesian, Self::English]
+            .into_iter()
+            .find(|language| language.tag() == tag)
+    }
+}
+
 /// One order on its way to one channel of one craftsman.
 #[derive(Debug, Clone, Copy)]
 pub struct Outgoing<'a> {
@@ -307,6 +325,15 @@ mod tests {
             "bad token [redacted]!"
         );
         assert_eq!(redact("abc", "a"), "abc");
+    }
+
+    #[test]
+    fn a_languages_tag_is_its_wire_form() {
+        for language in [Language::Indonesian, Language::English] {
+            assert_eq!(serde_json::to_value(language).unwrap(), language.tag());
+            assert_eq!(Language::from_tag(language.tag()), Some(language));
+        }
+        assert_eq!(Language::from_tag("fr"), None);
     }
 
     #[test]

@@ -5,15 +5,12 @@ use std::fmt::Write as _;
 use rust_decimal::Decimal;
 
 use super::{View, codes, description, labels, long_date, money, quantity, subject};
-use crate::delivery::channels::{Language, Outgoing};
+use crate::delivery::channels::Outgoing;
 
 /// The whole order as a small HTML page for the e-mail's HTML part: inline CSS
 /// only, no external resources, every value escaped. Its body is [`html_body`].
 pub fn html(out: &Outgoing<'_>) -> String {
-    let lang = match out.language {
-        Language::Indonesian => "id",
-        Language::English => "en",
-    };
+    let lang = out.language.tag();
     format!(
         "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -169,6 +166,7 @@ pub fn escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::delivery::channels::Language;
     use crate::delivery::channels::testing::{outgoing, sample_record};
 
     #[test]

@@ -41,19 +41,8 @@ impl TryFrom<ChannelRow> for Channel {
     }
 }
 
-pub(super) fn language_text(language: Language) -> &'static str {
-    match language {
-        Language::Indonesian => "id",
-        Language::English => "en",
-    }
-}
-
 pub(super) fn parse_language(text: &str) -> Result<Language, sqlx::Error> {
-    match text {
-        "id" => Ok(Language::Indonesian),
-        "en" => Ok(Language::English),
-        other => Err(decode(format!("unknown language {other:?}"))),
-    }
+    Language::from_tag(text).ok_or_else(|| decode(format!("unknown language {text:?}")))
 }
 
 impl CraftsmanRow {
@@ -116,7 +105,7 @@ pub(super) async fn create(
     )
     .bind(&craftsman.id)
     .bind(&craftsman.name)
-    .bind(language_text(craftsman.language))
+    .bind(craftsman.language.tag())
     .bind(&craftsman.token_hash)
     .bind(&created_text)
     .execute(&mut *conn)
