@@ -384,6 +384,14 @@ mod tests {
         }
     }
 
+    /// Sends the sample order once to `url`, on a channel that may send to loopback.
+    async fn send_to(url: String) -> Result<Sent, SendError> {
+        let record = sample_record();
+        channel(true, Duration::from_secs(5))
+            .send(&target(url), &outgoing(&record, Language::Indonesian))
+            .await
+    }
+
     #[tokio::test]
     async fn delivers_a_signed_order() {
         let server = TestServer::start(|_| Reply::text(200, "ok"));
@@ -487,14 +495,7 @@ mod tests {
                 .push(("location", "http://127.0.0.1:1/elsewhere".into()));
             reply
         });
-        let record = sample_record();
-        let err = channel(true, Duration::from_secs(5))
-            .send(
-                &target(server.url()),
-                &outgoing(&record, Language::Indonesian),
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(server.url()).await.unwrap_err();
         assert_eq!(err.failure, Failure::Retry);
         assert_eq!(err.status_code, Some(301));
         assert_eq!(server.requests().len(), 1);
@@ -507,26 +508,14 @@ mod tests {
             reply.headers.push(("retry-after", "120".into()));
             reply
         });
-        let record = sample_record();
-        let err = channel(true, Duration::from_secs(5))
-            .send(
-                &target(server.url()),
-                &outgoing(&record, Language::Indonesian),
-            )
-            .await
-            .unwrap_err();
+        let err = send_to(server.url()).await.unwrap_err();
         assert!(err.error.contains("Retry-After: 120"), "{err}");
         assert!(err.error.contains("maintenance"), "{err}");
     }
 
     #[tokio::test]
     async fn no_answer_is_retried() {
-        let record = sample_record();
-        let out = outgoing(&record, Language::Indonesian);
-        let err = channel(true, Duration::from_secs(5))
-            .send(&target(closed_url()), &out)
-            .await
-            .unwrap_err();
+        let err = send_to(closed_url()).await.unwrap_err();
         assert_eq!(err.failure, Failure::Retry, "{err}");
         assert_eq!(err.status_code, None);
 
@@ -535,8 +524,12 @@ mod tests {
             reply.delay = Duration::from_secs(3);
             reply
         });
+        let record = sample_record();
         let err = channel(true, Duration::from_millis(300))
-            .send(&target(server.url()), &out)
+            .send(
+                &target(server.url()),
+                &outgoing(&record, Language::Indonesian),
+            )
             .await
             .unwrap_err();
         assert_eq!(err.failure, Failure::Retry, "{err}");

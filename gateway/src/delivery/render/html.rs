@@ -74,27 +74,14 @@ pub fn html_body(out: &Outgoing<'_>) -> String {
     for line in &out.order.order.lines {
         let mut item = escape(&description(line));
         if let Some(codes) = codes(l, line) {
-            let _ = write!(
-                item,
-                "<br><span style=\"color:#666;font-size:13px\">{}</span>",
-                escape(&codes)
-            );
+            push_aside(&mut item, &codes);
         }
         if let Some(date) = line.requested_date {
-            let _ = write!(
-                item,
-                "<br><span style=\"color:#666;font-size:13px\">{}: {}</span>",
-                escape(l.line_requested),
-                escape(&long_date(date, out.language))
-            );
+            let date = long_date(date, out.language);
+            push_aside(&mut item, &format!("{}: {date}", l.line_requested));
         }
         if let Some(note) = &line.note {
-            let _ = write!(
-                item,
-                "<br><span style=\"color:#666;font-size:13px\">{}: {}</span>",
-                escape(l.line_note),
-                escape(note)
-            );
+            push_aside(&mut item, &format!("{}: {note}", l.line_note));
         }
         let price = |amount: Option<Decimal>| {
             amount.map_or_else(String::new, |a| {
@@ -145,6 +132,15 @@ pub fn html_body(out: &Outgoing<'_>) -> String {
         escape(&out.order.id)
     );
     s
+}
+
+/// Adds `text` on a line of its own, small and grey, below an item's description.
+fn push_aside(item: &mut String, text: &str) {
+    let _ = write!(
+        item,
+        "<br><span style=\"color:#666;font-size:13px\">{}</span>",
+        escape(text)
+    );
 }
 
 /// Escapes text for HTML element content and quoted attribute values.

@@ -22,12 +22,7 @@ pub fn text(out: &Outgoing<'_>) -> String {
     for item in &view.items {
         let _ = writeln!(s, "{item}");
     }
-    if !view.totals.is_empty() {
-        let _ = writeln!(s);
-        for (label, value) in &view.totals {
-            let _ = writeln!(s, "{label}: {value}");
-        }
-    }
+    s.push_str(&totals(&view));
     if !out.order.order.notes.is_empty() {
         let _ = writeln!(s);
         let _ = writeln!(s, "{}:", l.notes);
@@ -57,13 +52,7 @@ pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
         let _ = writeln!(head, "{label}: {value}");
     }
     let _ = writeln!(head);
-    let mut totals = String::new();
-    if !view.totals.is_empty() {
-        let _ = writeln!(totals);
-        for (label, value) in &view.totals {
-            let _ = writeln!(totals, "{label}: {value}");
-        }
-    }
+    let totals = totals(&view);
     let notes = &out.order.order.notes;
     let notes = if notes.is_empty() {
         String::new()
@@ -118,6 +107,18 @@ pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
         }
     };
     truncate(&format!("{head}{body}{totals}{notes}{id}"), max_chars)
+}
+
+/// The totals, one a line after an empty one; nothing when the buyer sent none.
+fn totals(view: &View) -> String {
+    let mut s = String::new();
+    if !view.totals.is_empty() {
+        let _ = writeln!(s);
+        for (label, value) in &view.totals {
+            let _ = writeln!(s, "{label}: {value}");
+        }
+    }
+    s
 }
 
 fn more_line(l: &Labels, n: usize) -> String {
