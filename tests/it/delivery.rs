@@ -79,6 +79,13 @@ fn wait_order_status(gw: &Gateway, order_id: &str, status: &str) -> Value {
     }
 }
 
+/// The Prometheus text at `/metrics`.
+fn metrics_text(gw: &Gateway) -> String {
+    let res = gw.client.get(gw.url("/metrics")).send().unwrap();
+    assert_eq!(res.status(), 200);
+    res.text().unwrap()
+}
+
 /// Order ids the receiver got with a good signature.
 fn verified_ids(received: &[Value]) -> Vec<String> {
     received
@@ -267,13 +274,7 @@ fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
     );
     let dead = admin_get(&gw, "/v1/admin/deliveries?state=dead");
     assert_eq!(dead["deliveries"][0]["id"], delivery["id"]);
-    let metrics = gw
-        .client
-        .get(gw.url("/metrics"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let metrics = metrics_text(&gw);
     assert!(
         metrics.contains("jembatan_delivery_dead_total{channel=\"webhook\"} 1"),
         "{metrics}"
@@ -309,13 +310,7 @@ fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
         "duplicates carry one webhook-id"
     );
     wait_order_status(&gw, &order_id, "delivered");
-    let metrics = gw
-        .client
-        .get(gw.url("/metrics"))
-        .send()
-        .unwrap()
-        .text()
-        .unwrap();
+    let metrics = metrics_text(&gw);
     assert!(
         metrics.contains("jembatan_delivery_successes_total{channel=\"webhook\"} 1"),
         "{metrics}"
