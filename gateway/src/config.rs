@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::delivery::{DeliveryConfig, RetrySchedule};
+use crate::delivery::DeliveryConfig;
 use crate::plugin_host::Limits;
 
 /// The admin token `jembatan serve --demo` uses when none is configured.
@@ -138,32 +138,6 @@ impl Config {
     /// Overrides from the environment; `var` is injectable so tests need not touch
     /// the process environment.
     pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
-        fn parse<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
-        where
-            T::Err: std::fmt::Display,
-        {
-            value.parse().map_err(|e: T::Err| ConfigError::Env {
-                name,
-                reason: e.to_string(),
-                value,
-            })
-        }
-        fn choice<T>(name: &'static str, value: String) -> Result<T, ConfigError>
-        where
-            T: for<'de> Deserialize<'de>,
-        {
-            T::deserialize(
-                serde::de::value::StrDeserializer::<serde::de::value::Error>::new(
-                    &value.to_ascii_lowercase(),
-                ),
-            )
-            .map_err(|e| ConfigError::Env {
-                name,
-                reason: e.to_string(),
-                value: value.clone(),
-            })
-        }
-
         if let Some(v) = var("JEMBATAN_LISTEN") {
             self.listen = parse("JEMBATAN_LISTEN", v)?;
         }
@@ -219,21 +193,10 @@ impl Config {
                 matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
         }
         if let Some(v) = var("JEMBATAN_DELIVERY_RETRY_SCHEDULE") {
-            delivery.retry_schedule =
-                RetrySchedule::parse(&v).map_err(|reason| ConfigError::Env {
-                    name: "JEMBATAN_DELIVERY_RETRY_SCHEDULE",
-                    value: v.clone(),
-                    reason,
-                })?;
+            delivery.retry_schedule = parse("JEMBATAN_DELIVERY_RETRY_SCHEDULE", v)?;
         }
         if let Some(v) = var("JEMBATAN_DELIVERY_CONCURRENCY") {
-            delivery.concurrency =
-                v.parse()
-                    .map_err(|e: std::num::ParseIntError| ConfigError::Env {
-                        name: "JEMBATAN_DELIVERY_CONCURRENCY",
-                        reason: e.to_string(),
-                        value: v.clone(),
-                    })?;
+            delivery.concurrency = parse("JEMBATAN_DELIVERY_CONCURRENCY", v)?;
         }
         // Secrets kept out of the config file; the values are never echoed in errors.
         if let (Some(email), Some(v)) = (&mut delivery.email, var("JEMBATAN_SMTP_PASSWORD")) {
@@ -264,6 +227,35 @@ impl Config {
     pub fn plugin_cache_dir(&self) -> PathBuf {
         self.data_dir.join("plugin-cache")
     }
+}
+
+/// A variable's value parsed, or an error naming the variable.
+fn parse<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| ConfigError::Env {
+        name,
+        reason: e.to_string(),
+        value,
+    })
+}
+
+/// A variable's value as one of an enum's lower-case names.
+fn choice<T>(name: &'static str, value: String) -> Result<T, ConfigError>
+where
+    T: for<'de> Deserialize<'de>,
+{
+    T::deserialize(
+        serde::de::value::StrDeserializer::<serde::de::value::Error>::new(
+            &value.to_ascii_lowercase(),
+        ),
+    )
+    .map_err(|e| ConfigError::Env {
+        name,
+        reason: e.to_string(),
+        value: value.clone(),
+    })
 }
 
 #[cfg(test)]

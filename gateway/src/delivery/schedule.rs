@@ -47,10 +47,16 @@ impl RetrySchedule {
 
     /// Parses `5s,5m,30m` (humantime durations, comma-separated; empty for no retries).
     pub fn parse(text: &str) -> Result<Self, String> {
-        text.split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-            .map(|part| humantime::parse_duration(part).map_err(|e| format!("{part:?}: {e}")))
+        Self::from_waits(
+            text.split(',')
+                .map(str::trim)
+                .filter(|part| !part.is_empty()),
+        )
+    }
+
+    fn from_waits<'a>(waits: impl Iterator<Item = &'a str>) -> Result<Self, String> {
+        waits
+            .map(|wait| humantime::parse_duration(wait).map_err(|e| format!("{wait:?}: {e}")))
             .collect::<Result<_, _>>()
             .map(Self::new)
     }
@@ -91,7 +97,16 @@ impl fmt::Debug for RetrySchedule {
 impl<'de> Deserialize<'de> for RetrySchedule {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let waits = Vec::<String>::deserialize(deserializer)?;
-        Self::parse(&waits.join(",")).map_err(serde::de::Error::custom)
+        Self::from_waits(waits.iter().map(String::as_str)).map_err(serde::de::Error::custom)
+    }
+}
+
+/// From the environment: `5s,5m,30m`.
+impl std::str::FromStr for RetrySchedule {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        Self::parse(text)
     }
 }
 

@@ -196,7 +196,7 @@ async fn sync_order_status(
     Ok(())
 }
 
-/// Takes the due deliveries for a lease; returns their ids, oldest due first.
+/// Takes the oldest due deliveries for a lease; returns their ids.
 pub(super) async fn claim(
     conn: &mut SqliteConnection,
     now: DateTime<Utc>,
@@ -204,20 +204,18 @@ pub(super) async fn claim(
     limit: u32,
 ) -> StoreResult<Vec<String>> {
     let now_text = time_text(now);
-    let mut ids: Vec<(String, String)> = sqlx::query_as(
+    Ok(sqlx::query_scalar(
         "UPDATE deliveries SET claimed_until = ?2 WHERE id IN ( \
            SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
            AND (claimed_until IS NULL OR claimed_until <= ?1) \
            ORDER BY next_attempt_at LIMIT ?3) \
-         RETURNING id, next_attempt_at",
+         RETURNING id",
     )
     .bind(&now_text)
     .bind(time_text(until))
     .bind(i64::from(limit))
     .fetch_all(conn)
-    .await?;
-    ids.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(ids.into_iter().map(|(id, _)| id).collect())
+    .await?)
 }
 
 #[derive(sqlx::FromRow)]
@@ -256,9 +254,10 @@ pub(super) async fn claimed(
     for id in ids {
         list.push_bind(id);
     }
-    sql.push(")");
+    // Oldest due first, as they were chosen.
+    sql.push(") ORDER BY d.next_attempt_at");
     let rows: Vec<ClaimRow> = sql.build_query_as().fetch_all(&store.reader).await?;
-    let mut claimed = rows
+    let claimed = rows
         .into_iter()
         .map(|row| {
             let attempts = count(row.attempts)?;
@@ -275,8 +274,6 @@ pub(super) async fn claimed(
             })
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    // In the order they were claimed: oldest due first.
-    claimed.sort_by_key(|c| ids.iter().position(|id| *id == c.id));
     Ok(claimed)
 }
 
