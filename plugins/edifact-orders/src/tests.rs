@@ -1,6 +1,6 @@
-use edi_common::testing::{edit, offset, path, text};
+use edi_common::testing::{self, edit, offset, path, text};
 use jembatan_plugin_sdk::testing::assert_schema_valid;
-use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 
 use crate::EdifactOrders;
@@ -10,16 +10,15 @@ const TWO_MESSAGES: &[u8] = include_bytes!("../fixtures/edifact-d01b-two-message
 const UNA_COMMA: &[u8] = include_bytes!("../fixtures/edifact-una-comma.edi");
 
 fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    EdifactOrders::normalize_json(&Message::new("application/edifact", body), config)
+    testing::json::<EdifactOrders>(body, config)
 }
 
 fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
-    EdifactOrders::normalize(&Message::new("application/edifact", body), config)
-        .unwrap_or_else(|e| panic!("{e}"))
+    testing::orders::<EdifactOrders>(body, config)
 }
 
 fn error(body: &[u8], config: &str) -> PluginError {
-    json(body, config).expect_err("should fail")
+    testing::error::<EdifactOrders>(body, config)
 }
 
 #[test]

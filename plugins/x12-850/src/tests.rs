@@ -1,6 +1,6 @@
-use edi_common::testing::{edit, offset, path, text};
+use edi_common::testing::{self, edit, offset, path, text};
 use jembatan_plugin_sdk::testing::assert_schema_valid;
-use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 
 use crate::X12Order;
@@ -10,16 +10,15 @@ const TWO_ORDERS: &[u8] = include_bytes!("../fixtures/x12-5010-two-orders.edi");
 const MINIMAL: &[u8] = include_bytes!("../fixtures/x12-minimal.edi");
 
 fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    X12Order::normalize_json(&Message::new("application/edi-x12", body), config)
+    testing::json::<X12Order>(body, config)
 }
 
 fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
-    X12Order::normalize(&Message::new("application/edi-x12", body), config)
-        .unwrap_or_else(|e| panic!("{e}"))
+    testing::orders::<X12Order>(body, config)
 }
 
 fn error(body: &[u8], config: &str) -> PluginError {
-    json(body, config).expect_err("should fail")
+    testing::error::<X12Order>(body, config)
 }
 
 #[test]
