@@ -5,13 +5,17 @@
 //! segments up to its UNT, and counts and references are checked as each closing
 //! segment arrives, so a mismatch points at it.
 
-use edi_common::envelope::{unclosed, unexpected};
-use edi_common::values::count;
+use edi_common::envelope::{Nesting, check_count, unexpected};
 use edi_common::{Config, error_at};
 use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
 
 use crate::lex::{Lexer, Segment};
 use crate::map::Message;
+
+const NESTING: Nesting = Nesting {
+    message: ("UNH", "UNT"),
+    group: ("UNG", "UNE"),
+};
 
 /// An open UNG group.
 struct Group {
@@ -47,24 +51,13 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
         let at = |e: usize| seg.offset_of(e, 1, body);
         match seg.tag() {
             "UNG" => {
-                if let Some(open) = &message {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("UNH[{}]", open.index),
-                        "UNT",
-                        "UNG",
-                    ));
-                }
-                if let Some(open) = &group {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("UNG[{}]", open.index),
-                        "UNE",
-                        "UNG",
-                    ));
-                }
+                NESTING.closed(
+                    body,
+                    seg.offset,
+                    "UNG",
+                    message.as_ref().map(|m| m.index),
+                    group.as_ref().map(|g| g.index),
+                )?;
                 groups += 1;
                 group = Some(Group {
                     index: groups,
@@ -73,15 +66,13 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 });
             }
             "UNH" => {
-                if let Some(open) = &message {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("UNH[{}]", open.index),
-                        "UNT",
-                        "UNH",
-                    ));
-                }
+                NESTING.closed(
+                    body,
+                    seg.offset,
+                    "UNH",
+                    message.as_ref().map(|m| m.index),
+                    None,
+                )?;
                 messages += 1;
                 if let Some(open) = &mut group {
                     open.messages += 1;
@@ -99,27 +90,20 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 };
                 open.segments += 1;
                 let path = format!("UNH[{}]/UNT", open.index);
-                let stated = count(&seg.text(1, 1)).map_err(|m| {
-                    error_at(
-                        "invalid-value",
-                        format!("UNT 0074: {m}"),
-                        body,
-                        at(1),
-                        format!("{path}/0074"),
-                    )
-                })?;
-                if stated != open.segments {
-                    return Err(error_at(
-                        "bad-segment-count",
+                check_count(
+                    body,
+                    at(1),
+                    &format!("{path}/0074"),
+                    "UNT 0074",
+                    &seg.text(1, 1),
+                    open.segments,
+                    |stated| {
                         format!(
                             "UNT of UNH[{}] says {stated} segments, but the message has {} (UNH and UNT included)",
                             open.index, open.segments
-                        ),
-                        body,
-                        at(1),
-                        format!("{path}/0074"),
-                    ));
-                }
+                        )
+                    },
+                )?;
                 if seg.text(2, 1) != open.reference {
                     return Err(mismatch(
                         body,
@@ -134,40 +118,31 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 orders.push(open.finish(config, body, seg.offset)?);
             }
             "UNE" => {
-                if let Some(open) = &message {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("UNH[{}]", open.index),
-                        "UNT",
-                        "UNE",
-                    ));
-                }
+                NESTING.closed(
+                    body,
+                    seg.offset,
+                    "UNE",
+                    message.as_ref().map(|m| m.index),
+                    None,
+                )?;
                 let Some(open) = group.take() else {
                     return Err(unexpected(body, seg.offset, "UNE", "without a UNG"));
                 };
                 let path = format!("UNG[{}]/UNE", open.index);
-                let stated = count(&seg.text(1, 1)).map_err(|m| {
-                    error_at(
-                        "invalid-value",
-                        format!("UNE 0060: {m}"),
-                        body,
-                        at(1),
-                        format!("{path}/0060"),
-                    )
-                })?;
-                if stated != open.messages {
-                    return Err(error_at(
-                        "bad-segment-count",
+                check_count(
+                    body,
+                    at(1),
+                    &format!("{path}/0060"),
+                    "UNE 0060",
+                    &seg.text(1, 1),
+                    open.messages,
+                    |stated| {
                         format!(
                             "UNE says the group has {stated} messages, but it has {}",
                             open.messages
-                        ),
-                        body,
-                        at(1),
-                        format!("{path}/0060"),
-                    ));
-                }
+                        )
+                    },
+                )?;
                 if seg.text(2, 1) != open.reference {
                     return Err(mismatch(
                         body,
@@ -181,50 +156,30 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 }
             }
             "UNZ" => {
-                if let Some(open) = &message {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("UNH[{}]", open.index),
-                        "UNT",
-                        "UNZ",
-                    ));
-                }
-                if let Some(open) = &group {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("UNG[{}]", open.index),
-                        "UNE",
-                        "UNZ",
-                    ));
-                }
+                NESTING.closed(
+                    body,
+                    seg.offset,
+                    "UNZ",
+                    message.as_ref().map(|m| m.index),
+                    group.as_ref().map(|g| g.index),
+                )?;
                 // UNZ counts groups when there are any, else messages.
                 let (actual, what) = if groups > 0 {
                     (groups, "groups")
                 } else {
                     (messages, "messages")
                 };
-                let stated = count(&seg.text(1, 1)).map_err(|m| {
-                    error_at(
-                        "invalid-value",
-                        format!("UNZ 0036: {m}"),
-                        body,
-                        at(1),
-                        "UNZ/0036",
-                    )
-                })?;
-                if stated != actual as u64 {
-                    return Err(error_at(
-                        "bad-segment-count",
-                        format!(
-                            "UNZ says the interchange has {stated} {what}, but it has {actual}"
-                        ),
-                        body,
-                        at(1),
-                        "UNZ/0036",
-                    ));
-                }
+                check_count(
+                    body,
+                    at(1),
+                    "UNZ/0036",
+                    "UNZ 0036",
+                    &seg.text(1, 1),
+                    actual as u64,
+                    |stated| {
+                        format!("UNZ says the interchange has {stated} {what}, but it has {actual}")
+                    },
+                )?;
                 if seg.text(2, 1) != unb_reference {
                     return Err(mismatch(
                         body,

@@ -4,13 +4,17 @@
 //! segments up to its SE, and the counts and control numbers of every envelope
 //! are checked as the closing segment arrives, so a mismatch points at it.
 
-use edi_common::envelope::{unclosed, unexpected};
-use edi_common::values::count;
+use edi_common::envelope::{Nesting, check_count, unexpected};
 use edi_common::{Config, error_at};
 use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
 
 use crate::lex::{Lexer, Segment};
 use crate::map::Transaction;
+
+const NESTING: Nesting = Nesting {
+    message: ("ST", "SE"),
+    group: ("GS", "GE"),
+};
 
 /// An open GS group.
 struct Group {
@@ -38,24 +42,13 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
         let at = |n: usize| seg.offset_of(n, body);
         match seg.tag() {
             "GS" => {
-                if let Some(open) = &set {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("ST[{}]", open.index),
-                        "SE",
-                        "GS",
-                    ));
-                }
-                if let Some(open) = &group {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("GS[{}]", open.index),
-                        "GE",
-                        "GS",
-                    ));
-                }
+                NESTING.closed(
+                    body,
+                    seg.offset,
+                    "GS",
+                    set.as_ref().map(|s| s.index),
+                    group.as_ref().map(|g| g.index),
+                )?;
                 groups += 1;
                 gs(&seg, body, groups)?;
                 group = Some(Group {
@@ -65,15 +58,7 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 });
             }
             "ST" => {
-                if let Some(open) = &set {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("ST[{}]", open.index),
-                        "SE",
-                        "ST",
-                    ));
-                }
+                NESTING.closed(body, seg.offset, "ST", set.as_ref().map(|s| s.index), None)?;
                 let Some(open) = &mut group else {
                     return Err(unexpected(
                         body,
@@ -104,27 +89,20 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 };
                 open.segments += 1;
                 let st = open.index;
-                let stated = count(seg.get(1)).map_err(|m| {
-                    error_at(
-                        "invalid-value",
-                        format!("SE01: {m}"),
-                        body,
-                        at(1),
-                        format!("ST[{st}]/SE/SE01"),
-                    )
-                })?;
-                if stated != open.segments {
-                    return Err(error_at(
-                        "bad-segment-count",
+                check_count(
+                    body,
+                    at(1),
+                    &format!("ST[{st}]/SE/SE01"),
+                    "SE01",
+                    seg.get(1),
+                    open.segments,
+                    |stated| {
                         format!(
                             "SE01 of ST[{st}] says {stated} segments, but the transaction set has {} (ST and SE included)",
                             open.segments
-                        ),
-                        body,
-                        at(1),
-                        format!("ST[{st}]/SE/SE01"),
-                    ));
-                }
+                        )
+                    },
+                )?;
                 if seg.get(2) != open.control {
                     return Err(mismatch(
                         body,
@@ -139,40 +117,25 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 orders.push(open.finish(config, body, seg.offset)?);
             }
             "GE" => {
-                if let Some(open) = &set {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("ST[{}]", open.index),
-                        "SE",
-                        "GE",
-                    ));
-                }
+                NESTING.closed(body, seg.offset, "GE", set.as_ref().map(|s| s.index), None)?;
                 let Some(open) = group.take() else {
                     return Err(unexpected(body, seg.offset, "GE", "without a GS"));
                 };
                 let path = format!("GS[{}]/GE", open.index);
-                let stated = count(seg.get(1)).map_err(|m| {
-                    error_at(
-                        "invalid-value",
-                        format!("GE01: {m}"),
-                        body,
-                        at(1),
-                        format!("{path}/GE01"),
-                    )
-                })?;
-                if stated != open.sets {
-                    return Err(error_at(
-                        "bad-segment-count",
+                check_count(
+                    body,
+                    at(1),
+                    &format!("{path}/GE01"),
+                    "GE01",
+                    seg.get(1),
+                    open.sets,
+                    |stated| {
                         format!(
                             "GE01 says the group has {stated} transaction sets, but it has {}",
                             open.sets
-                        ),
-                        body,
-                        at(1),
-                        format!("{path}/GE01"),
-                    ));
-                }
+                        )
+                    },
+                )?;
                 if seg.get(2) != open.control {
                     return Err(mismatch(
                         body,
@@ -186,44 +149,26 @@ pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginEr
                 }
             }
             "IEA" => {
-                if let Some(open) = &set {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("ST[{}]", open.index),
-                        "SE",
-                        "IEA",
-                    ));
-                }
-                if let Some(open) = &group {
-                    return Err(unclosed(
-                        body,
-                        seg.offset,
-                        &format!("GS[{}]", open.index),
-                        "GE",
-                        "IEA",
-                    ));
-                }
-                let stated = count(seg.get(1)).map_err(|m| {
-                    error_at(
-                        "invalid-value",
-                        format!("IEA01: {m}"),
-                        body,
-                        at(1),
-                        "IEA/IEA01",
-                    )
-                })?;
-                if stated != groups as u64 {
-                    return Err(error_at(
-                        "bad-segment-count",
+                NESTING.closed(
+                    body,
+                    seg.offset,
+                    "IEA",
+                    set.as_ref().map(|s| s.index),
+                    group.as_ref().map(|g| g.index),
+                )?;
+                check_count(
+                    body,
+                    at(1),
+                    "IEA/IEA01",
+                    "IEA01",
+                    seg.get(1),
+                    groups as u64,
+                    |stated| {
                         format!(
                             "IEA01 says the interchange has {stated} functional groups, but it has {groups}"
-                        ),
-                        body,
-                        at(1),
-                        "IEA/IEA01",
-                    ));
-                }
+                        )
+                    },
+                )?;
                 if seg.get(2) != isa_control {
                     return Err(mismatch(
                         body,
