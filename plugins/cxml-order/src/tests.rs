@@ -1,5 +1,5 @@
-use jembatan_plugin_sdk::testing::assert_schema_valid;
-use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
+use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 
 use crate::CxmlOrder;
@@ -12,25 +12,15 @@ const LINE_TOTALS: &str = r#"{"line_total_extrinsic":"LineTotal"}"#;
 const MINIMAL_CONFIG: &str = r#"{"buyer_name":"CV Maju Motor"}"#;
 
 fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    CxmlOrder::normalize_json(&Message::new("application/xml", body), config)
+    testing::json::<CxmlOrder>(body, config)
 }
 
 fn order(body: &[u8], config: &str) -> PurchaseOrder {
-    let mut orders = CxmlOrder::normalize(&Message::new("application/xml", body), config)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(orders.len(), 1);
-    orders.remove(0)
+    testing::order::<CxmlOrder>(body, config)
 }
 
 fn error(body: &[u8], config: &str) -> PluginError {
-    json(body, config).expect_err("should fail")
-}
-
-fn path(err: &PluginError) -> &str {
-    err.location
-        .as_ref()
-        .and_then(|l| l.path.as_deref())
-        .unwrap_or("")
+    testing::error::<CxmlOrder>(body, config)
 }
 
 fn minimal_with(from: &str, to: &str) -> Vec<u8> {

@@ -1,5 +1,5 @@
-use edi_common::testing::{self, edit, offset, path, text};
-use jembatan_plugin_sdk::testing::assert_schema_valid;
+use edi_common::testing::{edit, offset, text};
+use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
 use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 

@@ -4,6 +4,44 @@ use std::sync::OnceLock;
 
 use jembatan_schemas::PURCHASE_ORDER_SCHEMA;
 
+use crate::{Message, Plugin, PluginError, PurchaseOrder};
+
+/// What plugin `P` returns for `body` under `config`, as the host receives it;
+/// the message carries `P`'s first content type.
+pub fn json<P: Plugin>(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
+    P::normalize_json(&message::<P>(body), config)
+}
+
+/// The orders plugin `P` reads from `body` under `config`; panics on an error.
+pub fn orders<P: Plugin>(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
+    P::normalize(&message::<P>(body), config).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The one order plugin `P` reads from `body` under `config`; panics on an error
+/// or on any other number of orders.
+pub fn order<P: Plugin>(body: &[u8], config: &str) -> PurchaseOrder {
+    let mut orders = orders::<P>(body, config);
+    assert_eq!(orders.len(), 1);
+    orders.remove(0)
+}
+
+/// The error plugin `P` returns for `body` under `config`; panics if it succeeds.
+pub fn error<P: Plugin>(body: &[u8], config: &str) -> PluginError {
+    json::<P>(body, config).expect_err("should fail")
+}
+
+fn message<P: Plugin>(body: &[u8]) -> Message {
+    Message::new(P::info().content_types[0], body)
+}
+
+/// The error's path, or `""` when it has none.
+pub fn path(err: &PluginError) -> &str {
+    err.location
+        .as_ref()
+        .and_then(|l| l.path.as_deref())
+        .unwrap_or("")
+}
+
 /// The schema violations of one canonical order in JSON; empty when it is valid.
 ///
 /// Formats (`date`) are checked too, as the gateway does.

@@ -1,5 +1,5 @@
-use jembatan_plugin_sdk::testing::assert_schema_valid;
-use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
+use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 
 use crate::UblOrder;
@@ -9,25 +9,15 @@ const MINIMAL: &[u8] = include_bytes!("../fixtures/ubl-minimal.xml");
 const OTHER_PREFIXES: &[u8] = include_bytes!("../fixtures/ubl-other-prefixes.xml");
 
 fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    UblOrder::normalize_json(&Message::new("application/xml", body), config)
+    testing::json::<UblOrder>(body, config)
 }
 
 fn order(body: &[u8], config: &str) -> PurchaseOrder {
-    let mut orders = UblOrder::normalize(&Message::new("application/xml", body), config)
-        .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(orders.len(), 1);
-    orders.remove(0)
+    testing::order::<UblOrder>(body, config)
 }
 
 fn error(body: &[u8], config: &str) -> PluginError {
-    json(body, config).expect_err("should fail")
-}
-
-fn path(err: &PluginError) -> &str {
-    err.location
-        .as_ref()
-        .and_then(|l| l.path.as_deref())
-        .unwrap_or("")
+    testing::error::<UblOrder>(body, config)
 }
 
 fn line_column(err: &PluginError) -> (u32, u32) {
