@@ -60,8 +60,10 @@ mod draft;
 mod names;
 mod parse;
 
-use jembatan_plugin_sdk::values::{currency, unit};
-use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
+use jembatan_plugin_sdk::{
+    Info, Message, Plugin, PluginError, PurchaseOrder, check_defaults, check_not_blank,
+    parse_config,
+};
 use serde::Deserialize;
 
 /// The plugin; see the crate documentation.
@@ -90,27 +92,17 @@ pub struct Config {
 impl Config {
     fn parse(text: &str) -> Result<Self, PluginError> {
         let config: Self = parse_config(text)?;
-        let invalid = |key: &str, message: String| {
-            PluginError::new("invalid-config", format!("{key}: {message}"))
-                .at_path(format!("/{key}"))
-        };
-        if let Some(c) = &config.default_currency {
-            currency(c).map_err(|m| invalid("default_currency", m))?;
-        }
-        if let Some(u) = &config.default_unit {
-            unit(u).map_err(|m| invalid("default_unit", m))?;
-        }
-        for (key, value) in [
+        check_defaults(
+            config.default_currency.as_deref(),
+            config.default_unit.as_deref(),
+        )?;
+        check_not_blank([
             ("supplier_code", &config.supplier_code),
             ("supplier_domain", &config.supplier_domain),
             ("buyer_name", &config.buyer_name),
             ("buyer_id", &config.buyer_id),
             ("line_total_extrinsic", &config.line_total_extrinsic),
-        ] {
-            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-                return Err(invalid(key, "must not be empty".to_owned()));
-            }
-        }
+        ])?;
         Ok(config)
     }
 }

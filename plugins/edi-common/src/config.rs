@@ -3,7 +3,9 @@
 use std::collections::BTreeMap;
 
 use jembatan_plugin_sdk::draft::{DEFAULT_UNIT, Defaults};
-use jembatan_plugin_sdk::{PluginError, parse_config};
+use jembatan_plugin_sdk::{
+    PluginError, check_defaults, check_not_blank, invalid_config, parse_config,
+};
 use serde::Deserialize;
 
 use crate::values;
@@ -33,27 +35,17 @@ impl Config {
     /// Parses and checks the config text; errors are `invalid-config` with the key.
     pub fn parse(text: &str) -> Result<Self, PluginError> {
         let config: Self = parse_config(text)?;
-        let invalid = |key: &str, message: String| {
-            PluginError::new("invalid-config", format!("{key}: {message}"))
-                .at_path(format!("/{key}"))
-        };
-        if let Some(c) = &config.default_currency {
-            values::currency(c).map_err(|m| invalid("default_currency", m))?;
-        }
-        if let Some(u) = &config.default_unit {
-            values::unit(u).map_err(|m| invalid("default_unit", m))?;
-        }
+        check_defaults(
+            config.default_currency.as_deref(),
+            config.default_unit.as_deref(),
+        )?;
         for (from, to) in &config.unit_map {
-            values::unit(to).map_err(|m| invalid(&format!("unit_map/{from}"), m))?;
+            values::unit(to).map_err(|m| invalid_config(&format!("unit_map/{from}"), m))?;
         }
-        for (key, value) in [
+        check_not_blank([
             ("supplier_code", &config.supplier_code),
             ("buyer_name", &config.buyer_name),
-        ] {
-            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
-                return Err(invalid(key, "must not be empty".to_owned()));
-            }
-        }
+        ])?;
         Ok(config)
     }
 

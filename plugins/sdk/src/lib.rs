@@ -48,7 +48,7 @@ pub mod xml;
 #[doc(hidden)]
 pub mod __private;
 
-pub use config::parse_config;
+pub use config::{check_defaults, check_not_blank, invalid_config, parse_config};
 pub use draft::DEFAULT_UNIT;
 pub use error::{Location, PluginError, line_column};
 pub use log::{LogLevel, log};

@@ -43,7 +43,10 @@ mod names;
 mod ns;
 mod parse;
 
-use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
+use jembatan_plugin_sdk::{
+    Info, Message, Plugin, PluginError, PurchaseOrder, check_defaults, check_not_blank,
+    parse_config,
+};
 use serde::Deserialize;
 
 /// The plugin; see the crate documentation.
@@ -64,23 +67,11 @@ pub struct Config {
 impl Config {
     fn parse(text: &str) -> Result<Self, PluginError> {
         let config: Self = parse_config(text)?;
-        let invalid = |key: &str, message: String| {
-            PluginError::new("invalid-config", format!("{key}: {message}"))
-                .at_path(format!("/{key}"))
-        };
-        if let Some(c) = &config.default_currency {
-            jembatan_plugin_sdk::values::currency(c).map_err(|m| invalid("default_currency", m))?;
-        }
-        if let Some(u) = &config.default_unit {
-            jembatan_plugin_sdk::values::unit(u).map_err(|m| invalid("default_unit", m))?;
-        }
-        if config
-            .supplier_code
-            .as_deref()
-            .is_some_and(|c| c.trim().is_empty())
-        {
-            return Err(invalid("supplier_code", "must not be empty".to_owned()));
-        }
+        check_defaults(
+            config.default_currency.as_deref(),
+            config.default_unit.as_deref(),
+        )?;
+        check_not_blank([("supplier_code", &config.supplier_code)])?;
         Ok(config)
     }
 }
