@@ -11,11 +11,11 @@ use serde_json::{Value, json};
 use crate::harness::{Gateway, Options, expect_problem, fixture, json_of};
 use crate::peers::{ChatApis, SmtpSink, WebhookReceiver};
 
-const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// A gateway that may send to loopback, retrying on a quick schedule.
-fn gateway(schedule: &str, config: Option<String>, env: &[(&str, &str)]) -> Gateway {
+pub(crate) fn gateway(schedule: &str, config: Option<String>, env: &[(&str, &str)]) -> Gateway {
     let mut vars = vec![
         ("JEMBATAN_ALLOW_PRIVATE_TARGETS".to_owned(), "1".to_owned()),
         (
@@ -34,7 +34,7 @@ fn gateway(schedule: &str, config: Option<String>, env: &[(&str, &str)]) -> Gate
 /// Creates the craftsman `jaya` with one webhook channel, to `url` and signed with
 /// [`SECRET`], and routes the buyer's `PBG-017` to them; returns the craftsman as
 /// created (with their token and the secret).
-fn webhook_craftsman(gw: &Gateway, url: &str) -> Value {
+pub(crate) fn webhook_craftsman(gw: &Gateway, url: &str) -> Value {
     let craftsman = gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
         {"type": "webhook", "url": url, "secret": SECRET}]}));
     gw.route("mitra-otoparts", "PBG-017", "jaya");
@@ -42,7 +42,7 @@ fn webhook_craftsman(gw: &Gateway, url: &str) -> Value {
 }
 
 /// The canonical test order with another order number; its supplier code is PBG-017.
-fn order_body(number: &str) -> Vec<u8> {
+pub(crate) fn order_body(number: &str) -> Vec<u8> {
     let mut order: Value =
         serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
     order["buyer_order_number"] = json!(number);
@@ -50,7 +50,7 @@ fn order_body(number: &str) -> Vec<u8> {
 }
 
 /// Posts an order; returns its id.
-fn post(gw: &Gateway, key: &str, number: &str) -> String {
+pub(crate) fn post(gw: &Gateway, key: &str, number: &str) -> String {
     let accepted = json_of(
         gw.post_order(key, "application/json", order_body(number)),
         201,
@@ -58,13 +58,13 @@ fn post(gw: &Gateway, key: &str, number: &str) -> String {
     accepted["orders"][0]["id"].as_str().unwrap().to_owned()
 }
 
-fn admin_get(gw: &Gateway, path: &str) -> Value {
+pub(crate) fn admin_get(gw: &Gateway, path: &str) -> Value {
     json_of(gw.admin(Method::GET, path, None), 200)
 }
 
 /// Polls the admin view of an order until its status is `status`.
 #[track_caller]
-fn wait_order_status(gw: &Gateway, order_id: &str, status: &str) -> Value {
+pub(crate) fn wait_order_status(gw: &Gateway, order_id: &str, status: &str) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
         let order = admin_get(gw, &format!("/v1/admin/orders/{order_id}"));
@@ -80,14 +80,14 @@ fn wait_order_status(gw: &Gateway, order_id: &str, status: &str) -> Value {
 }
 
 /// The Prometheus text at `/metrics`.
-fn metrics_text(gw: &Gateway) -> String {
+pub(crate) fn metrics_text(gw: &Gateway) -> String {
     let res = gw.client.get(gw.url("/metrics")).send().unwrap();
     assert_eq!(res.status(), 200);
     res.text().unwrap()
 }
 
 /// Order ids the receiver got with a good signature.
-fn verified_ids(received: &[Value]) -> Vec<String> {
+pub(crate) fn verified_ids(received: &[Value]) -> Vec<String> {
     received
         .iter()
         .filter(|r| r["verified"] == true && r["status"].as_u64().is_some_and(|s| s < 300))

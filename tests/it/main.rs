@@ -4,8 +4,10 @@
 mod harness;
 mod peers;
 
+mod admin_api;
 mod api_errors;
 mod cli;
+mod content_types;
 mod crash;
 mod delivery;
 mod formats;
