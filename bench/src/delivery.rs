@@ -2,10 +2,11 @@
 //! webhook, and how long after the buyer's 201 each one arrives.
 //!
 //! A webhook receiver runs in this process on loopback, answers 204 at once and
-//! notes when each order first arrived and how often each delivery (`webhook-id`)
-//! came. A buyer of its own has its orders for the supplier code the bench's orders
-//! carry routed to a craftsman with that webhook; the other scenarios' buyers have
-//! no route, so only this scenario's orders are delivered.
+//! notes when each order first arrived, how often each delivery (`webhook-id`)
+//! came, and whether it was signed and carried the order posted. A buyer of its
+//! own has its orders for the supplier code the bench's orders carry routed to a
+//! craftsman with that webhook; the other scenarios' buyers have no route, so only
+//! this scenario's orders are delivered.
 //!
 //! Both instants come from this process's clock: the 201's when the load generator
 //! has read the answer whole, the delivery's when the receiver has read the request
@@ -20,10 +21,13 @@ use std::time::{Duration, Instant};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::{Context, bail, ensure};
 use jembatan::delivery::channels::webhook;
+use jembatan_schemas::PurchaseOrder;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::load::{self, Answer, Keep, Report, Request};
+use crate::check::{self, Expect, ReadBack};
+use crate::load::{self, Report, Request};
 
 /// The buyer whose orders are routed to the receiver.
 const BUYER: &str = "bench-delivery";
@@ -33,7 +37,8 @@ const CRAFTSMAN: &str = "bench-bengkel";
 /// stops, before the missing ones are reported undelivered.
 const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 
-/// What the scenario measured, the warm-up's orders left out.
+/// What the scenario measured. Rates and latencies leave the warm-up's orders
+/// out; the counts of wrong deliveries and answers include them.
 pub struct DeliveryReport {
     /// The measured POSTs, as for any HTTP scenario.
     pub accepted: Report,
@@ -51,8 +56,13 @@ pub struct DeliveryReport {
     pub duplicates: usize,
     /// Requests whose `webhook-signature` did not match.
     pub bad_signatures: usize,
-    /// Requests without an order id (`data.id`).
-    pub unreadable: usize,
+    /// Requests whose body is not an `order.created` event with the order posted
+    /// (`data.order`), or has no order id (`data.id`).
+    pub wrong_payloads: usize,
+    /// What the first wrong payload was.
+    pub first_wrong_payload: Option<String>,
+    /// A sample of the accepted orders, read back after the drain.
+    pub read_back: ReadBack,
 }
 
 impl DeliveryReport {
@@ -83,34 +93,45 @@ pub async fn run(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<DeliveryReport> {
-    let receiver = Receiver::start()?;
-    let key = set_up(client, base, &receiver, &order).await?;
-    let request = Request::post(format!("{base}/v1/orders"), &key, "application/json", order);
+    let expected = check::Order {
+        canonical: serde_json::from_slice(&order).context("reading the bench's order")?,
+        // Routed at once, so the 201 says `received`; read back after the drain,
+        // the order may still be marked `received` a moment after its webhook.
+        accepted_as: "received",
+        stored_as: &["received", "delivered"],
+    };
+    let receiver = Receiver::start(expected.clone())?;
+    let key = set_up(client, base, &receiver, &expected.canonical).await?;
+    let request = Request::post(
+        format!("{base}/v1/orders"),
+        &key,
+        "application/json",
+        order,
+        Expect::Accepted(Box::new(expected.clone())),
+    );
 
     // The warm-up's deliveries are drained so that none is in the measured window.
-    let warm_up = load::drive(
-        client,
-        &request,
-        connections,
-        load::WARM_UP,
-        Keep::Latencies,
-    )
-    .await
-    .context("warming up")?;
-    if !receiver.wait_for_orders(warm_up.successes()).await {
+    let warm_up = load::drive(client, &request, connections, load::WARM_UP)
+        .await
+        .context("warming up")?;
+    if !receiver.wait_for_orders(warm_up.accepted.len()).await {
         bail!(
-            "only {} of the warm-up's {} orders reached the webhook within {} s",
+            "only {} of the warm-up's {} accepted orders reached the webhook within {} s",
             receiver.orders_arrived(),
-            warm_up.successes(),
+            warm_up.accepted.len(),
             DRAIN_LIMIT.as_secs()
         );
     }
-    let before = receiver.snapshot();
+    let arrived_before = receiver.orders_arrived();
 
-    let accepted = load::drive(client, &request, connections, duration, Keep::Answers).await?;
-    let orders = accepted_orders(&accepted.answers)?;
-    // Orders still missing after the limit are reported, not an error.
-    receiver.wait_for_orders(before.orders + orders.len()).await;
+    let mut accepted = load::drive(client, &request, connections, duration).await?;
+    accepted.add_errors_of(warm_up);
+    let orders = std::mem::take(&mut accepted.accepted);
+    // Orders still missing after the limit are counted as undelivered.
+    receiver
+        .wait_for_orders(arrived_before + orders.len())
+        .await;
+    let read_back = expected.read_back(client, base, &key, &orders).await;
 
     let log = receiver
         .shared
@@ -139,9 +160,12 @@ pub async fn run(
         window,
         latencies,
         before_accept,
-        duplicates: log.duplicates - before.duplicates,
-        bad_signatures: log.bad_signatures - before.bad_signatures,
-        unreadable: log.unreadable - before.unreadable,
+        // The warm-up's too: a wrong delivery is wrong whenever it came.
+        duplicates: log.duplicates,
+        bad_signatures: log.bad_signatures,
+        wrong_payloads: log.wrong_payloads,
+        first_wrong_payload: log.first_wrong_payload.clone(),
+        read_back,
         accepted,
     })
 }
@@ -152,13 +176,10 @@ async fn set_up(
     client: &reqwest::Client,
     base: &str,
     receiver: &Receiver,
-    order: &[u8],
+    order: &PurchaseOrder,
 ) -> anyhow::Result<String> {
     // Read from the order itself, so the route cannot drift from the fixture.
-    let order: Value = serde_json::from_slice(order).context("reading the bench's order")?;
-    let supplier_code = order["supplier"]["code"]
-        .as_str()
-        .context("the bench's order has no supplier.code")?;
+    let supplier_code = &order.supplier.code;
     let key = crate::create_buyer(client, base, BUYER, "canonical-json").await?;
 
     let res = client
@@ -202,22 +223,6 @@ async fn set_up(
     Ok(key)
 }
 
-/// Every order id the 201s list, with when its 201 was read.
-fn accepted_orders(answers: &[Answer]) -> anyhow::Result<Vec<(String, Instant)>> {
-    let mut orders = Vec::with_capacity(answers.len());
-    for answer in answers {
-        let body: Value = serde_json::from_slice(&answer.body).context("reading a 201")?;
-        let listed = body["orders"].as_array().context("a 201 without orders")?;
-        for order in listed {
-            let id = order["id"]
-                .as_str()
-                .context("an accepted order without id")?;
-            orders.push((id.to_owned(), answer.at));
-        }
-    }
-    Ok(orders)
-}
-
 /// A craftsman's system on loopback: takes every webhook, answers 204 at once.
 struct Receiver {
     url: String,
@@ -226,6 +231,8 @@ struct Receiver {
 
 struct Shared {
     log: Mutex<Log>,
+    /// The order every webhook must carry.
+    expected: check::Order,
     /// The channel's signing secret, known once the craftsman is created.
     secret: OnceLock<String>,
     /// How many distinct orders have arrived; waited on.
@@ -241,25 +248,19 @@ struct Log {
     /// Deliveries that arrived more than once.
     duplicates: usize,
     bad_signatures: usize,
-    unreadable: usize,
-}
-
-/// The counters of the log at one moment.
-struct Snapshot {
-    orders: usize,
-    duplicates: usize,
-    bad_signatures: usize,
-    unreadable: usize,
+    wrong_payloads: usize,
+    first_wrong_payload: Option<String>,
 }
 
 impl Receiver {
     /// Listens on 127.0.0.1 and serves from a thread of its own, so that the load
     /// generator's runtime never delays an arrival's timestamp.
-    fn start() -> anyhow::Result<Self> {
+    fn start(expected: check::Order) -> anyhow::Result<Self> {
         let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let url = format!("http://{}/hook", listener.local_addr()?);
         let shared = Arc::new(Shared {
             log: Mutex::default(),
+            expected,
             secret: OnceLock::new(),
             orders: watch::Sender::new(0),
         });
@@ -288,20 +289,6 @@ impl Receiver {
         *self.shared.orders.borrow()
     }
 
-    fn snapshot(&self) -> Snapshot {
-        let log = self
-            .shared
-            .log
-            .lock()
-            .expect("the receiver never panics holding its log");
-        Snapshot {
-            orders: log.first_arrival.len(),
-            duplicates: log.duplicates,
-            bad_signatures: log.bad_signatures,
-            unreadable: log.unreadable,
-        }
-    }
-
     /// Waits until `count` distinct orders have arrived, at most [`DRAIN_LIMIT`];
     /// whether they did.
     async fn wait_for_orders(&self, count: usize) -> bool {
@@ -312,14 +299,46 @@ impl Receiver {
     }
 }
 
+/// A webhook's body, the part the checks need; `data.order` is parsed as the
+/// canonical type, which refuses unknown fields.
+#[derive(Deserialize)]
+struct Event {
+    #[serde(rename = "type")]
+    kind: String,
+    data: EventData,
+}
+
+#[derive(Deserialize)]
+struct EventData {
+    id: String,
+    order: PurchaseOrder,
+}
+
 /// One webhook: noted, and answered 204 whatever it holds, so that a problem shows
 /// in the report rather than as retries.
 async fn hook(shared: web::Data<Shared>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let at = Instant::now();
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let order_id = serde_json::from_slice::<Value>(&body)
-        .ok()
-        .and_then(|v| v["data"]["id"].as_str().map(str::to_owned));
+    let (order_id, wrong_payload) = match serde_json::from_slice::<Event>(&body) {
+        Ok(event) => {
+            let wrong = if event.kind == "order.created" {
+                shared.expected.check_canonical(&event.data.order).err()
+            } else {
+                Some(format!(
+                    "event type {:?}, not \"order.created\"",
+                    event.kind
+                ))
+            };
+            (Some(event.data.id), wrong)
+        }
+        // Still counted as arrived when the id can be read.
+        Err(e) => (
+            serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v["data"]["id"].as_str().map(str::to_owned)),
+            Some(format!("a body that does not parse: {e}")),
+        ),
+    };
     let webhook_id = header("webhook-id");
     let signed = shared.secret.get().is_some_and(|secret| {
         signature_matches(
@@ -344,12 +363,13 @@ async fn hook(shared: web::Data<Shared>, req: HttpRequest, body: web::Bytes) -> 
             log.duplicates += 1;
         }
     }
-    match order_id {
-        Some(id) => {
-            log.first_arrival.entry(id).or_insert(at);
-            shared.orders.send_replace(log.first_arrival.len());
-        }
-        None => log.unreadable += 1,
+    if let Some(wrong) = wrong_payload {
+        log.wrong_payloads += 1;
+        log.first_wrong_payload.get_or_insert(wrong);
+    }
+    if let Some(id) = order_id {
+        log.first_arrival.entry(id).or_insert(at);
+        shared.orders.send_replace(log.first_arrival.len());
     }
     HttpResponse::NoContent().finish()
 }

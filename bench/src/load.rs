@@ -1,36 +1,48 @@
 //! A closed-loop load generator: N connections, each sending its next request as
-//! soon as the previous one is answered, for a fixed time.
+//! soon as the previous one is answered, for a fixed time. Every answer is checked
+//! ([`Expect`]); only right ones count as successes.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
 
-/// One request to repeat.
+use crate::check::{self, Expect};
+
+/// One request to repeat, and its right answer.
 #[derive(Clone)]
 pub struct Request {
     url: String,
     key: Option<String>,
     content_type: Option<&'static str>,
     body: Option<Vec<u8>>,
+    expect: Expect,
 }
 
 impl Request {
-    pub fn get(url: String) -> Self {
+    pub fn get(url: String, expect: Expect) -> Self {
         Self {
             url,
             key: None,
             content_type: None,
             body: None,
+            expect,
         }
     }
 
-    pub fn post(url: String, key: &str, content_type: &'static str, body: Vec<u8>) -> Self {
+    pub fn post(
+        url: String,
+        key: &str,
+        content_type: &'static str,
+        body: Vec<u8>,
+        expect: Expect,
+    ) -> Self {
         Self {
             url,
             key: Some(key.to_owned()),
             content_type: Some(content_type),
             body: Some(body),
+            expect,
         }
     }
 
@@ -47,28 +59,38 @@ impl Request {
         }
         builder
     }
-}
 
-/// What one successful request was answered, and when the answer was read whole.
-pub struct Answer {
-    pub at: Instant,
-    pub body: Vec<u8>,
-}
-
-/// Whether [`drive`] keeps each successful answer besides its latency.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Keep {
-    Latencies,
-    Answers,
+    /// Sends the request once: when the answer was read whole, and the order ids
+    /// it lists or what is wrong with it. The instant is taken before the check,
+    /// so the check's cost is not the server's latency.
+    async fn answer(&self, client: &reqwest::Client) -> (Instant, Result<Vec<String>, String>) {
+        let res = match self.send(client).send().await {
+            Ok(res) => res,
+            Err(e) => return (Instant::now(), Err(format!("no answer: {e}"))),
+        };
+        let status = res.status().as_u16();
+        let body = res.bytes().await;
+        let at = Instant::now();
+        let verdict = match body {
+            Ok(body) => self.expect.check(status, &body),
+            Err(e) => Err(format!("{status} with an unreadable body: {e}")),
+        };
+        (at, verdict)
+    }
 }
 
 pub struct Report {
-    /// Latencies of successful requests, sorted.
+    /// Latencies of right answers, sorted.
     latencies: Vec<Duration>,
+    /// Wrong answers: no answer, an unreadable body, another status, a body that
+    /// does not parse or does not match what was sent, or an order id already
+    /// listed by another answer. The warm-up's count too.
     pub errors: usize,
+    /// What the first wrong answer was.
+    pub first_error: Option<String>,
     elapsed: Duration,
-    /// Every successful answer, when asked for with [`Keep::Answers`].
-    pub answers: Vec<Answer>,
+    /// Every order the right answers listed, with when its answer was read whole.
+    pub accepted: Vec<(String, Instant)>,
 }
 
 impl Report {
@@ -82,6 +104,14 @@ impl Report {
 
     pub fn percentile(&self, p: f64) -> Duration {
         percentile(&self.latencies, p)
+    }
+
+    /// Counts `earlier`'s wrong answers (a warm-up's) as this run's too.
+    pub fn add_errors_of(&mut self, earlier: Report) {
+        self.errors += earlier.errors;
+        if earlier.first_error.is_some() {
+            self.first_error = earlier.first_error;
+        }
     }
 }
 
@@ -111,8 +141,10 @@ pub async fn run(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Report> {
-    drive(client, request, connections, WARM_UP, Keep::Latencies).await?;
-    drive(client, request, connections, duration, Keep::Latencies).await
+    let warm_up = drive(client, request, connections, WARM_UP).await?;
+    let mut report = drive(client, request, connections, duration).await?;
+    report.add_errors_of(warm_up);
+    Ok(report)
 }
 
 /// How long [`run`] warms up before it measures.
@@ -124,7 +156,6 @@ pub async fn drive(
     request: &Request,
     connections: usize,
     duration: Duration,
-    keep: Keep,
 ) -> anyhow::Result<Report> {
     let started = Instant::now();
     let deadline = started + duration;
@@ -135,43 +166,51 @@ pub async fn drive(
             let request = request.clone();
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
-                let mut answers = Vec::new();
+                let mut accepted = Vec::new();
                 let mut errors = 0;
+                let mut first_error = None;
                 while Instant::now() < deadline {
                     let sent = Instant::now();
-                    match request.send(&client).send().await {
-                        Ok(res) if res.status().is_success() => {
-                            let body = res.bytes().await;
-                            let at = Instant::now();
+                    let (at, verdict) = request.answer(&client).await;
+                    match verdict {
+                        Ok(ids) => {
                             latencies.push(at - sent);
-                            match body {
-                                Ok(body) if keep == Keep::Answers => answers.push(Answer {
-                                    at,
-                                    body: body.to_vec(),
-                                }),
-                                _ => {}
-                            }
+                            accepted.extend(ids.into_iter().map(|id| (id, at)));
                         }
-                        _ => errors += 1,
+                        Err(wrong) => {
+                            errors += 1;
+                            first_error.get_or_insert(wrong);
+                        }
                     }
                 }
-                (latencies, answers, errors)
+                (latencies, accepted, errors, first_error)
             })
         })
         .collect();
     let mut report = Report {
         latencies: Vec::new(),
         errors: 0,
+        first_error: None,
         elapsed: Duration::ZERO,
-        answers: Vec::new(),
+        accepted: Vec::new(),
     };
     for task in tasks {
-        let (latencies, answers, errors) = task.await?;
+        let (latencies, accepted, errors, first_error) = task.await?;
         report.latencies.extend(latencies);
-        report.answers.extend(answers);
+        report.accepted.extend(accepted);
         report.errors += errors;
+        if report.first_error.is_none() {
+            report.first_error = first_error;
+        }
     }
     report.elapsed = started.elapsed();
     report.latencies.sort_unstable();
+    let repeated = check::repeated_ids(&report.accepted);
+    if repeated > 0 {
+        report.errors += repeated;
+        report
+            .first_error
+            .get_or_insert(format!("{repeated} order ids listed by more than one 201"));
+    }
     Ok(report)
 }

@@ -4,7 +4,12 @@
 //! same server answering `GET /healthz`). Then measures delivery to a webhook
 //! receiver on loopback (`delivery`), and times the plugin call alone for every
 //! stock plugin, beside a trivial call as its baseline. `--only` picks scenarios.
+//!
+//! Only right answers count (`check`): the process exits non-zero, after printing
+//! every table, when any answer was wrong, any order read back was not the one
+//! posted, or any order was undelivered, delivered twice or badly signed.
 
+mod check;
 mod delivery;
 mod load;
 mod orders;
@@ -12,10 +17,11 @@ mod plugin_call;
 
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
 use serde_json::json;
 
+use check::{Expect, ReadBack};
 use load::{Report, Request};
 
 /// The gateway's admin token in this run.
@@ -68,8 +74,9 @@ fn main() -> anyhow::Result<()> {
         .any(|s| args.runs(s));
     // Kept to the end: the gateway's thread runs until the process exits.
     let data = tempfile::tempdir()?;
+    let mut problems = Vec::new();
     if http {
-        run_http(&args, data.path())?;
+        problems = run_http(&args, data.path())?;
     }
     if args.runs(Scenario::Plugins) {
         if http {
@@ -81,15 +88,24 @@ fn main() -> anyhow::Result<()> {
             args.plugin_calls,
             plugin_call::calls_per_case(args.plugin_calls, 500),
         );
+        // A call that fails or returns the wrong order is an error here too.
         for line in plugin_call::measure(args.plugin_calls)? {
             println!("{line}");
         }
     }
+    if !problems.is_empty() {
+        bail!(
+            "{} problem(s), so the figures above are not a result:\n  {}",
+            problems.len(),
+            problems.join("\n  ")
+        );
+    }
     Ok(())
 }
 
-/// The HTTP scenarios and delivery, against one gateway.
-fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<()> {
+/// The HTTP scenarios and delivery, against one gateway; prints their tables as
+/// they finish and returns what went wrong.
+fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let mut config = jembatan::config::Config {
         data_dir: data_dir.to_owned(),
         admin_token: Some(ADMIN_TOKEN.into()),
@@ -114,77 +130,103 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let duration = Duration::from_secs(args.seconds);
-    let (reports, delivery) = runtime.block_on(async {
+    runtime.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.connections)
             .build()?;
         load::wait_until_up(&client, &base).await?;
-        let mut scenarios = vec![(
-            "baseline GET /healthz",
-            Request::get(format!("{base}/healthz")),
-        )];
+        println!(
+            "HTTP, {} connections, {} s each, server and load on the same machine \
+             (errors: wrong answers, warm-up included; read back: right/read of a \
+             sample of the accepted orders):",
+            args.connections, args.seconds
+        );
+        println!(
+            "{:<42} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9}",
+            "scenario", "req/s", "vs base", "p50 ms", "p99 ms", "errors", "read back"
+        );
+        let mut problems = Vec::new();
+
+        let health = Request::get(format!("{base}/healthz"), Expect::Healthy);
+        let report = load::run(&client, &health, args.connections, duration)
+            .await
+            .context(BASELINE_ROW)?;
+        let baseline = report.throughput();
+        print_row(BASELINE_ROW, &report, baseline, None);
+        problems.extend(answer_problems(BASELINE_ROW, &report));
+
+        // Both formats carry the same order; their buyers have no route, so it
+        // stays `unrouted`.
+        let expected = check::Order {
+            canonical: orders::http_canonical(LINES),
+            accepted_as: "unrouted",
+            stored_as: &["unrouted"],
+        };
+        let mut posts = Vec::new();
         if args.runs(Scenario::Ubl) {
-            let key = create_buyer(&client, &base, "bench-ubl", "ubl-order").await?;
-            scenarios.push((
-                "POST /v1/orders UBL, 10 lines",
-                Request::post(
-                    format!("{base}/v1/orders"),
-                    &key,
-                    "application/xml",
-                    orders::ubl(10),
-                ),
+            posts.push((
+                UBL_ROW,
+                "bench-ubl",
+                "ubl-order",
+                "application/xml",
+                orders::ubl(LINES),
             ));
         }
         if args.runs(Scenario::Json) {
-            let key = create_buyer(&client, &base, "bench-json", "canonical-json").await?;
-            scenarios.push((
-                "POST /v1/orders canonical JSON, 10 lines",
-                Request::post(
-                    format!("{base}/v1/orders"),
-                    &key,
-                    "application/json",
-                    orders::canonical_json(10),
-                ),
+            posts.push((
+                JSON_ROW,
+                "bench-json",
+                "canonical-json",
+                "application/json",
+                orders::canonical_json(LINES),
             ));
         }
-        let mut reports = Vec::new();
-        for (name, request) in scenarios {
+        for (name, buyer, plugin, content_type, body) in posts {
+            let key = create_buyer(&client, &base, buyer, plugin).await?;
+            let request = Request::post(
+                format!("{base}/v1/orders"),
+                &key,
+                content_type,
+                body,
+                Expect::Accepted(Box::new(expected.clone())),
+            );
             let report = load::run(&client, &request, args.connections, duration)
                 .await
-                .with_context(|| name.to_owned())?;
-            reports.push((name, report));
+                .context(name)?;
+            let read_back = expected
+                .read_back(&client, &base, &key, &report.accepted)
+                .await;
+            print_row(name, &report, baseline, Some(&read_back));
+            problems.extend(answer_problems(name, &report));
+            problems.extend(read_back_problem(name, &read_back));
         }
-        let delivery = if args.runs(Scenario::Delivery) {
-            let order = orders::canonical_json(10);
+
+        if args.runs(Scenario::Delivery) {
+            let order = orders::canonical_json(LINES);
             let report = delivery::run(&client, &base, order, args.connections, duration)
                 .await
                 .context("delivery")?;
-            Some(report)
-        } else {
-            None
-        };
-        anyhow::Ok((reports, delivery))
-    })?;
-
-    println!(
-        "HTTP, {} connections, {} s each, server and load on the same machine:",
-        args.connections, args.seconds
-    );
-    let baseline = reports[0].1.throughput();
-    println!(
-        "{:<42} {:>10} {:>9} {:>9} {:>9} {:>8}",
-        "scenario", "req/s", "vs base", "p50 ms", "p99 ms", "errors"
-    );
-    for (name, report) in &reports {
-        print_row(name, report, baseline);
-    }
-    if let Some(delivery) = &delivery {
-        print_row(DELIVERY_ROW, &delivery.accepted, baseline);
-        print_delivery(delivery, baseline);
-    }
-    Ok(())
+            print_row(
+                DELIVERY_ROW,
+                &report.accepted,
+                baseline,
+                Some(&report.read_back),
+            );
+            print_delivery(&report, baseline);
+            problems.extend(answer_problems(DELIVERY_ROW, &report.accepted));
+            problems.extend(read_back_problem(DELIVERY_ROW, &report.read_back));
+            problems.extend(delivery_problems(&report));
+        }
+        anyhow::Ok(problems)
+    })
 }
 
+/// Lines of the order every HTTP scenario posts.
+const LINES: usize = 10;
+/// The rows of the HTTP table.
+const BASELINE_ROW: &str = "baseline GET /healthz";
+const UBL_ROW: &str = "POST /v1/orders UBL, 10 lines";
+const JSON_ROW: &str = "POST /v1/orders canonical JSON, 10 lines";
 /// The delivery scenario's POSTs in the HTTP table.
 const DELIVERY_ROW: &str = "POST /v1/orders JSON, routed to webhook";
 
@@ -211,7 +253,7 @@ fn print_delivery(report: &delivery::DeliveryReport, baseline: f64) {
         "{} of {} accepted orders delivered in {:.2} s, {} not within the limit; \
          {} arrived before their 201 was read (latency 0); \
          {} delivered more than once (same webhook-id); \
-         {} bad signatures, {} without an order id",
+         {} bad signatures, {} wrong payloads (warm-up included)",
         report.delivered,
         report.delivered + report.undelivered,
         report.window.as_secs_f64(),
@@ -219,20 +261,82 @@ fn print_delivery(report: &delivery::DeliveryReport, baseline: f64) {
         report.before_accept,
         report.duplicates,
         report.bad_signatures,
-        report.unreadable,
+        report.wrong_payloads,
     );
 }
 
-fn print_row(name: &str, report: &Report, baseline: f64) {
+fn print_row(name: &str, report: &Report, baseline: f64, read_back: Option<&ReadBack>) {
+    let read_back = read_back.map_or("-".to_owned(), |r| {
+        format!("{}/{}", r.read - r.wrong, r.read)
+    });
     println!(
-        "{:<42} {:>10.0} {:>8.1}% {:>9.2} {:>9.2} {:>8}",
+        "{:<42} {:>10.0} {:>8.1}% {:>9.2} {:>9.2} {:>8} {:>9}",
         name,
         report.throughput(),
         100.0 * report.throughput() / baseline,
         report.percentile(50.0).as_secs_f64() * 1e3,
         report.percentile(99.0).as_secs_f64() * 1e3,
         report.errors,
+        read_back,
     );
+}
+
+/// Wrong answers, or no right one at all.
+fn answer_problems(name: &str, report: &Report) -> Vec<String> {
+    let mut problems = Vec::new();
+    if report.errors > 0 {
+        problems.push(format!(
+            "{name}: {} wrong answers; the first: {}",
+            report.errors,
+            report.first_error.as_deref().unwrap_or_default()
+        ));
+    }
+    if report.successes() == 0 {
+        problems.push(format!("{name}: not one right answer"));
+    }
+    problems
+}
+
+fn read_back_problem(name: &str, read_back: &ReadBack) -> Option<String> {
+    (read_back.wrong > 0).then(|| {
+        format!(
+            "{name}: {} of {} orders read back wrong; the first: {}",
+            read_back.wrong,
+            read_back.read,
+            read_back.first_wrong.as_deref().unwrap_or_default()
+        )
+    })
+}
+
+fn delivery_problems(report: &delivery::DeliveryReport) -> Vec<String> {
+    let mut problems = Vec::new();
+    if report.undelivered > 0 {
+        problems.push(format!(
+            "delivery: {} of {} accepted orders not delivered within the limit",
+            report.undelivered,
+            report.delivered + report.undelivered
+        ));
+    }
+    if report.duplicates > 0 {
+        problems.push(format!(
+            "delivery: {} delivered more than once",
+            report.duplicates
+        ));
+    }
+    if report.bad_signatures > 0 {
+        problems.push(format!(
+            "delivery: {} bad signatures",
+            report.bad_signatures
+        ));
+    }
+    if report.wrong_payloads > 0 {
+        problems.push(format!(
+            "delivery: {} wrong payloads; the first: {}",
+            report.wrong_payloads,
+            report.first_wrong_payload.as_deref().unwrap_or_default()
+        ));
+    }
+    problems
 }
 
 async fn create_buyer(

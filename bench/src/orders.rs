@@ -17,6 +17,15 @@ mod x12;
 pub use json::{MINIMAL_CANONICAL, canonical_json};
 pub use ubl::ubl;
 
+use jembatan_schemas::PurchaseOrder;
+
+/// The canonical order that [`ubl`] and [`canonical_json`] of `lines` lines both
+/// stand for (same number, supplier, date, currency and lines): what the checks
+/// expect the gateway to answer and store for either.
+pub fn http_canonical(lines: usize) -> PurchaseOrder {
+    serde_json::from_slice(&canonical_json(lines)).expect("the bench's canonical order parses")
+}
+
 /// One stock plugin and how to feed it an order of any size.
 pub struct Format {
     /// The stock plugin's name.
