@@ -53,7 +53,8 @@ pub struct Config {
     pub sqlite_synchronous: SqliteSynchronous,
     /// Delivery to craftsmen: retries, concurrency and the channels' servers
     /// (`[delivery]`, `[delivery.webhook]`, `[delivery.email]`, `[delivery.whatsapp]`,
-    /// `[delivery.telegram]`). Secrets may come from the environment instead of the
+    /// `[delivery.telegram]`); `[delivery.email] ca_file` names a PEM CA to trust
+    /// for a private mail relay. Secrets may come from the environment instead of the
     /// file: `JEMBATAN_SMTP_PASSWORD`, `JEMBATAN_WHATSAPP_ACCESS_TOKEN`,
     /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists).
     pub delivery: DeliveryConfig,

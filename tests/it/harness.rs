@@ -203,6 +203,23 @@ impl Gateway {
         req.send().unwrap()
     }
 
+    /// `GET` on the admin API; the answer must be 200 and JSON.
+    pub fn admin_get(&self, path: &str) -> Value {
+        json_of(self.admin(Method::GET, path, None), 200)
+    }
+
+    /// Posts the canonical test order (`tests/fixtures/canonical-every-field.json`)
+    /// numbered `number`, for the supplier `supplier_code`; returns its id.
+    pub fn post_canonical_order(&self, key: &str, number: &str, supplier_code: &str) -> String {
+        let mut order: Value =
+            serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
+        order["buyer_order_number"] = json!(number);
+        order["supplier"]["code"] = json!(supplier_code);
+        let body = serde_json::to_vec(&order).unwrap();
+        let accepted = json_of(self.post_order(key, "application/json", body), 201);
+        accepted["orders"][0]["id"].as_str().unwrap().to_owned()
+    }
+
     pub fn post_order(&self, key: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
         self.client
             .post(self.url("/v1/orders"))

@@ -10,6 +10,7 @@ mod cli;
 mod content_types;
 mod crash;
 mod delivery;
+mod delivery_channels;
 mod formats;
 mod hostile_plugins;
 mod inbox_page;

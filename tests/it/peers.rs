@@ -10,6 +10,7 @@
 // Handles for the delivery tests; not every method has a caller yet.
 #![allow(dead_code)]
 
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::thread;
@@ -114,9 +115,10 @@ impl WebhookReceiver {
 
 /// A craftsman's mail server; see `tests/peers/smtp_sink.py`.
 ///
-/// Records `{mail_from, rcpt_tos, auth_user, status, message_id, subject,
+/// Records `{mail_from, rcpt_tos, auth_user, status, tls, message_id, subject,
 /// from, to, headers, text, html, attachments: [{filename, content_type,
-/// content, content_encoding}]}` per message.
+/// content, content_encoding}]}` per message; `tls` is null for plain text, else
+/// `{version, cipher, starttls}` as the server's own TLS layer saw it.
 pub struct SmtpSink {
     peer: Peer,
     port: u16,
@@ -132,6 +134,33 @@ impl SmtpSink {
     /// (over plain loopback) before MAIL.
     pub fn start_with_auth(username: &str, password: &str) -> Self {
         Self::start_with(&["--username", username, "--password", password])
+    }
+
+    /// Starts a sink that speaks TLS with `certificates`' server certificate:
+    /// [`SmtpSinkTls::Starttls`] (required before MAIL, AUTH offered only after
+    /// it) or [`SmtpSinkTls::Implicit`] (SMTPS). With `auth`, it requires these
+    /// credentials before MAIL.
+    pub fn start_tls(
+        tls: SmtpSinkTls,
+        certificates: &TestCertificates,
+        auth: Option<(&str, &str)>,
+    ) -> Self {
+        let (cert, key) = (certificates.server_cert(), certificates.server_key());
+        let mut args = vec![
+            "--tls",
+            match tls {
+                SmtpSinkTls::Starttls => "starttls",
+                SmtpSinkTls::Implicit => "implicit",
+            },
+            "--cert",
+            cert.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ];
+        if let Some((username, password)) = auth {
+            args.extend(["--username", username, "--password", password]);
+        }
+        Self::start_with(&args)
     }
 
     fn start_with(args: &[&str]) -> Self {
@@ -186,6 +215,126 @@ impl SmtpSink {
         );
         accepted(attempts)
     }
+}
+
+/// How a sink from [`SmtpSink::start_tls`] encrypts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSinkTls {
+    /// Plain text until STARTTLS, which it requires (usually port 587).
+    Starttls,
+    /// TLS from the first byte, SMTPS (usually port 465).
+    Implicit,
+}
+
+/// A throwaway certificate authority and a server certificate it signed for
+/// `localhost` and `127.0.0.1`, made with the `openssl` command line (as an
+/// operator would for a private relay); the files last as long as this value.
+pub struct TestCertificates {
+    dir: tempfile::TempDir,
+}
+
+impl TestCertificates {
+    pub fn generate() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+        // What WebPKI asks of a CA and a server certificate: v3, a CA that says it
+        // is one, a leaf that says it is not, for serverAuth, its names as SANs.
+        std::fs::write(
+            path("server.ext"),
+            "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n\
+             extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+        )
+        .unwrap();
+        let p256 = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        openssl(&[
+            &["req", "-x509"],
+            &p256[..],
+            &[
+                "-keyout",
+                &path("ca.key"),
+                "-out",
+                &path("ca.pem"),
+                "-days",
+                "2",
+                "-subj",
+                "/CN=jembatan test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]);
+        openssl(&[
+            &["req", "-new"],
+            &p256[..],
+            &[
+                "-keyout",
+                &path("server.key"),
+                "-out",
+                &path("server.csr"),
+                "-subj",
+                "/CN=localhost",
+            ],
+        ]);
+        openssl(&[&[
+            "x509",
+            "-req",
+            "-in",
+            &path("server.csr"),
+            "-CA",
+            &path("ca.pem"),
+            "-CAkey",
+            &path("ca.key"),
+            "-set_serial",
+            "2",
+            "-days",
+            "2",
+            "-extfile",
+            &path("server.ext"),
+            "-out",
+            &path("server.pem"),
+        ]]);
+        Self { dir }
+    }
+
+    /// The CA's certificate (PEM): what a client is told to trust.
+    pub fn ca_cert(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// The server's certificate (PEM), signed by the CA.
+    pub fn server_cert(&self) -> PathBuf {
+        self.dir.path().join("server.pem")
+    }
+
+    /// The server certificate's private key (PEM).
+    pub fn server_key(&self) -> PathBuf {
+        self.dir.path().join("server.key")
+    }
+}
+
+/// Runs `openssl` with these arguments; panics with its stderr if it fails.
+fn openssl(args: &[&[&str]]) {
+    let args = args.concat();
+    let out = Command::new("openssl")
+        .args(&args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("the TLS tests need the `openssl` command (apt-get install openssl): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "openssl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn accepted(attempts: Vec<Value>) -> Vec<Value> {

@@ -26,7 +26,12 @@ Prints `listening on http://127.0.0.1:PORT` once ready.
                        content_encoding} or null, status}
     POST /_control    see peerlib.py; `{"fail_next": 1, "status": 429,
                       "retry_after": 2}` gives Telegram's
-                      `parameters.retry_after` and WhatsApp's code 130429
+                      `parameters.retry_after` and WhatsApp's code 130429;
+                      `{"unknown_recipients": ["6280404", "-100404"]}` makes
+                      these WhatsApp numbers and Telegram chat ids unreachable,
+                      answered as the platforms answer them: WhatsApp 400 with
+                      Graph error 131030 (recipient not in the allowed list),
+                      Telegram 400 "Bad Request: chat not found"
 
 Lengths are counted in Python characters (code points), which is close
 enough to both platforms' limits for tests.
@@ -58,6 +63,18 @@ class BadRequest(Exception):
 def graph_error(status, message):
     code = GRAPH_CODES.get(status, 1)
     return {"error": {"message": message, "type": "OAuthException", "code": code,
+                      "fbtrace_id": "peer"}}
+
+
+def unreachable_number_error():
+    """What the Cloud API answers a send to a number it will not message
+    (Meta's error code 131030, HTTP 400)."""
+    return {"error": {"message": "(#131030) Recipient phone number not in allowed list",
+                      "type": "OAuthException", "code": 131030,
+                      "error_data": {"messaging_product": "whatsapp",
+                                     "details": "Recipient phone number not in allowed list: "
+                                                "Add recipient phone number to recipient list "
+                                                "and try again."},
                       "fbtrace_id": "peer"}}
 
 
@@ -101,6 +118,10 @@ def check_text(text, limit, what):
 
 
 class ChatHandler(PeerHandler):
+    def control_extra(self, doc):
+        if "unknown_recipients" in doc:
+            self.server.unknown_recipients = {str(r) for r in doc["unknown_recipients"]}
+
     def deliver(self, path, body):
         content_type = self.headers.get("Content-Type", "")
         record = {"api": "unknown", "method": None, "path": path, "content_type": content_type,
@@ -153,6 +174,8 @@ class ChatHandler(PeerHandler):
             check_text((doc.get("text") or {}).get("body"), MAX_TEXT, "text.body")
         except BadRequest as e:
             return 400, graph_error(400, f"(#100) Invalid parameter: {e}")
+        if doc["to"] in self.server.unknown_recipients:
+            return 400, unreachable_number_error()
         n = next(self.server.counter)
         return 200, {"messaging_product": "whatsapp",
                      "contacts": [{"input": doc["to"], "wa_id": doc["to"]}],
@@ -177,6 +200,8 @@ class ChatHandler(PeerHandler):
                 return 404, telegram_error(404, "Not Found")
             if fields.get("chat_id") in (None, ""):
                 raise BadRequest("chat_id is empty")
+            if str(fields["chat_id"]) in self.server.unknown_recipients:
+                raise BadRequest("chat not found")
             result = {"message_id": next(self.server.counter), "date": int(time.time()),
                       "chat": {"id": fields["chat_id"], "type": "private"}}
             if method == "sendMessage":
@@ -209,6 +234,7 @@ def main():
     server.whatsapp_token = opts.whatsapp_token
     server.telegram_token = opts.telegram_token
     server.counter = itertools.count(1)
+    server.unknown_recipients = set()
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
 

@@ -6,20 +6,30 @@ Python's own `email` package (policy=default) and records it. A second, HTTP
 port shows the records and switches failures.
 
     python3 tests/peers/smtp_sink.py [--port N] [--username U --password P]
+                                     [--tls starttls|implicit --cert PEM --key PEM]
                                      [--fail-next N] [--record FILE]
 
 Prints `listening on smtp://127.0.0.1:PORT control http://127.0.0.1:CPORT`
 once ready. With `--username/--password`, AUTH PLAIN and LOGIN are offered
-over plain loopback and required before MAIL; without them no AUTH is offered.
+and required before MAIL; without them no AUTH is offered.
+
+Without `--tls` the server speaks plain text (AUTH then too, loopback only).
+`--tls starttls` offers STARTTLS and requires it: anything but EHLO, NOOP,
+QUIT and STARTTLS is answered 530 until the session is encrypted, and AUTH is
+offered only after it. `--tls implicit` speaks TLS from the first byte
+(SMTPS). Either way the server presents `--cert` (a PEM chain) and `--key`.
 
     GET  /_received   every message so far (control port), as a JSON list of
-                      {mail_from, rcpt_tos, auth_user, status, message_id,
-                       subject, from, to, headers, text, html,
+                      {mail_from, rcpt_tos, auth_user, status, tls,
+                       message_id, subject, from, to, headers, text, html,
                        attachments: [{filename, content_type, content,
                                       content_encoding}]}
                       `text` and `html` have their line ends as "\n"; an
                       attachment's `content` is its exact decoded text, or
-                      base64 when it is not UTF-8 (`content_encoding` says)
+                      base64 when it is not UTF-8 (`content_encoding` says);
+                      `tls` is null for a message that came in plain text,
+                      else {version, cipher, starttls}, read from the
+                      connection's own TLS state (`starttls` false for SMTPS)
     POST /_control    see peerlib.py: `{"fail_next": 2}` answers the next 2
                       messages 451 (transient) after their DATA, `{"status":
                       550}` rejects every message, `{"status": 250}` heals
@@ -32,6 +42,7 @@ import argparse
 import asyncio
 import logging
 import socket
+import ssl
 import threading
 import warnings
 from email import policy
@@ -63,9 +74,24 @@ class Sink:
             "rcpt_tos": envelope.rcpt_tos,
             "auth_user": auth.login.decode() if isinstance(auth, LoginPassword) else None,
             "status": status,
+            "tls": tls_state(server, session),
             **record,
         })
         return REPLIES.get(status, f"{status} {'OK' if status < 400 else 'Rejected'}")
+
+
+def tls_state(server, session):
+    """How the message's connection was encrypted, or None for plain text.
+
+    Asked of the transport the message arrived on, so it is what happened on
+    the wire, not what was negotiated in words. aiosmtpd sets `session.ssl`
+    only after STARTTLS, which tells the two kinds of TLS apart."""
+    transport = server.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport else None
+    if ssl_object is None:
+        return None
+    return {"version": ssl_object.version(), "cipher": ssl_object.cipher()[0],
+            "starttls": session.ssl is not None}
 
 
 def parse_message(raw):
@@ -113,16 +139,30 @@ def authenticator(username, password):
     return check
 
 
+def server_tls_context(cert, key):
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
 async def serve_smtp(sock, sink, opts):
-    auth = {}
+    options, implicit = {}, None
+    if opts.tls == "starttls":
+        options = dict(tls_context=server_tls_context(opts.cert, opts.key),
+                       require_starttls=True)
+    elif opts.tls == "implicit":
+        implicit = server_tls_context(opts.cert, opts.key)
     if opts.username is not None:
-        # Loopback without TLS: aiosmtpd only offers AUTH when told TLS is not needed.
-        warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
-        auth = dict(authenticator=authenticator(opts.username, opts.password or ""),
-                    auth_required=True, auth_require_tls=False)
+        options.update(authenticator=authenticator(opts.username, opts.password or ""),
+                       auth_required=True)
+        # aiosmtpd offers AUTH only once STARTTLS is done unless told otherwise;
+        # in plain text (loopback) and SMTPS (encrypted without STARTTLS) it must be.
+        if opts.tls != "starttls":
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+            options.update(auth_require_tls=False)
     # A fixed hostname: the default asks the resolver on every connection.
     server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(sink, hostname="smtp-sink.test", **auth), sock=sock)
+        lambda: SMTP(sink, hostname="smtp-sink.test", **options), sock=sock, ssl=implicit)
     async with server:
         await server.serve_forever()
 
@@ -132,9 +172,14 @@ def main():
     args.add_argument("--port", type=int, default=0)
     args.add_argument("--username")
     args.add_argument("--password")
+    args.add_argument("--tls", choices=["starttls", "implicit"])
+    args.add_argument("--cert", help="the server's certificate chain (PEM), with --tls")
+    args.add_argument("--key", help="the certificate's private key (PEM), with --tls")
     args.add_argument("--fail-next", type=int, default=0)
     args.add_argument("--record", help="also append each message to this JSON-lines file")
     opts = args.parse_args()
+    if opts.tls and not (opts.cert and opts.key):
+        args.error("--tls needs --cert and --key")
     # aiosmtpd warns on every connection about AUTH without TLS, which is the point here.
     logging.getLogger("mail.log").setLevel(logging.ERROR)
 

@@ -254,6 +254,28 @@ fn smtp_sink_requires_auth_when_asked_and_fails_on_demand() {
     assert_eq!(statuses(&sink.attempts()), [451, 250]);
 }
 
+#[test]
+fn smtp_sink_with_starttls_refuses_mail_and_auth_before_it() {
+    let certificates = TestCertificates::generate();
+    let sink = SmtpSink::start_tls(
+        SmtpSinkTls::Starttls,
+        &certificates,
+        Some(("jembatan", "rahasia")),
+    );
+    let mut smtp = RawSmtp::connect(sink.port());
+    let (code, ehlo) = smtp.command("EHLO test.example");
+    assert_eq!(code, 250);
+    assert!(ehlo.contains("STARTTLS"), "{ehlo}");
+    assert!(!ehlo.contains("AUTH"), "no AUTH in plain text: {ehlo}");
+    let (code, reply) = smtp.command("MAIL FROM:<orders@jembatan.test>");
+    assert_eq!(code, 530, "{reply}");
+    assert!(reply.contains("STARTTLS"), "{reply}");
+    let (code, reply) = smtp.command("AUTH PLAIN AGplbWJhdGFuAHJhaGFzaWE=");
+    assert_eq!(code, 530, "{reply}");
+    assert_eq!(smtp.command("STARTTLS").0, 220, "ready to start TLS");
+    assert!(sink.attempts().is_empty());
+}
+
 const WHATSAPP_TOKEN: &str = "wa-test-token";
 const TELEGRAM_TOKEN: &str = "123456:telegram-test-token";
 

@@ -5,12 +5,14 @@
 //! attempt, so a mail system (or a person) can tell a repeat from a new order.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
@@ -43,6 +45,12 @@ pub struct EmailConfig {
     /// `none`, `starttls` (the default) or `tls`.
     #[serde(default)]
     pub tls: SmtpTls,
+    /// A PEM file of CA certificates to trust for this server, beside the usual
+    /// public roots: for a private relay whose certificate a company CA signed.
+    /// The certificate is still verified (name and chain); there is no switch to
+    /// accept any certificate. Needs `tls` to be `starttls` or `tls`.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The user name to log in with, if the server wants one.
     #[serde(default)]
     pub username: Option<String>,
@@ -70,6 +78,7 @@ impl Default for EmailConfig {
             host: String::new(),
             port: default_port(),
             tls: SmtpTls::default(),
+            ca_file: None,
             username: None,
             password: None,
             from: String::new(),
@@ -84,6 +93,7 @@ impl fmt::Debug for EmailConfig {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "[redacted]"))
             .field("from", &self.from)
@@ -135,14 +145,21 @@ impl EmailChannel {
             .from
             .parse()
             .map_err(|e| error(format!("`from` {:?} is not a mailbox: {e}", config.from)))?;
-        let builder = match config.tls {
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|e| error(format!("STARTTLS to {host}: {e}")))?,
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-                .map_err(|e| error(format!("TLS to {host}: {e}")))?,
+        // Required, not opportunistic: a server that cannot do STARTTLS gets nothing.
+        let tls = match config.tls {
+            SmtpTls::None if config.ca_file.is_some() => {
+                return Err(error(
+                    "`ca_file` is set but `tls` is \"none\": the CA would never be used".into(),
+                ));
+            }
+            SmtpTls::None => Tls::None,
+            SmtpTls::Starttls => Tls::Required(tls_parameters(host, config)?),
+            SmtpTls::Tls => Tls::Wrapper(tls_parameters(host, config)?),
         };
-        let mut builder = builder.port(config.port).timeout(Some(config.timeout));
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .tls(tls)
+            .port(config.port)
+            .timeout(Some(config.timeout));
         match (&config.username, &config.password) {
             (Some(user), Some(password)) => {
                 builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
@@ -192,6 +209,34 @@ impl EmailChannel {
             .map_err(|e| SendError::permanent(None, format!("building the e-mail: {e}")))
     }
 }
+
+/// How the server's certificate is checked: against the public roots and, when
+/// the operator gives one, their own CA; always for the name `host`.
+fn tls_parameters(host: &str, config: &EmailConfig) -> Result<TlsParameters, ChannelConfigError> {
+    let error = |message: String| ChannelConfigError::new("email", message);
+    let mut builder = TlsParameters::builder(host.to_owned());
+    if let Some(path) = &config.ca_file {
+        let shown = path.display();
+        let pem = std::fs::read(path)
+            .map_err(|e| error(format!("cannot read `ca_file` {shown}: {e}")))?;
+        // lettre takes a file without any certificate as an empty list; an operator
+        // who named a file meant it to hold one.
+        if !pem
+            .windows(PEM_CERTIFICATE.len())
+            .any(|w| w == PEM_CERTIFICATE)
+        {
+            return Err(error(format!("`ca_file` {shown} holds no PEM certificate")));
+        }
+        let certificate =
+            Certificate::from_pem(&pem).map_err(|e| error(format!("`ca_file` {shown}: {e}")))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    builder
+        .build()
+        .map_err(|e| error(format!("TLS to {host}: {e}")))
+}
+
+const PEM_CERTIFICATE: &[u8] = b"-----BEGIN CERTIFICATE-----";
 
 /// A text part. Base64 keeps any line length and any character intact through
 /// every relay.
@@ -475,6 +520,32 @@ mod tests {
         assert!(
             toml::from_str::<EmailConfig>("host = \"h\"\nfrom = \"a@b.c\"\nsecure = true").is_err()
         );
+    }
+
+    #[tokio::test]
+    async fn the_ca_file_is_checked_when_the_channel_is_set_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let with_ca = |tls: SmtpTls, name: &str| EmailConfig {
+            tls,
+            ca_file: Some(dir.path().join(name)),
+            ..config(587)
+        };
+        let message = |config: EmailConfig| EmailChannel::new(&config).unwrap_err().to_string();
+
+        let err = message(with_ca(SmtpTls::Starttls, "missing.pem"));
+        assert!(err.contains("cannot read `ca_file`"), "{err}");
+        assert!(err.contains("missing.pem"), "names the file: {err}");
+        std::fs::write(dir.path().join("empty.pem"), "not a certificate\n").unwrap();
+        let err = message(with_ca(SmtpTls::Tls, "empty.pem"));
+        assert!(err.contains("holds no PEM certificate"), "{err}");
+        let err = message(with_ca(SmtpTls::None, "empty.pem"));
+        assert!(err.contains("`tls` is \"none\""), "{err}");
+
+        let parsed: EmailConfig =
+            toml::from_str("host = \"h\"\nfrom = \"a@b.c\"\nca_file = \"/etc/relay-ca.pem\"")
+                .unwrap();
+        assert_eq!(parsed.ca_file, Some(PathBuf::from("/etc/relay-ca.pem")));
+        assert_eq!(EmailConfig::default().ca_file, None);
     }
 
     /// A one-connection SMTP server that answers each command with the reply of

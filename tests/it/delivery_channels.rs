@@ -1,0 +1,297 @@
+//! The channels against servers that answer as real ones do, through the real
+//! binary: an SMTP server that requires STARTTLS, or speaks TLS from the first
+//! byte, with a certificate from a CA that only the operator's config trusts; and
+//! receivers that refuse an order for good (an SMTP 5xx, a chat API's 4xx), which
+//! must kill the delivery at its first attempt rather than retry it for a day and
+//! a half.
+//!
+//! Every gateway here retries on a quick schedule, so a failure wrongly taken for
+//! a passing one shows up as more attempts within the test.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::harness::{Gateway, Options};
+use crate::peers::{ChatApis, SmtpSink, SmtpSinkTls, TestCertificates};
+
+const WAIT: Duration = Duration::from_secs(30);
+const SCHEDULE: &str = "200ms,200ms,200ms";
+const SMTP_PASSWORD: &str = "smtp-pass-4r7q";
+
+/// A gateway with this config file (and environment), retrying on [`SCHEDULE`].
+fn gateway(config: String, env: &[(&str, &str)]) -> Gateway {
+    let mut vars = vec![(
+        "JEMBATAN_DELIVERY_RETRY_SCHEDULE".to_owned(),
+        SCHEDULE.to_owned(),
+    )];
+    vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Gateway::start_with(Options {
+        env: vars,
+        config: Some(config),
+        ..Options::default()
+    })
+}
+
+/// `[delivery.email]` for an SMTP server on loopback, then `extra` lines.
+fn email_config(port: u16, tls: &str, extra: &str) -> String {
+    format!(
+        "[delivery.email]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"{tls}\"\n\
+         from = \"jembatan <orders@jembatan.test>\"\n{extra}"
+    )
+}
+
+/// Creates the buyer `mitra-otoparts` and the craftsman `jaya` with `channels`,
+/// routes the buyer's `PBG-017` to them, and posts the canonical order numbered
+/// `number`; returns the order's id.
+fn order_for_craftsman_with(gw: &Gateway, channels: Value, number: &str) -> String {
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": channels}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    gw.post_canonical_order(&key, number, "PBG-017")
+}
+
+/// `jaya`'s channels when they take orders by e-mail only.
+fn email_to_jaya() -> Value {
+    json!([{"type": "email", "to": "jaya@bengkel.test"}])
+}
+
+/// Polls `/v1/admin/deliveries?order=` until the order's deliveries satisfy
+/// `done`; returns them.
+#[track_caller]
+fn wait_deliveries(gw: &Gateway, order_id: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let page = gw.admin_get(&format!("/v1/admin/deliveries?order={order_id}"));
+        let deliveries = page["deliveries"].as_array().unwrap();
+        if !deliveries.is_empty() && done(deliveries) {
+            return deliveries.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still waiting after {WAIT:?}: {page:#}"
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether no delivery is pending any more.
+fn settled(deliveries: &[Value]) -> bool {
+    deliveries.iter().all(|d| d["state"] != "pending")
+}
+
+/// A delivery's attempts, oldest first, from `/v1/admin/deliveries/{id}`.
+fn attempt_log(gw: &Gateway, delivery: &Value) -> Vec<Value> {
+    let id = delivery["id"].as_str().unwrap();
+    let detail = gw.admin_get(&format!("/v1/admin/deliveries/{id}"));
+    detail["attempt_log"].as_array().unwrap().clone()
+}
+
+/// The one delivery of `channel` among `deliveries`.
+fn of_channel<'a>(deliveries: &'a [Value], channel: &str) -> &'a Value {
+    let mut matching = deliveries.iter().filter(|d| d["channel"] == channel);
+    let delivery = matching
+        .next()
+        .unwrap_or_else(|| panic!("no {channel} delivery: {deliveries:#?}"));
+    assert!(matching.next().is_none(), "two {channel} deliveries");
+    delivery
+}
+
+/// Asserts the delivery is dead after exactly one attempt, refused for good
+/// with `status`, its attempt's error holding each of `words`.
+#[track_caller]
+fn assert_dead_at_first_attempt(gw: &Gateway, delivery: &Value, status: u16, words: &[&str]) {
+    assert_eq!(delivery["state"], "dead", "{delivery:#}");
+    assert_eq!(delivery["attempts"], 1, "not retried: {delivery:#}");
+    assert_eq!(delivery["last_status_code"], status, "{delivery:#}");
+    let log = attempt_log(gw, delivery);
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(log[0]["outcome"], "permanent", "{:#}", log[0]);
+    assert_eq!(log[0]["status_code"], status, "{:#}", log[0]);
+    let error = log[0]["error"].as_str().unwrap();
+    for word in words {
+        assert!(error.contains(word), "{word:?} not in {error:?}");
+    }
+}
+
+/// Sends one order by e-mail to a sink speaking `tls`, through a gateway that
+/// trusts the sink's CA; returns the message the sink took.
+fn send_one_email_over(tls: SmtpSinkTls, gateway_tls: &str) -> Value {
+    let certificates = TestCertificates::generate();
+    let sink = SmtpSink::start_tls(tls, &certificates, Some(("jembatan", SMTP_PASSWORD)));
+    let trust = format!(
+        "username = \"jembatan\"\nca_file = \"{}\"\n",
+        certificates.ca_cert().display()
+    );
+    let gw = gateway(
+        email_config(sink.port(), gateway_tls, &trust),
+        &[("JEMBATAN_SMTP_PASSWORD", SMTP_PASSWORD)],
+    );
+    let order_id = order_for_craftsman_with(&gw, email_to_jaya(), "PO-TLS-1");
+
+    let mail = sink.wait_for(|m| !m.is_empty(), WAIT).remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["jaya@bengkel.test"]));
+    let subject = mail["subject"].as_str().unwrap();
+    assert!(subject.contains("PO-TLS-1"), "{subject}");
+    assert_eq!(mail["auth_user"], "jembatan");
+
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    let delivery = of_channel(&deliveries, "email");
+    assert_eq!(delivery["state"], "succeeded", "{delivery:#}");
+    let log = attempt_log(&gw, delivery);
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(log[0]["outcome"], "succeeded");
+    assert_eq!(log[0]["status_code"], 250);
+    let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
+    assert_eq!(order["status"], "delivered");
+    assert_eq!(sink.attempts().len(), 1, "one message, no repeat");
+    mail
+}
+
+/// The `tls` record of a message that must have come in encrypted.
+#[track_caller]
+fn assert_encrypted(mail: &Value, starttls: bool) {
+    let tls = &mail["tls"];
+    assert!(tls.is_object(), "the message came in plain text: {tls}");
+    assert_eq!(tls["starttls"], starttls, "{tls}");
+    let version = tls["version"].as_str().unwrap();
+    assert!(version == "TLSv1.2" || version == "TLSv1.3", "{version}");
+}
+
+#[test]
+fn email_goes_over_starttls_to_a_server_whose_ca_the_operator_trusts() {
+    let mail = send_one_email_over(SmtpSinkTls::Starttls, "starttls");
+    // The sink offers AUTH only after STARTTLS: the password went encrypted too.
+    assert_encrypted(&mail, true);
+}
+
+#[test]
+fn email_goes_over_implicit_tls_to_a_server_whose_ca_the_operator_trusts() {
+    let mail = send_one_email_over(SmtpSinkTls::Implicit, "tls");
+    assert_encrypted(&mail, false);
+}
+
+#[test]
+fn email_to_a_server_with_an_untrusted_certificate_is_retried_never_sent_in_clear() {
+    let certificates = TestCertificates::generate();
+    let sink = SmtpSink::start_tls(SmtpSinkTls::Starttls, &certificates, None);
+    // The same server, but the operator never said to trust its CA.
+    let gw = gateway(email_config(sink.port(), "starttls", ""), &[]);
+    let order_id = order_for_craftsman_with(&gw, email_to_jaya(), "PO-UNTRUSTED-1");
+
+    // The whole schedule: the first attempt and one per wait.
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    let delivery = of_channel(&deliveries, "email");
+    assert_eq!(delivery["state"], "dead", "{delivery:#}");
+    assert_eq!(delivery["attempts"], 4, "retried: {delivery:#}");
+    let log = attempt_log(&gw, delivery);
+    assert_eq!(log.len(), 4, "{log:#?}");
+    for attempt in &log {
+        assert_eq!(attempt["outcome"], "retry", "{attempt:#}");
+        assert!(attempt["status_code"].is_null(), "{attempt:#}");
+        let error = attempt["error"].as_str().unwrap();
+        assert!(
+            error.contains("certificate") && error.contains("UnknownIssuer"),
+            "{error}"
+        );
+    }
+    assert!(sink.attempts().is_empty(), "nothing reached DATA");
+    let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
+    assert_eq!(order["status"], "failed");
+}
+
+#[test]
+fn an_smtp_5xx_kills_the_email_delivery_at_its_first_attempt() {
+    let sink = SmtpSink::start();
+    sink.set_status(550);
+    let gw = gateway(email_config(sink.port(), "none", ""), &[]);
+    let order_id = order_for_craftsman_with(&gw, email_to_jaya(), "PO-550-1");
+
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    assert_dead_at_first_attempt(
+        &gw,
+        of_channel(&deliveries, "email"),
+        550,
+        &["Message rejected"],
+    );
+    let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
+    assert_eq!(order["status"], "failed");
+    let attempts = sink.attempts();
+    assert_eq!(attempts.len(), 1, "sent once: {attempts:#?}");
+    assert_eq!(attempts[0]["status"], 550);
+}
+
+const WHATSAPP_TOKEN: &str = "wa-token-5d2e";
+const TELEGRAM_TOKEN: &str = "654321:tg-token-k3";
+
+/// A gateway configured for both chat APIs, served by `apis`.
+fn chat_gateway(apis: &ChatApis) -> Gateway {
+    let config = format!(
+        "[delivery.whatsapp]\nbase_url = \"{base}\"\nphone_number_id = \"1055\"\n\
+         access_token = \"{WHATSAPP_TOKEN}\"\n\n\
+         [delivery.telegram]\nbase_url = \"{base}\"\nbot_token = \"{TELEGRAM_TOKEN}\"\n",
+        base = apis.base_url()
+    );
+    gateway(config, &[])
+}
+
+#[test]
+fn chat_api_refusals_kill_their_deliveries_at_the_first_attempt() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"unknown_recipients": ["6280404", "-100404"]}));
+    let gw = chat_gateway(&apis);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([{"type": "whatsapp", "to": "6280404"}, {"type": "telegram", "chat_id": "-100404"}]),
+        "PO-4XX-1",
+    );
+
+    let deliveries = wait_deliveries(&gw, &order_id, |d| d.len() == 2 && settled(d));
+    assert_dead_at_first_attempt(
+        &gw,
+        of_channel(&deliveries, "whatsapp"),
+        400,
+        &["131030", "Recipient phone number not in allowed list"],
+    );
+    assert_dead_at_first_attempt(
+        &gw,
+        of_channel(&deliveries, "telegram"),
+        400,
+        &["Bad Request: chat not found"],
+    );
+    let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
+    assert_eq!(order["status"], "failed");
+    let received = apis.received();
+    let statuses: Vec<_> = received.iter().map(|r| (&r["api"], &r["status"])).collect();
+    assert_eq!(received.len(), 2, "one request each: {statuses:?}");
+    assert!(received.iter().all(|r| r["status"] == 400), "{statuses:?}");
+}
+
+#[test]
+fn a_chat_api_429_is_retried_and_then_delivered() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.fail_next(1, 429);
+    let gw = chat_gateway(&apis);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([{"type": "whatsapp", "to": "6281234567890"}]),
+        "PO-429-1",
+    );
+
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    let delivery = of_channel(&deliveries, "whatsapp");
+    assert_eq!(delivery["state"], "succeeded", "{delivery:#}");
+    let log = attempt_log(&gw, delivery);
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(
+        (&log[0]["outcome"], &log[0]["status_code"]),
+        (&json!("retry"), &json!(429)),
+        "{:#}",
+        log[0]
+    );
+    assert_eq!(log[1]["outcome"], "succeeded");
+    let received = apis.received();
+    let statuses: Vec<_> = received.iter().map(|r| r["status"].clone()).collect();
+    assert_eq!(statuses, [json!(429), json!(200)]);
+}
