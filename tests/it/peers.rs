@@ -22,9 +22,9 @@ use serde_json::{Value, json};
 use crate::harness::{repo_root, spawn_until_ready};
 
 /// The command `.ci/run` installs the peers' Python packages with (a test
-/// below holds the two together).
-pub const PIP_INSTALL: &str =
-    "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6'";
+/// below holds the two together); `openapi-spec-validator` is for
+/// `tests/tools/validate_openapi.py`.
+pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0'";
 
 /// How long a peer may take to say it listens.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -515,13 +515,16 @@ fn port_of(address: &str) -> u16 {
         .unwrap_or_else(|| panic!("no port in {address:?}"))
 }
 
-/// Makes sure python3 can import the packages the peers use: if it cannot, they
-/// are installed once per run with [`PIP_INSTALL`]; if that fails, the test panics
-/// saying what to install.
-fn require_python_packages() {
+/// Makes sure python3 can import the packages the peers and `tests/tools` use: if
+/// it cannot, they are installed once per run with [`PIP_INSTALL`]; if that
+/// fails, the test panics saying what to install.
+pub fn require_python_packages() {
     static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
     let importable = || match Command::new("python3")
-        .args(["-c", "import standardwebhooks, aiosmtpd"])
+        .args([
+            "-c",
+            "import standardwebhooks, aiosmtpd, openapi_spec_validator",
+        ])
         .output()
     {
         Ok(out) if out.status.success() => Ok(()),

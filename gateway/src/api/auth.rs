@@ -16,6 +16,12 @@ use crate::error::ApiError;
 use crate::secrets;
 use crate::store::{Buyer, Craftsman};
 
+/// What a 401 means, per kind of caller, for the OpenAPI document of every
+/// endpoint behind each extractor below.
+pub const UNAUTHORIZED_BUYER: &str = "No API key, or not a buyer's.";
+pub const UNAUTHORIZED_CRAFTSMAN: &str = "No craftsman token, or not a craftsman's.";
+pub const UNAUTHORIZED_ADMIN: &str = "No admin token, or the wrong one; also every call when the admin API is off (no `JEMBATAN_ADMIN_TOKEN`).";
+
 /// A request authenticated with a buyer's API key.
 pub struct BuyerAuth(pub Buyer);
 

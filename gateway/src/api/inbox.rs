@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::CraftsmanAuth;
-use super::{AppState, page_limit};
+use super::auth::{CraftsmanAuth, UNAUTHORIZED_CRAFTSMAN};
+use super::{AppState, BAD_LISTING_QUERY, page_limit};
 use crate::error::{ApiError, Problem};
 use crate::store::{OrderQuery, OrderRecord, OrderScope};
 
@@ -93,9 +93,9 @@ pub(super) async fn order(
     tag = "inbox",
     params(InboxParams),
     responses(
-        (status = 200, body = InboxPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of the craftsman's orders.", body = InboxPage),
+        (status = 400, description = BAD_LISTING_QUERY, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_CRAFTSMAN, body = Problem, content_type = "application/problem+json"),
     ),
     security(("craftsman_token" = []))
 )]
@@ -117,8 +117,8 @@ pub async fn list_inbox(
     tag = "inbox",
     params(("order_id" = String, Path)),
     responses(
-        (status = 200, body = InboxOrder),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The order.", body = InboxOrder),
+        (status = 401, description = UNAUTHORIZED_CRAFTSMAN, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not an order of yours.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("craftsman_token" = []))

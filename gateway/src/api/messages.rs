@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::auth::BuyerAuth;
+use super::auth::{BuyerAuth, UNAUTHORIZED_BUYER};
 use crate::error::{ApiError, Problem};
 use crate::store::{Message, MessageStatus, ReceivedVia};
 
@@ -59,9 +59,9 @@ impl From<Message> for MessageView {
     tag = "messages",
     params(("id" = String, Path, description = "Message id, `msg_…`.")),
     responses(
-        (status = 200, body = MessageView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The message, its status, its error and the orders made from it.", body = MessageView),
+        (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message of this buyer.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("buyer_key" = []))
 )]

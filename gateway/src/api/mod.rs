@@ -20,7 +20,7 @@ use futures_util::StreamExt;
 
 use crate::error::ApiError;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{App, HttpRequest, HttpResponse, web};
+use actix_web::{App, HttpRequest, HttpResponse, get, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_actix_web::{AppExt, scope};
@@ -65,10 +65,7 @@ pub fn app(
         .app_data(web::JsonConfig::default().limit(1024 * 1024))
         // Before the `/v1` scope, which would otherwise swallow these paths.
         .route("/v1/openapi.json", web::get().to(openapi_json))
-        .route(
-            "/v1/schemas/purchase-order.schema.json",
-            web::get().to(purchase_order_schema),
-        )
+        .service(purchase_order_schema)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
@@ -139,6 +136,13 @@ async fn openapi_json(doc: web::Data<String>) -> HttpResponse {
         .body(doc.get_ref().clone())
 }
 
+/// The canonical purchase order's JSON Schema: what `order` is in every order
+/// this API answers, and what a plugin must produce.
+#[utoipa::path(
+    tag = "orders",
+    responses((status = 200, description = "The JSON Schema (draft 2020-12).", body = serde_json::Value, content_type = "application/schema+json"))
+)]
+#[get("/v1/schemas/purchase-order.schema.json")]
 async fn purchase_order_schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/schema+json")
@@ -225,6 +229,9 @@ pub(crate) async fn read_body(
     }
     Ok(body)
 }
+
+/// What a listing's 400 means, for the OpenAPI document.
+pub(crate) const BAD_LISTING_QUERY: &str = "An unknown query parameter, a `limit` outside 1 to 200, or a filter value that is not one of the documented ones.";
 
 /// The page size a listing asked for: 1 to 200, 50 when absent.
 pub(crate) fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::BuyerAuth;
-use super::{AppState, page_limit, read_body};
+use super::auth::{BuyerAuth, UNAUTHORIZED_BUYER};
+use super::{AppState, BAD_LISTING_QUERY, page_limit, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::{Accepted, Inbound};
 use crate::store::{OrderQuery, OrderRecord, OrderScope, OrderStatus, ReceivedVia};
@@ -83,7 +83,7 @@ pub struct ListParams {
     responses(
         (status = 201, description = "Normalized and stored.", body = Accepted),
         (status = 400, description = "Empty body.", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No or wrong API key.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content type the buyer's plugin does not read.", body = Problem, content_type = "application/problem+json"),
@@ -131,9 +131,9 @@ pub async fn post_order(
     tag = "orders",
     params(("id" = String, Path, description = "Order id, `ord_…`.")),
     responses(
-        (status = 200, body = OrderView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The order and its status.", body = OrderView),
+        (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order of this buyer.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("buyer_key" = []))
 )]
@@ -156,9 +156,9 @@ pub async fn get_order(
     tag = "orders",
     params(ListParams),
     responses(
-        (status = 200, body = OrderPageView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of the buyer's orders.", body = OrderPageView),
+        (status = 400, description = BAD_LISTING_QUERY, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
     ),
     security(("buyer_key" = []))
 )]

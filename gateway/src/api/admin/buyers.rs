@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::{check_id_and_name, unprocessable};
 use crate::api::AppState;
-use crate::api::auth::AdminAuth;
+use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::error::{ApiError, Problem};
 use crate::plugin_host::Limits;
 use crate::secrets;
@@ -146,9 +146,9 @@ fn check_config_and_limits(
     tag = "admin",
     request_body = CreateBuyer,
     responses(
-        (status = 201, body = BuyerView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created; `api_key` is shown this once.", body = BuyerView),
+        (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A buyer with this id exists.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown plugin or version, or bad config.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -189,9 +189,9 @@ pub async fn create_buyer(
     tag = "admin",
     params(("id" = String, Path)),
     responses(
-        (status = 200, body = BuyerView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The buyer, its plugin binding and the history of its bindings.", body = BuyerView),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -222,9 +222,10 @@ pub async fn get_buyer(
     params(("id" = String, Path)),
     request_body = UpdateBuyer,
     responses(
-        (status = 200, body = BuyerView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The buyer as changed; a new binding applies from its next message.", body = BuyerView),
+        (status = 400, description = "A malformed body, or a blank name.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Unknown plugin or version, or bad config.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use super::{check_id_and_name, unprocessable};
 use crate::api::AppState;
-use crate::api::auth::AdminAuth;
+use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::delivery::channels::{ChannelTarget, Language, webhook};
 use crate::error::{ApiError, Problem};
 use crate::secrets;
@@ -99,9 +99,9 @@ impl CraftsmanView {
     tag = "admin",
     request_body = CreateCraftsman,
     responses(
-        (status = 201, body = CraftsmanView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created; `token` and each webhook's `secret` are shown this once.", body = CraftsmanView),
+        (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A craftsman with this id exists.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A channel this gateway cannot deliver to.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -154,8 +154,8 @@ pub async fn create_craftsman(
 #[utoipa::path(
     tag = "admin",
     responses(
-        (status = 200, body = Vec<CraftsmanView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Every craftsman with their channels (no tokens, no secrets).", body = Vec<CraftsmanView>),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -178,9 +178,9 @@ pub async fn list_craftsmen(
     tag = "admin",
     params(("id" = String, Path)),
     responses(
-        (status = 200, body = CraftsmanView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The craftsman and their channels (enabled or not, and why).", body = CraftsmanView),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such craftsman.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -213,9 +213,10 @@ pub struct UpdateChannel {
     params(("id" = String, Path), ("channel_id" = String, Path)),
     request_body = UpdateChannel,
     responses(
-        (status = 200, body = ChannelView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The channel as changed.", body = ChannelView),
+        (status = 400, description = "A malformed body.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such craftsman, or no such channel of theirs.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]

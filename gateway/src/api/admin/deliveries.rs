@@ -5,8 +5,8 @@ use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::auth::AdminAuth;
-use crate::api::{AppState, page_limit};
+use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
+use crate::api::{AppState, BAD_LISTING_QUERY, page_limit};
 use crate::error::{ApiError, Problem};
 use crate::store::{Delivery, DeliveryAttempt, DeliveryQuery, DeliveryState, StoreError};
 
@@ -47,9 +47,9 @@ pub struct DeliveryDetail {
     tag = "admin",
     params(ListParams),
     responses(
-        (status = 200, body = DeliveryPageView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of deliveries, newest first.", body = DeliveryPageView),
+        (status = 400, description = BAD_LISTING_QUERY, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -89,9 +89,9 @@ async fn detail(state: &AppState, delivery: Delivery) -> Result<DeliveryDetail, 
     tag = "admin",
     params(("id" = String, Path)),
     responses(
-        (status = 200, body = DeliveryDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The delivery and every attempt: when, how long, status code, error.", body = DeliveryDetail),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such delivery.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -117,9 +117,9 @@ pub async fn get_delivery(
     tag = "admin",
     params(("id" = String, Path)),
     responses(
-        (status = 202, body = DeliveryDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 202, description = "Due now; the delivery as it stands.", body = DeliveryDetail),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such delivery.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already delivered, or its channel is disabled.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))

@@ -5,8 +5,8 @@ use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::auth::AdminAuth;
-use crate::api::{AppState, page_limit};
+use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
+use crate::api::{AppState, BAD_LISTING_QUERY, page_limit};
 use crate::error::{ApiError, Problem};
 use crate::store::{MessageAttempt, MessageQuery, MessageStatus, MessageSummary};
 
@@ -48,9 +48,9 @@ pub struct MessageDetail {
     tag = "admin",
     params(ListParams),
     responses(
-        (status = 200, body = MessagePageView),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of messages, newest first.", body = MessagePageView),
+        (status = 400, description = BAD_LISTING_QUERY, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -94,11 +94,13 @@ async fn detail(state: &AppState, id: &str) -> Result<MessageDetail, ApiError> {
 /// Read any buyer's message, with its earlier outcomes.
 #[utoipa::path(
     tag = "admin",
+    // The buyer API has a `get_message` too; operation ids are unique in a document.
+    operation_id = "admin_get_message",
     params(("id" = String, Path)),
     responses(
-        (status = 200, body = MessageDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The message with its earlier outcomes.", body = MessageDetail),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -121,9 +123,9 @@ pub async fn get_message(
     tag = "admin",
     params(("id" = String, Path)),
     responses(
-        (status = 200, body = MessageDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The message after the replay: `normalized` with its orders, or `failed` again with the new error.", body = MessageDetail),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such message.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The message has not failed.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))

@@ -5,8 +5,8 @@ use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::auth::AdminAuth;
-use crate::api::{AppState, page_limit};
+use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
+use crate::api::{AppState, BAD_LISTING_QUERY, page_limit};
 use crate::error::{ApiError, Problem};
 use crate::store::{Delivery, DeliveryQuery, OrderQuery, OrderRecord, OrderScope, OrderStatus};
 
@@ -46,11 +46,13 @@ pub struct AdminOrderDetail {
 /// List the orders of every buyer, newest first.
 #[utoipa::path(
     tag = "admin",
+    // The buyer API has a `list_orders` too; operation ids are unique in a document.
+    operation_id = "admin_list_orders",
     params(ListParams),
     responses(
-        (status = 200, body = AdminOrderPage),
-        (status = 400, body = Problem, content_type = "application/problem+json"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "A page of orders, newest first.", body = AdminOrderPage),
+        (status = 400, description = BAD_LISTING_QUERY, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -81,11 +83,13 @@ pub async fn list_orders(
 /// Read an order and its deliveries.
 #[utoipa::path(
     tag = "admin",
+    // The buyer API has a `get_order` too; operation ids are unique in a document.
+    operation_id = "admin_get_order",
     params(("id" = String, Path)),
     responses(
-        (status = 200, body = AdminOrderDetail),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The order and its deliveries.", body = AdminOrderDetail),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such order.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::unprocessable;
 use crate::api::AppState;
-use crate::api::auth::AdminAuth;
+use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::api::read_body;
 use crate::error::{ApiError, Problem};
 use crate::plugin_host::LoadedPlugin;
@@ -46,8 +46,8 @@ impl From<&LoadedPlugin> for PluginView {
 #[utoipa::path(
     tag = "admin",
     responses(
-        (status = 200, body = Vec<PluginView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Every installed plugin version: name, version, sha256 and content types.", body = Vec<PluginView>),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -76,9 +76,9 @@ pub async fn list_plugins(
     responses(
         (status = 201, description = "Checked, stored and installed.", body = PluginView),
         (status = 200, description = "These exact bytes were already installed.", body = PluginView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another component has this name and version.", body = Problem, content_type = "application/problem+json"),
-        (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The component is over `JEMBATAN_MAX_PLUGIN_BYTES`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a component, or not a jembatan plugin.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))

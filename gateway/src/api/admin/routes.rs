@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::unprocessable;
 use crate::api::AppState;
-use crate::api::auth::AdminAuth;
+use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::error::{ApiError, Problem};
 use crate::store::Route;
 
@@ -53,8 +53,9 @@ impl From<Route> for RouteView {
     params(("buyer" = String, Path), ("code" = String, Path, description = "The buyer's code for the supplier, as in the order's `supplier.code`.")),
     request_body = PutRoute,
     responses(
-        (status = 200, body = RouteView),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The route; `routed_orders` lists the waiting orders it routed.", body = RouteView),
+        (status = 400, description = "A malformed body, or a blank supplier code.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No such craftsman.", body = Problem, content_type = "application/problem+json"),
     ),
@@ -103,9 +104,9 @@ pub async fn put_route(
     tag = "admin",
     params(("buyer" = String, Path)),
     responses(
-        (status = 200, body = Vec<RouteView>),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "The buyer's routes.", body = Vec<RouteView>),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
