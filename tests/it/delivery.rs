@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Gateway, Options, expect_problem, fixture, json_of};
+use crate::harness::{Gateway, HeldPort, Options, expect_problem, fixture, json_of};
 use crate::peers::{ChatApis, SmtpSink, WebhookReceiver};
 
 pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -93,15 +93,6 @@ pub(crate) fn verified_ids(received: &[Value]) -> Vec<String> {
         .filter(|r| r["verified"] == true && r["status"].as_u64().is_some_and(|s| s < 300))
         .map(|r| r["body"]["data"]["id"].as_str().unwrap().to_owned())
         .collect()
-}
-
-/// A loopback port where a receiver was and nothing listens now: a receiver that
-/// is down.
-fn closed_port() -> u16 {
-    let receiver = WebhookReceiver::start(SECRET);
-    let port = receiver.port();
-    receiver.stop();
-    port
 }
 
 #[track_caller]
@@ -201,10 +192,10 @@ fn an_unrouted_order_waits_visibly_and_is_delivered_when_routed() {
 #[test]
 fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
     // Down: a port where nothing listens.
-    let port = closed_port();
+    let down = HeldPort::new();
     let gw = gateway("200ms,300ms,400ms,500ms,1s,1s,1s,1s,1s,1s", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    webhook_craftsman(&gw, &format!("http://127.0.0.1:{port}/hook"));
+    webhook_craftsman(&gw, &format!("http://127.0.0.1:{}/hook", down.port()));
     let order_id = post(&gw, &key, "PO-DOWN-1");
 
     // Wait until two attempts have failed against the closed port.
@@ -221,10 +212,17 @@ fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
         std::thread::sleep(Duration::from_millis(50));
     };
     // Back up, but answering 500 twice before it recovers.
-    let receiver = WebhookReceiver::start_on(port, SECRET);
-    receiver.fail_next(2, 500);
+    let receiver = WebhookReceiver::start_on_with(
+        down.release(),
+        SECRET,
+        json!({"fail_next": 2, "status": 500}),
+    );
     let received = receiver.wait_for(|r| !verified_ids(r).is_empty(), WAIT);
-    assert!(received.len() >= 3, "{received:#?}");
+    assert_eq!(
+        received.len(),
+        3,
+        "two 500s, then the delivery: {received:#?}"
+    );
     assert!(
         received
             .iter()
@@ -613,17 +611,17 @@ fn one_craftsman_cannot_see_another_craftsmans_orders() {
 
 #[test]
 fn orders_accepted_before_a_kill_are_all_delivered_after_the_restart() {
-    let port = closed_port();
+    let down = HeldPort::new();
     let schedule = "200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms,200ms";
     let gw = gateway(schedule, None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    webhook_craftsman(&gw, &format!("http://127.0.0.1:{port}/hook"));
+    webhook_craftsman(&gw, &format!("http://127.0.0.1:{}/hook", down.port()));
     let accepted: Vec<String> = (0..20)
         .map(|i| post(&gw, &key, &format!("PO-KILL-{i}")))
         .collect();
 
     let data_dir = gw.kill();
-    let receiver = WebhookReceiver::start_on(port, SECRET);
+    let receiver = WebhookReceiver::start_on(down.release(), SECRET);
     let gw = Gateway::start_with(Options {
         data_dir: Some(data_dir),
         env: vec![
@@ -643,4 +641,51 @@ fn orders_accepted_before_a_kill_are_all_delivered_after_the_restart() {
     for id in &accepted {
         wait_order_status(&gw, id, "delivered");
     }
+}
+
+#[test]
+fn a_delivery_in_flight_when_the_gateway_is_killed_is_taken_back_at_restart() {
+    let receiver = WebhookReceiver::start(SECRET);
+    // Slow to answer, so that the gateway is killed while it waits, holding the claim.
+    receiver.control(json!({"delay_ms": 4000}));
+    // A retry would come only after an hour, and the claim's lease lasts minutes:
+    // only taking the claim back at start delivers the order within the test.
+    let gw = gateway("1h", None, &[]);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    webhook_craftsman(&gw, &receiver.url("/hook"));
+    let order_id = post(&gw, &key, "PO-CLAIMED-1");
+
+    let deadline = Instant::now() + WAIT;
+    while receiver.stats()["in_flight"] != 1 {
+        assert!(Instant::now() < deadline, "{}", receiver.stats());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let data_dir = gw.kill();
+    receiver.control(json!({"delay_ms": 0}));
+    let gw = Gateway::start_with(Options {
+        data_dir: Some(data_dir),
+        env: vec![
+            ("JEMBATAN_ALLOW_PRIVATE_TARGETS".into(), "1".into()),
+            ("JEMBATAN_DELIVERY_RETRY_SCHEDULE".into(), "1h".into()),
+        ],
+        ..Options::default()
+    });
+
+    // The request the killed gateway sent, and the one the new gateway sent again:
+    // one delivery, one webhook-id, both signed.
+    let received = receiver.wait_for(|r| verified_ids(r).len() == 2, WAIT);
+    assert_eq!(received.len(), 2, "{received:#?}");
+    assert_eq!(received[0]["webhook_id"], received[1]["webhook_id"]);
+    assert_eq!(
+        verified_ids(&received),
+        [order_id.clone(), order_id.clone()]
+    );
+    let order = wait_order_status(&gw, &order_id, "delivered");
+    assert_eq!(order["deliveries"][0]["state"], "succeeded", "{order:#}");
+    assert!(
+        gw.logs()
+            .contains("took back deliveries a stopped run had claimed"),
+        "{}",
+        gw.logs()
+    );
 }

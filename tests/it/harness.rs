@@ -72,6 +72,8 @@ pub struct Options {
     /// A TOML config file's text, written beside the data and passed with
     /// `JEMBATAN_CONFIG`.
     pub config: Option<String>,
+    /// Start with no admin token at all (the admin API is then disabled).
+    pub without_admin_token: bool,
 }
 
 impl Gateway {
@@ -106,6 +108,9 @@ impl Gateway {
         }
         for (k, v) in &options.env {
             command.env(k, v);
+        }
+        if options.without_admin_token {
+            command.env_remove("JEMBATAN_ADMIN_TOKEN");
         }
         let logs = Arc::new(Mutex::new(String::new()));
         let (child, base) = spawn_until_ready(
@@ -330,4 +335,44 @@ pub fn json_of(res: Response, status: u16) -> Value {
     let body = res.text().unwrap();
     assert_eq!(actual, status, "{body}");
     serde_json::from_str(&body).unwrap()
+}
+
+/// A loopback port held bound but not listening: a connection to it is refused,
+/// as to a receiver that is down, and no other test can bind it (the socket has
+/// no `SO_REUSEADDR`) until [`HeldPort::release`] hands it to the receiver that
+/// comes up there.
+pub struct HeldPort {
+    socket: std::os::fd::OwnedFd,
+    port: u16,
+}
+
+impl HeldPort {
+    pub fn new() -> Self {
+        use nix::sys::socket::{
+            AddressFamily, SockFlag, SockType, SockaddrIn, bind, getsockname, socket,
+        };
+        use std::os::fd::AsRawFd;
+        let socket = socket(
+            AddressFamily::Inet,
+            SockType::Stream,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )
+        .expect("a TCP socket");
+        bind(socket.as_raw_fd(), &SockaddrIn::new(127, 0, 0, 1, 0)).expect("bind 127.0.0.1:0");
+        let port = getsockname::<SockaddrIn>(socket.as_raw_fd())
+            .expect("getsockname")
+            .port();
+        Self { socket, port }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Frees the port, for a receiver to be started on it at once.
+    pub fn release(self) -> u16 {
+        drop(self.socket);
+        self.port
+    }
 }

@@ -1,7 +1,8 @@
 //! A plugin that loops, eats memory, floods output, traps or lies fails only its
 //! own message, with a 422 naming the cause, while other buyers go on.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -45,10 +46,14 @@ fn hostile_plugins_fail_only_their_message_while_a_good_buyer_goes_on() {
         .collect();
 
     let done = AtomicBool::new(false);
-    let good_posts = AtomicUsize::new(0);
+    // When each of the good buyer's posts started and ended, and when the `loop`
+    // attack did: the good buyer must be served while a plugin spins.
+    let good_posts = Mutex::new(Vec::<(Instant, Instant)>::new());
+    let loop_attack = Mutex::new(None::<(Instant, Instant)>);
     std::thread::scope(|scope| {
         scope.spawn(|| {
             while !done.load(Ordering::Relaxed) {
+                let started = Instant::now();
                 let res = gw.post_order(&good, "application/json", order.clone());
                 assert_eq!(
                     res.status(),
@@ -56,18 +61,21 @@ fn hostile_plugins_fail_only_their_message_while_a_good_buyer_goes_on() {
                     "the good buyer was refused: {:?}",
                     res.text()
                 );
-                good_posts.fetch_add(1, Ordering::Relaxed);
+                good_posts.lock().unwrap().push((started, Instant::now()));
             }
         });
         let attacks: Vec<_> = cases
             .iter()
             .zip(&keys)
             .map(|(&(mode, kind, words), key)| {
-                let gw = &gw;
+                let (gw, loop_attack) = (&gw, &loop_attack);
                 scope.spawn(move || {
                     let started = Instant::now();
                     let res = gw.post_order(key, "application/json", "{}");
                     let elapsed = started.elapsed();
+                    if mode == "loop" {
+                        *loop_attack.lock().unwrap() = Some((started, Instant::now()));
+                    }
                     let problem = expect_problem(res, 422);
                     let kind_uri = problem["type"].as_str().unwrap();
                     assert!(kind_uri.ends_with(kind), "{mode}: {problem}");
@@ -97,7 +105,19 @@ fn hostile_plugins_fail_only_their_message_while_a_good_buyer_goes_on() {
             }
         }
     });
-    assert!(good_posts.load(Ordering::Relaxed) > 0);
+    let (loop_started, loop_ended) = loop_attack.into_inner().unwrap().unwrap();
+    let served_meanwhile = good_posts
+        .into_inner()
+        .unwrap()
+        .iter()
+        .filter(|(started, ended)| *started >= loop_started && *ended <= loop_ended)
+        .count();
+    // The spin lasts the 1 s time limit; a good post takes milliseconds.
+    assert!(
+        served_meanwhile >= 3,
+        "only {served_meanwhile} good posts were served while a plugin spun for {:?}",
+        loop_ended - loop_started
+    );
 
     // The server is still up and the hostile plugin works when asked nicely.
     let ok = gw.create_buyer_with(json!({

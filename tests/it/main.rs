@@ -19,4 +19,5 @@ mod orders;
 mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
+mod startup;
 mod stock_plugins;

@@ -49,6 +49,13 @@ impl WebhookReceiver {
 
     /// Starts a receiver on `port`: one brought back up where a stopped one was.
     pub fn start_on(port: u16, secret: &str) -> Self {
+        Self::start_on_with(port, secret, json!({}))
+    }
+
+    /// Starts a receiver on `port` that applies the control document `control`
+    /// before its first request: one that comes back up failing, with no window
+    /// in which a retry could land before the failure is switched on.
+    pub fn start_on_with(port: u16, secret: &str, control: Value) -> Self {
         let (peer, address) = Peer::start(
             "webhook-receiver",
             "webhook_receiver.py",
@@ -67,6 +74,12 @@ impl WebhookReceiver {
 
     pub fn port(&self) -> u16 {
         self.port
+    /// Deliveries counted as they arrive, before any delay or answer:
+    /// `{"arrived", "in_flight", "max_in_flight"}`.
+    pub fn stats(&self) -> Value {
+        self.peer.stats()
+    }
+
     }
 
     /// Every delivery so far, in arrival order, failed ones included.
@@ -462,6 +475,17 @@ impl Peer {
         let res = self
             .client
             .post(&url)
+    }
+
+    fn stats(&self) -> Value {
+        let url = format!("{}/_stats", self.control_url);
+        let res = self
+            .client
+            .get(&url)
+            .send()
+            .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name));
+        res.json()
+            .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name))
             .json(&doc)
             .send()
             .unwrap_or_else(|e| panic!("{}: POST {url}: {e}", self.name));

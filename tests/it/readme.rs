@@ -3,7 +3,9 @@
 
 use std::process::Command;
 
-use crate::harness::{Gateway, repo_root};
+use serde_json::Value;
+
+use crate::harness::{Gateway, fixture, repo_root};
 
 /// The first ```sh block after the `## Walk-through` heading.
 fn walk_through() -> String {
@@ -36,18 +38,74 @@ fn the_readme_walk_through_works_as_written() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    assert!(stdout.contains("\"api_key\":\"jbk_"), "{stdout}");
-    // The order read back by id, then listed, with the canonical fields.
+    // Each curl prints one JSON document; read them in the order the steps ran.
+    let answers: Vec<Value> = serde_json::Deserializer::from_str(&stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("the walk-through printed something not JSON ({e}):\n{stdout}"));
+    let [
+        buyer,
+        craftsman,
+        route,
+        accepted,
+        order,
+        delivered,
+        inbox,
+        problem,
+    ] = <[Value; 8]>::try_from(answers)
+        .unwrap_or_else(|a| panic!("expected 8 answers, got {}: {a:#?}", a.len()));
+
+    // 1. The buyer, with its key shown once.
+    assert_eq!(buyer["id"], "mitra-otoparts", "{buyer}");
     assert!(
-        stdout
-            .matches("\"buyer_order_number\":\"PO-MO-2026-1127\"")
-            .count()
-            >= 3,
-        "{stdout}"
+        buyer["api_key"].as_str().unwrap().starts_with("jbk_"),
+        "{buyer}"
     );
-    assert!(stdout.contains("\"supplier_code\":\"PBG-017\""), "{stdout}");
-    assert!(stdout.contains("\"next_cursor\":null"), "{stdout}");
-    // And the broken document's problem.
-    assert!(stdout.contains("\"code\":\"malformed-xml\""), "{stdout}");
-    assert!(stdout.contains("\"message_id\":\"msg_"), "{stdout}");
+    // 2. The craftsman with their token, and the route to them.
+    assert_eq!(craftsman["id"], "knalpot-jaya", "{craftsman}");
+    assert!(craftsman["token"].is_string(), "{craftsman}");
+    assert_eq!(route["craftsman"], "knalpot-jaya", "{route}");
+    assert_eq!(route["supplier_code"], "PBG-017", "{route}");
+    // 3. The 201 names the order, routed to the craftsman (inbox only: delivered).
+    let order_id = accepted["orders"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        accepted["orders"].as_array().unwrap().len(),
+        1,
+        "{accepted}"
+    );
+    assert_eq!(
+        accepted["orders"][0]["buyer_order_number"],
+        "PO-MO-2026-1127"
+    );
+    // 4. Read back: the canonical order the fixture's expectation describes.
+    let expected: Value =
+        serde_json::from_slice(&fixture("tests/fixtures/ubl-every-field.expected.json")).unwrap();
+    assert_eq!(order["id"], order_id, "{order}");
+    assert_eq!(order["order"], expected, "{order:#}");
+    assert_eq!(order["status"], "delivered", "{order}");
+    let listed: Vec<&str> = delivered["orders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, [order_id], "{delivered}");
+    assert_eq!(delivered["next_cursor"], Value::Null, "{delivered}");
+    // 5. The craftsman's inbox holds it.
+    assert_eq!(inbox["orders"][0]["id"], order_id, "{inbox}");
+    assert_eq!(inbox["orders"].as_array().unwrap().len(), 1, "{inbox}");
+    // And the broken document's problem says what and where, with the stored message.
+    assert_eq!(problem["status"], 422, "{problem}");
+    assert_eq!(
+        problem["plugin_error"]["code"], "malformed-xml",
+        "{problem}"
+    );
+    assert!(
+        problem["plugin_error"]["location"]["line"].is_u64(),
+        "{problem}"
+    );
+    assert!(
+        problem["message_id"].as_str().unwrap().starts_with("msg_"),
+        "{problem}"
+    );
 }

@@ -18,6 +18,11 @@ The control document, the same for every peer (`POST /_control`, JSON):
 
 Keys combine; the answer is `{"ok": true}`. Failed deliveries are recorded
 too, with the status they were answered.
+
+`GET /_stats` counts deliveries as they arrive, before any delay or answer:
+`{"arrived": N, "in_flight": N, "max_in_flight": N}`. A delivery is recorded
+only once it is answered, so these tell a test that one is in flight (say, to
+kill the gateway while it holds the claim) and how many ran at once.
 """
 
 import base64
@@ -94,6 +99,31 @@ class Control:
             return self._status
 
 
+class Stats:
+    """Deliveries that arrived, and how many were being handled at once."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.arrived = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def enter(self):
+        with self._lock:
+            self.arrived += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self):
+        with self._lock:
+            self.in_flight -= 1
+
+    def snapshot(self):
+        with self._lock:
+            return {"arrived": self.arrived, "in_flight": self.in_flight,
+                    "max_in_flight": self.max_in_flight}
+
+
 class PeerHandler(BaseHTTPRequestHandler):
     """Serves `/_received` and `/_control`; every other POST goes to `deliver`.
 
@@ -106,6 +136,8 @@ class PeerHandler(BaseHTTPRequestHandler):
     def do_GET(self):
         if self.path == "/_received":
             self.send_json(200, self.server.recorder.all())
+        elif self.path == "/_stats":
+            self.send_json(200, self.server.stats.snapshot())
         else:
             self.send_json(404, {"error": f"no such path {self.path}"})
 
@@ -121,7 +153,11 @@ class PeerHandler(BaseHTTPRequestHandler):
                 return
             self.send_json(200, {"ok": True})
         else:
-            self.deliver(self.path, body)
+            self.server.stats.enter()
+            try:
+                self.deliver(self.path, body)
+            finally:
+                self.server.stats.leave()
 
     def control_extra(self, doc):
         pass
@@ -151,6 +187,7 @@ def http_server(handler_cls, port, recorder, control):
     server.daemon_threads = True
     server.recorder = recorder
     server.control = control
+    server.stats = Stats()
     return server
 
 

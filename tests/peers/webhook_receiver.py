@@ -6,9 +6,12 @@ independent `standardwebhooks` package against `--secret`, recorded, and
 answered 204 when the signature holds, 400 when it does not.
 
     python3 tests/peers/webhook_receiver.py --secret whsec_... [--port N] [--record FILE]
+                                            [--control JSON]
 
 Prints `listening on http://127.0.0.1:PORT` once ready. Port 0 (the default)
 picks a free port; `--port` brings a receiver back up where one was before.
+`--control` applies a control document before the first request, so a
+receiver brought back up fails from its very first delivery.
 
     GET  /_received   every delivery so far, as a JSON list of
                       {path, webhook_id, webhook_timestamp, verified,
@@ -23,6 +26,7 @@ that is down; the delivery is still verified and recorded.
 """
 
 import argparse
+import json
 
 from standardwebhooks import Webhook
 
@@ -63,10 +67,13 @@ def main():
     args.add_argument("--secret", required=True, help="whsec_… signing secret")
     args.add_argument("--port", type=int, default=0)
     args.add_argument("--record", help="also append each delivery to this JSON-lines file")
+    args.add_argument("--control", help="a control document to apply before serving")
     opts = args.parse_args()
 
     server = http_server(WebhookHandler, opts.port, Recorder(opts.record),
                          Control(normal={200, 204}, default_fail_status=503))
+    if opts.control:
+        server.control.apply(json.loads(opts.control), server.recorder)
     server.webhook = Webhook(opts.secret)
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
