@@ -203,9 +203,16 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
 
         if args.runs(Scenario::Delivery) {
             let order = orders::canonical_json(LINES);
-            let report = delivery::run(&client, &base, order, args.connections, duration)
-                .await
-                .context("delivery")?;
+            // A scenario that cannot finish (the warm-up's orders never arrive)
+            // is one more problem, listed with those of the scenarios before it.
+            let report =
+                match delivery::run(&client, &base, order, args.connections, duration).await {
+                    Ok(report) => report,
+                    Err(e) => {
+                        problems.push(format!("delivery: {e:#}"));
+                        return Ok(problems);
+                    }
+                };
             print_row(
                 DELIVERY_ROW,
                 &report.accepted,
