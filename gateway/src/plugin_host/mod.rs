@@ -16,7 +16,7 @@
 //!
 //! Measured on the 2-core dev machine, release build, under other load
 //! (`cargo test --release -p jembatan --lib plugin_host::tests::per_call_cost
-//! -- --nocapture --test-threads=1`):
+//! -- --ignored --nocapture --test-threads=1`):
 //!
 //! - fresh store + instance alone: ~8 us; plus a trivial `info()` call: ~20-25 us;
 //! - canonical-json, minimal order: ~30 us per call (p50);

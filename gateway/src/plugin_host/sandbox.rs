@@ -1,16 +1,44 @@
 //! The per-call store: what a plugin instance can see and call.
 //!
-//! A plugin gets a `WasiCtx` that grants nothing: no preopened directories,
-//! no environment, no arguments, no network, closed stdin; stdout and stderr go
-//! to the call's bounded log. WASI is linked only because a `wasm32-wasip2`
-//! guest built with `std` imports `wasi:cli/*` and `wasi:io/*` even when it
-//! uses none of them.
+//! A plugin gets a `WasiCtx` that grants nothing a normalizer needs, so that
+//! its orders depend only on its input (a replayed message gives the same
+//! orders) and it can learn nothing about the host:
+//!
+//! - no preopened directories (no file can be opened), no environment, no
+//!   arguments, no initial directory, closed stdin; stdout and stderr go to
+//!   the call's bounded log;
+//! - no network: TCP, UDP and name lookup are refused when the socket is
+//!   created, and every address is refused as well (the default check);
+//! - a wall clock stopped at the Unix epoch and a monotonic clock stopped at
+//!   0, so a plugin cannot read the date or time itself;
+//! - randomness from fixed seeds: every call reads the same bytes from
+//!   `wasi:random/random` and `wasi:random/insecure`, and the same
+//!   `insecure-seed`. Randomness is no secret a plugin has to keep; its one
+//!   use in a normalizer is `std`'s hash map keys, and a plugin fed input that
+//!   collides those keys only burns its own time limit.
+//!
+//! WASI is linked only because a `wasm32-wasip2` guest built with `std`
+//! imports `wasi:cli/*` and `wasi:io/*` even when it uses none of them. All of
+//! it is tried by the `test-hostile` plugin's probing modes (tests.rs).
+//!
+//! Waiting is not stopped at the time limit: `std::thread::sleep` and
+//! `wasi:io/poll` on a clock pollable wait in real time, not on the stopped
+//! clock (wasmtime-wasi times `subscribe-duration`, and `subscribe-instant`'s
+//! distance from the stopped clock, with tokio's clock), and the wait is a
+//! blocking host call that epoch interruption cannot interrupt. The call
+//! fails with a timeout only when the wait is over and the guest runs wasm
+//! again, so a plugin holds its thread and slot for as long as it asks to
+//! sleep (issue 8).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{Engine, Store};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView,
+    WasiView,
+};
 
 use super::bindings::{LogLevel, Normalizer, NormalizerImports, TypesHost};
 use super::engine::deadline_ticks;
@@ -58,7 +86,7 @@ pub(crate) fn new_store(
     engine: &Engine,
     log: Arc<PluginLog>,
     memory_limit: u64,
-    time_limit: std::time::Duration,
+    time_limit: Duration,
 ) -> Store<CallState> {
     let wasi = WasiCtxBuilder::new()
         .stdout(log.stdout())
@@ -68,6 +96,11 @@ pub(crate) fn new_store(
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
+        .wall_clock(StoppedClock)
+        .monotonic_clock(StoppedClock)
+        .secure_random(Deterministic::new(RANDOM_BYTES.to_vec()))
+        .insecure_random(Deterministic::new(INSECURE_RANDOM_BYTES.to_vec()))
+        .insecure_random_seed(INSECURE_SEED)
         .build();
     let state = CallState {
         wasi,
@@ -80,4 +113,75 @@ pub(crate) fn new_store(
     store.set_epoch_deadline(deadline_ticks(time_limit));
     store.epoch_deadline_trap();
     store
+}
+
+/// Both of a plugin's clocks: stopped at 0, which the wall clock reads as
+/// 1970-01-01T00:00:00Z. (A plugin that needs a date reads it from the message.)
+struct StoppedClock;
+
+impl HostWallClock for StoppedClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(1)
+    }
+
+    fn now(&self) -> Duration {
+        Duration::ZERO
+    }
+}
+
+impl HostMonotonicClock for StoppedClock {
+    fn resolution(&self) -> u64 {
+        1
+    }
+
+    fn now(&self) -> u64 {
+        0
+    }
+}
+
+/// Bytes `wasi:random/random` hands out, over and over, on every call.
+/// `Deterministic` cycles through them; 4 KiB is far more than `std` takes
+/// (16 bytes of hash map keys) and costs a copy of ~0.1 us per call.
+static RANDOM_BYTES: [u8; 4096] = splitmix64_bytes(0x6a65_6d62_6174_616e);
+/// The same for `wasi:random/insecure`, from another seed.
+static INSECURE_RANDOM_BYTES: [u8; 4096] = splitmix64_bytes(0x696e_7365_6375_7265);
+/// What `wasi:random/insecure-seed` returns.
+const INSECURE_SEED: u128 = 0x6a65_6d62_6174_616e_2d73_6565_6421_2121;
+
+/// `N` bytes of SplitMix64 output from `seed`: evenly spread bits from a fixed
+/// start, computed at compile time.
+const fn splitmix64_bytes<const N: usize>(seed: u64) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    let mut state = seed;
+    let mut i = 0;
+    while i < N {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^= z >> 31;
+        let word = z.to_le_bytes();
+        let mut j = 0;
+        while j < 8 && i < N {
+            bytes[i] = word[j];
+            i += 1;
+            j += 1;
+        }
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn random_bytes_are_splitmix64() {
+        // The first output of SplitMix64 from seed 0, as its reference code gives.
+        assert_eq!(
+            splitmix64_bytes::<8>(0),
+            0xe220_a839_7b1d_cdaf_u64.to_le_bytes()
+        );
+        assert_ne!(RANDOM_BYTES, INSECURE_RANDOM_BYTES);
+    }
 }

@@ -318,32 +318,17 @@ fn calls_beyond_the_pool_wait_for_a_slot() {
 
 // --- hostile plugins -----------------------------------------------------
 
+/// How late the timeout comes is measured by the bench (`--only plugins`), not
+/// asserted here: on a loaded machine a wall-clock bound is either loose or flaky.
 #[test]
-fn an_infinite_loop_times_out_near_its_limit() {
-    let host = host();
+fn an_infinite_loop_times_out() {
     let limits = Limits {
         time: Duration::from_millis(200),
         ..Limits::default()
     };
-    let plugin = host.load(&hostile_wasm()).unwrap();
-    let started = Instant::now();
-    let err = host
-        .normalize(
-            &plugin,
-            input("application/json", "{}"),
-            r#"{"mode":"loop"}"#,
-            &limits,
-            log(),
-        )
-        .unwrap_err();
-    let took = started.elapsed();
+    let err = hostile(&host(), r#"{"mode":"loop"}"#, &limits).unwrap_err();
     assert!(matches!(err, NormalizeError::Timeout { .. }), "{err}");
     assert_eq!(err.to_string(), "plugin exceeded its time limit of 200ms");
-    assert!(
-        took >= Duration::from_millis(190),
-        "stopped early: {took:?}"
-    );
-    assert!(took < Duration::from_millis(700), "stopped late: {took:?}");
 }
 
 #[test]
@@ -450,6 +435,192 @@ fn no_state_leaks_between_calls() {
     }
 }
 
+// --- what a plugin can see -----------------------------------------------
+//
+// The hostile plugin's probing modes try each WASI capability, through `std`
+// and through the raw WASI 0.2 imports, and return what they saw as the notes
+// of an otherwise valid order (`plugins/test-hostile/src/probes.rs`).
+
+/// The findings a probing mode of the hostile plugin put in its order's notes.
+fn probe(host: &PluginHost, config: &str) -> Vec<String> {
+    let orders =
+        hostile(host, config, &Limits::default()).unwrap_or_else(|e| panic!("{config}: {e}"));
+    assert_eq!(orders.len(), 1, "{config}: {orders:?}");
+    let order: serde_json::Value = serde_json::from_str(&orders[0]).unwrap();
+    let notes: Vec<String> = order["notes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{config}: no notes in {order}"))
+        .iter()
+        .map(|note| note.as_str().unwrap().to_owned())
+        .collect();
+    println!("{config}: {notes:#?}");
+    notes
+}
+
+/// Asserts that `notes` are these findings, each refused (`<what>: refused
+/// (<reason>)`); the reasons are the guest's error texts, not the test's.
+fn assert_all_refused(notes: &[String], tried: &[&str]) {
+    let seen: Vec<&str> = notes
+        .iter()
+        .map(|note| {
+            note.split_once(": ")
+                .map_or(note.as_str(), |(what, _)| what)
+        })
+        .collect();
+    assert_eq!(seen, tried, "{notes:#?}");
+    for note in notes {
+        assert!(note.contains(": refused ("), "granted: {note}");
+    }
+}
+
+#[test]
+fn a_plugin_can_open_no_file() {
+    let notes = probe(&host(), r#"{"mode":"read-file"}"#);
+    assert_eq!(notes[0], "wasi preopened directories: []");
+    assert_all_refused(
+        &notes[1..5],
+        &[
+            "std read_dir /",
+            "std read_dir .",
+            "std read /etc/passwd",
+            "std write /tmp/jembatan-test-hostile",
+        ],
+    );
+    // wasi-libc's default when the host names no initial directory; with no
+    // preopen under it, it opens nothing (above).
+    assert_eq!(notes[5..], [r#"std current_dir: Ok("/")"#]);
+}
+
+#[test]
+fn a_plugin_has_no_environment_arguments_or_directory() {
+    assert_eq!(
+        probe(&host(), r#"{"mode":"env"}"#),
+        [
+            "std env vars: []",
+            "std args: []",
+            "wasi environment: []",
+            "wasi arguments: []",
+            "wasi initial cwd: None",
+        ]
+    );
+}
+
+#[test]
+fn a_plugin_reads_a_clock_stopped_at_the_unix_epoch() {
+    // The busy work between the two monotonic readings takes tens of
+    // milliseconds; a real clock would move.
+    assert_eq!(
+        probe(&host(), r#"{"mode":"clock"}"#),
+        [
+            "std wall clock since the Unix epoch: Ok(0ns)",
+            "std monotonic clock over busy work: 0ns",
+            "wasi wall clock: 0s 0ns",
+            "wasi monotonic clock over busy work: 0ns then 0ns",
+        ]
+    );
+}
+
+#[test]
+fn a_plugin_gets_the_same_randomness_on_every_call() {
+    let config = r#"{"mode":"random"}"#;
+    let first = probe(&host(), config);
+    let prefixes: Vec<&str> = first
+        .iter()
+        .map(|note| note.split_once(": ").unwrap().0)
+        .collect();
+    assert_eq!(
+        prefixes,
+        [
+            "std hash map keys hash",
+            "wasi random u64",
+            "wasi random bytes",
+            "wasi insecure random u64",
+            "wasi insecure seed",
+        ]
+    );
+    // A second call on the same host and a call on another host (another
+    // engine, as after a restart) see exactly the same numbers.
+    let host = host();
+    assert_eq!(probe(&host, config), first);
+    assert_eq!(probe(&host, config), first);
+}
+
+#[test]
+fn a_plugin_can_reach_no_network_and_nothing_arrives() {
+    // A TCP listener and a UDP socket on one loopback port, both non-blocking
+    // so that "nothing arrived" is a plain read.
+    let (listener, udp) = (0..20)
+        .find_map(|_| {
+            let udp = std::net::UdpSocket::bind("127.0.0.1:0").ok()?;
+            let port = udp.local_addr().ok()?.port();
+            let listener = std::net::TcpListener::bind(("127.0.0.1", port)).ok()?;
+            Some((listener, udp))
+        })
+        .expect("a loopback port free for both TCP and UDP");
+    listener.set_nonblocking(true).unwrap();
+    udp.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+
+    let notes = probe(&host(), &format!(r#"{{"mode":"network","port":{port}}}"#));
+    let target = format!("127.0.0.1:{port}");
+    assert_all_refused(
+        &notes,
+        &[
+            &format!("std tcp connect {target}"),
+            "std udp bind 127.0.0.1:0",
+            "std lookup localhost",
+            "wasi tcp create",
+            "wasi udp create",
+            "wasi lookup localhost",
+        ],
+    );
+    let accepted = listener.accept();
+    assert!(
+        matches!(&accepted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the plugin connected: {accepted:?}"
+    );
+    let received = udp.recv_from(&mut [0; 64]);
+    assert!(
+        matches!(&received, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+        "the plugin sent a datagram: {received:?}"
+    );
+}
+
+/// A plugin that waits on the clock gets no answer out: the call ends as a
+/// timeout. It does NOT end at the limit: the wait is a blocking host call,
+/// which epoch interruption cannot stop, so the call takes the whole wait and
+/// traps when it returns to wasm (issue 8; see `sandbox.rs`).
+#[test]
+fn a_plugin_that_sleeps_past_its_time_limit_times_out() {
+    let host = host();
+    let limits = Limits {
+        time: Duration::from_millis(200),
+        ..Limits::default()
+    };
+    let plugin = host.load(&hostile_wasm()).unwrap();
+    for mode in ["sleep", "poll"] {
+        let config = format!(r#"{{"mode":"{mode}","ms":1000}}"#);
+        let started = Instant::now();
+        let err = host
+            .normalize(
+                &plugin,
+                input("application/json", "{}"),
+                &config,
+                &limits,
+                log(),
+            )
+            .unwrap_err();
+        println!(
+            "{mode} 1000ms under a 200ms limit: {err} after {:?}",
+            started.elapsed()
+        );
+        assert!(
+            matches!(err, NormalizeError::Timeout { .. }),
+            "{mode}: {err}"
+        );
+    }
+}
+
 // --- registry ------------------------------------------------------------
 
 #[test]
@@ -493,11 +664,14 @@ fn load_dir_loads_every_wasm_file_and_names_a_bad_one() {
 
 // --- speed ---------------------------------------------------------------
 
-/// Not a benchmark (the lead's bench tool drives the real server); a quick
-/// look at the per-call cost of a fresh instance + normalize. Run it in
-/// release to see real numbers:
-/// `cargo test --release -p jembatan --lib plugin_host::tests::per_call_cost -- --nocapture`
+/// A measurement, not a test, so out of the default run: the per-call cost of
+/// a fresh instance + normalize, and the host's share of it (a fresh store and
+/// instance plus `info()`, which the bench cannot reach through the public
+/// API; `cargo run --release -p bench -- --only plugins` times every stock
+/// plugin's calls). Run it in release:
+/// `cargo test --release -p jembatan --lib plugin_host::tests::per_call_cost -- --ignored --nocapture`
 #[test]
+#[ignore = "a measurement; run it with --ignored in release"]
 fn per_call_cost() {
     let host = host();
     let registry = PluginRegistry::with_stock(&host).unwrap();

@@ -12,6 +12,17 @@
 //! | `invalid-output` | returns JSON that is not a canonical order (float quantity, no lines) |
 //! | `not-json`       | returns a string that is not JSON                                 |
 //! | `log-spam`       | logs `lines` (default 10,000) lines, then returns the `ok` order  |
+//! | `read-file`      | lists the preopens, reads `/`, `.`, `/etc/passwd`, writes under `/tmp` |
+//! | `env`            | reads the environment, the arguments and the initial directory    |
+//! | `clock`          | reads the wall clock, and the monotonic clock around busy work    |
+//! | `random`         | reads `std`'s hash map keys and every WASI random source          |
+//! | `network`        | TCP connect and UDP send to 127.0.0.1:`port`, UDP bind, DNS lookup |
+//! | `sleep`          | `std::thread::sleep` for `ms` (default 3,000) milliseconds        |
+//! | `poll`           | `wasi:io/poll.poll` on a clock pollable `ms` milliseconds away    |
+//!
+//! The probing modes (`read-file` to `poll`) return the `ok` order with what
+//! they saw in its `notes`, one finding per note (see `probes.rs`), so a test
+//! reads them from the stored order as a user would.
 //!
 //! An unknown or missing mode is a plugin error with code `unknown-mode`.
 
@@ -21,6 +32,8 @@ use jembatan_plugin_sdk::{
     Info, LogLevel, Message, Plugin, PluginError, PurchaseOrder, log, parse_config,
 };
 use serde::Deserialize;
+
+mod probes;
 
 /// The plugin; see the crate documentation.
 pub struct TestHostile;
@@ -34,6 +47,10 @@ struct Config {
     bytes: Option<usize>,
     /// Number of lines for `log-spam`.
     lines: Option<usize>,
+    /// Loopback port `network` tries to reach.
+    port: Option<u16>,
+    /// Milliseconds `sleep` and `poll` wait.
+    ms: Option<u64>,
 }
 
 /// The order `ok` and `log-spam` return, valid against the canonical schema.
@@ -82,15 +99,30 @@ impl Plugin for TestHostile {
                 }
                 Ok(vec![OK_ORDER.to_owned()])
             }
+            "read-file" => Ok(with_notes(probes::files())),
+            "env" => Ok(with_notes(probes::env())),
+            "clock" => Ok(with_notes(probes::clock())),
+            "random" => Ok(with_notes(probes::random())),
+            "network" => Ok(with_notes(probes::network(config.port.unwrap_or(9)))),
+            "sleep" => Ok(with_notes(probes::sleep(config.ms.unwrap_or(3000)))),
+            "poll" => Ok(with_notes(probes::poll(config.ms.unwrap_or(3000)))),
             other => Err(PluginError::new(
                 "unknown-mode",
                 format!(
                     "mode {other:?} is not one of ok, loop, memory-bomb, huge-output, trap, \
-                     invalid-output, not-json, log-spam"
+                     invalid-output, not-json, log-spam, read-file, env, clock, random, \
+                     network, sleep, poll"
                 ),
             )),
         }
     }
+}
+
+/// The `ok` order with `notes`: what a probing mode saw.
+fn with_notes(notes: Vec<String>) -> Vec<String> {
+    let mut order: serde_json::Value = serde_json::from_str(OK_ORDER).expect("OK_ORDER is JSON");
+    order["notes"] = notes.into();
+    vec![order.to_string()]
 }
 
 fn spin() -> ! {
@@ -179,6 +211,19 @@ mod tests {
     #[should_panic(expected = "trap requested")]
     fn trap_panics() {
         let _ = run(r#"{"mode":"trap"}"#);
+    }
+
+    #[test]
+    fn probes_return_a_canonical_order_with_their_findings() {
+        // Natively the probes see this machine; what matters here is the shape.
+        // What they see inside the sandbox is tested by the gateway.
+        for mode in ["read-file", "env", "clock", "random"] {
+            let out = run(&format!(r#"{{"mode":"{mode}"}}"#)).unwrap();
+            jembatan_plugin_sdk::testing::assert_schema_valid(&out);
+            let order: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
+            let notes = order["notes"].as_array().unwrap();
+            assert!(!notes.is_empty(), "{mode}: {order}");
+        }
     }
 
     #[test]
