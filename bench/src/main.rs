@@ -92,6 +92,10 @@ fn main() -> anyhow::Result<()> {
         for line in plugin_call::measure(args.plugin_calls)? {
             println!("{line}");
         }
+        println!();
+        for line in plugin_call::time_limit_overshoot()? {
+            println!("{line}");
+        }
     }
     if !problems.is_empty() {
         bail!(

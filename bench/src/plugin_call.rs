@@ -1,5 +1,6 @@
 //! The plugin call alone: a fresh instance and one `normalize`, as the gateway
-//! makes for every message, without HTTP or the store.
+//! makes for every message, without HTTP or the store. Then how late a runaway
+//! plugin is stopped after its time limit ([`time_limit_overshoot`]).
 //!
 //! The baseline is the cheapest call the public API allows: `canonical-json` on
 //! its one-line minimal fixture. (Instantiate + `info()` would be cheaper still,
@@ -9,7 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use jembatan::plugin_host::{
-    Limits, LoadedPlugin, LogContext, PluginHost, PluginHostConfig, PluginInput, PluginRegistry,
+    Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginHostConfig, PluginInput,
+    PluginRegistry,
 };
 
 use crate::orders::{self, FORMATS};
@@ -142,4 +144,109 @@ fn row(name: &str, case: &Case<'_>, timing: &Timing, base: &Timing) -> String {
         us(timing.p99),
         timing.p50.as_secs_f64() / base.p50.as_secs_f64(),
     )
+}
+
+/// The time limit the runaway plugin runs under.
+const RUNAWAY_LIMIT: Duration = Duration::from_millis(200);
+
+/// Runaway calls timed per case.
+const RUNAWAY_ROUNDS: usize = 10;
+
+/// How long after its time limit a plugin that never stops is stopped: the
+/// `loop` mode of the hostile test plugin (built by `plugins/build --no-dist`,
+/// as the tests do) under a 200 ms limit, alone and then with one more loop
+/// than there are cores running at once. Every call must end as a timeout, and
+/// none before its limit; anything else is an error, not a figure.
+pub fn time_limit_overshoot() -> anyhow::Result<Vec<String>> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let build = std::process::Command::new(root.join("plugins/build"))
+        .arg("--no-dist")
+        .output()
+        .context("running plugins/build")?;
+    anyhow::ensure!(
+        build.status.success(),
+        "plugins/build --no-dist failed:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let path = root.join("target/plugins/wasm32-wasip2/plugin/test_hostile.wasm");
+    let wasm = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let host = PluginHost::new(PluginHostConfig::default())?;
+    let plugin = host.load(&wasm)?;
+
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let mut table = vec![
+        format!(
+            "Time limit: the hostile plugin's endless loop under a {} ms limit, \
+             {RUNAWAY_ROUNDS} calls per thread; how long after the limit each call ended:",
+            RUNAWAY_LIMIT.as_millis()
+        ),
+        format!(
+            "{:<28} {:>6} {:>10} {:>10} {:>10}",
+            "case", "calls", "p50 ms", "p99 ms", "max ms"
+        ),
+    ];
+    for threads in [1, cores + 1] {
+        let mut late: Vec<Duration> = std::thread::scope(|scope| {
+            let runs: Vec<_> = (0..threads)
+                .map(|_| scope.spawn(|| runaway_calls(&host, &plugin)))
+                .collect();
+            runs.into_iter()
+                .map(|run| run.join().expect("a runaway thread panicked"))
+                .collect::<anyhow::Result<Vec<_>>>()
+        })?
+        .concat();
+        late.sort_unstable();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let case = if threads == 1 {
+            "alone".to_owned()
+        } else {
+            format!("{threads} at once on {cores} cores")
+        };
+        table.push(format!(
+            "{:<28} {:>6} {:>10.1} {:>10.1} {:>10.1}",
+            case,
+            late.len(),
+            ms(late[late.len() / 2]),
+            ms(late[late.len() * 99 / 100]),
+            ms(late[late.len() - 1]),
+        ));
+    }
+    Ok(table)
+}
+
+/// [`RUNAWAY_ROUNDS`] calls of the endless loop; how long after the limit each
+/// one ended.
+fn runaway_calls(host: &PluginHost, plugin: &LoadedPlugin) -> anyhow::Result<Vec<Duration>> {
+    let limits = Limits {
+        time: RUNAWAY_LIMIT,
+        ..Limits::default()
+    };
+    (0..RUNAWAY_ROUNDS)
+        .map(|_| {
+            let input = PluginInput {
+                content_type: "application/json".into(),
+                headers: Vec::new(),
+                body: b"{}".to_vec(),
+                email: None,
+            };
+            let started = Instant::now();
+            let result = host.normalize(
+                plugin,
+                input,
+                r#"{"mode":"loop"}"#,
+                &limits,
+                LogContext::default(),
+            );
+            let took = started.elapsed();
+            match result {
+                Err(NormalizeError::Timeout { .. }) => {
+                    took.checked_sub(RUNAWAY_LIMIT).with_context(|| {
+                        format!("the endless loop was stopped after {took:?}, before its limit")
+                    })
+                }
+                Err(e) => anyhow::bail!("the endless loop failed, but not as a timeout: {e}"),
+                Ok(orders) => anyhow::bail!("the endless loop returned {} orders", orders.len()),
+            }
+        })
+        .collect()
 }
