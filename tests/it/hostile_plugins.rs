@@ -125,3 +125,42 @@ fn hostile_plugins_fail_only_their_message_while_a_good_buyer_goes_on() {
     }));
     assert_eq!(gw.post_order(&ok, "application/json", "{}").status(), 201);
 }
+
+/// What a plugin can see, through the real binary: the hostile plugin's `clock`
+/// and `random` probes run for a buyer, and the stored orders' notes show a
+/// clock stopped at the Unix epoch and the same randomness on every post. (The
+/// other capabilities are probed one by one in the plugin host's unit tests.)
+#[test]
+fn a_plugin_sees_a_stopped_clock_and_the_same_randomness_on_every_post() {
+    use crate::harness::json_of;
+    let gw = Gateway::start();
+    // The notes of the one order that a post of `{}` for `key` stored.
+    let stored_notes = |key: &str| -> serde_json::Value {
+        let accepted = json_of(gw.post_order(key, "application/json", "{}"), 201);
+        let orders = accepted["orders"].as_array().unwrap();
+        assert_eq!(orders.len(), 1, "{accepted}");
+        let id = orders[0]["id"].as_str().unwrap();
+        let stored = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200);
+        assert_eq!(
+            stored["order"]["buyer_order_number"], "HOSTILE-OK-1",
+            "{stored}"
+        );
+        stored["order"]["notes"].clone()
+    };
+
+    let clock = gw.create_buyer("probe-clock", "test-hostile", json!({"mode": "clock"}));
+    assert_eq!(
+        stored_notes(&clock),
+        json!([
+            "std wall clock since the Unix epoch: Ok(0ns)",
+            "std monotonic clock over busy work: 0ns",
+            "wasi wall clock: 0s 0ns",
+            "wasi monotonic clock over busy work: 0ns then 0ns",
+        ])
+    );
+
+    let random = gw.create_buyer("probe-random", "test-hostile", json!({"mode": "random"}));
+    let first = stored_notes(&random);
+    assert_eq!(first.as_array().map(Vec::len), Some(5), "{first}");
+    assert_eq!(stored_notes(&random), first);
+}
