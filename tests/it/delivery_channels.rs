@@ -268,6 +268,8 @@ fn chat_api_refusals_kill_their_deliveries_at_the_first_attempt() {
     assert!(received.iter().all(|r| r["status"] == 400), "{statuses:?}");
 }
 
+/// Telegram, whose 429 carries no error code of its own: the HTTP status alone
+/// must say "try again". (WhatsApp's 429 also carries Graph code 130429.)
 #[test]
 fn a_chat_api_429_is_retried_and_then_delivered() {
     let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
@@ -275,12 +277,12 @@ fn a_chat_api_429_is_retried_and_then_delivered() {
     let gw = chat_gateway(&apis);
     let order_id = order_for_craftsman_with(
         &gw,
-        json!([{"type": "whatsapp", "to": "6281234567890"}]),
+        json!([{"type": "telegram", "chat_id": "-100777"}]),
         "PO-429-1",
     );
 
     let deliveries = wait_deliveries(&gw, &order_id, settled);
-    let delivery = of_channel(&deliveries, "whatsapp");
+    let delivery = of_channel(&deliveries, "telegram");
     assert_eq!(delivery["state"], "succeeded", "{delivery:#}");
     let log = attempt_log(&gw, delivery);
     assert_eq!(log.len(), 2, "{log:#?}");
@@ -290,8 +292,22 @@ fn a_chat_api_429_is_retried_and_then_delivered() {
         "{:#}",
         log[0]
     );
+    assert!(
+        log[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Too Many Requests"),
+        "{:#}",
+        log[0]
+    );
     assert_eq!(log[1]["outcome"], "succeeded");
-    let received = apis.received();
-    let statuses: Vec<_> = received.iter().map(|r| r["status"].clone()).collect();
-    assert_eq!(statuses, [json!(429), json!(200)]);
+    let calls: Vec<_> = apis
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["status"]))
+        .collect();
+    assert_eq!(
+        calls,
+        ["sendMessage 429", "sendMessage 200", "sendDocument 200"]
+    );
 }
