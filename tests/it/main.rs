@@ -19,5 +19,6 @@ mod orders;
 mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
+mod settings;
 mod startup;
 mod stock_plugins;
