@@ -3,14 +3,13 @@
 //! and compared with what the test set up.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::delivery::{
-    SECRET, WAIT, admin_get, gateway, order_body, post, verified_ids, wait_order_status,
-    webhook_craftsman,
+    SECRET, WAIT, admin_get, gateway, order_body, post, verified_ids, wait_order,
+    wait_order_status, webhook_craftsman,
 };
 use crate::harness::{Gateway, expect_problem, fixture, json_of};
 use crate::peers::WebhookReceiver;
@@ -338,16 +337,10 @@ fn retrying_a_pending_delivery_sends_it_now() {
     webhook_craftsman(&gw, &receiver.url("/hook"));
     let order_id = post(&gw, &key, "PO-PENDING-1");
 
-    let deadline = Instant::now() + WAIT;
-    let delivery = loop {
-        let order = admin_get(&gw, &format!("/v1/admin/orders/{order_id}"));
-        let delivery = order["deliveries"][0].clone();
-        if delivery["attempts"] == 1 {
-            break delivery;
-        }
-        assert!(Instant::now() < deadline, "no first attempt: {order:#}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let order = wait_order(&gw, &order_id, "had its first attempt", |order| {
+        order["deliveries"][0]["attempts"] == 1
+    });
+    let delivery = &order["deliveries"][0];
     assert_eq!(delivery["state"], "pending");
     let next: chrono::DateTime<chrono::Utc> = delivery["next_attempt_at"]
         .as_str()

@@ -62,21 +62,32 @@ pub(crate) fn admin_get(gw: &Gateway, path: &str) -> Value {
     json_of(gw.admin(Method::GET, path, None), 200)
 }
 
-/// Polls the admin view of an order until its status is `status`.
+/// Polls the admin view of an order (with its deliveries) until `done` holds;
+/// after [`WAIT`], panics saying what it waited for (`what`) and the last view.
 #[track_caller]
-pub(crate) fn wait_order_status(gw: &Gateway, order_id: &str, status: &str) -> Value {
+pub(crate) fn wait_order(
+    gw: &Gateway,
+    order_id: &str,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
         let order = admin_get(gw, &format!("/v1/admin/orders/{order_id}"));
-        if order["status"] == status {
+        if done(&order) {
             return order;
         }
-        assert!(
-            Instant::now() < deadline,
-            "order never became {status}: {order:#}"
-        );
+        assert!(Instant::now() < deadline, "order never {what}: {order:#}");
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Polls the admin view of an order until its status is `status`.
+#[track_caller]
+pub(crate) fn wait_order_status(gw: &Gateway, order_id: &str, status: &str) -> Value {
+    wait_order(gw, order_id, &format!("became {status}"), |order| {
+        order["status"] == status
+    })
 }
 
 /// The Prometheus text at `/metrics`.
@@ -199,18 +210,13 @@ fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
     let order_id = post(&gw, &key, "PO-DOWN-1");
 
     // Wait until two attempts have failed against the closed port.
-    let deadline = Instant::now() + WAIT;
-    let delivery_id = loop {
-        let order = admin_get(&gw, &format!("/v1/admin/orders/{order_id}"));
-        let delivery = &order["deliveries"][0];
-        if delivery["attempts"].as_u64().unwrap_or(0) >= 2 {
-            assert_eq!(delivery["state"], "pending");
-            assert_eq!(order["status"], "received");
-            break delivery["id"].as_str().unwrap().to_owned();
-        }
-        assert!(Instant::now() < deadline, "no failed attempts: {order:#}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let order = wait_order(&gw, &order_id, "failed twice", |order| {
+        order["deliveries"][0]["attempts"].as_u64().unwrap_or(0) >= 2
+    });
+    let delivery = &order["deliveries"][0];
+    assert_eq!(delivery["state"], "pending");
+    assert_eq!(order["status"], "received");
+    let delivery_id = delivery["id"].as_str().unwrap().to_owned();
     // Back up, but answering 500 twice before it recovers.
     let receiver = WebhookReceiver::start_on_with(
         down.release(),
