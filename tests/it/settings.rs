@@ -59,10 +59,11 @@ fn delivery_concurrency_bounds_the_sends_in_flight() {
     receiver.control(json!({"delay_ms": 500}));
     let gw = gateway("1s", None, &[("JEMBATAN_DELIVERY_CONCURRENCY", "2")]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    webhook_craftsman(&gw, &receiver.url("/hook"));
     let orders: Vec<String> = (0..6)
         .map(|n| post(&gw, &key, &format!("PO-CONC-{n}")))
         .collect();
+    // Routed together, all six are due at once, however slowly they were posted.
+    webhook_craftsman(&gw, &receiver.url("/hook"));
 
     receiver.wait_for(|r| verified_ids(r).len() == orders.len(), WAIT);
     let stats = receiver.stats();
