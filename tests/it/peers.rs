@@ -59,12 +59,25 @@ impl WebhookReceiver {
         let (peer, address) = Peer::start(
             "webhook-receiver",
             "webhook_receiver.py",
-            &["--secret", secret, "--port", &port.to_string()],
+            &[
+                "--secret",
+                secret,
+                "--port",
+                &port.to_string(),
+                "--control",
+                &control.to_string(),
+            ],
         );
         Self {
             port: port_of(&address),
             peer,
         }
+    }
+
+    /// Deliveries counted as they arrive, before any delay or answer:
+    /// `{"arrived", "in_flight", "max_in_flight"}`.
+    pub fn stats(&self) -> Value {
+        self.peer.stats()
     }
 
     /// The URL of `path` on this receiver, to register as a webhook endpoint.
@@ -74,12 +87,6 @@ impl WebhookReceiver {
 
     pub fn port(&self) -> u16 {
         self.port
-    /// Deliveries counted as they arrive, before any delay or answer:
-    /// `{"arrived", "in_flight", "max_in_flight"}`.
-    pub fn stats(&self) -> Value {
-        self.peer.stats()
-    }
-
     }
 
     /// Every delivery so far, in arrival order, failed ones included.
@@ -470,13 +477,6 @@ impl Peer {
             .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name))
     }
 
-    fn control(&self, doc: Value) {
-        let url = format!("{}/_control", self.control_url);
-        let res = self
-            .client
-            .post(&url)
-    }
-
     fn stats(&self) -> Value {
         let url = format!("{}/_stats", self.control_url);
         let res = self
@@ -486,6 +486,13 @@ impl Peer {
             .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name));
         res.json()
             .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name))
+    }
+
+    fn control(&self, doc: Value) {
+        let url = format!("{}/_control", self.control_url);
+        let res = self
+            .client
+            .post(&url)
             .json(&doc)
             .send()
             .unwrap_or_else(|e| panic!("{}: POST {url}: {e}", self.name));
