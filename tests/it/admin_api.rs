@@ -8,10 +8,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::delivery::{
-    SECRET, WAIT, admin_get, gateway, order_body, post, verified_ids, wait_order,
-    wait_order_status, webhook_craftsman,
+    SECRET, WAIT, gateway, verified_ids, wait_order, wait_order_status, webhook_craftsman,
 };
-use crate::harness::{Gateway, expect_problem, fixture, json_of};
+use crate::harness::{Gateway, canonical_order, expect_problem, fixture, json_of};
 use crate::peers::WebhookReceiver;
 
 /// The `id` of every item under `key` in a page or list, in the order given.
@@ -28,8 +27,7 @@ fn ids(page: &Value, key: &str) -> Vec<String> {
 /// Posts the canonical test order with this number and supplier code; returns
 /// the 201's `(message_id, order id)`.
 fn post_to(gw: &Gateway, key: &str, number: &str, supplier_code: &str) -> (String, String) {
-    let mut order: Value = serde_json::from_slice(&order_body(number)).unwrap();
-    order["supplier"]["code"] = json!(supplier_code);
+    let order = canonical_order(number, supplier_code);
     let accepted = json_of(
         gw.post_order(key, "application/json", order.to_string()),
         201,
@@ -69,7 +67,7 @@ fn craftsmen_routes_and_one_message_are_shown_to_the_admin() {
     );
 
     // Every craftsman with their channels, and no token or secret.
-    let craftsmen = admin_get(&gw, "/v1/admin/craftsmen");
+    let craftsmen = gw.admin_get("/v1/admin/craftsmen");
     let listed: BTreeSet<String> = ids(&craftsmen, "").into_iter().collect();
     assert_eq!(listed, BTreeSet::from(["jaya".into(), "sinar".into()]));
     for craftsman in craftsmen.as_array().unwrap() {
@@ -100,7 +98,7 @@ fn craftsmen_routes_and_one_message_are_shown_to_the_admin() {
     gw.route("alpha", "PBG-017", "jaya");
     gw.route("alpha", "PBG-018", "jaya");
     gw.route("alpha", "PBG-018", "sinar");
-    let routes = admin_get(&gw, "/v1/admin/buyers/alpha/suppliers");
+    let routes = gw.admin_get("/v1/admin/buyers/alpha/suppliers");
     let pairs: BTreeSet<(String, String, String)> = routes
         .as_array()
         .unwrap()
@@ -117,7 +115,7 @@ fn craftsmen_routes_and_one_message_are_shown_to_the_admin() {
     let expected = [("alpha", "PBG-017", "jaya"), ("alpha", "PBG-018", "sinar")]
         .map(|(b, c, k)| (b.to_owned(), c.to_owned(), k.to_owned()));
     assert_eq!(pairs, BTreeSet::from(expected), "{routes}");
-    assert_eq!(admin_get(&gw, "/v1/admin/buyers/beta/suppliers"), json!([]));
+    assert_eq!(gw.admin_get("/v1/admin/buyers/beta/suppliers"), json!([]));
     expect_problem(
         gw.admin(Method::GET, "/v1/admin/buyers/nobody/suppliers", None),
         404,
@@ -129,7 +127,7 @@ fn craftsmen_routes_and_one_message_are_shown_to_the_admin() {
         422,
     );
     let failed_id = problem["message_id"].as_str().unwrap();
-    let failed = admin_get(&gw, &format!("/v1/admin/messages/{failed_id}"));
+    let failed = gw.admin_get(&format!("/v1/admin/messages/{failed_id}"));
     assert_eq!(failed["id"], failed_id);
     assert_eq!(failed["buyer_id"], "alpha");
     assert_eq!(failed["status"], "failed");
@@ -139,7 +137,7 @@ fn craftsmen_routes_and_one_message_are_shown_to_the_admin() {
     assert_eq!(failed["attempts_history"], json!([]), "never replayed");
 
     let (message_id, order_id) = post_to(&gw, &alpha, "PO-ADMIN-1", "PBG-017");
-    let normalized = admin_get(&gw, &format!("/v1/admin/messages/{message_id}"));
+    let normalized = gw.admin_get(&format!("/v1/admin/messages/{message_id}"));
     assert_eq!(normalized["status"], "normalized");
     assert_eq!(normalized["buyer_id"], "alpha");
     assert_eq!(normalized["order_ids"], json!([order_id]));
@@ -214,7 +212,7 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
     for buyer in ["alpha", "beta"] {
         assert_eq!(
             ids(
-                &admin_get(&gw, &format!("/v1/admin/messages?buyer={buyer}")),
+                &gw.admin_get(&format!("/v1/admin/messages?buyer={buyer}")),
                 "messages"
             ),
             messages(&|p| p.buyer == buyer),
@@ -222,7 +220,7 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
         );
         assert_eq!(
             ids(
-                &admin_get(&gw, &format!("/v1/admin/orders?buyer={buyer}")),
+                &gw.admin_get(&format!("/v1/admin/orders?buyer={buyer}")),
                 "orders"
             ),
             orders(&|p| p.buyer == buyer),
@@ -230,7 +228,7 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
         );
     }
     for craftsman in ["jaya", "sinar"] {
-        let page = admin_get(&gw, &format!("/v1/admin/orders?craftsman={craftsman}"));
+        let page = gw.admin_get(&format!("/v1/admin/orders?craftsman={craftsman}"));
         assert_eq!(
             ids(&page, "orders"),
             orders(&|p| p.craftsman == Some(craftsman)),
@@ -239,14 +237,14 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
     }
     assert_eq!(
         ids(
-            &admin_get(&gw, "/v1/admin/orders?buyer=beta&craftsman=sinar"),
+            &gw.admin_get("/v1/admin/orders?buyer=beta&craftsman=sinar"),
             "orders"
         ),
         orders(&|p| p.buyer == "beta" && p.craftsman == Some("sinar"))
     );
     assert_eq!(
         ids(
-            &admin_get(&gw, "/v1/admin/orders?buyer=beta&status=unrouted"),
+            &gw.admin_get("/v1/admin/orders?buyer=beta&status=unrouted"),
             "orders"
         ),
         orders(&|p| p.buyer == "beta" && p.craftsman.is_none())
@@ -258,7 +256,7 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
         "/v1/admin/messages?buyer=nobody",
         "/v1/admin/deliveries?order=ord_nothing",
     ] {
-        let page = admin_get(&gw, empty);
+        let page = gw.admin_get(empty);
         let list = page.as_object().unwrap().values().find(|v| v.is_array());
         assert_eq!(list, Some(&json!([])), "{empty}: {page}");
         assert!(page["next_cursor"].is_null(), "{empty}: {page}");
@@ -269,7 +267,7 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
     let routed: Vec<&Posted> = posted.iter().filter(|p| p.craftsman.is_some()).collect();
     let received = receiver.wait_for(|r| verified_ids(r).len() == 6, WAIT);
     assert_eq!(received.len(), 6, "{received:#?}");
-    let everything = admin_get(&gw, "/v1/admin/deliveries");
+    let everything = gw.admin_get("/v1/admin/deliveries");
     assert_eq!(everything["deliveries"].as_array().unwrap().len(), 6);
     for p in &routed {
         let sent: BTreeSet<String> = received
@@ -278,7 +276,7 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
             .map(|r| r["webhook_id"].as_str().unwrap().to_owned())
             .collect();
         assert_eq!(sent.len(), if p.craftsman == Some("jaya") { 2 } else { 1 });
-        let page = admin_get(&gw, &format!("/v1/admin/deliveries?order={}", p.order_id));
+        let page = gw.admin_get(&format!("/v1/admin/deliveries?order={}", p.order_id));
         let listed: BTreeSet<String> = ids(&page, "deliveries").into_iter().collect();
         assert_eq!(listed, sent, "deliveries?order={}: {page:#}", p.order_id);
         for delivery in page["deliveries"].as_array().unwrap() {
@@ -287,10 +285,7 @@ fn admin_listings_filter_by_buyer_craftsman_and_order() {
         }
     }
     let unrouted = posted.iter().find(|p| p.craftsman.is_none()).unwrap();
-    let page = admin_get(
-        &gw,
-        &format!("/v1/admin/deliveries?order={}", unrouted.order_id),
-    );
+    let page = gw.admin_get(&format!("/v1/admin/deliveries?order={}", unrouted.order_id));
     assert_eq!(page["deliveries"], json!([]), "an unrouted order has none");
 }
 
@@ -335,7 +330,7 @@ fn retrying_a_pending_delivery_sends_it_now() {
     let gw = gateway("1h,1h", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     webhook_craftsman(&gw, &receiver.url("/hook"));
-    let order_id = post(&gw, &key, "PO-PENDING-1");
+    let order_id = gw.post_canonical_order(&key, "PO-PENDING-1", "PBG-017");
 
     let order = wait_order(&gw, &order_id, "had its first attempt", |order| {
         order["deliveries"][0]["attempts"] == 1
@@ -363,7 +358,7 @@ fn retrying_a_pending_delivery_sends_it_now() {
     assert!(received.iter().all(|r| r["webhook_id"] == id));
     wait_order_status(&gw, &order_id, "delivered");
 
-    let detail = admin_get(&gw, &format!("/v1/admin/deliveries/{id}"));
+    let detail = gw.admin_get(&format!("/v1/admin/deliveries/{id}"));
     assert_eq!(detail["state"], "succeeded");
     let log: Vec<(Value, Value)> = detail["attempt_log"]
         .as_array()
@@ -409,7 +404,7 @@ fn assert_input_too_large(gw: &Gateway, res: reqwest::blocking::Response, limit:
         "{problem}"
     );
     let message_id = problem["message_id"].as_str().unwrap();
-    let message = admin_get(gw, &format!("/v1/admin/messages/{message_id}"));
+    let message = gw.admin_get(&format!("/v1/admin/messages/{message_id}"));
     assert_eq!(message["status"], "failed", "{message}");
 }
 
@@ -419,7 +414,7 @@ fn a_buyers_own_input_limit_refuses_a_bigger_body_over_http() {
     let small = gw.create_buyer_with(json!({"id": "small", "name": "Small",
         "plugin": "canonical-json", "limits": {"input_bytes": 4096}}));
     let roomy = gw.create_buyer("roomy", "canonical-json", json!({}));
-    let buyer = admin_get(&gw, "/v1/admin/buyers/small");
+    let buyer = gw.admin_get("/v1/admin/buyers/small");
     assert_eq!(buyer["limits"], json!({"input_bytes": 4096}));
 
     // The headers count too, so the unpadded order (under 2 KB) is well under.
@@ -445,13 +440,13 @@ fn a_buyers_own_input_limit_refuses_a_bigger_body_over_http() {
 fn patch_renames_a_buyer_and_changes_its_limits_from_its_next_message() {
     let gw = Gateway::start();
     let key = gw.create_buyer("alpha", "canonical-json", json!({}));
-    let before = admin_get(&gw, "/v1/admin/buyers/alpha");
+    let before = gw.admin_get("/v1/admin/buyers/alpha");
 
     let path = "/v1/admin/buyers/alpha";
     let patch = |body: Value| json_of(gw.admin(Method::PATCH, path, Some(body)), 200);
     let renamed = patch(json!({"name": "PT Alpha Baru"}));
     assert_eq!(renamed["name"], "PT Alpha Baru");
-    let after = admin_get(&gw, path);
+    let after = gw.admin_get(path);
     assert_eq!(after["name"], "PT Alpha Baru");
     for kept in ["plugin", "plugin_version", "plugin_config", "limits"] {
         assert_eq!(after[kept], before[kept], "{kept}");
@@ -487,7 +482,7 @@ fn patch_renames_a_buyer_and_changes_its_limits_from_its_next_message() {
         ),
         422,
     );
-    assert_eq!(admin_get(&gw, path)["limits"], json!({"input_bytes": 4096}));
+    assert_eq!(gw.admin_get(path)["limits"], json!({"input_bytes": 4096}));
     // `null` goes back to the gateway's defaults.
     let reset = patch(json!({"limits": null}));
     assert!(reset["limits"].is_null(), "{reset}");

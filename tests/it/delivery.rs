@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Gateway, HeldPort, Options, expect_problem, fixture, json_of};
+use crate::harness::{Gateway, HeldPort, Options, canonical_order, expect_problem, json_of};
 use crate::peers::{ChatApis, SmtpSink, WebhookReceiver};
 
 pub(crate) const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -41,27 +41,6 @@ pub(crate) fn webhook_craftsman(gw: &Gateway, url: &str) -> Value {
     craftsman
 }
 
-/// The canonical test order with another order number; its supplier code is PBG-017.
-pub(crate) fn order_body(number: &str) -> Vec<u8> {
-    let mut order: Value =
-        serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
-    order["buyer_order_number"] = json!(number);
-    serde_json::to_vec(&order).unwrap()
-}
-
-/// Posts an order; returns its id.
-pub(crate) fn post(gw: &Gateway, key: &str, number: &str) -> String {
-    let accepted = json_of(
-        gw.post_order(key, "application/json", order_body(number)),
-        201,
-    );
-    accepted["orders"][0]["id"].as_str().unwrap().to_owned()
-}
-
-pub(crate) fn admin_get(gw: &Gateway, path: &str) -> Value {
-    json_of(gw.admin(Method::GET, path, None), 200)
-}
-
 /// Polls the admin view of an order (with its deliveries) until `done` holds;
 /// after [`WAIT`], panics saying what it waited for (`what`) and the last view.
 #[track_caller]
@@ -73,7 +52,7 @@ pub(crate) fn wait_order(
 ) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
-        let order = admin_get(gw, &format!("/v1/admin/orders/{order_id}"));
+        let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
         if done(&order) {
             return order;
         }
@@ -130,10 +109,10 @@ fn a_routed_order_reaches_the_webhook_signed_and_the_inbox() {
         craftsman["channels"][0]["secret"], SECRET,
         "shown once, at creation"
     );
-    let shown = admin_get(&gw, "/v1/admin/craftsmen/jaya");
+    let shown = gw.admin_get("/v1/admin/craftsmen/jaya");
     assert!(shown["channels"][0].get("secret").is_none(), "{shown}");
 
-    let order_id = post(&gw, &key, "PO-HOOK-1");
+    let order_id = gw.post_canonical_order(&key, "PO-HOOK-1", "PBG-017");
     let received = receiver.wait_for(|r| !verified_ids(r).is_empty(), WAIT);
     let hook = &received[0];
     assert_eq!(hook["verified"], true, "{hook}");
@@ -172,10 +151,10 @@ fn an_unrouted_order_waits_visibly_and_is_delivered_when_routed() {
     let receiver = WebhookReceiver::start(SECRET);
     let gw = gateway("1s", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    let order_id = post(&gw, &key, "PO-WAIT-1");
-    let order = admin_get(&gw, &format!("/v1/admin/orders/{order_id}"));
+    let order_id = gw.post_canonical_order(&key, "PO-WAIT-1", "PBG-017");
+    let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
     assert_eq!(order["status"], "unrouted");
-    let unrouted = admin_get(&gw, "/v1/admin/orders?status=unrouted");
+    let unrouted = gw.admin_get("/v1/admin/orders?status=unrouted");
     assert_eq!(unrouted["orders"][0]["id"], order_id.as_str());
 
     gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
@@ -207,7 +186,7 @@ fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
     let gw = gateway("200ms,300ms,400ms,500ms,1s,1s,1s,1s,1s,1s", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     webhook_craftsman(&gw, &format!("http://127.0.0.1:{}/hook", down.port()));
-    let order_id = post(&gw, &key, "PO-DOWN-1");
+    let order_id = gw.post_canonical_order(&key, "PO-DOWN-1", "PBG-017");
 
     // Wait until two attempts have failed against the closed port.
     let order = wait_order(&gw, &order_id, "failed twice", |order| {
@@ -239,7 +218,7 @@ fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
     assert_eq!(received[1]["status"], 500);
 
     wait_order_status(&gw, &order_id, "delivered");
-    let detail = admin_get(&gw, &format!("/v1/admin/deliveries/{delivery_id}"));
+    let detail = gw.admin_get(&format!("/v1/admin/deliveries/{delivery_id}"));
     let log = detail["attempt_log"].as_array().unwrap();
     assert!(log.len() >= 5, "{detail:#}");
     assert!(
@@ -267,7 +246,7 @@ fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
     let gw = gateway("100ms,100ms", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     webhook_craftsman(&gw, &receiver.url("/hook"));
-    let order_id = post(&gw, &key, "PO-DEAD-1");
+    let order_id = gw.post_canonical_order(&key, "PO-DEAD-1", "PBG-017");
 
     let order = wait_order_status(&gw, &order_id, "failed");
     let delivery = &order["deliveries"][0];
@@ -276,7 +255,7 @@ fn a_delivery_dies_after_its_schedule_and_an_admin_retry_delivers_it() {
         delivery["attempts"], 3,
         "the first attempt and one per wait"
     );
-    let dead = admin_get(&gw, "/v1/admin/deliveries?state=dead");
+    let dead = gw.admin_get("/v1/admin/deliveries?state=dead");
     assert_eq!(dead["deliveries"][0]["id"], delivery["id"]);
     let metrics = metrics_text(&gw);
     assert!(
@@ -336,10 +315,10 @@ fn gone_disables_the_webhook_until_an_admin_enables_it() {
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     let craftsman = webhook_craftsman(&gw, &receiver.url("/hook"));
     let channel_id = craftsman["channels"][0]["id"].as_str().unwrap().to_owned();
-    let order_id = post(&gw, &key, "PO-GONE-1");
+    let order_id = gw.post_canonical_order(&key, "PO-GONE-1", "PBG-017");
     let order = wait_order_status(&gw, &order_id, "failed");
     assert_eq!(order["deliveries"][0]["attempts"], 1, "410 is not retried");
-    let shown = admin_get(&gw, "/v1/admin/craftsmen/jaya");
+    let shown = gw.admin_get("/v1/admin/craftsmen/jaya");
     assert_eq!(shown["channels"][0]["enabled"], false, "{shown}");
 
     // While disabled, the retry is refused and new orders are not sent.
@@ -352,7 +331,7 @@ fn gone_disables_the_webhook_until_an_admin_enables_it() {
         ),
         409,
     );
-    let second = post(&gw, &key, "PO-GONE-2");
+    let second = gw.post_canonical_order(&key, "PO-GONE-2", "PBG-017");
     wait_order_status(&gw, &second, "failed");
     assert_eq!(receiver.received().len(), 1);
 
@@ -439,9 +418,8 @@ fn email_reaches_the_craftsman_readable_with_json_and_csv_attached() {
     gw.route("mitra-otoparts", "PBG-018", "sinar");
 
     sink.fail_next(1, 451);
-    let first = post(&gw, &key, "PO-MAIL-1");
-    let mut english: Value = serde_json::from_slice(&order_body("PO-MAIL-2")).unwrap();
-    english["supplier"]["code"] = json!("PBG-018");
+    let first = gw.post_canonical_order(&key, "PO-MAIL-1", "PBG-017");
+    let english = canonical_order("PO-MAIL-2", "PBG-018");
     json_of(
         gw.post_order(
             &key,
@@ -520,7 +498,7 @@ fn whatsapp_and_telegram_get_the_order_summary_and_the_csv() {
         {"type": "whatsapp", "to": "6281234567890"}, {"type": "telegram", "chat_id": "-100777"}]}));
     gw.route("mitra-otoparts", "PBG-017", "jaya");
     apis.fail_next(1, 503);
-    let order_id = post(&gw, &key, "PO-CHAT-1");
+    let order_id = gw.post_canonical_order(&key, "PO-CHAT-1", "PBG-017");
 
     let ok = |r: &Value| r["status"].as_u64().is_some_and(|s| s < 300);
     let received = apis.wait_for(
@@ -598,7 +576,7 @@ fn one_craftsman_cannot_see_another_craftsmans_orders() {
     let jaya = gw.create_craftsman(json!({"id": "jaya", "name": "Jaya"}));
     let sinar = gw.create_craftsman(json!({"id": "sinar", "name": "Sinar"}));
     gw.route("mitra-otoparts", "PBG-017", "jaya");
-    let order_id = post(&gw, &key, "PO-MINE-1");
+    let order_id = gw.post_canonical_order(&key, "PO-MINE-1", "PBG-017");
     // Only the inbox: delivered at once.
     wait_order_status(&gw, &order_id, "delivered");
     let (jaya, sinar) = (
@@ -623,7 +601,7 @@ fn orders_accepted_before_a_kill_are_all_delivered_after_the_restart() {
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     webhook_craftsman(&gw, &format!("http://127.0.0.1:{}/hook", down.port()));
     let accepted: Vec<String> = (0..20)
-        .map(|i| post(&gw, &key, &format!("PO-KILL-{i}")))
+        .map(|i| gw.post_canonical_order(&key, &format!("PO-KILL-{i}"), "PBG-017"))
         .collect();
 
     let data_dir = gw.kill();
@@ -659,7 +637,7 @@ fn a_delivery_in_flight_when_the_gateway_is_killed_is_taken_back_at_restart() {
     let gw = gateway("1h", None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     webhook_craftsman(&gw, &receiver.url("/hook"));
-    let order_id = post(&gw, &key, "PO-CLAIMED-1");
+    let order_id = gw.post_canonical_order(&key, "PO-CLAIMED-1", "PBG-017");
 
     let deadline = Instant::now() + WAIT;
     while receiver.stats()["in_flight"] != 1 {

@@ -46,6 +46,16 @@ pub fn built_plugin(crate_name: &str) -> PathBuf {
     ))
 }
 
+/// The canonical test order (`tests/fixtures/canonical-every-field.json`)
+/// numbered `number`, for the supplier `supplier_code`.
+pub fn canonical_order(number: &str, supplier_code: &str) -> Value {
+    let mut order: Value =
+        serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
+    order["buyer_order_number"] = json!(number);
+    order["supplier"]["code"] = json!(supplier_code);
+    order
+}
+
 pub fn fixture(path: &str) -> Vec<u8> {
     let full = repo_root().join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))
@@ -216,11 +226,7 @@ impl Gateway {
     /// Posts the canonical test order (`tests/fixtures/canonical-every-field.json`)
     /// numbered `number`, for the supplier `supplier_code`; returns its id.
     pub fn post_canonical_order(&self, key: &str, number: &str, supplier_code: &str) -> String {
-        let mut order: Value =
-            serde_json::from_slice(&fixture("tests/fixtures/canonical-every-field.json")).unwrap();
-        order["buyer_order_number"] = json!(number);
-        order["supplier"]["code"] = json!(supplier_code);
-        let body = serde_json::to_vec(&order).unwrap();
+        let body = canonical_order(number, supplier_code).to_string();
         let accepted = json_of(self.post_order(key, "application/json", body), 201);
         accepted["orders"][0]["id"].as_str().unwrap().to_owned()
     }

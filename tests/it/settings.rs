@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::delivery::{
-    SECRET, WAIT, admin_get, gateway, metrics_text, post, verified_ids, wait_order_status,
-    webhook_craftsman,
+    SECRET, WAIT, gateway, metrics_text, verified_ids, wait_order_status, webhook_craftsman,
 };
 use crate::harness::{Gateway, Options, expect_problem, fixture, json_of};
 use crate::peers::WebhookReceiver;
@@ -60,7 +59,7 @@ fn delivery_concurrency_bounds_the_sends_in_flight() {
     let gw = gateway("1s", None, &[("JEMBATAN_DELIVERY_CONCURRENCY", "2")]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     let orders: Vec<String> = (0..6)
-        .map(|n| post(&gw, &key, &format!("PO-CONC-{n}")))
+        .map(|n| gw.post_canonical_order(&key, &format!("PO-CONC-{n}"), "PBG-017"))
         .collect();
     // Routed together, all six are due at once, however slowly they were posted.
     webhook_craftsman(&gw, &receiver.url("/hook"));
@@ -97,7 +96,10 @@ fn metrics_count_unrouted_orders_and_every_delivery_attempt() {
     );
     assert_eq!(metric(&text, attempts), None, "nothing sent yet: {text}");
 
-    let orders = [post(&gw, &key, "PO-M-1"), post(&gw, &key, "PO-M-2")];
+    let orders = [
+        gw.post_canonical_order(&key, "PO-M-1", "PBG-017"),
+        gw.post_canonical_order(&key, "PO-M-2", "PBG-017"),
+    ];
     let text = metrics_text(&gw);
     assert_eq!(
         metric(&text, "jembatan_orders_unrouted"),
@@ -119,7 +121,7 @@ fn metrics_count_unrouted_orders_and_every_delivery_attempt() {
     for order in &orders {
         let order = wait_order_status(&gw, order, "delivered");
         let id = order["deliveries"][0]["id"].as_str().unwrap();
-        let detail = admin_get(&gw, &format!("/v1/admin/deliveries/{id}"));
+        let detail = gw.admin_get(&format!("/v1/admin/deliveries/{id}"));
         logged += detail["attempt_log"].as_array().unwrap().len();
     }
     assert_eq!(logged, 4, "two failures and two deliveries");
