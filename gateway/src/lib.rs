@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod error;
 pub mod ingest;
 pub mod metrics;
+pub mod model;
 pub mod orders;
 pub mod plugin_host;
 pub mod scaffold;

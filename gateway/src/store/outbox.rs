@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::OrderRecord;
-use crate::delivery::channels::{ChannelTarget, Failure, Language};
+use crate::model::{ChannelTarget, Failure, Language};
 
 /// A craftsman to create, with the channels they chose.
 #[derive(Debug, Clone, PartialEq)]

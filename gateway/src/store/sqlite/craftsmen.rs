@@ -5,7 +5,7 @@ use sqlx::SqliteConnection;
 use super::SqliteStore;
 use super::codec::{classify, decode, json_text, now, parse_json, parse_time, time_text};
 use super::deliveries;
-use crate::delivery::channels::Language;
+use crate::model::Language;
 use crate::store::{Channel, Craftsman, NewCraftsman, Route, RouteChange, StoreError, StoreResult};
 
 #[derive(sqlx::FromRow)]

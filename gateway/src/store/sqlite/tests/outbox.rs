@@ -5,7 +5,7 @@ use chrono::{Duration as TimeDelta, SubsecRound, Utc};
 use std::time::Duration;
 
 use super::{buyer_with_message, created, new_buyer, new_order, open_temp};
-use crate::delivery::channels::{ChannelTarget, Language};
+use crate::model::{ChannelTarget, Language};
 use crate::store::{
     AttemptOutcome, DeliveryState, MessageOutcome, NewAttempt, NewChannel, NewCraftsman, NextStep,
     OrderScope, OrderStatus, Store, StoreError,

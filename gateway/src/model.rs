@@ -1,0 +1,95 @@
+//! The types that both the store and the delivery side speak of: where a craftsman's
+//! channel sends to, the language a craftsman reads, and whether a failed send can be
+//! tried again. They live here, below both, so that dependencies point one way: the
+//! store keeps these values without knowing how a channel sends.
+
+use serde::{Deserialize, Serialize};
+
+/// Where one of a craftsman's channels sends to, as the admin API takes it and the
+/// store keeps it. Operator-wide settings (the SMTP server, the WhatsApp business
+/// number, the Telegram bot) are in the gateway's config, not here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum ChannelTarget {
+    /// POST the order as JSON, signed per Standard Webhooks, to the craftsman's ERP.
+    Webhook {
+        /// `https://…` (or `http://…`); private addresses only if the operator allows.
+        url: String,
+        /// `whsec_` + base64 of the signing key; made by the gateway when not given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        secret: Option<String>,
+    },
+    /// An e-mail with the order readable, and attached as JSON and CSV.
+    Email {
+        /// The craftsman's address.
+        to: String,
+    },
+    /// A WhatsApp text message through the WhatsApp Cloud API.
+    Whatsapp {
+        /// The craftsman's number in international form, e.g. `6281234567890`.
+        to: String,
+    },
+    /// A Telegram message (and the CSV as a document) through the Bot API.
+    Telegram {
+        /// The chat the bot writes to.
+        chat_id: String,
+    },
+}
+
+impl ChannelTarget {
+    /// The channel's kind, as stored and shown: `webhook`, `email`, `whatsapp`, `telegram`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Webhook { .. } => "webhook",
+            Self::Email { .. } => "email",
+            Self::Whatsapp { .. } => "whatsapp",
+            Self::Telegram { .. } => "telegram",
+        }
+    }
+}
+
+/// The language of craftsman-facing text.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema,
+)]
+pub enum Language {
+    /// Bahasa Indonesia, the default.
+    #[default]
+    #[serde(rename = "id")]
+    Indonesian,
+    /// English.
+    #[serde(rename = "en")]
+    English,
+}
+
+impl Language {
+    /// The language's tag, as the API, the store and an HTML `lang` attribute
+    /// write it: `id`, `en` (the same as its serde form, a test checks).
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Indonesian => "id",
+            Self::English => "en",
+        }
+    }
+
+    /// The language whose [`tag`](Self::tag) this is.
+    pub fn from_tag(tag: &str) -> Option<Self> {
+        [Self::Indonesian, Self::English]
+            .into_iter()
+            .find(|language| language.tag() == tag)
+    }
+}
+
+/// Whether trying the same delivery again can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Failure {
+    /// Down, slow, overloaded or a 5xx: try again on the schedule.
+    Retry,
+    /// The receiver refused this request for good (a bad address, a 4xx that says so):
+    /// the delivery is dead at once and waits for an admin's retry.
+    Permanent,
+    /// The receiver asked never to be sent to again (a webhook's 410 Gone): the
+    /// channel is disabled and the delivery is dead.
+    Disable,
+}
