@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{Gateway, Options, expect_problem, fixture};
+use crate::harness::{Gateway, Options, expect_problem, fixture, json_of};
 
 #[test]
 fn hostile_plugins_fail_only_their_message_while_a_good_buyer_goes_on() {
@@ -132,21 +132,8 @@ fn hostile_plugins_fail_only_their_message_while_a_good_buyer_goes_on() {
 /// other capabilities are probed one by one in the plugin host's unit tests.)
 #[test]
 fn a_plugin_sees_a_stopped_clock_and_the_same_randomness_on_every_post() {
-    use crate::harness::json_of;
     let gw = Gateway::start();
-    // The notes of the one order that a post of `{}` for `key` stored.
-    let stored_notes = |key: &str| -> serde_json::Value {
-        let accepted = json_of(gw.post_order(key, "application/json", "{}"), 201);
-        let orders = accepted["orders"].as_array().unwrap();
-        assert_eq!(orders.len(), 1, "{accepted}");
-        let id = orders[0]["id"].as_str().unwrap();
-        let stored = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200);
-        assert_eq!(
-            stored["order"]["buyer_order_number"], "HOSTILE-OK-1",
-            "{stored}"
-        );
-        stored["order"]["notes"].clone()
-    };
+    let stored_notes = |key: &str| stored_notes(&gw, key);
 
     let clock = gw.create_buyer("probe-clock", "test-hostile", json!({"mode": "clock"}));
     assert_eq!(
@@ -163,4 +150,96 @@ fn a_plugin_sees_a_stopped_clock_and_the_same_randomness_on_every_post() {
     let first = stored_notes(&random);
     assert_eq!(first.as_array().map(Vec::len), Some(5), "{first}");
     assert_eq!(stored_notes(&random), first);
+}
+
+/// The notes of the one order that a post of `{}` for `key` stored (the
+/// hostile plugin's probes report what they saw there).
+fn stored_notes(gw: &Gateway, key: &str) -> serde_json::Value {
+    let accepted = json_of(gw.post_order(key, "application/json", "{}"), 201);
+    let orders = accepted["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{accepted}");
+    let id = orders[0]["id"].as_str().unwrap();
+    let stored = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200);
+    assert_eq!(
+        stored["order"]["buyer_order_number"], "HOSTILE-OK-1",
+        "{stored}"
+    );
+    stored["order"]["notes"].clone()
+}
+
+/// Plugins that sleep or poll on the clock for centuries, through the real
+/// binary with two plugin slots: every post is answered at once with the
+/// plugin's order (its wait returned at once and no time passed on its clock),
+/// and a good buyer's posts go on meanwhile (issue 8). Before, each wait held
+/// a slot for ever: two of them stalled every buyer.
+#[test]
+fn plugins_that_sleep_or_poll_for_centuries_return_at_once_and_hold_no_slot() {
+    let gw = Gateway::start_with(Options {
+        env: vec![
+            ("JEMBATAN_PLUGIN_CONCURRENCY".into(), "2".into()),
+            ("JEMBATAN_PLUGIN_TIME_LIMIT_MS".into(), "1000".into()),
+        ],
+        ..Default::default()
+    });
+    let good = gw.create_buyer("good", "canonical-json", json!({}));
+    let order = fixture("tests/fixtures/canonical-every-field.json");
+    // `ms` past u64::MAX nanoseconds asks for the longest wait there is.
+    let cases = [
+        (
+            "sleep",
+            format!(
+                "std sleep {}ms: returned, monotonic clock moved 0ns",
+                u64::MAX
+            ),
+        ),
+        ("poll", format!("wasi poll {}ms: returned [0]", u64::MAX)),
+    ];
+    let keys: Vec<String> = cases
+        .iter()
+        .map(|(mode, _)| {
+            gw.create_buyer(
+                &format!("waits-{mode}"),
+                "test-hostile",
+                json!({"mode": mode, "ms": u64::MAX}),
+            )
+        })
+        .collect();
+    // Within the 1 s time limit, with slack for a loaded 2-core machine.
+    let bound = Duration::from_secs(6);
+
+    std::thread::scope(|scope| {
+        // Three posts per waiting buyer at once: three times the two slots.
+        let waits: Vec<_> = cases
+            .iter()
+            .zip(&keys)
+            .flat_map(|(case, key)| std::iter::repeat_n((case, key), 3))
+            .map(|((mode, expected), key)| {
+                let gw = &gw;
+                scope.spawn(move || {
+                    let started = Instant::now();
+                    let notes = stored_notes(gw, key);
+                    let elapsed = started.elapsed();
+                    assert_eq!(notes, json!([expected]), "{mode}");
+                    assert!(elapsed < bound, "{mode} took {elapsed:?}");
+                })
+            })
+            .collect();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let res = gw.post_order(&good, "application/json", order.clone());
+            assert_eq!(
+                res.status(),
+                201,
+                "the good buyer was refused: {:?}",
+                res.text()
+            );
+            let elapsed = started.elapsed();
+            assert!(elapsed < bound, "a good post took {elapsed:?}");
+        }
+        for wait in waits {
+            if let Err(panic) = wait.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    });
 }

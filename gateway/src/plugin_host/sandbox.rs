@@ -15,26 +15,34 @@
 //!   `wasi:random/random` and `wasi:random/insecure`, and the same
 //!   `insecure-seed`. Randomness is no secret a plugin has to keep; its one
 //!   use in a normalizer is `std`'s hash map keys, and a plugin fed input that
-//!   collides those keys only burns its own time limit.
+//!   collides those keys only burns its own time limit;
+//! - waiting takes no time: `wasi:clocks/monotonic-clock`'s
+//!   `subscribe-duration` and `subscribe-instant` give a pollable that is
+//!   ready at once, whatever the duration or instant, so `std::thread::sleep`,
+//!   `wasi:io/poll.poll` and `pollable.block` on a clock return at once and
+//!   the clock still reads 0 afterwards (no time passed on a stopped clock).
+//!   wasmtime-wasi's own pollables wait in real time (tokio's clock) inside a
+//!   blocking host call that epoch interruption cannot stop, so a plugin that
+//!   slept for a year held its thread and its pool slot for a year (issue 8).
+//!   A plugin that sleeps in a loop is a loop: the time limit stops it. The
+//!   other pollables a plugin can reach are ready at once too (stdout and
+//!   stderr always take more, stdin is closed; no sockets or files exist);
+//! - at most `MAX_RANDOM_BYTES` (64 KiB) per `get-random-bytes` or
+//!   `get-insecure-random-bytes` call; more traps. The bytes are allocated on
+//!   the host, outside the plugin's memory limit (wasmtime-wasi's default
+//!   allows 64 MiB).
 //!
 //! WASI is linked only because a `wasm32-wasip2` guest built with `std`
 //! imports `wasi:cli/*` and `wasi:io/*` even when it uses none of them. All of
 //! it is tried by the `test-hostile` plugin's probing modes (tests.rs).
-//!
-//! Waiting is not stopped at the time limit: `std::thread::sleep` and
-//! `wasi:io/poll` on a clock pollable wait in real time, not on the stopped
-//! clock (wasmtime-wasi times `subscribe-duration`, and `subscribe-instant`'s
-//! distance from the stopped clock, with tokio's clock), and the wait is a
-//! blocking host call that epoch interruption cannot interrupt. The call
-//! fails with a timeout only when the wait is over and the guest runs wasm
-//! again, so a plugin holds its thread and slot for as long as it asks to
-//! sleep (issue 8).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{HasData, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Engine, Store};
+use wasmtime_wasi::p2::bindings::clocks::monotonic_clock;
+use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 use wasmtime_wasi::{
     Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder, WasiCtxView,
     WasiView,
@@ -72,10 +80,21 @@ impl NormalizerImports for CallState {
 impl TypesHost for CallState {}
 
 /// The linker every plugin is pre-instantiated against: the world's `log`
-/// import plus synchronous WASIp2. Built once per host, never per call.
+/// import plus synchronous WASIp2, with the monotonic clock replaced by
+/// `StoppedMonotonicClock`. Built once per host, never per call.
 pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
-    let mut linker = Linker::new(engine);
+    let mut linker = Linker::<CallState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    // Redefines every function of `wasi:clocks/monotonic-clock` (the linker
+    // re-opens the instance and replaces each one); shadowing is allowed for
+    // this call only, so nothing else can replace a definition by mistake.
+    linker.allow_shadowing(true);
+    monotonic_clock::add_to_linker::<_, StoppedMonotonicClock>(&mut linker, |state| {
+        StoppedMonotonicClock {
+            table: &mut state.table,
+        }
+    })?;
+    linker.allow_shadowing(false);
     Normalizer::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)?;
     Ok(linker)
 }
@@ -101,6 +120,7 @@ pub(crate) fn new_store(
         .secure_random(Deterministic::new(RANDOM_BYTES.to_vec()))
         .insecure_random(Deterministic::new(INSECURE_RANDOM_BYTES.to_vec()))
         .insecure_random_seed(INSECURE_SEED)
+        .max_random_size(MAX_RANDOM_BYTES)
         .build();
     let state = CallState {
         wasi,
@@ -138,6 +158,62 @@ impl HostMonotonicClock for StoppedClock {
         0
     }
 }
+
+/// `wasi:clocks/monotonic-clock` on the stopped clock: it reads 0, and a
+/// pollable for any duration or instant is ready at once. wasmtime-wasi's
+/// implementation waits for the duration (or the instant's distance from our
+/// clock's 0) in real time inside a blocking host call, which the time limit
+/// cannot interrupt; a far-future one waits for ever.
+struct StoppedMonotonicClock<'a> {
+    table: &'a mut ResourceTable,
+}
+
+impl HasData for StoppedMonotonicClock<'static> {
+    type Data<'a> = StoppedMonotonicClock<'a>;
+}
+
+impl StoppedMonotonicClock<'_> {
+    fn ready_pollable(&mut self) -> wasmtime::Result<Resource<DynPollable>> {
+        let ready = self.table.push(Ready)?;
+        subscribe(self.table, ready)
+    }
+}
+
+impl monotonic_clock::Host for StoppedMonotonicClock<'_> {
+    fn now(&mut self) -> wasmtime::Result<monotonic_clock::Instant> {
+        Ok(HostMonotonicClock::now(&StoppedClock))
+    }
+
+    fn resolution(&mut self) -> wasmtime::Result<monotonic_clock::Duration> {
+        Ok(HostMonotonicClock::resolution(&StoppedClock))
+    }
+
+    fn subscribe_instant(
+        &mut self,
+        _when: monotonic_clock::Instant,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        self.ready_pollable()
+    }
+
+    fn subscribe_duration(
+        &mut self,
+        _duration: monotonic_clock::Duration,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        self.ready_pollable()
+    }
+}
+
+/// A clock pollable: always ready.
+struct Ready;
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for Ready {
+    async fn ready(&mut self) {}
+}
+
+/// The most bytes one `get-random-bytes` or `get-insecure-random-bytes` call
+/// may ask for; a bigger ask traps. `std` asks for 16.
+const MAX_RANDOM_BYTES: u64 = 64 * 1024;
 
 /// Bytes `wasi:random/random` hands out, over and over, on every call.
 /// `Deterministic` cycles through them; 4 KiB is far more than `std` takes

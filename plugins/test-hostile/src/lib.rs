@@ -16,6 +16,7 @@
 //! | `env`            | reads the environment, the arguments and the initial directory    |
 //! | `clock`          | reads the wall clock, and the monotonic clock around busy work    |
 //! | `random`         | reads `std`'s hash map keys and every WASI random source          |
+//! | `random-bytes`   | asks `wasi:random/random` for `bytes` (default 65,536) bytes at once |
 //! | `network`        | TCP connect and UDP send to 127.0.0.1:`port`, UDP bind, DNS lookup |
 //! | `sleep`          | `std::thread::sleep` for `ms` (default 3,000) milliseconds        |
 //! | `poll`           | `wasi:io/poll.poll` on a clock pollable `ms` milliseconds away    |
@@ -43,7 +44,7 @@ pub struct TestHostile;
 #[serde(deny_unknown_fields)]
 struct Config {
     mode: Option<String>,
-    /// Output size for `huge-output`.
+    /// Output size for `huge-output`; bytes asked for by `random-bytes`.
     bytes: Option<usize>,
     /// Number of lines for `log-spam`.
     lines: Option<usize>,
@@ -103,6 +104,9 @@ impl Plugin for TestHostile {
             "env" => Ok(with_notes(probes::env())),
             "clock" => Ok(with_notes(probes::clock())),
             "random" => Ok(with_notes(probes::random())),
+            "random-bytes" => Ok(with_notes(probes::random_bytes(
+                config.bytes.unwrap_or(65_536),
+            ))),
             "network" => Ok(with_notes(probes::network(config.port.unwrap_or(9)))),
             "sleep" => Ok(with_notes(probes::sleep(config.ms.unwrap_or(3000)))),
             "poll" => Ok(with_notes(probes::poll(config.ms.unwrap_or(3000)))),
@@ -111,7 +115,7 @@ impl Plugin for TestHostile {
                 format!(
                     "mode {other:?} is not one of ok, loop, memory-bomb, huge-output, trap, \
                      invalid-output, not-json, log-spam, read-file, env, clock, random, \
-                     network, sleep, poll"
+                     random-bytes, network, sleep, poll"
                 ),
             )),
         }
@@ -217,7 +221,7 @@ mod tests {
     fn probes_return_a_canonical_order_with_their_findings() {
         // Natively the probes see this machine; what matters here is the shape.
         // What they see inside the sandbox is tested by the gateway.
-        for mode in ["read-file", "env", "clock", "random"] {
+        for mode in ["read-file", "env", "clock", "random", "random-bytes"] {
             let out = run(&format!(r#"{{"mode":"{mode}"}}"#)).unwrap();
             jembatan_plugin_sdk::testing::assert_schema_valid(&out);
             let order: serde_json::Value = serde_json::from_str(&out[0]).unwrap();

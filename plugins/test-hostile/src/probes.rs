@@ -162,6 +162,16 @@ pub fn random() -> Vec<String> {
     found
 }
 
+/// `random-bytes`: one `wasi:random/random.get-random-bytes` call for
+/// `bytes` bytes, which the host allocates outside the plugin's memory.
+pub fn random_bytes(bytes: usize) -> Vec<String> {
+    #[cfg(target_arch = "wasm32")]
+    let got = wasip2::random::random::get_random_bytes(bytes as u64).len();
+    #[cfg(not(target_arch = "wasm32"))]
+    let got = vec![0u8; bytes].len();
+    vec![format!("wasi random bytes {bytes}: got {got}")]
+}
+
 /// `network`: connect to, send to and look up loopback, through `std` and
 /// through `wasi:sockets` directly. `port` is where the test listens.
 pub fn network(port: u16) -> Vec<String> {
@@ -255,12 +265,13 @@ pub fn sleep(ms: u64) -> Vec<String> {
     )]
 }
 
-/// `poll`: `wasi:io/poll.poll` on a monotonic-clock pollable `ms` from now.
+/// `poll`: `wasi:io/poll.poll` on a monotonic-clock pollable `ms` from now
+/// (past `u64::MAX` nanoseconds, `u64::MAX` nanoseconds: about 584 years).
 pub fn poll(ms: u64) -> Vec<String> {
     #[cfg(target_arch = "wasm32")]
     {
         use wasip2::clocks::monotonic_clock;
-        let pollable = monotonic_clock::subscribe_duration(ms * 1_000_000);
+        let pollable = monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000));
         let ready = wasip2::io::poll::poll(&[&pollable]);
         vec![format!("wasi poll {ms}ms: returned {ready:?}")]
     }
