@@ -233,6 +233,16 @@ impl PluginHost {
             pre,
             patterns,
         };
+        if let CacheOutcome::Replaced(reason) = &outcome {
+            // Named here, where the plugin is known: the cache knows only a hash.
+            tracing::warn!(
+                plugin = %plugin.info.name,
+                version = %plugin.info.version,
+                sha256 = %plugin.sha256,
+                %reason,
+                "the cached compiled code of this plugin could not be trusted; recompiled it from its component"
+            );
+        }
         tracing::info!(
             plugin = %plugin.info.name,
             version = %plugin.info.version,
