@@ -35,6 +35,11 @@ pub struct Config {
     /// Largest plugin component accepted by `POST /v1/admin/plugins`, in bytes
     /// (`JEMBATAN_MAX_PLUGIN_BYTES`).
     pub max_plugin_bytes: usize,
+    /// How long a request's whole body may take to arrive after its head, in
+    /// milliseconds (`JEMBATAN_BODY_TIMEOUT_MS`); a slower body is answered 408 and
+    /// its connection closed. 30 s lets 10 MiB through at about 3 Mbit/s; raise it
+    /// for large plugin uploads over slow links.
+    pub body_timeout_ms: u64,
     /// Directories whose `*.wasm` components are loaded as plugins at start, beside
     /// the stock ones built into the binary (`JEMBATAN_PLUGIN_DIRS`, `:`-separated).
     pub plugin_dirs: Vec<PathBuf>,
@@ -83,6 +88,7 @@ impl Default for Config {
             admin_token: None,
             max_body_bytes: 10 * 1024 * 1024,
             max_plugin_bytes: 64 * 1024 * 1024,
+            body_timeout_ms: 30_000,
             plugin_dirs: Vec::new(),
             plugin_limits: Limits::default(),
             plugin_concurrency: 64,
@@ -157,6 +163,9 @@ impl Config {
         if let Some(v) = var("JEMBATAN_MAX_PLUGIN_BYTES") {
             self.max_plugin_bytes = parse("JEMBATAN_MAX_PLUGIN_BYTES", v)?;
         }
+        if let Some(v) = var("JEMBATAN_BODY_TIMEOUT_MS") {
+            self.body_timeout_ms = parse("JEMBATAN_BODY_TIMEOUT_MS", v)?;
+        }
         if let Some(v) = var("JEMBATAN_PLUGIN_DIRS") {
             self.plugin_dirs = std::env::split_paths(&v)
                 .filter(|p| !p.as_os_str().is_empty())
@@ -222,6 +231,11 @@ impl Config {
         self.database_url
             .clone()
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("jembatan.db").display()))
+    }
+
+    /// How long a request's body may take to arrive ([`Config::body_timeout_ms`]).
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
     }
 
     /// Where compiled plugin code is cached between runs.

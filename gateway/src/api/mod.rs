@@ -4,6 +4,7 @@
 
 mod admin;
 mod auth;
+mod body;
 mod health;
 mod inbox;
 mod inbox_page;
@@ -103,6 +104,7 @@ pub fn app(
         // HTML for people, not part of the API document.
         .configure(inbox_page::routes)
         .default_service(web::to(not_found))
+        .wrap(actix_web::middleware::from_fn(body::deadline))
         .wrap(ErrorHandlers::new().default_handler(as_problem))
 }
 
@@ -200,7 +202,8 @@ fn as_problem<B: MessageBody + 'static>(
 }
 
 /// Reads the body, stopping at `limit` bytes so an oversized body costs nothing
-/// but the 413.
+/// but the 413. A body that stalls fails here when its deadline passes, and the
+/// [`body::deadline`] middleware answers 408.
 pub(crate) async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
@@ -216,7 +219,10 @@ pub(crate) async fn read_body(
             limit: limit as u64,
         });
     }
-    let mut body = Vec::with_capacity(declared.unwrap_or(0) as usize);
+    // Memory follows the bytes that arrive, not what the client declares: a
+    // `Content-Length` of 10 MiB followed by silence reserves at most this.
+    const MAX_RESERVED: u64 = 64 * 1024;
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(MAX_RESERVED) as usize);
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("reading the body: {e}")))?;
         if body.len() + chunk.len() > limit {

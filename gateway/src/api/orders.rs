@@ -84,6 +84,7 @@ pub struct ListParams {
         (status = 201, description = "Normalized and stored.", body = Accepted),
         (status = 400, description = "Empty body.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in full within `JEMBATAN_BODY_TIMEOUT_MS`; the connection is closed.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content type the buyer's plugin does not read.", body = Problem, content_type = "application/problem+json"),

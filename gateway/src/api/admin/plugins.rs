@@ -77,6 +77,7 @@ pub async fn list_plugins(
         (status = 201, description = "Checked, stored and installed.", body = PluginView),
         (status = 200, description = "These exact bytes were already installed.", body = PluginView),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in full within `JEMBATAN_BODY_TIMEOUT_MS`; the connection is closed.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Another component has this name and version.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The component is over `JEMBATAN_MAX_PLUGIN_BYTES`.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not a component, or not a jembatan plugin.", body = Problem, content_type = "application/problem+json"),
