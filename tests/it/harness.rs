@@ -149,6 +149,11 @@ impl Gateway {
         self.logs.lock().unwrap().clone()
     }
 
+    /// The gateway's process id (to read its memory from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -12,6 +12,7 @@ mod crash;
 mod delivery;
 mod delivery_channels;
 mod formats;
+mod hardening;
 mod hostile_plugins;
 mod inbox_page;
 mod operations;
