@@ -19,6 +19,43 @@ pub enum Expect {
     Healthy,
     /// 201 listing exactly one order, `order`.
     Accepted(Box<Order>),
+    /// 201 with the Node-RED yardstick's normalized order (`bench/node-red`).
+    Normalized(Box<Normalized>),
+}
+
+/// What the Node-RED yardstick's flow answers for the bench's canonical JSON
+/// order: the fields it maps and the totals it computes.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Normalized {
+    pub buyer_order_number: String,
+    pub supplier_code: String,
+    pub currency: String,
+    pub line_count: usize,
+    /// The sum of the line totals, in the smallest unit (sen).
+    pub total_minor: u64,
+}
+
+impl Normalized {
+    /// The answer the flow must give for `order` (canonical JSON), computed here
+    /// from the order's own line totals.
+    pub fn of(order: &[u8]) -> anyhow::Result<Self> {
+        let order: serde_json::Value = serde_json::from_slice(order)?;
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let lines = order["lines"].as_array().cloned().unwrap_or_default();
+        let mut total_minor = 0;
+        for line in &lines {
+            let total = line["line_total"].as_str().unwrap_or_default();
+            let (whole, cents) = total.split_once('.').unwrap_or((total, "00"));
+            total_minor += whole.parse::<u64>()? * 100 + cents.parse::<u64>()?;
+        }
+        Ok(Self {
+            buyer_order_number: text(&order["buyer_order_number"]).unwrap_or_default(),
+            supplier_code: text(&order["supplier"]["code"]).unwrap_or_default(),
+            currency: text(&order["currency"]).unwrap_or_default(),
+            line_count: lines.len(),
+            total_minor,
+        })
+    }
 }
 
 /// One posted order as the gateway must answer and store it.
@@ -52,6 +89,12 @@ struct AcceptedOrder {
     status: String,
 }
 
+/// The Node-RED flow's 201 body, the part the checks need.
+#[derive(Deserialize)]
+struct NormalizedAnswer {
+    order: Normalized,
+}
+
 /// `GET /v1/orders/{id}`'s body. The order is parsed as the canonical type, which
 /// refuses unknown fields, so a body that is not a canonical order is wrong.
 #[derive(Deserialize)]
@@ -79,6 +122,12 @@ impl Expect {
                 ensure_status(status, 201, body)?;
                 let accepted: AcceptedBody = parse(body)?;
                 order.check_accepted(accepted)
+            }
+            Expect::Normalized(want) => {
+                ensure_status(status, 201, body)?;
+                let got: NormalizedAnswer = parse(body)?;
+                same("normalized order", &got.order, &**want)?;
+                Ok(Vec::new())
             }
         }
     }
@@ -305,6 +354,32 @@ mod tests {
         );
         assert!(Expect::Healthy.check(200, b"").is_err());
         assert!(Expect::Healthy.check(503, br#"{"status":"ok"}"#).is_err());
+    }
+
+    #[test]
+    fn the_normalized_answer_must_carry_the_totals() {
+        let body = crate::orders::canonical_json(3);
+        let want = Normalized::of(&body).unwrap();
+        // Lines 1 to 3 of the bench's order: 11, 12 and 13 at Rp 185.000.
+        assert_eq!(want.total_minor, (11 + 12 + 13) * 185_000 * 100);
+        assert_eq!(want.line_count, 3);
+        let expect = Expect::Normalized(Box::new(want.clone()));
+        let answer = |order: &Normalized| {
+            serde_json::to_vec(&serde_json::json!({"order": {
+                "buyer_order_number": order.buyer_order_number,
+                "supplier_code": order.supplier_code,
+                "currency": order.currency,
+                "line_count": order.line_count,
+                "total_minor": order.total_minor,
+                "lines": [],
+            }}))
+            .unwrap()
+        };
+        assert_eq!(expect.check(201, &answer(&want)), Ok(Vec::new()));
+        assert!(expect.check(200, &answer(&want)).is_err());
+        let mut wrong = want.clone();
+        wrong.total_minor += 1;
+        assert!(expect.check(201, &answer(&wrong)).is_err());
     }
 
     #[test]

@@ -13,6 +13,9 @@
 //! whole. Each includes a little scheduling of its own side, and a delivery can
 //! even arrive before its 201 is read (the worker is rung when the order is
 //! stored, before the answer is written); those count as zero and are reported.
+//!
+//! Measured twice: as fast as the gateway answers, then paced at half the rate it
+//! accepted then, to see whether delivery keeps pace below saturation.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -27,6 +30,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::check::{self, Expect, ReadBack};
+use crate::cpu;
 use crate::load::{self, Report, Request};
 
 /// The buyer whose orders are routed to the receiver.
@@ -40,7 +44,28 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(60);
 /// What the scenario measured. Rates and latencies leave the warm-up's orders
 /// out; the counts of wrong deliveries and answers include them.
 pub struct DeliveryReport {
-    /// The measured POSTs, as for any HTTP scenario.
+    /// As fast as the gateway answers.
+    pub full: Window,
+    /// Paced at half the rate `full` accepted orders; `None` when it accepted none.
+    pub half: Option<Window>,
+    /// Deliveries (by `webhook-id`) that arrived more than once.
+    pub duplicates: usize,
+    /// Requests whose `webhook-signature` did not match.
+    pub bad_signatures: usize,
+    /// Requests whose body is not an `order.created` event with the order posted
+    /// (`data.order`), or has no order id (`data.id`).
+    pub wrong_payloads: usize,
+    /// What the first wrong payload was.
+    pub first_wrong_payload: Option<String>,
+    /// A sample of `full`'s accepted orders, read back after the drain.
+    pub read_back: ReadBack,
+}
+
+/// One measured stretch of posting and the deliveries of its orders.
+pub struct Window {
+    /// The measured POSTs, as for any HTTP scenario. Their `cpu` is the
+    /// gateway's from the first POST to the last arrival (or the drain limit),
+    /// so it covers delivering the orders too.
     pub accepted: Report,
     /// Accepted orders that reached the receiver within [`DRAIN_LIMIT`].
     pub delivered: usize,
@@ -52,21 +77,10 @@ pub struct DeliveryReport {
     latencies: Vec<Duration>,
     /// Delivered orders that arrived before their 201 was read (counted as zero).
     pub before_accept: usize,
-    /// Deliveries (by `webhook-id`) that arrived more than once.
-    pub duplicates: usize,
-    /// Requests whose `webhook-signature` did not match.
-    pub bad_signatures: usize,
-    /// Requests whose body is not an `order.created` event with the order posted
-    /// (`data.order`), or has no order id (`data.id`).
-    pub wrong_payloads: usize,
-    /// What the first wrong payload was.
-    pub first_wrong_payload: Option<String>,
-    /// A sample of the accepted orders, read back after the drain.
-    pub read_back: ReadBack,
 }
 
-impl DeliveryReport {
-    /// Delivered orders per second over [`DeliveryReport::window`].
+impl Window {
+    /// Delivered orders per second over [`Window::window`].
     pub fn throughput(&self) -> f64 {
         if self.window.is_zero() {
             return 0.0;
@@ -85,13 +99,15 @@ impl DeliveryReport {
 }
 
 /// Sets up the receiver, the craftsman and the route, warms up and drains, then
-/// posts `order` (canonical JSON) for `duration` and waits for its deliveries.
+/// posts `order` (canonical JSON) for `duration` and waits for its deliveries;
+/// then the same at half the rate it accepted. `server` is the gateway's pid.
 pub async fn run(
     client: &reqwest::Client,
     base: &str,
     order: Vec<u8>,
     connections: usize,
     duration: Duration,
+    server: u32,
 ) -> anyhow::Result<DeliveryReport> {
     let expected = check::Order {
         canonical: serde_json::from_slice(&order).context("reading the bench's order")?,
@@ -104,7 +120,7 @@ pub async fn run(
     let key = set_up(client, base, &receiver, &expected.canonical).await?;
     let request = Request::post(
         format!("{base}/v1/orders"),
-        &key,
+        Some(&key),
         "application/json",
         order,
         Expect::Accepted(Box::new(expected.clone())),
@@ -122,52 +138,101 @@ pub async fn run(
             DRAIN_LIMIT.as_secs()
         );
     }
-    let arrived_before = receiver.orders_arrived();
 
-    let mut accepted = load::drive(client, &request, connections, duration).await?;
-    accepted.add_errors_of(warm_up);
-    let orders = std::mem::take(&mut accepted.accepted);
-    // Orders still missing after the limit are counted as undelivered.
-    receiver
-        .wait_for_orders(arrived_before + orders.len())
+    let pace = Pace {
+        client,
+        request: &request,
+        connections,
+        duration,
+        server,
+    };
+    let mut full = pace.measure(&receiver, None).await?;
+    full.accepted.add_errors_of(warm_up);
+    let rate = full.accepted.throughput() / 2.0;
+    let half = if rate > 0.0 {
+        Some(pace.measure(&receiver, Some(rate)).await?)
+    } else {
+        None
+    };
+    let read_back = expected
+        .read_back(client, base, &key, &full.accepted.accepted)
         .await;
-    let read_back = expected.read_back(client, base, &key, &orders).await;
 
     let log = receiver
         .shared
         .log
         .lock()
         .expect("the receiver never panics holding its log");
-    let first_accept = orders.iter().map(|(_, at)| *at).min();
-    let mut latencies = Vec::with_capacity(orders.len());
-    let mut last_arrival = None;
-    let mut before_accept = 0;
-    for (id, accepted_at) in &orders {
-        if let Some(&arrived) = log.first_arrival.get(id) {
-            before_accept += usize::from(arrived < *accepted_at);
-            latencies.push(arrived.saturating_duration_since(*accepted_at));
-            last_arrival = last_arrival.max(Some(arrived));
-        }
-    }
-    latencies.sort_unstable();
-    let window = match (first_accept, last_arrival) {
-        (Some(first), Some(last)) => last.saturating_duration_since(first),
-        _ => Duration::ZERO,
-    };
     Ok(DeliveryReport {
-        delivered: latencies.len(),
-        undelivered: orders.len() - latencies.len(),
-        window,
-        latencies,
-        before_accept,
+        full,
+        half,
         // The warm-up's too: a wrong delivery is wrong whenever it came.
         duplicates: log.duplicates,
         bad_signatures: log.bad_signatures,
         wrong_payloads: log.wrong_payloads,
         first_wrong_payload: log.first_wrong_payload.clone(),
         read_back,
-        accepted,
     })
+}
+
+/// How each [`Window`] posts.
+struct Pace<'a> {
+    client: &'a reqwest::Client,
+    request: &'a Request,
+    connections: usize,
+    duration: Duration,
+    server: u32,
+}
+
+impl Pace<'_> {
+    /// Posts for the duration, as fast as answered or at `rate`, and waits for
+    /// the orders to arrive.
+    async fn measure(&self, receiver: &Receiver, rate: Option<f64>) -> anyhow::Result<Window> {
+        let arrived_before = receiver.orders_arrived();
+        let cpu_before = cpu::used(self.server)?;
+        let (client, request, connections) = (self.client, self.request, self.connections);
+        let mut accepted = match rate {
+            None => load::drive(client, request, connections, self.duration).await?,
+            Some(rate) => load::paced(client, request, connections, rate, self.duration).await?,
+        };
+        // Orders still missing after the limit are counted as undelivered.
+        receiver
+            .wait_for_orders(arrived_before + accepted.accepted.len())
+            .await;
+        accepted.cpu = Some(cpu::used(self.server)? - cpu_before);
+
+        let log = receiver
+            .shared
+            .log
+            .lock()
+            .expect("the receiver never panics holding its log");
+        let orders = &accepted.accepted;
+        let first_accept = orders.iter().map(|(_, at)| *at).min();
+        let mut latencies = Vec::with_capacity(orders.len());
+        let mut last_arrival = None;
+        let mut before_accept = 0;
+        for (id, accepted_at) in orders {
+            if let Some(&arrived) = log.first_arrival.get(id) {
+                before_accept += usize::from(arrived < *accepted_at);
+                latencies.push(arrived.saturating_duration_since(*accepted_at));
+                last_arrival = last_arrival.max(Some(arrived));
+            }
+        }
+        drop(log);
+        latencies.sort_unstable();
+        let window = match (first_accept, last_arrival) {
+            (Some(first), Some(last)) => last.saturating_duration_since(first),
+            _ => Duration::ZERO,
+        };
+        Ok(Window {
+            delivered: latencies.len(),
+            undelivered: orders.len() - latencies.len(),
+            window,
+            latencies,
+            before_accept,
+            accepted,
+        })
+    }
 }
 
 /// A buyer of its own, a craftsman with the receiver's webhook, and the route

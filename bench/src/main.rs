@@ -1,19 +1,25 @@
-//! `cargo run --release -p bench`: starts the real gateway on loopback, drives
-//! `POST /v1/orders` with UBL and canonical JSON orders over many connections, and
-//! reports throughput and latency beside a baseline measured in the same run (the
-//! same server answering `GET /healthz`). Then measures delivery to a webhook
-//! receiver on loopback (`delivery`), and times the plugin call alone for every
-//! stock plugin, beside a trivial call as its baseline. `--only` picks scenarios.
+//! `cargo run --release -p bench`: starts the real gateway on loopback, as a
+//! process of its own (`server`), drives `POST /v1/orders` with UBL and canonical
+//! JSON orders over many connections, and reports throughput, latency and the
+//! server's CPU time per order beside a baseline measured in the same run (the
+//! same server answering `GET /healthz`), then the latency at half that rate.
+//! Then measures delivery to a webhook receiver on loopback (`delivery`), and
+//! times the plugin call alone for every stock plugin, beside a trivial call as
+//! its baseline. `--only` picks scenarios; `--only node-red` adds Node-RED 4
+//! doing an integrator's flow as a yardstick (`node_red`).
 //!
 //! Only right answers count (`check`): the process exits non-zero, after printing
 //! every table, when any answer was wrong, any order read back was not the one
 //! posted, or any order was undelivered, delivered twice or badly signed.
 
 mod check;
+mod cpu;
 mod delivery;
 mod load;
+mod node_red;
 mod orders;
 mod plugin_call;
+mod server;
 
 use std::time::Duration;
 
@@ -59,20 +65,32 @@ enum Scenario {
     Delivery,
     /// The plugin call alone, every stock plugin.
     Plugins,
+    /// The yardstick: Node-RED 4 normalizing the JSON order (bench/node-red);
+    /// only when named, as it installs Node-RED with npm the first time.
+    NodeRed,
 }
 
 impl Args {
     fn runs(&self, scenario: Scenario) -> bool {
-        self.only.is_empty() || self.only.contains(&scenario)
+        self.only.contains(&scenario) || (self.only.is_empty() && scenario != Scenario::NodeRed)
     }
 }
 
 fn main() -> anyhow::Result<()> {
+    // The same binary is the gateway under test, in a process of its own.
+    if std::env::args().nth(1).as_deref() == Some(server::SERVE_ARG) {
+        return server::serve();
+    }
     let args = Args::parse();
-    let http = [Scenario::Ubl, Scenario::Json, Scenario::Delivery]
-        .into_iter()
-        .any(|s| args.runs(s));
-    // Kept to the end: the gateway's thread runs until the process exits.
+    let http = [
+        Scenario::Ubl,
+        Scenario::Json,
+        Scenario::Delivery,
+        Scenario::NodeRed,
+    ]
+    .into_iter()
+    .any(|s| args.runs(s));
+    // Outlives the gateway, which `run_http` stops before returning.
     let data = tempfile::tempdir()?;
     let mut problems = Vec::new();
     if http {
@@ -110,53 +128,59 @@ fn main() -> anyhow::Result<()> {
 /// The HTTP scenarios and delivery, against one gateway; prints their tables as
 /// they finish and returns what went wrong.
 fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let mut config = jembatan::config::Config {
-        data_dir: data_dir.to_owned(),
-        admin_token: Some(ADMIN_TOKEN.into()),
-        ..Default::default()
-    };
-    config.apply_env(|name| match name {
-        "JEMBATAN_SQLITE_SYNCHRONOUS" => Some(args.synchronous.clone()),
-        // The delivery scenario's receiver is on loopback.
-        "JEMBATAN_ALLOW_PRIVATE_TARGETS" => Some("true".into()),
-        _ => None,
-    })?;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let base = format!("http://{}", listener.local_addr()?);
-    std::thread::spawn(move || {
-        actix_web::rt::System::new()
-            .block_on(jembatan::serve(config, listener))
-            .expect("the gateway runs")
-    });
+    let gateway = server::Gateway::start(
+        data_dir,
+        &[
+            ("JEMBATAN_ADMIN_TOKEN", ADMIN_TOKEN),
+            ("JEMBATAN_SQLITE_SYNCHRONOUS", &args.synchronous),
+            // The delivery scenario's receiver is on loopback.
+            ("JEMBATAN_ALLOW_PRIVATE_TARGETS", "true"),
+        ],
+    )?;
+    let base = gateway.base.clone();
+    let server = gateway.pid();
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()?;
     let duration = Duration::from_secs(args.seconds);
-    runtime.block_on(async {
+    let problems = runtime.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.connections)
             .build()?;
         load::wait_until_up(&client, &base).await?;
         println!(
-            "HTTP, {} connections, {} s each, server and load on the same machine \
-             (errors: wrong answers, warm-up included; read back: right/read of a \
-             sample of the accepted orders):",
+            "HTTP, {} connections, {} s each, server and load on the same machine, the \
+             server a process of its own (cpu: its user + system time per right answer; \
+             at 1/2: paced at half the rate just measured, latency from each request's \
+             due time; errors: wrong answers, warm-up included; read back: right/read \
+             of a sample of the accepted orders):",
             args.connections, args.seconds
         );
         println!(
-            "{:<42} {:>10} {:>9} {:>9} {:>9} {:>8} {:>9}",
-            "scenario", "req/s", "vs base", "p50 ms", "p99 ms", "errors", "read back"
+            "{:<42} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9}",
+            "scenario",
+            "req/s",
+            "vs base",
+            "p50 ms",
+            "p99 ms",
+            "cpu us",
+            "p50 1/2",
+            "p99 1/2",
+            "errors",
+            "read back"
         );
         let mut problems = Vec::new();
+        // Rate and CPU per right answer of each order row, beside Node-RED's.
+        let mut compared = Vec::new();
 
         let health = Request::get(format!("{base}/healthz"), Expect::Healthy);
-        let report = load::run(&client, &health, args.connections, duration)
+        let report = load::run(&client, &health, args.connections, duration, server)
             .await
             .context(BASELINE_ROW)?;
         let baseline = report.throughput();
-        print_row(BASELINE_ROW, &report, baseline, None);
+        print_row(BASELINE_ROW, &report, baseline, None, None);
         problems.extend(answer_problems(BASELINE_ROW, &report));
 
         // Both formats carry the same order; their buyers have no route, so it
@@ -189,47 +213,119 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
             let key = create_buyer(&client, &base, buyer, plugin).await?;
             let request = Request::post(
                 format!("{base}/v1/orders"),
-                &key,
+                Some(&key),
                 content_type,
                 body,
                 Expect::Accepted(Box::new(expected.clone())),
             );
-            let report = load::run(&client, &request, args.connections, duration)
+            let report = load::run(&client, &request, args.connections, duration, server)
                 .await
                 .context(name)?;
+            let half = half_load(&client, &request, args.connections, duration, &report)
+                .await
+                .with_context(|| format!("{name} at half rate"))?;
             let read_back = expected
                 .read_back(&client, &base, &key, &report.accepted)
                 .await;
-            print_row(name, &report, baseline, Some(&read_back));
+            print_row(name, &report, baseline, half.as_ref(), Some(&read_back));
             problems.extend(answer_problems(name, &report));
+            problems.extend(half_problems(name, half.as_ref()));
             problems.extend(read_back_problem(name, &read_back));
+            compared.push((name, report.throughput(), report.cpu_per_success()));
+        }
+
+        let mut yardstick = None;
+        if args.runs(Scenario::NodeRed) {
+            match node_red_row(&client, args.connections, duration, baseline).await {
+                Ok((version, report, half)) => {
+                    problems.extend(answer_problems(NODE_RED_ROW, &report));
+                    problems.extend(half_problems(NODE_RED_ROW, half.as_ref()));
+                    yardstick = Some((version, report.throughput(), report.cpu_per_success()));
+                }
+                Err(e) => problems.push(format!("{NODE_RED_ROW}: {e:#}")),
+            }
         }
 
         if args.runs(Scenario::Delivery) {
             let order = orders::canonical_json(LINES);
             // A scenario that cannot finish (the warm-up's orders never arrive)
             // is one more problem, listed with those of the scenarios before it.
-            let report =
-                match delivery::run(&client, &base, order, args.connections, duration).await {
-                    Ok(report) => report,
-                    Err(e) => {
-                        problems.push(format!("delivery: {e:#}"));
-                        return Ok(problems);
-                    }
-                };
-            print_row(
-                DELIVERY_ROW,
-                &report.accepted,
-                baseline,
-                Some(&report.read_back),
-            );
-            print_delivery(&report, baseline);
-            problems.extend(answer_problems(DELIVERY_ROW, &report.accepted));
-            problems.extend(read_back_problem(DELIVERY_ROW, &report.read_back));
-            problems.extend(delivery_problems(&report));
+            match delivery::run(&client, &base, order, args.connections, duration, server).await {
+                Ok(report) => {
+                    print_row(
+                        DELIVERY_ROW,
+                        &report.full.accepted,
+                        baseline,
+                        report.half.as_ref().map(|half| &half.accepted),
+                        Some(&report.read_back),
+                    );
+                    print_delivery(&report, baseline);
+                    problems.extend(answer_problems(DELIVERY_ROW, &report.full.accepted));
+                    problems.extend(half_problems(
+                        DELIVERY_ROW,
+                        report.half.as_ref().map(|half| &half.accepted),
+                    ));
+                    problems.extend(read_back_problem(DELIVERY_ROW, &report.read_back));
+                    problems.extend(delivery_problems(&report));
+                    compared.push((
+                        DELIVERY_ROW,
+                        report.full.accepted.throughput(),
+                        report.full.accepted.cpu_per_success(),
+                    ));
+                }
+                Err(e) => problems.push(format!("delivery: {e:#}")),
+            }
+        }
+
+        if let Some(yardstick) = yardstick {
+            print_comparison(&compared, &yardstick);
         }
         anyhow::Ok(problems)
-    })
+    })?;
+    drop(gateway);
+    Ok(problems)
+}
+
+/// The same request paced at half the rate `full` reached; `None` when it reached
+/// none.
+async fn half_load(
+    client: &reqwest::Client,
+    request: &Request,
+    connections: usize,
+    duration: Duration,
+    full: &Report,
+) -> anyhow::Result<Option<Report>> {
+    let rate = full.throughput() / 2.0;
+    if rate <= 0.0 {
+        return Ok(None);
+    }
+    load::paced(client, request, connections, rate, duration)
+        .await
+        .map(Some)
+}
+
+/// Node-RED's row: its version, its full run and its half-rate run.
+async fn node_red_row(
+    client: &reqwest::Client,
+    connections: usize,
+    duration: Duration,
+    baseline: f64,
+) -> anyhow::Result<(String, Report, Option<Report>)> {
+    let mut node_red = node_red::NodeRed::start()?;
+    let body = orders::canonical_json(LINES);
+    let request = Request::post(
+        node_red.url.clone(),
+        None,
+        "application/json",
+        body.clone(),
+        Expect::Normalized(Box::new(check::Normalized::of(&body)?)),
+    );
+    node_red.wait_until_up(client, &request).await?;
+    let report = load::run(client, &request, connections, duration, node_red.pid()).await?;
+    let half = half_load(client, &request, connections, duration, &report).await?;
+    let name = format!("Node-RED {} POST /orders, 10 lines", node_red.version);
+    print_row(&name, &report, baseline, half.as_ref(), None);
+    Ok((node_red.version.clone(), report, half))
 }
 
 /// Lines of the order every HTTP scenario posts.
@@ -238,6 +334,8 @@ const LINES: usize = 10;
 const BASELINE_ROW: &str = "baseline GET /healthz";
 const UBL_ROW: &str = "POST /v1/orders UBL, 10 lines";
 const JSON_ROW: &str = "POST /v1/orders canonical JSON, 10 lines";
+/// The Node-RED yardstick's row, in problems.
+const NODE_RED_ROW: &str = "Node-RED yardstick";
 /// The delivery scenario's POSTs in the HTTP table.
 const DELIVERY_ROW: &str = "POST /v1/orders JSON, routed to webhook";
 
@@ -245,51 +343,105 @@ fn print_delivery(report: &delivery::DeliveryReport, baseline: f64) {
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "\nDelivery of \"{DELIVERY_ROW}\" to a webhook receiver on loopback \
-         (answers 204 at once; the warm-up's deliveries drained first):"
+         (answers 204 at once; the warm-up's deliveries drained first; then the same \
+         paced at half the rate the POSTs reached):"
     );
     println!(
-        "{:<42} {:>10} {:>9} {:>9} {:>9} {:>8}",
+        "{:<42} {:>9} {:>8} {:>8} {:>8} {:>8}",
         "", "orders/s", "vs base", "p50 ms", "p99 ms", "max ms"
     );
+    let windows = [
+        ("delivered, first 201 to last arrival", Some(&report.full)),
+        ("the same at half rate", report.half.as_ref()),
+    ];
+    for (name, window) in windows {
+        let Some(window) = window else { continue };
+        println!(
+            "{:<42} {:>9.0} {:>7.1}% {:>8.2} {:>8.2} {:>8.1}",
+            name,
+            window.throughput(),
+            100.0 * window.throughput() / baseline,
+            ms(window.percentile(50.0)),
+            ms(window.percentile(99.0)),
+            ms(window.max()),
+        );
+    }
+    for (what, window) in windows {
+        let Some(window) = window else { continue };
+        println!(
+            "{what}: {} of {} accepted orders delivered in {:.2} s, {} not within the \
+             limit; {} arrived before their 201 was read (latency 0)",
+            window.delivered,
+            window.delivered + window.undelivered,
+            window.window.as_secs_f64(),
+            window.undelivered,
+            window.before_accept,
+        );
+    }
     println!(
-        "{:<42} {:>10.0} {:>8.1}% {:>9.2} {:>9.2} {:>8.1}",
-        "delivered, first 201 to last arrival",
+        "{} delivered more than once (same webhook-id); {} bad signatures, \
+         {} wrong payloads (warm-up included)",
+        report.duplicates, report.bad_signatures, report.wrong_payloads,
+    );
+}
+
+/// Each order row's rate and CPU per order beside Node-RED's, from this run.
+fn print_comparison(
+    compared: &[(&str, f64, Option<Duration>)],
+    (version, rate, cpu): &(String, f64, Option<Duration>),
+) {
+    println!("\nBeside Node-RED {version} normalizing the JSON order, same run:");
+    for (name, own_rate, own_cpu) in compared {
+        let cpu_ratio = match (own_cpu, cpu) {
+            (Some(own), Some(theirs)) if !theirs.is_zero() => {
+                format!("{:.2}x", own.as_secs_f64() / theirs.as_secs_f64())
+            }
+            _ => "-".to_owned(),
+        };
+        println!(
+            "{name:<42} {:>6.2}x its rate, {cpu_ratio} its CPU per request",
+            own_rate / rate
+        );
+    }
+}
+
+fn print_row(
+    name: &str,
+    report: &Report,
+    baseline: f64,
+    half: Option<&Report>,
+    read_back: Option<&ReadBack>,
+) {
+    let read_back = read_back.map_or("-".to_owned(), |r| {
+        format!("{}/{}", r.read - r.wrong, r.read)
+    });
+    let ms = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1e3);
+    let cpu = report.cpu_per_success().map_or("-".to_owned(), |cpu| {
+        format!("{:.0}", cpu.as_secs_f64() * 1e6)
+    });
+    let (half_p50, half_p99) = half.map_or(("-".to_owned(), "-".to_owned()), |half| {
+        (ms(half.percentile(50.0)), ms(half.percentile(99.0)))
+    });
+    println!(
+        "{:<42} {:>9.0} {:>7.1}% {:>8} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9}",
+        name,
         report.throughput(),
         100.0 * report.throughput() / baseline,
         ms(report.percentile(50.0)),
         ms(report.percentile(99.0)),
-        ms(report.max()),
-    );
-    println!(
-        "{} of {} accepted orders delivered in {:.2} s, {} not within the limit; \
-         {} arrived before their 201 was read (latency 0); \
-         {} delivered more than once (same webhook-id); \
-         {} bad signatures, {} wrong payloads (warm-up included)",
-        report.delivered,
-        report.delivered + report.undelivered,
-        report.window.as_secs_f64(),
-        report.undelivered,
-        report.before_accept,
-        report.duplicates,
-        report.bad_signatures,
-        report.wrong_payloads,
+        cpu,
+        half_p50,
+        half_p99,
+        report.errors + half.map_or(0, |half| half.errors),
+        read_back,
     );
 }
 
-fn print_row(name: &str, report: &Report, baseline: f64, read_back: Option<&ReadBack>) {
-    let read_back = read_back.map_or("-".to_owned(), |r| {
-        format!("{}/{}", r.read - r.wrong, r.read)
-    });
-    println!(
-        "{:<42} {:>10.0} {:>8.1}% {:>9.2} {:>9.2} {:>8} {:>9}",
-        name,
-        report.throughput(),
-        100.0 * report.throughput() / baseline,
-        report.percentile(50.0).as_secs_f64() * 1e3,
-        report.percentile(99.0).as_secs_f64() * 1e3,
-        report.errors,
-        read_back,
-    );
+/// A half-rate run's wrong answers.
+fn half_problems(name: &str, half: Option<&Report>) -> Vec<String> {
+    half.map_or_else(Vec::new, |half| {
+        answer_problems(&format!("{name} at half rate"), half)
+    })
 }
 
 /// Wrong answers, or no right one at all.
@@ -321,11 +473,18 @@ fn read_back_problem(name: &str, read_back: &ReadBack) -> Option<String> {
 
 fn delivery_problems(report: &delivery::DeliveryReport) -> Vec<String> {
     let mut problems = Vec::new();
-    if report.undelivered > 0 {
+    let windows = [
+        ("", Some(&report.full)),
+        (" at half rate", report.half.as_ref()),
+    ];
+    for (when, window) in windows {
+        let Some(window) = window.filter(|w| w.undelivered > 0) else {
+            continue;
+        };
         problems.push(format!(
-            "delivery: {} of {} accepted orders not delivered within the limit",
-            report.undelivered,
-            report.delivered + report.undelivered
+            "delivery{when}: {} of {} accepted orders not delivered within the limit",
+            window.undelivered,
+            window.delivered + window.undelivered
         ));
     }
     if report.duplicates > 0 {
