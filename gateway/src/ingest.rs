@@ -24,7 +24,7 @@ use crate::plugin_host::{
 use crate::secrets::new_id;
 use crate::store::{
     Buyer, InsertedMessage, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder,
-    OrderStatus, PluginRef, ReceivedVia, Store, StoreError, StoredResponse,
+    OrderStatus, PluginRef, ReceivedVia, RoutedOrder, Store, StoreError, StoredResponse,
 };
 
 /// A message as it arrived, before anything is stored.
@@ -48,7 +48,9 @@ pub struct Accepted {
 pub struct AcceptedOrder {
     pub id: String,
     pub buyer_order_number: String,
-    /// `received` when a route names its craftsman, `unrouted` when it waits for one.
+    /// The order's status as stored: `unrouted` while no route names its craftsman;
+    /// routed, `received` while a delivery is pending, `delivered` when the craftsman
+    /// has only the inbox, `failed` when every channel of theirs is disabled.
     #[schema(value_type = String, example = "received")]
     pub status: OrderStatus,
 }
@@ -261,18 +263,17 @@ impl Ingest {
     ) -> Result<Answer, ApiError> {
         let message_id = message.id.clone();
         let normalized = self.normalize(buyer, plugin, &message).await?;
-        let (outcome, answer) = match normalized {
+        let outcome = match normalized {
             Ok(orders) => self.accepted(&message, orders).await?,
             Err(problem) => {
-                let answer = StoredResponse {
+                let response = StoredResponse {
                     status: problem.status,
                     body: serde_json::to_value(&problem).map_err(ApiError::internal)?,
                 };
-                let outcome = MessageOutcome::Failed {
-                    error: answer.body.clone(),
-                    response: answer.clone(),
-                };
-                (outcome, answer)
+                MessageOutcome::Failed {
+                    error: response.body.clone(),
+                    response,
+                }
             }
         };
         let by = PluginRef {
@@ -284,7 +285,7 @@ impl Ingest {
             .complete_message_by(&message_id, Some(by), outcome)
             .await
         {
-            Ok(()) => {
+            Ok(answer) => {
                 self.bell.ring();
                 Ok(answer)
             }
@@ -367,18 +368,8 @@ impl Ingest {
         &self,
         message: &Message,
         orders: Vec<jembatan_schemas::PurchaseOrder>,
-    ) -> Result<(MessageOutcome, Answer), ApiError> {
-        // The answer says whether each order has a craftsman to go to. The store
-        // routes in the transaction that stores the orders; a route added in
-        // between makes this answer one step behind, never wrong about the order.
-        let routed: std::collections::HashSet<String> = self
-            .store
-            .list_routes(&message.buyer_id)
-            .await?
-            .into_iter()
-            .map(|route| route.supplier_code)
-            .collect();
-        let new_orders: Vec<NewOrder> = orders
+    ) -> Result<MessageOutcome, ApiError> {
+        let orders = orders
             .into_iter()
             .map(|order| NewOrder {
                 id: new_id("ord"),
@@ -389,30 +380,32 @@ impl Ingest {
                 order,
             })
             .collect();
-        let accepted = Accepted {
-            message_id: message.id.clone(),
-            orders: new_orders
-                .iter()
-                .map(|o| AcceptedOrder {
-                    id: o.id.clone(),
-                    buyer_order_number: o.buyer_order_number.clone(),
-                    status: if routed.contains(&o.supplier_code) {
-                        OrderStatus::Received
-                    } else {
-                        OrderStatus::Unrouted
-                    },
-                })
-                .collect(),
-        };
-        let answer = StoredResponse {
-            status: StatusCode::CREATED.as_u16(),
-            body: serde_json::to_value(&accepted).expect("serializable"),
-        };
-        let outcome = MessageOutcome::Normalized {
-            orders: new_orders,
-            response: answer.clone(),
-        };
-        Ok((outcome, answer))
+        // The store routes the orders in the transaction that stores them and builds
+        // the answer from what it stored, so the 201 reports each order's status
+        // exactly as stored.
+        Ok(MessageOutcome::Normalized {
+            orders,
+            answer: accepted_answer,
+        })
+    }
+}
+
+/// The 201 for a normalized message, from its orders as the store routed them.
+fn accepted_answer(message_id: &str, orders: &[RoutedOrder]) -> StoredResponse {
+    let accepted = Accepted {
+        message_id: message_id.to_owned(),
+        orders: orders
+            .iter()
+            .map(|order| AcceptedOrder {
+                id: order.id.clone(),
+                buyer_order_number: order.buyer_order_number.clone(),
+                status: order.status,
+            })
+            .collect(),
+    };
+    StoredResponse {
+        status: StatusCode::CREATED.as_u16(),
+        body: serde_json::to_value(&accepted).expect("serializable"),
     }
 }
 

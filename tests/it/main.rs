@@ -20,6 +20,7 @@ mod orders;
 mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
+mod routing;
 mod settings;
 mod startup;
 mod stock_plugins;

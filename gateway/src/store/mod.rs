@@ -214,6 +214,7 @@ text_enum!(OrderStatus {
 
 mod outbox;
 pub use outbox::*;
+pub mod routing;
 
 /// A raw inbound message to store before anything else happens to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -373,13 +374,29 @@ pub struct OrderRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// An order as it was routed when its message was stored: what the answer to the
+/// post reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoutedOrder {
+    pub id: String,
+    pub buyer_order_number: String,
+    /// `unrouted`, or what [`routing::route`] made of its craftsman's channels.
+    pub status: OrderStatus,
+}
+
+/// Builds the answer to a normalized message from its orders as routed. The engine
+/// calls it inside the transaction that stores them, so the stored answer (given
+/// again to an idempotent retry) says exactly what was stored, and the store needs
+/// to know nothing of the answer's format.
+pub type AnswerFn = fn(message_id: &str, orders: &[RoutedOrder]) -> StoredResponse;
+
 /// How a message ended, stored in one transaction with its orders.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum MessageOutcome {
     /// The plugin produced these orders (validated by the caller).
     Normalized {
         orders: Vec<NewOrder>,
-        response: StoredResponse,
+        answer: AnswerFn,
     },
     /// The message could not be turned into orders.
     Failed {
@@ -496,12 +513,18 @@ pub trait Store: Send + Sync {
     /// messages; `None` sees all (admin).
     async fn get_message(&self, buyer_id: Option<&str>, id: &str) -> StoreResult<Option<Message>>;
 
-    /// Records a message's outcome and inserts its orders, all in one transaction,
-    /// and counts the attempt. Only a `received` message can be completed:
+    /// Records a message's outcome and inserts its orders, each routed as
+    /// [`routing::route`] decides, all in one transaction, and counts the attempt;
+    /// returns the answer as stored (for a normalized message, the one its
+    /// [`AnswerFn`] built from the orders as routed). Only a `received` message can be completed:
     /// [`StoreError::Conflict`] if it already was (so orders are never stored twice),
     /// [`StoreError::NotFound`] if it does not exist, [`StoreError::Invalid`] if an
     /// order names another message or buyer.
-    async fn complete_message(&self, id: &str, outcome: MessageOutcome) -> StoreResult<()> {
+    async fn complete_message(
+        &self,
+        id: &str,
+        outcome: MessageOutcome,
+    ) -> StoreResult<StoredResponse> {
         self.complete_message_by(id, None, outcome).await
     }
 
@@ -512,7 +535,7 @@ pub trait Store: Send + Sync {
         id: &str,
         plugin: Option<PluginRef>,
         outcome: MessageOutcome,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<StoredResponse>;
 
     /// Sends a `failed` message back to `received` for another attempt (a replay,
     /// e.g. through a newer plugin version), keeping its failed outcome and `note`

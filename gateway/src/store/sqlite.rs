@@ -34,7 +34,7 @@ use super::{
     DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats, InsertedMessage, MAX_PAGE,
     Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, NewAttempt, NewBuyer,
     NewCraftsman, NewMessage, NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope,
-    PluginArtifact, PluginRef, Route, RouteChange, Store, StoreResult,
+    PluginArtifact, PluginRef, Route, RouteChange, Store, StoreResult, StoredResponse,
 };
 
 /// The SQLite schema, embedded at build time; run by [`SqliteStore::open`].
@@ -314,7 +314,7 @@ impl Store for SqliteStore {
         id: &str,
         plugin: Option<PluginRef>,
         outcome: MessageOutcome,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<StoredResponse> {
         let id = id.to_owned();
         self.writer
             .run(move |conn| Box::pin(messages::complete(conn, id, plugin, outcome)))

@@ -9,9 +9,10 @@ use super::codec::{OrderRow, classify, count, decode, now, parse_time, time_text
 use super::craftsmen::parse_language;
 use super::{SqliteStore, page_limit, push_page_filters, split_page};
 use crate::secrets::new_id;
+use crate::store::routing::{self, ChannelState, NewDelivery};
 use crate::store::{
-    ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
-    NewAttempt, NextStep, OrderRecord, StoreError, StoreResult,
+    ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryState,
+    DeliveryStats, NewAttempt, NextStep, OrderRecord, StoreError, StoreResult,
 };
 
 #[derive(sqlx::FromRow)]
@@ -86,72 +87,56 @@ impl TryFrom<AttemptRow> for DeliveryAttempt {
 }
 
 /// A craftsman's channels, as routing needs them: id, and why it is disabled.
-pub(super) struct RouteTargets(Vec<(String, Option<String>)>);
-
-impl RouteTargets {
-    /// Reads the channels of `craftsman_id`.
-    pub(super) async fn of(
-        conn: &mut SqliteConnection,
-        craftsman_id: &str,
-    ) -> Result<Self, sqlx::Error> {
-        // disabled_reason is set exactly when disabled_at is.
-        sqlx::query_as(
-            "SELECT id, disabled_reason FROM channels WHERE craftsman_id = ?1 ORDER BY id",
-        )
-        .bind(craftsman_id)
-        .fetch_all(conn)
-        .await
-        .map(Self)
-    }
-
-    /// The status an order routed to these channels starts in, as
-    /// [`sync_order_status`] would derive it from the deliveries [`Self::write`]
-    /// makes: known before they exist, so the order is written once.
-    pub(super) fn initial_status(&self) -> &'static str {
-        if self.0.is_empty() {
-            "delivered" // the inbox alone, and it has the order
-        } else if self.0.iter().any(|(_, disabled)| disabled.is_none()) {
-            "received"
-        } else {
-            "failed"
-        }
-    }
-
-    /// Writes one delivery per channel for `order_id` (dead at once for a disabled
-    /// channel, so that it shows and can be retried once enabled).
-    pub(super) async fn write(
-        &self,
-        conn: &mut SqliteConnection,
-        order_id: &str,
-        now_text: &str,
-    ) -> StoreResult<()> {
-        for (channel_id, disabled) in &self.0 {
-            let (state, due, error) = match disabled {
-                None => ("pending", Some(now_text), None),
-                Some(reason) => ("dead", None, Some(format!("channel disabled: {reason}"))),
-            };
-            sqlx::query(
-                "INSERT INTO deliveries (id, order_id, channel_id, state, next_attempt_at, \
-                 last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-            )
-            .bind(new_id("dlv"))
-            .bind(order_id)
-            .bind(channel_id)
-            .bind(state)
-            .bind(due)
-            .bind(error)
-            .bind(now_text)
-            .execute(&mut *conn)
-            .await
-            .map_err(|e| classify(&format!("delivery of order {order_id}"), e))?;
-        }
-        Ok(())
-    }
+pub(super) async fn channel_states(
+    conn: &mut SqliteConnection,
+    craftsman_id: &str,
+) -> Result<Vec<ChannelState>, sqlx::Error> {
+    // disabled_reason is set exactly when disabled_at is.
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT id, disabled_reason FROM channels WHERE craftsman_id = ?1 ORDER BY id",
+    )
+    .bind(craftsman_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, disabled_reason)| ChannelState {
+            id,
+            disabled_reason,
+        })
+        .collect())
 }
 
-/// Routes an order stored `unrouted` to `craftsman_id`, with its deliveries.
-/// Runs inside the caller's write. (A new order is written routed at once, see
-/// `messages::complete`.)
+/// Writes the deliveries routing decided for `order_id`.
+pub(super) async fn write_deliveries(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+    deliveries: &[NewDelivery],
+    now_text: &str,
+) -> StoreResult<()> {
+    for delivery in deliveries {
+        let due = (delivery.state == DeliveryState::Pending).then_some(now_text);
+        sqlx::query(
+            "INSERT INTO deliveries (id, order_id, channel_id, state, next_attempt_at, \
+             last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        )
+        .bind(new_id("dlv"))
+        .bind(order_id)
+        .bind(&delivery.channel_id)
+        .bind(delivery.state.as_str())
+        .bind(due)
+        .bind(&delivery.error)
+        .bind(now_text)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| classify(&format!("delivery of order {order_id}"), e))?;
+    }
+    Ok(())
+}
+
+/// Routes an order stored `unrouted` to `craftsman_id`, with its deliveries, as
+/// [`routing::route`] decides. Runs inside the caller's write. (A new order is
+/// written routed at once, see `messages::complete`.)
 pub(super) async fn route(
     conn: &mut SqliteConnection,
     order_id: &str,
@@ -159,37 +144,40 @@ pub(super) async fn route(
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let now_text = time_text(now);
-    let targets = RouteTargets::of(conn, craftsman_id).await?;
+    let (status, deliveries) = routing::route(&channel_states(conn, craftsman_id).await?);
     sqlx::query("UPDATE orders SET craftsman_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1")
         .bind(order_id)
         .bind(craftsman_id)
-        .bind(targets.initial_status())
+        .bind(status.as_str())
         .bind(&now_text)
         .execute(&mut *conn)
         .await?;
-    targets.write(conn, order_id, &now_text).await
+    write_deliveries(conn, order_id, &deliveries, &now_text).await
 }
 
-/// Makes a routed order's status follow its deliveries: `received` while any is
-/// pending, else `failed` if any is dead, else `delivered` (also when the craftsman
-/// has only the inbox). Writes only when it changes.
+/// Makes a routed order's status follow its deliveries, as [`routing::status_of`]
+/// derives it. Writes only when it changes.
 async fn sync_order_status(
     conn: &mut SqliteConnection,
     order_id: &str,
     now_text: &str,
 ) -> StoreResult<()> {
+    let states: Vec<String> =
+        sqlx::query_scalar("SELECT state FROM deliveries WHERE order_id = ?1")
+            .bind(order_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let states = states
+        .iter()
+        .map(|state| state.parse::<DeliveryState>().map_err(decode))
+        .collect::<Result<Vec<_>, _>>()?;
+    let status = routing::status_of(states);
     sqlx::query(
-        "WITH derived (status) AS (SELECT CASE \
-           WHEN EXISTS (SELECT 1 FROM deliveries WHERE order_id = ?1 AND state = 'pending') \
-             THEN 'received' \
-           WHEN EXISTS (SELECT 1 FROM deliveries WHERE order_id = ?1 AND state = 'dead') \
-             THEN 'failed' \
-           ELSE 'delivered' END) \
-         UPDATE orders SET status = (SELECT status FROM derived), updated_at = ?2 \
-         WHERE id = ?1 AND craftsman_id IS NOT NULL \
-           AND status <> (SELECT status FROM derived)",
+        "UPDATE orders SET status = ?2, updated_at = ?3 \
+         WHERE id = ?1 AND craftsman_id IS NOT NULL AND status <> ?2",
     )
     .bind(order_id)
+    .bind(status.as_str())
     .bind(now_text)
     .execute(conn)
     .await?;

@@ -8,11 +8,13 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use super::codec::{
     AttemptRow, MessageRow, MessageSummaryRow, classify, json_text, now, time_text,
 };
-use super::deliveries::RouteTargets;
+use super::deliveries::{channel_states, write_deliveries};
 use super::{SqliteStore, page_limit, push_page_filters, split_page};
+use crate::store::routing;
 use crate::store::{
     InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery,
-    MessageStatus, NewMessage, PluginRef, StoreError, StoreResult,
+    MessageStatus, NewMessage, NewOrder, OrderStatus, PluginRef, RoutedOrder, StoreError,
+    StoreResult, StoredResponse,
 };
 
 /// The ids of a message's orders, read on the caller's connection or transaction so
@@ -140,21 +142,32 @@ pub(super) async fn complete(
     id: String,
     plugin: Option<PluginRef>,
     outcome: MessageOutcome,
-) -> StoreResult<()> {
+) -> StoreResult<StoredResponse> {
+    let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
+    let processed_text = time_text(now());
+
+    // The orders first, each routed, since the answer reports them as stored; then
+    // the message, guarded on its status, which makes completion happen once. Any
+    // early return is an `Err`, so the writer rolls back everything this wrote.
     let (status, error, response, orders) = match outcome {
-        MessageOutcome::Normalized { orders, response } => {
+        MessageOutcome::Normalized { orders, answer } => {
+            let mut routed = Vec::with_capacity(orders.len());
+            for order in &orders {
+                if order.message_id != id {
+                    return Err(StoreError::Invalid(format!(
+                        "order {} names message {}, not {id}",
+                        order.id, order.message_id
+                    )));
+                }
+                routed.push(insert_routed(conn, order, &processed_text).await?);
+            }
+            let response = answer(&id, &routed);
             (MessageStatus::Normalized, None, response, orders)
         }
         MessageOutcome::Failed { error, response } => {
             (MessageStatus::Failed, Some(error), response, Vec::new())
         }
     };
-    let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
-    let processed_text = time_text(now());
-
-    // The guard on status makes completion happen once: a second attempt matches no
-    // row and stores nothing. An early return is an `Err`, so the writer rolls back
-    // what this wrote.
     let buyer_id: Option<String> = sqlx::query_scalar(
         "UPDATE messages SET status = ?1, error = ?2, response_status = ?3, \
          response_body = ?4, processed_at = ?5, attempts = attempts + 1, \
@@ -177,52 +190,58 @@ pub(super) async fn complete(
         })
         .await?);
     };
-
-    for order in &orders {
-        if order.message_id != id || order.buyer_id != buyer_id {
-            return Err(StoreError::Invalid(format!(
-                "order {} names message {} of buyer {}, not message {id} of buyer {buyer_id}",
-                order.id, order.message_id, order.buyer_id
-            )));
-        }
-        // Routed in the same transaction, so the outbox holds the order's deliveries
-        // the moment the order exists; without a route it waits, `unrouted`.
-        let craftsman: Option<String> = sqlx::query_scalar(
-            "SELECT craftsman_id FROM routes WHERE buyer_id = ?1 AND supplier_code = ?2",
-        )
-        .bind(&order.buyer_id)
-        .bind(&order.supplier_code)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let targets = match &craftsman {
-            Some(craftsman) => Some(RouteTargets::of(conn, craftsman).await?),
-            None => None,
-        };
-        let status = targets
-            .as_ref()
-            .map_or("unrouted", RouteTargets::initial_status);
-        sqlx::query(concat!(
-            "INSERT INTO orders (",
-            order_columns!(),
-            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
-        ))
-        .bind(&order.id)
-        .bind(&order.message_id)
-        .bind(&order.buyer_id)
-        .bind(&order.buyer_order_number)
-        .bind(&order.supplier_code)
-        .bind(&craftsman)
-        .bind(status)
-        .bind(json_text(&order.order)?)
-        .bind(&processed_text)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| classify(&format!("order {}", order.id), e))?;
-        if let Some(targets) = targets {
-            targets.write(conn, &order.id, &processed_text).await?;
-        }
+    if let Some(order) = orders.iter().find(|order| order.buyer_id != buyer_id) {
+        return Err(StoreError::Invalid(format!(
+            "order {} names buyer {}, not {buyer_id}, the buyer of message {id}",
+            order.id, order.buyer_id
+        )));
     }
-    Ok(())
+    Ok(response)
+}
+
+/// Inserts a new order routed at once: its buyer's route for its supplier code
+/// names the craftsman, and [`routing::route`] its status and deliveries, in the
+/// same transaction, so the outbox holds the deliveries the moment the order
+/// exists. Without a route it waits, `unrouted`.
+async fn insert_routed(
+    conn: &mut SqliteConnection,
+    order: &NewOrder,
+    now_text: &str,
+) -> StoreResult<RoutedOrder> {
+    let craftsman: Option<String> = sqlx::query_scalar(
+        "SELECT craftsman_id FROM routes WHERE buyer_id = ?1 AND supplier_code = ?2",
+    )
+    .bind(&order.buyer_id)
+    .bind(&order.supplier_code)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (status, deliveries) = match &craftsman {
+        Some(craftsman) => routing::route(&channel_states(conn, craftsman).await?),
+        None => (OrderStatus::Unrouted, Vec::new()),
+    };
+    sqlx::query(concat!(
+        "INSERT INTO orders (",
+        order_columns!(),
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+    ))
+    .bind(&order.id)
+    .bind(&order.message_id)
+    .bind(&order.buyer_id)
+    .bind(&order.buyer_order_number)
+    .bind(&order.supplier_code)
+    .bind(&craftsman)
+    .bind(status.as_str())
+    .bind(json_text(&order.order)?)
+    .bind(now_text)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| classify(&format!("order {}", order.id), e))?;
+    write_deliveries(conn, &order.id, &deliveries, now_text).await?;
+    Ok(RoutedOrder {
+        id: order.id.clone(),
+        buyer_order_number: order.buyer_order_number.clone(),
+        status,
+    })
 }
 
 pub(super) async fn reopen(

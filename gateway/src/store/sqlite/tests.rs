@@ -15,7 +15,7 @@ use tempfile::TempDir;
 use super::{MIGRATOR, SqliteStore};
 use crate::store::{
     InsertedMessage, MessageOutcome, MessageStatus, NewBuyer, NewMessage, NewOrder, OrderQuery,
-    OrderScope, OrderStatus, ReceivedVia, Store, StoreError, StoredResponse,
+    OrderScope, OrderStatus, ReceivedVia, RoutedOrder, Store, StoreError, StoredResponse,
 };
 
 /// A fresh database in a directory that does not exist yet (open must create it).
@@ -70,10 +70,15 @@ pub(super) fn new_order(id: &str, message_id: &str, buyer_id: &str) -> NewOrder 
     }
 }
 
-pub(super) fn created() -> StoredResponse {
+/// A stand-in for the API's answer: what the store stored, as the store reports it.
+pub(super) fn created(message_id: &str, orders: &[RoutedOrder]) -> StoredResponse {
+    let orders: Vec<_> = orders
+        .iter()
+        .map(|o| json!([o.id, o.buyer_order_number, o.status.as_str()]))
+        .collect();
     StoredResponse {
         status: 201,
-        body: json!({ "ok": true }),
+        body: json!({ "message_id": message_id, "orders": orders }),
     }
 }
 
@@ -119,7 +124,7 @@ async fn data_survives_close_and_reopen() {
     buyer_with_message(&store, "byr_a", "msg_1").await;
     let outcome = MessageOutcome::Normalized {
         orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        response: created(),
+        answer: created,
     };
     store.complete_message("msg_1", outcome).await.unwrap();
     let before = store.get_message(None, "msg_1").await.unwrap().unwrap();
@@ -269,17 +274,23 @@ async fn complete_message_stores_orders_once() {
             new_order("ord_1", "msg_1", "byr_a"),
             new_order("ord_2", "msg_1", "byr_a"),
         ],
-        response: created(),
+        answer: created,
     };
-    store
+    let answer = store
         .complete_message("msg_1", outcome.clone())
         .await
         .unwrap();
+    // The answer is built from the orders as stored: no route, so unrouted.
+    assert_eq!(
+        answer.body,
+        json!({"message_id": "msg_1", "orders": [
+            ["ord_1", "PO-ord_1", "unrouted"], ["ord_2", "PO-ord_2", "unrouted"]]})
+    );
 
     let message = store.get_message(None, "msg_1").await.unwrap().unwrap();
     assert_eq!(message.status, MessageStatus::Normalized);
     assert_eq!(message.order_ids, ["ord_1", "ord_2"]);
-    assert_eq!(message.response, Some(created()));
+    assert_eq!(message.response, Some(answer));
     assert!(message.processed_at.is_some());
     assert!(store.pending_messages(10).await.unwrap().is_empty());
 
@@ -288,7 +299,7 @@ async fn complete_message_stores_orders_once() {
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let failed = MessageOutcome::Failed {
         error: json!({ "title": "late" }),
-        response: created(),
+        response: created("msg_1", &[]),
     };
     let again = store.complete_message("msg_1", failed).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
@@ -300,7 +311,7 @@ async fn complete_message_stores_orders_once() {
         "msg_nope",
         MessageOutcome::Normalized {
             orders: Vec::new(),
-            response: created(),
+            answer: created,
         },
     );
     assert!(matches!(missing.await, Err(StoreError::NotFound)));
@@ -314,7 +325,7 @@ async fn complete_message_is_all_or_nothing() {
     buyer_with_message(&store, "byr_b", "msg_3").await;
     let first = MessageOutcome::Normalized {
         orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        response: created(),
+        answer: created,
     };
     store.complete_message("msg_1", first).await.unwrap();
 
@@ -324,7 +335,7 @@ async fn complete_message_is_all_or_nothing() {
             new_order("ord_2", "msg_2", "byr_a"),
             new_order("ord_1", "msg_2", "byr_a"),
         ],
-        response: created(),
+        answer: created,
     };
     let result = store.complete_message("msg_2", clash).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
@@ -339,7 +350,7 @@ async fn complete_message_is_all_or_nothing() {
     // An order of another buyer is refused before anything is stored.
     let stray = MessageOutcome::Normalized {
         orders: vec![new_order("ord_3", "msg_3", "byr_a")],
-        response: created(),
+        answer: created,
     };
     let result = store.complete_message("msg_3", stray).await;
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
@@ -377,7 +388,7 @@ async fn buyers_see_only_their_own() {
     for (buyer, message, order) in [("byr_a", "msg_a", "ord_a"), ("byr_b", "msg_b", "ord_b")] {
         let outcome = MessageOutcome::Normalized {
             orders: vec![new_order(order, message, buyer)],
-            response: created(),
+            answer: created,
         };
         store.complete_message(message, outcome).await.unwrap();
     }
@@ -447,7 +458,7 @@ async fn order_pages_follow_the_cursor_newest_first() {
         .collect();
     let outcome = MessageOutcome::Normalized {
         orders,
-        response: created(),
+        answer: created,
     };
     store.complete_message("msg_1", outcome).await.unwrap();
 
@@ -499,7 +510,7 @@ async fn pending_messages_are_the_received_ones_oldest_first() {
     }
     let failed = MessageOutcome::Failed {
         error: json!({ "title": "no" }),
-        response: created(),
+        response: created("msg_1", &[]),
     };
     store.complete_message("msg_2", failed).await.unwrap();
 
@@ -543,7 +554,7 @@ async fn store_throughput() {
                         inserted(store.insert_message(new).await.unwrap());
                         let outcome = MessageOutcome::Normalized {
                             orders: vec![new_order(&order, &message, "byr_a")],
-                            response: created(),
+                            answer: created,
                         };
                         store.complete_message(&message, outcome).await.unwrap();
                         latencies.push(post.elapsed());

@@ -65,7 +65,7 @@ async fn complete_one(store: &dyn Store, buyer: &str, message: &str, order: &str
             message,
             MessageOutcome::Normalized {
                 orders: vec![new_order(order, message, buyer)],
-                response: created(),
+                answer: created,
             },
         )
         .await

@@ -44,7 +44,7 @@ async fn only_a_failed_message_can_be_reopened() {
     // Normalized: its orders exist, so it must never be processed again.
     let outcome = MessageOutcome::Normalized {
         orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        response: created(),
+        answer: created,
     };
     store.complete_message("msg_1", outcome).await.unwrap();
     let normalized = store.reopen_message("msg_1", None).await;
@@ -119,7 +119,7 @@ async fn a_replayed_message_keeps_its_history_and_gets_its_orders_once() {
             new_order("ord_1", "msg_1", "byr_a"),
             new_order("ord_2", "msg_1", "byr_a"),
         ],
-        response: created(),
+        answer: created,
     };
     store
         .complete_message_by("msg_1", plugin("1.0.2"), outcome.clone())
@@ -196,7 +196,7 @@ async fn message_pages_filter_and_follow_the_cursor() {
     }
     let outcome = MessageOutcome::Normalized {
         orders: vec![new_order("ord_1", "msg_a2", "byr_a")],
-        response: created(),
+        answer: created,
     };
     store.complete_message("msg_a2", outcome).await.unwrap();
 
