@@ -33,7 +33,7 @@ enum Command {
         #[arg(long, short, env = "JEMBATAN_CONFIG")]
         config: Option<PathBuf>,
         /// Demo setup: the admin token defaults to `demo-admin-token`. Not for
-        /// production.
+        /// production: it listens only on a loopback address.
         #[arg(long)]
         demo: bool,
     },
@@ -108,6 +108,15 @@ pub fn main() -> ExitCode {
 
 fn serve(file: Option<&Path>, demo: bool) -> anyhow::Result<ExitCode> {
     let mut config = Config::load(file)?;
+    // The demo's admin token is printed in the README: reachable from another
+    // machine, it would hand the gateway to anyone.
+    if demo && !config.listen.ip().is_loopback() {
+        bail!(
+            "--demo listens only on a loopback address (such as 127.0.0.1:8080), not {}: \
+             its admin token is public; run without --demo, with your own admin token",
+            config.listen
+        );
+    }
     if demo && config.admin_token.is_none() {
         config.admin_token = Some(DEMO_ADMIN_TOKEN.to_owned());
         eprintln!(
@@ -118,6 +127,12 @@ fn serve(file: Option<&Path>, demo: bool) -> anyhow::Result<ExitCode> {
     crate::telemetry::init(config.log_format);
     if config.admin_token.is_none() {
         tracing::warn!("no admin token is configured: the admin API is disabled");
+    }
+    if let Some(why) = config.weak_admin_token() {
+        tracing::warn!(
+            "the admin token is weak: {why}; anyone who guesses it controls the gateway \
+             (use 32 random bytes, e.g. `openssl rand -base64 32`)"
+        );
     }
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("listening on {}", config.listen))?;

@@ -30,6 +30,9 @@ pub struct Config {
     /// Bearer token for `/v1/admin/*` (`JEMBATAN_ADMIN_TOKEN`). Without one the
     /// admin API refuses every request: there is no default password.
     pub admin_token: Option<String>,
+    /// How long an inbox page sign-in lasts, in seconds
+    /// (`JEMBATAN_INBOX_SESSION_TTL_SECS`); 12 hours, a working day on one phone.
+    pub inbox_session_ttl_secs: u64,
     /// Largest request body accepted, in bytes (`JEMBATAN_MAX_BODY_BYTES`).
     pub max_body_bytes: usize,
     /// Largest plugin component accepted by `POST /v1/admin/plugins`, in bytes
@@ -63,6 +66,10 @@ pub struct Config {
     /// file: `JEMBATAN_SMTP_PASSWORD`, `JEMBATAN_WHATSAPP_ACCESS_TOKEN`,
     /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists).
     pub delivery: DeliveryConfig,
+    /// The file this config was read from, read again on SIGHUP (see
+    /// [`Config::reload`]); not a setting.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -86,6 +93,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             database_url: None,
             admin_token: None,
+            inbox_session_ttl_secs: 12 * 60 * 60,
             max_body_bytes: 10 * 1024 * 1024,
             max_plugin_bytes: 64 * 1024 * 1024,
             body_timeout_ms: 30_000,
@@ -96,6 +104,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             sqlite_synchronous: SqliteSynchronous::Full,
             delivery: DeliveryConfig::default(),
+            source: None,
         }
     }
 }
@@ -128,7 +137,15 @@ impl Config {
             None => Self::default(),
         };
         config.apply_env(|name| std::env::var(name).ok())?;
+        config.source = file.map(Path::to_owned);
         Ok(config)
+    }
+
+    /// The same sources read again (the file, then the environment, which a running
+    /// process cannot change, so a variable still wins over the file): what SIGHUP
+    /// applies. Only the admin token takes effect without a restart.
+    pub fn reload(&self) -> Result<Self, ConfigError> {
+        Self::load(self.source.as_deref())
     }
 
     fn from_file(path: &Path) -> Result<Self, ConfigError> {
@@ -156,6 +173,9 @@ impl Config {
         }
         if let Some(v) = var("JEMBATAN_ADMIN_TOKEN") {
             self.admin_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = var("JEMBATAN_INBOX_SESSION_TTL_SECS") {
+            self.inbox_session_ttl_secs = parse("JEMBATAN_INBOX_SESSION_TTL_SECS", v)?;
         }
         if let Some(v) = var("JEMBATAN_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("JEMBATAN_MAX_BODY_BYTES", v)?;
@@ -238,6 +258,35 @@ impl Config {
         Duration::from_millis(self.body_timeout_ms)
     }
 
+    /// How long an inbox page sign-in lasts ([`Config::inbox_session_ttl_secs`]).
+    pub fn inbox_session_ttl(&self) -> Duration {
+        Duration::from_secs(self.inbox_session_ttl_secs)
+    }
+
+    /// Why the admin token is easy to guess, if it is: shorter than 24 characters,
+    /// or a word people pick. `None` when there is no token or it looks random.
+    pub fn weak_admin_token(&self) -> Option<&'static str> {
+        const COMMON: &[&str] = &[
+            "admin",
+            "password",
+            "changeme",
+            "secret",
+            "token",
+            "test",
+            "letmein",
+            DEMO_ADMIN_TOKEN,
+        ];
+        let token = self.admin_token.as_deref()?;
+        let lower = token.to_ascii_lowercase();
+        if COMMON.iter().any(|word| lower.contains(word)) {
+            Some("it contains a common word")
+        } else if token.chars().count() < 24 {
+            Some("it is shorter than 24 characters")
+        } else {
+            None
+        }
+    }
+
     /// Where compiled plugin code is cached between runs.
     pub fn plugin_cache_dir(&self) -> PathBuf {
         self.data_dir.join("plugin-cache")
@@ -308,6 +357,25 @@ mod tests {
         assert_eq!(config.max_body_bytes, 1000);
         assert_eq!(config.database_url(), "sqlite:///tmp/x.db");
         assert_eq!(config.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn a_short_or_common_admin_token_is_weak() {
+        let weak = |token: &str| {
+            Config {
+                admin_token: Some(token.into()),
+                ..Config::default()
+            }
+            .weak_admin_token()
+        };
+        assert_eq!(weak("a1B2c3"), Some("it is shorter than 24 characters"));
+        assert_eq!(
+            weak("my-Secret-token-that-is-long"),
+            Some("it contains a common word")
+        );
+        assert_eq!(weak(DEMO_ADMIN_TOKEN), Some("it contains a common word"));
+        assert_eq!(weak("q8Zt2vYx7LmP4nR6sW1kJ3hD"), None);
+        assert_eq!(Config::default().weak_admin_token(), None);
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
     ));
     let channels = Arc::new(Channels::new(&config.delivery).context("setting up the channels")?);
     Ok(web::Data::new(AppState {
+        admin_token: Arc::new(api::AdminToken::new(config.admin_token.clone())),
         config: Arc::new(config),
         store,
         ingest,
@@ -147,6 +148,10 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         bell: state.bell.clone(),
     };
     let worker = tokio::spawn(worker.run());
+    #[cfg(unix)]
+    let reloads = tokio::spawn(
+        api::reload_on_hangup(state.clone()).context("listening for SIGHUP (config reload)")?,
+    );
     let address = listener.local_addr()?;
     let store = state.store.clone();
     let server = HttpServer::new(move || api::app(state.clone()))
@@ -159,6 +164,8 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     server.await?;
     // An attempt cut short is recorded by no one; the next start sends it again.
     worker.abort();
+    #[cfg(unix)]
+    reloads.abort();
     store.close().await;
     Ok(())
 }

@@ -7,11 +7,12 @@ use serde_json::json;
 
 use crate::harness::{Gateway, fixture, json_of};
 
-fn browser() -> Client {
+pub(crate) fn browser() -> Client {
     Client::builder().redirect(Policy::none()).build().unwrap()
 }
 
-fn html(res: reqwest::blocking::Response, status: u16) -> String {
+/// The page's text, after checking its status and the headers every page has.
+pub(crate) fn html(res: reqwest::blocking::Response, status: u16) -> String {
     assert_eq!(res.status().as_u16(), status);
     let headers = res.headers().clone();
     assert_eq!(headers["content-type"], "text/html; charset=utf-8");

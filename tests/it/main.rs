@@ -8,6 +8,7 @@ mod admin_api;
 mod api_errors;
 mod cli;
 mod content_types;
+mod credentials;
 mod crash;
 mod delivery;
 mod delivery_channels;

@@ -22,6 +22,60 @@ pub const UNAUTHORIZED_BUYER: &str = "No API key, or not a buyer's.";
 pub const UNAUTHORIZED_CRAFTSMAN: &str = "No craftsman token, or not a craftsman's.";
 pub const UNAUTHORIZED_ADMIN: &str = "No admin token, or the wrong one; also every call when the admin API is off (no `JEMBATAN_ADMIN_TOKEN`).";
 
+/// The admin token in force: the config's at start, replaced when SIGHUP reloads
+/// the config ([`reload_on_hangup`]), so a leaked token is rotated without a restart.
+#[derive(Debug, Default)]
+pub struct AdminToken(std::sync::RwLock<Option<String>>);
+
+impl AdminToken {
+    pub fn new(token: Option<String>) -> Self {
+        Self(std::sync::RwLock::new(token))
+    }
+
+    fn get(&self) -> Option<String> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn set(&self, token: String) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Some(token);
+    }
+}
+
+/// Waits for SIGHUP and then reads the config again (see `Config::reload`),
+/// putting its admin token in force for the next request; other settings need a
+/// restart. The handler is installed before this returns, so a SIGHUP sent once
+/// the gateway says it listens never takes the default action (ending the process).
+/// A config that cannot be read, or has no admin token, changes nothing: a typo
+/// must not lock the operator out.
+#[cfg(unix)]
+pub fn reload_on_hangup(state: web::Data<AppState>) -> std::io::Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup())?;
+    Ok(async move {
+        while hangups.recv().await.is_some() {
+            match state.config.reload() {
+                Ok(fresh) => match fresh.admin_token.clone() {
+                    Some(token) => {
+                        if let Some(why) = fresh.weak_admin_token() {
+                            tracing::warn!("the reloaded admin token is weak: {why}");
+                        }
+                        state.admin_token.set(token);
+                        tracing::info!(
+                            "SIGHUP: config read again; the admin token in it is in force"
+                        );
+                    }
+                    None => tracing::warn!(
+                        "SIGHUP: the config has no admin token; the current one stays in force"
+                    ),
+                },
+                Err(err) => {
+                    tracing::error!(error = %err, "SIGHUP: the config cannot be read; nothing changed")
+                }
+            }
+        }
+    })
+}
+
 /// A request authenticated with a buyer's API key.
 pub struct BuyerAuth(pub Buyer);
 
@@ -103,7 +157,7 @@ impl FromRequest for AdminAuth {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = state(req);
-        let result = match (&state.config.admin_token, bearer(req)) {
+        let result = match (state.admin_token.get(), bearer(req)) {
             (None, _) => Err(ApiError::Unauthorized(
                 "the admin API is disabled: no admin token is configured (JEMBATAN_ADMIN_TOKEN)"
                     .into(),
@@ -111,7 +165,7 @@ impl FromRequest for AdminAuth {
             (Some(_), None) => Err(ApiError::Unauthorized(
                 "send the admin token as 'Authorization: Bearer <token>'".into(),
             )),
-            (Some(expected), Some(presented)) if secrets::matches(&presented, expected) => {
+            (Some(expected), Some(presented)) if secrets::matches(&presented, &expected) => {
                 Ok(AdminAuth)
             }
             (Some(_), Some(_)) => Err(ApiError::Unauthorized(

@@ -4,6 +4,9 @@
 
 mod admin;
 mod auth;
+pub use auth::AdminToken;
+#[cfg(unix)]
+pub use auth::reload_on_hangup;
 mod body;
 mod health;
 mod inbox;
@@ -46,6 +49,8 @@ pub struct AppState {
     /// Wakes the delivery worker when something becomes due.
     pub bell: Arc<Bell>,
     pub metrics: Arc<Metrics>,
+    /// The admin token in force (the config's, until a SIGHUP reload replaces it).
+    pub admin_token: Arc<AdminToken>,
 }
 
 /// The whole application: routes, OpenAPI document, problem+json for every error.
@@ -89,6 +94,8 @@ pub fn app(
                 .service(admin::craftsmen::get_craftsman)
                 .service(admin::craftsmen::update_channel)
                 .service(admin::routes::put_route)
+                .service(admin::buyers::rotate_buyer_key)
+                .service(admin::buyers::revoke_buyer_key)
                 .service(admin::routes::list_routes)
                 .service(admin::orders::list_orders)
                 .service(admin::orders::get_order)
@@ -98,6 +105,8 @@ pub fn app(
                 .service(inbox::list_inbox)
                 .service(inbox::get_inbox_order),
         )
+                .service(admin::craftsmen::rotate_craftsman_token)
+                .service(admin::craftsmen::revoke_craftsman_token)
         .split_for_parts();
     let openapi = web::Data::new(document(openapi));
     app.app_data(openapi)

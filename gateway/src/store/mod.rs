@@ -462,6 +462,15 @@ pub struct MessagePage {
     pub next_cursor: Option<String>,
 }
 
+/// An inbox session to open: the page's cookie holds a random id, the store its hash.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInboxSession {
+    /// Hex SHA-256 of the session id in the cookie.
+    pub id_hash: String,
+    pub craftsman_id: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// The storage boundary. Every method is one atomic step.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync {
@@ -486,6 +495,16 @@ pub trait Store: Send + Sync {
     /// The bindings a buyer has had, newest (the current one) first; empty if the
     /// buyer does not exist.
     async fn buyer_plugin_history(&self, buyer_id: &str) -> StoreResult<Vec<BindingChange>>;
+
+    /// Replaces a buyer's API key hash, effective for the next request: `Some` is a
+    /// rotated key, `None` revokes the key so that no key is the buyer's until the
+    /// next rotation. [`StoreError::NotFound`] if the buyer does not exist,
+    /// [`StoreError::Conflict`] if the hash is another's.
+    async fn set_buyer_api_key_hash(
+        &self,
+        id: &str,
+        api_key_hash: Option<String>,
+    ) -> StoreResult<()>;
 
     /// Stores an uploaded plugin. Uploading a (name, version) again with the same
     /// sha256 stores nothing and returns the existing artifact; with another sha256,
@@ -587,6 +606,30 @@ pub trait Store: Send + Sync {
         channel_id: &str,
         enabled: bool,
     ) -> StoreResult<Channel>;
+
+    /// Replaces a craftsman's token hash (`None` revokes the token) and, in the same
+    /// transaction, ends every inbox session of theirs: a session opened with the old
+    /// token must not outlive it. Returns how many sessions it ended.
+    /// [`StoreError::NotFound`] if the craftsman does not exist.
+    async fn set_craftsman_token_hash(
+        &self,
+        id: &str,
+        token_hash: Option<String>,
+    ) -> StoreResult<u64>;
+
+    /// Opens an inbox session (and forgets the sessions that expired or ended).
+    async fn create_inbox_session(&self, session: NewInboxSession) -> StoreResult<()>;
+
+    /// The craftsman whose session id hashes to `id_hash`, if that session has
+    /// neither ended nor expired at `now`.
+    async fn craftsman_by_session_hash(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Craftsman>>;
+
+    /// Ends an inbox session (logout); `false` if it was unknown or already ended.
+    async fn end_inbox_session(&self, id_hash: &str) -> StoreResult<bool>;
 
     /// Maps a buyer's supplier code to a craftsman and, in the same transaction,
     /// routes the buyer's orders that waited for it (writing their deliveries).

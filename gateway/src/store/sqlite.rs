@@ -33,8 +33,9 @@ use super::{
     BindingChange, Buyer, BuyerUpdate, Channel, ClaimedDelivery, Craftsman, Delivery,
     DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats, InsertedMessage, MAX_PAGE,
     Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, NewAttempt, NewBuyer,
-    NewCraftsman, NewMessage, NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope,
-    PluginArtifact, PluginRef, Route, RouteChange, Store, StoreResult, StoredResponse,
+    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, OrderPage, OrderQuery,
+    OrderRecord, OrderScope, PluginArtifact, PluginRef, Route, RouteChange, Store, StoreResult,
+    StoredResponse,
 };
 
 /// The SQLite schema, embedded at build time; run by [`SqliteStore::open`].
@@ -281,6 +282,17 @@ impl Store for SqliteStore {
         buyers::history(self, buyer_id).await
     }
 
+    async fn set_buyer_api_key_hash(
+        &self,
+        id: &str,
+        api_key_hash: Option<String>,
+    ) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| Box::pin(buyers::set_api_key_hash(conn, id, api_key_hash)))
+            .await
+    }
+
     async fn insert_plugin(&self, plugin: NewPluginArtifact) -> StoreResult<PluginArtifact> {
         self.writer
             .run(move |conn| Box::pin(plugins::insert(conn, plugin)))
@@ -386,6 +398,38 @@ impl Store for SqliteStore {
                     enabled,
                 ))
             })
+            .await
+    }
+
+    async fn set_craftsman_token_hash(
+        &self,
+        id: &str,
+        token_hash: Option<String>,
+    ) -> StoreResult<u64> {
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| Box::pin(craftsmen::set_token_hash(conn, id, token_hash)))
+            .await
+    }
+
+    async fn create_inbox_session(&self, session: NewInboxSession) -> StoreResult<()> {
+        self.writer
+            .run(move |conn| Box::pin(craftsmen::create_session(conn, session)))
+            .await
+    }
+
+    async fn craftsman_by_session_hash(
+        &self,
+        id_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<Craftsman>> {
+        craftsmen::by_session_hash(self, id_hash, now).await
+    }
+
+    async fn end_inbox_session(&self, id_hash: &str) -> StoreResult<bool> {
+        let id_hash = id_hash.to_owned();
+        self.writer
+            .run(move |conn| Box::pin(craftsmen::end_session(conn, id_hash)))
             .await
     }
 

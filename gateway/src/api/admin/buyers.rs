@@ -6,7 +6,7 @@
 //! store update, effective for the buyer's next message; the history keeps every
 //! earlier binding for rollback.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +17,7 @@ use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::error::{ApiError, Problem};
 use crate::plugin_host::Limits;
 use crate::secrets;
-use crate::store::{BindingChange, Buyer, BuyerUpdate, NewBuyer};
+use crate::store::{BindingChange, Buyer, BuyerUpdate, NewBuyer, StoreError};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -275,4 +275,83 @@ pub async fn update_buyer(
         .await?;
     tracing::info!(buyer_id = %buyer.id, plugin = %buyer.plugin, version = ?buyer.plugin_version, "buyer rebound");
     Ok(web::Json(buyer.into()))
+}
+
+/// A buyer's new API key, from [`rotate_buyer_key`].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewApiKey {
+    pub buyer_id: String,
+    /// The new key, shown this once: only its hash is stored.
+    pub api_key: String,
+}
+
+/// The 404 for a credential change of a buyer that does not exist.
+fn no_buyer(id: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+    move |err| match err {
+        StoreError::NotFound => ApiError::NotFound(format!("no buyer '{id}'")),
+        other => other.into(),
+    }
+}
+
+/// Rotate a buyer's API key.
+///
+/// Makes a new key and puts it in place of the old one at once: the old key is
+/// refused from the next request, with no overlap, so hand the buyer the new key
+/// before their next post. After a revocation this is how the buyer gets a key back.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The new key, shown this once; the old key is refused from now on.", body = NewApiKey),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/admin/buyers/{id}/key")]
+pub async fn rotate_buyer_key(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<NewApiKey>, ApiError> {
+    let api_key = secrets::generate("jbk_");
+    state
+        .store
+        .set_buyer_api_key_hash(&id, Some(secrets::hash(&api_key)))
+        .await
+        .map_err(no_buyer(&id))?;
+    tracing::info!(buyer_id = %id, "buyer API key rotated; the old key is refused");
+    Ok(web::Json(NewApiKey {
+        buyer_id: id.into_inner(),
+        api_key,
+    }))
+}
+
+/// Revoke a buyer's API key.
+///
+/// From the next request no key is the buyer's: every call with the old key is a
+/// 401 until the key is rotated. The buyer's messages, orders and routes stay.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Revoked; the buyer has no key until it is rotated."),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[delete("/admin/buyers/{id}/key")]
+pub async fn revoke_buyer_key(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .store
+        .set_buyer_api_key_hash(&id, None)
+        .await
+        .map_err(no_buyer(&id))?;
+    tracing::info!(buyer_id = %id, "buyer API key revoked");
+    Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,7 @@
 //! `/v1/admin/craftsmen`: the craftsmen orders are delivered to, each with the
 //! channels they chose. Every craftsman also has the inbox, whatever else they chose.
 
-use actix_web::{HttpResponse, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,7 +12,7 @@ use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::delivery::channels::{ChannelTarget, Language, webhook};
 use crate::error::{ApiError, Problem};
 use crate::secrets;
-use crate::store::{Channel, Craftsman, NewChannel, NewCraftsman};
+use crate::store::{Channel, Craftsman, NewChannel, NewCraftsman, StoreError};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -100,7 +100,7 @@ impl CraftsmanView {
     request_body = CreateCraftsman,
     responses(
         (status = 201, description = "Created; `token` and each webhook's `secret` are shown this once.", body = CraftsmanView),
-        (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name or one over 200 characters; `field` names it.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A craftsman with this id exists.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A channel this gateway cannot deliver to.", body = Problem, content_type = "application/problem+json"),
@@ -240,4 +240,87 @@ pub async fn update_channel(
         })?;
     tracing::info!(%craftsman_id, %channel_id, enabled = body.enabled, "channel changed");
     Ok(web::Json(ChannelView::new(channel, false)))
+}
+
+/// A craftsman's new token, from [`rotate_craftsman_token`].
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NewToken {
+    pub craftsman_id: String,
+    /// The new token, shown this once: only its hash is stored.
+    pub token: String,
+    /// How many inbox page sessions the old token had opened, now ended.
+    pub sessions_ended: u64,
+}
+
+/// The 404 for a credential change of a craftsman who does not exist.
+fn no_craftsman(id: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+    move |err| match err {
+        StoreError::NotFound => ApiError::NotFound(format!("no craftsman '{id}'")),
+        other => other.into(),
+    }
+}
+
+/// Rotate a craftsman's token.
+///
+/// Makes a new token and puts it in place of the old one at once: the old token is
+/// refused from the next request, and every inbox page session it opened ends, so
+/// a phone that was signed in must sign in again with the new token.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The new token, shown this once; the old token and its inbox sessions are refused from now on.", body = NewToken),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such craftsman.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/admin/craftsmen/{id}/token")]
+pub async fn rotate_craftsman_token(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<NewToken>, ApiError> {
+    let token = secrets::generate("jbc_");
+    let sessions_ended = state
+        .store
+        .set_craftsman_token_hash(&id, Some(secrets::hash(&token)))
+        .await
+        .map_err(no_craftsman(&id))?;
+    tracing::info!(craftsman_id = %id, sessions_ended, "craftsman token rotated; the old token is refused");
+    Ok(web::Json(NewToken {
+        craftsman_id: id.into_inner(),
+        token,
+        sessions_ended,
+    }))
+}
+
+/// Revoke a craftsman's token.
+///
+/// From the next request no token is the craftsman's and every inbox page session
+/// of theirs has ended: the inbox is closed to them until the token is rotated.
+/// Deliveries to their other channels go on.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Revoked, and their inbox sessions ended; no token is theirs until it is rotated."),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such craftsman.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[delete("/admin/craftsmen/{id}/token")]
+pub async fn revoke_craftsman_token(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let sessions_ended = state
+        .store
+        .set_craftsman_token_hash(&id, None)
+        .await
+        .map_err(no_craftsman(&id))?;
+    tracing::info!(craftsman_id = %id, sessions_ended, "craftsman token revoked");
+    Ok(HttpResponse::NoContent().finish())
 }

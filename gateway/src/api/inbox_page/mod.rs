@@ -5,11 +5,15 @@
 //! `/v1/inbox` shows (through [`super::inbox`]), in the craftsman's language; an
 //! order looks as it does in the e-mail ([`render::html_body`]).
 //!
-//! The craftsman logs in once with the token the admin gave them, and the page keeps
-//! it in an `HttpOnly`, `SameSite=Strict` cookie scoped to `/inbox`; a program may
-//! send it as `Authorization: Bearer` instead. The token is read only from a POST
-//! body, that cookie or that header: it is never put in a URL, a page or a log
-//! line. Every answer is `no-store`, since every answer may show a buyer's order.
+//! The craftsman logs in with the token the admin gave them, which opens a
+//! server-side session (see `session`): the page keeps the session's random id,
+//! never the token, in an `HttpOnly`, `SameSite=Strict` cookie scoped to `/inbox`.
+//! The session ends at logout, at its expiry (`inbox_session_ttl_secs`), and when
+//! the admin rotates or revokes the token. A program may send the token as
+//! `Authorization: Bearer` instead. The token is read only from a POST body or that
+//! header: it is never put in a cookie, a URL, a page or a log line. Login and
+//! logout take only posts from the gateway's own page (`Origin`). Every answer is
+//! `no-store`, since every answer may show a buyer's order.
 //!
 //! These are pages for people, not API resources: every answer, errors included,
 //! is `text/html`, and they are not in the OpenAPI document.
@@ -30,8 +34,8 @@ use crate::delivery::channels::Language;
 use crate::delivery::render::escape;
 use crate::error::ApiError;
 use session::{
-    MAX_TOKEN_BYTES, Visitor, clear_cookie, is_https, lookup, session_cookie, visitor,
-    visitor_language,
+    MAX_TOKEN_BYTES, Visitor, clear_cookie, end_session, from_own_page, is_https, lookup,
+    start_session, visitor, visitor_language,
 };
 use views::{detail_page, document, list_page, login_page, not_found_page, words};
 
@@ -78,13 +82,14 @@ async fn inbox_page(req: HttpRequest) -> HttpResponse {
         Ok(Visitor::Anonymous) => {
             return login_response(visitor_language(&req), StatusCode::OK, None);
         }
-        Ok(Visitor::Rejected) => {
+        Ok(visitor @ (Visitor::Rejected | Visitor::SessionEnded)) => {
             let language = visitor_language(&req);
-            let mut res = login_response(
-                language,
-                StatusCode::UNAUTHORIZED,
-                Some(words(language).wrong_token),
-            );
+            let w = words(language);
+            let why = match visitor {
+                Visitor::SessionEnded => w.session_ended,
+                _ => w.wrong_token,
+            };
+            let mut res = login_response(language, StatusCode::UNAUTHORIZED, Some(why));
             // A stale cookie would be sent, and rejected, on every visit.
             append_cookie(&mut res, &clear_cookie(is_https(&req)));
             return res;
@@ -115,7 +120,9 @@ async fn order_page(req: HttpRequest, order_id: web::Path<String>) -> HttpRespon
     let craftsman = match visitor(&state, &req).await {
         Ok(Visitor::Craftsman(craftsman)) => craftsman,
         // `/inbox` shows the form, and says so if the token was wrong.
-        Ok(Visitor::Anonymous | Visitor::Rejected) => return see_inbox(visitor_language(&req)),
+        Ok(Visitor::Anonymous | Visitor::Rejected | Visitor::SessionEnded) => {
+            return see_inbox(visitor_language(&req));
+        }
         Err(err) => return failure(visitor_language(&req), None, err),
     };
     match inbox::order(&state, &craftsman.id, &order_id).await {
@@ -131,13 +138,18 @@ struct LoginForm {
     token: String,
 }
 
-/// `POST /inbox/login`: checks the token and keeps it in the cookie.
+/// `POST /inbox/login`: checks the token and opens a session, whose id goes in
+/// the cookie.
 async fn login(
     req: HttpRequest,
     form: Result<web::Form<LoginForm>, actix_web::Error>,
 ) -> HttpResponse {
     let language = visitor_language(&req);
     let w = words(language);
+    if !from_own_page(&req) {
+        tracing::info!("inbox page login refused: posted from another site's page");
+        return login_response(language, StatusCode::FORBIDDEN, Some(w.foreign_origin));
+    }
     // Wrong media type, a missing field, or over actix's 16 KiB form limit. The
     // error is not logged: it could quote the body.
     let Ok(form) = form else {
@@ -150,12 +162,15 @@ async fn login(
     }
     let state = auth::state(&req);
     match lookup(&state, token).await {
-        Ok(Some(craftsman)) => {
-            tracing::info!(craftsman_id = %craftsman.id, "craftsman logged in to the inbox page");
-            let mut res = see_inbox(craftsman.language);
-            append_cookie(&mut res, &session_cookie(token, is_https(&req)));
-            res
-        }
+        Ok(Some(craftsman)) => match start_session(&state, &req, &craftsman).await {
+            Ok(cookie) => {
+                tracing::info!(craftsman_id = %craftsman.id, "craftsman logged in to the inbox page");
+                let mut res = see_inbox(craftsman.language);
+                append_cookie(&mut res, &cookie);
+                res
+            }
+            Err(err) => failure(language, None, err),
+        },
         Ok(None) => {
             tracing::info!("inbox page login refused: the token is no craftsman's");
             login_response(language, StatusCode::UNAUTHORIZED, Some(w.wrong_token))
@@ -164,9 +179,24 @@ async fn login(
     }
 }
 
-/// `POST /inbox/logout`: forgets the cookie.
+/// `POST /inbox/logout`: ends the session on the server, so its cookie opens
+/// nothing even if a copy survives, and tells the browser to forget it.
 async fn logout(req: HttpRequest) -> HttpResponse {
-    let mut res = see_inbox(visitor_language(&req));
+    let language = visitor_language(&req);
+    if !from_own_page(&req) {
+        tracing::info!("inbox page logout refused: posted from another site's page");
+        return login_response(
+            language,
+            StatusCode::FORBIDDEN,
+            Some(words(language).foreign_origin),
+        );
+    }
+    match end_session(&auth::state(&req), &req).await {
+        Ok(true) => tracing::info!("inbox page session ended at logout"),
+        Ok(false) => {}
+        Err(err) => return failure(language, None, err),
+    }
+    let mut res = see_inbox(language);
     append_cookie(&mut res, &clear_cookie(is_https(&req)));
     res
 }

@@ -185,3 +185,28 @@ pub(super) async fn history(
         .map(BindingChange::try_from)
         .collect::<Result<_, _>>()?)
 }
+
+/// What stands in the hash column of a revoked key or token: no hex SHA-256 equals
+/// it, and each is unique, as the column must be (see migration 0004).
+pub(super) fn revoked_marker() -> String {
+    crate::secrets::new_id("revoked:")
+}
+
+pub(super) async fn set_api_key_hash(
+    conn: &mut SqliteConnection,
+    id: String,
+    api_key_hash: Option<String>,
+) -> StoreResult<()> {
+    let hash = api_key_hash.unwrap_or_else(revoked_marker);
+    let changed = sqlx::query("UPDATE buyers SET api_key_hash = ?1 WHERE id = ?2")
+        .bind(&hash)
+        .bind(&id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| classify(&format!("buyer {id}"), e))?
+        .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -6,7 +6,11 @@ use super::SqliteStore;
 use super::codec::{classify, decode, json_text, now, parse_json, parse_time, time_text};
 use super::deliveries;
 use crate::model::Language;
-use crate::store::{Channel, Craftsman, NewCraftsman, Route, RouteChange, StoreError, StoreResult};
+use chrono::{DateTime, Utc};
+
+use crate::store::{
+    Channel, Craftsman, NewCraftsman, NewInboxSession, Route, RouteChange, StoreError, StoreResult,
+};
 
 #[derive(sqlx::FromRow)]
 struct CraftsmanRow {
@@ -256,4 +260,87 @@ pub(super) async fn routes(store: &SqliteStore, buyer_id: &str) -> StoreResult<V
         .into_iter()
         .map(Route::try_from)
         .collect::<Result<_, _>>()?)
+}
+
+pub(super) async fn set_token_hash(
+    conn: &mut SqliteConnection,
+    id: String,
+    token_hash: Option<String>,
+) -> StoreResult<u64> {
+    let hash = token_hash.unwrap_or_else(super::buyers::revoked_marker);
+    let changed = sqlx::query("UPDATE craftsmen SET token_hash = ?1 WHERE id = ?2")
+        .bind(&hash)
+        .bind(&id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| classify(&format!("craftsman {id}"), e))?
+        .rows_affected();
+    if changed == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let ended = sqlx::query(
+        "UPDATE inbox_sessions SET ended_at = ?1 WHERE craftsman_id = ?2 AND ended_at IS NULL",
+    )
+    .bind(time_text(now()))
+    .bind(&id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(ended)
+}
+
+pub(super) async fn create_session(
+    conn: &mut SqliteConnection,
+    session: NewInboxSession,
+) -> StoreResult<()> {
+    let now = time_text(now());
+    // Sessions are few (one per sign-in); forgetting the dead ones at each sign-in
+    // keeps the table small without a background task.
+    sqlx::query("DELETE FROM inbox_sessions WHERE ended_at IS NOT NULL OR expires_at <= ?1")
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO inbox_sessions (id_hash, craftsman_id, created_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )
+    .bind(&session.id_hash)
+    .bind(&session.craftsman_id)
+    .bind(&now)
+    .bind(time_text(session.expires_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| classify(&format!("inbox session of {}", session.craftsman_id), e))?;
+    Ok(())
+}
+
+pub(super) async fn by_session_hash(
+    store: &SqliteStore,
+    id_hash: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<Craftsman>> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT craftsman_id FROM inbox_sessions \
+         WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2",
+    )
+    .bind(id_hash)
+    .bind(time_text(now))
+    .fetch_optional(&store.reader)
+    .await?;
+    match id {
+        Some(id) => get(store, &id).await,
+        None => Ok(None),
+    }
+}
+
+pub(super) async fn end_session(conn: &mut SqliteConnection, id_hash: String) -> StoreResult<bool> {
+    let ended = sqlx::query(
+        "UPDATE inbox_sessions SET ended_at = ?1 WHERE id_hash = ?2 AND ended_at IS NULL",
+    )
+    .bind(time_text(now()))
+    .bind(&id_hash)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    Ok(ended > 0)
 }

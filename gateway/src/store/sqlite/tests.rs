@@ -2,6 +2,7 @@
 //! they can, so the PostgreSQL engine can run the same ones. The plugin lifecycle
 //! (issue 3) has its own files beside this one.
 
+mod credentials;
 mod group_commit;
 mod lifecycle;
 mod outbox;
