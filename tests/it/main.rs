@@ -25,3 +25,4 @@ mod routing;
 mod settings;
 mod startup;
 mod stock_plugins;
+mod validation;

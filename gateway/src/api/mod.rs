@@ -8,6 +8,7 @@ pub use auth::AdminToken;
 #[cfg(unix)]
 pub use auth::reload_on_hangup;
 mod body;
+mod fallback;
 mod health;
 mod inbox;
 mod inbox_page;
@@ -18,13 +19,12 @@ use std::sync::Arc;
 
 use actix_web::body::{BoxBody, EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use futures_util::StreamExt;
 
 use crate::error::ApiError;
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
-use actix_web::{App, HttpRequest, HttpResponse, get, web};
+use actix_web::{App, HttpRequest, HttpResponse, error, get, web};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_actix_web::{AppExt, scope};
@@ -68,7 +68,17 @@ pub fn app(
     let (app, openapi) = App::new()
         .into_utoipa_app()
         .app_data(state)
-        .app_data(web::JsonConfig::default().limit(1024 * 1024))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(1024 * 1024)
+                .error_handler(json_error),
+        )
+        .app_data(web::QueryConfig::default().error_handler(|e, _| {
+            ApiError::BadRequest(format!("the query string cannot be read: {e}")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|e, _| {
+            ApiError::BadRequest(format!("the path cannot be read: {e}")).into()
+        }))
         // Before the `/v1` scope, which would otherwise swallow these paths.
         .route("/v1/openapi.json", web::get().to(openapi_json))
         .service(purchase_order_schema)
@@ -108,11 +118,17 @@ pub fn app(
                 .service(admin::craftsmen::rotate_craftsman_token)
                 .service(admin::craftsmen::revoke_craftsman_token)
         .split_for_parts();
+    // Routes outside the OpenAPI document whose wrong method is still a 405.
+    let known = web::Data::new(fallback::KnownRoutes::new(
+        &openapi,
+        &[("/v1/openapi.json", "GET")],
+    ));
     let openapi = web::Data::new(document(openapi));
     app.app_data(openapi)
+        .app_data(known)
         // HTML for people, not part of the API document.
         .configure(inbox_page::routes)
-        .default_service(web::to(not_found))
+        .default_service(web::to(fallback::no_route))
         .wrap(actix_web::middleware::from_fn(body::deadline))
         .wrap(ErrorHandlers::new().default_handler(as_problem))
 }
@@ -160,13 +176,21 @@ async fn purchase_order_schema() -> HttpResponse {
         .body(jembatan_schemas::PURCHASE_ORDER_SCHEMA)
 }
 
-async fn not_found(req: HttpRequest) -> HttpResponse {
-    problem_response(&Problem::new(
-        "not-found",
-        "Not found",
-        StatusCode::NOT_FOUND,
-        format!("no route for {} {}", req.method(), req.path()),
-    ))
+/// A JSON body that is not JSON, or not sent as JSON: a 415 names the media type
+/// to send, a 400 says where the JSON went wrong.
+fn json_error(err: error::JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    match err {
+        error::JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
+            "send the body as JSON, with Content-Type: application/json".into(),
+        )
+        .into(),
+        error::JsonPayloadError::Deserialize(e) => {
+            ApiError::BadRequest(format!("the JSON body cannot be read: {e}")).into()
+        }
+        // Too large and unreadable payloads keep actix's status; `as_problem`
+        // turns them into problems.
+        other => other.into(),
+    }
 }
 
 /// Errors raised by actix itself (a malformed query string or JSON body, a wrong

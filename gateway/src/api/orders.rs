@@ -79,10 +79,10 @@ pub struct ListParams {
 #[utoipa::path(
     tag = "orders",
     request_body(content = Vec<u8>, content_type = "*/*", description = "The order in the buyer's format."),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe.")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters (`!` to `~`), e.g. a UUID.")),
     responses(
         (status = 201, description = "Normalized and stored.", body = Accepted),
-        (status = 400, description = "Empty body.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Empty body, or an `Idempotency-Key` that is empty, longer than 255 characters, repeated, or has a character outside `!` to `~`.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body did not arrive in full within `JEMBATAN_BODY_TIMEOUT_MS`; the connection is closed.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body.", body = Problem, content_type = "application/problem+json"),
@@ -100,6 +100,7 @@ pub async fn post_order(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let content_type = media_type(&req)?;
+    let idempotency_key = idempotency_key(&req)?;
     // Refuse before reading a byte of a body the plugin would not read anyway.
     let plugin = state.ingest.plugin_accepting(&buyer, &content_type)?;
     let body = read_body(&req, payload, state.config.max_body_bytes).await?;
@@ -111,7 +112,7 @@ pub async fn post_order(
         content_type,
         headers: kept_headers(&req),
         body,
-        idempotency_key: header(&req, "idempotency-key"),
+        idempotency_key,
     };
     let answer = state.ingest.accept(&buyer, &plugin, inbound).await?;
     let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
@@ -205,11 +206,39 @@ fn media_type(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(essence.to_ascii_lowercase())
 }
 
-fn header(req: &HttpRequest, name: &str) -> Option<String> {
-    req.headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+/// The longest `Idempotency-Key` taken. The IETF draft
+/// (draft-ietf-httpapi-idempotency-key-header) sets no length and suggests a
+/// UUID (36 characters); 255 leaves room for any scheme a client has while a key
+/// stays a small index entry.
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// The `Idempotency-Key`, if sent: 1 to 255 visible ASCII characters (`!` to
+/// `~`), so a key is never blank, never huge, and reads the same in every log
+/// and header. Anything else is refused rather than ignored, since a client that
+/// sent a key relies on it.
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let mut values = req.headers().get_all("idempotency-key");
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(ApiError::BadRequest(
+            "send one Idempotency-Key header, not several".into(),
+        ));
+    }
+    let bytes = value.as_bytes();
+    if bytes.is_empty() || bytes.len() > MAX_IDEMPOTENCY_KEY {
+        return Err(ApiError::BadRequest(format!(
+            "the Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters; this one has {}",
+            bytes.len()
+        )));
+    }
+    if !bytes.iter().all(|b| (b'!'..=b'~').contains(b)) {
+        return Err(ApiError::BadRequest(
+            "the Idempotency-Key may hold only visible ASCII characters ('!' to '~')".into(),
+        ));
+    }
+    Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
 }
 
 /// Headers a plugin may find useful; credentials are never passed on or stored.

@@ -49,6 +49,75 @@ impl Default for Limits {
     }
 }
 
+/// The range a buyer's own limits must fall in (the admin API checks them), so a
+/// typo cannot give one buyer a terabyte or an hour of a shared host. The memory
+/// ceiling is the host's `max_memory_bytes_cap`, passed in.
+pub mod range {
+    use std::time::Duration;
+
+    use super::MIB;
+
+    /// Below this no Rust plugin starts (its stack alone is 1 MiB).
+    pub const MIN_MEMORY_BYTES: u64 = MIB;
+    /// The epoch tick is 10 ms; a shorter limit could not be kept.
+    pub const MIN_TIME: Duration = Duration::from_millis(10);
+    /// A call holds one of the host's few instance slots for this long at most.
+    pub const MAX_TIME: Duration = Duration::from_secs(60);
+    /// Largest `input_bytes` and `output_bytes`: six times the default body
+    /// limit, far above any purchase order, far below a disk.
+    pub const MAX_IO_BYTES: u64 = 64 * MIB;
+}
+
+impl Limits {
+    /// The first field outside [`range`] among `named` (the fields a buyer set;
+    /// the others are the gateway's own defaults), as `(field, why)`.
+    pub fn out_of_range(&self, named: &[&str], memory_cap: u64) -> Option<(&'static str, String)> {
+        let checks: [(&'static str, bool, String); 4] = [
+            (
+                "memory_bytes",
+                (range::MIN_MEMORY_BYTES..=memory_cap).contains(&self.memory_bytes),
+                format!(
+                    "memory_bytes must be {} to {memory_cap} (the host's cap), not {}",
+                    range::MIN_MEMORY_BYTES,
+                    self.memory_bytes
+                ),
+            ),
+            (
+                "time",
+                (range::MIN_TIME..=range::MAX_TIME).contains(&self.time),
+                format!(
+                    "time must be {} to {}, not {}",
+                    format_duration(range::MIN_TIME),
+                    format_duration(range::MAX_TIME),
+                    format_duration(self.time)
+                ),
+            ),
+            (
+                "input_bytes",
+                (1..=range::MAX_IO_BYTES).contains(&self.input_bytes),
+                format!(
+                    "input_bytes must be 1 to {}, not {}",
+                    range::MAX_IO_BYTES,
+                    self.input_bytes
+                ),
+            ),
+            (
+                "output_bytes",
+                (1..=range::MAX_IO_BYTES).contains(&self.output_bytes),
+                format!(
+                    "output_bytes must be 1 to {}, not {}",
+                    range::MAX_IO_BYTES,
+                    self.output_bytes
+                ),
+            ),
+        ];
+        checks
+            .into_iter()
+            .find(|(field, ok, _)| !ok && named.contains(field))
+            .map(|(field, _, why)| (field, why))
+    }
+}
+
 /// Formats a duration the way config writes it: `2s`, `500ms`.
 pub(crate) fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();

@@ -200,6 +200,11 @@ impl PluginHost {
         })
     }
 
+    /// The most linear memory any call may be given (`max_memory_bytes_cap`).
+    pub fn memory_cap(&self) -> u64 {
+        self.inner.memory_cap
+    }
+
     /// Compiles (or loads from the disk cache), links and pre-instantiates the
     /// plugin in `wasm`, and reads its `info()`.
     pub fn load(&self, wasm: &[u8]) -> Result<Arc<LoadedPlugin>, LoadError> {

@@ -103,6 +103,7 @@ fn check_config(config: &Config) -> Result<(), PluginError> {
 /// match arm that reads like the document.
 fn read_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError> {
     let rupiah = NumberFormat::indonesian();
+    let body = &*jembatan_plugin_sdk::xml::utf8(body)?;
     let mut xml = XmlReader::new(body);
     let mut path = String::new();
     let mut order = Draft::default();

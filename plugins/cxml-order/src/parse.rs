@@ -33,6 +33,8 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
             "the body is empty; send a cXML OrderRequest document",
         ));
     }
+    // UTF-16, which XML 1.0 requires a reader to take, becomes UTF-8 first.
+    let body = &*jembatan_plugin_sdk::xml::utf8(body)?;
     let mut xml = XmlReader::new(body);
     let mut draft = OrderDraft {
         supplier_domain: config.supplier_domain.clone(),

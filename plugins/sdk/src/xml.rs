@@ -9,8 +9,11 @@
 //! local names, which makes any prefix work. A plugin that must tell namespaces
 //! apart (UBL) resolves them itself from the root's `xmlns` attributes.
 //!
+//! A body in UTF-16 goes through [`utf8`] first (the readers below take UTF-8):
+//!
 //! ```ignore
-//! let mut xml = XmlReader::new(body);
+//! let body = xml::utf8(body)?;
+//! let mut xml = XmlReader::new(&body);
 //! while let Some(event) = xml.next()? {
 //!     match event {
 //!         XmlEvent::Start { local, element, depth, .. } => { /* attributes */ }
@@ -238,6 +241,53 @@ pub fn attribute<'e>(
         .map_err(|e| format!("unreadable attribute {name}: {e}"))
 }
 
+/// The body as UTF-8. XML 1.0 requires every processor to read UTF-16 as well
+/// (section 4.3.3), and Appendix F says how to tell it from the first bytes: a
+/// byte order mark (`FF FE` little-endian, `FE FF` big-endian), or without one
+/// `<?` as two 16-bit units. Such a body is decoded, without its mark; any other
+/// body is returned as it is. The declaration's `encoding="UTF-16"` may stay: the
+/// readers here read the bytes they are given as UTF-8. Errors found later point
+/// into the decoded text.
+pub fn utf8(body: &[u8]) -> Result<Cow<'_, [u8]>, PluginError> {
+    let (little_endian, skip) = match body {
+        [0xFF, 0xFE, ..] => (true, 2),
+        [0xFE, 0xFF, ..] => (false, 2),
+        [b'<', 0, b'?', 0, ..] => (true, 0),
+        [0, b'<', 0, b'?', ..] => (false, 0),
+        _ => return Ok(Cow::Borrowed(body)),
+    };
+    let data = &body[skip..];
+    if !data.len().is_multiple_of(2) {
+        return Err(not_utf16(body.len() - 1, "it ends with an odd byte"));
+    }
+    let units = data.chunks_exact(2).map(|pair| {
+        if little_endian {
+            u16::from_le_bytes([pair[0], pair[1]])
+        } else {
+            u16::from_be_bytes([pair[0], pair[1]])
+        }
+    });
+    let mut text = String::with_capacity(data.len());
+    let mut offset = skip;
+    for decoded in char::decode_utf16(units) {
+        match decoded {
+            Ok(c) => {
+                text.push(c);
+                offset += 2 * c.len_utf16();
+            }
+            Err(_) => return Err(not_utf16(offset, "an unpaired surrogate")),
+        }
+    }
+    Ok(Cow::Owned(text.into_bytes()))
+}
+
+fn not_utf16(offset: usize, what: &str) -> PluginError {
+    PluginError::new(
+        "malformed-xml",
+        format!("the body starts as UTF-16 but is not: {what} at byte {offset}"),
+    )
+}
+
 /// A `malformed-xml` error at `offset`, with line and column.
 pub fn malformed(body: &[u8], offset: usize, what: &str) -> PluginError {
     PluginError::at_offset(
@@ -296,6 +346,50 @@ mod tests {
                 "-d@2[z]",
                 "-a@1[]"
             ]
+        );
+    }
+
+    /// `text` in UTF-16, with or without a byte order mark.
+    fn utf16(text: &str, little_endian: bool, bom: bool) -> Vec<u8> {
+        let units = bom.then_some(0xFEFF).into_iter().chain(text.encode_utf16());
+        units
+            .flat_map(|u| {
+                if little_endian {
+                    u.to_le_bytes()
+                } else {
+                    u.to_be_bytes()
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn utf16_bodies_are_read_as_xml_1_0_requires() {
+        let text =
+            "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a><b id=\"𝄞\">Kursi rotan ✓</b></a>";
+        for (little_endian, bom) in [(true, true), (false, true), (true, false), (false, false)] {
+            let body = utf16(text, little_endian, bom);
+            let decoded = utf8(&body).unwrap();
+            assert_eq!(std::str::from_utf8(&decoded).unwrap(), text);
+            let events = trace(std::str::from_utf8(&decoded).unwrap()).unwrap();
+            assert_eq!(events[1], "+b@2[]𝄞", "{little_endian} {bom}");
+            assert_eq!(events[2], "-b@2[Kursi rotan ✓]");
+        }
+        // UTF-8 is handed back untouched, without a copy.
+        assert!(matches!(utf8(text.as_bytes()).unwrap(), Cow::Borrowed(_)));
+        // Broken UTF-16 is malformed XML that says where.
+        let mut odd = utf16("<a/>", true, true);
+        odd.push(b'x');
+        let err = utf8(&odd).unwrap_err();
+        assert_eq!(err.code, "malformed-xml");
+        assert!(err.message.contains("odd byte at byte 10"), "{err}");
+        let mut lone = utf16("<a>", true, true);
+        lone.extend_from_slice(&0xD800u16.to_le_bytes());
+        lone.extend_from_slice(&utf16("</a>", true, false));
+        let err = utf8(&lone).unwrap_err();
+        assert!(
+            err.message.contains("unpaired surrogate at byte 8"),
+            "{err}"
         );
     }
 

@@ -21,6 +21,9 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
             "the body is empty; send a UBL 2.1 Order document",
         ));
     }
+    // UTF-16, which XML 1.0 requires a reader to take, becomes UTF-8 first;
+    // errors then point into the UTF-8 text.
+    let body = &*jembatan_plugin_sdk::xml::utf8(body)?;
     let mut reader = Reader::from_reader(body);
     let mut namespaces = Namespaces::default();
     let mut draft = OrderDraft::default();

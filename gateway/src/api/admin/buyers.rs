@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{check_id_and_name, unprocessable};
+use super::{check_id_and_name, check_name, merge_patch, unprocessable, unprocessable_field};
 use crate::api::AppState;
 use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::error::{ApiError, Problem};
@@ -51,9 +51,14 @@ pub struct UpdateBuyer {
     /// A version of the buyer's (new or current) plugin: the way to roll forward
     /// or back.
     pub plugin_version: Option<String>,
+    /// A JSON merge patch (RFC 7396) on the buyer's config: the members named
+    /// are set, a member set to `null` is removed, `{}` changes nothing, and
+    /// `null` empties the config.
+    #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
-    pub plugin_config: Option<serde_json::Value>,
-    /// New limits; `null` goes back to the gateway's defaults.
+    pub plugin_config: Option<Option<serde_json::Value>>,
+    /// A JSON merge patch on the buyer's own limits, like `plugin_config`;
+    /// `null` goes back to the gateway's defaults.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Object>)]
     pub limits: Option<Option<serde_json::Value>>,
@@ -125,7 +130,11 @@ fn resolve_version(
     })
 }
 
+/// The config is an object, and the buyer's own limits are ones the plugin host
+/// knows, each within its range ([`Limits::out_of_range`]; memory within the
+/// host's cap).
 fn check_config_and_limits(
+    state: &AppState,
     config: Option<&serde_json::Value>,
     limits: Option<&serde_json::Value>,
 ) -> Result<(), ApiError> {
@@ -133,8 +142,20 @@ fn check_config_and_limits(
         return Err(invalid("plugin_config must be a JSON object".into()));
     }
     if let Some(limits) = limits {
-        serde_json::from_value::<Limits>(limits.clone())
+        let parsed = serde_json::from_value::<Limits>(limits.clone())
             .map_err(|e| invalid(format!("limits: {e}")))?;
+        let named: Vec<&str> = limits
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        if let Some((field, why)) = parsed.out_of_range(&named, state.host.memory_cap()) {
+            return Err(unprocessable_field(
+                "invalid-buyer",
+                "The buyer cannot be saved",
+                &format!("limits.{field}"),
+                format!("limits: {why}"),
+            ));
+        }
     }
     Ok(())
 }
@@ -147,10 +168,10 @@ fn check_config_and_limits(
     request_body = CreateBuyer,
     responses(
         (status = 201, description = "Created; `api_key` is shown this once.", body = BuyerView),
-        (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name or one over 200 characters; `field` names it.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A buyer with this id exists.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown plugin or version, or bad config.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plugin or version, a config that is not an object, or limits unknown or out of range (`field` names which).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -163,7 +184,7 @@ pub async fn create_buyer(
     let body = body.into_inner();
     check_id_and_name("buyer", &body.id, &body.name)?;
     let version = resolve_version(&state, &body.plugin, body.plugin_version.as_deref())?;
-    check_config_and_limits(body.plugin_config.as_ref(), body.limits.as_ref())?;
+    check_config_and_limits(&state, body.plugin_config.as_ref(), body.limits.as_ref())?;
     let api_key = secrets::generate("jbk_");
     let buyer = state
         .store
@@ -223,10 +244,10 @@ pub async fn get_buyer(
     request_body = UpdateBuyer,
     responses(
         (status = 200, description = "The buyer as changed; a new binding applies from its next message.", body = BuyerView),
-        (status = 400, description = "A malformed body, or a blank name.", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A malformed body, or a blank name or one over 200 characters; `field` names it.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown plugin or version, or bad config.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plugin or version, a config that is not an object, or limits unknown or out of range (`field` names which).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -243,8 +264,8 @@ pub async fn update_buyer(
         .get_buyer(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no buyer '{id}'")))?;
-    if body.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(ApiError::BadRequest("name must not be empty".into()));
+    if let Some(name) = &body.name {
+        check_name(name)?;
     }
     let plugin_version = if body.plugin.is_some() || body.plugin_version.is_some() {
         let plugin = body.plugin.as_deref().unwrap_or(&current.plugin);
@@ -256,9 +277,29 @@ pub async fn update_buyer(
     } else {
         None
     };
+    // PATCH changes only what it names, down to the members of the config.
+    let plugin_config = body.plugin_config.map(|patch| {
+        let mut config = current.plugin_config.clone();
+        match patch {
+            Some(patch) => merge_patch(&mut config, &patch),
+            None => config = serde_json::json!({}),
+        }
+        config
+    });
+    let limits = body.limits.map(|patch| {
+        patch.map(|patch| {
+            let mut limits = current
+                .limits
+                .clone()
+                .unwrap_or_else(|| serde_json::json!({}));
+            merge_patch(&mut limits, &patch);
+            limits
+        })
+    });
     check_config_and_limits(
-        body.plugin_config.as_ref(),
-        body.limits.as_ref().and_then(Option::as_ref),
+        &state,
+        plugin_config.as_ref(),
+        limits.as_ref().and_then(Option::as_ref),
     )?;
     let buyer = state
         .store
@@ -268,8 +309,8 @@ pub async fn update_buyer(
                 name: body.name,
                 plugin: body.plugin,
                 plugin_version,
-                plugin_config: body.plugin_config,
-                limits: body.limits,
+                plugin_config,
+                limits,
             },
         )
         .await?;

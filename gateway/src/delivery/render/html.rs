@@ -143,7 +143,8 @@ fn push_aside(item: &mut String, text: &str) {
     );
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
+/// Escapes text for HTML element content and quoted attribute values, dropping
+/// the characters no person should be shown (see `unfit_for_people`).
 pub fn escape(value: &str) -> String {
     let mut s = String::with_capacity(value.len());
     for c in value.chars() {
@@ -153,6 +154,7 @@ pub fn escape(value: &str) -> String {
             '>' => s.push_str("&gt;"),
             '"' => s.push_str("&quot;"),
             '\'' => s.push_str("&#39;"),
+            c if super::unfit_for_people(c) => {}
             c => s.push(c),
         }
     }

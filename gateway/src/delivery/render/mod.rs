@@ -28,6 +28,24 @@ pub use format::{long_date, money, number, unit_name};
 pub use html::{escape, html, html_body};
 pub use text::{summary, text};
 
+/// Whether a character must not reach a person: control characters other than
+/// tab and newline (NUL, escape sequences, C1 controls) and the bidirectional
+/// embedding, override and isolate characters (U+202A–U+202E, U+2066–U+2069),
+/// which can make text read differently from what it says ("Trojan Source",
+/// CVE-2021-42574). Every person-readable output drops them: HTML through
+/// [`escape`], text through [`for_people`]. Data for programs (the webhook's and
+/// the attachment's JSON, the CSV) keeps the buyer's text verbatim.
+fn unfit_for_people(c: char) -> bool {
+    (c.is_control() && c != '\t' && c != '\n')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// `text` without the characters [`unfit_for_people`] names.
+pub fn for_people(text: &str) -> String {
+    text.chars().filter(|&c| !unfit_for_people(c)).collect()
+}
+
 /// The words of one language.
 struct Labels {
     /// `{n}`, `{buyer}`.
@@ -161,11 +179,11 @@ fn labels(language: Language) -> &'static Labels {
 pub fn subject(out: &Outgoing<'_>) -> String {
     let l = labels(out.language);
     // A subject is one header line: buyer-controlled text must not break it.
-    one_line(
+    for_people(&one_line(
         &l.subject
             .replace("{n}", &out.order.buyer_order_number)
             .replace("{buyer}", out.buyer_name),
-    )
+    ))
 }
 
 /// What every person-readable form shows, in order, already formatted.
@@ -332,6 +350,15 @@ fn one_line(value: &str) -> String {
 mod tests {
     use super::*;
     use crate::delivery::channels::testing::{outgoing, sample_record};
+
+    #[test]
+    fn controls_and_bidi_overrides_never_reach_a_person() {
+        let sneaky = "a\u{0}b\u{202E}c\u{2066}d\u{1b}[31me\u{85}f\tg\nh";
+        assert_eq!(for_people(sneaky), "abcd[31mef\tg\nh");
+        assert_eq!(escape(sneaky), "abcd[31mef\tg\nh");
+        // Other format characters (a zero-width joiner in an emoji) stay.
+        assert_eq!(for_people("👩\u{200D}🔧"), "👩\u{200D}🔧");
+    }
 
     #[test]
     fn subject_in_both_languages_and_on_one_line() {

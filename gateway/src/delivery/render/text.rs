@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Labels, View, labels, one_line, subject};
+use super::{Labels, View, for_people, labels, one_line, subject};
 use crate::delivery::channels::Outgoing;
 
 /// The whole order as plain text, for the e-mail's text part.
@@ -32,7 +32,7 @@ pub fn text(out: &Outgoing<'_>) -> String {
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "{}: {}", l.order_id, out.order.id);
-    s
+    for_people(&s)
 }
 
 /// A chat message of at most `max_chars` characters, counted as UTF-16 code units
@@ -106,7 +106,10 @@ pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
             String::new()
         }
     };
-    truncate(&format!("{head}{body}{totals}{notes}{id}"), max_chars)
+    truncate(
+        &for_people(&format!("{head}{body}{totals}{notes}{id}")),
+        max_chars,
+    )
 }
 
 /// The totals, one a line after an empty one; nothing when the buyer sent none.
