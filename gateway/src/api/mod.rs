@@ -94,6 +94,8 @@ pub fn app(
                 .service(admin::buyers::create_buyer)
                 .service(admin::buyers::get_buyer)
                 .service(admin::buyers::update_buyer)
+                .service(admin::buyers::rotate_buyer_key)
+                .service(admin::buyers::revoke_buyer_key)
                 .service(admin::plugins::list_plugins)
                 .service(admin::plugins::upload_plugin)
                 .service(admin::messages::list_messages)
@@ -103,9 +105,9 @@ pub fn app(
                 .service(admin::craftsmen::list_craftsmen)
                 .service(admin::craftsmen::get_craftsman)
                 .service(admin::craftsmen::update_channel)
+                .service(admin::craftsmen::rotate_craftsman_token)
+                .service(admin::craftsmen::revoke_craftsman_token)
                 .service(admin::routes::put_route)
-                .service(admin::buyers::rotate_buyer_key)
-                .service(admin::buyers::revoke_buyer_key)
                 .service(admin::routes::list_routes)
                 .service(admin::orders::list_orders)
                 .service(admin::orders::get_order)
@@ -115,8 +117,6 @@ pub fn app(
                 .service(inbox::list_inbox)
                 .service(inbox::get_inbox_order),
         )
-                .service(admin::craftsmen::rotate_craftsman_token)
-                .service(admin::craftsmen::revoke_craftsman_token)
         .split_for_parts();
     // Routes outside the OpenAPI document whose wrong method is still a 405.
     let known = web::Data::new(fallback::KnownRoutes::new(
