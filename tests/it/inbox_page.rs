@@ -98,6 +98,11 @@ fn a_craftsman_signs_in_and_sees_only_their_orders() {
     );
     assert!(list.contains("PO-JSON-0001"), "{list}");
     assert!(list.contains(&format!("href=\"/inbox/{mine}\"")), "{list}");
+    // The buyer is named as registered, never as its document names itself: a
+    // document can claim to come from any company.
+    let document_buyer = order["buyer"]["name"].as_str().unwrap();
+    assert!(list.contains("Buyer mitra-otoparts"), "{list}");
+    assert!(!list.contains(document_buyer), "{list}");
     assert!(
         !list.contains("PO-SINAR-1"),
         "another craftsman's order: {list}"
@@ -111,6 +116,7 @@ fn a_craftsman_signs_in_and_sees_only_their_orders() {
         200,
     );
     assert!(one.contains("PO-JSON-0001"), "{one}");
+    assert!(one.contains("Buyer mitra-otoparts"), "{one}");
     let other = html(
         browser
             .get(gw.url(&format!("/inbox/{theirs}")))

@@ -21,6 +21,8 @@
 mod session;
 mod views;
 
+use std::collections::{BTreeSet, HashMap};
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
     CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, WWW_AUTHENTICATE,
@@ -28,8 +30,8 @@ use actix_web::http::header::{
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError, web};
 use serde::Deserialize;
 
-use super::auth;
 use super::inbox;
+use super::{AppState, auth};
 use crate::delivery::channels::Language;
 use crate::delivery::render::escape;
 use crate::error::ApiError;
@@ -102,15 +104,36 @@ async fn inbox_page(req: HttpRequest) -> HttpResponse {
         .and_then(|q| q.into_inner().after)
         .filter(|after| !after.is_empty());
     let first_page = after.is_none();
-    match inbox::page(&state, &craftsman.id, PAGE_SIZE, after).await {
-        Ok(page) => html(StatusCode::OK).body(list_page(
-            &craftsman,
-            &page.orders,
-            page.next_cursor.as_deref(),
-            first_page,
-        )),
-        Err(err) => failure(craftsman.language, Some(&craftsman.name), err),
+    let page = match inbox::page(&state, &craftsman.id, PAGE_SIZE, after).await {
+        Ok(page) => page,
+        Err(err) => return failure(craftsman.language, Some(&craftsman.name), err),
+    };
+    let buyer_ids: BTreeSet<&str> = page.orders.iter().map(|o| o.buyer_id.as_str()).collect();
+    let mut buyers = HashMap::new();
+    for id in buyer_ids {
+        match registered_name(&state, id).await {
+            Ok(name) => buyers.insert(id.to_owned(), name),
+            Err(err) => return failure(craftsman.language, Some(&craftsman.name), err),
+        };
     }
+    html(StatusCode::OK).body(list_page(
+        &craftsman,
+        &page.orders,
+        &buyers,
+        page.next_cursor.as_deref(),
+        first_page,
+    ))
+}
+
+/// The name a buyer is registered under, which the page shows as who sent an
+/// order: a document can name any company as its buyer, the registration cannot
+/// be forged by the buyer (the e-mail and the chats name it the same way).
+async fn registered_name(state: &AppState, buyer_id: &str) -> Result<String, ApiError> {
+    Ok(state
+        .store
+        .get_buyer(buyer_id)
+        .await?
+        .map_or_else(|| buyer_id.to_owned(), |buyer| buyer.name))
 }
 
 /// `GET /inbox/{order_id}`: one order in full. Another craftsman's order and an
@@ -125,8 +148,18 @@ async fn order_page(req: HttpRequest, order_id: web::Path<String>) -> HttpRespon
         }
         Err(err) => return failure(visitor_language(&req), None, err),
     };
-    match inbox::order(&state, &craftsman.id, &order_id).await {
-        Ok(record) => html(StatusCode::OK).body(detail_page(&craftsman, &record)),
+    let record = inbox::order(&state, &craftsman.id, &order_id).await;
+    let record = match record {
+        Ok(record) => match registered_name(&state, &record.buyer_id).await {
+            Ok(buyer_name) => Ok((record, buyer_name)),
+            Err(err) => Err(err),
+        },
+        Err(err) => Err(err),
+    };
+    match record {
+        Ok((record, buyer_name)) => {
+            html(StatusCode::OK).body(detail_page(&craftsman, &record, &buyer_name))
+        }
         Err(ApiError::NotFound(_)) => html(StatusCode::NOT_FOUND).body(not_found_page(&craftsman)),
         Err(err) => failure(craftsman.language, Some(&craftsman.name), err),
     }

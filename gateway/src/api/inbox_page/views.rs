@@ -1,5 +1,6 @@
 //! The pages: pure functions of what they show, tested below.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use crate::api::inbox::InboxOrder;
@@ -187,6 +188,7 @@ pub(super) fn login_page(language: Language, error: Option<&str>) -> String {
 pub(super) fn list_page(
     craftsman: &Craftsman,
     orders: &[InboxOrder],
+    buyers: &HashMap<String, String>,
     next_cursor: Option<&str>,
     first_page: bool,
 ) -> String {
@@ -202,7 +204,10 @@ pub(super) fn list_page(
         let _ = writeln!(main, "<p>{}</p>", escape(empty));
     }
     for inbox_order in orders {
-        main.push_str(&order_card(language, inbox_order));
+        let buyer = buyers
+            .get(&inbox_order.buyer_id)
+            .map_or(inbox_order.buyer_id.as_str(), String::as_str);
+        main.push_str(&order_card(language, inbox_order, buyer));
     }
     if !first_page || next_cursor.is_some() {
         main.push_str("<nav class=\"pager\">");
@@ -224,9 +229,10 @@ pub(super) fn list_page(
     document(language, w.inbox, Some(&craftsman.name), &main)
 }
 
-/// One order in the list: number, buyer, dates, lines and total if the buyer sent
-/// one (the payable amount, or the lines' sum when that is all there is).
-fn order_card(language: Language, inbox_order: &InboxOrder) -> String {
+/// One order in the list: number, buyer (by its registered name), dates, lines and
+/// total if the buyer sent one (the payable amount, or the lines' sum when that is
+/// all there is).
+fn order_card(language: Language, inbox_order: &InboxOrder, buyer_name: &str) -> String {
     let w = words(language);
     let order = &inbox_order.order;
     let mut dates = format!(
@@ -260,12 +266,12 @@ fn order_card(language: Language, inbox_order: &InboxOrder) -> String {
          <span class=\"muted\">{dates}</span><br>\n<span class=\"muted\">{size}</span></a>\n",
         escape(&url_component(&inbox_order.id)),
         escape(&inbox_order.buyer_order_number),
-        escape(&order.buyer.name)
+        escape(buyer_name)
     )
 }
 
 /// One order in full, as the e-mail shows it, between links back to the list.
-pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord) -> String {
+pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord, buyer_name: &str) -> String {
     let language = craftsman.language;
     let w = words(language);
     let out = Outgoing {
@@ -273,7 +279,7 @@ pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord) -> String
         delivery_id: "",
         attempt: 0,
         order: record,
-        buyer_name: &record.order.buyer.name,
+        buyer_name,
         craftsman_name: &craftsman.name,
         language,
     };
@@ -351,12 +357,20 @@ mod tests {
         assert_eq!(page.matches("</body>").count(), 1);
     }
 
+    fn registered(buyer_id: &str, name: &str) -> HashMap<String, String> {
+        HashMap::from([(buyer_id.to_owned(), name.to_owned())])
+    }
+
     #[test]
     fn the_list_shows_each_order_in_the_craftsmans_language() {
-        let orders = [InboxOrder::from(sample_record())];
+        let record = sample_record();
+        // The buyer as registered, not as its document names itself.
+        let buyers = registered(&record.buyer_id, "CV Pembeli Terdaftar");
+        let orders = [InboxOrder::from(record)];
         let page = list_page(
             &craftsman(Language::Indonesian),
             &orders,
+            &buyers,
             Some("ord_0001"),
             true,
         );
@@ -365,7 +379,7 @@ mod tests {
             "Kotak masuk · Pak Budi",
             "<a class=\"card\" href=\"/inbox/ord_0001\">",
             "<strong>PO-2026/0042</strong>",
-            "PT Mitra Otoparts",
+            "CV Pembeli Terdaftar",
             "Tanggal pesanan: 20 November 2026",
             "Tanggal kirim diminta: 5 Desember 2026",
             "2 baris",
@@ -375,11 +389,13 @@ mod tests {
         ] {
             assert!(page.contains(expected), "missing {expected:?} in:\n{page}");
         }
+        // The document's own buyer name is not who the page says sent it.
+        assert!(!page.contains("PT Mitra Otoparts"), "{page}");
         // The first page has no link back to itself.
         assert!(!page.contains("Pesanan terbaru"));
         assert_self_contained(&page);
 
-        let page = list_page(&craftsman(Language::English), &orders, None, false);
+        let page = list_page(&craftsman(Language::English), &orders, &buyers, None, false);
         for expected in [
             "<html lang=\"en\">",
             "Inbox · Pak Budi",
@@ -397,17 +413,18 @@ mod tests {
 
     #[test]
     fn the_list_says_when_there_is_nothing_and_totals_are_optional() {
-        let page = list_page(&craftsman(Language::Indonesian), &[], None, true);
+        let none = HashMap::new();
+        let page = list_page(&craftsman(Language::Indonesian), &[], &none, None, true);
         assert!(page.contains("Belum ada pesanan."));
         assert!(!page.contains("class=\"pager\""));
-        let page = list_page(&craftsman(Language::English), &[], None, false);
+        let page = list_page(&craftsman(Language::English), &[], &none, None, false);
         assert!(page.contains("No more orders."));
 
         let mut record = sample_record();
         record.order.totals = None;
         record.order.delivery = None;
         record.order.lines.truncate(1);
-        let card = order_card(Language::English, &record.into());
+        let card = order_card(Language::English, &record.into(), "PT Mitra Otoparts");
         assert!(card.contains("1 line"), "{card}");
         assert!(!card.contains("Total"), "{card}");
         assert!(!card.contains("Requested"), "{card}");
@@ -424,13 +441,14 @@ mod tests {
         budi.name = "Budi <i>".into();
 
         let orders = [InboxOrder::from(record.clone())];
-        let page = list_page(&budi, &orders, Some("a b&c"), true);
+        let buyers = registered(&record.buyer_id, "<img src=x onerror=alert(2)>");
+        let page = list_page(&budi, &orders, &buyers, Some("a b&c"), true);
         assert!(
             page.contains("&lt;b&gt;PO&lt;/b&gt; &amp; &#39;co&#39;"),
             "{page}"
         );
         assert!(
-            page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+            page.contains("&lt;img src=x onerror=alert(2)&gt;"),
             "{page}"
         );
         assert!(page.contains("Budi &lt;i&gt;"));
@@ -441,7 +459,7 @@ mod tests {
         assert!(page.contains("href=\"/inbox?after=a%20b%26c\""), "{page}");
         assert!(!page.contains("<script") && !page.contains("<img"));
 
-        let page = detail_page(&budi, &record);
+        let page = detail_page(&budi, &record, "<img src=x onerror=alert(2)>");
         assert!(
             !page.contains("<script") && !page.contains("<img"),
             "{page}"
@@ -455,7 +473,11 @@ mod tests {
     #[test]
     fn an_order_is_shown_whole_in_both_languages() {
         let record = sample_record();
-        let page = detail_page(&craftsman(Language::Indonesian), &record);
+        let page = detail_page(
+            &craftsman(Language::Indonesian),
+            &record,
+            "PT Mitra Otoparts",
+        );
         // The e-mail's body, not its document: `assert_self_contained` below finds
         // one `<html` and one `</body>`.
         for expected in [
@@ -477,7 +499,7 @@ mod tests {
         }
         assert_self_contained(&page);
 
-        let page = detail_page(&craftsman(Language::English), &record);
+        let page = detail_page(&craftsman(Language::English), &record, "PT Mitra Otoparts");
         for expected in [
             "<html lang=\"en\">",
             "<a href=\"/inbox\">← All orders</a>",
