@@ -20,6 +20,15 @@ pub(crate) fn html(res: reqwest::blocking::Response, status: u16) -> String {
     res.text().unwrap()
 }
 
+/// A logout's answer: back to the sign-in form, and the browser told to forget
+/// the cookie.
+#[track_caller]
+pub(crate) fn assert_logged_out(res: reqwest::blocking::Response) {
+    assert_eq!(res.status().as_u16(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("Max-Age=0"), "{cookie}");
+}
+
 #[test]
 fn a_craftsman_signs_in_and_sees_only_their_orders() {
     let gw = Gateway::start();
@@ -145,17 +154,12 @@ fn a_craftsman_signs_in_and_sees_only_their_orders() {
         401,
     );
     assert!(!as_buyer.contains("PO-JSON-0001"));
-    let logged_out = browser
-        .post(gw.url("/inbox/logout"))
-        .header("cookie", &session)
-        .send()
-        .unwrap();
-    assert_eq!(logged_out.status().as_u16(), 303);
-    assert!(
-        logged_out.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
+    assert_logged_out(
+        browser
+            .post(gw.url("/inbox/logout"))
+            .header("cookie", &session)
+            .send()
+            .unwrap(),
     );
     assert!(!gw.logs().contains(&token), "the token is never logged");
 }

@@ -467,18 +467,16 @@ impl Peer {
     }
 
     fn received(&self) -> Vec<Value> {
-        let url = format!("{}/_received", self.control_url);
-        let res = self
-            .client
-            .get(&url)
-            .send()
-            .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name));
-        res.json()
-            .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name))
+        self.get_json("/_received")
     }
 
     fn stats(&self) -> Value {
-        let url = format!("{}/_stats", self.control_url);
+        self.get_json("/_stats")
+    }
+
+    /// `GET` of one of the peer's own endpoints, as JSON.
+    fn get_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let url = format!("{}{path}", self.control_url);
         let res = self
             .client
             .get(&url)
