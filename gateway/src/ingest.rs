@@ -264,7 +264,7 @@ impl Ingest {
         let message_id = message.id.clone();
         let normalized = self.normalize(buyer, plugin, &message).await?;
         let outcome = match normalized {
-            Ok(orders) => self.accepted(&message, orders).await?,
+            Ok(orders) => accepted(&message, orders),
             Err(problem) => {
                 let response = StoredResponse {
                     status: problem.status,
@@ -363,30 +363,28 @@ impl Ingest {
         }
         serde_json::from_value(merged).map_err(ApiError::internal)
     }
+}
 
-    async fn accepted(
-        &self,
-        message: &Message,
-        orders: Vec<jembatan_schemas::PurchaseOrder>,
-    ) -> Result<MessageOutcome, ApiError> {
-        let orders = orders
-            .into_iter()
-            .map(|order| NewOrder {
-                id: new_id("ord"),
-                message_id: message.id.clone(),
-                buyer_id: message.buyer_id.clone(),
-                buyer_order_number: order.buyer_order_number.clone(),
-                supplier_code: order.supplier.code.clone(),
-                order,
-            })
-            .collect();
-        // The store routes the orders in the transaction that stores them and builds
-        // the answer from what it stored, so the 201 reports each order's status
-        // exactly as stored.
-        Ok(MessageOutcome::Normalized {
-            orders,
-            answer: accepted_answer,
+/// The outcome of a message whose plugin made `orders`: the orders with their new
+/// ids, and [`accepted_answer`] for the store to build the 201 from them as routed.
+fn accepted(message: &Message, orders: Vec<jembatan_schemas::PurchaseOrder>) -> MessageOutcome {
+    let orders = orders
+        .into_iter()
+        .map(|order| NewOrder {
+            id: new_id("ord"),
+            message_id: message.id.clone(),
+            buyer_id: message.buyer_id.clone(),
+            buyer_order_number: order.buyer_order_number.clone(),
+            supplier_code: order.supplier.code.clone(),
+            order,
         })
+        .collect();
+    // The store routes the orders in the transaction that stores them and builds
+    // the answer from what it stored, so the 201 reports each order's status
+    // exactly as stored.
+    MessageOutcome::Normalized {
+        orders,
+        answer: accepted_answer,
     }
 }
 

@@ -6,7 +6,7 @@ use crate::harness::{built_plugin, fixture, repo_root, test_plugins_dir};
 
 /// The stock plugins as `plugins/build` names them (`stock=(…)`), the one list
 /// of what it copies into plugins/dist.
-fn stock_plugin_names() -> BTreeSet<String> {
+pub(crate) fn stock_plugin_names() -> BTreeSet<String> {
     let script = std::fs::read_to_string(repo_root().join("plugins/build")).unwrap();
     let list = script
         .lines()
