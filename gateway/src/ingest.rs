@@ -1,11 +1,14 @@
 //! Ingest: one inbound message from a buyer, through the buyer's plugin, to stored
 //! canonical orders.
 //!
-//! The order of steps is the durability contract: the raw message is stored first,
-//! then normalized, then its outcome (orders, or the error) is stored in one
-//! transaction, and only then answered. A crash anywhere leaves a message in
-//! `received`, which [`Ingest::recover`] (run at start) or a retry with the same
-//! `Idempotency-Key` processes again.
+//! The order of steps is the durability contract: the message is normalized in
+//! memory, then the raw message, its outcome (orders, or the error), the orders'
+//! routes and their deliveries are stored in one transaction, and only then answered.
+//! A crash before that commit loses only a message that was never acknowledged; one
+//! commit per message is what lets a busy gateway share fsyncs among many posts. A
+//! message the plugin host could not run (its own fault, not the buyer's) is still
+//! stored, `received`, so [`Ingest::recover`] (run at start), a retry with the same
+//! `Idempotency-Key` or an admin's replay processes it again.
 
 use std::sync::Arc;
 
@@ -23,8 +26,8 @@ use crate::plugin_host::{
 };
 use crate::secrets::new_id;
 use crate::store::{
-    Buyer, InsertedMessage, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder,
-    OrderStatus, PluginRef, ReceivedVia, RoutedOrder, Store, StoreError, StoredResponse,
+    Buyer, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder, OrderStatus, PluginRef,
+    ReceivedVia, RecordedMessage, RoutedOrder, Store, StoreError, StoredResponse,
 };
 
 /// A message as it arrived, before anything is stored.
@@ -166,6 +169,12 @@ impl Ingest {
         inbound: Inbound,
     ) -> Result<Answer, ApiError> {
         let body_sha256 = crate::secrets::hash_bytes(&inbound.body);
+        let input = PluginInput {
+            content_type: inbound.content_type.clone(),
+            headers: inbound.headers.clone(),
+            body: inbound.body.clone(),
+            email: None,
+        };
         let new = NewMessage {
             id: new_id("msg"),
             buyer_id: buyer.id.clone(),
@@ -182,15 +191,25 @@ impl Ingest {
             body_sha256: body_sha256.clone(),
             idempotency_key: inbound.idempotency_key,
         };
-        let message = match self.store.insert_message(new).await? {
-            InsertedMessage::Inserted(message) => message,
-            InsertedMessage::Existing(existing) => {
-                return self
-                    .replay_idempotent(buyer, plugin, existing, &body_sha256)
-                    .await;
+        let (processed, unavailable) = match self.normalize(buyer, plugin, &new.id, input).await {
+            Ok(normalized) => {
+                let outcome = outcome(&new.id, &buyer.id, normalized)?;
+                (Some((Some(plugin_ref(plugin)), outcome)), None)
             }
+            Err(unavailable) => (None, Some(unavailable)),
         };
-        self.process(buyer, plugin, message).await
+        match self.store.record_message(new, processed).await? {
+            RecordedMessage::Stored(Some(answer)) => {
+                self.bell.ring();
+                Ok(answer)
+            }
+            RecordedMessage::Stored(None) => Err(unavailable
+                .unwrap_or_else(|| ApiError::internal(anyhow::anyhow!("stored unprocessed")))),
+            RecordedMessage::Existing(existing) => {
+                self.replay_idempotent(buyer, plugin, *existing, &body_sha256)
+                    .await
+            }
+        }
     }
 
     /// A second post with a known `Idempotency-Key`: the first answer if the body is
@@ -261,28 +280,18 @@ impl Ingest {
         plugin: &Arc<LoadedPlugin>,
         message: Message,
     ) -> Result<Answer, ApiError> {
-        let message_id = message.id.clone();
-        let normalized = self.normalize(buyer, plugin, &message).await?;
-        let outcome = match normalized {
-            Ok(orders) => accepted(&message, orders),
-            Err(problem) => {
-                let response = StoredResponse {
-                    status: problem.status,
-                    body: serde_json::to_value(&problem).map_err(ApiError::internal)?,
-                };
-                MessageOutcome::Failed {
-                    error: response.body.clone(),
-                    response,
-                }
-            }
+        let input = PluginInput {
+            content_type: message.content_type.clone(),
+            headers: headers_of(&message),
+            body: message.body,
+            email: None,
         };
-        let by = PluginRef {
-            name: plugin.info.name.clone(),
-            version: plugin.info.version.clone(),
-        };
+        let message_id = message.id;
+        let normalized = self.normalize(buyer, plugin, &message_id, input).await?;
+        let outcome = outcome(&message_id, &buyer.id, normalized)?;
         match self
             .store
-            .complete_message_by(&message_id, Some(by), outcome)
+            .complete_message_by(&message_id, Some(plugin_ref(plugin)), outcome)
             .await
         {
             Ok(answer) => {
@@ -300,20 +309,15 @@ impl Ingest {
         &self,
         buyer: &Buyer,
         plugin: &Arc<LoadedPlugin>,
-        message: &Message,
+        message_id: &str,
+        input: PluginInput,
     ) -> Result<Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>, ApiError> {
         let limits = self.limits_for(buyer)?;
-        let input = PluginInput {
-            content_type: message.content_type.clone(),
-            headers: headers_of(message),
-            body: message.body.clone(),
-            email: None,
-        };
         let log = LogContext {
             buyer_id: buyer.id.clone(),
             plugin_name: plugin.info.name.clone(),
             plugin_version: plugin.info.version.clone(),
-            message_id: message.id.clone(),
+            message_id: message_id.to_owned(),
         };
         let config = buyer.plugin_config.to_string();
         let _slot = self.slots.acquire().await.map_err(ApiError::internal)?;
@@ -338,7 +342,7 @@ impl Ingest {
                         violations[0].reason
                     ),
                 )
-                .with("message_id", &message.id)
+                .with("message_id", message_id)
                 .with("errors", &violations)
             }),
             // The host, not the plugin, failed: leave the message `received` for
@@ -348,7 +352,7 @@ impl Ingest {
                     "the plugin host could not run this message ({err}); it is kept and can be retried"
                 )));
             }
-            Err(err) => Err(plugin_problem(plugin, &message.id, &err)),
+            Err(err) => Err(plugin_problem(plugin, message_id, &err)),
         })
     }
 
@@ -365,15 +369,49 @@ impl Ingest {
     }
 }
 
+/// Who made an outcome.
+fn plugin_ref(plugin: &LoadedPlugin) -> PluginRef {
+    PluginRef {
+        name: plugin.info.name.clone(),
+        version: plugin.info.version.clone(),
+    }
+}
+
+/// The outcome to store for message `message_id` of `buyer_id`, from what its
+/// plugin made of it: orders, or the problem to answer.
+fn outcome(
+    message_id: &str,
+    buyer_id: &str,
+    normalized: Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>,
+) -> Result<MessageOutcome, ApiError> {
+    Ok(match normalized {
+        Ok(orders) => accepted(message_id, buyer_id, orders),
+        Err(problem) => {
+            let response = StoredResponse {
+                status: problem.status,
+                body: serde_json::to_value(&problem).map_err(ApiError::internal)?,
+            };
+            MessageOutcome::Failed {
+                error: response.body.clone(),
+                response,
+            }
+        }
+    })
+}
+
 /// The outcome of a message whose plugin made `orders`: the orders with their new
 /// ids, and [`accepted_answer`] for the store to build the 201 from them as routed.
-fn accepted(message: &Message, orders: Vec<jembatan_schemas::PurchaseOrder>) -> MessageOutcome {
+fn accepted(
+    message_id: &str,
+    buyer_id: &str,
+    orders: Vec<jembatan_schemas::PurchaseOrder>,
+) -> MessageOutcome {
     let orders = orders
         .into_iter()
         .map(|order| NewOrder {
             id: new_id("ord"),
-            message_id: message.id.clone(),
-            buyer_id: message.buyer_id.clone(),
+            message_id: message_id.to_owned(),
+            buyer_id: buyer_id.to_owned(),
             buyer_order_number: order.buyer_order_number.clone(),
             supplier_code: order.supplier.code.clone(),
             order,

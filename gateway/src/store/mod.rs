@@ -35,15 +35,50 @@ pub enum StoreError {
     Invalid(String),
     /// The database failed, or a stored value could not be decoded.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] EngineError),
     /// The write ran but was not stored: the transaction it shared with other writes
     /// failed as a whole (see `sqlite::writer`), so none of them was. Every caller of
-    /// that transaction gets the one error, hence the `Arc`. Retrying is safe.
+    /// that transaction gets the one error. Retrying is safe.
     #[error("write rolled back with its batch: {0}")]
-    Aborted(#[source] Arc<sqlx::Error>),
+    Aborted(#[source] EngineError),
+    /// The store was closed (the gateway is shutting down); nothing was written.
+    #[error("the store is closed")]
+    Closed,
     /// The schema could not be brought up to date at start.
     #[error("migration failed: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(String),
+}
+
+/// An engine's own failure, opaque above the store: callers decide on the
+/// [`StoreError`] variant, never on a driver's error type. Clones share the error, so
+/// one failure can be handed to every write of a batch.
+#[derive(Debug, Clone)]
+pub struct EngineError(Arc<dyn std::error::Error + Send + Sync>);
+
+impl EngineError {
+    pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self(Arc::new(error))
+    }
+
+    /// An error with only a message (a stored value that cannot be decoded, say).
+    pub fn msg(message: impl Into<String>) -> Self {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Message(String);
+        Self::new(Message(message.into()))
+    }
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for EngineError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.0.source()
+    }
 }
 
 /// Shorthand for results from the store.
@@ -344,6 +379,16 @@ pub enum InsertedMessage {
     Existing(Message),
 }
 
+/// The result of [`Store::record_message`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordedMessage {
+    /// The message is new and now stored, with the answer stored for its outcome
+    /// (`None` when it was stored unprocessed).
+    Stored(Option<StoredResponse>),
+    /// The buyer already sent a message with this idempotency key; nothing was stored.
+    Existing(Box<Message>),
+}
+
 /// An order normalized from a message, to store with the message's outcome.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrder {
@@ -527,6 +572,20 @@ pub trait Store: Send + Sync {
     /// store one message. [`StoreError::Invalid`] if the buyer does not exist,
     /// [`StoreError::Conflict`] if the id does.
     async fn insert_message(&self, message: NewMessage) -> StoreResult<InsertedMessage>;
+
+    /// Stores a new message and its outcome as one write: the message, and, when it
+    /// was `processed` (by the plugin named, to this outcome), its outcome and its
+    /// orders routed as [`Store::complete_message`] does, in one transaction, so an
+    /// order post costs one commit. Unprocessed (`None`: the plugin host could not run
+    /// it), the message is stored `received`, for recovery or a retry to finish. If
+    /// the buyer already sent a message with this idempotency key, nothing is stored
+    /// and that message is returned, as [`Store::insert_message`] does. Errors as
+    /// [`Store::insert_message`] and [`Store::complete_message`].
+    async fn record_message(
+        &self,
+        message: NewMessage,
+        processed: Option<(Option<PluginRef>, MessageOutcome)>,
+    ) -> StoreResult<RecordedMessage>;
 
     /// One message with its order ids. `buyer_id: Some` sees only that buyer's
     /// messages; `None` sees all (admin).

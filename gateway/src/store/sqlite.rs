@@ -1,47 +1,41 @@
-//! The embedded engine: one SQLite file in WAL mode.
+//! The embedded engine: one SQLite file in WAL mode, driven by `rusqlite`.
 //!
-//! SQLite allows one writer at a time. Rather than let many pooled connections race
-//! for the write lock (and fail with `SQLITE_BUSY` when a deferred transaction cannot
-//! upgrade), every write goes to one task that owns the one write connection
+//! SQLite allows one writer at a time. Rather than let many connections race for the
+//! write lock (and fail with `SQLITE_BUSY` when a deferred transaction cannot
+//! upgrade), every write goes to one thread that owns the one write connection
 //! (`writer`): writes queue in-process, in order, and the writes queued together
-//! share a `BEGIN IMMEDIATE` transaction and its fsync (group commit). Reads use a
-//! separate pool of several `query_only` connections; WAL lets them read a consistent
-//! snapshot while the writer commits.
+//! share a `BEGIN IMMEDIATE` transaction and its fsync (group commit). Reads run on
+//! the calling thread on `query_only` connections of their own (see
+//! [`SqliteStore::read`]); WAL lets them read a consistent snapshot while the writer
+//! commits, so they never wait for writes.
 //!
 //! Times are stored as RFC 3339 UTC text with exactly three fractional digits
 //! (`2026-11-01T08:00:00.123Z`), so text order is time order and the file is readable
 //! with the `sqlite3` shell.
 //!
-//! The SQL lives in one file per concern (`buyers`, `plugins`, `messages`, `orders`);
-//! this file opens the database and maps the [`Store`] trait onto them. A write there
-//! is a function of a `&mut SqliteConnection`, run by the writer inside its batch's
-//! transaction; a read takes the read pool.
+//! The SQL lives in one file per concern (`buyers`, `plugins`, `messages`, `orders`,
+//! `craftsmen`, `deliveries`); this file opens the database and maps the [`Store`]
+//! trait onto them. Every function there is a plain (synchronous) function of a
+//! `&Connection`: a write is run by the writer inside its batch's transaction, a read
+//! by [`SqliteStore::read`]. Statements are prepared once per connection and cached.
 
-use std::str::FromStr;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use rusqlite::{Connection, OpenFlags};
 use serde::Deserialize;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
-use sqlx::{ConnectOptions, QueryBuilder, Sqlite};
 
 use chrono::{DateTime, Utc};
 
 use super::{
     BindingChange, Buyer, BuyerUpdate, Channel, ClaimedDelivery, Craftsman, Delivery,
-    DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats, InsertedMessage, MAX_PAGE,
-    Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, NewAttempt, NewBuyer,
-    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, OrderPage, OrderQuery,
-    OrderRecord, OrderScope, PluginArtifact, PluginRef, Route, RouteChange, Store, StoreResult,
-    StoredResponse,
+    DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats, EngineError, InsertedMessage,
+    MAX_PAGE, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, NewAttempt,
+    NewBuyer, NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, OrderPage, OrderQuery,
+    OrderRecord, OrderScope, PluginArtifact, PluginRef, RecordedMessage, Route, RouteChange, Store,
+    StoreError, StoreResult, StoredResponse,
 };
-
-/// The SQLite schema, embedded at build time; run by [`SqliteStore::open`].
-///
-/// PostgreSQL gets its own directory beside it: the two dialects differ in types.
-static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// How hard SQLite works to make a commit survive a power cut.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -60,7 +54,7 @@ pub enum Synchronous {
 pub struct SqliteOptions {
     /// Durability of commits; see [`Synchronous`].
     pub synchronous: Synchronous,
-    /// Connections in the read pool (writes always use one connection).
+    /// Read connections kept open between reads (writes always use one connection).
     pub read_connections: u32,
     /// How long a connection waits for a lock held by another process before failing.
     pub busy_timeout: Duration,
@@ -76,13 +70,30 @@ impl Default for SqliteOptions {
     }
 }
 
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Database(EngineError::new(error))
+    }
+}
+
+/// Statements each connection keeps prepared: every query the store runs fits.
+const STATEMENT_CACHE: usize = 128;
+
 /// [`Store`] on one SQLite file.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    /// The task that owns SQLite's single writer connection; see `writer`.
+    /// The thread that owns SQLite's single writer connection; see `writer`.
     writer: writer::Writer,
-    /// Read-only (`query_only`) connections.
-    reader: SqlitePool,
+    /// Read-only (`query_only`) connections; see [`SqliteStore::read`].
+    readers: std::sync::Arc<Readers>,
+}
+
+/// Idle read connections, taken by a read and put back after it.
+#[derive(Debug)]
+struct Readers {
+    path: PathBuf,
+    options: SqliteOptions,
+    idle: Mutex<Vec<Connection>>,
 }
 
 impl SqliteStore {
@@ -94,50 +105,129 @@ impl SqliteStore {
 
     /// Like [`SqliteStore::open`] with explicit options.
     pub async fn open_with(url: &str, options: SqliteOptions) -> StoreResult<Self> {
-        let synchronous = match options.synchronous {
-            Synchronous::Full => SqliteSynchronous::Full,
-            Synchronous::Normal => SqliteSynchronous::Normal,
+        let path = path_of(url)?;
+        let opened = tokio::task::spawn_blocking(move || {
+            open_writer(&path, &options).map(|conn| (conn, path, options))
+        })
+        .await
+        .map_err(|e| StoreError::Database(EngineError::new(e)))?;
+        let (writer, path, options) = opened?;
+        let writer = writer::Writer::spawn(writer)?;
+        let readers = Readers {
+            path,
+            options,
+            idle: Mutex::new(Vec::new()),
         };
-        let base = SqliteConnectOptions::from_str(url)?
-            .foreign_keys(true)
-            .busy_timeout(options.busy_timeout)
-            .synchronous(synchronous);
+        // Fail now, not at the first read, if the file cannot be read.
+        readers.put(readers.take()?);
+        Ok(Self {
+            writer,
+            readers: std::sync::Arc::new(readers),
+        })
+    }
 
-        if let Some(dir) = base.get_filename().parent()
-            && !dir.as_os_str().is_empty()
-        {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(sqlx::Error::Io)?;
-        }
-
-        // The writer opens first: it creates the file, switches it to WAL (a persistent
-        // property of the file) and migrates, so readers find a ready schema.
-        // It is kept (with its statement cache) for the process's life.
-        let mut writer = base
-            .clone()
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // Keeps the journal of the writer's savepoints (one per job of a batch) in
-            // memory rather than a temporary file: +50% posts/s measured.
-            .pragma("temp_store", "MEMORY")
-            .connect()
-            .await?;
-        MIGRATOR.run(&mut writer).await?;
-        let writer = writer::Writer::spawn(writer).await?;
-
-        let reader = SqlitePoolOptions::new()
-            .max_connections(options.read_connections.max(1))
-            // A write through the read pool is a bug; make it fail loudly.
-            .connect_with(base.pragma("query_only", "ON"))
-            .await?;
-
-        Ok(Self { writer, reader })
+    /// Runs `op` on a read connection, on the calling thread.
+    ///
+    /// Reads run where they are asked for rather than on a thread of their own: a read
+    /// of a few rows from the page cache takes microseconds, less than handing it to
+    /// another thread and back would. WAL lets them read committed data while the
+    /// writer writes, so they never queue behind writes. An `op` that reads more than
+    /// once and needs the reads to agree opens a read transaction
+    /// (`Connection::unchecked_transaction`).
+    fn read<T>(&self, op: impl FnOnce(&Connection) -> StoreResult<T>) -> StoreResult<T> {
+        let conn = self.readers.take()?;
+        let result = op(&conn);
+        self.readers.put(conn);
+        result
     }
 }
 
-// Column lists as macros so that `concat!` can build `&'static str` queries (sqlx only
-// takes static or explicitly asserted SQL) and the row structs in `codec` stay in step.
+impl Readers {
+    fn take(&self) -> StoreResult<Connection> {
+        let idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        match idle {
+            Some(conn) => Ok(conn),
+            None => open_reader(&self.path, &self.options),
+        }
+    }
+
+    fn put(&self, conn: Connection) {
+        let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
+        // A connection left in a transaction (an `op` that returned early) is dropped.
+        if conn.is_autocommit() && idle.len() < self.options.read_connections.max(1) as usize {
+            idle.push(conn);
+        }
+    }
+}
+
+/// The file a `sqlite://PATH` (or `sqlite:PATH`) URL names; query parameters (sqlx's
+/// `?mode=rwc`, say) are ignored: the store always creates a missing file.
+fn path_of(url: &str) -> StoreResult<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| StoreError::Invalid(format!("not a sqlite:// URL: {url}")))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Invalid(format!(
+            "a SQLite store needs a file (sqlite://PATH), not {url}"
+        )));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// The write connection: it creates the file (and its directory), switches it to WAL
+/// (a persistent property of the file) and migrates, so readers find a ready schema.
+fn open_writer(path: &Path, options: &SqliteOptions) -> StoreResult<Connection> {
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Database(EngineError::new(e)))?;
+    }
+    let conn = Connection::open(path)?;
+    configure(&conn, options)?;
+    let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Database(EngineError::msg(format!(
+            "{} cannot use WAL (journal_mode is {mode})",
+            path.display()
+        ))));
+    }
+    // Keeps the journal of the writer's savepoints (one per job of a batch) in
+    // memory rather than a temporary file: +50% posts/s measured.
+    conn.execute_batch("PRAGMA temp_store = MEMORY")?;
+    migrations::run(&conn)?;
+    Ok(conn)
+}
+
+fn open_reader(path: &Path, options: &SqliteOptions) -> StoreResult<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    configure(&conn, options)?;
+    // A write through a read connection is a bug; make it fail loudly.
+    conn.execute_batch("PRAGMA query_only = ON")?;
+    Ok(conn)
+}
+
+/// What every connection sets.
+fn configure(conn: &Connection, options: &SqliteOptions) -> StoreResult<()> {
+    conn.busy_timeout(options.busy_timeout)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(match options.synchronous {
+        Synchronous::Full => "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL",
+        Synchronous::Normal => "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
+    })?;
+    Ok(())
+}
+
+// Column lists as macros so that `concat!` can build `&'static str` queries (each one a
+// prepared statement cached by its text) and the row structs in `codec` stay in step.
 // Defined before the submodules so that they can use them.
 macro_rules! buyer_columns {
     () => {
@@ -194,43 +284,47 @@ mod codec;
 mod craftsmen;
 mod deliveries;
 mod messages;
+mod migrations;
 mod orders;
 mod plugins;
 mod writer;
 
-/// Adds the filters, order and limit of a newest-first page to a `SELECT … FROM t`
-/// over a table with a time-ordered `id` column: `filters` are (column, value)
-/// equalities, `None` values skipped. Conditions
-/// are added only when present, rather than `(? IS NULL OR …)`, so that the planner
-/// can pick the matching index. One row more than `limit` is asked for, to tell
-/// whether another page follows (see [`split_page`]).
-fn push_page_filters(
-    sql: &mut QueryBuilder<Sqlite>,
+/// A newest-first page query: `base` (`SELECT … FROM t`) with the filters, order and
+/// limit added, over a table with a time-ordered `id_column`. `filters` are
+/// (column, value) equalities, `None` values skipped. Conditions are added only when
+/// present, rather than `(? IS NULL OR …)`, so that the planner can pick the matching
+/// index. One row more than `limit` is asked for, to tell whether another page
+/// follows (see [`split_page`]). Returns the SQL and its parameters, in order.
+fn page_query(
+    base: &str,
     id_column: &'static str,
     filters: [(&'static str, Option<String>); 3],
     after: Option<String>,
     limit: u32,
-) {
+) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value;
+    let mut sql = String::from(base);
+    let mut params = Vec::new();
     let mut joiner = " WHERE ";
-    for (column, value) in filters {
-        if let Some(value) = value {
-            sql.push(joiner).push(column).push(" = ").push_bind(value);
-            joiner = " AND ";
-        }
+    let conditions = filters
+        .into_iter()
+        .chain([(id_column, after)])
+        .filter_map(|(column, value)| value.map(|value| (column, value)));
+    for (column, value) in conditions {
+        let op = if column == id_column { " < " } else { " = " };
+        params.push(Value::Text(value));
+        sql.push_str(&format!("{joiner}{column}{op}?{}", params.len()));
+        joiner = " AND ";
     }
-    if let Some(after) = after {
-        sql.push(joiner)
-            .push(id_column)
-            .push(" < ")
-            .push_bind(after);
-    }
-    sql.push(" ORDER BY ")
-        .push(id_column)
-        .push(" DESC LIMIT ")
-        .push_bind(i64::from(limit) + 1);
+    params.push(Value::Integer(i64::from(limit) + 1));
+    sql.push_str(&format!(
+        " ORDER BY {id_column} DESC LIMIT ?{}",
+        params.len()
+    ));
+    (sql, params)
 }
 
-/// Cuts rows fetched by [`push_page_filters`] to `limit`, and returns the cursor of
+/// Cuts rows fetched by [`page_query`] to `limit`, and returns the cursor of
 /// the next page if there is one.
 fn split_page<T>(
     mut rows: Vec<T>,
@@ -255,31 +349,31 @@ fn page_limit(limit: u32) -> u32 {
 impl Store for SqliteStore {
     async fn create_buyer(&self, buyer: NewBuyer) -> StoreResult<Buyer> {
         self.writer
-            .run(move |conn| Box::pin(buyers::create(conn, buyer)))
+            .run(move |conn| buyers::create(conn, buyer))
             .await
     }
 
     async fn buyer_by_api_key_hash(&self, api_key_hash: &str) -> StoreResult<Option<Buyer>> {
-        buyers::by_api_key_hash(self, api_key_hash).await
+        self.read(|conn| buyers::by_api_key_hash(conn, api_key_hash))
     }
 
     async fn get_buyer(&self, id: &str) -> StoreResult<Option<Buyer>> {
-        buyers::get(self, id).await
+        self.read(|conn| buyers::get(conn, id))
     }
 
     async fn list_buyers(&self) -> StoreResult<Vec<Buyer>> {
-        buyers::list(self).await
+        self.read(buyers::list)
     }
 
     async fn update_buyer(&self, id: &str, update: BuyerUpdate) -> StoreResult<Buyer> {
         let id = id.to_owned();
         self.writer
-            .run(move |conn| Box::pin(buyers::update(conn, id, update)))
+            .run(move |conn| buyers::update(conn, id, update))
             .await
     }
 
     async fn buyer_plugin_history(&self, buyer_id: &str) -> StoreResult<Vec<BindingChange>> {
-        buyers::history(self, buyer_id).await
+        self.read(|conn| buyers::history(conn, buyer_id))
     }
 
     async fn set_buyer_api_key_hash(
@@ -289,36 +383,46 @@ impl Store for SqliteStore {
     ) -> StoreResult<()> {
         let id = id.to_owned();
         self.writer
-            .run(move |conn| Box::pin(buyers::set_api_key_hash(conn, id, api_key_hash)))
+            .run(move |conn| buyers::set_api_key_hash(conn, id, api_key_hash))
             .await
     }
 
     async fn insert_plugin(&self, plugin: NewPluginArtifact) -> StoreResult<PluginArtifact> {
         self.writer
-            .run(move |conn| Box::pin(plugins::insert(conn, plugin)))
+            .run(move |conn| plugins::insert(conn, plugin))
             .await
     }
 
     async fn list_plugins(&self) -> StoreResult<Vec<PluginArtifact>> {
-        plugins::list(self).await
+        self.read(plugins::list)
     }
 
     async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>> {
-        plugins::wasm(self, sha256).await
+        self.read(|conn| plugins::wasm(conn, sha256))
     }
 
     async fn all_plugin_wasm(&self) -> StoreResult<Vec<(PluginArtifact, Vec<u8>)>> {
-        plugins::all_with_wasm(self).await
+        self.read(plugins::all_with_wasm)
     }
 
     async fn insert_message(&self, message: NewMessage) -> StoreResult<InsertedMessage> {
         self.writer
-            .run_single_write(move |conn| Box::pin(messages::insert(conn, message)))
+            .run_single_write(move |conn| messages::insert(conn, message))
+            .await
+    }
+
+    async fn record_message(
+        &self,
+        message: NewMessage,
+        processed: Option<(Option<PluginRef>, MessageOutcome)>,
+    ) -> StoreResult<RecordedMessage> {
+        self.writer
+            .run(move |conn| messages::record(conn, message, processed))
             .await
     }
 
     async fn get_message(&self, buyer_id: Option<&str>, id: &str) -> StoreResult<Option<Message>> {
-        messages::get(self, buyer_id, id).await
+        self.read(|conn| messages::get(conn, buyer_id, id))
     }
 
     async fn complete_message_by(
@@ -329,7 +433,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<StoredResponse> {
         let id = id.to_owned();
         self.writer
-            .run(move |conn| Box::pin(messages::complete(conn, id, plugin, outcome)))
+            .run(move |conn| messages::complete(conn, id, plugin, outcome))
             .await
     }
 
@@ -340,46 +444,46 @@ impl Store for SqliteStore {
     ) -> StoreResult<Message> {
         let id = id.to_owned();
         self.writer
-            .run(move |conn| Box::pin(messages::reopen(conn, id, note)))
+            .run(move |conn| messages::reopen(conn, id, note))
             .await
     }
 
     async fn message_attempts(&self, message_id: &str) -> StoreResult<Vec<MessageAttempt>> {
-        messages::attempts(self, message_id).await
+        self.read(|conn| messages::attempts(conn, message_id))
     }
 
     async fn list_messages(&self, query: MessageQuery) -> StoreResult<MessagePage> {
-        messages::list(self, query).await
+        self.read(|conn| messages::list(conn, query))
     }
 
     async fn pending_messages(&self, limit: u32) -> StoreResult<Vec<Message>> {
-        messages::pending(self, limit).await
+        self.read(|conn| messages::pending(conn, limit))
     }
 
     async fn get_order(&self, scope: OrderScope<'_>, id: &str) -> StoreResult<Option<OrderRecord>> {
-        orders::get(self, scope, id).await
+        self.read(|conn| orders::get(conn, scope, id))
     }
 
     async fn list_orders(&self, query: OrderQuery) -> StoreResult<OrderPage> {
-        orders::list(self, query).await
+        self.read(|conn| orders::list(conn, query))
     }
 
     async fn create_craftsman(&self, craftsman: NewCraftsman) -> StoreResult<Craftsman> {
         self.writer
-            .run(move |conn| Box::pin(craftsmen::create(conn, craftsman)))
+            .run(move |conn| craftsmen::create(conn, craftsman))
             .await
     }
 
     async fn get_craftsman(&self, id: &str) -> StoreResult<Option<Craftsman>> {
-        craftsmen::get(self, id).await
+        self.read(|conn| craftsmen::get(conn, id))
     }
 
     async fn craftsman_by_token_hash(&self, token_hash: &str) -> StoreResult<Option<Craftsman>> {
-        craftsmen::by_token_hash(self, token_hash).await
+        self.read(|conn| craftsmen::by_token_hash(conn, token_hash))
     }
 
     async fn list_craftsmen(&self) -> StoreResult<Vec<Craftsman>> {
-        craftsmen::list(self).await
+        self.read(craftsmen::list)
     }
 
     async fn set_channel_enabled(
@@ -391,12 +495,7 @@ impl Store for SqliteStore {
         let (craftsman_id, channel_id) = (craftsman_id.to_owned(), channel_id.to_owned());
         self.writer
             .run(move |conn| {
-                Box::pin(craftsmen::set_channel_enabled(
-                    conn,
-                    craftsman_id,
-                    channel_id,
-                    enabled,
-                ))
+                craftsmen::set_channel_enabled(conn, craftsman_id, channel_id, enabled)
             })
             .await
     }
@@ -408,13 +507,13 @@ impl Store for SqliteStore {
     ) -> StoreResult<u64> {
         let id = id.to_owned();
         self.writer
-            .run(move |conn| Box::pin(craftsmen::set_token_hash(conn, id, token_hash)))
+            .run(move |conn| craftsmen::set_token_hash(conn, id, token_hash))
             .await
     }
 
     async fn create_inbox_session(&self, session: NewInboxSession) -> StoreResult<()> {
         self.writer
-            .run(move |conn| Box::pin(craftsmen::create_session(conn, session)))
+            .run(move |conn| craftsmen::create_session(conn, session))
             .await
     }
 
@@ -423,13 +522,13 @@ impl Store for SqliteStore {
         id_hash: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Option<Craftsman>> {
-        craftsmen::by_session_hash(self, id_hash, now).await
+        self.read(|conn| craftsmen::by_session_hash(conn, id_hash, now))
     }
 
     async fn end_inbox_session(&self, id_hash: &str) -> StoreResult<bool> {
         let id_hash = id_hash.to_owned();
         self.writer
-            .run(move |conn| Box::pin(craftsmen::end_session(conn, id_hash)))
+            .run(move |conn| craftsmen::end_session(conn, id_hash))
             .await
     }
 
@@ -445,19 +544,12 @@ impl Store for SqliteStore {
             craftsman_id.to_owned(),
         );
         self.writer
-            .run(move |conn| {
-                Box::pin(craftsmen::put_route(
-                    conn,
-                    buyer_id,
-                    supplier_code,
-                    craftsman_id,
-                ))
-            })
+            .run(move |conn| craftsmen::put_route(conn, buyer_id, supplier_code, craftsman_id))
             .await
     }
 
     async fn list_routes(&self, buyer_id: &str) -> StoreResult<Vec<Route>> {
-        craftsmen::routes(self, buyer_id).await
+        self.read(|conn| craftsmen::routes(conn, buyer_id))
     }
 
     async fn claim_deliveries(
@@ -471,61 +563,67 @@ impl Store for SqliteStore {
         // the read pool, keeping the single writer's transaction short.
         let ids = self
             .writer
-            .run_single_write(move |conn| Box::pin(deliveries::claim(conn, now, until, limit)))
+            .run_single_write(move |conn| deliveries::claim(conn, now, until, limit))
             .await?;
-        deliveries::claimed(self, &ids).await
+        self.read(|conn| deliveries::claimed(conn, &ids))
     }
 
     async fn record_attempt(&self, attempt: NewAttempt) -> StoreResult<Delivery> {
         self.writer
-            .run(move |conn| Box::pin(deliveries::record_attempt(conn, attempt)))
+            .run(move |conn| deliveries::record_attempt(conn, attempt))
             .await
     }
 
     async fn release_claims(&self) -> StoreResult<u64> {
         self.writer
-            .run_single_write(|conn| Box::pin(deliveries::release_claims(conn)))
+            .run_single_write(deliveries::release_claims)
             .await
     }
 
     async fn next_due_at(&self) -> StoreResult<Option<DateTime<Utc>>> {
-        deliveries::next_due_at(self).await
+        self.read(deliveries::next_due_at)
     }
 
     async fn retry_delivery(&self, id: &str) -> StoreResult<Delivery> {
         let id = id.to_owned();
         self.writer
-            .run(move |conn| Box::pin(deliveries::retry(conn, id)))
+            .run(move |conn| deliveries::retry(conn, id))
             .await
     }
 
     async fn get_delivery(&self, id: &str) -> StoreResult<Option<Delivery>> {
-        deliveries::get(self, id).await
+        self.read(|conn| deliveries::get(conn, id))
     }
 
     async fn delivery_attempts(&self, delivery_id: &str) -> StoreResult<Vec<DeliveryAttempt>> {
-        deliveries::attempts(self, delivery_id).await
+        self.read(|conn| deliveries::attempts(conn, delivery_id))
     }
 
     async fn list_deliveries(&self, query: DeliveryQuery) -> StoreResult<DeliveryPage> {
-        deliveries::list(self, query).await
+        self.read(|conn| deliveries::list(conn, query))
     }
 
     async fn delivery_stats(&self) -> StoreResult<DeliveryStats> {
-        deliveries::stats(self).await
+        self.read(deliveries::stats)
     }
 
     async fn ping(&self) -> StoreResult<()> {
         // The read pool only: the writer may be queued behind a burst of writes, and a
         // busy gateway is still a ready one. A touch of the schema proves the file is open.
-        sqlx::query("SELECT 1 FROM buyers LIMIT 1")
-            .execute(&self.reader)
-            .await?;
-        Ok(())
+        self.read(|conn| {
+            conn.prepare_cached("SELECT 1 FROM buyers LIMIT 1")?
+                .exists([])
+                .map(drop)
+                .map_err(StoreError::from)
+        })
     }
 
     async fn close(&self) {
-        self.reader.close().await;
+        self.readers
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
         // The last connection to close checkpoints the WAL into the main file.
         self.writer.close().await;
     }

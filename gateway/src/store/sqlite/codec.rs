@@ -1,12 +1,16 @@
 //! How values cross into and out of SQLite columns: times as fixed-width RFC 3339
-//! text, JSON as text, and rows decoded into the store's types. A stored value that
-//! cannot be decoded is a [`sqlx::Error::Decode`]: the schema's invariants were broken.
+//! text, JSON as text, and rows decoded into the store's types. A row struct reads its
+//! columns by name (`from_row`); turning it into the store's type can fail, with a
+//! [`StoreError::Database`]: a stored value that cannot be decoded means the schema's
+//! invariants were broken.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 
+use rusqlite::Row;
+
 use crate::store::{
-    BindingChange, Buyer, Message, MessageAttempt, MessageSummary, OrderRecord, PluginArtifact,
-    PluginRef, StoreError, StoredResponse,
+    BindingChange, Buyer, EngineError, Message, MessageAttempt, MessageSummary, OrderRecord,
+    PluginArtifact, PluginRef, StoreError, StoredResponse,
 };
 
 /// Now, at the precision we store, so a returned record equals the stored one.
@@ -18,39 +22,43 @@ pub(super) fn time_text(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+pub(super) fn parse_time(text: &str) -> Result<DateTime<Utc>, StoreError> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| decode(format!("bad time {text:?}: {e}")))
 }
 
-pub(super) fn json_text<T: serde::Serialize>(value: &T) -> Result<String, sqlx::Error> {
-    serde_json::to_string(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+pub(super) fn json_text<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Database(EngineError::new(e)))
 }
 
-pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| decode(e.to_string()))
 }
 
 /// A stored value we cannot read back: the schema's invariants were broken.
-pub(super) fn decode(why: impl Into<String>) -> sqlx::Error {
-    sqlx::Error::Decode(why.into().into())
+pub(super) fn decode(why: impl Into<String>) -> StoreError {
+    StoreError::Database(EngineError::msg(why))
 }
 
 /// Turns constraint violations into the store's own errors, naming what was written.
-pub(super) fn classify(what: &str, e: sqlx::Error) -> StoreError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            return StoreError::Conflict(format!("{what}: {}", db.message()));
-        }
-        if db.is_foreign_key_violation() {
-            return StoreError::Invalid(format!("{what}: {}", db.message()));
+pub(super) fn classify(what: &str, e: rusqlite::Error) -> StoreError {
+    use rusqlite::ffi;
+    if let rusqlite::Error::SqliteFailure(failure, message) = &e {
+        let message = message.as_deref().unwrap_or("constraint failed");
+        match failure.extended_code {
+            ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                return StoreError::Conflict(format!("{what}: {message}"));
+            }
+            ffi::SQLITE_CONSTRAINT_FOREIGNKEY => {
+                return StoreError::Invalid(format!("{what}: {message}"));
+            }
+            _ => {}
         }
     }
-    StoreError::Database(e)
+    e.into()
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct BuyerRow {
     pub(super) id: String,
     pub(super) name: String,
@@ -61,8 +69,22 @@ pub(super) struct BuyerRow {
     pub(super) created_at: String,
 }
 
+impl BuyerRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            plugin: row.get("plugin")?,
+            plugin_version: row.get("plugin_version")?,
+            plugin_config: row.get("plugin_config")?,
+            limits: row.get("limits")?,
+            created_at: row.get("created_at")?,
+        })
+    }
+}
+
 impl TryFrom<BuyerRow> for Buyer {
-    type Error = sqlx::Error;
+    type Error = StoreError;
 
     fn try_from(row: BuyerRow) -> Result<Self, Self::Error> {
         Ok(Buyer {
@@ -77,7 +99,6 @@ impl TryFrom<BuyerRow> for Buyer {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct BindingRow {
     pub(super) buyer_id: String,
     pub(super) plugin: String,
@@ -86,8 +107,20 @@ pub(super) struct BindingRow {
     pub(super) changed_at: String,
 }
 
+impl BindingRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            buyer_id: row.get("buyer_id")?,
+            plugin: row.get("plugin")?,
+            plugin_version: row.get("plugin_version")?,
+            plugin_config: row.get("plugin_config")?,
+            changed_at: row.get("changed_at")?,
+        })
+    }
+}
+
 impl TryFrom<BindingRow> for BindingChange {
-    type Error = sqlx::Error;
+    type Error = StoreError;
 
     fn try_from(row: BindingRow) -> Result<Self, Self::Error> {
         Ok(BindingChange {
@@ -100,7 +133,6 @@ impl TryFrom<BindingRow> for BindingChange {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct PluginRow {
     pub(super) sha256: String,
     pub(super) name: String,
@@ -111,8 +143,22 @@ pub(super) struct PluginRow {
     pub(super) uploaded_at: String,
 }
 
+impl PluginRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            sha256: row.get("sha256")?,
+            name: row.get("name")?,
+            version: row.get("version")?,
+            description: row.get("description")?,
+            content_types: row.get("content_types")?,
+            size_bytes: row.get("size_bytes")?,
+            uploaded_at: row.get("uploaded_at")?,
+        })
+    }
+}
+
 impl TryFrom<PluginRow> for PluginArtifact {
-    type Error = sqlx::Error;
+    type Error = StoreError;
 
     fn try_from(row: PluginRow) -> Result<Self, Self::Error> {
         Ok(PluginArtifact {
@@ -128,11 +174,18 @@ impl TryFrom<PluginRow> for PluginArtifact {
 }
 
 /// A plugin with its component bytes.
-#[derive(sqlx::FromRow)]
 pub(super) struct PluginWasmRow {
-    #[sqlx(flatten)]
     pub(super) plugin: PluginRow,
     pub(super) wasm: Vec<u8>,
+}
+
+impl PluginWasmRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            plugin: PluginRow::from_row(row)?,
+            wasm: row.get("wasm")?,
+        })
+    }
 }
 
 /// The plugin named by a pair of nullable columns; both or neither.
@@ -140,7 +193,7 @@ fn plugin_ref(
     what: &str,
     name: Option<String>,
     version: Option<String>,
-) -> Result<Option<PluginRef>, sqlx::Error> {
+) -> Result<Option<PluginRef>, StoreError> {
     match (name, version) {
         (Some(name), Some(version)) => Ok(Some(PluginRef { name, version })),
         (None, None) => Ok(None),
@@ -148,12 +201,11 @@ fn plugin_ref(
     }
 }
 
-pub(super) fn count(value: i64) -> Result<u32, sqlx::Error> {
+pub(super) fn count(value: i64) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|e| decode(e.to_string()))
 }
 
 /// Every column of a message but its body.
-#[derive(sqlx::FromRow)]
 pub(super) struct MessageMetaRow {
     pub(super) id: String,
     pub(super) buyer_id: String,
@@ -174,7 +226,30 @@ pub(super) struct MessageMetaRow {
 }
 
 impl MessageMetaRow {
-    fn into_message(self, body: Vec<u8>, order_ids: Vec<String>) -> Result<Message, sqlx::Error> {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            buyer_id: row.get("buyer_id")?,
+            received_via: row.get("received_via")?,
+            content_type: row.get("content_type")?,
+            headers: row.get("headers")?,
+            body_sha256: row.get("body_sha256")?,
+            idempotency_key: row.get("idempotency_key")?,
+            status: row.get("status")?,
+            error: row.get("error")?,
+            response_status: row.get("response_status")?,
+            response_body: row.get("response_body")?,
+            attempts: row.get("attempts")?,
+            plugin_name: row.get("plugin_name")?,
+            plugin_version: row.get("plugin_version")?,
+            received_at: row.get("received_at")?,
+            processed_at: row.get("processed_at")?,
+        })
+    }
+}
+
+impl MessageMetaRow {
+    fn into_message(self, body: Vec<u8>, order_ids: Vec<String>) -> Result<Message, StoreError> {
         let response = match (self.response_status, self.response_body.as_deref()) {
             (Some(status), Some(body)) => Some(StoredResponse {
                 status: u16::try_from(status).map_err(|e| decode(e.to_string()))?,
@@ -208,32 +283,43 @@ impl MessageMetaRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct MessageRow {
-    #[sqlx(flatten)]
     pub(super) meta: MessageMetaRow,
     pub(super) body: Vec<u8>,
 }
 
 impl MessageRow {
-    pub(super) fn into_message(self, order_ids: Vec<String>) -> Result<Message, sqlx::Error> {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            meta: MessageMetaRow::from_row(row)?,
+            body: row.get("body")?,
+        })
+    }
+}
+
+impl MessageRow {
+    pub(super) fn into_message(self, order_ids: Vec<String>) -> Result<Message, StoreError> {
         self.meta.into_message(self.body, order_ids)
     }
 }
 
 /// A message without its body, for listings.
-#[derive(sqlx::FromRow)]
 pub(super) struct MessageSummaryRow {
-    #[sqlx(flatten)]
     pub(super) meta: MessageMetaRow,
     pub(super) body_size: i64,
 }
 
 impl MessageSummaryRow {
-    pub(super) fn into_summary(
-        self,
-        order_ids: Vec<String>,
-    ) -> Result<MessageSummary, sqlx::Error> {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            meta: MessageMetaRow::from_row(row)?,
+            body_size: row.get("body_size")?,
+        })
+    }
+}
+
+impl MessageSummaryRow {
+    pub(super) fn into_summary(self, order_ids: Vec<String>) -> Result<MessageSummary, StoreError> {
         let body_size = u64::try_from(self.body_size).map_err(|e| decode(e.to_string()))?;
         // The row has the body's size, not the body.
         let message = self.meta.into_message(Vec::new(), order_ids)?;
@@ -244,7 +330,6 @@ impl MessageSummaryRow {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct AttemptRow {
     pub(super) message_id: String,
     pub(super) attempt: i64,
@@ -257,8 +342,24 @@ pub(super) struct AttemptRow {
     pub(super) note: Option<String>,
 }
 
+impl AttemptRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            message_id: row.get("message_id")?,
+            attempt: row.get("attempt")?,
+            status: row.get("status")?,
+            error: row.get("error")?,
+            plugin_name: row.get("plugin_name")?,
+            plugin_version: row.get("plugin_version")?,
+            processed_at: row.get("processed_at")?,
+            reopened_at: row.get("reopened_at")?,
+            note: row.get("note")?,
+        })
+    }
+}
+
 impl TryFrom<AttemptRow> for MessageAttempt {
-    type Error = sqlx::Error;
+    type Error = StoreError;
 
     fn try_from(row: AttemptRow) -> Result<Self, Self::Error> {
         let what = format!("message {} attempt {}", row.message_id, row.attempt);
@@ -275,7 +376,6 @@ impl TryFrom<AttemptRow> for MessageAttempt {
     }
 }
 
-#[derive(sqlx::FromRow)]
 pub(super) struct OrderRow {
     pub(super) id: String,
     pub(super) message_id: String,
@@ -289,8 +389,25 @@ pub(super) struct OrderRow {
     pub(super) updated_at: String,
 }
 
+impl OrderRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            message_id: row.get("message_id")?,
+            buyer_id: row.get("buyer_id")?,
+            buyer_order_number: row.get("buyer_order_number")?,
+            supplier_code: row.get("supplier_code")?,
+            craftsman_id: row.get("craftsman_id")?,
+            status: row.get("status")?,
+            body: row.get("body")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        })
+    }
+}
+
 impl TryFrom<OrderRow> for OrderRecord {
-    type Error = sqlx::Error;
+    type Error = StoreError;
 
     fn try_from(row: OrderRow) -> Result<Self, Self::Error> {
         Ok(OrderRecord {

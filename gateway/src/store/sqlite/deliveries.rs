@@ -3,11 +3,11 @@
 //! order's status.
 
 use chrono::{DateTime, Utc};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::codec::{OrderRow, classify, count, decode, now, parse_time, time_text};
 use super::craftsmen::parse_language;
-use super::{SqliteStore, page_limit, push_page_filters, split_page};
+use super::{page_limit, page_query, split_page};
 use crate::secrets::new_id;
 use crate::store::routing::{self, ChannelState, NewDelivery};
 use crate::store::{
@@ -15,7 +15,6 @@ use crate::store::{
     DeliveryStats, NewAttempt, NextStep, OrderRecord, StoreError, StoreResult,
 };
 
-#[derive(sqlx::FromRow)]
 struct DeliveryRow {
     id: String,
     order_id: String,
@@ -32,13 +31,33 @@ struct DeliveryRow {
     delivered_at: Option<String>,
 }
 
-fn status_code(code: Option<i64>) -> Result<Option<u16>, sqlx::Error> {
+impl DeliveryRow {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            order_id: row.get("order_id")?,
+            craftsman_id: row.get("craftsman_id")?,
+            channel_id: row.get("channel_id")?,
+            channel: row.get("channel")?,
+            state: row.get("state")?,
+            attempts: row.get("attempts")?,
+            next_attempt_at: row.get("next_attempt_at")?,
+            last_status_code: row.get("last_status_code")?,
+            last_error: row.get("last_error")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+            delivered_at: row.get("delivered_at")?,
+        })
+    }
+}
+
+fn status_code(code: Option<i64>) -> Result<Option<u16>, StoreError> {
     code.map(|c| u16::try_from(c).map_err(|e| decode(e.to_string())))
         .transpose()
 }
 
 impl TryFrom<DeliveryRow> for Delivery {
-    type Error = sqlx::Error;
+    type Error = StoreError;
 
     fn try_from(row: DeliveryRow) -> Result<Self, Self::Error> {
         Ok(Delivery {
@@ -59,7 +78,6 @@ impl TryFrom<DeliveryRow> for Delivery {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct AttemptRow {
     delivery_id: String,
     attempt: i64,
@@ -70,8 +88,22 @@ struct AttemptRow {
     error: Option<String>,
 }
 
+impl AttemptRow {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            delivery_id: row.get("delivery_id")?,
+            attempt: row.get("attempt")?,
+            started_at: row.get("started_at")?,
+            duration_ms: row.get("duration_ms")?,
+            outcome: row.get("outcome")?,
+            status_code: row.get("status_code")?,
+            error: row.get("error")?,
+        })
+    }
+}
+
 impl TryFrom<AttemptRow> for DeliveryAttempt {
-    type Error = sqlx::Error;
+    type Error = StoreError;
 
     fn try_from(row: AttemptRow) -> Result<Self, Self::Error> {
         Ok(DeliveryAttempt {
@@ -87,49 +119,48 @@ impl TryFrom<AttemptRow> for DeliveryAttempt {
 }
 
 /// A craftsman's channels, as routing needs them: id, and why it is disabled.
-pub(super) async fn channel_states(
-    conn: &mut SqliteConnection,
+pub(super) fn channel_states(
+    conn: &Connection,
     craftsman_id: &str,
-) -> Result<Vec<ChannelState>, sqlx::Error> {
+) -> StoreResult<Vec<ChannelState>> {
     // disabled_reason is set exactly when disabled_at is.
-    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT id, disabled_reason FROM channels WHERE craftsman_id = ?1 ORDER BY id",
-    )
-    .bind(craftsman_id)
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, disabled_reason)| ChannelState {
-            id,
-            disabled_reason,
-        })
-        .collect())
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, disabled_reason FROM channels WHERE craftsman_id = ?1 ORDER BY id",
+        )?
+        .query_map(params![craftsman_id], |row| {
+            Ok(ChannelState {
+                id: row.get(0)?,
+                disabled_reason: row.get(1)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// Writes the deliveries routing decided for `order_id`.
-pub(super) async fn write_deliveries(
-    conn: &mut SqliteConnection,
+pub(super) fn write_deliveries(
+    conn: &Connection,
     order_id: &str,
     deliveries: &[NewDelivery],
     now_text: &str,
 ) -> StoreResult<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO deliveries (id, order_id, channel_id, state, next_attempt_at, \
+         last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+    )?;
     for delivery in deliveries {
         let due = (delivery.state == DeliveryState::Pending).then_some(now_text);
-        sqlx::query(
-            "INSERT INTO deliveries (id, order_id, channel_id, state, next_attempt_at, \
-             last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        )
-        .bind(new_id("dlv"))
-        .bind(order_id)
-        .bind(&delivery.channel_id)
-        .bind(delivery.state.as_str())
-        .bind(due)
-        .bind(&delivery.error)
-        .bind(now_text)
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| classify(&format!("delivery of order {order_id}"), e))?;
+        insert
+            .execute(params![
+                new_id("dlv"),
+                order_id,
+                &delivery.channel_id,
+                delivery.state.as_str(),
+                due,
+                &delivery.error,
+                now_text,
+            ])
+            .map_err(|e| classify(&format!("delivery of order {order_id}"), e))?;
     }
     Ok(())
 }
@@ -137,76 +168,64 @@ pub(super) async fn write_deliveries(
 /// Routes an order stored `unrouted` to `craftsman_id`, with its deliveries, as
 /// [`routing::route`] decides. Runs inside the caller's write. (A new order is
 /// written routed at once, see `messages::complete`.)
-pub(super) async fn route(
-    conn: &mut SqliteConnection,
+pub(super) fn route(
+    conn: &Connection,
     order_id: &str,
     craftsman_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let now_text = time_text(now);
-    let (status, deliveries) = routing::route(&channel_states(conn, craftsman_id).await?);
-    sqlx::query("UPDATE orders SET craftsman_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1")
-        .bind(order_id)
-        .bind(craftsman_id)
-        .bind(status.as_str())
-        .bind(&now_text)
-        .execute(&mut *conn)
-        .await?;
-    write_deliveries(conn, order_id, &deliveries, &now_text).await
+    let (status, deliveries) = routing::route(&channel_states(conn, craftsman_id)?);
+    conn.prepare_cached(
+        "UPDATE orders SET craftsman_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![order_id, craftsman_id, status.as_str(), &now_text])?;
+    write_deliveries(conn, order_id, &deliveries, &now_text)
 }
 
 /// Makes a routed order's status follow its deliveries, as [`routing::status_of`]
 /// derives it. Writes only when it changes.
-async fn sync_order_status(
-    conn: &mut SqliteConnection,
-    order_id: &str,
-    now_text: &str,
-) -> StoreResult<()> {
-    let states: Vec<String> =
-        sqlx::query_scalar("SELECT state FROM deliveries WHERE order_id = ?1")
-            .bind(order_id)
-            .fetch_all(&mut *conn)
-            .await?;
+fn sync_order_status(conn: &Connection, order_id: &str, now_text: &str) -> StoreResult<()> {
+    let states = conn
+        .prepare_cached("SELECT state FROM deliveries WHERE order_id = ?1")?
+        .query_map(params![order_id], |row| row.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let states = states
         .iter()
         .map(|state| state.parse::<DeliveryState>().map_err(decode))
         .collect::<Result<Vec<_>, _>>()?;
     let status = routing::status_of(states);
-    sqlx::query(
+    conn.prepare_cached(
         "UPDATE orders SET status = ?2, updated_at = ?3 \
          WHERE id = ?1 AND craftsman_id IS NOT NULL AND status <> ?2",
-    )
-    .bind(order_id)
-    .bind(status.as_str())
-    .bind(now_text)
-    .execute(conn)
-    .await?;
+    )?
+    .execute(params![order_id, status.as_str(), now_text])?;
     Ok(())
 }
 
 /// Takes the oldest due deliveries for a lease; returns their ids.
-pub(super) async fn claim(
-    conn: &mut SqliteConnection,
+pub(super) fn claim(
+    conn: &Connection,
     now: DateTime<Utc>,
     until: DateTime<Utc>,
     limit: u32,
 ) -> StoreResult<Vec<String>> {
     let now_text = time_text(now);
-    Ok(sqlx::query_scalar(
-        "UPDATE deliveries SET claimed_until = ?2 WHERE id IN ( \
-           SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
-           AND (claimed_until IS NULL OR claimed_until <= ?1) \
-           ORDER BY next_attempt_at LIMIT ?3) \
-         RETURNING id",
-    )
-    .bind(&now_text)
-    .bind(time_text(until))
-    .bind(i64::from(limit))
-    .fetch_all(conn)
-    .await?)
+    Ok(conn
+        .prepare_cached(
+            "UPDATE deliveries SET claimed_until = ?2 WHERE id IN ( \
+               SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
+               AND (claimed_until IS NULL OR claimed_until <= ?1) \
+               ORDER BY next_attempt_at LIMIT ?3) \
+             RETURNING id",
+        )?
+        .query_map(
+            params![&now_text, time_text(until), i64::from(limit)],
+            |row| row.get::<_, String>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-#[derive(sqlx::FromRow)]
 struct ClaimRow {
     delivery_id: String,
     attempts: i64,
@@ -216,35 +235,47 @@ struct ClaimRow {
     buyer_name: String,
     craftsman_name: String,
     language: String,
-    #[sqlx(flatten)]
     order: OrderRow,
+}
+
+impl ClaimRow {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            delivery_id: row.get("delivery_id")?,
+            attempts: row.get("attempts")?,
+            schedule_base: row.get("schedule_base")?,
+            channel_id: row.get("channel_id")?,
+            target: row.get("target")?,
+            buyer_name: row.get("buyer_name")?,
+            craftsman_name: row.get("craftsman_name")?,
+            language: row.get("language")?,
+            order: OrderRow::from_row(row)?,
+        })
+    }
 }
 
 /// What a worker needs to send the claimed deliveries `ids`, read after the claim
 /// is committed.
-pub(super) async fn claimed(
-    store: &SqliteStore,
-    ids: &[String],
-) -> StoreResult<Vec<ClaimedDelivery>> {
+pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<ClaimedDelivery>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut sql = QueryBuilder::<Sqlite>::new(
-        "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.channel_id, c.target, \
-         b.name AS buyer_name, k.name AS craftsman_name, k.language, \
-         o.id, o.message_id, o.buyer_id, o.buyer_order_number, o.supplier_code, \
-         o.craftsman_id, o.status, o.body, o.created_at, o.updated_at \
-         FROM deliveries d JOIN channels c ON c.id = d.channel_id \
-         JOIN orders o ON o.id = d.order_id JOIN buyers b ON b.id = o.buyer_id \
-         JOIN craftsmen k ON k.id = c.craftsman_id WHERE d.id IN (",
-    );
-    let mut list = sql.separated(", ");
-    for id in ids {
-        list.push_bind(id);
-    }
-    // Oldest due first, as they were chosen.
-    sql.push(") ORDER BY d.next_attempt_at");
-    let rows: Vec<ClaimRow> = sql.build_query_as().fetch_all(&store.reader).await?;
+    // The ids as one JSON array: one statement text whatever their number, so it is
+    // prepared once and cached.
+    let rows = conn
+        .prepare_cached(
+            "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.channel_id, c.target, \
+             b.name AS buyer_name, k.name AS craftsman_name, k.language, \
+             o.id, o.message_id, o.buyer_id, o.buyer_order_number, o.supplier_code, \
+             o.craftsman_id, o.status, o.body, o.created_at, o.updated_at \
+             FROM deliveries d JOIN channels c ON c.id = d.channel_id \
+             JOIN orders o ON o.id = d.order_id JOIN buyers b ON b.id = o.buyer_id \
+             JOIN craftsmen k ON k.id = c.craftsman_id \
+             WHERE d.id IN (SELECT value FROM json_each(?1)) \
+             ORDER BY d.next_attempt_at", // oldest due first, as they were chosen
+        )?
+        .query_map([super::codec::json_text(&ids)?], ClaimRow::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let claimed = rows
         .into_iter()
         .map(|row| {
@@ -261,14 +292,11 @@ pub(super) async fn claimed(
                 craftsman_name: row.craftsman_name,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(claimed)
 }
 
-pub(super) async fn record_attempt(
-    conn: &mut SqliteConnection,
-    attempt: NewAttempt,
-) -> StoreResult<Delivery> {
+pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreResult<Delivery> {
     let now_text = time_text(now());
     let (state, next_at, delivered_at) = match attempt.next {
         NextStep::Succeeded => ("succeeded", None, Some(&now_text)),
@@ -277,29 +305,33 @@ pub(super) async fn record_attempt(
     };
     // The guard on state and attempts records each attempt once, even if a lease
     // ran out and another claim sent the delivery again.
-    let updated: Option<(String, String)> = sqlx::query_as(
-        "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, \
-         claimed_until = NULL, last_status_code = ?5, last_error = ?6, updated_at = ?7, \
-         delivered_at = coalesce(?8, delivered_at) \
-         WHERE id = ?1 AND state = 'pending' AND attempts = ?3 - 1 \
-         RETURNING order_id, channel_id",
-    )
-    .bind(&attempt.delivery_id)
-    .bind(state)
-    .bind(i64::from(attempt.attempt))
-    .bind(next_at)
-    .bind(attempt.status_code.map(i64::from))
-    .bind(&attempt.error)
-    .bind(&now_text)
-    .bind(delivered_at)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let updated: Option<(String, String)> = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, \
+             claimed_until = NULL, last_status_code = ?5, last_error = ?6, updated_at = ?7, \
+             delivered_at = coalesce(?8, delivered_at) \
+             WHERE id = ?1 AND state = 'pending' AND attempts = ?3 - 1 \
+             RETURNING order_id, channel_id",
+        )?
+        .query_row(
+            params![
+                &attempt.delivery_id,
+                state,
+                i64::from(attempt.attempt),
+                next_at,
+                attempt.status_code.map(i64::from),
+                &attempt.error,
+                &now_text,
+                delivered_at,
+            ],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
     let Some((order_id, channel_id)) = updated else {
-        let exists: Option<String> =
-            sqlx::query_scalar("SELECT state FROM deliveries WHERE id = ?1")
-                .bind(&attempt.delivery_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+        let exists: Option<String> = conn
+            .prepare_cached("SELECT state FROM deliveries WHERE id = ?1")?
+            .query_row(params![&attempt.delivery_id], |row| row.get(0))
+            .optional()?;
         return Err(match exists {
             Some(state) => StoreError::Conflict(format!(
                 "delivery {} is {state}, not pending at attempt {}",
@@ -308,111 +340,106 @@ pub(super) async fn record_attempt(
             None => StoreError::NotFound,
         });
     };
-    sqlx::query(
+    conn.prepare_cached(
         "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, \
          outcome, status_code, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )
-    .bind(&attempt.delivery_id)
-    .bind(i64::from(attempt.attempt))
-    .bind(time_text(attempt.started_at))
-    .bind(i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX))
-    .bind(attempt.outcome.as_str())
-    .bind(attempt.status_code.map(i64::from))
-    .bind(&attempt.error)
-    .execute(&mut *conn)
-    .await?;
-    sync_order_status(conn, &order_id, &now_text).await?;
+    )?
+    .execute(params![
+        &attempt.delivery_id,
+        i64::from(attempt.attempt),
+        time_text(attempt.started_at),
+        i64::try_from(attempt.duration_ms).unwrap_or(i64::MAX),
+        attempt.outcome.as_str(),
+        attempt.status_code.map(i64::from),
+        &attempt.error,
+    ])?;
+    sync_order_status(conn, &order_id, &now_text)?;
 
     if attempt.outcome == crate::store::AttemptOutcome::Disable {
         let reason = attempt
             .error
             .clone()
             .unwrap_or_else(|| "the receiver asked to be left alone".into());
-        disable_channel(conn, &channel_id, &reason, &now_text).await?;
+        disable_channel(conn, &channel_id, &reason, &now_text)?;
     }
-    get_on(conn, &attempt.delivery_id)
-        .await?
-        .ok_or(StoreError::NotFound)
+    get_on(conn, &attempt.delivery_id)?.ok_or(StoreError::NotFound)
 }
 
 /// Disables a channel and kills its other pending deliveries, which would only be
 /// refused too; an admin enables the channel and retries them.
-async fn disable_channel(
-    conn: &mut SqliteConnection,
+fn disable_channel(
+    conn: &Connection,
     channel_id: &str,
     reason: &str,
     now_text: &str,
 ) -> StoreResult<()> {
-    sqlx::query(
+    conn.prepare_cached(
         "UPDATE channels SET disabled_at = ?2, disabled_reason = ?3 \
          WHERE id = ?1 AND disabled_at IS NULL",
-    )
-    .bind(channel_id)
-    .bind(now_text)
-    .bind(reason)
-    .execute(&mut *conn)
-    .await?;
-    let orders: Vec<String> = sqlx::query_scalar(
-        "UPDATE deliveries SET state = 'dead', next_attempt_at = NULL, claimed_until = NULL, \
-         last_error = ?2, updated_at = ?3 WHERE channel_id = ?1 AND state = 'pending' \
-         RETURNING order_id",
-    )
-    .bind(channel_id)
-    .bind(format!("channel disabled: {reason}"))
-    .bind(now_text)
-    .fetch_all(&mut *conn)
-    .await?;
+    )?
+    .execute(params![channel_id, now_text, reason])?;
+    let orders = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = 'dead', next_attempt_at = NULL, claimed_until = NULL, \
+             last_error = ?2, updated_at = ?3 WHERE channel_id = ?1 AND state = 'pending' \
+             RETURNING order_id",
+        )?
+        .query_map(
+            params![channel_id, format!("channel disabled: {reason}"), now_text],
+            |row| row.get::<_, String>(0),
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     for order_id in orders {
-        sync_order_status(conn, &order_id, now_text).await?;
+        sync_order_status(conn, &order_id, now_text)?;
     }
     Ok(())
 }
 
-pub(super) async fn release_claims(conn: &mut SqliteConnection) -> StoreResult<u64> {
-    Ok(sqlx::query(
-        "UPDATE deliveries SET claimed_until = NULL \
-         WHERE state = 'pending' AND claimed_until IS NOT NULL",
-    )
-    .execute(conn)
-    .await?
-    .rows_affected())
+pub(super) fn release_claims(conn: &Connection) -> StoreResult<u64> {
+    let released = conn
+        .prepare_cached(
+            "UPDATE deliveries SET claimed_until = NULL \
+             WHERE state = 'pending' AND claimed_until IS NOT NULL",
+        )?
+        .execute([])?;
+    Ok(released as u64)
 }
 
-pub(super) async fn next_due_at(store: &SqliteStore) -> StoreResult<Option<DateTime<Utc>>> {
-    let due: Option<String> = sqlx::query_scalar(
-        "SELECT next_attempt_at FROM deliveries WHERE state = 'pending' \
-         AND claimed_until IS NULL ORDER BY next_attempt_at LIMIT 1",
-    )
-    .fetch_optional(&store.reader)
-    .await?;
-    Ok(due.as_deref().map(parse_time).transpose()?)
+pub(super) fn next_due_at(conn: &Connection) -> StoreResult<Option<DateTime<Utc>>> {
+    let due: Option<String> = conn
+        .prepare_cached(
+            "SELECT next_attempt_at FROM deliveries WHERE state = 'pending' \
+             AND claimed_until IS NULL ORDER BY next_attempt_at LIMIT 1",
+        )?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    due.as_deref().map(parse_time).transpose()
 }
 
-pub(super) async fn retry(conn: &mut SqliteConnection, id: String) -> StoreResult<Delivery> {
+pub(super) fn retry(conn: &Connection, id: String) -> StoreResult<Delivery> {
     let now_text = time_text(now());
     // In an UPDATE every right-hand side sees the row as it was: `state` below is
     // the old state. An in-flight (claimed) pending delivery keeps its claim.
-    let order_id: Option<String> = sqlx::query_scalar(
-        "UPDATE deliveries SET \
-           schedule_base = CASE WHEN state = 'dead' THEN attempts ELSE schedule_base END, \
-           claimed_until = CASE WHEN state = 'dead' THEN NULL ELSE claimed_until END, \
-           state = 'pending', next_attempt_at = ?2, updated_at = ?2 \
-         WHERE id = ?1 AND state IN ('pending', 'dead') AND channel_id IN \
-           (SELECT id FROM channels WHERE disabled_at IS NULL) \
-         RETURNING order_id",
-    )
-    .bind(&id)
-    .bind(&now_text)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let order_id: Option<String> = conn
+        .prepare_cached(
+            "UPDATE deliveries SET \
+               schedule_base = CASE WHEN state = 'dead' THEN attempts ELSE schedule_base END, \
+               claimed_until = CASE WHEN state = 'dead' THEN NULL ELSE claimed_until END, \
+               state = 'pending', next_attempt_at = ?2, updated_at = ?2 \
+             WHERE id = ?1 AND state IN ('pending', 'dead') AND channel_id IN \
+               (SELECT id FROM channels WHERE disabled_at IS NULL) \
+             RETURNING order_id",
+        )?
+        .query_row(params![&id, &now_text], |row| row.get(0))
+        .optional()?;
     let Some(order_id) = order_id else {
-        let found: Option<(String, Option<String>)> = sqlx::query_as(
-            "SELECT d.state, c.disabled_reason FROM deliveries d \
-             JOIN channels c ON c.id = d.channel_id WHERE d.id = ?1",
-        )
-        .bind(&id)
-        .fetch_optional(&mut *conn)
-        .await?;
+        let found: Option<(String, Option<String>)> = conn
+            .prepare_cached(
+                "SELECT d.state, c.disabled_reason FROM deliveries d \
+                 JOIN channels c ON c.id = d.channel_id WHERE d.id = ?1",
+            )?
+            .query_row(params![&id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()?;
         return Err(match found {
             None => StoreError::NotFound,
             Some((_, Some(reason))) => StoreError::Conflict(format!(
@@ -423,53 +450,45 @@ pub(super) async fn retry(conn: &mut SqliteConnection, id: String) -> StoreResul
             }
         });
     };
-    sync_order_status(conn, &order_id, &now_text).await?;
-    get_on(conn, &id).await?.ok_or(StoreError::NotFound)
+    sync_order_status(conn, &order_id, &now_text)?;
+    get_on(conn, &id)?.ok_or(StoreError::NotFound)
 }
 
-async fn get_on(conn: &mut SqliteConnection, id: &str) -> StoreResult<Option<Delivery>> {
-    let row: Option<DeliveryRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        delivery_columns!(),
-        " FROM deliveries d JOIN channels c ON c.id = d.channel_id WHERE d.id = ?1"
-    ))
-    .bind(id)
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(Delivery::try_from).transpose()?)
+fn get_on(conn: &Connection, id: &str) -> StoreResult<Option<Delivery>> {
+    let row = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries d JOIN channels c ON c.id = d.channel_id WHERE d.id = ?1"
+        ))?
+        .query_row(params![id], DeliveryRow::from_row)
+        .optional()?;
+    row.map(Delivery::try_from).transpose()
 }
 
-pub(super) async fn get(store: &SqliteStore, id: &str) -> StoreResult<Option<Delivery>> {
-    let mut conn = store.reader.acquire().await?;
-    get_on(&mut conn, id).await
+pub(super) fn get(conn: &Connection, id: &str) -> StoreResult<Option<Delivery>> {
+    get_on(conn, id)
 }
 
-pub(super) async fn attempts(
-    store: &SqliteStore,
-    delivery_id: &str,
-) -> StoreResult<Vec<DeliveryAttempt>> {
-    let rows: Vec<AttemptRow> = sqlx::query_as(
-        "SELECT delivery_id, attempt, started_at, duration_ms, outcome, status_code, error \
-         FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt",
-    )
-    .bind(delivery_id)
-    .fetch_all(&store.reader)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(DeliveryAttempt::try_from)
-        .collect::<Result<_, _>>()?)
+pub(super) fn attempts(conn: &Connection, delivery_id: &str) -> StoreResult<Vec<DeliveryAttempt>> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT delivery_id, attempt, started_at, duration_ms, outcome, status_code, error \
+             FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt",
+        )?
+        .query_map(params![delivery_id], AttemptRow::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(DeliveryAttempt::try_from).collect()
 }
 
-pub(super) async fn list(store: &SqliteStore, query: DeliveryQuery) -> StoreResult<DeliveryPage> {
+pub(super) fn list(conn: &Connection, query: DeliveryQuery) -> StoreResult<DeliveryPage> {
     let limit = page_limit(query.limit);
-    let mut sql = QueryBuilder::<Sqlite>::new(concat!(
-        "SELECT ",
-        delivery_columns!(),
-        " FROM deliveries d JOIN channels c ON c.id = d.channel_id"
-    ));
-    push_page_filters(
-        &mut sql,
+    let (sql, params) = page_query(
+        concat!(
+            "SELECT ",
+            delivery_columns!(),
+            " FROM deliveries d JOIN channels c ON c.id = d.channel_id"
+        ),
         "d.id",
         [
             ("d.state", query.state.map(|s| s.as_str().to_owned())),
@@ -479,7 +498,10 @@ pub(super) async fn list(store: &SqliteStore, query: DeliveryQuery) -> StoreResu
         query.after,
         limit,
     );
-    let rows: Vec<DeliveryRow> = sql.build_query_as().fetch_all(&store.reader).await?;
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(params), DeliveryRow::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let deliveries = rows
         .into_iter()
         .map(Delivery::try_from)
@@ -491,22 +513,25 @@ pub(super) async fn list(store: &SqliteStore, query: DeliveryQuery) -> StoreResu
     })
 }
 
-pub(super) async fn stats(store: &SqliteStore) -> StoreResult<DeliveryStats> {
-    let mut tx = store.reader.begin().await?;
-    let counts: Vec<(String, i64)> =
-        sqlx::query_as("SELECT state, count(*) FROM deliveries GROUP BY state")
-            .fetch_all(&mut *tx)
-            .await?;
-    let oldest: Option<String> = sqlx::query_scalar(
-        "SELECT next_attempt_at FROM deliveries WHERE state = 'pending' \
-         ORDER BY next_attempt_at LIMIT 1",
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let unrouted: i64 = sqlx::query_scalar("SELECT count(*) FROM orders WHERE status = 'unrouted'")
-        .fetch_one(&mut *tx)
-        .await?;
-    tx.commit().await?;
+pub(super) fn stats(conn: &Connection) -> StoreResult<DeliveryStats> {
+    let tx = conn.unchecked_transaction()?;
+    let counts = tx
+        .prepare_cached("SELECT state, count(*) FROM deliveries GROUP BY state")?
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let oldest: Option<String> = tx
+        .prepare_cached(
+            "SELECT next_attempt_at FROM deliveries WHERE state = 'pending' \
+             ORDER BY next_attempt_at LIMIT 1",
+        )?
+        .query_row([], |row| row.get(0))
+        .optional()?;
+    let unrouted: i64 = tx
+        .prepare_cached("SELECT count(*) FROM orders WHERE status = 'unrouted'")?
+        .query_row([], |row| row.get(0))?;
+    tx.commit()?;
     let mut stats = DeliveryStats {
         oldest_due_at: oldest.as_deref().map(parse_time).transpose()?,
         unrouted_orders: u64::try_from(unrouted).unwrap_or(0),
@@ -518,7 +543,7 @@ pub(super) async fn stats(store: &SqliteStore) -> StoreResult<DeliveryStats> {
             "pending" => stats.pending = n,
             "succeeded" => stats.succeeded = n,
             "dead" => stats.dead = n,
-            other => return Err(decode(format!("unknown delivery state {other:?}")).into()),
+            other => return Err(decode(format!("unknown delivery state {other:?}"))),
         }
     }
     Ok(stats)

@@ -1,14 +1,14 @@
 //! Reading orders; they are written with their message's outcome (`messages::complete`)
 //! and routed by `deliveries::route`.
 
-use sqlx::{QueryBuilder, Sqlite};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::codec::OrderRow;
-use super::{SqliteStore, page_limit, push_page_filters, split_page};
+use super::{page_limit, page_query, split_page};
 use crate::store::{OrderPage, OrderQuery, OrderRecord, OrderScope, StoreResult};
 
-pub(super) async fn get(
-    store: &SqliteStore,
+pub(super) fn get(
+    conn: &Connection,
     scope: OrderScope<'_>,
     id: &str,
 ) -> StoreResult<Option<OrderRecord>> {
@@ -17,25 +17,22 @@ pub(super) async fn get(
         OrderScope::Buyer(buyer) => (Some(buyer), None),
         OrderScope::Craftsman(craftsman) => (None, Some(craftsman)),
     };
-    let row: Option<OrderRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        order_columns!(),
-        " FROM orders WHERE id = ?1 AND (?2 IS NULL OR buyer_id = ?2) \
-         AND (?3 IS NULL OR craftsman_id = ?3)"
-    ))
-    .bind(id)
-    .bind(buyer_id)
-    .bind(craftsman_id)
-    .fetch_optional(&store.reader)
-    .await?;
-    Ok(row.map(OrderRecord::try_from).transpose()?)
+    let row = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            order_columns!(),
+            " FROM orders WHERE id = ?1 AND (?2 IS NULL OR buyer_id = ?2) \
+             AND (?3 IS NULL OR craftsman_id = ?3)"
+        ))?
+        .query_row(params![id, buyer_id, craftsman_id], OrderRow::from_row)
+        .optional()?;
+    row.map(OrderRecord::try_from).transpose()
 }
 
-pub(super) async fn list(store: &SqliteStore, query: OrderQuery) -> StoreResult<OrderPage> {
+pub(super) fn list(conn: &Connection, query: OrderQuery) -> StoreResult<OrderPage> {
     let limit = page_limit(query.limit);
-    let mut sql = QueryBuilder::<Sqlite>::new(concat!("SELECT ", order_columns!(), " FROM orders"));
-    push_page_filters(
-        &mut sql,
+    let (sql, params) = page_query(
+        concat!("SELECT ", order_columns!(), " FROM orders"),
         "id",
         [
             ("buyer_id", query.buyer_id),
@@ -45,7 +42,10 @@ pub(super) async fn list(store: &SqliteStore, query: OrderQuery) -> StoreResult<
         query.after,
         limit,
     );
-    let rows: Vec<OrderRow> = sql.build_query_as().fetch_all(&store.reader).await?;
+    let rows = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(params), OrderRow::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     let orders = rows
         .into_iter()
         .map(OrderRecord::try_from)

@@ -1,27 +1,24 @@
 //! Uploaded plugin components, kept with their bytes and never deleted.
 
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, OptionalExtension, params};
 
-use super::SqliteStore;
 use super::codec::{PluginRow, PluginWasmRow, json_text, now, time_text};
 use crate::store::{NewPluginArtifact, PluginArtifact, StoreError, StoreResult};
 
-pub(super) async fn insert(
-    conn: &mut SqliteConnection,
-    plugin: NewPluginArtifact,
-) -> StoreResult<PluginArtifact> {
+pub(super) fn insert(conn: &Connection, plugin: NewPluginArtifact) -> StoreResult<PluginArtifact> {
     // Look and insert on the writer, so that two uploads of one version cannot both
     // decide they are first.
-    let clashes: Vec<PluginRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        plugin_columns!(),
-        " FROM plugins WHERE (name = ?1 AND version = ?2) OR sha256 = ?3"
-    ))
-    .bind(&plugin.name)
-    .bind(&plugin.version)
-    .bind(&plugin.sha256)
-    .fetch_all(&mut *conn)
-    .await?;
+    let clashes = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            plugin_columns!(),
+            " FROM plugins WHERE (name = ?1 AND version = ?2) OR sha256 = ?3"
+        ))?
+        .query_map(
+            params![plugin.name, plugin.version, plugin.sha256],
+            PluginRow::from_row,
+        )?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     // The sha256 and the (name, version) are each unique, so an exact match is the
     // only row that can have come back.
     if let Some(clash) = clashes.into_iter().next() {
@@ -41,21 +38,21 @@ pub(super) async fn insert(
 
     let uploaded_at = now();
     let size_bytes = plugin.wasm.len() as u64;
-    sqlx::query(concat!(
+    conn.prepare_cached(concat!(
         "INSERT INTO plugins (",
         plugin_columns!(),
         ", wasm) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    ))
-    .bind(&plugin.sha256)
-    .bind(&plugin.name)
-    .bind(&plugin.version)
-    .bind(&plugin.description)
-    .bind(json_text(&plugin.content_types)?)
-    .bind(i64::try_from(size_bytes).unwrap_or(i64::MAX))
-    .bind(time_text(uploaded_at))
-    .bind(&plugin.wasm)
-    .execute(&mut *conn)
-    .await?;
+    ))?
+    .execute(params![
+        plugin.sha256,
+        plugin.name,
+        plugin.version,
+        plugin.description,
+        json_text(&plugin.content_types)?,
+        i64::try_from(size_bytes).unwrap_or(i64::MAX),
+        time_text(uploaded_at),
+        plugin.wasm,
+    ])?;
     Ok(PluginArtifact {
         sha256: plugin.sha256,
         name: plugin.name,
@@ -67,41 +64,38 @@ pub(super) async fn insert(
     })
 }
 
-pub(super) async fn list(store: &SqliteStore) -> StoreResult<Vec<PluginArtifact>> {
+pub(super) fn list(conn: &Connection) -> StoreResult<Vec<PluginArtifact>> {
     // Plugins are never deleted, so rowid order is upload order, exact even within
     // one millisecond (PostgreSQL will need an identity column for the same).
-    let rows: Vec<PluginRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        plugin_columns!(),
-        " FROM plugins ORDER BY name, rowid"
-    ))
-    .fetch_all(&store.reader)
-    .await?;
-    Ok(rows
-        .into_iter()
+    let rows = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            plugin_columns!(),
+            " FROM plugins ORDER BY name, rowid"
+        ))?
+        .query_map([], PluginRow::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
         .map(PluginArtifact::try_from)
-        .collect::<Result<_, _>>()?)
+        .collect::<Result<_, _>>()
 }
 
-pub(super) async fn wasm(store: &SqliteStore, sha256: &str) -> StoreResult<Option<Vec<u8>>> {
-    Ok(
-        sqlx::query_scalar("SELECT wasm FROM plugins WHERE sha256 = ?1")
-            .bind(sha256)
-            .fetch_optional(&store.reader)
-            .await?,
-    )
+pub(super) fn wasm(conn: &Connection, sha256: &str) -> StoreResult<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT wasm FROM plugins WHERE sha256 = ?1")?
+        .query_row(params![sha256], |row| row.get(0))
+        .optional()?)
 }
 
-pub(super) async fn all_with_wasm(
-    store: &SqliteStore,
-) -> StoreResult<Vec<(PluginArtifact, Vec<u8>)>> {
-    let rows: Vec<PluginWasmRow> = sqlx::query_as(concat!(
-        "SELECT ",
-        plugin_columns!(),
-        ", wasm FROM plugins ORDER BY name, rowid"
-    ))
-    .fetch_all(&store.reader)
-    .await?;
+pub(super) fn all_with_wasm(conn: &Connection) -> StoreResult<Vec<(PluginArtifact, Vec<u8>)>> {
+    let rows = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            plugin_columns!(),
+            ", wasm FROM plugins ORDER BY name, rowid"
+        ))?
+        .query_map([], PluginWasmRow::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter()
         .map(|row| Ok((PluginArtifact::try_from(row.plugin)?, row.wasm)))
         .collect()

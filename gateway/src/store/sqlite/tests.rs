@@ -13,10 +13,11 @@ use std::sync::Arc;
 use serde_json::json;
 use tempfile::TempDir;
 
-use super::{MIGRATOR, SqliteStore};
+use super::{SqliteStore, migrations};
 use crate::store::{
     InsertedMessage, MessageOutcome, MessageStatus, NewBuyer, NewMessage, NewOrder, OrderQuery,
-    OrderScope, OrderStatus, ReceivedVia, RoutedOrder, Store, StoreError, StoredResponse,
+    OrderScope, OrderStatus, ReceivedVia, RecordedMessage, RoutedOrder, Store, StoreError,
+    StoredResponse,
 };
 
 /// A fresh database in a directory that does not exist yet (open must create it).
@@ -109,11 +110,16 @@ async fn migrations_are_idempotent_on_reopen() {
     store.close().await;
     for _ in 0..2 {
         let store = SqliteStore::open(&url).await.unwrap();
-        let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
-            .fetch_one(&store.reader)
-            .await
+        let applied: i64 = store
+            .read(|conn| {
+                Ok(
+                    conn.query_row("SELECT count(*) FROM _sqlx_migrations", [], |row| {
+                        row.get(0)
+                    })?,
+                )
+            })
             .unwrap();
-        assert_eq!(applied, MIGRATOR.iter().count() as i64);
+        assert_eq!(applied, migrations::count() as i64);
         store.ping().await.unwrap();
         store.close().await;
     }
@@ -580,4 +586,157 @@ async fn store_throughput() {
         );
         store.close().await;
     }
+}
+
+#[tokio::test]
+async fn record_message_stores_the_message_its_outcome_and_orders_in_one_write() {
+    let (_dir, _url, store) = open_temp().await;
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    let plugin = crate::store::PluginRef {
+        name: "canonical-json".into(),
+        version: "1.0.0".into(),
+    };
+    let outcome = MessageOutcome::Normalized {
+        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
+        answer: created,
+    };
+    let recorded = store
+        .record_message(
+            new_message("msg_1", "byr_a", Some("k1"), "one"),
+            Some((Some(plugin.clone()), outcome)),
+        )
+        .await
+        .unwrap();
+    let RecordedMessage::Stored(Some(answer)) = recorded else {
+        panic!("expected a stored answer, got {recorded:?}");
+    };
+    assert_eq!(
+        answer.body,
+        json!({"message_id": "msg_1", "orders": [["ord_1", "PO-ord_1", "unrouted"]]})
+    );
+    let message = store.get_message(None, "msg_1").await.unwrap().unwrap();
+    assert_eq!(message.status, MessageStatus::Normalized);
+    assert_eq!(message.attempts, 1);
+    assert_eq!(message.processed_by, Some(plugin));
+    assert_eq!(message.response, Some(answer));
+    assert_eq!(message.order_ids, vec!["ord_1".to_owned()]);
+    assert_eq!(message.body, b"one");
+    assert!(message.processed_at.is_some());
+
+    // The same key again stores nothing and hands back the first message.
+    let again = MessageOutcome::Normalized {
+        orders: vec![new_order("ord_2", "msg_2", "byr_a")],
+        answer: created,
+    };
+    let recorded = store
+        .record_message(
+            new_message("msg_2", "byr_a", Some("k1"), "one"),
+            Some((None, again)),
+        )
+        .await
+        .unwrap();
+    let RecordedMessage::Existing(existing) = recorded else {
+        panic!("expected the existing message, got {recorded:?}");
+    };
+    assert_eq!(existing.id, "msg_1");
+    assert!(store.get_message(None, "msg_2").await.unwrap().is_none());
+    assert!(
+        store
+            .get_order(OrderScope::All, "ord_2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn record_message_without_an_outcome_keeps_it_received_for_recovery() {
+    let (_dir, _url, store) = open_temp().await;
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    let recorded = store
+        .record_message(new_message("msg_1", "byr_a", None, "one"), None)
+        .await
+        .unwrap();
+    assert_eq!(recorded, RecordedMessage::Stored(None));
+    let pending = store.pending_messages(10).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, "msg_1");
+    assert_eq!(pending[0].attempts, 0);
+    // Finished later like any received message.
+    let outcome = MessageOutcome::Normalized {
+        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
+        answer: created,
+    };
+    store.complete_message("msg_1", outcome).await.unwrap();
+    assert!(store.pending_messages(10).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn record_message_refuses_orders_of_another_buyer_and_stores_nothing() {
+    let (_dir, _url, store) = open_temp().await;
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    store.create_buyer(new_buyer("byr_b")).await.unwrap();
+    let outcome = MessageOutcome::Normalized {
+        orders: vec![new_order("ord_1", "msg_1", "byr_b")],
+        answer: created,
+    };
+    let refused = store
+        .record_message(
+            new_message("msg_1", "byr_a", None, "one"),
+            Some((None, outcome)),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Invalid(_))),
+        "{refused:?}"
+    );
+    assert!(store.get_message(None, "msg_1").await.unwrap().is_none());
+}
+
+/// A database whose schema an earlier gateway made with sqlx's migrator (same
+/// bookkeeping table, same SHA-384 checksums) opens without a step by hand, and an
+/// edited migration is refused rather than silently skipped.
+#[tokio::test]
+async fn migrations_recorded_by_sqlx_are_recognised_and_edits_refused() {
+    let (_dir, url, store) = open_temp().await;
+    store.close().await;
+    let path = url.strip_prefix("sqlite://").unwrap().to_owned();
+    // What sqlx wrote for 0001: its checksum is the SHA-384 of the file.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let checksum: Vec<u8> = conn
+        .query_row(
+            "SELECT checksum FROM _sqlx_migrations WHERE version = 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    use sha2::Digest;
+    let expected = sha2::Sha384::digest(include_bytes!("../../../migrations/sqlite/0001_init.sql"));
+    assert_eq!(checksum, expected.to_vec());
+    conn.execute(
+        "UPDATE _sqlx_migrations SET checksum = x'00' WHERE version = 2",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let refused = SqliteStore::open(&url).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Migration(why)) if why.contains("edited")),
+        "{:?}",
+        refused.err()
+    );
+}
+
+#[test]
+fn every_migration_file_is_embedded() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite");
+    let files = std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|entry| entry.as_ref().unwrap().path().extension() == Some("sql".as_ref()))
+        .count();
+    assert_eq!(
+        files,
+        migrations::count(),
+        "a file in {dir} is not in migrations::MIGRATIONS"
+    );
 }

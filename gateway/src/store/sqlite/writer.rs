@@ -9,8 +9,11 @@
 //! and only then answers every caller. Under load one fsync is shared by many writes;
 //! a write alone costs what it did before (a batch of one needs no savepoint).
 //!
-//! Every statement is a round trip to the connection's thread, which under load costs
-//! about as much as the statement, so a job that writes nothing when it fails
+//! The writer is a thread of its own, and a job is a plain function of the connection:
+//! the whole job (every statement of it) runs on that thread, so a write costs one
+//! hand-off to the thread and one back, however many statements it runs. (With sqlx,
+//! each statement was a round trip to the driver's thread; under load those hand-offs
+//! cost more than the statements.) A job that writes nothing when it fails
 //! ([`Writer::run_single_write`]) gets no savepoint. A savepoint is released as soon
 //! as its job succeeds, though the commit would do it: that keeps SQLite's savepoint
 //! journal to one job's pages (measured: without it, a third fewer posts per second).
@@ -44,16 +47,14 @@
 //! `wal_autocheckpoint = 10000` made no difference beyond the noise, so it is left at
 //! SQLite's default.
 
-use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use futures_util::FutureExt;
-use futures_util::future::BoxFuture;
-use sqlx::SqliteConnection;
+use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::store::{StoreError, StoreResult};
+use crate::store::{EngineError, StoreError, StoreResult};
 
 /// The most jobs one transaction takes. Enough to share an fsync among all the writes
 /// a busy gateway queues while the previous one runs; small enough that a batch holds
@@ -63,19 +64,23 @@ const MAX_BATCH: usize = 128;
 /// Jobs that may wait for the writer before callers wait to queue more.
 const QUEUE: usize = 1024;
 
-/// A job with its caller's result type erased: runs the operation, hands the result
-/// to the caller's channel, and says whether it succeeded (so its writes are kept).
-type Run = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, bool> + Send>;
-
-/// How a job's batch ended: `Ok` once committed (the caller then reads its result),
-/// or the error that stands for the whole batch.
+/// How a job's batch ended: `Ok` once committed, or the error that stands for the
+/// whole batch.
 type Settled = StoreResult<()>;
+
+/// Hands a job's own result to its caller once its batch has settled.
+type Answer = Box<dyn FnOnce(Settled) + Send>;
+
+/// A job with its caller's result type erased: runs the operation, keeps its result
+/// for [`Answer`], and says whether it succeeded (so its writes are kept).
+type Run = Box<dyn FnOnce(&Connection) -> bool + Send>;
 
 struct Job {
     run: Run,
+    /// Called exactly once, whether or not `run` ran (a refused or aborted job).
+    answer: Answer,
     /// Whether the job needs a savepoint to undo its writes when it fails.
     savepoint: bool,
-    settled: oneshot::Sender<Settled>,
 }
 
 enum Request {
@@ -84,24 +89,24 @@ enum Request {
     Close(oneshot::Sender<()>),
 }
 
-/// A handle on the writer task; clones share it.
+/// A handle on the writer thread; clones share it.
 #[derive(Debug, Clone)]
 pub(super) struct Writer {
     requests: mpsc::Sender<Request>,
 }
 
 impl Writer {
-    /// Starts the writer task on `conn`, which must not be in a transaction.
-    pub(super) async fn spawn(mut conn: SqliteConnection) -> Result<Self, sqlx::Error> {
+    /// Starts the writer thread on `conn`, which must not be in a transaction.
+    pub(super) fn spawn(mut conn: Connection) -> StoreResult<Self> {
         let rolled_back = Arc::new(AtomicBool::new(false));
         let hook = rolled_back.clone();
-        // Relaxed is enough: the hook runs on the connection's thread before the
-        // statement's result is sent back, and that channel orders the two.
-        conn.lock_handle()
-            .await?
-            .set_rollback_hook(move || hook.store(true, Ordering::Relaxed));
+        // Relaxed is enough: the hook runs on the writer thread, which reads the flag.
+        conn.rollback_hook(Some(move || hook.store(true, Ordering::Relaxed)))?;
         let (requests, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(serve(conn, rolled_back, queue));
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || serve(conn, &rolled_back, queue))
+            .map_err(|e| StoreError::Database(EngineError::new(e)))?;
         Ok(Self { requests })
     }
 
@@ -111,9 +116,7 @@ impl Writer {
     pub(super) async fn run<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.submit(true, op).await
     }
@@ -124,9 +127,7 @@ impl Writer {
     pub(super) async fn run_single_write<T, F>(&self, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         self.submit(false, op).await
     }
@@ -134,36 +135,38 @@ impl Writer {
     async fn submit<T, F>(&self, savepoint: bool, op: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, StoreResult<T>>
-            + Send
-            + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
-        let (result_tx, result_rx) = oneshot::channel();
-        let (settled, settled_rx) = oneshot::channel();
-        let run = erase(move |conn| {
-            Box::pin(async move {
-                let result = op(conn).await;
-                let succeeded = result.is_ok();
-                // The caller may have gone (a dropped request); the write stands anyway.
-                let _ = result_tx.send(result);
-                succeeded
-            })
+        let (reply, replied) = oneshot::channel();
+        let result = Arc::new(Mutex::new(None));
+        let kept_result = result.clone();
+        let run: Run = Box::new(move |conn| {
+            let result = op(conn);
+            let kept = result.is_ok();
+            *kept_result.lock().unwrap_or_else(PoisonError::into_inner) = Some(result);
+            kept
+        });
+        let answer: Answer = Box::new(move |settled: Settled| {
+            let result = result.lock().unwrap_or_else(PoisonError::into_inner).take();
+            // Settled `Ok` means the job ran and its batch committed.
+            let result = settled.and_then(|()| result.unwrap_or(Err(StoreError::Closed)));
+            // The caller may have gone (a dropped request); the write stands anyway.
+            let _ = reply.send(result);
         });
         self.requests
             .send(Request::Write(Job {
                 run,
+                answer,
                 savepoint,
-                settled,
             }))
             .await
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        // The task answers every job it takes; a dropped channel means it died.
-        settled_rx.await.map_err(|_| sqlx::Error::WorkerCrashed)??;
-        result_rx.await.map_err(|_| sqlx::Error::WorkerCrashed)?
+            .map_err(|_| StoreError::Closed)?;
+        // Every job is answered; a dropped answer means the thread died.
+        replied.await.map_err(|_| StoreError::Closed)?
     }
 
     /// Lets the queued writes finish, then closes the connection. Later writes fail
-    /// with [`sqlx::Error::PoolClosed`], as they would on a closed pool.
+    /// with [`StoreError::Closed`].
     pub(super) async fn close(&self) {
         let (done, done_rx) = oneshot::channel();
         if self.requests.send(Request::Close(done)).await.is_ok() {
@@ -178,44 +181,40 @@ impl Writer {
     }
 }
 
-/// Pins down the closure's higher-ranked signature, which inference alone misses.
-fn erase<F>(run: F) -> Run
-where
-    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, bool> + Send + 'static,
-{
-    Box::new(run)
-}
-
-/// The writer task: one batch at a time until closed or every handle is gone.
-async fn serve(
-    mut conn: SqliteConnection,
-    rolled_back: Arc<AtomicBool>,
-    mut queue: mpsc::Receiver<Request>,
-) {
-    let mut requests = Vec::with_capacity(MAX_BATCH);
-    let mut closing = None;
-    while closing.is_none() && queue.recv_many(&mut requests, MAX_BATCH).await > 0 {
-        let mut batch = Vec::with_capacity(requests.len());
-        for request in requests.drain(..) {
+/// The writer thread: one batch at a time until closed or every handle is gone.
+fn serve(conn: Connection, rolled_back: &AtomicBool, mut queue: mpsc::Receiver<Request>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut closing: Option<oneshot::Sender<()>> = None;
+    while closing.is_none() {
+        let Some(first) = queue.blocking_recv() else {
+            break;
+        };
+        let mut next = Some(first);
+        while let Some(request) = next.take() {
             match request {
-                Request::Write(job) if closing.is_none() => batch.push(job),
-                Request::Write(job) => refuse(job),
-                Request::Close(done) => closing = Some(done),
+                Request::Write(job) => batch.push(job),
+                Request::Close(done) => {
+                    closing = Some(done);
+                    break;
+                }
+            }
+            if batch.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
             }
         }
         if !batch.is_empty() {
-            run_batch(&mut conn, &rolled_back, batch).await;
+            run_batch(&conn, rolled_back, std::mem::take(&mut batch));
         }
     }
     queue.close();
     while let Ok(request) = queue.try_recv() {
         match request {
-            Request::Write(job) => refuse(job),
+            Request::Write(job) => (job.answer)(Err(StoreError::Closed)),
             Request::Close(done) => drop(done),
         }
     }
     // The last connection to close checkpoints the WAL into the main file.
-    if let Err(error) = sqlx::Connection::close(conn).await {
+    if let Err((_, error)) = conn.close() {
         tracing::warn!(%error, "closing the write connection");
     }
     if let Some(done) = closing {
@@ -223,77 +222,76 @@ async fn serve(
     }
 }
 
-fn refuse(job: Job) {
-    let _ = job.settled.send(Err(sqlx::Error::PoolClosed.into()));
-}
-
 /// Runs `jobs` in one transaction and tells each how it ended.
-async fn run_batch(conn: &mut SqliteConnection, rolled_back: &AtomicBool, jobs: Vec<Job>) {
+fn run_batch(conn: &Connection, rolled_back: &AtomicBool, jobs: Vec<Job>) {
     let size = jobs.len();
-    let (runs, settled): (Vec<_>, Vec<_>) = jobs
-        .into_iter()
-        .map(|job| ((job.run, job.savepoint), job.settled))
-        .unzip();
-    match commit(conn, rolled_back, runs).await {
+    let mut runs = Vec::with_capacity(size);
+    let mut answers = Vec::with_capacity(size);
+    for job in jobs {
+        runs.push((job.run, job.savepoint));
+        answers.push(job.answer);
+    }
+    match commit(conn, rolled_back, runs) {
         Ok(()) => {
-            for job in settled {
-                let _ = job.send(Ok(()));
+            for answer in answers {
+                answer(Ok(()));
             }
         }
         Err(error) => {
             tracing::error!(%error, jobs = size, "a write batch was rolled back");
             // Leave the connection out of any transaction for the next batch. This
             // fails harmlessly when SQLite already rolled back (on an I/O error, say).
-            if let Err(error) = execute(conn, "ROLLBACK").await {
+            if let Err(error) = conn.execute_batch("ROLLBACK") {
                 tracing::debug!(%error, "rolling back the failed batch");
             }
-            let error = Arc::new(error);
-            for job in settled {
-                let _ = job.send(Err(StoreError::Aborted(error.clone())));
+            for answer in answers {
+                answer(Err(StoreError::Aborted(error.clone())));
             }
         }
     }
 }
 
-/// The batch's transaction. An `Err` leaves the transaction to the caller to roll back.
-async fn commit(
-    conn: &mut SqliteConnection,
+/// The batch's transaction. An `Err` leaves the transaction to the caller to roll
+/// back.
+fn commit(
+    conn: &Connection,
     rolled_back: &AtomicBool,
     runs: Vec<(Run, bool)>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), EngineError> {
     // Alone in its transaction, a job is undone by rolling that back.
     let savepoints = runs.len() > 1;
     let mut kept_any = false;
-    execute(conn, "BEGIN IMMEDIATE").await?;
+    execute(conn, "BEGIN IMMEDIATE")?;
     rolled_back.store(false, Ordering::Relaxed);
     for (run, needs_savepoint) in runs {
         let savepoint = savepoints && needs_savepoint;
         if savepoint {
-            execute(conn, "SAVEPOINT job").await?;
+            execute(conn, "SAVEPOINT job")?;
         }
-        let kept = AssertUnwindSafe(run(conn))
-            .catch_unwind()
-            .await
-            .map_err(|_| sqlx::Error::AnyDriverError("a write job panicked".into()))?;
+        let kept = catch_unwind(AssertUnwindSafe(|| run(conn)))
+            .map_err(|_| EngineError::msg("a write job panicked"))?;
         if rolled_back.load(Ordering::Relaxed) {
             // Whatever the job says, the batch's earlier writes are gone, and the next
             // statements would each commit on their own.
-            return Err(sqlx::Error::AnyDriverError(
-                "SQLite rolled back the batch's transaction".into(),
+            return Err(EngineError::msg(
+                "SQLite rolled back the batch's transaction",
             ));
         }
         if savepoint {
             if !kept {
-                execute(conn, "ROLLBACK TO job").await?;
+                execute(conn, "ROLLBACK TO job")?;
             }
-            execute(conn, "RELEASE job").await?;
+            execute(conn, "RELEASE job")?;
         }
         kept_any |= kept;
     }
     // A lone job that failed has no savepoint; nothing at all to keep, nothing to sync.
-    execute(conn, if kept_any { "COMMIT" } else { "ROLLBACK" }).await
+    execute(conn, if kept_any { "COMMIT" } else { "ROLLBACK" })
 }
 
-async fn execute(conn: &mut SqliteConnection, sql: &'static str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(conn).await.map(drop)
+fn execute(conn: &Connection, sql: &'static str) -> Result<(), EngineError> {
+    conn.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(drop)
+        .map_err(EngineError::new)
 }

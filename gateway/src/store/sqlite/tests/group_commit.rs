@@ -22,11 +22,9 @@ async fn hold_writer(store: &SqliteStore) -> oneshot::Sender<()> {
     tokio::spawn(async move {
         writer
             .run(move |_conn| {
-                Box::pin(async move {
-                    let _ = started_tx.send(());
-                    let _ = released.await;
-                    Ok(())
-                })
+                let _ = started_tx.send(());
+                let _ = released.blocking_recv();
+                Ok(())
             })
             .await
     });
@@ -73,28 +71,27 @@ async fn a_failed_job_rolls_back_only_itself_in_a_shared_transaction() {
     let failing = queue(&store, async move {
         writer
             .run(|conn| {
-                Box::pin(async move {
-                    let message = new_message("msg_b", "byr_a", None, "b");
-                    super::super::messages::insert(conn, message).await?;
-                    Err::<(), _>(StoreError::Conflict("made up".into()))
-                })
+                let message = new_message("msg_b", "byr_a", None, "b");
+                super::super::messages::insert(conn, message)?;
+                Err::<(), _>(StoreError::Conflict("made up".into()))
             })
             .await
     })
     .await;
     // Sees the first write on the writer, while readers do not yet: one transaction.
-    let (writer, reader) = (store.writer.clone(), store.reader.clone());
+    let (writer, reader) = (store.writer.clone(), store.clone());
     let last = queue(&store, async move {
         writer
             .run(move |conn| {
-                Box::pin(async move {
-                    let count = "SELECT count(*) FROM messages WHERE id = 'msg_a'";
-                    let on_writer: i64 = sqlx::query_scalar(count).fetch_one(&mut *conn).await?;
-                    let on_reader: i64 = sqlx::query_scalar(count).fetch_one(&reader).await?;
-                    let message = new_message("msg_c", "byr_a", None, "c");
-                    super::super::messages::insert(conn, message).await?;
-                    Ok((on_writer, on_reader))
-                })
+                let count = "SELECT count(*) FROM messages WHERE id = 'msg_a'";
+                let count_on = |conn: &rusqlite::Connection| -> StoreResult<i64> {
+                    Ok(conn.query_row(count, [], |row| row.get(0))?)
+                };
+                let on_writer = count_on(conn)?;
+                let on_reader = reader.read(count_on)?;
+                let message = new_message("msg_c", "byr_a", None, "c");
+                super::super::messages::insert(conn, message)?;
+                Ok((on_writer, on_reader))
             })
             .await
     })
@@ -126,13 +123,9 @@ async fn a_failed_commit_fails_every_job_of_the_batch() {
     let orphan = queue(&store, async move {
         writer
             .run(|conn| {
-                Box::pin(async move {
-                    sqlx::query("PRAGMA defer_foreign_keys = ON")
-                        .execute(&mut *conn)
-                        .await?;
-                    let message = new_message("msg_b", "byr_nobody", None, "b");
-                    super::super::messages::insert(conn, message).await
-                })
+                conn.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+                let message = new_message("msg_b", "byr_nobody", None, "b");
+                super::super::messages::insert(conn, message)
             })
             .await
     })
@@ -170,7 +163,7 @@ async fn a_panicking_job_fails_its_batch_and_the_writer_goes_on() {
     let writer = store.writer.clone();
     let panicking = queue(&store, async move {
         writer
-            .run(|_conn| Box::pin(async move { panic!("a bug in a write") }))
+            .run(|_conn| -> StoreResult<()> { panic!("a bug in a write") })
             .await
     })
     .await;
@@ -199,10 +192,7 @@ async fn close_finishes_queued_writes_and_refuses_later_ones() {
     inserted(queued.await.unwrap().unwrap());
 
     let refused = insert(&store, "msg_b").await;
-    assert!(
-        matches!(refused, Err(StoreError::Database(sqlx::Error::PoolClosed))),
-        "{refused:?}"
-    );
+    assert!(matches!(refused, Err(StoreError::Closed)), "{refused:?}");
     let store = SqliteStore::open(&url).await.unwrap();
     assert!(stored(&store, "msg_a").await);
 }
@@ -219,10 +209,8 @@ async fn a_transaction_rolled_back_under_a_job_fails_the_batch() {
     let rolling_back = queue(&store, async move {
         writer
             .run(|conn| {
-                Box::pin(async move {
-                    sqlx::query("ROLLBACK").execute(&mut *conn).await?;
-                    Ok(())
-                })
+                conn.execute_batch("ROLLBACK")?;
+                Ok(())
             })
             .await
     })

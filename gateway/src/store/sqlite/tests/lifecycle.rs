@@ -3,13 +3,10 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
-use sqlx::migrate::Migrator;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-
-use super::super::{MIGRATOR, SqliteStore};
+use super::super::{SqliteStore, migrations};
 use super::{new_buyer, open_temp};
 use crate::store::{BuyerUpdate, MessageStatus, NewPluginArtifact, OrderQuery, Store, StoreError};
+use serde_json::json;
 
 fn artifact(name: &str, version: &str, wasm: &[u8]) -> NewPluginArtifact {
     NewPluginArtifact {
@@ -29,20 +26,8 @@ async fn migrating_a_0001_file_keeps_its_data() {
 
     // A file as the first release left it: only 0001, with a buyer, a normalized
     // message with its order, a failed message and one still waiting.
-    let first_only = Migrator::with_migrations(
-        MIGRATOR
-            .iter()
-            .filter(|m| m.version == 1)
-            .cloned()
-            .collect(),
-    );
-    let options: SqliteConnectOptions = url.parse().unwrap();
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options.create_if_missing(true))
-        .await
-        .unwrap();
-    first_only.run(&pool).await.unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("old.db")).unwrap();
+    migrations::run_up_to(&conn, 1).unwrap();
     for statement in [
         "INSERT INTO buyers (id, name, plugin, plugin_config, api_key_hash, created_at) \
          VALUES ('byr_a', 'Toko A', 'ubl-order', '{\"k\":1}', 'h', '2026-10-01T00:00:00.000Z')",
@@ -64,9 +49,9 @@ async fn migrating_a_0001_file_keeps_its_data() {
          body_sha256, received_at) VALUES ('msg_3', 'byr_a', 'http', 'application/xml', \
          '[]', x'79', 's3', '2026-10-01T00:00:05.000Z')",
     ] {
-        sqlx::query(statement).execute(&pool).await.unwrap();
+        conn.execute_batch(statement).unwrap();
     }
-    pool.close().await;
+    drop(conn);
 
     let store = SqliteStore::open(&url).await.unwrap();
     let buyer = store.get_buyer("byr_a").await.unwrap().unwrap();
