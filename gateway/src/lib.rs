@@ -34,26 +34,26 @@ use crate::delivery::{Bell, Channels, Worker};
 use crate::ingest::Ingest;
 use crate::metrics::Metrics;
 use crate::plugin_host::{PluginHost, PluginHostConfig, PluginRegistry};
-use crate::store::Store;
-use crate::store::sqlite::{SqliteOptions, SqliteStore, Synchronous};
+use crate::store::sqlite::{SqliteOptions, Synchronous};
+use crate::store::{Store, StoreOptions};
 
-/// Opens the store named by the config (running its migrations).
+/// Opens the store named by the config, the engine chosen by the URL's scheme (see
+/// [`store::open`]), running its migrations.
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let url = config.database_url();
     let synchronous = match config.sqlite_synchronous {
         config::SqliteSynchronous::Full => Synchronous::Full,
         config::SqliteSynchronous::Normal => Synchronous::Normal,
     };
-    let store = SqliteStore::open_with(
-        &url,
-        SqliteOptions {
+    let options = StoreOptions {
+        sqlite: SqliteOptions {
             synchronous,
             ..Default::default()
         },
-    )
-    .await
-    .with_context(|| format!("opening the store at {url}"))?;
-    Ok(Arc::new(store))
+    };
+    store::open(&url, options)
+        .await
+        .with_context(|| format!("opening the store at {}", store::redact_url(&url)))
 }
 
 /// The plugin host and every plugin: the stock ones, then those in `plugin_dirs`.

@@ -1,11 +1,16 @@
 //! The one storage boundary: every step of the flow writes its result here before the
 //! next step begins, so a crash loses nothing and a failed step can be replayed.
 //!
-//! [`Store`] is object safe and used as `Arc<dyn Store>`. Engines are sibling files
-//! behind it: [`sqlite`] (one file, WAL) is the embedded default; PostgreSQL will join
-//! it with the same trait and the same tests. The types here are engine-neutral: ids
-//! are strings made by the caller (time-ordered, e.g. `msg_<uuid v7>`, so id order is
-//! creation order), times are UTC, JSON is [`serde_json::Value`].
+//! [`Store`] is object safe and used as `Arc<dyn Store>`. It is the sum of one narrow
+//! trait per area: [`BuyerStore`] (buyers and plugins), [`MessageStore`] (messages and
+//! orders), [`CraftsmanStore`] (craftsmen, inbox sessions and routes) and [`Outbox`]
+//! (deliveries), with `ping` and `close` for the database as a whole. Engines are
+//! sibling files behind it: [`sqlite`] (one file, WAL) is the embedded default;
+//! PostgreSQL will join it with the same traits and the same tests (the `contract`
+//! test module runs every test on every engine). [`open`] picks the engine by the
+//! database URL's scheme. The types here are engine-neutral: ids are strings made by
+//! the caller (time-ordered, e.g. `msg_<uuid v7>`, so id order is creation order),
+//! times are UTC, JSON is [`serde_json::Value`].
 
 pub mod sqlite;
 
@@ -30,7 +35,8 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// The caller passed data that breaks an invariant the store keeps (an unknown
-    /// buyer, an order whose buyer is not its message's buyer). A bug, not user input.
+    /// buyer, an order whose buyer is not its message's buyer). A bug, not user input;
+    /// or, at [`open`], a database URL the store cannot open (a configuration error).
     #[error("invalid: {0}")]
     Invalid(String),
     /// The database failed, or a stored value could not be decoded.
@@ -116,7 +122,7 @@ pub struct Buyer {
     pub created_at: DateTime<Utc>,
 }
 
-/// A change to a buyer for [`Store::update_buyer`]; each `None` leaves the field as it
+/// A change to a buyer for [`BuyerStore::update_buyer`]; each `None` leaves the field as it
 /// is. The binding (plugin, version, config) changes in one transaction, so a message
 /// is never normalized by a new plugin with the old config or the reverse.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,7 +139,7 @@ pub struct BuyerUpdate {
 }
 
 /// One binding a buyer had: made when the buyer was created and at every
-/// [`Store::update_buyer`] that changed the plugin, its version or its config.
+/// [`BuyerStore::update_buyer`] that changed the plugin, its version or its config.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BindingChange {
     pub buyer_id: String,
@@ -157,7 +163,7 @@ pub struct NewPluginArtifact {
     pub wasm: Vec<u8>,
 }
 
-/// A stored plugin component, without its bytes (see [`Store::plugin_wasm`]).
+/// A stored plugin component, without its bytes (see [`BuyerStore::plugin_wasm`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PluginArtifact {
     pub sha256: String,
@@ -300,7 +306,7 @@ pub struct Message {
     /// its first, 1 after it, one more after each replay.
     pub attempts: u32,
     /// The plugin that made the current outcome, when the caller named it
-    /// (see [`Store::complete_message_by`]).
+    /// (see [`MessageStore::complete_message_by`]).
     pub processed_by: Option<PluginRef>,
     /// The orders normalized from this message, in id order.
     pub order_ids: Vec<String>,
@@ -309,7 +315,7 @@ pub struct Message {
 }
 
 /// A message in a listing: everything but the body, which can be large and is read
-/// with [`Store::get_message`].
+/// with [`MessageStore::get_message`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessageSummary {
     pub id: String,
@@ -353,7 +359,7 @@ impl From<Message> for MessageSummary {
     }
 }
 
-/// An outcome a message had before [`Store::reopen_message`] sent it back for another
+/// An outcome a message had before [`MessageStore::reopen_message`] sent it back for another
 /// attempt.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MessageAttempt {
@@ -365,11 +371,11 @@ pub struct MessageAttempt {
     pub processed_by: Option<PluginRef>,
     pub processed_at: DateTime<Utc>,
     pub reopened_at: DateTime<Utc>,
-    /// What the caller of [`Store::reopen_message`] wrote down (who, why).
+    /// What the caller of [`MessageStore::reopen_message`] wrote down (who, why).
     pub note: Option<serde_json::Value>,
 }
 
-/// The result of [`Store::insert_message`].
+/// The result of [`MessageStore::insert_message`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum InsertedMessage {
     /// The message is new and now stored.
@@ -379,7 +385,7 @@ pub enum InsertedMessage {
     Existing(Message),
 }
 
-/// The result of [`Store::record_message`].
+/// The result of [`MessageStore::record_message`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordedMessage {
     /// The message is new and now stored, with the answer stored for its outcome
@@ -462,10 +468,10 @@ pub enum OrderScope<'a> {
     Craftsman(&'a str),
 }
 
-/// The largest page [`Store::list_orders`] and [`Store::list_messages`] return.
+/// The largest page [`MessageStore::list_orders`] and [`MessageStore::list_messages`] return.
 pub const MAX_PAGE: u32 = 200;
 
-/// A page request for [`Store::list_orders`], newest first.
+/// A page request for [`MessageStore::list_orders`], newest first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderQuery {
     /// Only this buyer's orders; `None` for all (admin).
@@ -487,7 +493,7 @@ pub struct OrderPage {
     pub next_cursor: Option<String>,
 }
 
-/// A page request for [`Store::list_messages`], newest first.
+/// A page request for [`MessageStore::list_messages`], newest first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MessageQuery {
     /// Only this buyer's messages; `None` for all (admin).
@@ -516,9 +522,10 @@ pub struct NewInboxSession {
     pub expires_at: DateTime<Utc>,
 }
 
-/// The storage boundary. Every method is one atomic step.
+/// Buyers, their plugin bindings and the plugin components they bind to: who may
+/// send, and what turns their messages into orders. Every method is one atomic step.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync {
+pub trait BuyerStore: Send + Sync {
     /// Creates a buyer and the first entry of its binding history;
     /// [`StoreError::Conflict`] if the id or API key hash exists.
     async fn create_buyer(&self, buyer: NewBuyer) -> StoreResult<Buyer>;
@@ -563,10 +570,15 @@ pub trait Store: Send + Sync {
     /// The component bytes of one stored plugin.
     async fn plugin_wasm(&self, sha256: &str) -> StoreResult<Option<Vec<u8>>>;
 
-    /// Every stored plugin with its bytes, in [`Store::list_plugins`] order; for
+    /// Every stored plugin with its bytes, in [`BuyerStore::list_plugins`] order; for
     /// loading them all at start.
     async fn all_plugin_wasm(&self) -> StoreResult<Vec<(PluginArtifact, Vec<u8>)>>;
+}
 
+/// Inbound messages, their outcomes and the orders normalized from them: what a
+/// buyer sent, and what became of it. Every method is one atomic step.
+#[async_trait::async_trait]
+pub trait MessageStore: Send + Sync {
     /// Stores a raw message with status `received`, or returns the buyer's existing
     /// message with the same idempotency key. Atomic: two concurrent posts with one key
     /// store one message. [`StoreError::Invalid`] if the buyer does not exist,
@@ -575,12 +587,13 @@ pub trait Store: Send + Sync {
 
     /// Stores a new message and its outcome as one write: the message, and, when it
     /// was `processed` (by the plugin named, to this outcome), its outcome and its
-    /// orders routed as [`Store::complete_message`] does, in one transaction, so an
-    /// order post costs one commit. Unprocessed (`None`: the plugin host could not run
-    /// it), the message is stored `received`, for recovery or a retry to finish. If
-    /// the buyer already sent a message with this idempotency key, nothing is stored
-    /// and that message is returned, as [`Store::insert_message`] does. Errors as
-    /// [`Store::insert_message`] and [`Store::complete_message`].
+    /// orders routed as [`MessageStore::complete_message`] does, in one transaction,
+    /// so an order post costs one commit. Unprocessed (`None`: the plugin host could
+    /// not run it), the message is stored `received`, for recovery or a retry to
+    /// finish. If the buyer already sent a message with this idempotency key, nothing
+    /// is stored and that message is returned, as [`MessageStore::insert_message`]
+    /// does. Errors as [`MessageStore::insert_message`] and
+    /// [`MessageStore::complete_message`].
     async fn record_message(
         &self,
         message: NewMessage,
@@ -606,8 +619,8 @@ pub trait Store: Send + Sync {
         self.complete_message_by(id, None, outcome).await
     }
 
-    /// [`Store::complete_message`], also recording which plugin made the outcome
-    /// (kept on the message, and in its attempt history if it is reopened).
+    /// [`MessageStore::complete_message`], also recording which plugin made the
+    /// outcome (kept on the message, and in its attempt history if it is reopened).
     async fn complete_message_by(
         &self,
         id: &str,
@@ -617,8 +630,9 @@ pub trait Store: Send + Sync {
 
     /// Sends a `failed` message back to `received` for another attempt (a replay,
     /// e.g. through a newer plugin version), keeping its failed outcome and `note`
-    /// in [`Store::message_attempts`]; the error, response and plugin are cleared,
-    /// the attempt count kept. Finish it with [`Store::complete_message`] as usual.
+    /// in [`MessageStore::message_attempts`]; the error, response and plugin are
+    /// cleared, the attempt count kept. Finish it with
+    /// [`MessageStore::complete_message`] as usual.
     /// [`StoreError::Conflict`] for any other status: a normalized message is never
     /// reprocessed, so its orders are never duplicated. [`StoreError::NotFound`] if
     /// it does not exist.
@@ -643,7 +657,12 @@ pub trait Store: Send + Sync {
 
     /// A page of orders, newest first (descending id), see [`OrderQuery`].
     async fn list_orders(&self, query: OrderQuery) -> StoreResult<OrderPage>;
+}
 
+/// Craftsmen, their channels, their inbox sessions, and the routes that send a
+/// buyer's orders to them. Every method is one atomic step.
+#[async_trait::async_trait]
+pub trait CraftsmanStore: Send + Sync {
     /// Creates a craftsman with their channels; [`StoreError::Conflict`] if the id,
     /// a channel id or the token hash exists.
     async fn create_craftsman(&self, craftsman: NewCraftsman) -> StoreResult<Craftsman>;
@@ -703,7 +722,12 @@ pub trait Store: Send + Sync {
 
     /// A buyer's routes, by supplier code.
     async fn list_routes(&self, buyer_id: &str) -> StoreResult<Vec<Route>>;
+}
 
+/// The outbox: the deliveries of routed orders to craftsmen's channels, claimed by
+/// the delivery workers, and their attempts. Every method is one atomic step.
+#[async_trait::async_trait]
+pub trait Outbox: Send + Sync {
     /// Claims up to `limit` deliveries due at `now` for `lease`, oldest due first:
     /// no other claim takes them until the lease ends or an attempt is recorded.
     async fn claim_deliveries(
@@ -743,10 +767,147 @@ pub trait Store: Send + Sync {
 
     /// Counts of deliveries by state, for `/metrics`.
     async fn delivery_stats(&self) -> StoreResult<DeliveryStats>;
+}
 
+/// The storage boundary: every area's trait, plus what concerns the database as a
+/// whole. This is the one object the gateway holds (`Arc<dyn Store>`); the area
+/// traits' methods are called on it directly, and an `Arc<dyn Store>` upcasts to
+/// an `Arc<dyn Outbox>` (say) for a part that needs only one area. An engine
+/// implements the five traits; [`open`] picks the engine by the URL's scheme.
+#[async_trait::async_trait]
+pub trait Store: BuyerStore + MessageStore + CraftsmanStore + Outbox + Send + Sync {
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
     /// Closes the connections, waiting for in-flight work; for graceful shutdown.
     async fn close(&self);
+}
+
+/// How to open a store, for [`open`]: each engine's own tuning, used when the URL
+/// names that engine. The defaults are safe.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// For a `sqlite:` URL.
+    pub sqlite: SqliteOptions,
+}
+
+/// The database URLs [`open`] takes, for its errors.
+const ACCEPTED_URLS: &str = "sqlite://PATH (or sqlite:PATH)";
+
+/// Opens the store that `url` names, choosing the engine by the URL's scheme, and
+/// brings its schema up to date:
+///
+/// - `sqlite://PATH` or `sqlite:PATH`: the embedded [`SqliteStore`], a file created
+///   (with its directory) if missing;
+/// - `postgres://…` or `postgresql://…`: refused with [`StoreError::Invalid`] for
+///   now: the PostgreSQL engine is not built yet;
+/// - anything else: [`StoreError::Invalid`], naming the accepted URLs.
+///
+/// The errors name the scheme, never the whole URL, which may hold a password.
+pub async fn open(url: &str, options: StoreOptions) -> StoreResult<Arc<dyn Store>> {
+    match url.split_once(':').map(|(scheme, _)| scheme) {
+        Some("sqlite") => Ok(Arc::new(SqliteStore::open_with(url, options.sqlite).await?)),
+        Some("postgres" | "postgresql") => Err(StoreError::Invalid(format!(
+            "the PostgreSQL engine is not built yet; use {ACCEPTED_URLS}"
+        ))),
+        Some(scheme) => Err(StoreError::Invalid(format!(
+            "unsupported database URL scheme {scheme:?}; use {ACCEPTED_URLS}"
+        ))),
+        None => Err(StoreError::Invalid(format!(
+            "the database URL has no scheme; use {ACCEPTED_URLS}"
+        ))),
+    }
+}
+
+/// `url` as it may be shown (in an error, a log): a password in it
+/// (`scheme://user:password@host/…`) is replaced by `***`.
+pub fn redact_url(url: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.into();
+    };
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    match authority.rfind('@').map(|at| &authority[..at]) {
+        Some(userinfo) => match userinfo.split_once(':') {
+            Some((user, _password)) => {
+                let after = &rest[userinfo.len()..];
+                format!("{scheme}://{user}:***{after}").into()
+            }
+            None => url.into(),
+        },
+        None => url.into(),
+    }
+}
+
+#[cfg(test)]
+mod contract;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(result: StoreResult<Arc<dyn Store>>) -> String {
+        match result {
+            Err(StoreError::Invalid(why)) => why,
+            Err(other) => panic!("expected Invalid, got {other:?}"),
+            Ok(_) => panic!("expected Invalid, got a store"),
+        }
+    }
+
+    #[tokio::test]
+    async fn open_refuses_postgres_for_now_and_unknown_schemes_by_name() {
+        for url in [
+            "postgres://app:s3cret@db.example/jembatan",
+            "postgresql://db.example/jembatan",
+        ] {
+            let why = refusal(open(url, StoreOptions::default()).await);
+            assert!(why.contains("PostgreSQL engine is not built yet"), "{why}");
+            assert!(!why.contains("s3cret"), "{why}");
+        }
+        let why = refusal(open("mysql://u:s3cret@h/db", StoreOptions::default()).await);
+        assert!(
+            why.contains("\"mysql\"") && why.contains("sqlite://PATH"),
+            "{why}"
+        );
+        assert!(!why.contains("s3cret"), "{why}");
+        let why = refusal(open("data/jembatan.db", StoreOptions::default()).await);
+        assert!(
+            why.contains("no scheme") && why.contains("sqlite://PATH"),
+            "{why}"
+        );
+    }
+
+    #[tokio::test]
+    async fn open_takes_both_sqlite_url_forms() {
+        let dir = tempfile::tempdir().unwrap();
+        for url in [
+            format!("sqlite://{}/a.db", dir.path().display()),
+            format!("sqlite:{}/b.db", dir.path().display()),
+        ] {
+            let store = open(&url, StoreOptions::default()).await.unwrap();
+            store.ping().await.unwrap();
+            store.close().await;
+        }
+        assert!(dir.path().join("a.db").exists() && dir.path().join("b.db").exists());
+    }
+
+    #[test]
+    fn redact_url_hides_only_a_password() {
+        let cases = [
+            (
+                "postgres://app:s3cret@db.example:5432/jembatan?sslmode=require",
+                "postgres://app:***@db.example:5432/jembatan?sslmode=require",
+            ),
+            ("postgres://app@db.example/j", "postgres://app@db.example/j"),
+            ("postgres://db.example/j", "postgres://db.example/j"),
+            (
+                "sqlite:///var/lib/jembatan/jembatan.db",
+                "sqlite:///var/lib/jembatan/jembatan.db",
+            ),
+            ("sqlite:data/jembatan.db", "sqlite:data/jembatan.db"),
+            ("sqlite://data/a@b:c.db", "sqlite://data/a@b:c.db"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact_url(url), shown, "{url}");
+        }
+    }
 }

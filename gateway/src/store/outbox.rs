@@ -64,7 +64,7 @@ pub struct Route {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What [`Store::put_route`](super::Store::put_route) did.
+/// What [`CraftsmanStore::put_route`](super::CraftsmanStore::put_route) did.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RouteChange {
     pub route: Route,
@@ -159,7 +159,7 @@ pub enum NextStep {
     Dead,
 }
 
-/// An attempt to record with [`Store::record_attempt`](super::Store::record_attempt).
+/// An attempt to record with [`Outbox::record_attempt`](super::Outbox::record_attempt).
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAttempt {
     pub delivery_id: String,
@@ -189,7 +189,7 @@ pub struct ClaimedDelivery {
     pub language: Language,
 }
 
-/// A page request for [`Store::list_deliveries`](super::Store::list_deliveries), newest first.
+/// A page request for [`Outbox::list_deliveries`](super::Outbox::list_deliveries), newest first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeliveryQuery {
     pub state: Option<DeliveryState>,

@@ -14,10 +14,11 @@
 //! with the `sqlite3` shell.
 //!
 //! The SQL lives in one file per concern (`buyers`, `plugins`, `messages`, `orders`,
-//! `craftsmen`, `deliveries`); this file opens the database and maps the [`Store`]
-//! trait onto them. Every function there is a plain (synchronous) function of a
-//! `&Connection`: a write is run by the writer inside its batch's transaction, a read
-//! by [`SqliteStore::read`]. Statements are prepared once per connection and cached.
+//! `craftsmen`, `deliveries`); this file opens the database and maps [`Store`] and
+//! its area traits onto them. Every function there is a plain (synchronous) function
+//! of a `&Connection`: a write is run by the writer inside its batch's transaction, a
+//! read by [`SqliteStore::read`]. Statements are prepared once per connection and
+//! cached.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
@@ -29,12 +30,12 @@ use serde::Deserialize;
 use chrono::{DateTime, Utc};
 
 use super::{
-    BindingChange, Buyer, BuyerUpdate, Channel, ClaimedDelivery, Craftsman, Delivery,
-    DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats, EngineError, InsertedMessage,
-    MAX_PAGE, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, NewAttempt,
-    NewBuyer, NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, OrderPage, OrderQuery,
-    OrderRecord, OrderScope, PluginArtifact, PluginRef, RecordedMessage, Route, RouteChange, Store,
-    StoreError, StoreResult, StoredResponse,
+    BindingChange, Buyer, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery, Craftsman,
+    CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
+    EngineError, InsertedMessage, MAX_PAGE, Message, MessageAttempt, MessageOutcome, MessagePage,
+    MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman, NewInboxSession, NewMessage,
+    NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact,
+    PluginRef, RecordedMessage, Route, RouteChange, Store, StoreError, StoreResult, StoredResponse,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -346,7 +347,7 @@ fn page_limit(limit: u32) -> u32 {
 }
 
 #[async_trait::async_trait]
-impl Store for SqliteStore {
+impl BuyerStore for SqliteStore {
     async fn create_buyer(&self, buyer: NewBuyer) -> StoreResult<Buyer> {
         self.writer
             .run(move |conn| buyers::create(conn, buyer))
@@ -404,7 +405,10 @@ impl Store for SqliteStore {
     async fn all_plugin_wasm(&self) -> StoreResult<Vec<(PluginArtifact, Vec<u8>)>> {
         self.read(plugins::all_with_wasm)
     }
+}
 
+#[async_trait::async_trait]
+impl MessageStore for SqliteStore {
     async fn insert_message(&self, message: NewMessage) -> StoreResult<InsertedMessage> {
         self.writer
             .run_single_write(move |conn| messages::insert(conn, message))
@@ -467,7 +471,10 @@ impl Store for SqliteStore {
     async fn list_orders(&self, query: OrderQuery) -> StoreResult<OrderPage> {
         self.read(|conn| orders::list(conn, query))
     }
+}
 
+#[async_trait::async_trait]
+impl CraftsmanStore for SqliteStore {
     async fn create_craftsman(&self, craftsman: NewCraftsman) -> StoreResult<Craftsman> {
         self.writer
             .run(move |conn| craftsmen::create(conn, craftsman))
@@ -551,7 +558,10 @@ impl Store for SqliteStore {
     async fn list_routes(&self, buyer_id: &str) -> StoreResult<Vec<Route>> {
         self.read(|conn| craftsmen::routes(conn, buyer_id))
     }
+}
 
+#[async_trait::async_trait]
+impl Outbox for SqliteStore {
     async fn claim_deliveries(
         &self,
         now: DateTime<Utc>,
@@ -606,7 +616,10 @@ impl Store for SqliteStore {
     async fn delivery_stats(&self) -> StoreResult<DeliveryStats> {
         self.read(deliveries::stats)
     }
+}
 
+#[async_trait::async_trait]
+impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         // The read pool only: the writer may be queued behind a burst of writes, and a
         // busy gateway is still a ready one. A touch of the schema proves the file is open.

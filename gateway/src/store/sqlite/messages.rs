@@ -203,7 +203,7 @@ fn plan(
 }
 
 /// Stores a new message and, when it has one, its outcome (orders routed, with their
-/// deliveries), as one write: see [`crate::store::Store::record_message`].
+/// deliveries), as one write: see [`crate::store::MessageStore::record_message`].
 pub(super) fn record(
     conn: &Connection,
     message: NewMessage,

@@ -9,9 +9,10 @@ use std::future::Future;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{inserted, new_buyer, new_message, open_temp};
+use super::open_temp;
+use crate::store::contract::{inserted, new_buyer, new_message};
 use crate::store::sqlite::SqliteStore;
-use crate::store::{InsertedMessage, Store, StoreError, StoreResult};
+use crate::store::{BuyerStore, InsertedMessage, MessageStore, Store, StoreError, StoreResult};
 
 /// Occupies the writer with a job that waits; the writer is free once the returned
 /// sender is used or dropped.

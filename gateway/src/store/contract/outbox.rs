@@ -4,7 +4,7 @@
 use chrono::{Duration as TimeDelta, SubsecRound, Utc};
 use std::time::Duration;
 
-use super::{buyer_with_message, created, new_buyer, new_order, open_temp};
+use super::{TestDb, buyer_with_message, created, new_buyer, new_order};
 use crate::model::{ChannelTarget, Language};
 use crate::store::{
     AttemptOutcome, DeliveryState, MessageOutcome, NewAttempt, NewChannel, NewCraftsman, NextStep,
@@ -85,11 +85,10 @@ async fn routed_order(store: &dyn Store, channels: &[&str]) {
     complete_one(store, "byr_a", "msg_1", "ord_1").await;
 }
 
-#[tokio::test]
-async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes() {
-    let (_dir, _url, store) = open_temp().await;
-    complete_one(&store, "byr_a", "msg_1", "ord_1").await;
-    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Unrouted);
+async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes(db: &TestDb) {
+    let store = db.store.clone();
+    complete_one(&*store, "byr_a", "msg_1", "ord_1").await;
+    assert_eq!(order_status(&*store, "ord_1").await, OrderStatus::Unrouted);
     assert_eq!(store.delivery_stats().await.unwrap().unrouted_orders, 1);
 
     store
@@ -106,8 +105,8 @@ async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes() {
     assert_eq!(store.delivery_stats().await.unwrap().pending, 2);
 
     // The next order is routed in the transaction that stores it.
-    complete_one(&store, "byr_a", "msg_2", "ord_2").await;
-    assert_eq!(order_status(&store, "ord_2").await, OrderStatus::Received);
+    complete_one(&*store, "byr_a", "msg_2", "ord_2").await;
+    assert_eq!(order_status(&*store, "ord_2").await, OrderStatus::Received);
     assert_eq!(store.delivery_stats().await.unwrap().pending, 4);
     // Another craftsman's scope does not see it.
     store
@@ -123,17 +122,15 @@ async fn an_order_without_a_route_waits_and_is_routed_when_the_route_comes() {
     );
 }
 
-#[tokio::test]
-async fn a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once() {
-    let (_dir, _url, store) = open_temp().await;
-    routed_order(&store, &[]).await;
-    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Delivered);
+async fn a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once(db: &TestDb) {
+    let store = db.store.clone();
+    routed_order(&*store, &[]).await;
+    assert_eq!(order_status(&*store, "ord_1").await, OrderStatus::Delivered);
 }
 
-#[tokio::test]
-async fn attempts_retry_then_die_then_an_admin_retry_delivers() {
-    let (_dir, _url, store) = open_temp().await;
-    routed_order(&store, &["a"]).await;
+async fn attempts_retry_then_die_then_an_admin_retry_delivers(db: &TestDb) {
+    let store = db.store.clone();
+    routed_order(&*store, &["a"]).await;
 
     let claimed = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
     assert_eq!(claimed.len(), 1);
@@ -190,11 +187,11 @@ async fn attempts_retry_then_die_then_an_admin_retry_delivers() {
         .await
         .unwrap();
     assert_eq!(d.state, DeliveryState::Dead);
-    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Failed);
+    assert_eq!(order_status(&*store, "ord_1").await, OrderStatus::Failed);
 
     let d = store.retry_delivery(&first.id).await.unwrap();
     assert_eq!(d.state, DeliveryState::Pending);
-    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Received);
+    assert_eq!(order_status(&*store, "ord_1").await, OrderStatus::Received);
     let third = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
     // The schedule starts anew after an admin's retry.
     assert_eq!((third[0].attempt, third[0].attempts_in_schedule), (3, 0));
@@ -209,7 +206,7 @@ async fn attempts_retry_then_die_then_an_admin_retry_delivers() {
         .unwrap();
     assert_eq!(d.state, DeliveryState::Succeeded);
     assert!(d.delivered_at.is_some());
-    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Delivered);
+    assert_eq!(order_status(&*store, "ord_1").await, OrderStatus::Delivered);
     let log = store.delivery_attempts(&first.id).await.unwrap();
     let outcomes: Vec<_> = log.iter().map(|a| (a.attempt, a.outcome)).collect();
     assert_eq!(
@@ -226,11 +223,10 @@ async fn attempts_retry_then_die_then_an_admin_retry_delivers() {
     ));
 }
 
-#[tokio::test]
-async fn gone_disables_the_channel_and_its_other_deliveries() {
-    let (_dir, _url, store) = open_temp().await;
-    routed_order(&store, &["a"]).await;
-    complete_one(&store, "byr_a", "msg_2", "ord_2").await;
+async fn gone_disables_the_channel_and_its_other_deliveries(db: &TestDb) {
+    let store = db.store.clone();
+    routed_order(&*store, &["a"]).await;
+    complete_one(&*store, "byr_a", "msg_2", "ord_2").await;
     let claimed = store.claim_deliveries(Utc::now(), LEASE, 1).await.unwrap();
     store
         .record_attempt(NewAttempt {
@@ -247,8 +243,8 @@ async fn gone_disables_the_channel_and_its_other_deliveries() {
         .unwrap()
         .channels[0];
     assert!(channel.disabled_at.is_some());
-    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Failed);
-    assert_eq!(order_status(&store, "ord_2").await, OrderStatus::Failed);
+    assert_eq!(order_status(&*store, "ord_1").await, OrderStatus::Failed);
+    assert_eq!(order_status(&*store, "ord_2").await, OrderStatus::Failed);
     let stats = store.delivery_stats().await.unwrap();
     assert_eq!((stats.pending, stats.dead), (0, 2));
     // A retry waits for the channel to be enabled.
@@ -267,10 +263,9 @@ async fn gone_disables_the_channel_and_its_other_deliveries() {
     );
 }
 
-#[tokio::test]
-async fn a_restart_releases_claims() {
-    let (_dir, _url, store) = open_temp().await;
-    routed_order(&store, &["a"]).await;
+async fn a_restart_releases_claims(db: &TestDb) {
+    let store = db.store.clone();
+    routed_order(&*store, &["a"]).await;
     assert_eq!(
         store
             .claim_deliveries(Utc::now(), LEASE, 10)
@@ -289,3 +284,11 @@ async fn a_restart_releases_claims() {
         1
     );
 }
+
+on_every_engine!(
+    an_order_without_a_route_waits_and_is_routed_when_the_route_comes,
+    a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once,
+    attempts_retry_then_die_then_an_admin_retry_delivers,
+    gone_disables_the_channel_and_its_other_deliveries,
+    a_restart_releases_claims,
+);

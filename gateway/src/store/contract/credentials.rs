@@ -4,7 +4,7 @@
 
 use chrono::{Duration, Utc};
 
-use super::{new_buyer, open_temp};
+use super::{TestDb, new_buyer};
 use crate::model::Language;
 use crate::store::{NewCraftsman, NewInboxSession, Store, StoreError};
 
@@ -26,10 +26,8 @@ fn session(id_hash: &str, craftsman_id: &str, hours: i64) -> NewInboxSession {
     }
 }
 
-#[tokio::test]
-async fn a_buyer_key_is_replaced_or_revoked_for_the_next_lookup() {
-    let (_dir, _url, store) = open_temp().await;
-    let store: &dyn Store = &store;
+async fn a_buyer_key_is_replaced_or_revoked_for_the_next_lookup(db: &TestDb) {
+    let store: &dyn Store = &*db.store;
     store.create_buyer(new_buyer("b1")).await.unwrap();
     store.create_buyer(new_buyer("b2")).await.unwrap();
 
@@ -81,10 +79,8 @@ async fn a_buyer_key_is_replaced_or_revoked_for_the_next_lookup() {
     ));
 }
 
-#[tokio::test]
-async fn inbox_sessions_expire_end_and_end_with_their_token() {
-    let (_dir, _url, store) = open_temp().await;
-    let store: &dyn Store = &store;
+async fn inbox_sessions_expire_end_and_end_with_their_token(db: &TestDb) {
+    let store: &dyn Store = &*db.store;
     store.create_craftsman(craftsman("c1", "t1")).await.unwrap();
     store.create_craftsman(craftsman("c2", "u1")).await.unwrap();
 
@@ -187,3 +183,8 @@ async fn inbox_sessions_expire_end_and_end_with_their_token() {
             .is_err()
     );
 }
+
+on_every_engine!(
+    a_buyer_key_is_replaced_or_revoked_for_the_next_lookup,
+    inbox_sessions_expire_end_and_end_with_their_token,
+);

@@ -1,13 +1,10 @@
 //! Replaying failed messages, and listing messages to find them (issue 3).
 
-use std::sync::Arc;
-
 use serde_json::json;
 
-use super::{buyer_with_message, created, new_order, open_temp};
+use super::{TestDb, buyer_with_message, created, new_order};
 use crate::store::{
-    MessageOutcome, MessageQuery, MessageStatus, OrderQuery, PluginRef, Store, StoreError,
-    StoredResponse,
+    MessageOutcome, MessageQuery, MessageStatus, OrderQuery, PluginRef, StoreError, StoredResponse,
 };
 
 fn plugin(version: &str) -> Option<PluginRef> {
@@ -27,10 +24,8 @@ fn failed(title: &str) -> MessageOutcome {
     }
 }
 
-#[tokio::test]
-async fn only_a_failed_message_can_be_reopened() {
-    let (_dir, _url, store) = open_temp().await;
-    let store: Arc<dyn Store> = Arc::new(store);
+async fn only_a_failed_message_can_be_reopened(db: &TestDb) {
+    let store = db.store.clone();
     buyer_with_message(&*store, "byr_a", "msg_1").await;
     buyer_with_message(&*store, "byr_a", "msg_2").await;
 
@@ -73,10 +68,8 @@ async fn only_a_failed_message_can_be_reopened() {
     assert_eq!(store.message_attempts("msg_2").await.unwrap().len(), 1);
 }
 
-#[tokio::test]
-async fn a_replayed_message_keeps_its_history_and_gets_its_orders_once() {
-    let (_dir, _url, store) = open_temp().await;
-    let store: Arc<dyn Store> = Arc::new(store);
+async fn a_replayed_message_keeps_its_history_and_gets_its_orders_once(db: &TestDb) {
+    let store = db.store.clone();
     buyer_with_message(&*store, "byr_a", "msg_1").await;
 
     // Fails under 1.0.0, is replayed, fails under 1.0.1 too.
@@ -183,10 +176,8 @@ async fn a_replayed_message_keeps_its_history_and_gets_its_orders_once() {
     assert!(history[0].reopened_at >= history[0].processed_at);
 }
 
-#[tokio::test]
-async fn message_pages_filter_and_follow_the_cursor() {
-    let (_dir, _url, store) = open_temp().await;
-    let store: Arc<dyn Store> = Arc::new(store);
+async fn message_pages_filter_and_follow_the_cursor(db: &TestDb) {
+    let store = db.store.clone();
     for i in 1..=5 {
         buyer_with_message(&*store, "byr_a", &format!("msg_a{i}")).await;
     }
@@ -281,3 +272,9 @@ async fn message_pages_filter_and_follow_the_cursor() {
         Some(json!({ "title": "no" }))
     );
 }
+
+on_every_engine!(
+    only_a_failed_message_can_be_reopened,
+    a_replayed_message_keeps_its_history_and_gets_its_orders_once,
+    message_pages_filter_and_follow_the_cursor,
+);
