@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::ingest::IngestError;
 use crate::store::StoreError;
 
 /// Base of the `type` URIs; each problem kind has its own documented slug.
@@ -47,8 +48,8 @@ pub enum ApiError {
     PayloadTooLarge { size: u64, limit: u64 },
     #[error("{0}")]
     UnsupportedMediaType(String),
-    /// A problem whose body the ingest step has already built (422s that carry the
-    /// message id, and their idempotent replays).
+    /// A problem whose body the caller has already built (e.g. a 422 naming the
+    /// admin input's `field`).
     #[error("{}", .0.detail.clone().unwrap_or_default())]
     Problem(Problem),
     #[error("{0}")]
@@ -88,11 +89,13 @@ impl ApiError {
 }
 
 impl Problem {
-    pub fn new(slug: &str, title: &str, status: StatusCode, detail: impl Into<String>) -> Self {
+    /// A problem of kind `slug`; `status` is a [`StatusCode`] or a plain `u16` (so
+    /// code without HTTP, such as ingest, can build the problems it stores).
+    pub fn new(slug: &str, title: &str, status: impl Into<u16>, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("{PROBLEM_BASE}{slug}"),
             title: title.to_owned(),
-            status: status.as_u16(),
+            status: status.into(),
             detail: Some(detail.into()),
             extensions: Map::new(),
         }
@@ -154,6 +157,27 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::NotFound => Self::NotFound("not found".into()),
             other => Self::Internal(other.into()),
+        }
+    }
+}
+
+/// Ingest's errors as the API shows them; a refused message is not among them,
+/// since ingest answers it with its stored 422.
+impl From<IngestError> for ApiError {
+    fn from(err: IngestError) -> Self {
+        match err {
+            IngestError::UnsupportedType { .. } => Self::UnsupportedMediaType(err.to_string()),
+            IngestError::PluginMissing { .. } | IngestError::HostFailed(_) => {
+                Self::Unavailable(err.to_string())
+            }
+            IngestError::KeyReused { .. } | IngestError::NotReplayable { .. } => {
+                Self::Conflict(err.to_string())
+            }
+            IngestError::NoMessage(_) | IngestError::NoBuyer(_) | IngestError::MessageVanished => {
+                Self::NotFound(err.to_string())
+            }
+            IngestError::Store(err) => err.into(),
+            IngestError::Internal(err) => Self::Internal(err),
         }
     }
 }

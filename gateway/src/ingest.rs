@@ -9,17 +9,20 @@
 //! message the plugin host could not run (its own fault, not the buyer's) is still
 //! stored, `received`, so [`Ingest::recover`] (run at start), a retry with the same
 //! `Idempotency-Key` or an admin's replay processes it again.
+//!
+//! Ingest knows nothing of HTTP, so the HTTP API and the e-mail intake share it: it
+//! answers an [`Outcome`] (the message's answer as stored) or an [`IngestError`],
+//! and each caller shows them its own way (`api` as `application/problem+json`).
 
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
 use utoipa::ToSchema;
 
 use crate::delivery::Bell;
-use crate::error::{ApiError, Problem};
+use crate::error::Problem;
 use crate::orders::OrderValidator;
 use crate::plugin_host::{
     Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginInput, PluginRegistry,
@@ -58,9 +61,104 @@ pub struct AcceptedOrder {
     pub status: OrderStatus,
 }
 
-/// What a client is answered: the status and JSON body, exactly as stored for
-/// idempotent replays.
-pub type Answer = StoredResponse;
+/// The status of an accepted message's answer: 201 Created.
+const ACCEPTED_STATUS: u16 = 201;
+
+/// The status of a refused message's answer: 422 Unprocessable Content.
+const REFUSED_STATUS: u16 = 422;
+
+/// What became of a message, with its answer as stored: the status and JSON body
+/// every idempotent retry of the message is answered with, unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The plugin made orders of it and they are stored; the answer is the 201
+    /// [`Accepted`].
+    Accepted(StoredResponse),
+    /// The plugin rejected the message or failed on it, or its output is not a
+    /// valid canonical order; the answer is the 422 problem, with `message_id`.
+    Refused(StoredResponse),
+}
+
+impl Outcome {
+    /// How a message stored with `outcome` is answered.
+    fn answering(outcome: &MessageOutcome) -> fn(StoredResponse) -> Self {
+        match outcome {
+            MessageOutcome::Normalized { .. } => Self::Accepted,
+            MessageOutcome::Failed { .. } => Self::Refused,
+        }
+    }
+
+    /// The outcome of a message in `status` with its stored answer, if it has one.
+    fn stored(status: MessageStatus, response: Option<StoredResponse>) -> Option<Self> {
+        match (status, response?) {
+            (MessageStatus::Normalized, response) => Some(Self::Accepted(response)),
+            (MessageStatus::Failed, response) => Some(Self::Refused(response)),
+            // A message is `received` only while it has no outcome.
+            (MessageStatus::Received, _) => None,
+        }
+    }
+}
+
+/// Why a message got no [`Outcome`]. The display is the sentence to show the
+/// sender, except for [`IngestError::Internal`], whose cause is for the log only.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The buyer's plugin does not read the message's media type.
+    #[error("this buyer's plugin '{plugin}' reads {}, not '{content_type}'", .reads.join(", "))]
+    UnsupportedType {
+        plugin: String,
+        /// The media types the plugin reads.
+        reads: Vec<String>,
+        content_type: String,
+    },
+    /// The plugin the buyer is bound to is not installed: the operator's problem,
+    /// not the buyer's.
+    #[error(
+        "plugin '{plugin}' {} of buyer '{buyer_id}' is not installed on this gateway",
+        .version.as_deref().unwrap_or("(latest)")
+    )]
+    PluginMissing {
+        plugin: String,
+        /// The pinned version; `None` for the latest installed.
+        version: Option<String>,
+        buyer_id: String,
+    },
+    /// The plugin host, not the plugin, failed; the message is kept `received`
+    /// for recovery, a retry or a replay.
+    #[error("the plugin host could not run this message ({0}); it is kept and can be retried")]
+    HostFailed(NormalizeError),
+    /// The `Idempotency-Key` was already used for a message with another body.
+    #[error(
+        "Idempotency-Key '{key}' was already used for message {message_id} with a different body"
+    )]
+    KeyReused { key: String, message_id: String },
+    /// Only a failed message can be replayed.
+    #[error("message {message_id} is {}; only a failed message can be replayed", .status.as_str())]
+    NotReplayable {
+        message_id: String,
+        status: MessageStatus,
+    },
+    /// No message with this id.
+    #[error("no message '{0}'")]
+    NoMessage(String),
+    /// No buyer with this id.
+    #[error("no buyer '{0}'")]
+    NoBuyer(String),
+    /// The message this retry found under its idempotency key is gone.
+    #[error("message vanished")]
+    MessageVanished,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A bug or a failure of the gateway itself.
+    #[error(transparent)]
+    Internal(anyhow::Error),
+}
+
+impl IngestError {
+    fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(err.into())
+    }
+}
 
 pub struct Ingest {
     store: Arc<dyn Store>,
@@ -96,46 +194,43 @@ impl Ingest {
     }
 
     /// The plugin a buyer is bound to; its absence is the operator's problem, not
-    /// the buyer's, hence 503.
-    pub fn plugin_for(&self, buyer: &Buyer) -> Result<Arc<LoadedPlugin>, ApiError> {
+    /// the buyer's ([`IngestError::PluginMissing`]).
+    pub fn plugin_for(&self, buyer: &Buyer) -> Result<Arc<LoadedPlugin>, IngestError> {
         let found = match &buyer.plugin_version {
             Some(version) => self.plugins.get_version(&buyer.plugin, version),
             None => self.plugins.get(&buyer.plugin),
         };
-        found.ok_or_else(|| {
-            ApiError::Unavailable(format!(
-                "plugin '{}' {} of buyer '{}' is not installed on this gateway",
-                buyer.plugin,
-                buyer.plugin_version.as_deref().unwrap_or("(latest)"),
-                buyer.id
-            ))
+        found.ok_or_else(|| IngestError::PluginMissing {
+            plugin: buyer.plugin.clone(),
+            version: buyer.plugin_version.clone(),
+            buyer_id: buyer.id.clone(),
         })
     }
 
     /// Replays a failed message through its buyer's current plugin binding. The
-    /// store refuses (409) any message that has not failed, so orders are never
-    /// made twice.
-    pub async fn replay(&self, message_id: &str) -> Result<Answer, ApiError> {
+    /// store refuses any message that has not failed
+    /// ([`IngestError::NotReplayable`]), so orders are never made twice.
+    pub async fn replay(&self, message_id: &str) -> Result<Outcome, IngestError> {
         let message = self
             .store
             .get_message(None, message_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no message '{message_id}'")))?;
+            .ok_or_else(|| IngestError::NoMessage(message_id.to_owned()))?;
         let buyer = self
             .store
             .get_buyer(&message.buyer_id)
             .await?
-            .ok_or_else(|| ApiError::NotFound(format!("no buyer '{}'", message.buyer_id)))?;
+            .ok_or_else(|| IngestError::NoBuyer(message.buyer_id.clone()))?;
         let plugin = self.plugin_for(&buyer)?;
         let note =
             json!({"replay_with": {"name": plugin.info.name, "version": plugin.info.version}});
         let message = match self.store.reopen_message(message_id, Some(note)).await {
             Ok(message) => message,
             Err(StoreError::Conflict(_)) => {
-                return Err(ApiError::Conflict(format!(
-                    "message {message_id} is {}; only a failed message can be replayed",
-                    message.status.as_str()
-                )));
+                return Err(IngestError::NotReplayable {
+                    message_id: message_id.to_owned(),
+                    status: message.status,
+                });
             }
             Err(other) => return Err(other.into()),
         };
@@ -143,19 +238,20 @@ impl Ingest {
         self.process(&buyer, &plugin, message).await
     }
 
-    /// The buyer's plugin, if it reads `content_type`; otherwise the 415 to answer.
+    /// The buyer's plugin, if it reads `content_type`
+    /// ([`IngestError::UnsupportedType`] if not).
     pub fn plugin_accepting(
         &self,
         buyer: &Buyer,
         content_type: &str,
-    ) -> Result<Arc<LoadedPlugin>, ApiError> {
+    ) -> Result<Arc<LoadedPlugin>, IngestError> {
         let plugin = self.plugin_for(buyer)?;
         if !plugin.accepts(content_type) {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "this buyer's plugin '{}' reads {}, not '{content_type}'",
-                plugin.info.name,
-                plugin.info.content_types.join(", "),
-            )));
+            return Err(IngestError::UnsupportedType {
+                plugin: plugin.info.name.clone(),
+                reads: plugin.info.content_types.clone(),
+                content_type: content_type.to_owned(),
+            });
         }
         Ok(plugin)
     }
@@ -167,7 +263,7 @@ impl Ingest {
         buyer: &Buyer,
         plugin: &Arc<LoadedPlugin>,
         inbound: Inbound,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Outcome, IngestError> {
         let body_sha256 = crate::secrets::hash_bytes(&inbound.body);
         let input = PluginInput {
             content_type: inbound.content_type.clone(),
@@ -198,14 +294,19 @@ impl Ingest {
             }
             Err(unavailable) => (None, Some(unavailable)),
         };
-        match self.store.record_message(new, processed).await? {
-            RecordedMessage::Stored(Some(answer)) => {
+        // Taken before `processed` moves into the store, which answers only the
+        // stored response.
+        let answering = processed
+            .as_ref()
+            .map(|(_, outcome)| Outcome::answering(outcome));
+        match (self.store.record_message(new, processed).await?, answering) {
+            (RecordedMessage::Stored(Some(answer)), Some(answering)) => {
                 self.bell.ring();
-                Ok(answer)
+                Ok(answering(answer))
             }
-            RecordedMessage::Stored(None) => Err(unavailable
-                .unwrap_or_else(|| ApiError::internal(anyhow::anyhow!("stored unprocessed")))),
-            RecordedMessage::Existing(existing) => {
+            (RecordedMessage::Stored(_), _) => Err(unavailable
+                .unwrap_or_else(|| IngestError::internal(anyhow::anyhow!("stored unprocessed")))),
+            (RecordedMessage::Existing(existing), _) => {
                 self.replay_idempotent(buyer, plugin, *existing, &body_sha256)
                     .await
             }
@@ -213,37 +314,35 @@ impl Ingest {
     }
 
     /// A second post with a known `Idempotency-Key`: the first answer if the body is
-    /// the same, 409 if not. A message still `received` (its first attempt crashed
-    /// or is in flight) is processed now; the store lets only one outcome win.
+    /// the same, [`IngestError::KeyReused`] if not. A message still `received` (its
+    /// first attempt crashed or is in flight) is processed now; the store lets only
+    /// one outcome win.
     async fn replay_idempotent(
         &self,
         buyer: &Buyer,
         plugin: &Arc<LoadedPlugin>,
         existing: Message,
         body_sha256: &str,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Outcome, IngestError> {
         if existing.body_sha256 != body_sha256 {
-            return Err(ApiError::Conflict(format!(
-                "Idempotency-Key '{}' was already used for message {} with a different body",
-                existing.idempotency_key.as_deref().unwrap_or_default(),
-                existing.id
-            )));
+            return Err(IngestError::KeyReused {
+                key: existing.idempotency_key.unwrap_or_default(),
+                message_id: existing.id,
+            });
         }
-        match (existing.status, existing.response) {
-            (MessageStatus::Received, _) | (_, None) => {
-                let existing = self
-                    .store
-                    .get_message(Some(&buyer.id), &existing.id)
-                    .await?
-                    .ok_or_else(|| ApiError::NotFound("message vanished".into()))?;
-                self.process(buyer, plugin, existing).await
-            }
-            (_, Some(response)) => Ok(response),
+        if let Some(outcome) = Outcome::stored(existing.status, existing.response) {
+            return Ok(outcome);
         }
+        let existing = self
+            .store
+            .get_message(Some(&buyer.id), &existing.id)
+            .await?
+            .ok_or(IngestError::MessageVanished)?;
+        self.process(buyer, plugin, existing).await
     }
 
     /// Processes every message left `received` by a crash. Run once at start.
-    pub async fn recover(&self) -> Result<usize, ApiError> {
+    pub async fn recover(&self) -> Result<usize, StoreError> {
         let pending = self.store.pending_messages(1000).await?;
         let count = pending.len();
         for message in pending {
@@ -263,13 +362,17 @@ impl Ingest {
         Ok(count)
     }
 
-    async fn stored_answer(&self, buyer_id: &str, message_id: &str) -> Result<Answer, ApiError> {
+    async fn stored_answer(
+        &self,
+        buyer_id: &str,
+        message_id: &str,
+    ) -> Result<Outcome, IngestError> {
         self.store
             .get_message(Some(buyer_id), message_id)
             .await?
-            .and_then(|m| m.response)
+            .and_then(|m| Outcome::stored(m.status, m.response))
             .ok_or_else(|| {
-                ApiError::internal(anyhow::anyhow!("message {message_id} has no stored answer"))
+                IngestError::internal(anyhow::anyhow!("message {message_id} has no stored answer"))
             })
     }
 
@@ -279,7 +382,7 @@ impl Ingest {
         buyer: &Buyer,
         plugin: &Arc<LoadedPlugin>,
         message: Message,
-    ) -> Result<Answer, ApiError> {
+    ) -> Result<Outcome, IngestError> {
         let input = PluginInput {
             content_type: message.content_type.clone(),
             headers: headers_of(&message),
@@ -289,6 +392,7 @@ impl Ingest {
         let message_id = message.id;
         let normalized = self.normalize(buyer, plugin, &message_id, input).await?;
         let outcome = outcome(&message_id, &buyer.id, normalized)?;
+        let answering = Outcome::answering(&outcome);
         match self
             .store
             .complete_message_by(&message_id, Some(plugin_ref(plugin)), outcome)
@@ -296,7 +400,7 @@ impl Ingest {
         {
             Ok(answer) => {
                 self.bell.ring();
-                Ok(answer)
+                Ok(answering(answer))
             }
             // Someone else (a concurrent retry, or recovery) finished it first:
             // answer what they stored so both clients see the same result.
@@ -311,7 +415,7 @@ impl Ingest {
         plugin: &Arc<LoadedPlugin>,
         message_id: &str,
         input: PluginInput,
-    ) -> Result<Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>, ApiError> {
+    ) -> Result<Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>, IngestError> {
         let limits = self.limits_for(buyer)?;
         let log = LogContext {
             buyer_id: buyer.id.clone(),
@@ -320,20 +424,20 @@ impl Ingest {
             message_id: message_id.to_owned(),
         };
         let config = buyer.plugin_config.to_string();
-        let _slot = self.slots.acquire().await.map_err(ApiError::internal)?;
+        let _slot = self.slots.acquire().await.map_err(IngestError::internal)?;
         let host = self.host.clone();
         let call_plugin = plugin.clone();
         let result = tokio::task::spawn_blocking(move || {
             host.normalize(&call_plugin, input, &config, &limits, log)
         })
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(IngestError::internal)?;
         Ok(match result {
             Ok(outputs) => self.validator.validate(&outputs).map_err(|violations| {
                 Problem::new(
                     "invalid-plugin-output",
                     "The plugin's output is not a valid canonical order",
-                    StatusCode::UNPROCESSABLE_ENTITY,
+                    REFUSED_STATUS,
                     format!(
                         "plugin '{}' returned {} violation(s) of the canonical order schema; first: {} {}",
                         plugin.info.name,
@@ -347,25 +451,22 @@ impl Ingest {
             }),
             // The host, not the plugin, failed: leave the message `received` for
             // recovery or a retry rather than blame the buyer's input.
-            Err(err) if !err.is_plugin_fault() => {
-                return Err(ApiError::Unavailable(format!(
-                    "the plugin host could not run this message ({err}); it is kept and can be retried"
-                )));
-            }
+            Err(err) if !err.is_plugin_fault() => return Err(IngestError::HostFailed(err)),
             Err(err) => Err(plugin_problem(plugin, message_id, &err)),
         })
     }
 
     /// The gateway's limits, with the fields the buyer's own limits name replaced.
-    fn limits_for(&self, buyer: &Buyer) -> Result<Limits, ApiError> {
+    fn limits_for(&self, buyer: &Buyer) -> Result<Limits, IngestError> {
         let Some(serde_json::Value::Object(own)) = &buyer.limits else {
             return Ok(self.default_limits.clone());
         };
-        let mut merged = serde_json::to_value(&self.default_limits).map_err(ApiError::internal)?;
+        let mut merged =
+            serde_json::to_value(&self.default_limits).map_err(IngestError::internal)?;
         for (key, value) in own {
             merged[key] = value.clone();
         }
-        serde_json::from_value(merged).map_err(ApiError::internal)
+        serde_json::from_value(merged).map_err(IngestError::internal)
     }
 }
 
@@ -383,13 +484,13 @@ fn outcome(
     message_id: &str,
     buyer_id: &str,
     normalized: Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>,
-) -> Result<MessageOutcome, ApiError> {
+) -> Result<MessageOutcome, IngestError> {
     Ok(match normalized {
         Ok(orders) => accepted(message_id, buyer_id, orders),
         Err(problem) => {
             let response = StoredResponse {
                 status: problem.status,
-                body: serde_json::to_value(&problem).map_err(ApiError::internal)?,
+                body: serde_json::to_value(&problem).map_err(IngestError::internal)?,
             };
             MessageOutcome::Failed {
                 error: response.body.clone(),
@@ -440,7 +541,7 @@ fn accepted_answer(message_id: &str, orders: &[RoutedOrder]) -> StoredResponse {
             .collect(),
     };
     StoredResponse {
-        status: StatusCode::CREATED.as_u16(),
+        status: ACCEPTED_STATUS,
         body: serde_json::to_value(&accepted).expect("serializable"),
     }
 }
@@ -458,7 +559,7 @@ fn plugin_problem(plugin: &Arc<LoadedPlugin>, message_id: &str, err: &NormalizeE
     let mut problem = Problem::new(
         err.code(),
         title,
-        StatusCode::UNPROCESSABLE_ENTITY,
+        REFUSED_STATUS,
         format!(
             "plugin '{}' {}: {err}",
             plugin.info.name, plugin.info.version

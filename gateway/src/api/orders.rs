@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{BuyerAuth, UNAUTHORIZED_BUYER};
 use super::{AppState, BAD_LISTING_QUERY, page_limit, read_body};
 use crate::error::{ApiError, Problem};
-use crate::ingest::{Accepted, Inbound};
+use crate::ingest::{Accepted, Inbound, Outcome};
 use crate::store::{OrderQuery, OrderRecord, OrderScope, OrderStatus, ReceivedVia};
 
 /// A stored canonical order and what the gateway knows about it.
@@ -114,13 +114,13 @@ pub async fn post_order(
         body,
         idempotency_key,
     };
-    let answer = state.ingest.accept(&buyer, &plugin, inbound).await?;
-    let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
-    let media = if status.is_success() {
-        "application/json"
-    } else {
-        "application/problem+json"
+    // The answer as stored, so a retry with the same `Idempotency-Key` gets the
+    // same status and body.
+    let (media, answer) = match state.ingest.accept(&buyer, &plugin, inbound).await? {
+        Outcome::Accepted(answer) => ("application/json", answer),
+        Outcome::Refused(answer) => ("application/problem+json", answer),
     };
+    let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
     Ok(HttpResponse::build(status)
         .content_type(media)
         .json(answer.body))
