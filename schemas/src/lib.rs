@@ -3,15 +3,24 @@
 //! - [`PURCHASE_ORDER_SCHEMA`]: the canonical purchase order as JSON Schema 2020-12,
 //!   the source of truth. [`PurchaseOrder`] and friends are its Rust form; the tests
 //!   at the bottom prove the two agree.
+//! - [`PURCHASE_ORDER_V2_SCHEMA`]: canonical order v2 (`docs/canonical-order-v2.md`),
+//!   with its Rust form in [`v2`] ([`PurchaseOrderV2`]) and the conversions
+//!   [`upgrade_v1`] (lossless) and [`downgrade_v2`] (lossy, documented). An order
+//!   without a `version` key is v1.
 //! - `wit/plugin.wit`: the plugin world, found by the host's `bindgen!` and the SDK's
 //!   `generate!` through [`WIT_DIR`].
 
 mod purchase_order;
+pub mod v2;
 
 pub use purchase_order::*;
+pub use v2::{PurchaseOrder as PurchaseOrderV2, downgrade_v2, upgrade_v1};
 
 /// `schemas/purchase-order.schema.json`, verbatim.
 pub const PURCHASE_ORDER_SCHEMA: &str = include_str!("../purchase-order.schema.json");
+
+/// `schemas/purchase-order-v2.schema.json`, verbatim.
+pub const PURCHASE_ORDER_V2_SCHEMA: &str = include_str!("../purchase-order-v2.schema.json");
 
 /// Absolute path of the directory holding the plugin WIT world.
 pub const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/wit");
