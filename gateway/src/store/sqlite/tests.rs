@@ -103,15 +103,17 @@ async fn store_throughput() {
     }
 }
 
-/// A database whose schema an earlier gateway made with sqlx's migrator (same
-/// bookkeeping table, same SHA-384 checksums) opens without a step by hand, and an
-/// edited migration is refused rather than silently skipped.
+/// The bookkeeping is sqlx's (same table, same SHA-384 checksums), so a file an
+/// earlier, sqlx-based gateway migrated is recognised; and an edited migration is
+/// refused rather than silently skipped.
 #[tokio::test]
 async fn migrations_recorded_by_sqlx_are_recognised_and_edits_refused() {
     let (_dir, url, store) = open_temp().await;
     store.close().await;
     let path = url.strip_prefix("sqlite://").unwrap().to_owned();
-    // What sqlx wrote for 0001: its checksum is the SHA-384 of the file.
+    // The runner must write what sqlx wrote: the SHA-384 of the file. This database
+    // was made by our own runner, so this pins the formula, not sqlx's output; that
+    // a file made by the sqlx-based release opens was checked by hand (issue 12 note).
     let conn = rusqlite::Connection::open(&path).unwrap();
     let checksum: Vec<u8> = conn
         .query_row(
