@@ -43,6 +43,11 @@ pub struct Config {
     /// its connection closed. 30 s lets 10 MiB through at about 3 Mbit/s; raise it
     /// for large plugin uploads over slow links.
     pub body_timeout_ms: u64,
+    /// Where compiled plugin code is cached between starts
+    /// (`JEMBATAN_PLUGIN_CACHE_DIR`); defaults to `<data_dir>/plugin-cache`. Files
+    /// are named by the plugin's sha256 and the engine's settings, written
+    /// atomically and verified when read, so several gateways may share one.
+    pub plugin_cache_dir: Option<PathBuf>,
     /// Directories whose `*.wasm` components are loaded as plugins at start, beside
     /// the stock ones built into the binary (`JEMBATAN_PLUGIN_DIRS`, `:`-separated).
     pub plugin_dirs: Vec<PathBuf>,
@@ -97,6 +102,7 @@ impl Default for Config {
             max_body_bytes: 10 * 1024 * 1024,
             max_plugin_bytes: 64 * 1024 * 1024,
             body_timeout_ms: 30_000,
+            plugin_cache_dir: None,
             plugin_dirs: Vec::new(),
             plugin_limits: Limits::default(),
             plugin_concurrency: 64,
@@ -167,6 +173,9 @@ impl Config {
         }
         if let Some(v) = var("JEMBATAN_DATA_DIR") {
             self.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("JEMBATAN_PLUGIN_CACHE_DIR") {
+            self.plugin_cache_dir = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
         }
         if let Some(v) = var("JEMBATAN_DATABASE_URL") {
             self.database_url = Some(v);
@@ -289,7 +298,9 @@ impl Config {
 
     /// Where compiled plugin code is cached between runs.
     pub fn plugin_cache_dir(&self) -> PathBuf {
-        self.data_dir.join("plugin-cache")
+        self.plugin_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("plugin-cache"))
     }
 }
 
@@ -345,13 +356,16 @@ mod tests {
         )
         .unwrap();
         let mut config = Config::from_file(&path).unwrap();
+        assert_eq!(config.plugin_cache_dir(), Path::new("data/plugin-cache"));
         config
             .apply_env(env(&[
                 ("JEMBATAN_ADMIN_TOKEN", "from-env"),
                 ("JEMBATAN_DATABASE_URL", "sqlite:///tmp/x.db"),
                 ("JEMBATAN_LOG_FORMAT", "JSON"),
+                ("JEMBATAN_PLUGIN_CACHE_DIR", "/var/cache/jembatan"),
             ]))
             .unwrap();
+        assert_eq!(config.plugin_cache_dir(), Path::new("/var/cache/jembatan"));
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.admin_token.as_deref(), Some("from-env"));
         assert_eq!(config.max_body_bytes, 1000);

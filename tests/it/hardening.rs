@@ -119,6 +119,7 @@ fn a_damaged_compiled_plugin_is_recompiled_and_the_gateway_serves() {
     let data = tempfile::tempdir().unwrap();
     let options = Options {
         data_dir: Some(data.path().to_owned()),
+        own_plugin_cache: true,
         ..Options::default()
     };
     let gw = Gateway::start_with(options.clone());

@@ -84,6 +84,16 @@ pub struct Options {
     pub config: Option<String>,
     /// Start with no admin token at all (the admin API is then disabled).
     pub without_admin_token: bool,
+    /// Cache compiled plugins in the data directory, as a gateway does by default,
+    /// rather than in the run's shared cache: for tests that damage or inspect it.
+    pub own_plugin_cache: bool,
+}
+
+/// One compiled-plugin cache for every gateway of the run (and the next runs, as
+/// long as the plugins and the engine are the same): compiling the stock plugins
+/// costs a gateway seconds of CPU at start, loading them a few milliseconds.
+fn shared_plugin_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
 }
 
 impl Gateway {
@@ -110,6 +120,9 @@ impl Gateway {
             .env("JEMBATAN_PLUGIN_DIRS", test_plugins_dir())
             .env("JEMBATAN_HTTP_WORKERS", "2")
             .env("RUST_LOG", "info");
+        if !options.own_plugin_cache {
+            command.env("JEMBATAN_PLUGIN_CACHE_DIR", shared_plugin_cache());
+        }
         if let Some(config) = &options.config {
             std::fs::create_dir_all(&data_dir).unwrap();
             let path = data_dir.join("jembatan.toml");
