@@ -215,8 +215,10 @@ impl Order {
         key: &str,
         id: &str,
     ) -> Result<(), String> {
+        // As v1: the orders the bench posts are v1, which the gateway upgrades
+        // losslessly; the downgrade gives back exactly what was posted.
         let res = client
-            .get(format!("{base}/v1/orders/{id}"))
+            .get(format!("{base}/v1/orders/{id}?schema=v1"))
             .bearer_auth(key)
             .send()
             .await

@@ -253,7 +253,8 @@ async fn set_up(
         .json(&json!({
             "id": CRAFTSMAN,
             "name": "Bengkel Knalpot Sumber Rejeki",
-            "channels": [{"type": "webhook", "url": receiver.url}],
+            // The bench checks what arrives against the v1 order it posted.
+            "channels": [{"type": "webhook", "url": receiver.url, "order_schema": "v1"}],
         }))
         .send()
         .await?;

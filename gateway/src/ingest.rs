@@ -16,6 +16,7 @@
 
 use std::sync::Arc;
 
+use jembatan_schemas::PurchaseOrderV2;
 use serde::Serialize;
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -23,7 +24,7 @@ use utoipa::ToSchema;
 
 use crate::delivery::Bell;
 use crate::error::Problem;
-use crate::orders::OrderValidator;
+use crate::orders::{OrderValidator, Receipt};
 use crate::plugin_host::{
     Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginInput, PluginRegistry,
 };
@@ -289,8 +290,14 @@ impl Ingest {
         };
         let (processed, unavailable) = match self.normalize(buyer, plugin, &new.id, input).await {
             Ok(normalized) => {
-                let outcome = outcome(&new.id, &buyer.id, normalized)?;
-                (Some((Some(plugin_ref(plugin)), outcome)), None)
+                let plugin = plugin_ref(plugin);
+                let receipt = Receipt {
+                    buyer,
+                    message_id: &new.id,
+                    plugin: &plugin,
+                };
+                let outcome = outcome(&receipt, normalized)?;
+                (Some((Some(plugin), outcome)), None)
             }
             Err(unavailable) => (None, Some(unavailable)),
         };
@@ -391,11 +398,17 @@ impl Ingest {
         };
         let message_id = message.id;
         let normalized = self.normalize(buyer, plugin, &message_id, input).await?;
-        let outcome = outcome(&message_id, &buyer.id, normalized)?;
+        let plugin = plugin_ref(plugin);
+        let receipt = Receipt {
+            buyer,
+            message_id: &message_id,
+            plugin: &plugin,
+        };
+        let outcome = outcome(&receipt, normalized)?;
         let answering = Outcome::answering(&outcome);
         match self
             .store
-            .complete_message_by(&message_id, Some(plugin_ref(plugin)), outcome)
+            .complete_message_by(&message_id, Some(plugin), outcome)
             .await
         {
             Ok(answer) => {
@@ -415,7 +428,7 @@ impl Ingest {
         plugin: &Arc<LoadedPlugin>,
         message_id: &str,
         input: PluginInput,
-    ) -> Result<Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>, IngestError> {
+    ) -> Result<Result<Vec<PurchaseOrderV2>, Problem>, IngestError> {
         let limits = self.limits_for(buyer)?;
         let log = LogContext {
             buyer_id: buyer.id.clone(),
@@ -478,15 +491,14 @@ fn plugin_ref(plugin: &LoadedPlugin) -> PluginRef {
     }
 }
 
-/// The outcome to store for message `message_id` of `buyer_id`, from what its
-/// plugin made of it: orders, or the problem to answer.
+/// The outcome to store for the message of `receipt`, from what its plugin made
+/// of it: orders, or the problem to answer.
 fn outcome(
-    message_id: &str,
-    buyer_id: &str,
-    normalized: Result<Vec<jembatan_schemas::PurchaseOrder>, Problem>,
+    receipt: &Receipt,
+    normalized: Result<Vec<PurchaseOrderV2>, Problem>,
 ) -> Result<MessageOutcome, IngestError> {
     Ok(match normalized {
-        Ok(orders) => accepted(message_id, buyer_id, orders),
+        Ok(orders) => accepted(receipt, orders),
         Err(problem) => {
             let response = StoredResponse {
                 status: problem.status,
@@ -500,22 +512,23 @@ fn outcome(
     })
 }
 
-/// The outcome of a message whose plugin made `orders`: the orders with their new
-/// ids, and [`accepted_answer`] for the store to build the 201 from them as routed.
-fn accepted(
-    message_id: &str,
-    buyer_id: &str,
-    orders: Vec<jembatan_schemas::PurchaseOrder>,
-) -> MessageOutcome {
+/// The outcome of a message whose plugin made `orders`: the orders as the gateway
+/// stores them, with their new ids, and [`accepted_answer`] for the store to build
+/// the 201 from them as routed.
+fn accepted(receipt: &Receipt, orders: Vec<PurchaseOrderV2>) -> MessageOutcome {
     let orders = orders
         .into_iter()
-        .map(|order| NewOrder {
-            id: new_id("ord"),
-            message_id: message_id.to_owned(),
-            buyer_id: buyer_id.to_owned(),
-            buyer_order_number: order.buyer_order_number.clone(),
-            supplier_code: order.supplier.code.clone(),
-            order,
+        .zip(0u32..)
+        .map(|(order, index)| {
+            let order = receipt.stamp(order, index);
+            NewOrder {
+                id: new_id("ord"),
+                message_id: receipt.message_id.to_owned(),
+                buyer_id: receipt.buyer.id.clone(),
+                buyer_order_number: order.buyer_order_number.clone(),
+                supplier_code: order.supplier.code.clone(),
+                order,
+            }
         })
         .collect();
     // The store routes the orders in the transaction that stores them and builds

@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::orders::OrderSchema;
+
 /// Where one of a craftsman's channels sends to, as the admin API takes it and the
 /// store keeps it. Operator-wide settings (the SMTP server, the WhatsApp business
 /// number, the Telegram bot) are in the gateway's config, not here.
@@ -18,6 +20,13 @@ pub enum ChannelTarget {
         /// `whsec_` + base64 of the signing key; made by the gateway when not given.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         secret: Option<String>,
+        /// `v2` or `v1`: the canonical order version the webhook carries (and names in
+        /// its `Jembatan-Order-Schema` header). A new webhook gets `v2` unless told
+        /// otherwise; one made before v2 existed has none stored and keeps `v1`, so
+        /// an ERP that reads v1 is not broken by an upgrade.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[schema(value_type = Option<String>)]
+        order_schema: Option<OrderSchema>,
     },
     /// An e-mail with the order readable, and attached as JSON and CSV.
     Email {

@@ -1,12 +1,28 @@
-//! Canonical orders: checking what a plugin returned against the contract.
+//! Canonical orders: checking what a plugin returned against the contract, and
+//! what the gateway adds to an order it accepts.
 //!
-//! A plugin's output is untrusted. Each order must be JSON, valid against
-//! `schemas/purchase-order.schema.json`, and then it is read into the Rust types;
-//! anything else fails the message with the exact places that are wrong.
+//! A plugin's output is untrusted. Each order must be JSON, valid against the
+//! canonical schema of its version (`"version": "2"`: `schemas/purchase-order-v2.schema.json`;
+//! no `version` key: v1, `schemas/purchase-order.schema.json`), and then it is read
+//! into the Rust types; anything else fails the message with the exact places that
+//! are wrong. A v1 order is upgraded losslessly, so everything after this module
+//! sees canonical order v2 only.
 
-use jembatan_schemas::{PURCHASE_ORDER_SCHEMA, PurchaseOrder};
-use serde::Serialize;
+use std::borrow::Cow;
+
+use jembatan_schemas::v2::{
+    self, BuyerAccount, Party, PartyId, PartySource, Received, ReceivedPlugin, ReceivedTransaction,
+    party_scheme,
+};
+use jembatan_schemas::{
+    PURCHASE_ORDER_SCHEMA, PURCHASE_ORDER_V2_SCHEMA, PurchaseOrder as PurchaseOrderV1,
+    PurchaseOrderV2, downgrade_v2, upgrade_v1,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use utoipa::ToSchema;
+
+use crate::store::{Buyer, PluginRef};
 
 /// One way in which a plugin's output breaks the canonical order contract.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -17,28 +33,35 @@ pub struct Violation {
     pub reason: String,
 }
 
-/// Checks plugin output against the canonical schema. Build once, share.
+/// Checks plugin output against the canonical schemas. Build once, share.
 pub struct OrderValidator {
-    schema: jsonschema::Validator,
+    v1: jsonschema::Validator,
+    v2: jsonschema::Validator,
 }
 
 /// At most this many violations are reported; the rest would only be noise.
 const MAX_VIOLATIONS: usize = 50;
 
+fn compile(schema: &str) -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(schema).expect("the schema is valid JSON");
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .expect("the canonical schema compiles")
+}
+
 impl OrderValidator {
     pub fn new() -> Self {
-        let schema: serde_json::Value =
-            serde_json::from_str(PURCHASE_ORDER_SCHEMA).expect("the schema is valid JSON");
-        let schema = jsonschema::options()
-            .should_validate_formats(true)
-            .build(&schema)
-            .expect("the canonical schema compiles");
-        Self { schema }
+        Self {
+            v1: compile(PURCHASE_ORDER_SCHEMA),
+            v2: compile(PURCHASE_ORDER_V2_SCHEMA),
+        }
     }
 
-    /// Validates every order a plugin returned (each a JSON string). All problems of
-    /// all orders are reported together, so a plugin author sees them at once.
-    pub fn validate(&self, outputs: &[String]) -> Result<Vec<PurchaseOrder>, Vec<Violation>> {
+    /// Validates every order a plugin returned (each a JSON string, v1 or v2), and
+    /// gives them as v2. All problems of all orders are reported together, so a
+    /// plugin author sees them at once.
+    pub fn validate(&self, outputs: &[String]) -> Result<Vec<PurchaseOrderV2>, Vec<Violation>> {
         let mut orders = Vec::with_capacity(outputs.len());
         let mut violations = Vec::new();
         if outputs.is_empty() {
@@ -64,33 +87,20 @@ impl OrderValidator {
         }
     }
 
-    fn validate_one(&self, output: &str) -> Result<PurchaseOrder, Vec<Violation>> {
-        let value: serde_json::Value = serde_json::from_str(output).map_err(|e| {
-            vec![Violation {
-                pointer: String::new(),
-                reason: format!("not JSON: {e}"),
-            }]
-        })?;
-        let violations: Vec<Violation> = self
-            .schema
-            .iter_errors(&value)
-            .take(MAX_VIOLATIONS)
-            .map(|e| Violation {
-                pointer: e.instance_path().to_string(),
-                reason: e.to_string(),
-            })
-            .collect();
-        if !violations.is_empty() {
-            return Err(violations);
+    fn validate_one(&self, output: &str) -> Result<PurchaseOrderV2, Vec<Violation>> {
+        let value: Value = serde_json::from_str(output)
+            .map_err(|e| vec![violation("", format!("not JSON: {e}"))])?;
+        if value.get("version").is_none() {
+            let order: PurchaseOrderV1 = read(&self.v1, value)?;
+            return Ok(upgrade_v1(order));
         }
-        // The schema and the types agree (schemas' tests prove it), so this only
-        // fails on what JSON Schema cannot say, such as an impossible date.
-        serde_json::from_value(value).map_err(|e| {
-            vec![Violation {
-                pointer: String::new(),
-                reason: e.to_string(),
-            }]
-        })
+        if value.get("received").is_some() {
+            return Err(vec![violation(
+                "/received",
+                "`received` is written by the gateway when it stores the order; a plugin must not set it",
+            )]);
+        }
+        read(&self.v2, value)
     }
 }
 
@@ -100,12 +110,151 @@ impl Default for OrderValidator {
     }
 }
 
+fn violation(pointer: &str, reason: impl Into<String>) -> Violation {
+    Violation {
+        pointer: pointer.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// `value` checked against `schema`, then read into `T`.
+fn read<T: serde::de::DeserializeOwned>(
+    schema: &jsonschema::Validator,
+    value: Value,
+) -> Result<T, Vec<Violation>> {
+    let violations: Vec<Violation> = schema
+        .iter_errors(&value)
+        .take(MAX_VIOLATIONS)
+        .map(|e| violation(&e.instance_path().to_string(), e.to_string()))
+        .collect();
+    if !violations.is_empty() {
+        return Err(violations);
+    }
+    // The schemas and the types agree (schemas' tests prove it), so this only
+    // fails on what JSON Schema cannot say, such as an impossible date.
+    serde_json::from_value(value).map_err(|e| vec![violation("", e.to_string())])
+}
+
+/// Where an accepted order came from: what the gateway writes into it as
+/// `received` before it is stored.
+pub struct Receipt<'a> {
+    /// The buyer whose key posted the message.
+    pub buyer: &'a Buyer,
+    pub message_id: &'a str,
+    pub plugin: &'a PluginRef,
+}
+
+impl Receipt<'_> {
+    /// The order as the gateway stores it: `received` written from the registration,
+    /// and the buyer party taken from the registration when the document names none
+    /// (most X12 850s carry no `N1*BY`; the key it was posted with says exactly who
+    /// the buyer is). A document buyer whose name differs from the registration stays
+    /// as the document says, with a warning: the craftsman sees both.
+    pub fn stamp(&self, mut order: PurchaseOrderV2, index: u32) -> PurchaseOrderV2 {
+        match &order.buyer {
+            None => {
+                order.buyer = Some(Party {
+                    name: Some(self.buyer.name.clone()),
+                    ids: vec![PartyId {
+                        scheme: party_scheme::JEMBATAN.into(),
+                        value: self.buyer.id.clone(),
+                        qualifier: None,
+                    }],
+                    source: Some(PartySource::Registration),
+                    ..Party::default()
+                });
+                order.warnings.push(v2::Warning {
+                    code: "buyer-from-registration".into(),
+                    message: format!(
+                        "the document names no buyer; the buyer is '{}', whose key posted it",
+                        self.buyer.name
+                    ),
+                    path: None,
+                    field: Some("/buyer".into()),
+                });
+            }
+            Some(party) => {
+                if let Some(name) = &party.name
+                    && !same_name(name, &self.buyer.name)
+                {
+                    order.warnings.push(v2::Warning {
+                        code: "buyer-differs-from-registration".into(),
+                        message: format!(
+                            "the document names the buyer '{name}'; the key that posted it is '{}''s",
+                            self.buyer.name
+                        ),
+                        path: None,
+                        field: Some("/buyer/name".into()),
+                    });
+                }
+            }
+        }
+        order.received = Some(Received {
+            buyer_account: BuyerAccount {
+                id: self.buyer.id.clone(),
+                name: self.buyer.name.clone(),
+            },
+            message_id: self.message_id.to_owned(),
+            transaction: ReceivedTransaction {
+                index,
+                control_number: order.source.control_number.clone(),
+            },
+            plugin: ReceivedPlugin {
+                name: self.plugin.name.clone(),
+                version: self.plugin.version.clone(),
+            },
+        });
+        order
+    }
+}
+
+/// Which canonical order version a reader gets: v2, or the documented, lossy
+/// downgrade to v1 for a reader whose code still expects v1 (an API client asking
+/// `?schema=v1`, a webhook channel set to `"order_schema": "v1"`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderSchema {
+    V1,
+    #[default]
+    V2,
+}
+
+/// An order in the version its reader asked for; serializes as that order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum VersionedOrder<'a> {
+    V2(Box<Cow<'a, PurchaseOrderV2>>),
+    V1(Box<PurchaseOrderV1>),
+}
+
+impl OrderSchema {
+    pub fn present(self, order: Cow<'_, PurchaseOrderV2>) -> VersionedOrder<'_> {
+        match self {
+            Self::V2 => VersionedOrder::V2(Box::new(order)),
+            Self::V1 => VersionedOrder::V1(Box::new(downgrade_v2(&order))),
+        }
+    }
+
+    /// The name a reader sees, e.g. in the `Jembatan-Order-Schema` header.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        }
+    }
+}
+
+/// Names that differ only in case or surrounding space are the same company.
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim().to_lowercase() == b.trim().to_lowercase()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
 
-    fn minimal() -> serde_json::Value {
+    fn minimal() -> Value {
         json!({
             "buyer_order_number": "PO-1",
             "issue_date": "2026-11-27",
@@ -116,12 +265,102 @@ mod tests {
         })
     }
 
+    /// A v2 order as a plugin writes it when the document names no buyer.
+    fn minimal_v2() -> Value {
+        json!({
+            "version": "2",
+            "buyer_order_number": "4500012345",
+            "issue_date": "2026-11-27",
+            "currency": "IDR",
+            "source": {"format": "x12-850", "syntax": "X12 004010", "control_number": "0001"},
+            "supplier": {"code": "PBG-001"},
+            "lines": [{"line_number": "1", "item": {"name": "Knalpot racing"}, "quantity": "10", "unit": "H87"}]
+        })
+    }
+
+    fn buyer() -> Buyer {
+        Buyer {
+            id: "mitra-otoparts".into(),
+            name: "PT Mitra Otoparts".into(),
+            plugin: "x12-850".into(),
+            plugin_version: None,
+            plugin_config: Value::Null,
+            limits: None,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    fn stamp(order: PurchaseOrderV2) -> PurchaseOrderV2 {
+        let buyer = buyer();
+        let plugin = PluginRef {
+            name: "x12-850".into(),
+            version: "0.1.0".into(),
+        };
+        Receipt {
+            buyer: &buyer,
+            message_id: "msg_1",
+            plugin: &plugin,
+        }
+        .stamp(order, 0)
+    }
+
     #[test]
-    fn a_valid_order_is_read_into_the_types() {
+    fn a_v1_order_is_read_and_upgraded() {
         let orders = OrderValidator::new()
             .validate(&[minimal().to_string()])
             .unwrap();
         assert_eq!(orders[0].lines[0].quantity.to_string(), "10");
+        assert_eq!(
+            orders[0].lines[0].item.description.as_deref(),
+            Some("Knalpot")
+        );
+        assert_eq!(
+            orders[0].source.syntax,
+            jembatan_schemas::v2::V1_SOURCE_SYNTAX
+        );
+    }
+
+    #[test]
+    fn a_v2_order_is_read_as_written() {
+        let orders = OrderValidator::new()
+            .validate(&[minimal_v2().to_string()])
+            .unwrap();
+        assert_eq!(
+            orders[0].lines[0].item.name.as_deref(),
+            Some("Knalpot racing")
+        );
+        assert_eq!(orders[0].buyer, None);
+    }
+
+    #[test]
+    fn each_output_is_checked_against_its_own_version() {
+        // v1 requires a buyer; v2 output may leave it to the gateway.
+        let mut v1_without_buyer = minimal();
+        v1_without_buyer.as_object_mut().unwrap().remove("buyer");
+        let mut v2_with_v1_field = minimal_v2();
+        v2_with_v1_field["lines"][0]["description"] = json!("Knalpot");
+        let violations = OrderValidator::new()
+            .validate(&[v1_without_buyer.to_string(), v2_with_v1_field.to_string()])
+            .unwrap_err();
+        let pointers: Vec<&str> = violations.iter().map(|v| v.pointer.as_str()).collect();
+        assert!(pointers.contains(&"/0"), "{violations:?}");
+        assert!(pointers.contains(&"/1/lines/0"), "{violations:?}");
+    }
+
+    #[test]
+    fn a_plugin_cannot_claim_where_an_order_came_from() {
+        let mut forged = minimal_v2();
+        forged["buyer"] = json!({"name": "PT Lain"});
+        forged["received"] = json!({
+            "buyer_account": {"id": "someone-else", "name": "PT Lain"},
+            "message_id": "msg_x",
+            "transaction": {"index": 0},
+            "plugin": {"name": "x", "version": "1"}
+        });
+        let violations = OrderValidator::new()
+            .validate(&[forged.to_string()])
+            .unwrap_err();
+        assert_eq!(violations[0].pointer, "/0/received", "{violations:?}");
     }
 
     #[test]
@@ -144,8 +383,47 @@ mod tests {
         bad["issue_date"] = json!("2026-02-30");
         let validator = OrderValidator::new();
         assert!(validator.validate(&[bad.to_string()]).is_err());
+        let mut bad_v2 = minimal_v2();
+        bad_v2["issue_date"] = json!("2026-02-30");
+        assert!(validator.validate(&[bad_v2.to_string()]).is_err());
         let err = validator.validate(&["nope".into()]).unwrap_err();
         assert!(err[0].reason.starts_with("not JSON"), "{err:?}");
         assert!(validator.validate(&[]).is_err());
+    }
+
+    #[test]
+    fn a_document_without_buyer_gets_the_registered_one() {
+        let order: PurchaseOrderV2 = serde_json::from_value(minimal_v2()).unwrap();
+        let stored = stamp(order);
+        let party = stored.buyer.as_ref().unwrap();
+        assert_eq!(party.name.as_deref(), Some("PT Mitra Otoparts"));
+        assert_eq!(party.ids[0].scheme, "JEMBATAN");
+        assert_eq!(party.ids[0].value, "mitra-otoparts");
+        assert_eq!(party.source, Some(PartySource::Registration));
+        assert_eq!(stored.warnings[0].code, "buyer-from-registration");
+        let received = stored.received.as_ref().unwrap();
+        assert_eq!(received.buyer_account.id, "mitra-otoparts");
+        assert_eq!(received.message_id, "msg_1");
+        assert_eq!(received.transaction.control_number.as_deref(), Some("0001"));
+        // What the gateway stores is itself a valid v2 order.
+        let value = serde_json::to_value(&stored).unwrap();
+        assert!(OrderValidator::new().v2.is_valid(&value), "{value:#}");
+    }
+
+    #[test]
+    fn a_document_buyer_stays_and_a_different_name_is_flagged() {
+        let mut order: PurchaseOrderV2 = serde_json::from_value(minimal_v2()).unwrap();
+        order.buyer = Some(Party {
+            name: Some("pt mitra otoparts ".into()),
+            ..Party::default()
+        });
+        assert!(stamp(order.clone()).warnings.is_empty());
+        order.buyer.as_mut().unwrap().name = Some("PT Astra Otoparts".into());
+        let stored = stamp(order);
+        assert_eq!(
+            stored.buyer.as_ref().unwrap().name.as_deref(),
+            Some("PT Astra Otoparts")
+        );
+        assert_eq!(stored.warnings[0].code, "buyer-differs-from-registration");
     }
 }

@@ -135,7 +135,7 @@ fn post_and_read(gw: &Gateway, key: &str, content_type: &str, path: &str) -> Vec
         .iter()
         .map(|o| {
             let id = o["id"].as_str().unwrap();
-            json_of(gw.get(key, &format!("/v1/orders/{id}")), 200)["order"].clone()
+            json_of(gw.get(key, &format!("/v1/orders/{id}?schema=v1")), 200)["order"].clone()
         })
         .collect()
 }

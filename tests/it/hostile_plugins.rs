@@ -158,7 +158,11 @@ fn stored_notes(gw: &Gateway, key: &str) -> serde_json::Value {
         stored["order"]["buyer_order_number"], "HOSTILE-OK-1",
         "{stored}"
     );
-    stored["order"]["notes"].clone()
+    let notes = stored["order"]["notes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    notes.iter().map(|note| note["text"].clone()).collect()
 }
 
 /// Plugins that sleep or poll on the clock for centuries, through the real

@@ -20,7 +20,12 @@ fn post_and_read_back(gw: &Gateway, key: &str, content_type: &str, body: Vec<u8>
     assert_eq!(orders[0]["status"], "unrouted");
     let id = orders[0]["id"].as_str().unwrap();
 
-    let stored = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200);
+    // Canonical order v2 by default, stamped with who posted it.
+    let v2 = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200);
+    assert_eq!(v2["order"]["version"], "2", "{v2}");
+    assert_eq!(v2["order"]["received"]["message_id"], message_id, "{v2}");
+    // These tests' expectations are v1 documents: compare the documented downgrade.
+    let stored = json_of(gw.get(key, &format!("/v1/orders/{id}?schema=v1")), 200);
     assert_eq!(stored["id"], id);
     assert_eq!(stored["message_id"], message_id);
     assert_eq!(stored["status"], "unrouted");

@@ -145,7 +145,7 @@ fn the_guide_takes_a_new_plugin_from_the_template_to_real_orders() {
     assert_eq!(replayed["processed_by"]["version"], "0.2.0");
     let order_id = replayed["order_ids"][0].as_str().unwrap();
     let order = json_of(gw.get(&key, &format!("/v1/orders/{order_id}")), 200);
-    assert_eq!(order["order"]["lines"][0]["unit_price"], "185000.00");
+    assert_eq!(order["order"]["lines"][0]["price"]["amount"], "185000.00");
 
     // Roll back to 0.1.0: effective at once, and nothing made twice.
     json_of(

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{Gateway, fixture, repo_root};
+use crate::harness::{Gateway, fixture, json_of, repo_root};
 
 /// The first ```sh block after the `## Walk-through` heading.
 fn walk_through() -> String {
@@ -77,11 +77,24 @@ fn the_readme_walk_through_works_as_written() {
         accepted["orders"][0]["buyer_order_number"],
         "PO-MO-2026-1127"
     );
-    // 4. Read back: the canonical order the fixture's expectation describes.
+    // 4. Read back: canonical order v2, which says who posted it; asked for as v1,
+    // the order the fixture's expectation describes.
+    assert_eq!(order["id"], order_id, "{order}");
+    assert_eq!(order["order"]["version"], "2", "{order:#}");
+    let received = &order["order"]["received"];
+    assert_eq!(
+        received["buyer_account"]["id"], "mitra-otoparts",
+        "{order:#}"
+    );
+    assert_eq!(received["message_id"], accepted["message_id"], "{order:#}");
     let expected: Value =
         serde_json::from_slice(&fixture("tests/fixtures/ubl-every-field.expected.json")).unwrap();
-    assert_eq!(order["id"], order_id, "{order}");
-    assert_eq!(order["order"], expected, "{order:#}");
+    let key = buyer["api_key"].as_str().unwrap();
+    let v1 = json_of(
+        gw.get(key, &format!("/v1/orders/{order_id}?schema=v1")),
+        200,
+    );
+    assert_eq!(v1["order"], expected, "{v1:#}");
     assert_eq!(order["status"], "delivered", "{order}");
     let listed: Vec<&str> = delivered["orders"]
         .as_array()

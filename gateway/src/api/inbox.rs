@@ -2,37 +2,41 @@
 //! here the moment it is stored, whatever happens on the craftsman's other
 //! channels; another craftsman's order is a 404, as if it did not exist.
 
+use std::borrow::Cow;
+
 use actix_web::{get, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{CraftsmanAuth, UNAUTHORIZED_CRAFTSMAN};
+use super::orders::OrderParams;
 use super::{AppState, BAD_LISTING_QUERY, page_limit};
 use crate::error::{ApiError, Problem};
-use crate::store::{OrderQuery, OrderRecord, OrderScope};
+use crate::orders::{OrderSchema, VersionedOrder};
+use crate::store::{OrderPage, OrderQuery, OrderRecord, OrderScope};
 
 /// An order as its craftsman sees it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InboxOrder {
     pub id: String,
-    /// The buyer's id; the buyer's own name is in `order.buyer.name`.
+    /// The buyer's id; its registered name is in `order.received.buyer_account`.
     pub buyer_id: String,
     pub buyer_order_number: String,
     pub created_at: DateTime<Utc>,
-    /// The canonical purchase order.
+    /// The canonical purchase order (v2; with `?schema=v1`, v1).
     #[schema(value_type = Object)]
-    pub order: jembatan_schemas::PurchaseOrder,
+    pub order: VersionedOrder<'static>,
 }
 
-impl From<OrderRecord> for InboxOrder {
-    fn from(r: OrderRecord) -> Self {
+impl InboxOrder {
+    fn new(r: OrderRecord, schema: OrderSchema) -> Self {
         Self {
             id: r.id,
             buyer_id: r.buyer_id,
             buyer_order_number: r.buyer_order_number,
             created_at: r.created_at,
-            order: r.order,
+            order: schema.present(Cow::Owned(r.order)),
         }
     }
 }
@@ -51,6 +55,9 @@ pub struct InboxParams {
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     after: Option<String>,
+    /// `v2` (default) or `v1`: the canonical order version of each `order`.
+    #[param(value_type = Option<String>)]
+    schema: Option<OrderSchema>,
 }
 
 /// The orders routed to the calling craftsman, newest first.
@@ -59,8 +66,8 @@ pub(super) async fn page(
     craftsman_id: &str,
     limit: u32,
     after: Option<String>,
-) -> Result<InboxPage, ApiError> {
-    let page = state
+) -> Result<OrderPage, ApiError> {
+    Ok(state
         .store
         .list_orders(OrderQuery {
             craftsman_id: Some(craftsman_id.to_owned()),
@@ -68,11 +75,7 @@ pub(super) async fn page(
             after,
             ..OrderQuery::default()
         })
-        .await?;
-    Ok(InboxPage {
-        orders: page.orders.into_iter().map(Into::into).collect(),
-        next_cursor: page.next_cursor,
-    })
+        .await?)
 }
 
 /// One order of the calling craftsman; another's is a 404.
@@ -107,15 +110,22 @@ pub async fn list_inbox(
 ) -> Result<web::Json<InboxPage>, ApiError> {
     let params = params.into_inner();
     let limit = page_limit(params.limit)?;
-    Ok(web::Json(
-        page(&state, &craftsman.id, limit, params.after).await?,
-    ))
+    let schema = params.schema.unwrap_or_default();
+    let page = page(&state, &craftsman.id, limit, params.after).await?;
+    Ok(web::Json(InboxPage {
+        orders: page
+            .orders
+            .into_iter()
+            .map(|o| InboxOrder::new(o, schema))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Read one order in your inbox.
 #[utoipa::path(
     tag = "inbox",
-    params(("order_id" = String, Path)),
+    params(("order_id" = String, Path), OrderParams),
     responses(
         (status = 200, description = "The order.", body = InboxOrder),
         (status = 401, description = UNAUTHORIZED_CRAFTSMAN, body = Problem, content_type = "application/problem+json"),
@@ -128,8 +138,10 @@ pub async fn get_inbox_order(
     state: web::Data<AppState>,
     CraftsmanAuth(craftsman): CraftsmanAuth,
     order_id: web::Path<String>,
+    params: web::Query<OrderParams>,
 ) -> Result<web::Json<InboxOrder>, ApiError> {
-    Ok(web::Json(
-        order(&state, &craftsman.id, &order_id).await?.into(),
-    ))
+    Ok(web::Json(InboxOrder::new(
+        order(&state, &craftsman.id, &order_id).await?,
+        params.schema.unwrap_or_default(),
+    )))
 }

@@ -82,6 +82,7 @@ pub fn app(
         // Before the `/v1` scope, which would otherwise swallow these paths.
         .route("/v1/openapi.json", web::get().to(openapi_json))
         .service(purchase_order_schema)
+        .service(purchase_order_v2_schema)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
@@ -163,8 +164,8 @@ async fn openapi_json(doc: web::Data<String>) -> HttpResponse {
         .body(doc.get_ref().clone())
 }
 
-/// The canonical purchase order's JSON Schema: what `order` is in every order
-/// this API answers, and what a plugin must produce.
+/// Canonical order v1's JSON Schema: what `order` is in an order answered with
+/// `?schema=v1`, and what a plugin may still produce (an order without `version`).
 #[utoipa::path(
     tag = "orders",
     responses((status = 200, description = "The JSON Schema (draft 2020-12).", body = serde_json::Value, content_type = "application/schema+json"))
@@ -174,6 +175,20 @@ async fn purchase_order_schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/schema+json")
         .body(jembatan_schemas::PURCHASE_ORDER_SCHEMA)
+}
+
+/// Canonical order v2's JSON Schema: what `order` is in every order this API
+/// answers, and what a plugin produces (`"version": "2"`; the gateway writes
+/// `received`, and the buyer when the document names none).
+#[utoipa::path(
+    tag = "orders",
+    responses((status = 200, description = "The JSON Schema (draft 2020-12).", body = serde_json::Value, content_type = "application/schema+json"))
+)]
+#[get("/v1/schemas/purchase-order-v2.schema.json")]
+async fn purchase_order_v2_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(jembatan_schemas::PURCHASE_ORDER_V2_SCHEMA)
 }
 
 /// A JSON body that is not JSON, or not sent as JSON: a 415 names the media type

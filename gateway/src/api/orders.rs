@@ -1,6 +1,8 @@
 //! `/v1/orders`: buyers post messages in their own format and read back the
 //! canonical orders made from them.
 
+use std::borrow::Cow;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -12,6 +14,7 @@ use super::auth::{BuyerAuth, UNAUTHORIZED_BUYER};
 use super::{AppState, BAD_LISTING_QUERY, page_limit, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::{Accepted, Inbound, Outcome};
+use crate::orders::{OrderSchema, VersionedOrder};
 use crate::store::{OrderQuery, OrderRecord, OrderScope, OrderStatus, ReceivedVia};
 
 /// A stored canonical order and what the gateway knows about it.
@@ -29,14 +32,14 @@ pub struct OrderView {
     pub status: OrderStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    /// The canonical purchase order, as `/v1/schemas/purchase-order.schema.json`
-    /// describes it.
+    /// The canonical purchase order, as `/v1/schemas/purchase-order-v2.schema.json`
+    /// describes it (with `?schema=v1`: `/v1/schemas/purchase-order.schema.json`).
     #[schema(value_type = Object)]
-    pub order: jembatan_schemas::PurchaseOrder,
+    pub order: VersionedOrder<'static>,
 }
 
-impl From<OrderRecord> for OrderView {
-    fn from(r: OrderRecord) -> Self {
+impl OrderView {
+    fn new(r: OrderRecord, schema: OrderSchema) -> Self {
         Self {
             id: r.id,
             message_id: r.message_id,
@@ -45,7 +48,7 @@ impl From<OrderRecord> for OrderView {
             status: r.status,
             created_at: r.created_at,
             updated_at: r.updated_at,
-            order: r.order,
+            order: schema.present(Cow::Owned(r.order)),
         }
     }
 }
@@ -67,6 +70,18 @@ pub struct ListParams {
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
     after: Option<String>,
+    /// `v2` (default) or `v1`: the canonical order version of each `order`.
+    #[param(value_type = Option<String>)]
+    schema: Option<OrderSchema>,
+}
+
+/// The query of a request for one order: which canonical order version to answer.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OrderParams {
+    /// `v2` (default) or `v1`: the canonical order version of `order`.
+    #[param(value_type = Option<String>)]
+    pub schema: Option<OrderSchema>,
 }
 
 /// Post an order message.
@@ -131,7 +146,7 @@ pub async fn post_order(
 /// A buyer sees only its own orders; another buyer's id is a 404.
 #[utoipa::path(
     tag = "orders",
-    params(("id" = String, Path, description = "Order id, `ord_…`.")),
+    params(("id" = String, Path, description = "Order id, `ord_…`."), OrderParams),
     responses(
         (status = 200, description = "The order and its status.", body = OrderView),
         (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
@@ -144,12 +159,14 @@ pub async fn get_order(
     state: web::Data<AppState>,
     BuyerAuth(buyer): BuyerAuth,
     id: web::Path<String>,
+    params: web::Query<OrderParams>,
 ) -> Result<web::Json<OrderView>, ApiError> {
+    let schema = params.schema.unwrap_or_default();
     state
         .store
         .get_order(OrderScope::Buyer(&buyer.id), &id)
         .await?
-        .map(|o| web::Json(o.into()))
+        .map(|o| web::Json(OrderView::new(o, schema)))
         .ok_or_else(|| ApiError::NotFound(format!("no order '{id}'")))
 }
 
@@ -182,8 +199,13 @@ pub async fn list_orders(
             ..OrderQuery::default()
         })
         .await?;
+    let schema = params.schema.unwrap_or_default();
     Ok(web::Json(OrderPageView {
-        orders: page.orders.into_iter().map(Into::into).collect(),
+        orders: page
+            .orders
+            .into_iter()
+            .map(|o| OrderView::new(o, schema))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }

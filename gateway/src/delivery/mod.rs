@@ -22,6 +22,8 @@ use channels::{Channel, ChannelConfigError};
 use channels::{ChannelTarget, Outgoing, SendError, Sent};
 use serde::Deserialize;
 
+use crate::orders::OrderSchema;
+
 pub use schedule::RetrySchedule;
 pub use worker::{Bell, Worker};
 
@@ -94,7 +96,7 @@ impl Channels {
             ))
         };
         match target {
-            ChannelTarget::Webhook { url, secret } => {
+            ChannelTarget::Webhook { url, secret, .. } => {
                 if let Err(e) = self.webhook.check_url(url) {
                     return Some(e.to_string());
                 }
@@ -130,10 +132,15 @@ impl Channels {
             )
         };
         match target {
-            ChannelTarget::Webhook { url, secret } => {
+            ChannelTarget::Webhook {
+                url,
+                secret,
+                order_schema,
+            } => {
                 let target = WebhookTarget {
                     url: url.clone(),
                     secret: secret.clone().unwrap_or_default(),
+                    order_schema: order_schema.unwrap_or(OrderSchema::V1),
                 };
                 self.webhook.send(&target, out).await
             }

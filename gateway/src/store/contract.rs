@@ -112,11 +112,14 @@ pub(crate) fn new_message(id: &str, buyer_id: &str, key: Option<&str>, body: &st
 
 pub(crate) fn new_order(id: &str, message_id: &str, buyer_id: &str) -> NewOrder {
     let order = serde_json::from_value(json!({
+        "version": "2",
         "buyer_order_number": format!("PO-{id}"),
         "issue_date": "2026-11-01",
+        "currency": "IDR",
+        "source": { "format": "canonical-json", "syntax": "JSON" },
         "buyer": { "name": "Toko Maju" },
         "supplier": { "code": "CRAFT-1" },
-        "lines": [{ "line_number": "1", "quantity": "2.5", "unit": "H87" }]
+        "lines": [{ "line_number": "1", "item": { "name": "Knalpot" }, "quantity": "2.5", "unit": "H87" }]
     }))
     .unwrap();
     NewOrder {

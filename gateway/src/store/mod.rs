@@ -19,7 +19,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use jembatan_schemas::PurchaseOrder;
+use jembatan_schemas::PurchaseOrderV2;
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
@@ -406,7 +406,7 @@ pub struct NewOrder {
     pub buyer_order_number: String,
     /// The buyer's code for the craftsman; orders are routed on it.
     pub supplier_code: String,
-    pub order: PurchaseOrder,
+    pub order: PurchaseOrderV2,
 }
 
 /// A stored order.
@@ -420,7 +420,7 @@ pub struct OrderRecord {
     /// The craftsman the order is routed to; `None` while unrouted.
     pub craftsman_id: Option<String>,
     pub status: OrderStatus,
-    pub order: PurchaseOrder,
+    pub order: PurchaseOrderV2,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

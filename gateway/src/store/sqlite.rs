@@ -251,7 +251,7 @@ macro_rules! message_columns {
 macro_rules! order_columns {
     () => {
         "id, message_id, buyer_id, buyer_order_number, supplier_code, craftsman_id, status, \
-         body, created_at, updated_at"
+         body, schema_version, created_at, updated_at"
     };
 }
 macro_rules! plugin_columns {

@@ -11,6 +11,7 @@ use crate::api::AppState;
 use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::delivery::channels::{ChannelTarget, Language, webhook};
 use crate::error::{ApiError, Problem};
+use crate::orders::OrderSchema;
 use crate::secrets;
 use crate::store::{Channel, Craftsman, NewChannel, NewCraftsman, StoreError};
 
@@ -124,10 +125,14 @@ pub async fn create_craftsman(
                 format!("channels/{i} ({}): {why}", target.kind()),
             ));
         }
-        if let ChannelTarget::Webhook { secret, .. } = &mut target
-            && secret.is_none()
+        if let ChannelTarget::Webhook {
+            secret,
+            order_schema,
+            ..
+        } = &mut target
         {
-            *secret = Some(webhook::new_secret());
+            secret.get_or_insert_with(webhook::new_secret);
+            order_schema.get_or_insert(OrderSchema::V2);
         }
         channels.push(NewChannel {
             id: secrets::new_id("chn"),

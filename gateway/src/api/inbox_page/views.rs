@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::api::inbox::InboxOrder;
 use crate::delivery::channels::{Language, Outgoing};
 use crate::delivery::render::{self, escape, long_date, money};
 use crate::store::{Craftsman, OrderRecord};
@@ -187,7 +186,7 @@ pub(super) fn login_page(language: Language, error: Option<&str>) -> String {
 /// One page of the inbox: a card per order linking to it, then the pager.
 pub(super) fn list_page(
     craftsman: &Craftsman,
-    orders: &[InboxOrder],
+    orders: &[OrderRecord],
     buyers: &HashMap<String, String>,
     next_cursor: Option<&str>,
     first_page: bool,
@@ -203,11 +202,11 @@ pub(super) fn list_page(
         };
         let _ = writeln!(main, "<p>{}</p>", escape(empty));
     }
-    for inbox_order in orders {
+    for record in orders {
         let buyer = buyers
-            .get(&inbox_order.buyer_id)
-            .map_or(inbox_order.buyer_id.as_str(), String::as_str);
-        main.push_str(&order_card(language, inbox_order, buyer));
+            .get(&record.buyer_id)
+            .map_or(record.buyer_id.as_str(), String::as_str);
+        main.push_str(&order_card(language, record, buyer));
     }
     if !first_page || next_cursor.is_some() {
         main.push_str("<nav class=\"pager\">");
@@ -232,9 +231,9 @@ pub(super) fn list_page(
 /// One order in the list: number, buyer (by its registered name), dates, lines and
 /// total if the buyer sent one (the payable amount, or the lines' sum when that is
 /// all there is).
-fn order_card(language: Language, inbox_order: &InboxOrder, buyer_name: &str) -> String {
+fn order_card(language: Language, record: &OrderRecord, buyer_name: &str) -> String {
     let w = words(language);
-    let order = &inbox_order.order;
+    let order = &record.order;
     let mut dates = format!(
         "{}: {}",
         escape(w.order_date),
@@ -264,8 +263,8 @@ fn order_card(language: Language, inbox_order: &InboxOrder, buyer_name: &str) ->
     format!(
         "<a class=\"card\" href=\"/inbox/{}\"><strong>{}</strong><br>\n{}<br>\n\
          <span class=\"muted\">{dates}</span><br>\n<span class=\"muted\">{size}</span></a>\n",
-        escape(&url_component(&inbox_order.id)),
-        escape(&inbox_order.buyer_order_number),
+        escape(&url_component(&record.id)),
+        escape(&record.buyer_order_number),
         escape(buyer_name)
     )
 }
@@ -366,7 +365,7 @@ mod tests {
         let record = sample_record();
         // The buyer as registered, not as its document names itself.
         let buyers = registered(&record.buyer_id, "CV Pembeli Terdaftar");
-        let orders = [InboxOrder::from(record)];
+        let orders = [record];
         let page = list_page(
             &craftsman(Language::Indonesian),
             &orders,
@@ -424,7 +423,7 @@ mod tests {
         record.order.totals = None;
         record.order.delivery = None;
         record.order.lines.truncate(1);
-        let card = order_card(Language::English, &record.into(), "PT Mitra Otoparts");
+        let card = order_card(Language::English, &record, "PT Mitra Otoparts");
         assert!(card.contains("1 line"), "{card}");
         assert!(!card.contains("Total"), "{card}");
         assert!(!card.contains("Requested"), "{card}");
@@ -435,12 +434,12 @@ mod tests {
         let mut record = sample_record();
         record.id = "ord_\"><script>".into();
         record.buyer_order_number = "<b>PO</b> & 'co'".into();
-        record.order.buyer.name = "<img src=x onerror=alert(1)>".into();
-        record.order.lines[0].description = Some("<script>alert('x')</script>".into());
+        record.order.buyer.as_mut().unwrap().name = Some("<img src=x onerror=alert(1)>".into());
+        record.order.lines[0].item.name = Some("<script>alert('x')</script>".into());
         let mut budi = craftsman(Language::Indonesian);
         budi.name = "Budi <i>".into();
 
-        let orders = [InboxOrder::from(record.clone())];
+        let orders = [record.clone()];
         let buyers = registered(&record.buyer_id, "<img src=x onerror=alert(2)>");
         let page = list_page(&budi, &orders, &buyers, Some("a b&c"), true);
         assert!(

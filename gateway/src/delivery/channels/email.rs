@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use super::{Channel, ChannelConfigError, Outgoing, SendError, Sent, excerpt, redact};
 use crate::delivery::render;
+use crate::orders::OrderSchema;
 
 /// How the connection to the SMTP server is secured.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -187,7 +188,7 @@ impl EmailChannel {
             )
         })?;
         let stem = format!("order-{}", render::file_stem(&out.order.buyer_order_number));
-        let json = serde_json::to_string_pretty(&render::order_data(out.order))
+        let json = serde_json::to_string_pretty(&render::order_data(out.order, OrderSchema::V2))
             .expect("an order always serializes");
         let alternative = MultiPart::alternative()
             .singlepart(part(ContentType::TEXT_PLAIN, render::text(out)))
@@ -428,7 +429,7 @@ mod tests {
             "attachment; filename=\"order-PO-2026_0042.json\""
         );
         let json: serde_json::Value = serde_json::from_str(&parts[1].decoded()).unwrap();
-        assert_eq!(json, render::json(&record));
+        assert_eq!(json, render::json(&record, OrderSchema::V2));
 
         assert_eq!(parts[2].header("content-type"), "text/csv; charset=utf-8");
         assert_eq!(

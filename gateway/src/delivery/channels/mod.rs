@@ -257,7 +257,8 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&ChannelTarget::Webhook {
                 url: "https://x.example/hook".into(),
-                secret: None
+                secret: None,
+                order_schema: None,
             })
             .unwrap(),
             r#"{"type":"webhook","url":"https://x.example/hook"}"#

@@ -13,57 +13,73 @@ use chrono::{DateTime, Utc};
 use super::{Language, Outgoing};
 use crate::store::{OrderRecord, OrderStatus};
 
-/// Two lines, totals, a note, a delivery address and date.
+/// Two lines (the first with a name, a description, codes, specs and a drawing),
+/// totals, a note, a delivery address and date.
 pub(crate) fn sample_record() -> OrderRecord {
     let order = serde_json::from_value(serde_json::json!({
+        "version": "2",
         "buyer_order_number": "PO-2026/0042",
         "issue_date": "2026-11-20",
         "currency": "IDR",
+        "source": { "format": "ubl-order", "syntax": "UBL 2.1" },
         "buyer": {
-            "id": "MITRA",
             "name": "PT Mitra Otoparts",
-            "contact": { "name": "Sari", "phone": "+62 21 555 0101" }
+            "ids": [{ "scheme": "UNSPECIFIED", "value": "MITRA" }],
+            "contacts": [{ "name": "Sari", "phone": "+62 21 555 0101" }],
+            "source": "document"
         },
         "supplier": { "code": "RTN-07", "name": "Rotan Budi" },
         "delivery": {
             "requested_date": "2026-12-05",
-            "address": {
-                "street": "Jl. Raya Bogor No. 12",
-                "city": "Jakarta Timur",
-                "postal_code": "13750",
-                "country": "ID"
+            "location": {
+                "address": {
+                    "street": "Jl. Raya Bogor No. 12",
+                    "city": "Jakarta Timur",
+                    "postal_code": "13750",
+                    "country": "ID"
+                }
             }
         },
         "lines": [
             {
                 "line_number": "1",
-                "buyer_item_code": "KR-01",
-                "supplier_item_code": "R-100",
-                "description": "Kursi rotan",
+                "item": {
+                    "name": "Kursi rotan",
+                    "description": "Kursi teras anyaman tangan",
+                    "ids": [
+                        { "role": "buyer", "value": "KR-01" },
+                        { "role": "supplier", "value": "R-100" }
+                    ],
+                    "properties": [
+                        { "name": "Bahan", "value": "rotan manau" },
+                        { "name": "Tinggi", "value": "90", "unit": "CMT" }
+                    ],
+                    "documents": [{ "id": "GB-KR-01", "type": "drawing", "revision": "B" }]
+                },
                 "quantity": "10",
                 "unit": "H87",
-                "unit_price": "185000.00",
+                "price": { "amount": "185000.00", "base_quantity": "1" },
                 "line_total": "1850000.00"
             },
             {
                 "line_number": "2",
-                "description": "Rotan mentah",
+                "item": { "description": "Rotan mentah" },
                 "quantity": "2.5",
                 "unit": "KGM",
-                "unit_price": "40000.00",
+                "price": { "amount": "40000.00", "base_quantity": "1" },
                 "line_total": "100000.00",
-                "requested_date": "2026-12-01",
-                "note": "kering"
+                "delivery": { "requested_date": "2026-12-01" },
+                "notes": [{ "text": "kering" }]
             }
         ],
-        "notes": ["Mohon dikemas rapi"],
+        "notes": [{ "text": "Mohon dikemas rapi" }],
         "totals": {
             "line_extension": "1950000.00",
-            "tax": "214500.00",
+            "tax_total": "214500.00",
             "payable": "2164500.00"
         }
     }))
-    .expect("the sample order is canonical");
+    .expect("the sample order is canonical v2");
     let created_at: DateTime<Utc> = "2026-11-20T03:04:05.123456Z".parse().unwrap();
     OrderRecord {
         id: "ord_0001".into(),

@@ -31,6 +31,7 @@ use super::{
 };
 use crate::delivery::render::{self, OrderData};
 use crate::delivery::targets::{TargetError, TargetPolicy};
+use crate::orders::OrderSchema;
 use crate::store::OrderRecord;
 
 /// The event type of a new order.
@@ -38,6 +39,9 @@ pub const EVENT_TYPE: &str = "order.created";
 
 /// The prefix of a Standard Webhooks symmetric secret.
 pub const SECRET_PREFIX: &str = "whsec_";
+
+/// Names the canonical order version of the body's `data.order`: `v1` or `v2`.
+pub const ORDER_SCHEMA_HEADER: &str = "jembatan-order-schema";
 
 /// Signing keys shorter than this are refused (Standard Webhooks: at least 24
 /// bytes); longer than the maximum is surely a mistake.
@@ -77,6 +81,8 @@ pub struct WebhookTarget {
     pub url: String,
     /// `whsec_` + base64 of the signing key.
     pub secret: String,
+    /// The canonical order version the body carries.
+    pub order_schema: OrderSchema,
 }
 
 impl fmt::Debug for WebhookTarget {
@@ -84,6 +90,7 @@ impl fmt::Debug for WebhookTarget {
         f.debug_struct("WebhookTarget")
             .field("url", &self.url)
             .field("secret", &"[redacted]")
+            .field("order_schema", &self.order_schema)
             .finish()
     }
 }
@@ -139,11 +146,11 @@ struct Envelope<'a> {
 /// The exact body a webhook for `record` carries. Made from the stored record
 /// alone (the event time is the order's `created_at`), so every attempt of a
 /// delivery sends, and signs, the same bytes.
-pub fn body(record: &OrderRecord) -> Vec<u8> {
+pub fn body(record: &OrderRecord, schema: OrderSchema) -> Vec<u8> {
     serde_json::to_vec(&Envelope {
         kind: EVENT_TYPE,
         timestamp: record.created_at,
-        data: render::order_data(record),
+        data: render::order_data(record, schema),
     })
     .expect("an order always serializes")
 }
@@ -206,7 +213,7 @@ impl Channel for WebhookChannel {
             .check_url(&target.url)
             .map_err(|e| SendError::permanent(None, e.to_string()))?;
         let host = url.host_str().unwrap_or_default().to_owned();
-        let body = body(out.order);
+        let body = body(out.order, target.order_schema);
         let timestamp = Utc::now().timestamp();
         let signature = sign(&target.secret, out.delivery_id, timestamp, &body)
             .map_err(|e| SendError::permanent(None, e.to_string()))?;
@@ -217,6 +224,7 @@ impl Channel for WebhookChannel {
             .header("webhook-id", out.delivery_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
+            .header(ORDER_SCHEMA_HEADER, target.order_schema.as_str())
             .body(body)
             .send()
             .await
@@ -345,8 +353,8 @@ mod tests {
     #[test]
     fn the_body_is_the_standard_envelope_and_stable() {
         let record = sample_record();
-        let bytes = body(&record);
-        assert_eq!(bytes, body(&record));
+        let bytes = body(&record, OrderSchema::V2);
+        assert_eq!(bytes, body(&record, OrderSchema::V2));
         let text = String::from_utf8(bytes).unwrap();
         assert!(
             text.starts_with(
@@ -355,9 +363,15 @@ mod tests {
             "{text}"
         );
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-        let order: jembatan_schemas::PurchaseOrder =
+        let order: jembatan_schemas::PurchaseOrderV2 =
             serde_json::from_value(value["data"]["order"].clone()).unwrap();
         assert_eq!(order, record.order);
+        // A channel that still reads v1 gets the documented downgrade.
+        let v1: serde_json::Value =
+            serde_json::from_slice(&body(&record, OrderSchema::V1)).unwrap();
+        let v1: jembatan_schemas::PurchaseOrder =
+            serde_json::from_value(v1["data"]["order"].clone()).unwrap();
+        assert_eq!(v1, jembatan_schemas::downgrade_v2(&record.order));
     }
 
     #[test]
@@ -365,6 +379,7 @@ mod tests {
         let target = WebhookTarget {
             url: "https://x.example/".into(),
             secret: SECRET.into(),
+            order_schema: OrderSchema::V2,
         };
         assert!(!format!("{target:?}").contains("MfKQ9r8"));
     }
@@ -381,6 +396,7 @@ mod tests {
         WebhookTarget {
             url,
             secret: SECRET.into(),
+            order_schema: OrderSchema::V2,
         }
     }
 
@@ -434,7 +450,11 @@ mod tests {
         assert_eq!(json["type"], "order.created");
         assert_eq!(json["timestamp"], "2026-11-20T03:04:05.123456Z");
         assert_eq!(json["data"]["id"], "ord_0001");
-        assert_eq!(json["data"]["order"]["lines"][0]["unit_price"], "185000.00");
+        assert_eq!(
+            json["data"]["order"]["lines"][0]["price"]["amount"],
+            "185000.00"
+        );
+        assert_eq!(request.header(ORDER_SCHEMA_HEADER), Some("v2"));
     }
 
     #[tokio::test]
@@ -572,6 +592,7 @@ mod tests {
         let target = WebhookTarget {
             url: server.url(),
             secret: "hunter2-is-not-a-secret".into(),
+            order_schema: OrderSchema::V2,
         };
         let err = channel(true, Duration::from_secs(5))
             .send(&target, &outgoing(&record, Language::Indonesian))

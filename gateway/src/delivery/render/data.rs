@@ -1,47 +1,113 @@
 //! The order for programs and spreadsheets: the JSON every channel attaches or
 //! posts, the CSV of its lines, and a safe file name.
 
-use chrono::{DateTime, Utc};
-use jembatan_schemas::PurchaseOrder;
+use std::borrow::Cow;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jembatan_schemas::PurchaseOrderV2;
+use jembatan_schemas::v2::ItemIdRole;
 use serde::Serialize;
 
+use crate::orders::{OrderSchema, VersionedOrder};
 use crate::store::OrderRecord;
 
+/// The columns of [`csv`], in order.
+const CSV_COLUMNS: [&str; 18] = [
+    "line_number",
+    "item_name",
+    "description",
+    "buyer_item_id",
+    "supplier_item_id",
+    "standard_item_id",
+    "properties",
+    "documents",
+    "quantity",
+    "unit",
+    "unit_original",
+    "price",
+    "price_base_quantity",
+    "price_base_unit",
+    "line_total",
+    "requested_date",
+    "earliest",
+    "latest",
+];
+
 /// The order's lines as CSV: a header row, then one row per line. Values are the
-/// canonical ones (`1234.50`, `2026-11-27`), for programs and spreadsheets alike.
-pub fn csv(order: &PurchaseOrder) -> String {
+/// canonical ones (`1234.50`, `2026-11-27`), for programs and spreadsheets alike;
+/// a price is as the buyer stated it, for `price_base_quantity` units. Several
+/// values in one cell (ids, properties, documents) are joined with `; `.
+pub fn csv(order: &PurchaseOrderV2) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut rows = vec![
-        [
-            "line_number",
-            "buyer_item_code",
-            "supplier_item_code",
-            "description",
-            "quantity",
-            "unit",
-            "unit_price",
-            "line_total",
-            "requested_date",
-        ]
-        .map(str::to_owned),
-    ];
+    writer
+        .write_record(CSV_COLUMNS)
+        .expect("writing CSV to memory cannot fail");
     let text = |value: &Option<String>| value.as_deref().map(spreadsheet_safe).unwrap_or_default();
+    let date = |value: Option<NaiveDate>| value.map(|d| d.to_string()).unwrap_or_default();
     for line in &order.lines {
-        rows.push([
+        let item = &line.item;
+        let ids = |roles: &[ItemIdRole]| {
+            let values: Vec<String> = item
+                .ids
+                .iter()
+                .filter(|id| roles.contains(&id.role))
+                .map(|id| match (&id.scheme, id.role) {
+                    (Some(scheme), ItemIdRole::Standard | ItemIdRole::Other) => {
+                        format!("{scheme}:{}", id.value)
+                    }
+                    _ => id.value.clone(),
+                })
+                .collect();
+            spreadsheet_safe(&values.join("; "))
+        };
+        let properties: Vec<String> = item
+            .properties
+            .iter()
+            .map(|p| match &p.unit {
+                Some(unit) => format!("{}={} {unit}", p.name, p.value),
+                None => format!("{}={}", p.name, p.value),
+            })
+            .collect();
+        let documents: Vec<&str> = item
+            .documents
+            .iter()
+            .filter_map(|d| {
+                d.id.as_deref()
+                    .or(d.filename.as_deref())
+                    .or(d.uri.as_deref())
+            })
+            .collect();
+        let delivery = line.delivery.as_ref();
+        let row: [String; CSV_COLUMNS.len()] = [
             spreadsheet_safe(&line.line_number),
-            text(&line.buyer_item_code),
-            text(&line.supplier_item_code),
-            text(&line.description),
+            text(&item.name),
+            text(&item.description),
+            ids(&[ItemIdRole::Buyer]),
+            ids(&[ItemIdRole::Supplier]),
+            ids(&[
+                ItemIdRole::Standard,
+                ItemIdRole::Manufacturer,
+                ItemIdRole::Other,
+            ]),
+            spreadsheet_safe(&properties.join("; ")),
+            spreadsheet_safe(&documents.join("; ")),
             line.quantity.to_string(),
             spreadsheet_safe(&line.unit),
-            line.unit_price.map(|p| p.to_string()).unwrap_or_default(),
-            line.line_total.map(|t| t.to_string()).unwrap_or_default(),
-            line.requested_date
-                .map(|d| d.to_string())
+            text(&line.unit_original.as_ref().map(|o| o.code.clone())),
+            line.price
+                .as_ref()
+                .map(|p| p.amount.to_string())
                 .unwrap_or_default(),
-        ]);
-    }
-    for row in rows {
+            line.price
+                .as_ref()
+                .map(|p| p.base_quantity.to_string())
+                .unwrap_or_default(),
+            text(&line.price.as_ref().and_then(|p| p.base_unit.clone())),
+            line.line_total.map(|t| t.to_string()).unwrap_or_default(),
+            date(delivery.and_then(|d| d.requested_date)),
+            date(delivery.and_then(|d| d.earliest)),
+            date(delivery.and_then(|d| d.latest)),
+        ];
         writer
             .write_record(&row)
             .expect("writing CSV to memory cannot fail");
@@ -74,25 +140,25 @@ pub struct OrderData<'a> {
     pub buyer_order_number: &'a str,
     pub supplier_code: &'a str,
     pub created_at: DateTime<Utc>,
-    /// The canonical purchase order.
-    pub order: &'a PurchaseOrder,
+    /// The canonical purchase order, in the version the reader asked for.
+    pub order: VersionedOrder<'a>,
 }
 
 /// See [`OrderData`].
-pub fn order_data(record: &OrderRecord) -> OrderData<'_> {
+pub fn order_data(record: &OrderRecord, schema: OrderSchema) -> OrderData<'_> {
     OrderData {
         id: &record.id,
         buyer_id: &record.buyer_id,
         buyer_order_number: &record.buyer_order_number,
         supplier_code: &record.supplier_code,
         created_at: record.created_at,
-        order: &record.order,
+        order: schema.present(Cow::Borrowed(&record.order)),
     }
 }
 
 /// [`OrderData`] as a JSON value.
-pub fn json(record: &OrderRecord) -> serde_json::Value {
-    serde_json::to_value(order_data(record)).expect("an order always serializes")
+pub fn json(record: &OrderRecord, schema: OrderSchema) -> serde_json::Value {
+    serde_json::to_value(order_data(record, schema)).expect("an order always serializes")
 }
 
 /// A file name stem made from a buyer's order number: letters, digits, `-`, `_` and
@@ -124,57 +190,75 @@ mod tests {
     use crate::delivery::channels::testing::sample_record;
 
     #[test]
-    fn csv_quotes_and_defuses_formulas() {
-        let mut record = sample_record();
-        record.order.lines[0].description = Some("Kursi, \"rotan\"\nbesar".into());
-        record.order.lines[1].description = Some("=HYPERLINK(\"http://x\")".into());
+    fn csv_has_a_row_per_line_with_every_item_fact() {
+        let record = sample_record();
         let csv = csv(&record.order);
         let mut reader = csv::Reader::from_reader(csv.as_bytes());
-        assert_eq!(
-            reader.headers().unwrap(),
-            vec![
-                "line_number",
-                "buyer_item_code",
-                "supplier_item_code",
-                "description",
-                "quantity",
-                "unit",
-                "unit_price",
-                "line_total",
-                "requested_date"
-            ]
-        );
+        assert_eq!(reader.headers().unwrap(), CSV_COLUMNS.to_vec());
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(
             rows[0].iter().collect::<Vec<_>>(),
             vec![
                 "1",
+                "Kursi rotan",
+                "Kursi teras anyaman tangan",
                 "KR-01",
                 "R-100",
-                "Kursi, \"rotan\"\nbesar",
+                "",
+                "Bahan=rotan manau; Tinggi=90 CMT",
+                "GB-KR-01",
                 "10",
                 "H87",
+                "",
                 "185000.00",
+                "1",
+                "",
                 "1850000.00",
+                "",
+                "",
                 ""
             ]
         );
-        assert_eq!(&rows[1][3], "'=HYPERLINK(\"http://x\")");
-        assert_eq!(&rows[1][4], "2.5");
-        assert_eq!(&rows[1][8], "2026-12-01");
+        assert_eq!(&rows[1][8], "2.5");
+        assert_eq!(&rows[1][15], "2026-12-01");
+    }
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let mut record = sample_record();
+        record.order.lines[0].item.name = Some("Kursi, \"rotan\"\nbesar".into());
+        record.order.lines[1].item.description = Some("=HYPERLINK(\"http://x\")".into());
+        let csv = csv(&record.order);
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(&rows[0][1], "Kursi, \"rotan\"\nbesar");
+        assert_eq!(&rows[1][2], "'=HYPERLINK(\"http://x\")");
     }
 
     #[test]
     fn json_is_the_webhook_data_object() {
         let record = sample_record();
-        let value = json(&record);
+        let value = json(&record, OrderSchema::V2);
         assert_eq!(value["id"], "ord_0001");
         assert_eq!(value["buyer_order_number"], "PO-2026/0042");
-        assert_eq!(value["order"]["lines"][0]["unit_price"], "185000.00");
-        let bytes = serde_json::to_string(&order_data(&record)).unwrap();
+        assert_eq!(value["order"]["version"], "2");
+        assert_eq!(value["order"]["lines"][0]["price"]["amount"], "185000.00");
+        let bytes = serde_json::to_string(&order_data(&record, OrderSchema::V2)).unwrap();
         assert!(bytes.starts_with("{\"id\":\"ord_0001\",\"buyer_id\":"));
-        assert_eq!(bytes, serde_json::to_string(&order_data(&record)).unwrap());
+        assert_eq!(
+            bytes,
+            serde_json::to_string(&order_data(&record, OrderSchema::V2)).unwrap()
+        );
+        // A reader that still expects v1 gets the documented downgrade: the item's
+        // name leads its description.
+        let v1 = json(&record, OrderSchema::V1);
+        assert_eq!(v1["order"].get("version"), None);
+        assert_eq!(v1["order"]["lines"][0]["unit_price"], "185000.00");
+        assert_eq!(
+            v1["order"]["lines"][0]["description"],
+            "Kursi rotan — Kursi teras anyaman tangan"
+        );
     }
 
     #[test]

@@ -2,9 +2,7 @@
 
 use std::fmt::Write as _;
 
-use rust_decimal::Decimal;
-
-use super::{View, codes, description, labels, long_date, money, quantity, subject};
+use super::{View, labels, subject};
 use crate::delivery::channels::Outgoing;
 
 /// The whole order as a small HTML page for the e-mail's HTML part: inline CSS
@@ -71,31 +69,19 @@ pub fn html_body(out: &Outgoing<'_>) -> String {
         escape(l.unit_price),
         escape(l.line_total)
     );
-    for line in &out.order.order.lines {
-        let mut item = escape(&description(line));
-        if let Some(codes) = codes(l, line) {
-            push_aside(&mut item, &codes);
+    for item in &view.items {
+        let mut cell = format!("<strong>{}</strong>", escape(&item.title));
+        for aside in item.codes.iter().chain(&item.details) {
+            push_aside(&mut cell, aside);
         }
-        if let Some(date) = line.requested_date {
-            let date = long_date(date, out.language);
-            push_aside(&mut item, &format!("{}: {date}", l.line_requested));
-        }
-        if let Some(note) = &line.note {
-            push_aside(&mut item, &format!("{}: {note}", l.line_note));
-        }
-        let price = |amount: Option<Decimal>| {
-            amount.map_or_else(String::new, |a| {
-                escape(&money(a, &out.order.order.currency, out.language))
-            })
-        };
         let _ = writeln!(
             s,
-            "<tr><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{item}</td><td style=\"{NUM}\">{}</td>\
+            "<tr><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{cell}</td><td style=\"{NUM}\">{}</td>\
              <td style=\"{NUM}\">{}</td><td style=\"{NUM}\">{}</td></tr>",
-            escape(&line.line_number),
-            escape(&quantity(line, out.language)),
-            price(line.unit_price),
-            price(line.line_total)
+            escape(&item.number),
+            escape(&item.quantity),
+            escape(item.price.as_deref().unwrap_or_default()),
+            escape(item.total.as_deref().unwrap_or_default())
         );
     }
     let _ = writeln!(s, "</table>");
@@ -114,16 +100,28 @@ pub fn html_body(out: &Outgoing<'_>) -> String {
         }
         let _ = writeln!(s, "</table>");
     }
-    if !out.order.order.notes.is_empty() {
+    if !view.notes.is_empty() {
         let _ = writeln!(
             s,
             "<h2 style=\"font-size:18px;margin:0 0 8px\">{}</h2>\n<ul style=\"margin:0 0 16px;padding-left:20px\">",
             escape(l.notes)
         );
-        for note in &out.order.order.notes {
+        for note in &view.notes {
             let _ = writeln!(s, "<li>{}</li>", escape(note));
         }
         let _ = writeln!(s, "</ul>");
+    }
+    if !view.others.is_empty() {
+        // Collapsed: rarely needed, and long; no script, so it works in mail too.
+        let _ = writeln!(
+            s,
+            "<details style=\"margin:0 0 16px\"><summary>{}</summary>\n<ul style=\"margin:8px 0 0;padding-left:20px;font-size:13px;color:#444;overflow-wrap:anywhere\">",
+            escape(l.others)
+        );
+        for other in &view.others {
+            let _ = writeln!(s, "<li>{}</li>", escape(other));
+        }
+        let _ = writeln!(s, "</ul></details>");
     }
     let _ = write!(
         s,
@@ -170,8 +168,11 @@ mod tests {
     #[test]
     fn html_escapes_every_value_and_loads_nothing() {
         let mut record = sample_record();
-        record.order.lines[0].description = Some("<script>alert('x')</script> & co".into());
-        record.order.notes.push("\"quoted\" <b>".into());
+        record.order.lines[0].item.name = Some("<script>alert('x')</script> & co".into());
+        record.order.notes.push(jembatan_schemas::v2::Note {
+            text: "\"quoted\" <b>".into(),
+            subject: None,
+        });
         let h = html(&outgoing(&record, Language::Indonesian));
         assert!(!h.contains("<script>"));
         assert!(h.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co"));

@@ -20,14 +20,16 @@ pub fn text(out: &Outgoing<'_>) -> String {
     let _ = writeln!(s);
     let _ = writeln!(s, "{}:", l.items);
     for item in &view.items {
-        let _ = writeln!(s, "{item}");
+        let _ = writeln!(s, "{}", item.text());
     }
     s.push_str(&totals(&view));
-    if !out.order.order.notes.is_empty() {
-        let _ = writeln!(s);
-        let _ = writeln!(s, "{}:", l.notes);
-        for note in &out.order.order.notes {
-            let _ = writeln!(s, "- {note}");
+    for (label, entries) in [(l.notes, &view.notes), (l.others, &view.others)] {
+        if !entries.is_empty() {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "{label}:");
+            for entry in entries {
+                let _ = writeln!(s, "- {entry}");
+            }
         }
     }
     let _ = writeln!(s);
@@ -53,19 +55,18 @@ pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
     }
     let _ = writeln!(head);
     let totals = totals(&view);
-    let notes = &out.order.order.notes;
-    let notes = if notes.is_empty() {
+    let notes = if view.notes.is_empty() {
         String::new()
     } else {
-        let joined = notes
-            .iter()
-            .map(|n| one_line(n))
-            .collect::<Vec<_>>()
-            .join(" / ");
-        format!("\n{}: {joined}\n", l.notes)
+        let joined: Vec<String> = view.notes.iter().map(|n| one_line(n)).collect();
+        format!("\n{}: {}\n", l.notes, joined.join(" / "))
     };
     let id = format!("\n{}: {}", l.order_id, out.order.id);
-    let items: Vec<String> = view.items.iter().map(|item| format!("{item}\n")).collect();
+    let items: Vec<String> = view
+        .items
+        .iter()
+        .map(|item| format!("{}\n", item.text()))
+        .collect();
 
     let all_items: usize = items.iter().map(|i| width(i)).sum();
     let fits = width(&head) + width(&totals) + width(&notes) + width(&id) + all_items <= max_chars;
@@ -171,7 +172,11 @@ mod tests {
             "Tanggal kirim diminta: 5 Desember 2026",
             "Alamat kirim: Jl. Raya Bogor No. 12, 13750 Jakarta Timur, ID",
             "1. 10 buah — Kursi rotan (kode pembeli KR-01, kode Anda R-100) @ IDR 185.000,00 = IDR 1.850.000,00",
+            "   Kursi teras anyaman tangan",
+            "   Spesifikasi: Bahan: rotan manau · Tinggi: 90 cm",
+            "   Gambar/dokumen: GB-KR-01 rev. B",
             "2. 2,5 kg — Rotan mentah @ IDR 40.000,00 = IDR 100.000,00",
+            "   Kirim: 1 Desember 2026",
             "   Catatan: kering",
             "Total bayar: IDR 2.164.500,00",
             "- Mohon dikemas rapi",
@@ -184,6 +189,8 @@ mod tests {
             "Hello Pak Budi,",
             "Order date: 20 November 2026",
             "1. 10 pcs — Kursi rotan (buyer code KR-01, your code R-100) @ IDR 185,000.00 = IDR 1,850,000.00",
+            "   Specs: Bahan: rotan manau · Tinggi: 90 cm",
+            "   Drawings/documents: GB-KR-01 rev. B",
             "Total payable: IDR 2,164,500.00",
             "Order ID: ord_0001",
         ] {
@@ -231,7 +238,10 @@ mod tests {
     #[test]
     fn long_notes_give_way_before_the_totals_and_the_order_id() {
         let mut record = sample_record();
-        record.order.notes = vec!["Harap dikemas dengan kardus tebal. ".repeat(200)];
+        record.order.notes = vec![jembatan_schemas::v2::Note {
+            text: "Harap dikemas dengan kardus tebal. ".repeat(200),
+            subject: None,
+        }];
         let out = outgoing(&record, Language::Indonesian);
         let s = summary(&out, 4096);
         assert!(width(&s) <= 4096, "{}", width(&s));

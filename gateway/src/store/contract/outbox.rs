@@ -26,6 +26,7 @@ fn craftsman(id: &str, channels: &[&str]) -> NewCraftsman {
                 target: ChannelTarget::Webhook {
                     url: format!("https://{id}.example/{channel}"),
                     secret: Some("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw".into()),
+                    order_schema: None,
                 },
             })
             .collect(),

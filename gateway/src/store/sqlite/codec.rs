@@ -5,7 +5,7 @@
 //! invariants were broken.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-
+use jembatan_schemas::{PurchaseOrderV2, upgrade_v1};
 use rusqlite::Row;
 
 use crate::store::{
@@ -385,9 +385,13 @@ pub(super) struct OrderRow {
     pub(super) craftsman_id: Option<String>,
     pub(super) status: String,
     pub(super) body: String,
+    pub(super) schema_version: i64,
     pub(super) created_at: String,
     pub(super) updated_at: String,
 }
+
+/// The canonical order version new rows are written in (`orders.schema_version`).
+pub(super) const STORED_ORDER_VERSION: i64 = 2;
 
 impl OrderRow {
     pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
@@ -400,9 +404,23 @@ impl OrderRow {
             craftsman_id: row.get("craftsman_id")?,
             status: row.get("status")?,
             body: row.get("body")?,
+            schema_version: row.get("schema_version")?,
             created_at: row.get("created_at")?,
             updated_at: row.get("updated_at")?,
         })
+    }
+
+    /// The stored order as v2: a row written before v2 holds a v1 order, read with
+    /// the v1 types and upgraded (losslessly); its bytes stay as they were sent.
+    fn order(&self) -> Result<PurchaseOrderV2, StoreError> {
+        match self.schema_version {
+            1 => parse_json(&self.body).map(upgrade_v1),
+            STORED_ORDER_VERSION => parse_json(&self.body),
+            other => Err(decode(format!(
+                "order {} has schema version {other}, which this build cannot read",
+                self.id
+            ))),
+        }
     }
 }
 
@@ -412,7 +430,7 @@ impl TryFrom<OrderRow> for OrderRecord {
     fn try_from(row: OrderRow) -> Result<Self, Self::Error> {
         Ok(OrderRecord {
             status: row.status.parse().map_err(decode)?,
-            order: parse_json(&row.body)?,
+            order: row.order()?,
             created_at: parse_time(&row.created_at)?,
             updated_at: parse_time(&row.updated_at)?,
             id: row.id,

@@ -267,7 +267,7 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
             "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.channel_id, c.target, \
              b.name AS buyer_name, k.name AS craftsman_name, k.language, \
              o.id, o.message_id, o.buyer_id, o.buyer_order_number, o.supplier_code, \
-             o.craftsman_id, o.status, o.body, o.created_at, o.updated_at \
+             o.craftsman_id, o.status, o.body, o.schema_version, o.created_at, o.updated_at \
              FROM deliveries d JOIN channels c ON c.id = d.channel_id \
              JOIN orders o ON o.id = d.order_id JOIN buyers b ON b.id = o.buyer_id \
              JOIN craftsmen k ON k.id = c.craftsman_id \

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::codec::{
-    AttemptRow, MessageRow, MessageSummaryRow, classify, json_text, now, time_text,
+    AttemptRow, MessageRow, MessageSummaryRow, STORED_ORDER_VERSION, classify, json_text, now,
+    time_text,
 };
 use super::deliveries::{channel_states, write_deliveries};
 use super::{page_limit, page_query, split_page};
@@ -310,7 +311,7 @@ fn insert_order(
     conn.prepare_cached(concat!(
         "INSERT INTO orders (",
         order_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)"
+        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
     ))?
     .execute(params![
         order.id,
@@ -321,6 +322,7 @@ fn insert_order(
         route.craftsman,
         route.status.as_str(),
         json_text(&order.order)?,
+        STORED_ORDER_VERSION,
         now_text,
     ])
     .map_err(|e| classify(&format!("order {}", order.id), e))?;

@@ -32,6 +32,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "credentials",
         include_str!("../../../migrations/sqlite/0004_credentials.sql"),
     ),
+    (
+        5,
+        "order schema version",
+        include_str!("../../../migrations/sqlite/0005_order_schema_version.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

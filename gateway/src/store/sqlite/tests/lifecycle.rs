@@ -66,13 +66,16 @@ async fn migrating_a_0001_file_keeps_its_data() {
         attempts("msg_3").await,
         (MessageStatus::Received, 0, vec![])
     );
-    assert!(
-        store
-            .get_order(crate::store::OrderScope::All, "ord_1")
-            .await
-            .unwrap()
-            .is_some()
-    );
+    // A v1 order stays as it was written and is read as v2 (issue 14).
+    let order = store
+        .get_order(crate::store::OrderScope::All, "ord_1")
+        .await
+        .unwrap()
+        .unwrap()
+        .order;
+    assert_eq!(order.source.syntax, jembatan_schemas::v2::V1_SOURCE_SYNTAX);
+    assert_eq!(order.buyer.unwrap().name.as_deref(), Some("A"));
+    assert_eq!(order.currency, "IDR");
     let query = OrderQuery {
         limit: 10,
         ..OrderQuery::default()
