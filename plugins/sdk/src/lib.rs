@@ -1,7 +1,8 @@
 //! Write a jembatan normalizer plugin as one Rust function.
 //!
 //! A plugin turns one inbound message in a buyer's format into canonical purchase
-//! orders (`schemas/purchase-order.schema.json`). With this crate it is a type that
+//! orders, version 2 (`schemas/purchase-order-v2.schema.json`, designed in
+//! `docs/canonical-order-v2.md`). With this crate it is a type that
 //! implements [`Plugin`] and one line that exports it as a WebAssembly component:
 //!
 //! ```ignore
@@ -26,6 +27,9 @@
 //!
 //! jembatan_plugin_sdk::export_plugin!(MyPlugin);
 //! ```
+//!
+//! Most plugins fill a [`draft::OrderDraft`] while reading and let
+//! [`draft::OrderDraft::finish`] check and build the order.
 //!
 //! Everything a plugin sees is a plain Rust type ([`Message`], [`PluginError`],
 //! [`Location`]), so plugins are unit-tested natively with `cargo test`; the
@@ -57,10 +61,21 @@ pub use plugin::{Info, Plugin};
 
 /// Re-exported because every plugin builds dates.
 pub use chrono::NaiveDate;
-/// The canonical purchase order and its parts, re-exported from `jembatan-schemas`
-/// so a plugin needs no other dependency to build one.
-pub use jembatan_schemas::{
-    Address, Contact, DEFAULT_CURRENCY, Delivery, OrderLine, Party, PurchaseOrder, Supplier, Totals,
+/// The currency of an order that names none, as in canonical order v1.
+pub use jembatan_schemas::DEFAULT_CURRENCY;
+/// Every type of canonical order v2, for the few not re-exported by name here.
+pub use jembatan_schemas::v2;
+/// The canonical purchase order (v2) and its parts, re-exported from
+/// `jembatan-schemas` so a plugin needs no other dependency to build one. A
+/// delivery's place is [`v2::Location`]: the crate's own [`Location`] is where an
+/// error is in the message.
+pub use jembatan_schemas::v2::{
+    Address, AllowanceCharge, AllowanceChargeKind, AllowanceChargeLevel, Classification, Contact,
+    Delivery, DeliveryTerms, Document, DocumentType, Extension, Item, ItemId, ItemIdRole,
+    ItemProperty, LineTax, Note, OrderLine, OrderType, OriginalCode, OtherParty, Packaging, Party,
+    PartyId, PartySource, PaymentTerms, Price, PriceKind, PurchaseOrder, Purpose, Reference,
+    ReferenceType, ScheduleLine, Source, Supplier, TaxCategory, TaxSubtotal, Totals, Transport,
+    Version, Warning, party_scheme,
 };
 /// Re-exported because every plugin builds amounts.
 pub use rust_decimal::Decimal;

@@ -1,6 +1,6 @@
 //! The one trait a plugin implements.
 
-use jembatan_schemas::PurchaseOrder;
+use jembatan_schemas::v2::PurchaseOrder;
 
 use crate::{Message, PluginError};
 
@@ -18,7 +18,7 @@ pub struct Info {
     pub content_types: &'static [&'static str],
 }
 
-/// A normalizer: one inbound message in, canonical purchase orders out.
+/// A normalizer: one inbound message in, canonical purchase orders (v2) out.
 ///
 /// Implement it on a unit struct and export it with [`export_plugin!`](crate::export_plugin).
 /// A plugin is pure: it sees the message and the buyer's config, may call
@@ -32,7 +32,8 @@ pub trait Plugin {
     /// (possibly empty); read it with [`parse_config`](crate::parse_config).
     fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError>;
 
-    /// What the component returns: each order as canonical JSON.
+    /// What the component returns: each order as canonical JSON, carrying
+    /// `"version": "2"`, which tells the host to check it against the v2 schema.
     ///
     /// The default serializes [`Plugin::normalize`]'s orders and is what every
     /// ordinary plugin wants; tests call it to see exactly what the host receives.

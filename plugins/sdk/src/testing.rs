@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use jembatan_schemas::PURCHASE_ORDER_SCHEMA;
+use jembatan_schemas::PURCHASE_ORDER_V2_SCHEMA;
 
 use crate::{Message, Plugin, PluginError, PurchaseOrder};
 
@@ -42,13 +42,14 @@ pub fn path(err: &PluginError) -> &str {
         .unwrap_or("")
 }
 
-/// The schema violations of one canonical order in JSON; empty when it is valid.
+/// The violations of the canonical order v2 schema by one order in JSON; empty
+/// when it is valid.
 ///
 /// Formats (`date`) are checked too, as the gateway does.
 pub fn schema_errors(order_json: &str) -> Vec<String> {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     let validator = VALIDATOR.get_or_init(|| {
-        let schema = serde_json::from_str(PURCHASE_ORDER_SCHEMA).expect("schema is JSON");
+        let schema = serde_json::from_str(PURCHASE_ORDER_V2_SCHEMA).expect("schema is JSON");
         jsonschema::options()
             .should_validate_formats(true)
             .build(&schema)
@@ -64,7 +65,7 @@ pub fn schema_errors(order_json: &str) -> Vec<String> {
         .collect()
 }
 
-/// Panics with every violation unless each order validates against the schema.
+/// Panics with every violation unless each order validates against the v2 schema.
 pub fn assert_schema_valid(orders_json: &[String]) {
     for (i, order) in orders_json.iter().enumerate() {
         let errors = schema_errors(order);
