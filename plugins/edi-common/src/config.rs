@@ -27,7 +27,8 @@ pub struct Config {
     /// Supplier code when the document names no supplier.
     pub supplier_code: Option<String>,
     /// Buyer name when the document names no buyer party (many senders leave it
-    /// to the envelope's sender id).
+    /// to the envelope's sender id). Without it such an order has no buyer and the
+    /// gateway takes it from the buyer's registration.
     pub buyer_name: Option<String>,
 }
 

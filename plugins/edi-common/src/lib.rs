@@ -2,7 +2,7 @@
 //!
 //! `x12-850` and `edifact-orders` read different syntaxes but build the same thing:
 //! an [`OrderDraft`] (the SDK's) filled segment by segment, finished into a canonical
-//! [`PurchaseOrder`](jembatan_plugin_sdk::PurchaseOrder) once the message ends with
+//! order v2 ([`PurchaseOrder`](jembatan_plugin_sdk::PurchaseOrder)) once the message ends with
 //! [`Config::defaults`]. The value readers (decimals, dates, codes), the plugin config and the
 //! "what does this input look like instead" sniffing live here once, so the two
 //! plugins cannot drift apart on them. Everything syntax-specific (separators,
@@ -18,7 +18,8 @@ pub mod values;
 pub use config::Config;
 /// The draft is the SDK's, shared with every other stock plugin.
 pub use jembatan_plugin_sdk::draft::{
-    DEFAULT_UNIT, Field, LineDraft, OrderDraft, PartyDraft, append, set_once,
+    DEFAULT_UNIT, Field, LineDraft, OrderDraft, append, first, has_item_id, item_id, note,
+    party_id, set_once, unit_price,
 };
 pub use sniff::{describe, skip_preamble};
 

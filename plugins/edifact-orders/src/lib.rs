@@ -1,4 +1,5 @@
-//! Stock plugin `edifact-orders`: UN/EDIFACT ORDERS to canonical purchase orders.
+//! Stock plugin `edifact-orders`: UN/EDIFACT ORDERS to canonical purchase orders
+//! (v2, `schemas/purchase-order-v2.schema.json`).
 //!
 //! # Input
 //!
@@ -15,24 +16,29 @@
 //! UNT segment count (UNH to UNT) and reference (= UNH 0062), UNE and UNZ counts
 //! and references (= UNG 0048, UNB 0020).
 //!
-//! # Mapping (EDIFACT → canonical)
+//! # Mapping (EDIFACT → canonical v2)
 //!
 //! | EDIFACT | canonical |
 //! |---------|-----------|
-//! | `BGM` 1004; 1225 `5` (replace) → a note; `1`/`3` (cancel, delete) refused | `buyer_order_number` |
+//! | (the plugin), `UNH` 0062 | `source`: `format` `edifact-orders`, `syntax` `EDIFACT`, `control_number` |
+//! | `BGM` 1004; 1225 `5` (replace); `1`/`3` (cancel, delete) refused | `buyer_order_number`; `purpose` `replace` |
 //! | `DTM+137` | `issue_date` |
 //! | `DTM+2` (header) | `delivery.requested_date` |
 //! | `CUX` C504 6345 (first), else config `default_currency`, else IDR | `currency` |
-//! | header `FTX` C108 texts (joined by spaces) | `notes` |
-//! | `NAD+BY`: C082 3039, C080 name (else C058), C059 street, 3164, C819, 3251, 3207; its `RFF+VA`; its `CTA` 3412 and `COM` TE/EM | `buyer` |
+//! | header `FTX` C108 texts (joined by spaces) | `notes[].text` |
+//! | `NAD+BY`: C082 3039, C080 name (else C058), C059 street, 3164, C819, 3251, 3207; its `RFF+VA`; its `CTA` 3412 and `COM` TE/EM | `buyer`: `ids[]` scheme `UNSPECIFIED`, `name`, `address`; `ids[]` scheme `TAX`; `contacts[0]` |
+//! | no `NAD+BY` | config `buyer_name`, else no `buyer`: the gateway fills it from the buyer's registration |
 //! | `NAD+SU`: C082 3039 (else config `supplier_code`), name | `supplier.code`, `supplier.name` |
-//! | `NAD+DP` or `NAD+ST` (first): street (C059 1; 2–4 joined), city, region (C819 3228 name, else 3229 code), postal code, country | `delivery.address` |
-//! | each `LIN`: 1082 (else its position); C212 7140 by 7143 and `PIA` C212s: `SA`/`VN`/`VP` → supplier, `IN`/`BP` → buyer | `lines[]`: `line_number`, `supplier_item_code`, `buyer_item_code` |
-//! | `IMD` C273 7008 (both, joined by a space; several IMD by newlines) | `description` |
+//! | `NAD+DP` or `NAD+ST` (first): street (C059 1; 2–4 joined), city, region (C819 3228 name, else 3229 code), postal code, country | `delivery.location.address` |
+//! | each `LIN`: 1082 (else its position); C212 7140 by 7143 and `PIA` C212s: `SA`/`VN`/`VP` → supplier, `IN`/`BP` → buyer (the first of each, in document order) | `lines[]`: `line_number`, `item.ids[]` with `role` |
+//! | `IMD` C273 7008 (both, joined by a space; several IMD by newlines) | `item.description` |
 //! | `QTY+21` 6060 and 6411 (unit, below) | `quantity`, `unit` |
-//! | `PRI+AAA` (net) else `PRI+AAB` (gross) 5118, divided by 5284 (price basis) when given | `unit_price` |
-//! | `MOA+203`, `DTM+2`, `FTX` in the LIN group | `line_total`, `requested_date`, `note` |
-//! | `MOA+79`; `MOA+86` else `+128`; `MOA+124` else `+176` | `totals.line_extension`, `.payable`, `.tax` |
+//! | `PRI+AAA` (net) else `PRI+AAB` (gross) 5118, for 5284 units (price basis, else 1), never divided | `price`: `amount`, `base_quantity`, `kind` `net`/`gross` |
+//! | `MOA+203`, `DTM+2`, `FTX` in the LIN group | `line_total`, `delivery.requested_date`, `notes[]` |
+//! | `MOA+79`; `MOA+86` else `+128`; `MOA+124` else `+176` | `totals.line_extension`, `.payable`, `.tax_total` |
+//!
+//! A buyer address or contact with no buyer name or id is refused
+//! (`missing-segment`): a party needs one, and the address must not be dropped.
 //! | `CNT+2` | checked against the number of LIN (`bad-line-count`) |
 //!
 //! DTM formats 102 (CCYYMMDD), 203 (CCYYMMDDHHMM), 204 (CCYYMMDDHHMMSS), 101

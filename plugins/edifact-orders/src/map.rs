@@ -7,8 +7,14 @@
 use std::borrow::Cow;
 
 use edi_common::values::{count, country, currency, date_ccyymmdd, date_yymmdd, decimal};
-use edi_common::{Config, Field, LineDraft, OrderDraft, append, error_at, set_once};
-use jembatan_plugin_sdk::{Address, NaiveDate, PluginError, PurchaseOrder};
+use edi_common::{
+    Config, Field, LineDraft, OrderDraft, append, error_at, first, has_item_id, item_id, note,
+    party_id, set_once,
+};
+use jembatan_plugin_sdk::{
+    Address, Decimal, ItemIdRole, NaiveDate, PluginError, Price, PriceKind, PurchaseOrder, Purpose,
+    party_scheme,
+};
 
 use crate::lex::Segment;
 use crate::units;
@@ -54,6 +60,8 @@ pub struct Message {
 impl Message {
     /// Starts reading after an ORDERS UNH.
     pub fn new(index: usize, reference: String, decimal_mark: u8) -> Self {
+        let mut draft = OrderDraft::new("edifact-orders", "EDIFACT");
+        draft.source.control_number = (!reference.is_empty()).then(|| reference.clone());
         Self {
             index,
             reference,
@@ -62,7 +70,7 @@ impl Message {
             area: Area::Header,
             parties: 0,
             net_price: false,
-            draft: OrderDraft::default(),
+            draft,
         }
     }
 
@@ -114,7 +122,7 @@ impl Message {
         seg: &Segment<'_>,
         at: (usize, usize, &str),
         body: &[u8],
-    ) -> Result<Option<jembatan_plugin_sdk::Decimal>, PluginError> {
+    ) -> Result<Option<Decimal>, PluginError> {
         let mark = self.decimal_mark;
         self.value(seg, at, body, |t| decimal(t, mark))
     }
@@ -151,10 +159,12 @@ impl Message {
                     .filter_map(|c| seg.opt(4, c))
                     .collect::<Vec<_>>()
                     .join(" ");
+                let Some(note) = note(&text) else {
+                    return Ok(());
+                };
                 match self.line() {
-                    Some(line) => append(&mut line.note, &text, "\n"),
-                    None if !text.is_empty() => self.draft.notes.push(text),
-                    None => {}
+                    Some(line) => line.notes.push(note),
+                    None => self.draft.notes.push(note),
                 }
             }
             "NAD" => self.nad(seg, body)?,
@@ -163,7 +173,10 @@ impl Message {
                 if let (Area::Party(Party::Buyer, _), "VA", Some(id)) =
                     (self.area, &*seg.text(1, 1), seg.opt(1, 2))
                 {
-                    set_once(&mut self.draft.buyer.tax_id, id.into_owned());
+                    let ids = &mut self.draft.buyer.ids;
+                    if !ids.iter().any(|id| id.scheme == party_scheme::TAX) {
+                        ids.push(party_id(party_scheme::TAX, &id));
+                    }
                 }
             }
             "CTA" | "COM" => self.contact(seg),
@@ -180,7 +193,7 @@ impl Message {
                     .collect::<Vec<_>>()
                     .join(" ");
                 if let Some(line) = self.line() {
-                    append(&mut line.description, &text, "\n");
+                    append(&mut line.item.description, &text, "\n");
                 }
             }
             "QTY" => self.qty(seg, body, config)?,
@@ -208,10 +221,7 @@ impl Message {
                     path,
                 ));
             }
-            "5" => self
-                .draft
-                .notes
-                .push("Replaces an order sent earlier (BGM 1225 = 5, replace)".to_owned()),
+            "5" => self.draft.purpose = Some(Purpose::Replace),
             _ => {}
         }
         if let Some(number) = seg.opt(2, 1) {
@@ -233,10 +243,10 @@ impl Message {
             ("137", _) => set_once(&mut self.draft.issue_date, date),
             (_, Area::Line(_)) => {
                 if let Some(line) = self.draft.lines.last_mut() {
-                    set_once(&mut line.requested_date, date);
+                    set_once(&mut line.delivery.requested_date, date);
                 }
             }
-            _ => set_once(&mut self.draft.delivery_date, date),
+            _ => set_once(&mut self.draft.delivery.requested_date, date),
         }
         Ok(())
     }
@@ -275,20 +285,27 @@ impl Message {
             region: seg.opt(7, 4).or_else(|| seg.opt(7, 1)).map(Cow::into_owned),
             postal_code: seg.opt(8, 1).map(Cow::into_owned),
             country,
+            ..Address::default()
         };
         let draft = &mut self.draft;
         match party {
             Party::Buyer if draft.buyer.name.is_none() => {
-                draft.buyer.id = id;
+                // The party id (C082 3039); its code list (3055) is not mapped yet.
+                if let Some(id) = id {
+                    draft
+                        .buyer
+                        .ids
+                        .insert(0, party_id(party_scheme::UNSPECIFIED, &id));
+                }
                 draft.buyer.name = name;
-                draft.buyer.address = address;
+                draft.buyer.address = Some(address);
             }
             Party::Supplier if draft.supplier_code.is_none() => {
                 draft.supplier_code = id;
-                draft.supplier_name = name;
+                draft.supplier.name = name;
             }
-            Party::Delivery if draft.delivery_address == Address::default() => {
-                draft.delivery_address = address;
+            Party::Delivery if draft.delivery.location.is_none() => {
+                *draft.delivery_address() = address;
             }
             _ => {}
         }
@@ -299,7 +316,7 @@ impl Message {
         if !matches!(self.area, Area::Party(Party::Buyer, _)) {
             return;
         }
-        let contact = &mut self.draft.buyer.contact;
+        let contact = first(&mut self.draft.buyer.contacts);
         if seg.tag() == "CTA" {
             if let Some(name) = seg.opt(2, 2) {
                 set_once(&mut contact.name, name.into_owned());
@@ -331,10 +348,14 @@ impl Message {
             return;
         };
         let Some(line) = self.line() else { return };
-        match &*kind {
-            "SA" | "VN" | "VP" => set_once(&mut line.supplier_code, id.into_owned()),
-            "IN" | "BP" => set_once(&mut line.buyer_code, id.into_owned()),
-            _ => {}
+        let role = match &*kind {
+            "SA" | "VN" | "VP" => ItemIdRole::Supplier,
+            "IN" | "BP" => ItemIdRole::Buyer,
+            _ => return,
+        };
+        // One id per role, the first; the other item types (7143) are not mapped yet.
+        if !has_item_id(&line.item, role) {
+            line.item.ids.push(item_id(role, &id));
         }
     }
 
@@ -379,16 +400,27 @@ impl Message {
         let Some(price) = self.amount(seg, (1, 2, "5118"), body)? else {
             return Ok(());
         };
-        // 5284 is how many units the price is for (e.g. per 100 pieces).
-        let basis = self.amount(seg, (1, 5, "5284"), body)?;
-        let price = match basis {
-            Some(basis) if !basis.is_zero() => (price / basis).normalize(),
-            _ => price,
+        // 5284 is how many units the price is for (e.g. per 100 pieces); the
+        // price is kept as stated, never divided.
+        let basis = self
+            .amount(seg, (1, 5, "5284"), body)?
+            .filter(|basis| !basis.is_zero());
+        let price = Price {
+            amount: price,
+            base_quantity: basis.unwrap_or(Decimal::ONE),
+            base_unit: None,
+            base_unit_original: None,
+            kind: Some(if net {
+                PriceKind::Net
+            } else {
+                PriceKind::Gross
+            }),
+            basis_code: None,
         };
         let replace = net && !self.net_price;
         if let Some(line) = self.line() {
-            if replace || line.unit_price.is_none() {
-                line.unit_price = Some(price);
+            if replace || line.price.is_none() {
+                line.price = Some(price);
             }
             self.net_price |= net;
         }
@@ -412,7 +444,7 @@ impl Message {
             }
             "79" => set_once(&mut totals.line_extension, amount),
             "86" | "128" => set_once(&mut totals.payable, amount),
-            _ => set_once(&mut totals.tax, amount),
+            _ => set_once(&mut totals.tax_total, amount),
         }
         Ok(())
     }
@@ -452,7 +484,7 @@ impl Message {
                 Field::IssueDate => ("DTM".to_owned(), "no document date (DTM 137)".to_owned(), unt_offset),
                 Field::BuyerName => (
                     "NAD".to_owned(),
-                    "no buyer: no NAD+BY with a name, and the plugin config has no buyer_name".to_owned(),
+                    "a buyer address or contact but no buyer name or id (NAD+BY C080, C058 or C082), and the plugin config has no buyer_name".to_owned(),
                     unt_offset,
                 ),
                 Field::SupplierCode => (

@@ -1,6 +1,9 @@
+use edi_common::item_id;
 use edi_common::testing::{edit, offset, text};
 use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
-use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{
+    Decimal, ItemIdRole, NaiveDate, Plugin, PluginError, PriceKind, PurchaseOrder,
+};
 use serde_json::Value;
 
 use crate::EdifactOrders;
@@ -30,9 +33,13 @@ fn ten_line_d96a_order_maps_every_field() {
     // Written by hand from the interchange, field by field; equality checks every
     // mapping, including released characters (`?+62`, `?:`, `?'`), the net price
     // winning over an earlier gross one, a price per 100 units, PCE → H87, the
-    // supplier's CTA not being read, and decimals keeping their scale.
+    // supplier's CTA not being read, and decimals keeping their scale. The v2
+    // expectation is the v1 one (`.expected.json`) moved field by field as
+    // docs/canonical-order-v2.md §3 says, plus the source (UNH 0062), the price
+    // kind (PRI AAA net) and the price per 100 as stated (PRI 5284), no longer
+    // divided.
     let expected: Value = serde_json::from_slice(include_bytes!(
-        "../fixtures/edifact-d96a-10-lines.expected.json"
+        "../fixtures/edifact-d96a-10-lines.expected.v2.json"
     ))
     .unwrap();
     assert_eq!(actual, expected);
@@ -40,6 +47,8 @@ fn ten_line_d96a_order_maps_every_field() {
 
 #[test]
 fn two_d01b_messages_without_una_on_one_line() {
+    // The second is BGM 1225 = 5: it replaces an earlier order (`purpose`); the
+    // first's second line has only a gross price (PRI AAB).
     let out = json(TWO_MESSAGES, "{}").unwrap();
     assert_schema_valid(&out);
     let actual: Vec<Value> = out
@@ -47,7 +56,7 @@ fn two_d01b_messages_without_una_on_one_line() {
         .map(|o| serde_json::from_str(o).unwrap())
         .collect();
     let expected: Vec<Value> = serde_json::from_slice(include_bytes!(
-        "../fixtures/edifact-d01b-two-messages.expected.json"
+        "../fixtures/edifact-d01b-two-messages.expected.v2.json"
     ))
     .unwrap();
     assert_eq!(actual, expected);
@@ -64,30 +73,48 @@ fn non_default_una_with_comma_decimal_and_release() {
         NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()
     );
     assert_eq!(order.currency, "IDR");
+    let buyer = order.buyer.as_ref().unwrap();
     assert_eq!(
-        order.buyer.name, "CV Maju Motor*Sons",
+        buyer.name.as_deref(),
+        Some("CV Maju Motor*Sons"),
         "!* is a released separator"
     );
-    let address = order.buyer.address.as_ref().unwrap();
+    let address = buyer.address.as_ref().unwrap();
     assert_eq!(address.street.as_deref(), Some("Jl. Pemuda No. 12"));
     assert_eq!(address.region, None);
     assert_eq!(order.supplier.code, "BENGKEL-PBG-007");
     assert_eq!(order.supplier.name, None);
+    assert_eq!(
+        order.source.control_number.as_deref(),
+        Some("3"),
+        "UNH 0062"
+    );
     let [first, second] = &order.lines[..] else {
         panic!("two lines")
     };
     assert_eq!(
-        first.description.as_deref(),
+        first.item.description.as_deref(),
         Some("Knalpot standar Honda Supra X 125 ~ tipe lama")
     );
     assert_eq!(first.quantity, Decimal::new(105, 1));
     assert_eq!(first.unit, "BO", "from unit_map");
-    assert_eq!(first.unit_price, Some(Decimal::new(7_250_025, 2)));
+    let price = first.price.as_ref().unwrap();
+    assert_eq!(
+        (price.amount, price.base_quantity, price.kind),
+        (
+            Decimal::new(7_250_025, 2),
+            Decimal::ONE,
+            Some(PriceKind::Net)
+        )
+    );
     assert_eq!(
         (second.unit.as_str(), second.quantity),
         ("H87", Decimal::new(2, 0))
     );
-    assert_eq!(second.supplier_item_code.as_deref(), Some("SR-OLI-GA"));
+    assert_eq!(
+        second.item.ids,
+        [item_id(ItemIdRole::Supplier, "SR-OLI-GA")]
+    );
 
     let err = error(UNA_COMMA, "");
     assert_eq!(
@@ -121,16 +148,35 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
         "",
     );
     let order = &orders(&bare, config)[0];
+    let buyer = order.buyer.as_ref().unwrap();
     assert_eq!(
-        (order.buyer.name.as_str(), order.supplier.code.as_str()),
-        ("Pembeli", "CFG-1")
+        (buyer.name.as_deref(), order.supplier.code.as_str()),
+        (Some("Pembeli"), "CFG-1")
     );
-    let err = error(&bare, r#"{"unit_map":{"Btl":"BO"}}"#);
+    assert_eq!(buyer.ids[0].value, "MM-SMG", "the document's id is kept");
+    // Named by its id alone, the buyer needs no name.
+    let config = r#"{"unit_map":{"Btl":"BO"},"supplier_code":"CFG-1"}"#;
+    let buyer = orders(&bare, config)[0].buyer.clone().unwrap();
+    assert_eq!((buyer.name, buyer.ids[0].value.as_str()), (None, "MM-SMG"));
+    assert_schema_valid(&json(&bare, config).unwrap());
+    // Without the id the document names no buyer: the gateway fills it in, but
+    // the address cannot be kept without a party, so it is refused.
+    let anonymous = edit(&bare, "NAD*BY*MM-SMG;;92*", "NAD*BY**");
+    let err = error(&anonymous, config);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "UNH[1]/NAD")
     );
     assert!(err.message.contains("buyer_name"), "{}", err.message);
+    let silent = edit(&bare, "NAD*BY*MM-SMG;;92**", "NAD*BY***");
+    let silent = edit(&silent, "*Jl. Pemuda No!. 12*Semarang**50132*ID", "");
+    assert_eq!(orders(&silent, config)[0].buyer, None);
+    let err = error(&bare, r#"{"unit_map":{"Btl":"BO"}}"#);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "UNH[1]/NAD")
+    );
+    assert!(err.message.contains("supplier_code"), "{}", err.message);
 }
 
 #[test]
@@ -314,7 +360,7 @@ fn latin1_text_is_read_when_unb_says_unoc() {
     body[at] = 0xC9; // 'É' in ISO 8859-1, not valid UTF-8 on its own
     let order = &orders(&body, "")[0];
     assert_eq!(
-        order.lines[0].description.as_deref(),
+        order.lines[0].item.description.as_deref(),
         Some("Éraket footstep Honda CB150R")
     );
     // The same bytes under UNOA (ASCII) are refused rather than guessed at.

@@ -1,4 +1,5 @@
-//! Stock plugin `x12-850`: ANSI X12 850 Purchase Order to canonical purchase orders.
+//! Stock plugin `x12-850`: ANSI X12 850 Purchase Order to canonical purchase orders
+//! (v2, `schemas/purchase-order-v2.schema.json`).
 //!
 //! # Input
 //!
@@ -13,24 +14,29 @@
 //! envelopes are checked as they close: SE01 (segments from ST to SE), GE01 (sets),
 //! IEA01 (groups) and the control numbers ST02 = SE02, GS06 = GE02, ISA13 = IEA02.
 //!
-//! # Mapping (X12 → canonical)
+//! # Mapping (X12 → canonical v2)
 //!
 //! | X12 | canonical |
 //! |-----|-----------|
+//! | (the plugin), `ST02` | `source`: `format` `x12-850`, `syntax` `X12`, `control_number` |
 //! | `BEG03`, `BEG05` (CCYYMMDD) | `buyer_order_number`, `issue_date` |
-//! | `BEG01` `05` (replace) | a note; `01` (cancellation) is refused as `unsupported-purpose` |
+//! | `BEG01` `05` (replace) | `purpose` `replace`; `01` (cancellation) is refused as `unsupported-purpose` |
 //! | header `CUR02`, else config `default_currency`, else IDR | `currency` |
 //! | header `DTM*002` (`DTM02`, or `DTM05` D8 + `DTM06`) | `delivery.requested_date` |
-//! | header `NTE02` / `MSG01` | `notes` |
-//! | `N1*BY`: `N102`, `N104`; its `N3`, `N4`; its `REF*TJ` | `buyer.name`, `buyer.id`, `buyer.address`, `buyer.tax_id` |
-//! | header `PER` or `PER` in `N1*BY`: `PER02`, `TE`/`EM` pairs | `buyer.contact` |
+//! | header `NTE02` / `MSG01` | `notes[].text` |
+//! | `N1*BY`: `N102`; `N104`; its `N3`, `N4`; its `REF*TJ` | `buyer.name`; `buyer.ids[]` scheme `UNSPECIFIED`; `buyer.address`; `buyer.ids[]` scheme `TAX` |
+//! | no `N1*BY` | config `buyer_name`, else no `buyer`: the gateway fills it from the buyer's registration |
+//! | header `PER` or `PER` in `N1*BY`: `PER02`, `TE`/`EM` pairs | `buyer.contacts[0]` |
 //! | `N1*SE` or `N1*VN`: `N104`, `N102`; else header `REF*VR`; else config `supplier_code` | `supplier.code`, `supplier.name` |
-//! | `N1*ST`: `N301`, `N302`, `N401` city, `N402` region, `N403` postal code, `N404` country | `delivery.address` |
-//! | each `PO1`: `PO101` (else its position), `PO102`, `PO103` (unit, below), `PO104` | `lines[]`: `line_number`, `quantity`, `unit`, `unit_price` |
-//! | `PO106`/`PO107` … pairs: `BP`/`IN` → buyer, `VP`/`VN` → supplier (first wins) | `buyer_item_code`, `supplier_item_code` |
-//! | `PID*F` `PID05` (several joined by newlines); `AMT*1`; `DTM*002`; `NTE`/`MSG` in the PO1 loop | `description`, `line_total`, `requested_date`, `note` |
+//! | `N1*ST`: `N301`, `N302`, `N401` city, `N402` region, `N403` postal code, `N404` country | `delivery.location.address` |
+//! | each `PO1`: `PO101` (else its position), `PO102`, `PO103` (unit, below), `PO104` | `lines[]`: `line_number`, `quantity`, `unit`, `price` (`amount`, `base_quantity` 1) |
+//! | `PO106`/`PO107` … pairs: `BP`/`IN` → buyer, `VP`/`VN` → supplier (first of each) | `item.ids[]` with `role` |
+//! | `PID*F` `PID05` (several joined by newlines); `AMT*1`; `DTM*002`; `NTE`/`MSG` in the PO1 loop | `item.description`, `line_total`, `delivery.requested_date`, `notes[]` |
 //! | `AMT*TT` (header or after CTT) | `totals.payable` |
 //! | `CTT01` | checked against the number of PO1 (`bad-line-count`); `CTT02`, a hash total, is not checked |
+//!
+//! A buyer contact or address (`PER`, `N3`/`N4`) with no buyer name or id is refused
+//! (`missing-segment`): a party needs one, and the contact must not be dropped.
 //!
 //! Units (`PO103`, X12 element 355) map through the config's `unit_map` first, then
 //! a small table of codes that mean the same in both lists (`EA`→EA, `PC`→H87,

@@ -5,8 +5,11 @@
 //! reads N3, N4, REF, PER, DTM, NTE, AMT according to it.
 
 use edi_common::values::{country, currency, date_ccyymmdd, decimal};
-use edi_common::{Config, Field, LineDraft, OrderDraft, append, error_at, set_once};
-use jembatan_plugin_sdk::{Address, PluginError, PurchaseOrder};
+use edi_common::{
+    Config, Field, LineDraft, OrderDraft, append, error_at, first, has_item_id, item_id, note,
+    party_id, set_once, unit_price,
+};
+use jembatan_plugin_sdk::{Address, ItemIdRole, PluginError, PurchaseOrder, Purpose, party_scheme};
 
 use crate::lex::Segment;
 use crate::units;
@@ -54,13 +57,16 @@ pub struct Transaction {
 impl Transaction {
     /// Starts reading at an ST segment whose ST01 is 850.
     pub fn new(index: usize, st: &Segment<'_>) -> Self {
+        let control = st.get(2).to_owned();
+        let mut draft = OrderDraft::new("x12-850", "X12");
+        draft.source.control_number = (!control.is_empty()).then(|| control.clone());
         Self {
             index,
-            control: st.get(2).to_owned(),
+            control,
             segments: 1,
             area: Area::Header,
             parties: 0,
-            draft: OrderDraft::default(),
+            draft,
             supplier_reference: None,
         }
     }
@@ -137,14 +143,16 @@ impl Transaction {
                 } else {
                     seg.get(1)
                 };
+                let Some(note) = note(text) else {
+                    return Ok(());
+                };
                 match self.area {
                     Area::Line(_) | Area::LineParty(_) => {
                         if let Some(line) = self.draft.lines.last_mut() {
-                            append(&mut line.note, text, "\n");
+                            line.notes.push(note);
                         }
                     }
-                    _ if !text.is_empty() => self.draft.notes.push(text.to_owned()),
-                    _ => {}
+                    _ => self.draft.notes.push(note),
                 }
             }
             "REF" => self.reference(seg),
@@ -156,7 +164,7 @@ impl Transaction {
                 if let (Area::Line(_), "F") = (self.area, seg.get(1))
                     && let Some(line) = self.draft.lines.last_mut()
                 {
-                    append(&mut line.description, seg.get(5), "\n");
+                    append(&mut line.item.description, seg.get(5), "\n");
                 }
             }
             "AMT" => self.amount(seg, body)?,
@@ -181,10 +189,7 @@ impl Transaction {
                     self.path(seg, 1),
                 ));
             }
-            "05" => self
-                .draft
-                .notes
-                .push("Replaces an order sent earlier (BEG01 05, replace)".to_owned()),
+            "05" => self.draft.purpose = Some(Purpose::Replace),
             _ => {}
         }
         if let Some(number) = seg.opt(3) {
@@ -215,10 +220,10 @@ impl Transaction {
         match self.area {
             Area::Line(_) | Area::LineParty(_) => {
                 if let Some(line) = self.draft.lines.last_mut() {
-                    set_once(&mut line.requested_date, date);
+                    set_once(&mut line.delivery.requested_date, date);
                 }
             }
-            _ => set_once(&mut self.draft.delivery_date, date),
+            _ => set_once(&mut self.draft.delivery.requested_date, date),
         }
         Ok(())
     }
@@ -230,7 +235,10 @@ impl Transaction {
             (Area::Header, "VR") => set_once(&mut self.supplier_reference, value.to_owned()),
             // Taxpayer ID (NPWP for an Indonesian buyer).
             (Area::Party(Party::Buyer, _), "TJ") => {
-                set_once(&mut self.draft.buyer.tax_id, value.to_owned());
+                let ids = &mut self.draft.buyer.ids;
+                if !ids.iter().any(|id| id.scheme == party_scheme::TAX) {
+                    ids.push(party_id(party_scheme::TAX, value));
+                }
             }
             _ => {}
         }
@@ -241,7 +249,7 @@ impl Transaction {
         if !matches!(self.area, Area::Header | Area::Party(Party::Buyer, _)) {
             return;
         }
-        let contact = &mut self.draft.buyer.contact;
+        let contact = first(&mut self.draft.buyer.contacts);
         if let Some(name) = seg.opt(2) {
             set_once(&mut contact.name, name.to_owned());
         }
@@ -273,12 +281,20 @@ impl Transaction {
         let (name, id) = (seg.opt(2).map(str::to_owned), seg.opt(4).map(str::to_owned));
         match party {
             Party::Buyer => {
-                self.draft.buyer.name = self.draft.buyer.name.take().or(name);
-                self.draft.buyer.id = self.draft.buyer.id.take().or(id);
+                let buyer = &mut self.draft.buyer;
+                buyer.name = buyer.name.take().or(name);
+                // The first N1*BY's N104, before any REF*TJ tax id; its list
+                // (N103) is not mapped to a scheme yet.
+                let ids = &mut buyer.ids;
+                if let Some(value) = id
+                    && !ids.iter().any(|id| id.scheme == party_scheme::UNSPECIFIED)
+                {
+                    ids.insert(0, party_id(party_scheme::UNSPECIFIED, &value));
+                }
             }
             Party::Supplier => {
                 self.draft.supplier_code = self.draft.supplier_code.take().or(id);
-                self.draft.supplier_name = self.draft.supplier_name.take().or(name);
+                self.draft.supplier.name = self.draft.supplier.name.take().or(name);
             }
             Party::ShipTo | Party::Other => {}
         }
@@ -286,8 +302,8 @@ impl Transaction {
 
     fn address_segment(&mut self, seg: &Segment<'_>, body: &[u8]) -> Result<(), PluginError> {
         let address: &mut Address = match self.area {
-            Area::Party(Party::Buyer, _) => &mut self.draft.buyer.address,
-            Area::Party(Party::ShipTo, _) => &mut self.draft.delivery_address,
+            Area::Party(Party::Buyer, _) => self.draft.buyer.address.get_or_insert_default(),
+            Area::Party(Party::ShipTo, _) => self.draft.delivery_address(),
             _ => return Ok(()),
         };
         let text = |n: usize| seg.opt(n).map(str::to_owned);
@@ -304,9 +320,9 @@ impl Transaction {
         {
             let code = country(code).map_err(|m| self.invalid(seg, 4, m, body))?;
             if let Area::Party(Party::Buyer, _) = self.area {
-                self.draft.buyer.address.country = Some(code);
+                self.draft.buyer.address.get_or_insert_default().country = Some(code);
             } else {
-                self.draft.delivery_address.country = Some(code);
+                self.draft.delivery_address().country = Some(code);
             }
         }
         Ok(())
@@ -319,7 +335,9 @@ impl Transaction {
             offset: seg.offset,
             number: seg.opt(1).map(str::to_owned),
             quantity: self.value(seg, 2, body, |t| decimal(t, b'.'))?,
-            unit_price: self.value(seg, 4, body, |t| decimal(t, b'.'))?,
+            price: self
+                .value(seg, 4, body, |t| decimal(t, b'.'))?
+                .map(unit_price),
             ..LineDraft::default()
         };
         if let Some(code) = seg.opt(3) {
@@ -343,10 +361,15 @@ impl Transaction {
         let mut q = 6;
         while q + 1 < seg.elements.len() {
             if let Some(id) = seg.opt(q + 1) {
-                match seg.get(q) {
-                    "BP" | "IN" => set_once(&mut line.buyer_code, id.to_owned()),
-                    "VP" | "VN" => set_once(&mut line.supplier_code, id.to_owned()),
-                    _ => {}
+                let role = match seg.get(q) {
+                    "BP" | "IN" => Some(ItemIdRole::Buyer),
+                    "VP" | "VN" => Some(ItemIdRole::Supplier),
+                    _ => None,
+                };
+                // One id per role, the first; the other qualifiers (X12 235)
+                // are not mapped yet.
+                if let Some(role) = role.filter(|&role| !has_item_id(&line.item, role)) {
+                    line.item.ids.push(item_id(role, id));
                 }
             }
             q += 2;
@@ -413,7 +436,7 @@ impl Transaction {
                 Field::IssueDate => (format!("ST[{st}]/BEG/BEG05"), "no purchase order date (BEG05)".to_owned(), se_offset),
                 Field::BuyerName => (
                     format!("ST[{st}]/N1"),
-                    "no buyer: no N1*BY with a name (N102), and the plugin config has no buyer_name".to_owned(),
+                    "a buyer contact or address (PER, N3, N4) but no buyer name or id (N1*BY N102 or N104), and the plugin config has no buyer_name".to_owned(),
                     se_offset,
                 ),
                 Field::SupplierCode => (

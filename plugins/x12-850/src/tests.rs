@@ -1,6 +1,6 @@
 use edi_common::testing::{edit, offset, text};
 use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
-use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{Decimal, NaiveDate, PartySource, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 
 use crate::X12Order;
@@ -30,9 +30,11 @@ fn ten_line_4010_order_maps_every_field() {
     // Written by hand from the interchange, field by field; equality checks every
     // mapping, including that the header PER wins over the one in N1*BY, that the
     // supplier's PER and REF*DP are not read, that PID*F descriptions join, and
-    // that decimals keep their scale ("385000.00" beside "425000").
+    // that decimals keep their scale ("385000.00" beside "425000"). The v2
+    // expectation is the v1 one (`.expected.json`) moved field by field as
+    // docs/canonical-order-v2.md §3 says, plus the source (ST02).
     let expected: Value = serde_json::from_slice(include_bytes!(
-        "../fixtures/x12-4010-10-lines.expected.json"
+        "../fixtures/x12-4010-10-lines.expected.v2.json"
     ))
     .unwrap();
     assert_eq!(actual, expected);
@@ -40,6 +42,7 @@ fn ten_line_4010_order_maps_every_field() {
 
 #[test]
 fn two_transaction_sets_in_5010_with_pipe_caret_newline() {
+    // The second is BEG01 05: it replaces an earlier order (`purpose`).
     let out = json(TWO_ORDERS, "{}").unwrap();
     assert_schema_valid(&out);
     let actual: Vec<Value> = out
@@ -47,7 +50,7 @@ fn two_transaction_sets_in_5010_with_pipe_caret_newline() {
         .map(|o| serde_json::from_str(o).unwrap())
         .collect();
     let expected: Vec<Value> = serde_json::from_slice(include_bytes!(
-        "../fixtures/x12-5010-two-orders.expected.json"
+        "../fixtures/x12-5010-two-orders.expected.v2.json"
     ))
     .unwrap();
     assert_eq!(actual, expected);
@@ -75,7 +78,7 @@ fn minimal_order_uses_defaults() {
         NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()
     );
     assert_eq!(order.currency, "IDR");
-    assert_eq!(order.buyer.name, "CV Maju Motor");
+    assert_eq!(buyer_name(order), Some("CV Maju Motor"));
     assert_eq!(order.supplier.code, "BENGKEL-PBG-007", "from N1*VN");
     assert_eq!((&order.delivery, &order.totals), (&None, &None));
     let [first, second] = &order.lines[..] else {
@@ -83,11 +86,18 @@ fn minimal_order_uses_defaults() {
     };
     assert_eq!(first.line_number, "1", "no PO101: the position");
     assert_eq!(first.unit, "H87", "no PO103: piece");
-    assert_eq!(first.unit_price, Some(Decimal::new(72500, 0)));
+    let price = first.price.as_ref().unwrap();
+    assert_eq!(
+        (price.amount, price.base_quantity),
+        (Decimal::new(72500, 0), Decimal::ONE)
+    );
     assert_eq!(second.line_number, "2");
     assert_eq!(second.unit, "GLL");
-    assert_eq!(second.unit_price, Some(Decimal::new(1_875_005, 1)));
-    assert_eq!(second.description, None);
+    assert_eq!(
+        second.price.as_ref().map(|p| p.amount),
+        Some(Decimal::new(1_875_005, 1))
+    );
+    assert_eq!(second.item.description, None);
 }
 
 #[test]
@@ -97,7 +107,7 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
     assert_eq!(order.currency, "USD");
     assert_eq!(order.lines[0].unit, "C62");
     assert_eq!(order.supplier.code, "BENGKEL-PBG-007");
-    assert_eq!(order.buyer.name, "CV Maju Motor");
+    assert_eq!(buyer_name(order), Some("CV Maju Motor"));
     assert_eq!(orders(TEN_LINES, config)[0].currency, "IDR");
 
     let bare = edit(
@@ -107,15 +117,37 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
     );
     let order = &orders(&bare, config)[0];
     assert_eq!(
-        (order.buyer.name.as_str(), order.supplier.code.as_str()),
-        ("Pembeli", "CFG-1")
+        (buyer_name(order), order.supplier.code.as_str()),
+        (Some("Pembeli"), "CFG-1")
     );
+    assert_eq!(
+        order.buyer.as_ref().unwrap().source,
+        Some(PartySource::Config)
+    );
+    // Without a buyer in the document or the config, the gateway takes it from
+    // the buyer's registration.
+    let order = &orders(&bare, r#"{"supplier_code":"CFG-1"}"#)[0];
+    assert_eq!(order.buyer, None);
+    assert_schema_valid(&json(&bare, r#"{"supplier_code":"CFG-1"}"#).unwrap());
     let err = error(&bare, "{}");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "ST[1]/N1")
     );
+    assert!(err.message.contains("supplier_code"), "{}", err.message);
+
+    // A buyer's contact with no buyer to name cannot be kept, so it is refused.
+    let contact_only = edit(&bare, "DTM*011*20261105~", "PER*BD*Rina*TE*021~");
+    let err = error(&contact_only, r#"{"supplier_code":"CFG-1"}"#);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "ST[1]/N1")
+    );
     assert!(err.message.contains("buyer_name"), "{}", err.message);
+}
+
+fn buyer_name(order: &PurchaseOrder) -> Option<&str> {
+    order.buyer.as_ref()?.name.as_deref()
 }
 
 #[test]
