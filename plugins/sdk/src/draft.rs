@@ -81,9 +81,9 @@ pub enum Field {
 /// from the plugin config.
 #[derive(Debug, Clone, Copy)]
 pub struct Defaults<'a> {
-    /// The buyer's name when the message names no buyer (no name, legal name or
-    /// id). Optional: without it such an order has no buyer, and the gateway takes
-    /// the buyer from its registration.
+    /// The buyer's name when the message gives none (no name or legal name).
+    /// Optional: without it an order whose message names no buyer has none, and
+    /// the gateway takes the buyer from its registration.
     pub buyer_name: Option<&'a str>,
     /// The supplier's code when the message gives none.
     pub supplier_code: Option<&'a str>,
@@ -438,17 +438,24 @@ fn delivery_address(delivery: &mut Delivery) -> &mut Address {
         .get_or_insert_default()
 }
 
-/// The buyer as the document names it, else with the config's name, else none
-/// (the gateway fills it from the registration).
+/// The buyer as the document gives it, named by the config when the document
+/// gives no name; none when neither names it (the gateway then fills it from the
+/// buyer's registration). Its source is the document when the document named or
+/// identified it, else the config.
 fn build_buyer(buyer: Party, config_name: Option<&str>) -> Option<Party> {
     let mut buyer = prune_party(buyer);
-    if is_named(&buyer) {
-        buyer.source.get_or_insert(PartySource::Document);
-        return Some(buyer);
+    let source = if is_named(&buyer) {
+        PartySource::Document
+    } else {
+        PartySource::Config
+    };
+    if buyer.name.is_none() && buyer.legal_name.is_none() {
+        buyer.name = config_name.map(str::to_owned);
     }
-    let name = config_name?;
-    buyer.name = Some(name.to_owned());
-    buyer.source.get_or_insert(PartySource::Config);
+    if !is_named(&buyer) {
+        return None;
+    }
+    buyer.source.get_or_insert(source);
     Some(buyer)
 }
 
@@ -601,6 +608,21 @@ mod tests {
         let mut draft = complete();
         draft.buyer.name = None;
         assert_eq!(finish(draft, &Defaults::default()).buyer, None);
+
+        let mut draft = complete();
+        draft.buyer.name = None;
+        draft
+            .buyer
+            .ids
+            .push(party_id(party_scheme::UNSPECIFIED, "BY-9"));
+        let config = Defaults {
+            buyer_name: Some("Config buyer"),
+            ..Defaults::default()
+        };
+        let buyer = finish(draft, &config).buyer.unwrap();
+        assert_eq!(buyer.name.as_deref(), Some("Config buyer"));
+        assert_eq!(buyer.ids[0].value, "BY-9");
+        assert_eq!(buyer.source, Some(PartySource::Document));
 
         let mut draft = complete();
         draft.buyer.name = None;
