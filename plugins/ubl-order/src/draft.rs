@@ -1,11 +1,14 @@
 //! What the parser has read so far, before required fields are checked.
 //!
 //! The UBL-shaped draft keeps what only UBL has (two sources of the supplier code,
-//! the buyer's legal name, delivery periods); [`OrderDraft::finish`] turns it into the
-//! SDK's [`draft::OrderDraft`], which checks and builds the order.
+//! delivery periods, allowances and charges as they are read); [`OrderDraft::finish`]
+//! turns it into the SDK's [`draft::OrderDraft`], which checks and builds the order.
 
-use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field, PartyDraft};
-use jembatan_plugin_sdk::{Address, Decimal, NaiveDate, PluginError, PurchaseOrder, Totals};
+use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field};
+use jembatan_plugin_sdk::{
+    Address, AllowanceCharge, AllowanceChargeKind, AllowanceChargeLevel, Decimal, Delivery, Item,
+    NaiveDate, Note, Party, PluginError, Price, PurchaseOrder, Totals,
+};
 
 use crate::Config;
 
@@ -15,28 +18,47 @@ pub struct OrderDraft {
     pub number: Option<String>,
     pub issue_date: Option<NaiveDate>,
     pub currency: Option<String>,
-    pub notes: Vec<String>,
-    /// Whether `cac:BuyerCustomerParty` appeared at all, for a precise error.
-    pub buyer_seen: bool,
-    pub buyer: PartyDraft,
-    /// `PartyLegalEntity/RegistrationName`, the buyer's name when `PartyName` is absent.
-    pub buyer_legal_name: Option<String>,
+    pub notes: Vec<Note>,
+    pub buyer: Party,
     pub supplier_account_id: Option<String>,
     pub supplier_party_id: Option<String>,
-    pub supplier_name: Option<String>,
+    /// The supplier's name, legal name, address …; its code is read apart.
+    pub supplier: Party,
     /// How many order-level `cac:Delivery` have started; only the first is read.
     pub deliveries: u32,
     pub delivery_address: Address,
-    pub delivery_start: Option<NaiveDate>,
-    pub delivery_end: Option<NaiveDate>,
+    pub delivery_period: Period,
     pub totals: Totals,
+    pub allowances_charges: Vec<AllowanceCharge>,
     pub lines: Vec<LineDraft>,
     /// The `cac:AllowanceCharge` being read (order or line level).
     pub allowance: AllowanceDraft,
 }
 
-/// A `cac:AllowanceCharge`. The canonical order has no allowances or charges: the
-/// craftsman is told of each in a note instead of the gateway silently dropping it.
+/// A `cac:RequestedDeliveryPeriod`.
+#[derive(Debug, Default)]
+pub struct Period {
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
+impl Period {
+    /// One date when start and end are the same day, else the window as given.
+    fn into_delivery(self) -> Delivery {
+        let (requested_date, earliest, latest) = match (self.start, self.end) {
+            (Some(start), Some(end)) if start == end => (Some(start), None, None),
+            (start, end) => (None, start, end),
+        };
+        Delivery {
+            requested_date,
+            earliest,
+            latest,
+            ..Delivery::default()
+        }
+    }
+}
+
+/// A `cac:AllowanceCharge` as read.
 #[derive(Debug, Default)]
 pub struct AllowanceDraft {
     pub charge: bool,
@@ -44,28 +66,54 @@ pub struct AllowanceDraft {
     pub amount: Option<Decimal>,
 }
 
+/// What an allowance or charge became: the canonical one, or a note when it has no
+/// amount (the canonical one needs an amount, a percent or a rate).
+pub enum Allowance {
+    Read(AllowanceCharge),
+    Note(Note),
+}
+
 impl AllowanceDraft {
-    /// The note for the allowance just read; resets the draft for the next one.
-    pub fn take_note(&mut self) -> String {
+    /// The allowance or charge just read, at `level`; resets the draft for the next.
+    pub fn take(&mut self, level: AllowanceChargeLevel) -> Allowance {
         let AllowanceDraft {
             charge,
             reason,
             amount,
         } = std::mem::take(self);
-        let kind = if charge { "Charge" } else { "Allowance" };
-        let mut note = format!("{kind} not applied by the gateway");
-        for part in [reason, amount.map(|a| format!("amount {a}"))]
-            .into_iter()
-            .flatten()
-        {
-            note.push_str(if note.ends_with("gateway") {
-                ": "
-            } else {
-                ", "
-            });
-            note.push_str(&part);
+        let kind = if charge {
+            AllowanceChargeKind::Charge
+        } else {
+            AllowanceChargeKind::Allowance
+        };
+        match amount {
+            Some(amount) => Allowance::Read(AllowanceCharge {
+                kind,
+                level: Some(level),
+                reason_code: None,
+                reason_code_list: None,
+                reason,
+                amount: Some(amount),
+                percent: None,
+                base_amount: None,
+                rate: None,
+                rate_quantity: None,
+                rate_unit: None,
+                sequence: None,
+                tax: None,
+            }),
+            None => {
+                let kind = if charge { "Charge" } else { "Allowance" };
+                let text = match reason {
+                    Some(reason) => format!("{kind} without an amount: {reason}"),
+                    None => format!("{kind} without an amount"),
+                };
+                Allowance::Note(Note {
+                    text,
+                    subject: None,
+                })
+            }
         }
-        note
     }
 }
 
@@ -77,41 +125,34 @@ pub struct LineDraft {
     pub id: Option<String>,
     pub quantity: Option<Decimal>,
     pub unit: Option<String>,
-    pub unit_price: Option<Decimal>,
+    pub price: Option<Price>,
     pub line_total: Option<Decimal>,
-    pub description: Option<String>,
-    pub item_name: Option<String>,
-    pub buyer_code: Option<String>,
-    pub supplier_code: Option<String>,
-    pub start: Option<NaiveDate>,
-    pub end: Option<NaiveDate>,
-    pub note: Option<String>,
+    pub item: Item,
+    pub period: Period,
+    pub notes: Vec<Note>,
+    pub allowances_charges: Vec<AllowanceCharge>,
 }
 
 /// Single-valued fields: the first occurrence wins, as UBL allows only one.
-/// Multi-valued text (several `cbc:Note`, `cbc:Description`) is appended one per line.
+/// Multi-valued text (several `cbc:Description`) is appended one per line.
 pub use jembatan_plugin_sdk::draft::{append, set_once};
 
 impl OrderDraft {
     /// Checks required fields, applies the config's defaults and builds the order.
     pub fn finish(self, config: &Config, body: &[u8]) -> Result<PurchaseOrder, PluginError> {
-        let buyer_seen = self.buyer_seen;
-        let draft = draft::OrderDraft {
-            number: self.number,
-            issue_date: self.issue_date,
-            currency: self.currency,
-            notes: self.notes,
-            buyer: PartyDraft {
-                name: self.buyer.name.or(self.buyer_legal_name),
-                ..self.buyer
-            },
-            supplier_code: self.supplier_account_id.or(self.supplier_party_id),
-            supplier_name: self.supplier_name,
-            delivery_address: self.delivery_address,
-            delivery_date: self.delivery_start.or(self.delivery_end),
-            totals: self.totals,
-            lines: self.lines.into_iter().map(LineDraft::into_line).collect(),
-        };
+        let mut draft = draft::OrderDraft::new("ubl-order", "UBL");
+        draft.number = self.number;
+        draft.issue_date = self.issue_date;
+        draft.currency = self.currency;
+        draft.notes = self.notes;
+        draft.buyer = self.buyer;
+        draft.supplier_code = self.supplier_account_id.or(self.supplier_party_id);
+        draft.supplier = self.supplier;
+        draft.delivery = self.delivery_period.into_delivery();
+        *draft.delivery_address() = self.delivery_address;
+        draft.totals = self.totals;
+        draft.allowances_charges = self.allowances_charges;
+        draft.lines = self.lines.into_iter().map(LineDraft::into_line).collect();
         let defaults = Defaults {
             buyer_name: None,
             supplier_code: config.supplier_code.as_deref(),
@@ -139,13 +180,10 @@ impl OrderDraft {
             match field {
                 Field::OrderNumber => missing("/Order/cbc:ID", "order number"),
                 Field::IssueDate => missing("/Order/cbc:IssueDate", "issue date"),
-                // Without the party there is no name either; say which is missing.
-                Field::BuyerName if !buyer_seen => {
-                    missing("/Order/cac:BuyerCustomerParty", "buyer party")
-                }
                 Field::BuyerName => missing(
                     "/Order/cac:BuyerCustomerParty/cac:Party/cac:PartyName/cbc:Name",
-                    "buyer name (nor cac:PartyLegalEntity/cbc:RegistrationName)",
+                    "buyer name (nor cac:PartyLegalEntity/cbc:RegistrationName, nor \
+                     cac:PartyIdentification/cbc:ID) for the buyer's address or contact",
                 ),
                 Field::SupplierCode => PluginError::new(
                     "missing-field",
@@ -160,8 +198,8 @@ impl OrderDraft {
                 Field::Quantity(i) => line_missing(i, "cbc:Quantity", "quantity"),
                 Field::Item(i) => line_missing(
                     i,
-                    "cac:Item/cbc:Description",
-                    "item: no cbc:Description, cbc:Name, buyer's or seller's item ID",
+                    "cac:Item/cbc:Name",
+                    "item: no cbc:Name, cbc:Description, buyer's or seller's item ID",
                 ),
                 Field::Unit(_) => unreachable!("the defaults give every line a unit"),
             }
@@ -176,13 +214,13 @@ impl LineDraft {
             number: self.id,
             quantity: self.quantity,
             unit: self.unit,
-            unit_price: self.unit_price,
+            price: self.price,
             line_total: self.line_total,
-            buyer_code: self.buyer_code,
-            supplier_code: self.supplier_code,
-            description: self.description.or(self.item_name),
-            requested_date: self.start.or(self.end),
-            note: self.note,
+            item: self.item,
+            delivery: self.period.into_delivery(),
+            notes: self.notes,
+            allowances_charges: self.allowances_charges,
+            ..draft::LineDraft::default()
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Stock plugin `ubl-order`: UBL 2.1 Order XML to canonical purchase orders.
+//! Stock plugin `ubl-order`: UBL 2.1 Order XML to canonical purchase orders (v2,
+//! `schemas/purchase-order-v2.schema.json`).
 //!
 //! # Input
 //!
@@ -7,17 +8,21 @@
 //! so any prefixes (or a default namespace) work; elements the mapping does not
 //! name, and extensions in other namespaces, are skipped.
 //!
-//! # Mapping (UBL path → canonical field)
+//! # Mapping (UBL path → canonical v2 field)
 //!
 //! | UBL | canonical |
 //! |-----|-----------|
-//! | `cbc:ID`, `cbc:IssueDate`, `cbc:DocumentCurrencyCode`, `cbc:Note` (each) | `buyer_order_number`, `issue_date`, `currency`, `notes` |
-//! | `cac:BuyerCustomerParty/cac:Party`: `PartyIdentification/ID`, `PartyName/Name` (else `PartyLegalEntity/RegistrationName`), `PartyTaxScheme/CompanyID`, `PostalAddress`, `Contact` | `buyer` |
-//! | `cac:SellerSupplierParty`: `CustomerAssignedAccountID`, else `Party/PartyIdentification/ID`, else config `supplier_code`; `Party/PartyName/Name`, else `Party/PartyLegalEntity/RegistrationName` (Peppol) | `supplier.code`, `supplier.name` |
-//! | each `cac:AllowanceCharge` (order level; and in a `LineItem`): `ChargeIndicator`, `AllowanceChargeReason`, `Amount` | not applied (the canonical order has no allowances): a note "Allowance/Charge not applied by the gateway: reason, amount …" in `notes` (or the line's `note`) |
-//! | first order-level `cac:Delivery`: `DeliveryAddress` or `DeliveryLocation/Address`; `RequestedDeliveryPeriod/StartDate`, else `EndDate` | `delivery` |
-//! | `cac:AnticipatedMonetaryTotal/LineExtensionAmount`, `/PayableAmount`; `cac:TaxTotal/cbc:TaxAmount` | `totals` |
-//! | each `cac:OrderLine/cac:LineItem`: `ID`, `Quantity` (`@unitCode`, else config `default_unit`, else `H87`), `Price/PriceAmount`, `LineExtensionAmount`, `Item/Description` (several joined by newlines) else `Item/Name`, `Item/BuyersItemIdentification/ID`, `Item/SellersItemIdentification/ID`, `Delivery/RequestedDeliveryPeriod/StartDate` else `EndDate`, `cbc:Note` of the OrderLine and the LineItem | `lines[]` |
+//! | (the plugin) | `source`: `format` `ubl-order`, `syntax` `UBL` |
+//! | `cbc:ID`, `cbc:IssueDate`, `cbc:DocumentCurrencyCode`, `cbc:Note` (each) | `buyer_order_number`, `issue_date`, `currency`, `notes[].text` |
+//! | `cac:BuyerCustomerParty/cac:Party`: `PartyIdentification/ID`, `PartyTaxScheme/CompanyID`, `PartyName/Name`, `PartyLegalEntity/RegistrationName`, `PostalAddress`, `Contact` | `buyer`: `ids[]` (scheme `UNSPECIFIED`, `TAX`), `name`, `legal_name`, `address`, `contacts[0]` |
+//! | no `cac:BuyerCustomerParty` | no `buyer`: the gateway fills it from the buyer's registration |
+//! | `cac:SellerSupplierParty`: `CustomerAssignedAccountID`, else `Party/PartyIdentification/ID`, else config `supplier_code`; `Party/PartyName/Name`; `Party/PartyLegalEntity/RegistrationName` (Peppol) | `supplier.code`; `supplier.name`; `supplier.legal_name` |
+//! | each `cac:AllowanceCharge` (order level; and in a `LineItem`): `ChargeIndicator`, `AllowanceChargeReason`, `Amount` | `allowances_charges[]` (`kind`, `level` `order`/`line`, `reason`, `amount`) of the order or the line; one without an `Amount` becomes a note |
+//! | first order-level `cac:Delivery`: `DeliveryAddress` or `DeliveryLocation/Address`; `RequestedDeliveryPeriod/StartDate`, `EndDate` | `delivery.location.address`; `delivery.earliest`, `.latest` (`requested_date` when they are the same day) |
+//! | `cac:AnticipatedMonetaryTotal/LineExtensionAmount`, `/PayableAmount`; `cac:TaxTotal/cbc:TaxAmount` | `totals.line_extension`, `.payable`; `.tax_total` |
+//! | each `cac:OrderLine/cac:LineItem`: `ID`, `Quantity` (`@unitCode`, else config `default_unit`, else `H87`), `Price/PriceAmount`, `LineExtensionAmount` | `lines[]`: `line_number`, `quantity`, `unit`, `price` (`amount`, `base_quantity` 1), `line_total` |
+//! | `Item/Name`; `Item/Description` (several joined by newlines); `Item/BuyersItemIdentification/ID`, `Item/SellersItemIdentification/ID` | `item.name`; `item.description`; `item.ids[]` with `role` `buyer`, `supplier` |
+//! | `LineItem/Delivery/RequestedDeliveryPeriod/StartDate`, `EndDate`; `cbc:Note` of the OrderLine and the LineItem | the line's `delivery` (as the order's); `notes[]` |
 //!
 //! An address maps `StreetName`, `AdditionalStreetName`, `CityName`, `PostalZone`,
 //! `CountrySubentity` (→ `region`) and `Country/IdentificationCode`; a contact maps

@@ -5,11 +5,12 @@
 //! N::StartDate]`). Elements the mapping does not name are skipped with their
 //! subtree, whatever they contain.
 
-use jembatan_plugin_sdk::{Address, Contact};
+use jembatan_plugin_sdk::draft::{first, has_item_id, item_id, note, party_id, unit_price};
+use jembatan_plugin_sdk::{Address, AllowanceChargeLevel, Contact, ItemIdRole, party_scheme};
 use quick_xml::XmlVersion;
 use quick_xml::events::BytesStart;
 
-use crate::draft::{LineDraft, OrderDraft, append, set_once};
+use crate::draft::{Allowance, LineDraft, OrderDraft, append, set_once};
 use crate::names::Name as N;
 use jembatan_plugin_sdk::values::{country, currency, date, decimal, unit};
 
@@ -43,7 +44,6 @@ pub fn on_start(
             ..LineDraft::default()
         }),
         [N::Delivery] => draft.deliveries += 1,
-        [N::BuyerCustomerParty] => draft.buyer_seen = true,
         [N::OrderLine, N::LineItem, N::Quantity] => {
             let fault = |message: String| Fault {
                 message,
@@ -73,14 +73,19 @@ pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Faul
     // An allowance or charge is complete when its element ends (no text of its own).
     match path {
         [N::AllowanceCharge] => {
-            let note = draft.allowance.take_note();
-            draft.notes.push(note);
+            match draft.allowance.take(AllowanceChargeLevel::Order) {
+                Allowance::Read(allowance) => draft.allowances_charges.push(allowance),
+                Allowance::Note(note) => draft.notes.push(note),
+            }
             return Ok(());
         }
         [N::OrderLine, N::LineItem, N::AllowanceCharge] => {
-            let note = draft.allowance.take_note();
+            let allowance = draft.allowance.take(AllowanceChargeLevel::Line);
             if let Some(line) = draft.lines.last_mut() {
-                append(&mut line.note, &note, "\n");
+                match allowance {
+                    Allowance::Read(allowance) => line.allowances_charges.push(allowance),
+                    Allowance::Note(note) => line.notes.push(note),
+                }
             }
             return Ok(());
         }
@@ -97,7 +102,7 @@ pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Faul
         [N::ID] => set_once(&mut draft.number, text.to_owned()),
         [N::IssueDate] => set_once(&mut draft.issue_date, date(text)?),
         [N::DocumentCurrencyCode] => set_once(&mut draft.currency, currency(text)?),
-        [N::Note] => draft.notes.push(text.to_owned()),
+        [N::Note] => draft.notes.extend(note(text)),
         [N::BuyerCustomerParty, N::Party, rest @ ..] => buyer(draft, rest, text)?,
         [N::SellerSupplierParty, N::CustomerAssignedAccountID] => {
             set_once(&mut draft.supplier_account_id, text.to_owned());
@@ -110,16 +115,17 @@ pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Faul
         ] => {
             set_once(&mut draft.supplier_party_id, text.to_owned());
         }
-        // Peppol BIS 3 names the seller by its legal entity; PartyName, which comes
-        // first in UBL's order, wins when both are there.
-        [N::SellerSupplierParty, N::Party, N::PartyName, N::Name]
-        | [
+        // Peppol BIS 3 names the seller by its legal entity.
+        [N::SellerSupplierParty, N::Party, N::PartyName, N::Name] => {
+            set_once(&mut draft.supplier.name, text.to_owned());
+        }
+        [
             N::SellerSupplierParty,
             N::Party,
             N::PartyLegalEntity,
             N::RegistrationName,
         ] => {
-            set_once(&mut draft.supplier_name, text.to_owned());
+            set_once(&mut draft.supplier.legal_name, text.to_owned());
         }
         [N::Delivery, rest @ ..] if draft.deliveries == 1 => delivery(draft, rest, text)?,
         [N::AnticipatedMonetaryTotal, N::LineExtensionAmount] => {
@@ -128,7 +134,7 @@ pub fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Faul
         [N::AnticipatedMonetaryTotal, N::PayableAmount] => {
             set_once(&mut draft.totals.payable, decimal(text)?);
         }
-        [N::TaxTotal, N::TaxAmount] => set_once(&mut draft.totals.tax, decimal(text)?),
+        [N::TaxTotal, N::TaxAmount] => set_once(&mut draft.totals.tax_total, decimal(text)?),
         [N::OrderLine, rest @ ..] => {
             if let Some(line) = draft.lines.last_mut() {
                 order_line(line, rest, text)?;
@@ -156,9 +162,11 @@ fn delivery(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault>
             address(&mut draft.delivery_address, rest, text)?;
         }
         [N::RequestedDeliveryPeriod, N::StartDate] => {
-            set_once(&mut draft.delivery_start, date(text)?);
+            set_once(&mut draft.delivery_period.start, date(text)?);
         }
-        [N::RequestedDeliveryPeriod, N::EndDate] => set_once(&mut draft.delivery_end, date(text)?),
+        [N::RequestedDeliveryPeriod, N::EndDate] => {
+            set_once(&mut draft.delivery_period.end, date(text)?);
+        }
         _ => {}
     }
     Ok(())
@@ -166,15 +174,23 @@ fn delivery(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault>
 
 fn buyer(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault> {
     let party = &mut draft.buyer;
+    // One id of each kind, the first; `schemeID` is not mapped yet.
+    let mut add_id = |scheme: &str| {
+        if !party.ids.iter().any(|id| id.scheme == scheme) {
+            party.ids.push(party_id(scheme, text));
+        }
+    };
     match path {
-        [N::PartyIdentification, N::ID] => set_once(&mut party.id, text.to_owned()),
+        [N::PartyIdentification, N::ID] => add_id(party_scheme::UNSPECIFIED),
+        [N::PartyTaxScheme, N::CompanyID] => add_id(party_scheme::TAX),
         [N::PartyName, N::Name] => set_once(&mut party.name, text.to_owned()),
         [N::PartyLegalEntity, N::RegistrationName] => {
-            set_once(&mut draft.buyer_legal_name, text.to_owned());
+            set_once(&mut party.legal_name, text.to_owned());
         }
-        [N::PartyTaxScheme, N::CompanyID] => set_once(&mut party.tax_id, text.to_owned()),
-        [N::PostalAddress, rest @ ..] => address(&mut party.address, rest, text)?,
-        [N::Contact, rest @ ..] => contact(&mut party.contact, rest, text),
+        [N::PostalAddress, rest @ ..] => {
+            address(party.address.get_or_insert_default(), rest, text)?;
+        }
+        [N::Contact, rest @ ..] => contact(first(&mut party.contacts), rest, text),
         _ => {}
     }
     Ok(())
@@ -210,18 +226,20 @@ fn contact(contact: &mut Contact, path: &[N], text: &str) {
 fn order_line(line: &mut LineDraft, path: &[N], text: &str) -> Result<(), Fault> {
     match path {
         // UBL puts notes on the OrderLine and on its LineItem; both are the line's.
-        [N::Note] | [N::LineItem, N::Note] => append(&mut line.note, text, "\n"),
+        [N::Note] | [N::LineItem, N::Note] => line.notes.extend(note(text)),
         [N::LineItem, N::ID] => set_once(&mut line.id, text.to_owned()),
         [N::LineItem, N::Quantity] => set_once(&mut line.quantity, decimal(text)?),
         [N::LineItem, N::LineExtensionAmount] => set_once(&mut line.line_total, decimal(text)?),
-        [N::LineItem, N::Price, N::PriceAmount] => set_once(&mut line.unit_price, decimal(text)?),
-        [N::LineItem, N::Item, N::Description] => append(&mut line.description, text, "\n"),
-        [N::LineItem, N::Item, N::Name] => set_once(&mut line.item_name, text.to_owned()),
+        [N::LineItem, N::Price, N::PriceAmount] => {
+            set_once(&mut line.price, unit_price(decimal(text)?));
+        }
+        [N::LineItem, N::Item, N::Description] => append(&mut line.item.description, text, "\n"),
+        [N::LineItem, N::Item, N::Name] => set_once(&mut line.item.name, text.to_owned()),
         [N::LineItem, N::Item, N::BuyersItemIdentification, N::ID] => {
-            set_once(&mut line.buyer_code, text.to_owned());
+            item(line, ItemIdRole::Buyer, text);
         }
         [N::LineItem, N::Item, N::SellersItemIdentification, N::ID] => {
-            set_once(&mut line.supplier_code, text.to_owned());
+            item(line, ItemIdRole::Supplier, text);
         }
         [
             N::LineItem,
@@ -229,7 +247,7 @@ fn order_line(line: &mut LineDraft, path: &[N], text: &str) -> Result<(), Fault>
             N::RequestedDeliveryPeriod,
             N::StartDate,
         ] => {
-            set_once(&mut line.start, date(text)?);
+            set_once(&mut line.period.start, date(text)?);
         }
         [
             N::LineItem,
@@ -237,9 +255,16 @@ fn order_line(line: &mut LineDraft, path: &[N], text: &str) -> Result<(), Fault>
             N::RequestedDeliveryPeriod,
             N::EndDate,
         ] => {
-            set_once(&mut line.end, date(text)?);
+            set_once(&mut line.period.end, date(text)?);
         }
         _ => {}
     }
     Ok(())
+}
+
+/// UBL has one buyer's and one seller's item identification per item.
+fn item(line: &mut LineDraft, role: ItemIdRole, value: &str) {
+    if !has_item_id(&line.item, role) {
+        line.item.ids.push(item_id(role, value));
+    }
 }
