@@ -4,9 +4,10 @@
 //! and receiver identities, the parts of a line's note); [`OrderDraft::finish`]
 //! turns it into the SDK's [`draft::OrderDraft`], which checks and builds the order.
 
-use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field, PartyDraft};
+use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field, item_id, party_id};
 use jembatan_plugin_sdk::{
-    Address, Contact, Decimal, NaiveDate, PluginError, PurchaseOrder, Totals,
+    Address, Contact, Decimal, Extension, Item, ItemId, ItemIdRole, NaiveDate, Note, PluginError,
+    PurchaseOrder, Totals, party_scheme,
 };
 
 use crate::Config;
@@ -37,7 +38,7 @@ pub struct OrderDraft {
     pub buyer_contact: Contact,
     pub delivery_address: Address,
     pub totals: Totals,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     pub lines: Vec<LineDraft>,
 }
 
@@ -64,7 +65,7 @@ pub struct LineDraft {
     pub line_total_pending: bool,
 }
 
-pub use jembatan_plugin_sdk::draft::set_once;
+pub use jembatan_plugin_sdk::draft::{note, set_once};
 
 impl OrderDraft {
     /// Checks required fields, applies the config's defaults and builds the order.
@@ -80,28 +81,31 @@ impl OrderDraft {
             )
             .at_path(ORDER_REQUEST));
         }
-        let draft = draft::OrderDraft {
-            number: self.order_id,
-            issue_date: self.order_date,
-            currency: self.currency,
-            notes: self.notes,
-            buyer: PartyDraft {
-                id: self
-                    .buyer_id
-                    .or(self.from_identity)
-                    .or_else(|| config.buyer_id.clone()),
-                name: self.buyer_name,
-                tax_id: None,
-                address: self.buyer_address,
-                contact: self.buyer_contact,
-            },
-            supplier_code: self.to_identity,
-            supplier_name: None,
-            delivery_address: self.delivery_address,
-            delivery_date: None,
-            totals: self.totals,
-            lines: self.lines.into_iter().map(LineDraft::into_line).collect(),
-        };
+        let mut draft = draft::OrderDraft::new("cxml-order", "cXML");
+        draft.number = self.order_id;
+        draft.issue_date = self.order_date;
+        draft.currency = self.currency;
+        draft.notes = self.notes;
+        let buyer_id = self
+            .buyer_id
+            .or(self.from_identity)
+            .or_else(|| config.buyer_id.clone());
+        draft.buyer.ids = buyer_id
+            .map(|id| party_id(party_scheme::UNSPECIFIED, &id))
+            .into_iter()
+            .collect();
+        draft.buyer.name = self.buyer_name;
+        draft.buyer.address = Some(self.buyer_address);
+        draft.buyer.contacts = vec![self.buyer_contact];
+        draft.supplier_code = self.to_identity;
+        *draft.delivery_address() = self.delivery_address;
+        draft.totals = self.totals;
+        draft.lines = self
+            .lines
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| line.into_line(i))
+            .collect();
         let defaults = Defaults {
             buyer_name: config.buyer_name.as_deref(),
             supplier_code: config.supplier_code.as_deref(),
@@ -132,7 +136,8 @@ impl OrderDraft {
                 Field::IssueDate => missing(format!("{header}/@orderDate"), "order date"),
                 Field::BuyerName => missing(
                     format!("{header}/BillTo/Address/Name"),
-                    "buyer name, and the plugin config has no buyer_name",
+                    "buyer name or id for the BillTo address (no Name, @addressID or \
+                     From credential), and the plugin config has no buyer_name",
                 ),
                 Field::SupplierCode => missing(
                     "/cXML/Header/To/Credential/Identity".to_owned(),
@@ -143,7 +148,7 @@ impl OrderDraft {
                 Field::Item(i) => item_missing(
                     i,
                     "ItemDetail/Description",
-                    "Description, SupplierPartID or BuyerPartID",
+                    "Description, ShortName, SupplierPartID, BuyerPartID or ManufacturerPartID",
                 ),
                 Field::LineNumber(_) | Field::Unit(_) => {
                     unreachable!("the defaults number every line and give every unit")
@@ -154,31 +159,62 @@ impl OrderDraft {
 }
 
 impl LineDraft {
-    fn into_line(self) -> draft::LineDraft {
-        // The canonical line has no fields for these; the craftsman still needs
-        // them to pick the right part, so they travel in the line's note.
-        let mut note: Vec<String> = self.comments.into_iter().collect();
-        if let Some(aux) = self.auxiliary_id {
-            note.push(format!("SupplierPartAuxiliaryID: {aux}"));
-        }
-        match (self.manufacturer_part, self.manufacturer_name) {
-            (Some(part), Some(maker)) => note.push(format!("ManufacturerPartID: {part} ({maker})")),
-            (Some(part), None) => note.push(format!("ManufacturerPartID: {part}")),
-            (None, Some(maker)) => note.push(format!("ManufacturerName: {maker}")),
-            (None, None) => {}
-        }
-        draft::LineDraft {
+    /// The line of the `index`-th `ItemOut` (0-based).
+    fn into_line(self, index: usize) -> draft::LineDraft {
+        let mut ids = Vec::new();
+        ids.extend(
+            self.supplier_part
+                .map(|id| item_id(ItemIdRole::Supplier, &id)),
+        );
+        // The supplier's variant of the part (colour, finish): a second supplier id,
+        // named by its element.
+        ids.extend(self.auxiliary_id.map(|value| ItemId {
+            role: ItemIdRole::Supplier,
+            scheme: None,
+            value,
+            qualifier: Some("SupplierPartAuxiliaryID".to_owned()),
+        }));
+        ids.extend(self.buyer_part.map(|id| item_id(ItemIdRole::Buyer, &id)));
+        ids.extend(
+            self.manufacturer_part
+                .map(|id| item_id(ItemIdRole::Manufacturer, &id)),
+        );
+        // An item id has no room for the maker's name; the craftsman still sees it.
+        let extensions = self
+            .manufacturer_name
+            .map(|value| Extension {
+                namespace: "cxml".to_owned(),
+                path: format!(
+                    "{ORDER_REQUEST}/ItemOut[{}]/ItemDetail/ManufacturerName",
+                    index + 1
+                ),
+                value,
+                attributes: Default::default(),
+            })
+            .into_iter()
+            .collect();
+        let mut line = draft::LineDraft {
             offset: self.offset,
             number: self.number,
             quantity: self.quantity,
             unit: self.unit,
-            unit_price: self.unit_price,
+            price: self.unit_price.map(draft::unit_price),
             line_total: self.line_total,
-            buyer_code: self.buyer_part,
-            supplier_code: self.supplier_part,
-            description: self.description.or(self.short_name),
-            requested_date: self.requested_date,
-            note: (!note.is_empty()).then(|| note.join("\n")),
-        }
+            item: Item {
+                name: self.short_name,
+                description: self.description,
+                ids,
+                ..Item::default()
+            },
+            notes: self
+                .comments
+                .and_then(|c| draft::note(&c))
+                .into_iter()
+                .collect(),
+            extensions,
+            ..draft::LineDraft::default()
+        };
+        line.delivery.requested_date = self.requested_date;
+        line
     }
 }

@@ -1,5 +1,5 @@
 //! Stock plugin `cxml-order`: cXML `OrderRequest` documents to canonical purchase
-//! orders.
+//! orders (v2, `schemas/purchase-order-v2.schema.json`).
 //!
 //! # Input
 //!
@@ -9,24 +9,25 @@
 //! puts cXML in a namespace or under a prefix reads the same; elements the mapping
 //! does not name are skipped with their subtree.
 //!
-//! # Mapping (cXML path → canonical field)
+//! # Mapping (cXML path → canonical v2 field)
 //!
 //! Paths below `OrderRequest` are abbreviated: `ORH` is `OrderRequestHeader`.
 //!
 //! | cXML | canonical |
 //! |------|-----------|
+//! | (the plugin) | `source`: `format` `cxml-order`, `syntax` `cXML` |
 //! | `ORH@orderID` | `buyer_order_number` |
 //! | `ORH@orderDate` (ISO 8601 date or datetime; the day as written, zone not applied) | `issue_date` |
 //! | `ORH/Total/Money@currency`, else the first other `Money@currency`, else config `default_currency`, else IDR | `currency` (every `Money` must agree) |
-//! | `ORH/Total/Money`, `ORH/Tax/Money` | `totals.payable`, `totals.tax` |
-//! | `ORH/ShipTo/Address/PostalAddress` | `delivery.address` |
-//! | `ORH/BillTo/Address`: `Name` (else config `buyer_name`), `@addressID` (else `Header/From/Credential/Identity`, else config `buyer_id`), `PostalAddress`, `Email`, `Phone/TelephoneNumber` | `buyer.name`, `buyer.id`, `buyer.address`, `buyer.contact` |
+//! | `ORH/Total/Money`, `ORH/Tax/Money` | `totals.payable`, `totals.tax_total` |
+//! | `ORH/ShipTo/Address/PostalAddress` | `delivery.location.address` |
+//! | `ORH/BillTo/Address`: `Name` (else config `buyer_name`), `@addressID` (else `Header/From/Credential/Identity`, else config `buyer_id`), `PostalAddress`, `Email`, `Phone/TelephoneNumber` | `buyer.name`, `buyer.ids[0]` (scheme `UNSPECIFIED`), `buyer.address`, `buyer.contacts[0]`; with neither a name nor an id there is no `buyer` and the gateway fills it from the buyer's registration |
 //! | `Header/To/Credential/Identity` (of domain config `supplier_domain`, if set), else config `supplier_code` | `supplier.code` |
-//! | each `ORH/Comments` | `notes[]` |
-//! | each `ItemOut`: `@lineNumber` (else its position), `@quantity`, `@requestedDeliveryDate` | `line_number`, `quantity`, `requested_date` |
-//! | `ItemOut/ItemID/SupplierPartID`, `ItemID/BuyerPartID` | `supplier_item_code`, `buyer_item_code` |
-//! | `ItemOut/ItemDetail`: `UnitPrice/Money`, `Description` (else its `ShortName`), `UnitOfMeasure` (else config `default_unit`, else H87) | `unit_price`, `description`, `unit` |
-//! | `ItemOut/Comments`; `ItemID/SupplierPartAuxiliaryID`, `ItemDetail/ManufacturerPartID` and `ManufacturerName` as labelled lines | `note` |
+//! | each `ORH/Comments` | `notes[].text` |
+//! | each `ItemOut`: `@lineNumber` (else its position), `@quantity`, `@requestedDeliveryDate` | `line_number`, `quantity`, `delivery.requested_date` |
+//! | `ItemOut/ItemID/SupplierPartID`, `SupplierPartAuxiliaryID`, `BuyerPartID`; `ItemDetail/ManufacturerPartID` | `item.ids[]`: role `supplier`, `supplier` (qualifier `SupplierPartAuxiliaryID`), `buyer`; `manufacturer` |
+//! | `ItemOut/ItemDetail`: `UnitPrice/Money`, `Description` text, its `ShortName`, `UnitOfMeasure` (else config `default_unit`, else H87) | `price` (`amount`, `base_quantity` 1), `item.description`, `item.name`, `unit` |
+//! | `ItemOut/Comments`; `ItemDetail/ManufacturerName` | `notes[]`; `extensions[]` (namespace `cxml`, with its path) |
 //! | the `ItemOut/Extrinsic` or `ItemDetail/Extrinsic` whose `@name` is config `line_total_extrinsic` | `line_total` |
 //!
 //! A `PostalAddress` maps its first `Street` to `street`, further ones (joined by

@@ -7,7 +7,7 @@ use jembatan_plugin_sdk::xml::{BytesStart, XmlEvent, XmlReader, attribute};
 use jembatan_plugin_sdk::{Address, PluginError, PurchaseOrder};
 
 use crate::Config;
-use crate::draft::{LineDraft, OrderDraft, set_once};
+use crate::draft::{LineDraft, OrderDraft, note, set_once};
 use crate::names::Name as N;
 
 /// A value that cannot be read, and the attribute it is in, if any.
@@ -231,8 +231,8 @@ fn on_end(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault> {
 fn header(draft: &mut OrderDraft, path: &[N], text: &str) -> Result<(), Fault> {
     match path {
         [N::Total, N::Money] => set_once(&mut draft.totals.payable, decimal(text)?),
-        [N::Tax, N::Money] => set_once(&mut draft.totals.tax, decimal(text)?),
-        [N::Comments] => draft.notes.push(text.to_owned()),
+        [N::Tax, N::Money] => set_once(&mut draft.totals.tax_total, decimal(text)?),
+        [N::Comments] => draft.notes.extend(note(text)),
         [N::ShipTo, N::Address, N::PostalAddress, rest @ ..] => {
             postal(&mut draft.delivery_address, rest, text);
         }

@@ -1,5 +1,6 @@
+use jembatan_plugin_sdk::draft::item_id;
 use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
-use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{Decimal, ItemIdRole, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 
 use crate::CxmlOrder;
@@ -36,10 +37,14 @@ fn ten_line_order_maps_every_field() {
     let actual: Value = serde_json::from_str(&out[0]).unwrap();
     // Written from the XML, field by field: BillTo's addressID wins over the From
     // identity, the first To identity (DUNS) is taken, the second Street becomes
-    // additional_street, Shipping and the header Extrinsic are not read, the
-    // auxiliary and manufacturer IDs travel in the line note, decimals keep scale.
+    // additional_street, Shipping and the header Extrinsic are not read, decimals
+    // keep scale. The v2 expectation is the v1 one (`.expected.json`) moved field
+    // by field as docs/canonical-order-v2.md §3 says, then corrected from the XML
+    // where v2 says more: the auxiliary and manufacturer IDs are item ids (not a
+    // note), the manufacturer's name an extension, ShortName the item's name.
     let expected: Value =
-        serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.json")).unwrap();
+        serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.v2.json"))
+            .unwrap();
     let mut expected = expected;
     // The fixture's To has two credentials; without supplier_domain the first counts.
     expected["supplier"]["code"] = "867530912".into();
@@ -51,7 +56,8 @@ fn supplier_domain_picks_the_credential() {
     let config = r#"{"line_total_extrinsic":"LineTotal","supplier_domain":"SupplierID"}"#;
     let actual: Value = serde_json::from_str(&json(TEN_LINES, config).unwrap()[0]).unwrap();
     let expected: Value =
-        serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.json")).unwrap();
+        serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.v2.json"))
+            .unwrap();
     assert_eq!(actual, expected);
     let missing = error(TEN_LINES, r#"{"supplier_domain":"GLN"}"#);
     assert_eq!(
@@ -70,12 +76,15 @@ fn line_totals_are_never_computed() {
     assert_eq!(stated.lines[3].quantity, Decimal::new(125, 1));
     assert_eq!(stated.lines[3].unit, "KGM");
     assert_eq!(
-        stated.lines[0].requested_date,
+        stated.lines[0].delivery.as_ref().unwrap().requested_date,
         NaiveDate::from_ymd_opt(2026, 11, 20)
     );
     assert_eq!(
-        stated.lines[7].description.as_deref(),
-        Some("Gasket knalpot tembaga")
+        (
+            stated.lines[7].item.name.as_deref(),
+            stated.lines[7].item.description.as_deref()
+        ),
+        (Some("Gasket knalpot"), Some("Gasket knalpot tembaga"))
     );
 }
 
@@ -89,12 +98,9 @@ fn minimal_order_uses_defaults() {
         order.issue_date,
         NaiveDate::from_ymd_opt(2026, 11, 5).unwrap()
     );
-    assert_eq!(order.buyer.name, "CV Maju Motor");
-    assert_eq!(
-        order.buyer.id.as_deref(),
-        Some("CV-MAJU-MOTOR"),
-        "the From identity"
-    );
+    let buyer = order.buyer.unwrap();
+    assert_eq!(buyer.name.as_deref(), Some("CV Maju Motor"));
+    assert_eq!(buyer.ids[0].value, "CV-MAJU-MOTOR", "the From identity");
     assert_eq!(order.supplier.code, "PBG-01");
     assert_eq!((order.delivery, order.notes.len()), (None, 0));
     let line = &order.lines[0];
@@ -107,17 +113,39 @@ fn minimal_order_uses_defaults() {
         ("EA", Decimal::from(10))
     );
     assert_eq!(
-        (line.buyer_item_code.as_ref(), line.note.as_ref()),
-        (None, None)
+        line.item.ids,
+        [item_id(ItemIdRole::Supplier, "KNL-SPX-125")]
     );
+    assert!(line.notes.is_empty());
 
-    let err = error(MINIMAL, "{}");
+    // Without buyer_name the From identity alone names the buyer.
+    let buyer = self::order(MINIMAL, "{}").buyer.unwrap();
+    assert_eq!(
+        (buyer.name, buyer.ids[0].value.as_str()),
+        (None, "CV-MAJU-MOTOR")
+    );
+    // A BillTo address with nothing to name its party is refused, not dropped.
+    let anonymous = minimal_with(
+        r#"<Identity>CV-MAJU-MOTOR</Identity></Credential></From>"#,
+        "<Identity></Identity></Credential></From>",
+    );
+    let anonymous = String::from_utf8(anonymous).unwrap().replace(
+        "<Total>",
+        "<BillTo><Address><PostalAddress><City>Semarang</City></PostalAddress></Address></BillTo><Total>",
+    );
+    let err = error(anonymous.as_bytes(), "{}");
     assert_eq!(err.code, "missing-field");
     assert_eq!(
         path(&err),
         "/cXML/Request/OrderRequest/OrderRequestHeader/BillTo/Address/Name"
     );
     assert!(err.message.contains("buyer_name"), "{err}");
+    // With no buyer at all, the gateway takes it from the registration.
+    let silent = minimal_with(
+        r#"<Identity>CV-MAJU-MOTOR</Identity></Credential></From>"#,
+        "<Identity></Identity></Credential></From>",
+    );
+    assert_eq!(self::order(&silent, "{}").buyer, None);
 }
 
 #[test]
@@ -143,7 +171,11 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
     assert_eq!(order.currency, "USD");
     assert_eq!(order.lines[0].unit, "C62");
     assert_eq!(order.supplier.code, "CFG");
-    assert_eq!(order.buyer.id.as_deref(), Some("B-1"));
+    let buyer = order.buyer.unwrap();
+    assert_eq!(
+        (buyer.name.as_deref(), buyer.ids[0].value.as_str()),
+        (Some("X"), "B-1")
+    );
     let documented = self::order(MINIMAL, config);
     assert_eq!(
         (
@@ -165,14 +197,15 @@ fn prefixes_cdata_utc_dates_and_short_names() {
         NaiveDate::from_ymd_opt(2026, 11, 4).unwrap(),
         "the day as written, not moved to +07:00"
     );
-    assert_eq!(order.buyer.name, "PT Roda Mas & Co");
-    assert_eq!(order.buyer.id.as_deref(), Some("RODA-MAS-SMG"));
+    let buyer = order.buyer.as_ref().unwrap();
+    assert_eq!(buyer.name.as_deref(), Some("PT Roda Mas & Co"));
+    assert_eq!(buyer.ids[0].value, "RODA-MAS-SMG");
     assert_eq!(
         order.currency, "IDR",
         "from the first Money when there is no Total"
     );
     assert_eq!(order.totals, None);
-    let address = order.delivery.unwrap().address.unwrap();
+    let address = order.delivery.unwrap().location.unwrap().address.unwrap();
     assert_eq!(
         (address.city.as_deref(), address.country.as_deref()),
         (Some("Semarang"), Some("ID"))
@@ -181,24 +214,30 @@ fn prefixes_cdata_utc_dates_and_short_names() {
         panic!("two lines")
     };
     assert_eq!(
-        first.description.as_deref(),
+        first.item.description.as_deref(),
         Some("Pelat besi <hitam> 3 mm")
     );
     assert_eq!(
         (first.quantity.to_string().as_str(), first.unit.as_str()),
         ("2.750", "KGM")
     );
-    assert_eq!(first.requested_date, NaiveDate::from_ymd_opt(2026, 11, 30));
+    assert_eq!(
+        first.delivery.as_ref().unwrap().requested_date,
+        NaiveDate::from_ymd_opt(2026, 11, 30)
+    );
     assert_eq!(
         (second.line_number.as_str(), second.unit.as_str()),
         ("2", "SET")
     );
     assert_eq!(
-        second.description.as_deref(),
-        Some("Klem knalpot Vespa"),
+        (
+            second.item.name.as_deref(),
+            second.item.description.as_deref()
+        ),
+        (Some("Klem knalpot Vespa"), None),
         "ShortName"
     );
-    assert_eq!(second.unit_price, Some(Decimal::ZERO));
+    assert_eq!(second.price.as_ref().unwrap().amount, Decimal::ZERO);
 }
 
 #[test]
