@@ -1,8 +1,9 @@
 //! The order as read, before required fields are checked and codes mapped.
 
-use jembatan_plugin_sdk::draft::{self, Defaults, Field, PartyDraft};
+use jembatan_plugin_sdk::draft::{self, Defaults, Field, first, item_id, note, party_id};
 use jembatan_plugin_sdk::{
-    Address, Contact, Decimal, NaiveDate, PluginError, PurchaseOrder, Totals,
+    Address, Contact, Decimal, ItemIdRole, NaiveDate, Note, Party, PluginError, PurchaseOrder,
+    Totals, party_scheme,
 };
 
 use crate::Config;
@@ -13,12 +14,16 @@ pub struct Draft {
     pub number: Option<String>,
     pub date: Option<NaiveDate>,
     pub currency: Option<String>,
-    pub buyer: PartyDraft,
+    /// `Pembeli@kode`, the buyer's own code for itself.
+    pub buyer_id: Option<String>,
+    /// `NPWP`, the Indonesian taxpayer number.
+    pub buyer_tax_id: Option<String>,
+    pub buyer: Party,
     pub supplier_code: Option<String>,
     pub supplier_name: Option<String>,
     pub delivery_date: Option<NaiveDate>,
     pub address: Address,
-    pub notes: Vec<String>,
+    pub notes: Vec<Note>,
     pub totals: Totals,
     pub lines: Vec<LineDraft>,
 }
@@ -47,7 +52,7 @@ impl Draft {
     }
 
     pub fn contact(&mut self) -> &mut Contact {
-        &mut self.buyer.contact
+        first(&mut self.buyer.contacts)
     }
 
     /// An `invalid-value` error at `path` (as the reader tracks it: no `/` in
@@ -76,27 +81,36 @@ impl Draft {
     /// Checks required fields, maps the buyer's codes through the config.
     pub fn finish(self, config: &Config, body: &[u8]) -> Result<PurchaseOrder, PluginError> {
         let kode = self.supplier_code;
-        let draft = draft::OrderDraft {
-            number: self.number,
-            issue_date: self.date,
-            currency: self.currency,
-            notes: self.notes,
-            buyer: self.buyer,
-            // Routing depends on this code: an unmapped one is reported as missing
-            // below, where the message can say which config key to extend.
-            supplier_code: kode
-                .as_ref()
-                .and_then(|kode| config.supplier_map.get(kode).cloned()),
-            supplier_name: self.supplier_name,
-            delivery_address: self.address,
-            delivery_date: self.delivery_date,
-            totals: self.totals,
-            lines: self
-                .lines
-                .into_iter()
-                .map(|line| line.into_line(config))
-                .collect(),
-        };
+        let mut draft = draft::OrderDraft::new("buyer-mitra-otoparts", "PesananPembelian XML");
+        draft.number = self.number;
+        draft.issue_date = self.date;
+        draft.currency = self.currency;
+        draft.notes = self.notes;
+        draft.buyer = self.buyer;
+        let ids = [
+            (party_scheme::UNSPECIFIED, self.buyer_id),
+            (party_scheme::TAX, self.buyer_tax_id),
+        ];
+        for (scheme, value) in ids {
+            draft
+                .buyer
+                .ids
+                .extend(value.map(|value| party_id(scheme, &value)));
+        }
+        // Routing depends on this code: an unmapped one is reported as missing
+        // below, where the message can say which config key to extend.
+        draft.supplier_code = kode
+            .as_ref()
+            .and_then(|kode| config.supplier_map.get(kode).cloned());
+        draft.supplier.name = self.supplier_name;
+        draft.delivery.requested_date = self.delivery_date;
+        *draft.delivery_address() = self.address;
+        draft.totals = self.totals;
+        draft.lines = self
+            .lines
+            .into_iter()
+            .map(|line| line.into_line(config))
+            .collect();
         let defaults = Defaults {
             currency: config.default_currency.as_deref(),
             // Every `Jumlah` must say its `satuan`.
@@ -122,7 +136,10 @@ impl Draft {
             match field {
                 Field::OrderNumber => missing("/PesananPembelian/NomorPO", "PO number"),
                 Field::IssueDate => missing("/PesananPembelian/TanggalPO", "PO date"),
-                Field::BuyerName => missing("/PesananPembelian/Pembeli/Nama", "buyer name"),
+                Field::BuyerName => missing(
+                    "/PesananPembelian/Pembeli/Nama",
+                    "buyer name (nor Pembeli@kode, nor NPWP) for the buyer's contact",
+                ),
                 Field::SupplierCode => match kode {
                     None => missing("/PesananPembelian/Pemasok/@kode", "supplier code"),
                     Some(kode) => PluginError::new(
@@ -145,23 +162,27 @@ impl Draft {
 
 impl LineDraft {
     fn into_line(self, config: &Config) -> draft::LineDraft {
-        draft::LineDraft {
+        // An item the config does not map is still ordered; the craftsman
+        // sees the buyer's code and name.
+        let supplier_code = self.code.as_ref().and_then(|c| config.item_map.get(c));
+        let mut line = draft::LineDraft {
             offset: self.offset,
             number: self.number,
             quantity: self.quantity,
             unit: self.unit,
-            unit_price: self.price,
+            price: self.price.map(draft::unit_price),
             line_total: self.total,
-            // An item the config does not map is still ordered; the craftsman
-            // sees the buyer's code and name.
-            supplier_code: self
-                .code
-                .as_ref()
-                .and_then(|c| config.item_map.get(c).cloned()),
-            buyer_code: self.code,
-            description: self.name,
-            requested_date: self.date,
-            note: self.note,
-        }
+            notes: self.note.as_deref().and_then(note).into_iter().collect(),
+            ..draft::LineDraft::default()
+        };
+        let item = &mut line.item;
+        item.ids
+            .extend(self.code.as_deref().map(|c| item_id(ItemIdRole::Buyer, c)));
+        item.ids
+            .extend(supplier_code.map(|c| item_id(ItemIdRole::Supplier, c)));
+        // `NamaBarang` is the item's name.
+        item.name = self.name;
+        line.delivery.requested_date = self.date;
+        line
     }
 }

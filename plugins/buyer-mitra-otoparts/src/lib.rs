@@ -12,13 +12,18 @@
 //!
 //! | `PesananPembelian/…` | canonical |
 //! |---|---|
+//! The orders are canonical order v2 (`schemas/purchase-order-v2.schema.json`).
+//!
+//! | `PesananPembelian/…` | canonical |
+//! |---|---|
+//! | (the plugin) | `source`: `format` `buyer-mitra-otoparts`, `syntax` `PesananPembelian XML` |
 //! | `NomorPO`, `TanggalPO` (dd-mm-yyyy), `MataUang` (else config `default_currency`, else IDR) | `buyer_order_number`, `issue_date`, `currency` |
-//! | `Pembeli@kode`, `Pembeli/Nama`, `NPWP`, `Kontak`, `Telepon`, `Email` | `buyer.id`, `.name`, `.tax_id`, `.contact` |
+//! | `Pembeli@kode`, `NPWP`; `Pembeli/Nama`; `Kontak`, `Telepon`, `Email` | `buyer.ids[]` (scheme `UNSPECIFIED`, `TAX`); `buyer.name`; `buyer.contacts[0]` |
 //! | `Pemasok@kode` through config `supplier_map`; `Pemasok` text | `supplier.code`, `supplier.name` |
-//! | `Pengiriman/TanggalKirim`; `Pengiriman/AlamatKirim`: `Jalan`, `Kelurahan`, `Kota`, `Provinsi`, `KodePos`, `Negara` | `delivery.requested_date`, `delivery.address` |
-//! | each `Catatan` | `notes[]` |
-//! | `Ringkasan/SubTotal`, `PPN`, `GrandTotal` | `totals.line_extension`, `.tax`, `.payable` |
-//! | each `DaftarBarang/Barang`: `@no` (else its position), `KodeBarang` (and through config `item_map`), `NamaBarang`, `Jumlah`, `Jumlah@satuan` through config `unit_map`, `HargaSatuan`, `JumlahHarga`, `TanggalKirim`, `Keterangan` | `line_number`, `buyer_item_code` (`supplier_item_code`), `description`, `quantity`, `unit`, `unit_price`, `line_total`, `requested_date`, `note` |
+//! | `Pengiriman/TanggalKirim`; `Pengiriman/AlamatKirim`: `Jalan`, `Kelurahan`, `Kota`, `Provinsi`, `KodePos`, `Negara` | `delivery.requested_date`, `delivery.location.address` |
+//! | each `Catatan` | `notes[].text` |
+//! | `Ringkasan/SubTotal`, `PPN`, `GrandTotal` | `totals.line_extension`, `.tax_total`, `.payable` |
+//! | each `DaftarBarang/Barang`: `@no` (else its position), `KodeBarang` (and through config `item_map`), `NamaBarang`, `Jumlah`, `Jumlah@satuan` through config `unit_map`, `HargaSatuan`, `JumlahHarga`, `TanggalKirim`, `Keterangan` | `line_number`, `item.ids[]` role `buyer` (and role `supplier`), `item.name`, `quantity`, `unit`, `price` (`amount`, `base_quantity` 1), `line_total`, `delivery.requested_date`, `notes[]` |
 //!
 //! # Errors
 //!
@@ -31,6 +36,7 @@ mod draft;
 
 use std::collections::BTreeMap;
 
+use jembatan_plugin_sdk::draft::note;
 use jembatan_plugin_sdk::values::{NumberFormat, country, currency, localized_decimal, unit};
 use jembatan_plugin_sdk::xml::{XmlEvent, XmlReader, attribute};
 use jembatan_plugin_sdk::{
@@ -133,7 +139,7 @@ fn read_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError
                         .map(|v| v.map(|v| v.trim().to_owned()))
                 };
                 match path.as_str() {
-                    "PesananPembelian/Pembeli" => order.buyer.id = attr("kode")?,
+                    "PesananPembelian/Pembeli" => order.buyer_id = attr("kode")?,
                     "PesananPembelian/Pemasok" => order.supplier_code = attr("kode")?,
                     "PesananPembelian/DaftarBarang/Barang" => {
                         // Without `@no` the SDK numbers the line by its position.
@@ -173,7 +179,7 @@ fn read_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError
                         order.currency = Some(currency(text).map_err(at)?)
                     }
                     "PesananPembelian/Pembeli/Nama" => order.buyer.name = value(),
-                    "PesananPembelian/Pembeli/NPWP" => order.buyer.tax_id = value(),
+                    "PesananPembelian/Pembeli/NPWP" => order.buyer_tax_id = value(),
                     "PesananPembelian/Pembeli/Kontak" => order.contact().name = value(),
                     "PesananPembelian/Pembeli/Telepon" => order.contact().phone = value(),
                     "PesananPembelian/Pembeli/Email" => order.contact().email = value(),
@@ -197,11 +203,13 @@ fn read_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError
                     "PesananPembelian/Pengiriman/AlamatKirim/Negara" => {
                         order.address.country = Some(country(text).map_err(at)?)
                     }
-                    "PesananPembelian/Catatan" => order.notes.push(text.to_owned()),
+                    "PesananPembelian/Catatan" => order.notes.extend(note(text)),
                     "PesananPembelian/Ringkasan/SubTotal" => {
                         order.totals.line_extension = Some(amount(text)?)
                     }
-                    "PesananPembelian/Ringkasan/PPN" => order.totals.tax = Some(amount(text)?),
+                    "PesananPembelian/Ringkasan/PPN" => {
+                        order.totals.tax_total = Some(amount(text)?)
+                    }
                     "PesananPembelian/Ringkasan/GrandTotal" => {
                         order.totals.payable = Some(amount(text)?)
                     }

@@ -1,5 +1,8 @@
+use jembatan_plugin_sdk::draft::item_id;
 use jembatan_plugin_sdk::testing::assert_schema_valid;
-use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{
+    Decimal, ItemIdRole, Message, NaiveDate, OrderLine, Plugin, PluginError, PurchaseOrder,
+};
 use serde_json::Value;
 
 use crate::MitraOtoparts;
@@ -36,9 +39,13 @@ fn ten_line_order_maps_every_field() {
     assert_schema_valid(&out);
     // Written from the XML and config.example.json: supplier and item codes are
     // mapped, units go through unit_map (PSG → PR, LSN → DZN), rupiah amounts lose
-    // their grouping but keep their scale, dd-mm-yyyy dates become ISO.
-    let expected: Value =
-        serde_json::from_slice(include_bytes!("../fixtures/mitra-10-lines.expected.json")).unwrap();
+    // their grouping but keep their scale, dd-mm-yyyy dates become ISO. The v2
+    // expectation is the v1 one (`.expected.json`) moved field by field as
+    // docs/canonical-order-v2.md §3 says, with NamaBarang as the item's name.
+    let expected: Value = serde_json::from_slice(include_bytes!(
+        "../fixtures/mitra-10-lines.expected.v2.json"
+    ))
+    .unwrap();
     assert_eq!(serde_json::from_str::<Value>(&out[0]).unwrap(), expected);
 }
 
@@ -46,15 +53,17 @@ fn ten_line_order_maps_every_field() {
 fn minimal_order() {
     let order = order(MINIMAL);
     assert_eq!(order.buyer_order_number, "MO/PO/2026/11/0460");
-    assert_eq!(
-        (order.currency.as_str(), order.buyer.id.as_ref()),
-        ("IDR", None)
-    );
+    let buyer = order.buyer.as_ref().unwrap();
+    assert_eq!((order.currency.as_str(), &buyer.ids[..]), ("IDR", &[][..]));
     assert_eq!(order.supplier.code, "PBG-JAYA-KNALPOT");
     assert_eq!((order.delivery, order.totals), (None, None));
     let line = &order.lines[0];
     assert_eq!(line.line_number, "1");
-    assert_eq!(line.supplier_item_code.as_deref(), Some("SL-BRK-BEAT-01"));
+    assert!(
+        line.item
+            .ids
+            .contains(&item_id(ItemIdRole::Supplier, "SL-BRK-BEAT-01"))
+    );
     assert_eq!(
         (line.unit.as_str(), line.quantity),
         ("H87", Decimal::from(100))
@@ -72,33 +81,41 @@ fn unusual_but_valid_order() {
     let order: PurchaseOrder = serde_json::from_str(&out[0]).unwrap();
     assert_eq!(order.currency, "USD", "no MataUang: the config's default");
     assert_eq!(
-        order.buyer.name,
-        "PT Mitra Otoparts Indonesia (Cabang Bekasi)"
+        order.buyer.unwrap().name.as_deref(),
+        Some("PT Mitra Otoparts Indonesia (Cabang Bekasi)")
     );
     assert_eq!(order.supplier.name, None);
     let delivery = order.delivery.unwrap();
     assert_eq!(
-        (delivery.address, delivery.requested_date),
+        (delivery.location, delivery.requested_date),
         (None, NaiveDate::from_ymd_opt(2026, 12, 15))
     );
     let [plate, set] = &order.lines[..] else {
         panic!("two lines")
     };
-    assert_eq!(plate.supplier_item_code, None, "not in item_map");
+    assert!(
+        plate
+            .item
+            .ids
+            .iter()
+            .all(|id| id.role != ItemIdRole::Supplier),
+        "not in item_map"
+    );
     assert_eq!(
-        plate.description.as_deref(),
+        plate.item.name.as_deref(),
         Some("Pelat besi 2 mm <potongan>")
     );
     assert_eq!(
         (plate.quantity.to_string(), plate.unit.as_str()),
         ("2.750".to_owned(), "KGM")
     );
-    assert_eq!(plate.unit_price, Some(Decimal::from(32000)));
+    let amount = |line: &OrderLine| line.price.as_ref().map(|p| p.amount);
+    assert_eq!(amount(plate), Some(Decimal::from(32000)));
     assert_eq!(
-        (set.line_number.as_str(), set.buyer_item_code.as_ref()),
-        ("2", None)
+        (set.line_number.as_str(), set.item.ids.is_empty()),
+        ("2", true)
     );
-    assert_eq!(set.unit_price, Some(Decimal::from(1_150_000)));
+    assert_eq!(amount(set), Some(Decimal::from(1_150_000)));
 }
 
 #[test]
@@ -156,10 +173,6 @@ fn missing_fields() {
             "<TanggalPO>05-11-2026</TanggalPO>",
             "/PesananPembelian/TanggalPO",
         ),
-        (
-            "<Nama>PT Mitra Otoparts Indonesia</Nama>",
-            "/PesananPembelian/Pembeli/Nama",
-        ),
         (r#" kode="SUP-0057""#, "/PesananPembelian/Pemasok/@kode"),
         (">100<", "/PesananPembelian/DaftarBarang/Barang[1]/Jumlah"),
         (
@@ -178,6 +191,22 @@ fn missing_fields() {
             "{removed}"
         );
     }
+    // No buyer named: the gateway takes it from the buyer's registration.
+    let nameless = text.replacen("<Nama>PT Mitra Otoparts Indonesia</Nama>", "", 1);
+    assert_eq!(order(nameless.as_bytes()).buyer, None);
+    // A contact with no buyer to name cannot be kept without a party: refused.
+    let contact_only = text.replacen(
+        "<Nama>PT Mitra Otoparts Indonesia</Nama>",
+        "<Kontak>Sari</Kontak>",
+        1,
+    );
+    assert_eq!(
+        error(contact_only.as_bytes(), CONFIG),
+        (
+            "missing-field".into(),
+            "/PesananPembelian/Pembeli/Nama".into()
+        )
+    );
 }
 
 #[test]
