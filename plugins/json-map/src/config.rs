@@ -22,12 +22,15 @@ pub enum Kind {
     Notes,
 }
 
-/// The order fields a config may map, with their kinds. Required: the first four.
+/// The order fields a config may map, with their kinds. Required: the first three.
+///
+/// The names are canonical order v1's, kept so that buyers' configs keep working;
+/// `map` puts each where canonical order v2 has it.
 pub const ORDER_FIELDS: &[(&str, Kind)] = &[
     ("buyer_order_number", Kind::Text),
     ("issue_date", Kind::Date),
-    ("buyer.name", Kind::Text),
     ("supplier.code", Kind::Text),
+    ("buyer.name", Kind::Text),
     ("currency", Kind::Currency),
     ("buyer.id", Kind::Text),
     ("buyer.tax_id", Kind::Text),
@@ -53,7 +56,7 @@ pub const ORDER_FIELDS: &[(&str, Kind)] = &[
     ("totals.tax", Kind::Decimal),
     ("totals.payable", Kind::Decimal),
 ];
-const REQUIRED_ORDER_FIELDS: usize = 4;
+const REQUIRED_ORDER_FIELDS: usize = 3;
 
 /// The line fields a config may map. Required: `quantity`.
 pub const LINE_FIELDS: &[(&str, Kind)] = &[

@@ -1,5 +1,6 @@
 //! Stock plugin `json-map`: a buyer's own JSON, mapped to canonical purchase
-//! orders by the buyer's plugin config, with no code per buyer.
+//! orders (v2, `schemas/purchase-order-v2.schema.json`) by the buyer's plugin
+//! config, with no code per buyer.
 //!
 //! # Input
 //!
@@ -55,8 +56,9 @@
 //!   (used when the path finds nothing or `null`), `date_format` and
 //!   `decimal_format`. Constants and defaults are checked like input when the
 //!   config is read.
-//! - **Fields**: `buyer_order_number`, `issue_date`, `buyer.name`, `supplier.code`
-//!   (required); `currency` (else IDR), `buyer.id`, `buyer.tax_id`,
+//! - **Fields** are named as in canonical order v1, so configs written for it
+//!   keep working: `buyer_order_number`, `issue_date`, `supplier.code`
+//!   (required); `buyer.name`, `currency` (else IDR), `buyer.id`, `buyer.tax_id`,
 //!   `buyer.contact.{name,phone,email}`, `buyer.address.*`, `supplier.name`,
 //!   `delivery.requested_date`, `delivery.address.*` (`street`,
 //!   `additional_street`, `city`, `postal_code`, `region`, `country`), `notes` (a
@@ -66,6 +68,17 @@
 //!   these three), `unit` (through `units`, then checked as UN/ECE Rec 20; else
 //!   `default_unit`, else H87), `unit_price`, `line_total`, `requested_date`,
 //!   `note`.
+//! - **Where they land in v2**: `buyer.id` and `buyer.tax_id` are `buyer.ids[]`
+//!   (scheme `UNSPECIFIED`, `TAX`), `buyer.contact.*` is `buyer.contacts[0]`,
+//!   `delivery.address.*` is `delivery.location.address`, `notes` and `note` are
+//!   `notes[].text`, `totals.tax` is `totals.tax_total`; on a line,
+//!   `buyer_item_code` and `supplier_item_code` are `item.ids[]` (role `buyer`,
+//!   `supplier`), `description` is `item.description`, `unit_price` is `price`
+//!   (`amount` for a `base_quantity` of 1), `requested_date` is
+//!   `delivery.requested_date`. `source` is `format` `json-map`, `syntax` `JSON`.
+//!   Without `buyer.name`, `buyer.id` or `buyer.tax_id` the order has no `buyer`
+//!   and the gateway fills it from the buyer's registration; a buyer contact or
+//!   address without them is refused (`missing-field`).
 //! - **Dates**: with a `date_format` (chrono strftime, per field or for all) a
 //!   string is read with it; without one, ISO 8601 (`2026-11-03`, or a datetime
 //!   whose day is taken as written).

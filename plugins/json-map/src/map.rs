@@ -3,12 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use jembatan_plugin_sdk::draft::{
+    self, Defaults, LineDraft, OrderDraft, first, item_id, note, party_id, unit_price,
+};
 use jembatan_plugin_sdk::values::{
     MAX_SCALE, country, currency, date_of_datetime, decimal, localized_decimal, unit,
 };
 use jembatan_plugin_sdk::{
-    Address, Contact, DEFAULT_CURRENCY, Decimal, Delivery, NaiveDate, OrderLine, Party,
-    PluginError, PurchaseOrder, Supplier, Totals,
+    Address, Contact, Decimal, ItemIdRole, NaiveDate, PluginError, PurchaseOrder, party_scheme,
 };
 
 use crate::config::{Config, Field, Kind, Source};
@@ -87,17 +89,7 @@ fn order(
     config: &Config,
     body: &[u8],
 ) -> Result<PurchaseOrder, PluginError> {
-    let mut order = PurchaseOrder {
-        buyer_order_number: String::new(),
-        issue_date: NaiveDate::MIN,
-        currency: DEFAULT_CURRENCY.to_owned(),
-        buyer: Party::default(),
-        supplier: Supplier::default(),
-        delivery: None,
-        lines: Vec::new(),
-        notes: Vec::new(),
-        totals: None,
-    };
+    let mut order = OrderDraft::new("json-map", "JSON");
     for field in &config.fields {
         if let Some(value) = resolve(field, node, base, config, body)? {
             set_order(&mut order, field.name, value);
@@ -126,37 +118,38 @@ fn order(
     }
     for (i, item) in items.iter().enumerate() {
         let line_base = format!("{pointer}/{i}");
-        let mut line = OrderLine {
-            line_number: (i + 1).to_string(),
-            buyer_item_code: None,
-            supplier_item_code: None,
-            description: None,
-            quantity: Decimal::ZERO,
-            unit: config.default_unit.clone(),
-            unit_price: None,
-            line_total: None,
-            requested_date: None,
-            note: None,
+        let mut line = LineDraft {
+            offset: item.offset,
+            ..LineDraft::default()
         };
         for field in &config.line_fields {
             if let Some(value) = resolve(field, item, &line_base, config, body)? {
                 set_line(&mut line, field.name, value);
             }
         }
-        if line.buyer_item_code.is_none()
-            && line.supplier_item_code.is_none()
-            && line.description.is_none()
-        {
-            return Err(missing(
-                &line_base,
-                "item: no buyer_item_code, supplier_item_code or description",
-                body,
-                item.offset,
-            ));
-        }
         order.lines.push(line);
     }
-    Ok(order)
+    let defaults = Defaults {
+        unit: Some(&config.default_unit),
+        ..Defaults::default()
+    };
+    order.finish(&defaults, |field, order| match field {
+        draft::Field::Item(i) => missing(
+            &format!("{pointer}/{i}"),
+            "item: no buyer_item_code, supplier_item_code or description",
+            body,
+            order.lines[i].offset,
+        ),
+        draft::Field::BuyerName => missing(
+            base,
+            "buyer: an address or contact but no buyer.name, buyer.id or buyer.tax_id",
+            body,
+            node.offset,
+        ),
+        // The config requires the rest (or gives a default), and lines were
+        // checked above.
+        _ => unreachable!("{field:?} is required by the config"),
+    })
 }
 
 /// The value of `field` in `node`: from its path, else its default; `None` when
@@ -271,50 +264,50 @@ fn number(raw: &str) -> Result<Decimal, String> {
     Ok(value.normalize())
 }
 
-fn set_order(order: &mut PurchaseOrder, name: &str, value: Typed) {
+/// Puts a mapped order field (named as in canonical order v1) where v2 has it.
+fn set_order(order: &mut OrderDraft, name: &str, value: Typed) {
     let text = match value {
-        Typed::Date(date) if name == "issue_date" => return order.issue_date = date,
-        Typed::Date(date) => return delivery(order).requested_date = Some(date),
-        Typed::Notes(notes) => return order.notes.extend(notes),
+        Typed::Date(date) if name == "issue_date" => return order.issue_date = Some(date),
+        Typed::Date(date) => return order.delivery.requested_date = Some(date),
+        Typed::Notes(notes) => return order.notes.extend(notes.iter().filter_map(|n| note(n))),
         Typed::Decimal(amount) => {
-            let totals = order.totals.get_or_insert_with(Totals::default);
+            let totals = &mut order.totals;
             let slot = match name {
                 "totals.line_extension" => &mut totals.line_extension,
-                "totals.tax" => &mut totals.tax,
+                "totals.tax" => &mut totals.tax_total,
                 _ => &mut totals.payable,
             };
             return *slot = Some(amount);
         }
         Typed::Text(text) => text,
     };
+    let buyer = &mut order.buyer;
     let slot = match name {
-        "buyer_order_number" => return order.buyer_order_number = text,
-        "currency" => return order.currency = text,
-        "buyer.name" => return order.buyer.name = text,
-        "supplier.code" => return order.supplier.code = text,
-        "buyer.id" => &mut order.buyer.id,
-        "buyer.tax_id" => &mut order.buyer.tax_id,
+        "buyer_order_number" => &mut order.number,
+        "currency" => &mut order.currency,
+        "buyer.name" => &mut buyer.name,
+        "supplier.code" => &mut order.supplier_code,
+        // The buyer's own id first, its tax id after it, whichever is read first.
+        "buyer.id" => {
+            return buyer
+                .ids
+                .insert(0, party_id(party_scheme::UNSPECIFIED, &text));
+        }
+        "buyer.tax_id" => return buyer.ids.push(party_id(party_scheme::TAX, &text)),
         "supplier.name" => &mut order.supplier.name,
         _ => match name.split_once(".contact.") {
-            Some((_, part)) => contact_slot(
-                order.buyer.contact.get_or_insert_with(Contact::default),
-                part,
-            ),
+            Some((_, part)) => contact_slot(first(&mut buyer.contacts), part),
             None => {
                 let (owner, part) = name.rsplit_once('.').expect("an address field");
                 let address = match owner {
-                    "buyer.address" => &mut order.buyer.address,
-                    _ => &mut delivery(order).address,
+                    "buyer.address" => buyer.address.get_or_insert_default(),
+                    _ => order.delivery_address(),
                 };
-                address_slot(address.get_or_insert_with(Address::default), part)
+                address_slot(address, part)
             }
         },
     };
     *slot = Some(text);
-}
-
-fn delivery(order: &mut PurchaseOrder) -> &mut Delivery {
-    order.delivery.get_or_insert_with(Delivery::default)
 }
 
 fn contact_slot<'c>(contact: &'c mut Contact, part: &str) -> &'c mut Option<String> {
@@ -336,22 +329,23 @@ fn address_slot<'a>(address: &'a mut Address, part: &str) -> &'a mut Option<Stri
     }
 }
 
-fn set_line(line: &mut OrderLine, name: &str, value: Typed) {
+/// Puts a mapped line field (named as in canonical order v1) where v2 has it.
+fn set_line(line: &mut LineDraft, name: &str, value: Typed) {
     match value {
         Typed::Decimal(amount) => match name {
-            "quantity" => line.quantity = amount,
-            "unit_price" => line.unit_price = Some(amount),
+            "quantity" => line.quantity = Some(amount),
+            "unit_price" => line.price = Some(unit_price(amount)),
             _ => line.line_total = Some(amount),
         },
-        Typed::Date(date) => line.requested_date = Some(date),
+        Typed::Date(date) => line.delivery.requested_date = Some(date),
         Typed::Notes(_) => {}
         Typed::Text(text) => match name {
-            "line_number" => line.line_number = text,
-            "unit" => line.unit = text,
-            "buyer_item_code" => line.buyer_item_code = Some(text),
-            "supplier_item_code" => line.supplier_item_code = Some(text),
-            "description" => line.description = Some(text),
-            _ => line.note = Some(text),
+            "line_number" => line.number = Some(text),
+            "unit" => line.unit = Some(text),
+            "buyer_item_code" => line.item.ids.push(item_id(ItemIdRole::Buyer, &text)),
+            "supplier_item_code" => line.item.ids.push(item_id(ItemIdRole::Supplier, &text)),
+            "description" => line.item.description = Some(text),
+            _ => line.notes.extend(note(&text)),
         },
     }
 }
