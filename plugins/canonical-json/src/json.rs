@@ -1,35 +1,85 @@
 //! Parsing the body into canonical orders, with errors that point at the fault.
 
 use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
+use jembatan_schemas::PurchaseOrder as PurchaseOrderV1;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::error::Category;
 
-/// Parses one order object or an array of orders.
-pub fn parse_orders(body: &[u8]) -> Result<Vec<PurchaseOrder>, PluginError> {
+/// The orders of a body, in the version they were written in.
+pub enum Orders {
+    /// Canonical order v1: no `version` key.
+    V1(Vec<PurchaseOrderV1>),
+    /// Canonical order v2: `"version": "2"`.
+    V2(Vec<PurchaseOrder>),
+}
+
+/// Whether an order names its version; the typed parse checks the value.
+#[derive(Deserialize)]
+struct Probe {
+    version: Option<IgnoredAny>,
+}
+
+/// Parses one order object or an array of orders, all of one version.
+pub fn parse_orders(body: &[u8]) -> Result<Orders, PluginError> {
     let Some(first) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Err(PluginError::new(
             "empty-body",
             "the body is empty; send one canonical order object or an array of them",
         ));
     };
-    let orders = match body[first] {
-        b'[' => deserialize::<Vec<PurchaseOrder>>(body)?,
-        b'{' => vec![deserialize::<PurchaseOrder>(body)?],
-        // Let the parser say what is there: a syntax error or the wrong type.
-        _ => vec![deserialize::<PurchaseOrder>(body)?],
-    };
-    if orders.is_empty() {
-        return Err(PluginError::at_offset(
-            "invalid-order",
-            "the array holds no orders; send at least one",
-            body,
-            first,
-        )
-        .at_path(""));
+    // What is not a JSON object or array of objects is left to the v1 parse,
+    // whose error says what is wrong.
+    let versioned: Vec<bool> = match body[first] {
+        b'[' => serde_json::from_slice::<Vec<Probe>>(body).map(|probes| {
+            probes
+                .iter()
+                .map(|p| p.version.is_some())
+                .collect::<Vec<_>>()
+        }),
+        _ => serde_json::from_slice::<Probe>(body).map(|p| vec![p.version.is_some()]),
     }
-    // Serde reads a JSON number into a Decimal (through f64), so refuse them here:
-    // no field of the canonical order is a number, so any number is an error.
+    .unwrap_or_default();
+    let many = body[first] == b'[';
+    if versioned.first() == Some(&true) {
+        if let Some(i) = versioned.iter().position(|v| !v) {
+            return Err(PluginError::new(
+                "invalid-order",
+                "the array mixes canonical order versions: send orders of one version per message",
+            )
+            .at_path(format!("/{i}")));
+        }
+        let orders = if many {
+            deserialize::<Vec<PurchaseOrder>>(body)?
+        } else {
+            vec![deserialize::<PurchaseOrder>(body)?]
+        };
+        if let Some(i) = orders.iter().position(|o| o.received.is_some()) {
+            let at = if many { format!("/{i}") } else { String::new() };
+            return Err(PluginError::new(
+                "invalid-order",
+                "received is written by the gateway when it stores the order; leave it out",
+            )
+            .at_path(format!("{at}/received")));
+        }
+        return non_empty(orders, body, first).map(Orders::V2);
+    }
+    if let Some(i) = versioned.iter().position(|v| *v) {
+        return Err(PluginError::new(
+            "invalid-order",
+            "the array mixes canonical order versions: send orders of one version per message",
+        )
+        .at_path(format!("/{i}")));
+    }
+    let orders = if many {
+        deserialize::<Vec<PurchaseOrderV1>>(body)?
+    } else {
+        vec![deserialize::<PurchaseOrderV1>(body)?]
+    };
+    let orders = non_empty(orders, body, first)?;
+    // Serde reads a JSON number into a v1 Decimal (through f64), so refuse them
+    // here: no field of a v1 order is a number, so any number is an error. (v2's
+    // types refuse a number for a decimal themselves, and v2 has integer fields.)
     if let Some((offset, path)) = first_number(body) {
         return Err(PluginError::at_offset(
             "invalid-order",
@@ -39,15 +89,28 @@ pub fn parse_orders(body: &[u8]) -> Result<Vec<PurchaseOrder>, PluginError> {
         )
         .at_path(path));
     }
+    Ok(Orders::V1(orders))
+}
+
+fn non_empty<T>(orders: Vec<T>, body: &[u8], first: usize) -> Result<Vec<T>, PluginError> {
+    if orders.is_empty() {
+        return Err(PluginError::at_offset(
+            "invalid-order",
+            "the array holds no orders; send at least one",
+            body,
+            first,
+        )
+        .at_path(""));
+    }
     Ok(orders)
 }
 
-/// Sets `currency` on each order whose JSON does not name one.
+/// Sets `currency` on each v1 order whose JSON does not name one.
 ///
-/// The typed order fills in IDR when `currency` is absent, so absence is only
+/// The typed v1 order fills in IDR when `currency` is absent, so absence is only
 /// visible in the text; this second, skimming parse runs only when a buyer
 /// configured another default.
-pub fn apply_default_currency(body: &[u8], orders: &mut [PurchaseOrder], currency: &str) {
+pub fn apply_default_currency(body: &[u8], orders: &mut [PurchaseOrderV1], currency: &str) {
     #[derive(Deserialize)]
     struct Probe {
         currency: Option<IgnoredAny>,

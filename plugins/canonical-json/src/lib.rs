@@ -3,15 +3,24 @@
 //! # Input
 //!
 //! Content type `application/json`. The body is either **one canonical order
-//! object** or **a JSON array of them** (one message may carry several orders).
-//! Each order must match `schemas/purchase-order.schema.json`: unknown fields are
-//! refused, and amounts, quantities and prices are decimal *strings* (`"12.50"`),
-//! never JSON numbers, so no value passes through a float.
+//! object** or **a JSON array of them** (one message may carry several orders),
+//! all of one version:
+//!
+//! - **v2** (`"version": "2"`, `schemas/purchase-order-v2.schema.json`): passed
+//!   through as written, except that `received` is refused (the gateway writes it).
+//! - **v1** (no `version`, `schemas/purchase-order.schema.json`): upgraded to v2
+//!   field by field, losing nothing (`upgrade_v1`, docs/canonical-order-v2.md §3),
+//!   with `source` `{"format": "canonical-json", "syntax": "canonical v1"}`.
+//!
+//! Unknown fields are refused, and amounts, quantities and prices are decimal
+//! *strings* (`"12.50"`), never JSON numbers, so no value passes through a float.
+//! The output is canonical order v2.
 //!
 //! # Config
 //!
 //! `{}` or empty for the defaults; optionally `{"default_currency": "IDR"}`, the
-//! currency of an order that does not name one (IDR when not configured).
+//! currency of a v1 order that does not name one (IDR when not configured; a v2
+//! order always names its currency).
 //!
 //! # Errors
 //!
@@ -25,6 +34,9 @@
 mod json;
 
 use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
+use jembatan_schemas::v2::upgrade_v1;
+
+use crate::json::Orders;
 use serde::Deserialize;
 
 /// The plugin; see the crate documentation.
@@ -34,7 +46,7 @@ pub struct CanonicalJson;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Config {
-    /// Currency of orders that do not state one; IDR when absent.
+    /// Currency of v1 orders that do not state one; IDR when absent.
     default_currency: Option<String>,
 }
 
@@ -62,11 +74,22 @@ impl Plugin for CanonicalJson {
             None => None,
         };
         let body = message.body.as_slice();
-        let mut orders = json::parse_orders(body)?;
-        if let Some(currency) = default_currency {
-            json::apply_default_currency(body, &mut orders, &currency);
+        match json::parse_orders(body)? {
+            Orders::V2(orders) => Ok(orders),
+            Orders::V1(mut orders) => {
+                if let Some(currency) = default_currency {
+                    json::apply_default_currency(body, &mut orders, &currency);
+                }
+                Ok(orders
+                    .into_iter()
+                    .map(|order| {
+                        let mut order = upgrade_v1(order);
+                        order.source.format = Self::info().name.to_owned();
+                        order
+                    })
+                    .collect())
+            }
         }
-        Ok(orders)
     }
 }
 

@@ -21,14 +21,16 @@ fn line_column(err: &PluginError) -> (Option<u32>, Option<u32>) {
 }
 
 #[test]
-fn full_order_carries_every_field_unchanged() {
+fn full_v1_order_is_upgraded_losing_nothing() {
     let body = include_bytes!("../fixtures/full.json");
     let out = run(body, "{}").unwrap();
     assert_eq!(out.len(), 1);
     assert_schema_valid(&out);
-    // Every field of the schema is in the fixture, so equality proves none is lost
+    // Every field of the v1 schema is in the fixture; the expectation moves each
+    // where docs/canonical-order-v2.md §3 says, so equality proves none is lost
     // and no decimal changes its scale ("385000.00" stays "385000.00").
-    let expected: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_slice(include_bytes!("../fixtures/full.expected.v2.json")).unwrap();
     let actual: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
     assert_eq!(actual, expected);
 
@@ -39,9 +41,48 @@ fn full_order_carries_every_field_unchanged() {
         order.issue_date,
         NaiveDate::from_ymd_opt(2026, 11, 3).unwrap()
     );
-    assert_eq!(order.lines[0].unit_price, Some(Decimal::new(38_500_000, 2)));
+    assert_eq!(
+        order.lines[0].price.as_ref().map(|p| p.amount),
+        Some(Decimal::new(38_500_000, 2))
+    );
     assert_eq!(order.lines[1].quantity, Decimal::new(25, 1));
     assert_eq!(order.notes.len(), 2);
+}
+
+#[test]
+fn v2_order_passes_through_unchanged() {
+    // The design's example order (docs/canonical-order-v2.md §2) as a plugin
+    // would send it: with the drawing's bytes, without what the gateway adds.
+    let body = include_bytes!("../fixtures/v2-order.json");
+    let out = run(body, "{}").unwrap();
+    assert_schema_valid(&out);
+    let expected: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let actual: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
+    assert_eq!(actual, expected);
+
+    let text = std::str::from_utf8(body).unwrap();
+    let numbered = text.replacen(r#""quantity": "400""#, r#""quantity": 400"#, 1);
+    let err = run_err(numbered.as_bytes());
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-order", Some("/lines/0/quantity"))
+    );
+    let stored = text.replacen(
+        r#""version": "2","#,
+        r#""version": "2", "received": {"buyer_account": {"id": "a", "name": "A"}, "message_id": "m", "transaction": {"index": 0}, "plugin": {"name": "p", "version": "1"}},"#,
+        1,
+    );
+    let err = run_err(stored.as_bytes());
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-order", Some("/received"))
+    );
+    let mixed = format!("[{text}, {}]", include_str!("../fixtures/minimal.json"));
+    let err = run_err(mixed.as_bytes());
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-order", Some("/1"))
+    );
 }
 
 #[test]
@@ -50,6 +91,8 @@ fn minimal_order_gets_idr() {
     assert_schema_valid(&out);
     let order: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
     assert_eq!(order["currency"], "IDR");
+    assert_eq!(order["version"], "2");
+    assert_eq!(order["source"]["format"], "canonical-json");
     assert!(order.get("delivery").is_none(), "absent stays absent");
 }
 
