@@ -22,8 +22,9 @@
 //! | `poll`           | `wasi:io/poll.poll` on a clock pollable `ms` milliseconds away    |
 //!
 //! The probing modes (`read-file` to `poll`) return the `ok` order with what
-//! they saw in its `notes`, one finding per note (see `probes.rs`), so a test
-//! reads them from the stored order as a user would.
+//! they saw in its `notes`, one finding per note's `text` (see `probes.rs`), so a
+//! test reads them from the stored order as a user would. Orders are canonical
+//! order v2.
 //!
 //! An unknown or missing mode is a plugin error with code `unknown-mode`.
 
@@ -54,11 +55,12 @@ struct Config {
     ms: Option<u64>,
 }
 
-/// The order `ok` and `log-spam` return, valid against the canonical schema.
-pub const OK_ORDER: &str = r#"{"buyer_order_number":"HOSTILE-OK-1","issue_date":"2026-11-03","currency":"IDR","buyer":{"name":"Hostile Test Buyer"},"supplier":{"code":"HOSTILE-SUPPLIER"},"lines":[{"line_number":"1","description":"Knalpot uji","quantity":"1","unit":"H87","unit_price":"1000.00","line_total":"1000.00"}]}"#;
+/// The order `ok` and `log-spam` return, valid against the canonical order v2
+/// schema.
+pub const OK_ORDER: &str = r#"{"version":"2","buyer_order_number":"HOSTILE-OK-1","issue_date":"2026-11-03","currency":"IDR","source":{"format":"test-hostile","syntax":"none"},"buyer":{"name":"Hostile Test Buyer"},"supplier":{"code":"HOSTILE-SUPPLIER"},"lines":[{"line_number":"1","item":{"description":"Knalpot uji"},"quantity":"1","unit":"H87","price":{"amount":"1000.00","base_quantity":"1"},"line_total":"1000.00"}]}"#;
 
-/// JSON, but not a canonical order: a float quantity and no lines.
-pub const INVALID_ORDER: &str = r#"{"buyer_order_number":"HOSTILE-BAD-1","issue_date":"2026-11-03","currency":"IDR","buyer":{"name":"Hostile Test Buyer"},"supplier":{"code":"HOSTILE-SUPPLIER"},"lines":[],"quantity":1.5}"#;
+/// JSON that says it is a v2 order but is not one: a float quantity and no lines.
+pub const INVALID_ORDER: &str = r#"{"version":"2","buyer_order_number":"HOSTILE-BAD-1","issue_date":"2026-11-03","currency":"IDR","source":{"format":"test-hostile","syntax":"none"},"buyer":{"name":"Hostile Test Buyer"},"supplier":{"code":"HOSTILE-SUPPLIER"},"lines":[],"quantity":1.5}"#;
 
 const MIB: usize = 1 << 20;
 
@@ -122,10 +124,14 @@ impl Plugin for TestHostile {
     }
 }
 
-/// The `ok` order with `notes`: what a probing mode saw.
+/// The `ok` order with `notes`: what a probing mode saw, one finding per note's
+/// `text`.
 fn with_notes(notes: Vec<String>) -> Vec<String> {
     let mut order: serde_json::Value = serde_json::from_str(OK_ORDER).expect("OK_ORDER is JSON");
-    order["notes"] = notes.into();
+    order["notes"] = notes
+        .into_iter()
+        .map(|text| serde_json::json!({ "text": text }))
+        .collect();
     vec![order.to_string()]
 }
 
@@ -157,10 +163,10 @@ fn huge_output(bytes: usize) -> Vec<String> {
         .map(|_| {
             let mut order = String::with_capacity(MIB + OK_ORDER.len() + 16);
             order.push_str(prefix);
-            order.push_str(r#","notes":[""#);
-            let pad = MIB.saturating_sub(order.len() + 3);
+            order.push_str(r#","notes":[{"text":""#);
+            let pad = MIB.saturating_sub(order.len() + 4);
             order.extend(std::iter::repeat_n('x', pad));
-            order.push_str(r#""]}"#);
+            order.push_str(r#""}]}"#);
             order
         })
         .collect()
@@ -227,6 +233,10 @@ mod tests {
             let order: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
             let notes = order["notes"].as_array().unwrap();
             assert!(!notes.is_empty(), "{mode}: {order}");
+            assert!(
+                notes.iter().all(|n| n["text"].is_string()),
+                "{mode}: {order}"
+            );
         }
     }
 
