@@ -8,15 +8,18 @@
 //! po_number,issue_date,supplier_code,buyer_name,line,item_code,description,quantity,unit,unit_price
 //! ```
 //!
+//! `buyer_name` may be empty: the gateway then names the buyer from its
+//! registration.
+//!
 //! Change [`SEPARATOR`], the column names and [`read_order`] to read your buyer's
-//! format; keep the shape: one function from the message to canonical orders,
-//! errors that say what and where. Test with `cargo test`, then see the guide
-//! (`plugins/README.md`) to build, try, upload and bind it.
+//! format; keep the shape: one function from the message to canonical orders
+//! (version 2, `schemas/purchase-order-v2.schema.json`), errors that say what and
+//! where. Test with `cargo test`, then see the guide (`plugins/README.md`) to
+//! build, try, upload and bind it.
 
+use jembatan_plugin_sdk::draft::{Defaults, LineDraft, OrderDraft, item_id, unit_price};
 use jembatan_plugin_sdk::values::{date, decimal, unit};
-use jembatan_plugin_sdk::{
-    Info, Message, OrderLine, Party, Plugin, PluginError, PurchaseOrder, Supplier,
-};
+use jembatan_plugin_sdk::{Info, ItemIdRole, Message, Plugin, PluginError, PurchaseOrder};
 
 /// The column separator.
 pub const SEPARATOR: char = ',';
@@ -97,7 +100,8 @@ pub fn read_order(text: &str) -> Result<PurchaseOrder, PluginError> {
     let (line, item, description, quantity, unit_code, price) =
         (line?, item?, description?, quantity?, unit_code?, price?);
 
-    let mut order: Option<PurchaseOrder> = None;
+    // The order as read so far; `finish` below checks it and builds the order.
+    let mut order = OrderDraft::new(env!("CARGO_PKG_NAME"), "CSV");
     for (index, row) in rows {
         let number = index as u32 + 1;
         let cells: Vec<&str> = row.split(SEPARATOR).map(str::trim).collect();
@@ -122,40 +126,43 @@ pub fn read_order(text: &str) -> Result<PurchaseOrder, PluginError> {
             )
             .with_line_column(number, 1)
         };
-        let order = order.get_or_insert(PurchaseOrder {
-            buyer_order_number: cell(po)?.to_owned(),
-            issue_date: date(cell(issued)?).map_err(|e| bad(issued, e))?,
-            currency: jembatan_plugin_sdk::DEFAULT_CURRENCY.to_owned(),
-            buyer: Party {
-                name: cell(buyer)?.to_owned(),
-                ..Default::default()
-            },
-            supplier: Supplier {
-                code: cell(supplier)?.to_owned(),
-                name: None,
-            },
-            delivery: None,
-            lines: Vec::new(),
-            notes: Vec::new(),
-            totals: None,
-        });
-        order.lines.push(OrderLine {
-            line_number: cell(line)?.to_owned(),
-            buyer_item_code: Some(cell(item)?.to_owned()),
-            supplier_item_code: None,
-            description: cells
-                .get(description)
-                .filter(|d| !d.is_empty())
-                .map(|d| d.to_string()),
-            quantity: decimal(cell(quantity)?).map_err(|e| bad(quantity, e))?,
-            unit: unit(cell(unit_code)?).map_err(|e| bad(unit_code, e))?,
-            unit_price: Some(decimal(cell(price)?).map_err(|e| bad(price, e))?),
-            line_total: None,
-            requested_date: None,
-            note: None,
-        });
+        let optional = |at: usize| {
+            cells
+                .get(at)
+                .filter(|c| !c.is_empty())
+                .map(|c| c.to_string())
+        };
+        // The order's own fields repeat on every row; the first row's count.
+        if order.lines.is_empty() {
+            order.number = Some(cell(po)?.to_owned());
+            order.issue_date = Some(date(cell(issued)?).map_err(|e| bad(issued, e))?);
+            order.supplier_code = Some(cell(supplier)?.to_owned());
+            order.buyer.name = optional(buyer);
+        }
+        let mut line = LineDraft {
+            number: Some(cell(line)?.to_owned()),
+            quantity: Some(decimal(cell(quantity)?).map_err(|e| bad(quantity, e))?),
+            unit: Some(unit(cell(unit_code)?).map_err(|e| bad(unit_code, e))?),
+            price: Some(unit_price(
+                decimal(cell(price)?).map_err(|e| bad(price, e))?,
+            )),
+            ..LineDraft::default()
+        };
+        line.item.ids.push(item_id(ItemIdRole::Buyer, cell(item)?));
+        line.item.description = optional(description);
+        order.lines.push(line);
     }
-    order.ok_or_else(|| PluginError::new("no-lines", "the file has a header but no rows"))
+    if order.lines.is_empty() {
+        return Err(PluginError::new(
+            "no-lines",
+            "the file has a header but no rows",
+        ));
+    }
+    // Every field the order needs was required row by row above; `finish` checks
+    // again, which matters once you change the reader.
+    order.finish(&Defaults::default(), |field, _| {
+        PluginError::new("missing-value", format!("the order has no {field:?}"))
+    })
 }
 
 #[cfg(test)]
@@ -172,9 +179,26 @@ mod tests {
         assert_eq!(order.issue_date.to_string(), "2026-11-27");
         assert_eq!(order.supplier.code, "PBG-017");
         assert_eq!(order.lines.len(), 2);
+        assert_eq!(
+            order.buyer.as_ref().and_then(|b| b.name.as_deref()),
+            Some("PT Mitra Otoparts")
+        );
         assert_eq!(order.lines[1].quantity.to_string(), "300");
-        assert_eq!(order.lines[1].unit_price.unwrap().to_string(), "12500.00");
+        let price = order.lines[1].price.as_ref().unwrap();
+        assert_eq!(
+            (price.amount.to_string(), price.base_quantity.to_string()),
+            ("12500.00".to_owned(), "1".to_owned())
+        );
         assert_schema_valid(&[serde_json::to_string(&order).unwrap()]);
+    }
+
+    #[test]
+    fn an_empty_buyer_name_leaves_the_buyer_to_the_gateway() {
+        let order = read_order(&EXAMPLE.replace("PT Mitra Otoparts", "")).unwrap();
+        assert_eq!(order.buyer, None);
+        assert_schema_valid(&[serde_json::to_string(&order).unwrap()]);
+        let header_only = EXAMPLE.lines().next().unwrap();
+        assert_eq!(read_order(header_only).unwrap_err().code, "no-lines");
     }
 
     #[test]
