@@ -5,8 +5,10 @@
 //! `docs/canonical-order-v2.md`). With this crate it is a type that
 //! implements [`Plugin`] and one line that exports it as a WebAssembly component:
 //!
-//! ```ignore
-//! use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder};
+//! ```
+//! use jembatan_plugin_sdk::draft::{Defaults, LineDraft, OrderDraft, item_id};
+//! use jembatan_plugin_sdk::values::{date, decimal};
+//! use jembatan_plugin_sdk::{Info, ItemIdRole, Message, Plugin, PluginError, PurchaseOrder};
 //!
 //! struct MyPlugin;
 //!
@@ -15,21 +17,46 @@
 //!         Info {
 //!             name: "my-plugin",
 //!             version: env!("CARGO_PKG_VERSION"),
-//!             description: "Orders from ACME's ERP.",
-//!             content_types: &["application/json"],
+//!             description: "Orders from ACME's ERP: `PO;date;supplier;part;quantity`.",
+//!             content_types: &["text/plain"],
 //!         }
 //!     }
 //!
-//!     fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
-//!         todo!()
+//!     fn normalize(message: &Message, _config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+//!         let text = std::str::from_utf8(&message.body)
+//!             .map_err(|_| PluginError::new("not-utf8", "the body is not UTF-8 text"))?;
+//!         let invalid = |e: String| PluginError::new("invalid-value", e);
+//!         let fields: Vec<&str> = text.trim().split(';').collect();
+//!         let [number, day, supplier, part, quantity] = fields[..] else {
+//!             return Err(PluginError::new("invalid-value", "expected five fields"));
+//!         };
+//!         let mut order = OrderDraft::new("my-plugin", "ACME text");
+//!         order.number = Some(number.to_owned());
+//!         order.issue_date = Some(date(day).map_err(invalid)?);
+//!         order.supplier_code = Some(supplier.to_owned());
+//!         let mut line = LineDraft {
+//!             quantity: Some(decimal(quantity).map_err(invalid)?),
+//!             ..LineDraft::default()
+//!         };
+//!         line.item.ids.push(item_id(ItemIdRole::Buyer, part));
+//!         order.lines.push(line);
+//!         let order = order.finish(&Defaults::default(), |field, _| {
+//!             PluginError::new("missing-field", format!("no {field:?}"))
+//!         })?;
+//!         Ok(vec![order])
 //!     }
 //! }
 //!
 //! jembatan_plugin_sdk::export_plugin!(MyPlugin);
+//!
+//! let message = Message::new("text/plain", "PO-7;2026-11-03;PBG-017;MO-EXH-125;150");
+//! let json = MyPlugin::normalize_json(&message, "").unwrap();
+//! assert!(json[0].starts_with(r#"{"version":"2","buyer_order_number":"PO-7""#));
 //! ```
 //!
-//! Most plugins fill a [`draft::OrderDraft`] while reading and let
-//! [`draft::OrderDraft::finish`] check and build the order.
+//! Most plugins, like this one, fill a [`draft::OrderDraft`] while reading and
+//! let [`draft::OrderDraft::finish`] check and build the order. The buyer is
+//! optional: an order without one gets it from the buyer's registration.
 //!
 //! Everything a plugin sees is a plain Rust type ([`Message`], [`PluginError`],
 //! [`Location`]), so plugins are unit-tested natively with `cargo test`; the
