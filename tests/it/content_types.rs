@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::harness::{Gateway, expect_problem, fixture, json_of, repo_root};
+use crate::harness::{Gateway, as_written_by_plugin, expect_problem, fixture, json_of, repo_root};
 
 /// Each stock plugin with a config, a good document and the orders it must give.
 const DOCUMENTS: &[(&str, &str, &str, &str)] = &[
@@ -15,37 +15,37 @@ const DOCUMENTS: &[(&str, &str, &str, &str)] = &[
         "ubl-order",
         "{}",
         "plugins/ubl-order/fixtures/ubl-10-lines.xml",
-        "plugins/ubl-order/fixtures/ubl-10-lines.expected.json",
+        "plugins/ubl-order/fixtures/ubl-10-lines.expected.v2.json",
     ),
     (
         "cxml-order",
         r#"{"line_total_extrinsic":"LineTotal","supplier_domain":"SupplierID","buyer_name":"CV Maju Motor"}"#,
         "plugins/cxml-order/fixtures/cxml-10-lines.xml",
-        "plugins/cxml-order/fixtures/cxml-10-lines.expected.json",
+        "plugins/cxml-order/fixtures/cxml-10-lines.expected.v2.json",
     ),
     (
         "x12-850",
         "{}",
         "plugins/x12-850/fixtures/x12-4010-10-lines.edi",
-        "plugins/x12-850/fixtures/x12-4010-10-lines.expected.json",
+        "plugins/x12-850/fixtures/x12-4010-10-lines.expected.v2.json",
     ),
     (
         "edifact-orders",
         r#"{"unit_map": {"Btl": "BO"}}"#,
         "plugins/edifact-orders/fixtures/edifact-d96a-10-lines.edi",
-        "plugins/edifact-orders/fixtures/edifact-d96a-10-lines.expected.json",
+        "plugins/edifact-orders/fixtures/edifact-d96a-10-lines.expected.v2.json",
     ),
     (
         "json-map",
         "plugins/json-map/fixtures/json-two-orders.config.json",
         "plugins/json-map/fixtures/json-two-orders.json",
-        "plugins/json-map/fixtures/json-two-orders.expected.json",
+        "plugins/json-map/fixtures/json-two-orders.expected.v2.json",
     ),
     (
         "canonical-json",
         "{}",
         "plugins/canonical-json/fixtures/full.json",
-        "plugins/canonical-json/fixtures/full.json",
+        "plugins/canonical-json/fixtures/full.expected.v2.json",
     ),
 ];
 
@@ -126,8 +126,9 @@ fn every_documented_content_type_is_read_by_its_stock_plugin() {
                 .iter()
                 .map(|o| {
                     let id = o["id"].as_str().unwrap();
-                    json_of(gw.get(&key, &format!("/v1/orders/{id}?schema=v1")), 200)["order"]
-                        .clone()
+                    as_written_by_plugin(
+                        json_of(gw.get(&key, &format!("/v1/orders/{id}")), 200)["order"].clone(),
+                    )
                 })
                 .collect();
             assert_eq!(orders, expected, "{plugin} under {content_type}");

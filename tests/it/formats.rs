@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Gateway, expect_problem, fixture, json_of};
+use crate::harness::{Gateway, as_written_by_plugin, expect_problem, fixture, json_of};
 
 /// A buyer of one format: its plugin, config, content type and fixture directory.
 struct Format {
@@ -26,12 +26,12 @@ const FORMATS: &[Format] = &[
         content_type: "application/xml",
         dir: "plugins/ubl-order/fixtures",
         good: &[
-            ("ubl-10-lines.xml", Some("ubl-10-lines.expected.json")),
+            ("ubl-10-lines.xml", Some("ubl-10-lines.expected.v2.json")),
             ("ubl-minimal.xml", None),
             ("ubl-other-prefixes.xml", None),
             (
                 "peppol-bis3-order.xml",
-                Some("peppol-bis3-order.expected.json"),
+                Some("peppol-bis3-order.expected.v2.json"),
             ),
         ],
         wrong: &[
@@ -49,7 +49,7 @@ const FORMATS: &[Format] = &[
         content_type: "text/xml",
         dir: "plugins/cxml-order/fixtures",
         good: &[
-            ("cxml-10-lines.xml", Some("cxml-10-lines.expected.json")),
+            ("cxml-10-lines.xml", Some("cxml-10-lines.expected.v2.json")),
             ("cxml-minimal.xml", None),
             ("cxml-prefixed.xml", None),
         ],
@@ -67,11 +67,11 @@ const FORMATS: &[Format] = &[
         good: &[
             (
                 "x12-4010-10-lines.edi",
-                Some("x12-4010-10-lines.expected.json"),
+                Some("x12-4010-10-lines.expected.v2.json"),
             ),
             (
                 "x12-5010-two-orders.edi",
-                Some("x12-5010-two-orders.expected.json"),
+                Some("x12-5010-two-orders.expected.v2.json"),
             ),
             ("x12-minimal.edi", None),
         ],
@@ -90,11 +90,11 @@ const FORMATS: &[Format] = &[
         good: &[
             (
                 "edifact-d96a-10-lines.edi",
-                Some("edifact-d96a-10-lines.expected.json"),
+                Some("edifact-d96a-10-lines.expected.v2.json"),
             ),
             (
                 "edifact-d01b-two-messages.edi",
-                Some("edifact-d01b-two-messages.expected.json"),
+                Some("edifact-d01b-two-messages.expected.v2.json"),
             ),
             ("edifact-una-comma.edi", None),
         ],
@@ -110,7 +110,7 @@ const FORMATS: &[Format] = &[
         content_type: "application/json",
         dir: "plugins/canonical-json/fixtures",
         good: &[
-            ("full.json", Some("full.json")),
+            ("full.json", Some("full.expected.v2.json")),
             ("minimal.json", None),
             ("array.json", None),
         ],
@@ -135,7 +135,9 @@ fn post_and_read(gw: &Gateway, key: &str, content_type: &str, path: &str) -> Vec
         .iter()
         .map(|o| {
             let id = o["id"].as_str().unwrap();
-            json_of(gw.get(key, &format!("/v1/orders/{id}?schema=v1")), 200)["order"].clone()
+            as_written_by_plugin(
+                json_of(gw.get(key, &format!("/v1/orders/{id}")), 200)["order"].clone(),
+            )
         })
         .collect()
 }
@@ -196,7 +198,7 @@ fn json_map_and_the_custom_buyer_plugin_work_from_their_configs() {
             &format!("{json_map}/{doc}.json"),
         );
         if expected {
-            let expected = read_json(&format!("{json_map}/{doc}.expected.json"));
+            let expected = read_json(&format!("{json_map}/{doc}.expected.v2.json"));
             assert_eq!(Value::Array(orders), expected, "{doc}");
         }
         let problem = expect_problem(
@@ -225,7 +227,7 @@ fn json_map_and_the_custom_buyer_plugin_work_from_their_configs() {
         "application/xml",
         &format!("{mitra}/fixtures/mitra-10-lines.xml"),
     );
-    let expected = match read_json(&format!("{mitra}/fixtures/mitra-10-lines.expected.json")) {
+    let expected = match read_json(&format!("{mitra}/fixtures/mitra-10-lines.expected.v2.json")) {
         Value::Array(orders) => orders,
         one => vec![one],
     };

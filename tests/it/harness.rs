@@ -56,6 +56,30 @@ pub fn canonical_order(number: &str, supplier_code: &str) -> Value {
     order
 }
 
+/// A stored order (canonical order v2, as the API answers it) as its plugin wrote
+/// it: without what the gateway adds when it stores it (`received`, the buyer
+/// taken from the registration and the warnings saying so). Plugin expectations
+/// (`*.expected.v2.json`) describe what the plugin writes.
+pub fn as_written_by_plugin(mut order: Value) -> Value {
+    let object = order.as_object_mut().expect("an order is an object");
+    object.remove("received");
+    if object["buyer"]["source"] == "registration" {
+        object.remove("buyer");
+    }
+    if let Some(Value::Array(warnings)) = object.get_mut("warnings") {
+        warnings.retain(|w| {
+            !matches!(
+                w["code"].as_str(),
+                Some("buyer-from-registration" | "buyer-differs-from-registration")
+            )
+        });
+        if warnings.is_empty() {
+            object.remove("warnings");
+        }
+    }
+    order
+}
+
 pub fn fixture(path: &str) -> Vec<u8> {
     let full = repo_root().join(path);
     std::fs::read(&full).unwrap_or_else(|e| panic!("reading {}: {e}", full.display()))

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Gateway, expect_problem, fixture, json_of};
+use crate::harness::{Gateway, as_written_by_plugin, expect_problem, fixture, json_of};
 
 fn expected(path: &str) -> Value {
     serde_json::from_slice(&fixture(path)).unwrap()
@@ -20,12 +20,13 @@ fn post_and_read_back(gw: &Gateway, key: &str, content_type: &str, body: Vec<u8>
     assert_eq!(orders[0]["status"], "unrouted");
     let id = orders[0]["id"].as_str().unwrap();
 
-    // Canonical order v2 by default, stamped with who posted it.
-    let v2 = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200);
-    assert_eq!(v2["order"]["version"], "2", "{v2}");
-    assert_eq!(v2["order"]["received"]["message_id"], message_id, "{v2}");
-    // These tests' expectations are v1 documents: compare the documented downgrade.
-    let stored = json_of(gw.get(key, &format!("/v1/orders/{id}?schema=v1")), 200);
+    // Canonical order v2, stamped with who posted it.
+    let stored = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200);
+    assert_eq!(stored["order"]["version"], "2", "{stored}");
+    assert_eq!(
+        stored["order"]["received"]["message_id"], message_id,
+        "{stored}"
+    );
     assert_eq!(stored["id"], id);
     assert_eq!(stored["message_id"], message_id);
     assert_eq!(stored["status"], "unrouted");
@@ -52,10 +53,42 @@ fn ubl_order_is_normalized_and_read_back_with_every_field() {
         fixture("tests/fixtures/ubl-every-field.xml"),
     );
     assert_eq!(
-        stored["order"],
-        expected("tests/fixtures/ubl-every-field.expected.json")
+        as_written_by_plugin(stored["order"].clone()),
+        expected("tests/fixtures/ubl-every-field.expected.v2.json")
     );
     assert_eq!(stored["supplier_code"], "PBG-017");
+    // The gateway says who posted it; the document's buyer stays as written, and
+    // that it is not the name the key was registered under is said.
+    let order = &stored["order"];
+    assert_eq!(order["received"]["buyer_account"]["id"], "mitra-otoparts");
+    assert_eq!(order["received"]["plugin"]["name"], "ubl-order");
+    assert_eq!(order["buyer"]["name"], "PT Mitra Otoparts Indonesia");
+    assert_eq!(
+        order["warnings"][0]["code"], "buyer-differs-from-registration",
+        "{order:#}"
+    );
+}
+
+#[test]
+fn a_document_without_a_buyer_party_gets_the_registered_buyer() {
+    let gw = Gateway::start();
+    let key = gw.create_buyer("mitra-otoparts", "ubl-order", json!({}));
+    let xml = String::from_utf8(fixture("tests/fixtures/ubl-every-field.xml")).unwrap();
+    let start = xml.find("<cac:BuyerCustomerParty>").unwrap();
+    let end = xml.find("</cac:BuyerCustomerParty>").unwrap() + "</cac:BuyerCustomerParty>".len();
+    let without_buyer = format!("{}{}", &xml[..start], &xml[end..]);
+    let stored = post_and_read_back(&gw, &key, "application/xml", without_buyer.into_bytes());
+    let order = &stored["order"];
+    assert_eq!(order["buyer"]["source"], "registration", "{order:#}");
+    assert_eq!(
+        order["buyer"]["ids"][0],
+        json!({"scheme": "JEMBATAN", "value": "mitra-otoparts"})
+    );
+    assert_eq!(
+        order["buyer"]["name"],
+        order["received"]["buyer_account"]["name"]
+    );
+    assert_eq!(order["warnings"][0]["code"], "buyer-from-registration");
 }
 
 #[test]
@@ -64,8 +97,11 @@ fn canonical_json_order_round_trips_every_field() {
     let key = gw.create_buyer("json-buyer", "canonical-json", json!({}));
     let order = fixture("tests/fixtures/canonical-every-field.json");
     let stored = post_and_read_back(&gw, &key, "application/json", order.clone());
+    // A v1 order is upgraded losslessly: asked for as v1, it is what was posted.
+    let id = stored["id"].as_str().unwrap();
+    let v1 = json_of(gw.get(&key, &format!("/v1/orders/{id}?schema=v1")), 200);
     assert_eq!(
-        stored["order"],
+        v1["order"],
         serde_json::from_slice::<Value>(&order).unwrap()
     );
 }

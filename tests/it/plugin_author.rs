@@ -119,8 +119,8 @@ fn the_guide_takes_a_new_plugin_from_the_template_to_real_orders() {
     );
     edit(
         &lib,
-        "unit_price: Some(decimal(cell(price)?).map_err(|e| bad(price, e))?),",
-        "unit_price: Some(\n                jembatan_plugin_sdk::values::localized_decimal(\n                    cell(price)?,\n                    &jembatan_plugin_sdk::values::NumberFormat::indonesian(),\n                )\n                .map_err(|e| bad(price, e))?,\n            ),",
+        "decimal(cell(price)?).map_err(|e| bad(price, e))?,",
+        "jembatan_plugin_sdk::values::localized_decimal(\n                    cell(price)?,\n                    &jembatan_plugin_sdk::values::NumberFormat::indonesian(),\n                )\n                .map_err(|e| bad(price, e))?,",
     );
     let v2 = build(&dir, "acme_orders");
     json_of(gw.upload_plugin(std::fs::read(&v2).unwrap()), 201);

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::harness::{Gateway, fixture, json_of, repo_root};
+use crate::harness::{Gateway, as_written_by_plugin, fixture, json_of, repo_root};
 
 /// The first ```sh block after the `## Walk-through` heading.
 fn walk_through() -> String {
