@@ -30,6 +30,11 @@ pub struct Config {
     /// to the envelope's sender id). Without it such an order has no buyer and the
     /// gateway takes it from the buyer's registration.
     pub buyer_name: Option<String>,
+    /// Refuse an interchange whose envelope counts or control numbers disagree
+    /// (X12 SE01/SE02, GE01/GE02, IEA01/IEA02), instead of reading past them with
+    /// a warning in the log; false if absent.
+    #[serde(default)]
+    pub strict: bool,
 }
 
 impl Config {
