@@ -4,15 +4,20 @@
 //! # Input
 //!
 //! Content types `application/edi-x12`, `application/edi`, `text/plain`. The body
-//! is one X12 interchange (ISA … IEA), versions 004010 and 005010 (GS08 `004…` or
-//! `005…`), holding one or more PO functional groups (GS … GE) of 850 transaction
-//! sets (ST … SE). Every transaction set becomes one order, in order.
+//! is one or more X12 interchanges (ISA … IEA) holding functional groups (GS … GE)
+//! of transaction sets (ST … SE). Every 850 becomes one order, in order, whatever
+//! its group's GS01 (`PO`, but `IN` and `OW` are sent too), in versions 003xxx
+//! (six-digit dates), 004xxx and 005xxx (GS08). Other transaction sets (an 810
+//! beside the 850s) are read past and logged at warn level.
 //!
 //! The delimiters come from the ISA: the byte after `ISA` separates elements, ISA16
 //! separates components, and the byte after ISA16 ends segments (`*`/`>`/`~` and
-//! `|`/`^`/newline alike). CR and LF after segment terminators are ignored. The
-//! envelopes are checked as they close: SE01 (segments from ST to SE), GE01 (sets),
-//! IEA01 (groups) and the control numbers ST02 = SE02, GS06 = GE02, ISA13 = IEA02.
+//! `|`/`^`/newline alike), read per interchange; see `lex.rs` for what is tolerated
+//! (short ISAs, non-breaking-space padding, a space terminator, control characters).
+//! The envelopes are checked as they close: SE01 (segments from ST to SE), GE01
+//! (sets), IEA01 (groups) and the control numbers ST02 = SE02, GS06 = GE02,
+//! ISA13 = IEA02; a mismatch is logged at warn level and read past, or refused
+//! with config `strict`.
 //!
 //! # Mapping (X12 → canonical v2)
 //!
@@ -48,7 +53,10 @@
 //! # Config
 //!
 //! `{"default_currency", "default_unit", "unit_map": {"X12": "REC20"},
-//! "supplier_code", "buyer_name"}`, every key optional.
+//! "supplier_code", "buyer_name", "strict"}`, every key optional. `strict: true`
+//! refuses an interchange whose envelope counts or control numbers disagree
+//! (`bad-segment-count`, `control-number-mismatch`, with the trailer's path such
+//! as `GS[1]/GE/GE01` or `ISA[2]/IEA/IEA02`) instead of reading past them.
 //!
 //! # Errors
 //!
@@ -57,7 +65,7 @@
 //! `not-x12` (saying what the input looks like instead), `invalid-encoding`,
 //! `truncated` (no IEA, a cut ISA), `bad-segment-count`, `control-number-mismatch`,
 //! `bad-line-count`, `missing-segment`, `unexpected-segment`,
-//! `unsupported-transaction`, `unsupported-version`, `unsupported-purpose`,
+//! `unsupported-transaction` (no 850 in the body), `unsupported-version`, `unsupported-purpose`,
 //! `invalid-value`, `unknown-unit`, `invalid-config`.
 
 mod envelope;

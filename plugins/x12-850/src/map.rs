@@ -4,12 +4,14 @@
 //! loop (N1, PO1) or the summary (CTT). So the mapper keeps the area it is in and
 //! reads N3, N4, REF, PER, DTM, NTE, AMT according to it.
 
-use edi_common::values::{country, currency, date_ccyymmdd, decimal};
+use edi_common::values::{country, currency, date_ccyymmdd, date_yymmdd, decimal};
 use edi_common::{
     Config, Field, LineDraft, OrderDraft, append, error_at, first, has_item_id, item_id, note,
     party_id, set_once, unit_price,
 };
-use jembatan_plugin_sdk::{Address, ItemIdRole, PluginError, PurchaseOrder, Purpose, party_scheme};
+use jembatan_plugin_sdk::{
+    Address, ItemIdRole, NaiveDate, PluginError, PurchaseOrder, Purpose, party_scheme,
+};
 
 use crate::lex::Segment;
 use crate::units;
@@ -52,11 +54,13 @@ pub struct Transaction {
     /// REF*VR, a weaker source of the supplier code than N1*SE/VN's N104, used
     /// only without it.
     supplier_reference: Option<String>,
+    /// Dates are YYMMDD (X12 003 and earlier), not CCYYMMDD.
+    six_digit_dates: bool,
 }
 
 impl Transaction {
     /// Starts reading at an ST segment whose ST01 is 850.
-    pub fn new(index: usize, st: &Segment<'_>) -> Self {
+    pub fn new(index: usize, st: &Segment<'_>, six_digit_dates: bool) -> Self {
         let control = st.get(2).to_owned();
         let mut draft = OrderDraft::new("x12-850", "X12");
         draft.source.control_number = (!control.is_empty()).then(|| control.clone());
@@ -68,6 +72,16 @@ impl Transaction {
             parties: 0,
             draft,
             supplier_reference: None,
+            six_digit_dates,
+        }
+    }
+
+    /// A date element (BEG05, DTM02) in the format of the group's version.
+    fn date(&self, text: &str) -> Result<NaiveDate, String> {
+        if self.six_digit_dates {
+            date_yymmdd(text)
+        } else {
+            date_ccyymmdd(text, 0)
         }
     }
 
@@ -195,7 +209,7 @@ impl Transaction {
         if let Some(number) = seg.opt(3) {
             set_once(&mut self.draft.number, number.to_owned());
         }
-        let date = self.value(seg, 5, body, |t| date_ccyymmdd(t, 0))?;
+        let date = self.value(seg, 5, body, |t| self.date(t))?;
         if let Some(date) = date {
             set_once(&mut self.draft.issue_date, date);
         }
@@ -214,7 +228,15 @@ impl Transaction {
         } else {
             2
         };
-        let Some(date) = self.value(seg, n, body, |t| date_ccyymmdd(t, 0))? else {
+        // D8 says CCYYMMDD whatever the version.
+        let date = self.value(seg, n, body, |t| {
+            if n == 6 {
+                date_ccyymmdd(t, 0)
+            } else {
+                self.date(t)
+            }
+        })?;
+        let Some(date) = date else {
             return Ok(());
         };
         match self.area {
