@@ -30,9 +30,11 @@ pub struct Config {
     /// to the envelope's sender id). Without it such an order has no buyer and the
     /// gateway takes it from the buyer's registration.
     pub buyer_name: Option<String>,
-    /// Refuse an interchange whose envelope counts or control numbers disagree
-    /// (X12 SE01/SE02, GE01/GE02, IEA01/IEA02), instead of reading past them with
-    /// a warning in the log; false if absent.
+    /// Refuse an interchange whose envelope bookkeeping disagrees with its
+    /// content instead of reading past it with a warning in the log: segment,
+    /// set and group counts and control numbers (X12 SE01/SE02, GE01/GE02,
+    /// IEA01/IEA02; EDIFACT UNT, UNE, UNZ), a missing EDIFACT trailer; false if
+    /// absent.
     #[serde(default)]
     pub strict: bool,
 }
