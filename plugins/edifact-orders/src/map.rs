@@ -6,17 +6,17 @@
 
 use std::borrow::Cow;
 
-use edi_common::values::{count, country, currency, date_ccyymmdd, date_yymmdd, decimal};
+use edi_common::values::{count, country, currency, date_ccyymmdd, date_yymmdd};
 use edi_common::{
-    Config, Field, LineDraft, OrderDraft, append, error_at, first, has_item_id, item_id, note,
-    party_id, set_once,
+    Config, Field, LineDraft, OrderDraft, append, error_at, first, item_id, note, party_id,
+    set_once,
 };
 use jembatan_plugin_sdk::{
-    Address, Decimal, ItemIdRole, NaiveDate, PluginError, Price, PriceKind, PurchaseOrder, Purpose,
-    party_scheme,
+    Address, Decimal, ItemId, ItemIdRole, NaiveDate, PluginError, Price, PriceKind, PurchaseOrder,
+    Purpose, party_scheme,
 };
 
-use crate::lex::Segment;
+use crate::lex::{Segment, decimal};
 use crate::units;
 
 /// Which party a NAD group is about.
@@ -232,7 +232,7 @@ impl Message {
 
     fn dtm(&mut self, seg: &Segment<'_>, body: &[u8]) -> Result<(), PluginError> {
         let qualifier = seg.text(1, 1);
-        if !matches!(&*qualifier, "137" | "2") {
+        if !matches!(&*qualifier, "137" | "4" | "2") {
             return Ok(());
         }
         let format = seg.text(1, 3);
@@ -240,7 +240,8 @@ impl Message {
             return Ok(());
         };
         match (&*qualifier, self.area) {
-            ("137", _) => set_once(&mut self.draft.issue_date, date),
+            // 137 document date; 4 (order date) from senders that write that instead.
+            ("137" | "4", _) => set_once(&mut self.draft.issue_date, date),
             (_, Area::Line(_)) => {
                 if let Some(line) = self.draft.lines.last_mut() {
                     set_once(&mut line.delivery.requested_date, date);
@@ -348,19 +349,39 @@ impl Message {
             return;
         };
         let Some(line) = self.line() else { return };
-        let role = match &*kind {
-            "SA" | "VN" | "VP" => ItemIdRole::Supplier,
-            "IN" | "BP" => ItemIdRole::Buyer,
+        let (role, scheme) = match &*kind {
+            "SA" | "VN" | "VP" => (ItemIdRole::Supplier, None),
+            "IN" | "BP" => (ItemIdRole::Buyer, None),
+            // UNCL 7143 (https://stedi.com/edi/edifact/D16B/elements/7143): EN
+            // (EAN, now GTIN) and SRV (GS1 Global Trade Item Number) are both GTINs
+            // (docs/canonical-order-v2.md §4.4), UP a UPC, IB an ISBN; they name the
+            // article for buyer and supplier alike.
+            "EN" | "SRV" => (ItemIdRole::Standard, Some("GTIN")),
+            "UP" => (ItemIdRole::Standard, Some("UPC")),
+            "IB" => (ItemIdRole::Standard, Some("ISBN")),
             _ => return,
         };
-        // One id per role, the first; the other item types (7143) are not mapped yet.
-        if !has_item_id(&line.item, role) {
-            line.item.ids.push(item_id(role, &id));
+        // One id per role and scheme, the first: a buyer's and a supplier's
+        // number, a GTIN, a UPC, an ISBN. The other item types (7143) are not
+        // mapped yet.
+        let ids = &mut line.item.ids;
+        if ids
+            .iter()
+            .any(|i| i.role == role && i.scheme.as_deref() == scheme)
+        {
+            return;
         }
+        ids.push(ItemId {
+            scheme: scheme.map(str::to_owned),
+            // The sender's 7143 code where the scheme is a normalised name.
+            qualifier: scheme.map(|_| kind.into_owned()),
+            ..item_id(role, &id)
+        });
     }
 
     fn qty(&mut self, seg: &Segment<'_>, body: &[u8], config: &Config) -> Result<(), PluginError> {
-        if seg.text(1, 1) != "21" || !matches!(self.area, Area::Line(_)) {
+        // 21 ordered quantity; 1 (discrete quantity) from senders that write that instead.
+        if !matches!(&*seg.text(1, 1), "21" | "1") || !matches!(self.area, Area::Line(_)) {
             return Ok(());
         }
         let quantity = self.amount(seg, (1, 2, "6060"), body)?;
@@ -481,7 +502,7 @@ impl Message {
         self.draft.finish(&config.defaults(), |field, draft| {
             let (path, what, offset) = match field {
                 Field::OrderNumber => ("BGM/1004".to_owned(), "no document number (BGM 1004)".to_owned(), unt_offset),
-                Field::IssueDate => ("DTM".to_owned(), "no document date (DTM 137)".to_owned(), unt_offset),
+                Field::IssueDate => ("DTM".to_owned(), "no document date (DTM 137, or 4)".to_owned(), unt_offset),
                 Field::BuyerName => (
                     "NAD".to_owned(),
                     "a buyer address or contact but no buyer name or id (NAD+BY C080, C058 or C082), and the plugin config has no buyer_name".to_owned(),
@@ -500,7 +521,7 @@ impl Message {
                 ),
                 Field::Item(i) => (
                     format!("LIN[{}]", i + 1),
-                    format!("line item {} names no item: no SA/IN/BP item number in LIN or PIA, and no IMD description", i + 1),
+                    format!("line item {} names no item: no item number (SA, VN, VP, IN, BP, EN, SRV, UP, IB) in LIN or PIA, and no IMD description", i + 1),
                     draft.lines[i].offset,
                 ),
                 // `Config::defaults` numbers lines by position and always has a unit.

@@ -1,0 +1,473 @@
+//! The envelope and lexing shapes real senders write: every public corpus
+//! document (`tests/corpus/edifact-orders`, expectations written by hand beside
+//! each), and synthetic interchanges for the shapes no corpus document has.
+
+use edi_common::Config;
+use jembatan_plugin_sdk::testing::path;
+use jembatan_plugin_sdk::{Decimal, ItemIdRole, NaiveDate, OrderLine, PluginError, PurchaseOrder};
+
+use super::read_noting;
+
+const PHP_D01B_UNOC: &[u8] = include_bytes!(
+    "../../../../tests/corpus/edifact-orders/php-edifact-d01b-ean010-unoc-replacement-chars.edi"
+);
+const PYDIFACT_COMMA: &[u8] = include_bytes!(
+    "../../../../tests/corpus/edifact-orders/pydifact-d96a-ean008-comma-decimal.edi"
+);
+const PYDIFACT_PLAIN: &[u8] =
+    include_bytes!("../../../../tests/corpus/edifact-orders/pydifact-d96a-plain.edi");
+const WIKIPEDIA_DE: &[u8] =
+    include_bytes!("../../../../tests/corpus/edifact-orders/pydifact-d96a-wikipedia-de.edi");
+const SMOOKS_D03B: &[u8] =
+    include_bytes!("../../../../tests/corpus/edifact-orders/smooks-d03b-isbn.edi");
+const SMOOKS_D96A: &[u8] =
+    include_bytes!("../../../../tests/corpus/edifact-orders/smooks-examples-d96a-ean008.edi");
+const STAEDI_UNG: &[u8] =
+    include_bytes!("../../../../tests/corpus/edifact-orders/staedi-d96b-ean008b-ung.edi");
+
+/// A config without keys: no `buyer_name` is needed, as a buyer named by its GLN
+/// alone is a buyer with that id and no name.
+const NO_CONFIG: &str = "{}";
+
+/// The orders and the warnings; panics on an error.
+fn read(body: &[u8], config: &str) -> (Vec<PurchaseOrder>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let config = Config::parse(config).unwrap();
+    match read_noting(body, &config, &mut warnings) {
+        Ok(orders) => (orders, warnings),
+        Err(err) => panic!("refused: {err}"),
+    }
+}
+
+/// The error; panics if the body is read.
+fn refused(body: &[u8], config: &str) -> PluginError {
+    let config = Config::parse(config).unwrap();
+    match read_noting(body, &config, &mut Vec::new()) {
+        Ok(orders) => panic!("read {} orders", orders.len()),
+        Err(err) => err,
+    }
+}
+
+/// `config` with `"strict": true` added.
+fn strict(config: &str) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(config).unwrap();
+    value["strict"] = true.into();
+    value.to_string()
+}
+
+fn buyer_name(order: &PurchaseOrder) -> Option<&str> {
+    order.buyer.as_ref()?.name.as_deref()
+}
+
+fn numbers(orders: &[PurchaseOrder]) -> Vec<&str> {
+    orders
+        .iter()
+        .map(|o| o.buyer_order_number.as_str())
+        .collect()
+}
+
+/// The buyer's name and its ids' values; `None` for an order without a buyer.
+fn buyer(order: &PurchaseOrder) -> Option<(Option<&str>, Vec<&str>)> {
+    let buyer = order.buyer.as_ref()?;
+    let ids = buyer.ids.iter().map(|id| id.value.as_str()).collect();
+    Some((buyer.name.as_deref(), ids))
+}
+
+/// The line's standard item id (GTIN, UPC, ISBN) as (scheme, 7143 qualifier, value).
+fn standard_id(line: &OrderLine) -> Option<(&str, &str, &str)> {
+    let id = line
+        .item
+        .ids
+        .iter()
+        .find(|id| id.role == ItemIdRole::Standard)?;
+    Some((
+        id.scheme.as_deref()?,
+        id.qualifier.as_deref()?,
+        id.value.as_str(),
+    ))
+}
+
+/// The value of the line's item id of `role`.
+fn item_id(line: &OrderLine, role: ItemIdRole) -> Option<&str> {
+    let id = line.item.ids.iter().find(|id| id.role == role)?;
+    Some(id.value.as_str())
+}
+
+/// The amount of the line's price.
+fn price(line: &OrderLine) -> Option<Decimal> {
+    line.price.as_ref().map(|price| price.amount)
+}
+
+fn decimal(text: &str) -> Decimal {
+    text.parse().unwrap()
+}
+
+/// Asserts one warning contains every one of `parts`.
+fn warned(warnings: &[String], parts: &[&str]) {
+    assert!(
+        warnings
+            .iter()
+            .any(|w| parts.iter().all(|part| w.contains(part))),
+        "no warning with {parts:?} in {warnings:#?}"
+    );
+}
+
+#[test]
+fn php_edifact_d01b_unoc_that_is_really_utf8() {
+    // Units outside UN/ECE Rec 20 are the buyer's to map, in the config.
+    let config = r#"{"unit_map":{"GBND":"XCH","PACK":"XPK","STK":"H87","BTL":"XBG","EIM":"XBJ","SCHA":"XBX"}}"#;
+    let (orders, warnings) = read(PHP_D01B_UNOC, config);
+    assert_eq!(numbers(&orders), ["2019265563"]);
+    let order = &orders[0];
+    assert_eq!(order.lines.len(), 146, "CNT+2:146");
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2018, 12, 5).unwrap()
+    );
+    // Released `?+`, and the U+FFFD the publisher's bytes carry (UTF-8, although
+    // UNB says UNOC): read as UTF-8, not as Latin-1 mojibake ("ï¿½").
+    assert_eq!(
+        buyer(order),
+        Some((Some("A+A K\u{FFFD}lte GmbH"), vec!["4250159300001"]))
+    );
+    assert_eq!(
+        order.lines[86].item.description.as_deref(),
+        Some("H\u{FFFD}hnersuppe Konzentrat ohne Einlage f Sup 1:10 und So\u{FFFD} 1:6"),
+        "released colons"
+    );
+    // UNT 0074 599 and UNZ 0036 1 are right; the charset is the only remark.
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    warned(&warnings, &["UNOC", "UTF-8"]);
+}
+
+#[test]
+fn pydifact_d96a_comma_decimal_una_without_unz() {
+    let (orders, warnings) = read(PYDIFACT_COMMA, NO_CONFIG);
+    assert_eq!(numbers(&orders), ["801715918011"]);
+    let lines = &orders[0].lines;
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0].quantity, decimal("8"));
+    // LIN C212 with 7143 EN: a GTIN.
+    assert_eq!(
+        standard_id(&lines[0]),
+        Some(("GTIN", "EN", "5020436373085"))
+    );
+    assert_eq!(item_id(&lines[0], ItemIdRole::Supplier), None);
+    // NAD+BY names the buyer by its GLN (3055 9) alone.
+    assert_eq!(buyer(&orders[0]), Some((None, vec!["8711576000012"])));
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    warned(&warnings, &["no UNZ", "the body ends", "strict"]);
+
+    let err = refused(PYDIFACT_COMMA, &strict(NO_CONFIG));
+    assert_eq!((err.code.as_str(), path(&err)), ("truncated", "UNZ"));
+}
+
+#[test]
+fn pydifact_d96a_plain_without_una_and_unz() {
+    let (orders, warnings) = read(PYDIFACT_PLAIN, NO_CONFIG);
+    assert_eq!(numbers(&orders), ["PO123456"]);
+    let order = &orders[0];
+    assert_eq!(order.supplier.code, "987654321");
+    assert_eq!(price(&order.lines[0]), Some(decimal("25.00")));
+    assert_eq!(item_id(&order.lines[0], ItemIdRole::Buyer), Some("ABC123"));
+    assert_eq!(buyer(order), Some((None, vec!["123456789"])));
+    assert_eq!(order.lines[0].quantity, decimal("10"));
+    warned(&warnings, &["no UNZ"]);
+}
+
+#[test]
+fn wikipedia_de_d96a_unz_naming_another_reference() {
+    let config = r#"{"supplier_code":"LIEFERANT"}"#;
+    // As published, the buyer's country is the placeholder "xx", which the
+    // mapping refuses (the canonical order needs an ISO 3166 code); with a real code
+    // the envelope is read.
+    let err = refused(WIKIPEDIA_DE, config);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-value", "UNH[1]/NAD[1]/3207")
+    );
+    let body = String::from_utf8(WIKIPEDIA_DE.to_vec())
+        .unwrap()
+        .replace("+23436+xx'", "+23436+DE'");
+    let (orders, warnings) = read(body.as_bytes(), config);
+    assert_eq!(numbers(&orders), ["B10001"]);
+    let order = &orders[0];
+    assert_eq!(buyer(order), Some((Some("Bestellername"), vec![])));
+    assert_eq!(
+        order.issue_date,
+        NaiveDate::from_ymd_opt(2006, 6, 20).unwrap(),
+        "DTM+4"
+    );
+    assert_eq!(order.lines[0].quantity, decimal("1000"), "QTY+1");
+    // UNB 0020 is "1"; "1234567" is its application reference (0026).
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    warned(&warnings, &["UNZ/0020", "\"1234567\"", "\"1\""]);
+
+    let err = refused(body.as_bytes(), &strict(config));
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("control-number-mismatch", "UNZ/0020")
+    );
+}
+
+#[test]
+fn smooks_d03b_syntax_4_with_repetitions() {
+    let (orders, warnings) = read(SMOOKS_D03B, NO_CONFIG);
+    assert_eq!(numbers(&orders), ["BKOD99"]);
+    let lines = &orders[0].lines;
+    let isbns: Vec<_> = lines.iter().map(standard_id).collect();
+    assert_eq!(
+        isbns,
+        ["0764569104", "0764569090", "1861004656", "0596006756"]
+            .map(|isbn| Some(("ISBN", "IB", isbn)))
+    );
+    let quantities: Vec<_> = lines.iter().map(|l| l.quantity).collect();
+    assert_eq!(
+        quantities,
+        [decimal("25"), decimal("25"), decimal("16"), decimal("10")]
+    );
+    assert_eq!(orders[0].supplier.code, "4012345000094");
+    assert!(warnings.is_empty(), "{warnings:#?}");
+}
+
+#[test]
+fn smooks_examples_d96a_syntax_4_without_unz() {
+    let (orders, warnings) = read(SMOOKS_D96A, NO_CONFIG);
+    assert_eq!(numbers(&orders), ["0123456789123"]);
+    let prices: Vec<_> = orders[0].lines.iter().map(price).collect();
+    assert_eq!(
+        prices,
+        [
+            Some(decimal("10.5")),
+            Some(decimal("9.25")),
+            Some(decimal("30"))
+        ]
+    );
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    warned(&warnings, &["no UNZ"]);
+}
+
+#[test]
+fn staedi_d96b_group_with_a_wrong_segment_count() {
+    let (orders, warnings) = read(STAEDI_UNG, NO_CONFIG);
+    assert_eq!(numbers(&orders), ["C1441747"]);
+    assert_eq!(orders[0].lines.len(), 1);
+    assert_eq!(orders[0].supplier.name.as_deref(), Some("COMPANY ABC"));
+    // LIN's GTIN (EN) and PIA's buyer's number (BP), each with its role.
+    let line = &orders[0].lines[0];
+    assert_eq!(standard_id(line), Some(("GTIN", "EN", "5400111864181")));
+    assert_eq!(item_id(line, ItemIdRole::Buyer), Some("8641800"));
+    // UNT says 21, the message has 18 segments; UNE and UNZ (one group) are right.
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    warned(&warnings, &["UNH[1]/UNT/0074", "says 21", "has 18"]);
+
+    let err = refused(STAEDI_UNG, &strict(NO_CONFIG));
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-segment-count", "UNH[1]/UNT/0074")
+    );
+}
+
+/// An ORDERS message of 8 segments (UNT counts right) in the default syntax.
+fn order(reference: &str, number: &str) -> String {
+    format!(
+        "UNH+{reference}+ORDERS:D:96A:UN:EAN008'BGM+220+{number}+9'DTM+137:20261103:102'\
+         NAD+BY+5412345000013::9'NAD+SU+SUP-1::92'LIN+1++4000862141404:SRV'QTY+21:12'\
+         UNT+8+{reference}'"
+    )
+}
+
+/// An interchange around `messages` (their count is `count`) with reference `reference`.
+fn interchange(reference: &str, count: usize, messages: &str) -> String {
+    format!(
+        "UNB+UNOC:3+SENDER:14+RECIPIENT:14+261103:0930+{reference}'{messages}UNZ+{count}+{reference}'"
+    )
+}
+
+#[test]
+fn several_interchanges_bom_crlf_and_trailing_blanks() {
+    // The second interchange has a UNA of its own, the third none: each starts
+    // from its own service characters.
+    let second = interchange("IC2", 1, &order("1", "PO-2"))
+        .replace('\'', "~")
+        .replace('+', "*")
+        .replace(':', ";");
+    let body = format!(
+        "\u{FEFF}{}\r\n{}\r\nUNA;*.? ~{second}\n\n{}\r\n  \t\r\n",
+        interchange("IC1", 2, &(order("1", "PO-1a") + &order("2", "PO-1b"))),
+        "",
+        interchange("IC3", 1, &order("1", "PO-3"))
+    )
+    .replace("'U", "'\r\nU");
+    let (orders, warnings) = read(body.as_bytes(), NO_CONFIG);
+    assert_eq!(numbers(&orders), ["PO-1a", "PO-1b", "PO-2", "PO-3"]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    for order in &orders {
+        assert_eq!(buyer(order), Some((None, vec!["5412345000013"])));
+        let line = &order.lines[0];
+        assert_eq!(standard_id(line), Some(("GTIN", "SRV", "4000862141404")));
+        assert_eq!(line.quantity, decimal("12"));
+    }
+
+    // Paths name the interchange after the first, and messages are numbered
+    // across the body.
+    let wrong = body.replace("UNZ*1*IC2", "UNZ*2*IC2");
+    let err = refused(wrong.as_bytes(), &strict(NO_CONFIG));
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("bad-segment-count", "UNB[2]/UNZ/0036")
+    );
+    let wrong = body.replace("UNT+8+1'\r\nUNZ+1+IC3", "UNT+9+1'\r\nUNZ+1+IC3");
+    let err = refused(wrong.as_bytes(), &strict(NO_CONFIG));
+    assert_eq!(path(&err), "UNH[4]/UNT/0074");
+}
+
+#[test]
+fn an_interchange_without_unz_before_the_next() {
+    let body = format!(
+        "UNB+UNOC:3+S+R+261103:0930+IC1'{}{}",
+        order("1", "PO-1"),
+        interchange("IC2", 1, &order("1", "PO-2"))
+    );
+    let (orders, warnings) = read(body.as_bytes(), NO_CONFIG);
+    assert_eq!(numbers(&orders), ["PO-1", "PO-2"]);
+    warned(&warnings, &["no UNZ", "the next interchange begins"]);
+    assert_eq!(
+        refused(body.as_bytes(), &strict(NO_CONFIG)).code,
+        "truncated"
+    );
+
+    // A message cut short by the next interchange is refused, strict or not.
+    let cut = body.replacen("UNT+8+1'", "", 1);
+    let err = refused(cut.as_bytes(), NO_CONFIG);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("missing-segment", "UNH[1]/UNT")
+    );
+}
+
+#[test]
+fn groups_around_messages_with_counts_read_past() {
+    let messages = order("1", "PO-1") + &order("2", "PO-2");
+    let body = interchange(
+        "IC1",
+        1,
+        &format!("UNG+ORDERS+S+R+261103:0930+G1+UN+D:96A'{messages}UNE+2+G1'"),
+    );
+    let (orders, warnings) = read(body.as_bytes(), NO_CONFIG);
+    assert_eq!(numbers(&orders), ["PO-1", "PO-2"]);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+
+    for (from, to, at) in [
+        ("UNE+2+G1", "UNE+3+G1", "UNG[1]/UNE/0060"),
+        ("UNE+2+G1", "UNE+2+G9", "UNG[1]/UNE/0048"),
+        ("UNZ+1+IC1", "UNZ+2+IC1", "UNZ/0036"),
+        ("UNT+8+2", "UNT+8+3", "UNH[2]/UNT/0062"),
+        ("UNE+2+G1'", "", "UNG[1]/UNE"),
+    ] {
+        let wrong = body.replace(from, to);
+        let (orders, warnings) = read(wrong.as_bytes(), NO_CONFIG);
+        assert_eq!(orders.len(), 2, "{to}");
+        warned(&warnings, &[at, "strict"]);
+        let err = refused(wrong.as_bytes(), &strict(NO_CONFIG));
+        assert_eq!(path(&err), at, "{err}");
+    }
+}
+
+#[test]
+fn a_message_that_is_not_orders_is_skipped_with_a_warning() {
+    let invoice = "UNH+INV7+INVOIC:D:96A:UN:EAN008'BGM+380+INV-7+9'UNT+3+INV7'";
+    let body = interchange(
+        "IC1",
+        3,
+        &format!("{}{invoice}{}", order("1", "PO-1"), order("3", "PO-3")),
+    );
+    let (orders, warnings) = read(body.as_bytes(), NO_CONFIG);
+    assert_eq!(numbers(&orders), ["PO-1", "PO-3"]);
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
+    warned(&warnings, &["UNH[2]", "INVOIC", "\"INV7\"", "0062"]);
+    // Its envelope is still checked.
+    let wrong = body.replace("UNT+3+INV7", "UNT+4+INV7");
+    let err = refused(wrong.as_bytes(), &strict(NO_CONFIG));
+    assert_eq!(path(&err), "UNH[2]/UNT/0074");
+
+    // A body with no ORDERS at all says so.
+    let only_invoice = interchange("IC1", 1, invoice);
+    let err = refused(only_invoice.as_bytes(), NO_CONFIG);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("unsupported-message", "UNH[1]/0065")
+    );
+    assert!(err.message.contains("INVOIC"), "{}", err.message);
+}
+
+#[test]
+fn text_is_decoded_per_syntax_identifier() {
+    let latin1 = |identifier: &str, name: &[u8]| {
+        let body = interchange("IC1", 1, &order("1", "PO-1"))
+            .replace("UNOC:3", identifier)
+            .replace("NAD+BY+5412345000013::9", "NAD+BY+5412345000013::9++NAME");
+        let at = body.find("NAME").unwrap();
+        let mut bytes = body.into_bytes();
+        bytes.splice(at..at + 4, name.iter().copied());
+        bytes
+    };
+    // UNOC: ISO 8859-1 bytes become UTF-8 text.
+    let (orders, warnings) = read(&latin1("UNOC:3", b"K\xE4lte M\xFCller"), "");
+    assert_eq!(buyer_name(&orders[0]), Some("Kälte Müller"));
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    // UNOY (ISO 10646, written as UTF-8) and UNOW: UTF-8.
+    for identifier in ["UNOY:4", "UNOW:4"] {
+        let (orders, _) = read(&latin1(identifier, "Kälte Müller".as_bytes()), "");
+        assert_eq!(buyer_name(&orders[0]), Some("Kälte Müller"), "{identifier}");
+    }
+    // UNOA/UNOB are ASCII: Latin-1 bytes are refused, not guessed at.
+    for identifier in ["UNOA:3", "UNOB:3"] {
+        let err = refused(&latin1(identifier, b"K\xE4lte"), "");
+        assert_eq!(err.code, "invalid-encoding", "{identifier}");
+    }
+    // A level this plugin has no table for (UNOD, ISO 8859-2) with bytes that
+    // are not UTF-8 is refused at UNB 0001.
+    let err = refused(&latin1("UNOD:3", b"K\xE4lte"), "");
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-encoding", "UNB/0001")
+    );
+}
+
+#[test]
+fn release_characters_and_comma_decimals_in_the_default_syntax() {
+    let body = interchange("IC1", 1, &order("1", "PO?+1?:A??B?'C"))
+        .replace(
+            "QTY+21:12'",
+            "QTY+21:12,5'PRI+AAA:1250,75'MOA+203:15634,38'",
+        )
+        .replace("UNT+8+", "UNT+10+");
+    let (orders, warnings) = read(body.as_bytes(), NO_CONFIG);
+    assert!(warnings.is_empty(), "{warnings:#?}");
+    assert_eq!(orders[0].buyer_order_number, "PO+1:A?B'C");
+    let line = &orders[0].lines[0];
+    assert_eq!(line.quantity, decimal("12.5"));
+    assert_eq!(price(line), Some(decimal("1250.75")));
+    assert_eq!(line.line_total, Some(decimal("15634.38")));
+    // A thousands separator beside the decimal mark is refused, not guessed at.
+    let err = refused(body.replace("1250,75", "1.250,75").as_bytes(), NO_CONFIG);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("invalid-value", "UNH[1]/LIN[1]/PRI/5118")
+    );
+}
+
+#[test]
+fn d01b_bgm_document_number_is_the_first_component_of_c106() {
+    let body =
+        interchange("IC1", 1, &order("1", "PO-7:2:1")).replace("ORDERS:D:96A", "ORDERS:D:01B");
+    let (orders, _) = read(body.as_bytes(), NO_CONFIG);
+    assert_eq!(numbers(&orders), ["PO-7"], "1004, not its version 1056");
+}
+
+#[test]
+fn a_body_with_no_message_is_refused() {
+    let err = refused(interchange("IC1", 0, "").as_bytes(), "");
+    assert_eq!((err.code.as_str(), path(&err)), ("missing-segment", "UNH"));
+}
