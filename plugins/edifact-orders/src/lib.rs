@@ -42,10 +42,10 @@
 //! | `PRI+AAA` (net) else `PRI+AAB` (gross) 5118, for 5284 units (price basis, else 1), never divided | `price`: `amount`, `base_quantity`, `kind` `net`/`gross` |
 //! | `MOA+203`, `DTM+2`, `FTX` in the LIN group | `line_total`, `delivery.requested_date`, `notes[]` |
 //! | `MOA+79`; `MOA+86` else `+128`; `MOA+124` else `+176` | `totals.line_extension`, `.payable`, `.tax_total` |
+//! | `CNT+2` | checked against the number of LIN (`bad-line-count`) |
 //!
 //! A buyer address or contact with no buyer name or id is refused
 //! (`missing-segment`): a party needs one, and the address must not be dropped.
-//! | `CNT+2` | checked against the number of LIN (`bad-line-count`) |
 //!
 //! DTM formats 102 (CCYYMMDD), 203 (CCYYMMDDHHMM), 204 (CCYYMMDDHHMMSS), 101
 //! (YYMMDD, read as 20YY) and 718 (a period: its start) become ISO dates; a time

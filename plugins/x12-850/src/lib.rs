@@ -24,7 +24,7 @@
 //! | X12 | canonical |
 //! |-----|-----------|
 //! | (the plugin), `ST02` | `source`: `format` `x12-850`, `syntax` `X12`, `control_number` |
-//! | `BEG03`, `BEG05` (CCYYMMDD) | `buyer_order_number`, `issue_date` |
+//! | `BEG03`, `BEG05` (CCYYMMDD; YYMMDD in 003xxx) | `buyer_order_number`, `issue_date` |
 //! | `BEG01` `05` (replace) | `purpose` `replace`; `01` (cancellation) is refused as `unsupported-purpose` |
 //! | header `CUR02`, else config `default_currency`, else IDR | `currency` |
 //! | header `DTM*002` (`DTM02`, or `DTM05` D8 + `DTM06`) | `delivery.requested_date` |
@@ -84,7 +84,7 @@ impl Plugin for X12Order {
         Info {
             name: "x12-850",
             version: env!("CARGO_PKG_VERSION"),
-            description: "ANSI X12 850 Purchase Order interchanges, versions 004010 and 005010.",
+            description: "ANSI X12 850 Purchase Order interchanges, versions 003xxx to 005xxx.",
             content_types: &["application/edi-x12", "application/edi", "text/plain"],
         }
     }
