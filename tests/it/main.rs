@@ -8,6 +8,7 @@ mod admin_api;
 mod api_errors;
 mod cli;
 mod content_types;
+mod corpus;
 mod crash;
 mod credentials;
 mod delivery;
