@@ -242,6 +242,9 @@ async fn back_to_inbox(req: HttpRequest) -> HttpResponse {
 // ---------------------------------------------------------------------------
 // Answers.
 
+/// The pages' referrer policy, as a header and in each page's `<meta>`.
+pub(super) const REFERRER_POLICY: &str = "same-origin";
+
 /// A page's status and the headers every answer carries.
 fn html(status: StatusCode) -> HttpResponseBuilder {
     let mut res = HttpResponse::build(status);
@@ -249,7 +252,11 @@ fn html(status: StatusCode) -> HttpResponseBuilder {
         .insert_header((CONTENT_TYPE, "text/html; charset=utf-8"))
         .insert_header(("content-security-policy", CONTENT_SECURITY_POLICY))
         .insert_header(("x-content-type-options", "nosniff"))
-        .insert_header(("referrer-policy", "no-referrer"));
+        // Not `no-referrer`: under it a browser sends `Origin: null` with the
+        // page's own form posts (Fetch, "append a request `Origin` header"), and
+        // the login and logout forms would be refused as posted from another site.
+        // `same-origin` still tells no other site which order was open.
+        .insert_header(("referrer-policy", REFERRER_POLICY));
     res
 }
 

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use super::REFERRER_POLICY;
 use crate::delivery::channels::{Language, Outgoing};
 use crate::delivery::render::{self, escape, long_date, money};
 use crate::store::{Craftsman, OrderRecord};
@@ -133,7 +134,7 @@ pub(super) fn document(
         s,
         "<!DOCTYPE html>\n<html lang=\"{}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"referrer\" content=\"no-referrer\">\n\
+         <meta name=\"referrer\" content=\"{REFERRER_POLICY}\">\n\
          <title>{} · jembatan</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<header>\n",
         language.tag(),
         escape(title)
