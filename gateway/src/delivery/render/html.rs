@@ -32,7 +32,8 @@ pub fn html_body(out: &Outgoing<'_>) -> String {
     const LABEL_RIGHT: &str =
         "padding:6px 8px;border-bottom:1px solid #e2e2e2;vertical-align:top;text-align:right";
     let mut s = String::from(
-        "<div style=\"max-width:640px;margin:0 auto;background:#fff;padding:16px;border-radius:6px\">\n",
+        // `overflow-wrap` so a long code or link breaks rather than widens the page.
+        "<div style=\"max-width:640px;margin:0 auto;background:#fff;padding:16px;border-radius:6px;overflow-wrap:anywhere\">\n",
     );
     let _ = writeln!(
         s,
@@ -58,33 +59,42 @@ pub fn html_body(out: &Outgoing<'_>) -> String {
         "<h2 style=\"font-size:18px;margin:0 0 8px\">{}</h2>",
         escape(l.items)
     );
+    // One block per line, not a table: five columns do not fit a phone, and
+    // a block reads the same in every mail client.
+    for item in &view.items {
+        let _ = write!(
+            s,
+            "<div style=\"border-top:1px solid #e2e2e2;padding:8px 0\">\n\
+             <div><strong>{}. {}</strong></div>\n",
+            escape(&item.number),
+            escape(&item.title)
+        );
+        for aside in item.codes.iter().chain(&item.details) {
+            let _ = writeln!(
+                s,
+                "<div style=\"color:#666;font-size:14px\">{}</div>",
+                escape(aside)
+            );
+        }
+        let mut figures = vec![format!("{}: {}", l.quantity, item.quantity)];
+        if let Some(price) = &item.price {
+            figures.push(format!("{}: {price}", l.unit_price));
+        }
+        let mut line = escape(&figures.join(" · "));
+        if let Some(total) = &item.total {
+            let _ = write!(
+                line,
+                " · {}: <strong>{}</strong>",
+                escape(l.line_total),
+                escape(total)
+            );
+        }
+        let _ = writeln!(s, "<div style=\"margin-top:4px\">{line}</div>\n</div>");
+    }
     let _ = writeln!(
         s,
-        "<table style=\"width:100%;border-collapse:collapse;font-size:15px;margin-bottom:16px\">\n\
-         <tr style=\"background:#f0f0f0\"><th style=\"{CELL}\">{}</th><th style=\"{CELL}\">{}</th>\
-         <th style=\"{NUM}\">{}</th><th style=\"{NUM}\">{}</th><th style=\"{NUM}\">{}</th></tr>",
-        escape(l.item_no),
-        escape(l.item),
-        escape(l.quantity),
-        escape(l.unit_price),
-        escape(l.line_total)
+        "<div style=\"border-top:1px solid #e2e2e2;margin-bottom:16px\"></div>"
     );
-    for item in &view.items {
-        let mut cell = format!("<strong>{}</strong>", escape(&item.title));
-        for aside in item.codes.iter().chain(&item.details) {
-            push_aside(&mut cell, aside);
-        }
-        let _ = writeln!(
-            s,
-            "<tr><td style=\"{CELL}\">{}</td><td style=\"{CELL}\">{cell}</td><td style=\"{NUM}\">{}</td>\
-             <td style=\"{NUM}\">{}</td><td style=\"{NUM}\">{}</td></tr>",
-            escape(&item.number),
-            escape(&item.quantity),
-            escape(item.price.as_deref().unwrap_or_default()),
-            escape(item.total.as_deref().unwrap_or_default())
-        );
-    }
-    let _ = writeln!(s, "</table>");
     if !view.totals.is_empty() {
         let _ = writeln!(
             s,
@@ -130,15 +140,6 @@ pub fn html_body(out: &Outgoing<'_>) -> String {
         escape(&out.order.id)
     );
     s
-}
-
-/// Adds `text` on a line of its own, small and grey, below an item's description.
-fn push_aside(item: &mut String, text: &str) {
-    let _ = write!(
-        item,
-        "<br><span style=\"color:#666;font-size:13px\">{}</span>",
-        escape(text)
-    );
 }
 
 /// Escapes text for HTML element content and quoted attribute values, dropping
