@@ -450,14 +450,7 @@ fn no_state_leaks_between_calls() {
 fn probe(host: &PluginHost, config: &str) -> Vec<String> {
     let orders =
         hostile(host, config, &Limits::default()).unwrap_or_else(|e| panic!("{config}: {e}"));
-    assert_eq!(orders.len(), 1, "{config}: {orders:?}");
-    let order: serde_json::Value = serde_json::from_str(&orders[0]).unwrap();
-    let notes: Vec<String> = order["notes"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{config}: no notes in {order}"))
-        .iter()
-        .map(|note| note.as_str().unwrap().to_owned())
-        .collect();
+    let notes = notes_of(&orders);
     println!("{config}: {notes:#?}");
     notes
 }
@@ -647,7 +640,7 @@ fn hostile_within(config: &str, bound: Duration) -> Result<Vec<String>, Normaliz
     result
 }
 
-/// The notes of the one order `orders` holds.
+/// The notes' texts of the one order `orders` holds.
 fn notes_of(orders: &[String]) -> Vec<String> {
     assert_eq!(orders.len(), 1, "{orders:?}");
     let order: serde_json::Value = serde_json::from_str(&orders[0]).unwrap();
@@ -655,7 +648,7 @@ fn notes_of(orders: &[String]) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("no notes in {order}"))
         .iter()
-        .map(|note| note.as_str().unwrap().to_owned())
+        .map(|note| note["text"].as_str().unwrap().to_owned())
         .collect()
 }
 
