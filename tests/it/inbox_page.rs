@@ -163,3 +163,89 @@ fn a_craftsman_signs_in_and_sees_only_their_orders() {
     );
     assert!(!gw.logs().contains(&token), "the token is never logged");
 }
+
+/// A v2 order with what a workshop machines a part from: the item's name apart
+/// from its description, its specs, the drawing, a delivery window, a price per
+/// 100 pieces and a discount; long enough words to test a phone's width.
+fn order_with_specs_and_drawing() -> serde_json::Value {
+    json!({
+        "version": "2",
+        "buyer_order_number": "PO-MO-2026-SPEC-1",
+        "issue_date": "2026-11-27",
+        "currency": "IDR",
+        "source": {"format": "canonical-json", "syntax": "JSON"},
+        "supplier": {"code": "PBG-017"},
+        "delivery": {"earliest": "2026-12-14", "latest": "2026-12-18",
+                     "location": {"address": {"street": "Jl. Gudang Timur 8", "city": "Bekasi",
+                                              "postal_code": "17530", "country": "ID"}}},
+        "lines": [{
+            "line_number": "1",
+            "item": {
+                "name": "Knalpot racing 125cc stainless",
+                "description": "Leher 32 mm, silencer glasswool, finishing hitam doff",
+                "ids": [{"role": "buyer", "value": "MO-EXH-125-RACING-STAINLESS-304-BLACK"},
+                        {"role": "standard", "scheme": "GTIN", "value": "8991234567890"}],
+                "properties": [{"name": "Bahan", "value": "SS304"},
+                               {"name": "Tebal", "value": "1.2", "unit": "MMT"}],
+                "documents": [{"id": "GB-KN-125", "type": "drawing", "revision": "C",
+                               "uri": "https://plm.mitra-otoparts.example/drawings/GB-KN-125-rev-C-knalpot-racing.pdf"}]
+            },
+            "quantity": "400",
+            "unit": "H87",
+            "price": {"amount": "18500000.00", "base_quantity": "100"},
+            "line_total": "74000000.00",
+            "allowances_charges": [{"kind": "allowance", "percent": "5", "reason": "diskon volume"}]
+        }]
+    })
+}
+
+/// Issue 14: the craftsman sees the item's name, its specs and its drawing on a
+/// 390 px wide phone, in a real browser, and nothing runs off the screen.
+#[test]
+fn on_a_phone_the_order_shows_the_item_its_specs_and_drawing_and_fits() {
+    let gw = Gateway::start();
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let jaya = gw.create_craftsman(json!({"id": "jaya", "name": "Bengkel Knalpot Jaya"}));
+    let token = jaya["token"].as_str().unwrap().to_owned();
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    let accepted = json_of(
+        gw.post_order(
+            &key,
+            "application/json",
+            serde_json::to_vec(&order_with_specs_and_drawing()).unwrap(),
+        ),
+        201,
+    );
+    let order_id = accepted["orders"][0]["id"].as_str().unwrap().to_owned();
+
+    let phone = crate::browser::Phone::start();
+    phone.open(&gw.url("/inbox"));
+    phone.type_into("#token", &token);
+    phone.click("button.primary");
+    phone.text_with("PO-MO-2026-SPEC-1");
+    assert_eq!(
+        phone.overflowing(),
+        Vec::<String>::new(),
+        "the list, at 390 px"
+    );
+
+    phone.open(&gw.url(&format!("/inbox/{order_id}")));
+    let page = phone.text();
+    for expected in [
+        "Knalpot racing 125cc stainless",
+        "Leher 32 mm, silencer glasswool, finishing hitam doff",
+        "Spesifikasi: Bahan: SS304 · Tebal: 1.2 mm",
+        "GB-KN-125 rev. C",
+        "GTIN 8991234567890",
+        "Kirim antara\t14 Desember 2026 – 18 Desember 2026",
+        "IDR 18.500.000,00 / 100 buah",
+        "Potongan: 5% (diskon volume)",
+    ] {
+        assert!(page.contains(expected), "missing {expected:?} in:\n{page}");
+    }
+    assert_eq!(
+        phone.overflowing(),
+        Vec::<String>::new(),
+        "the order, at 390 px"
+    );
+}

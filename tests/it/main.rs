@@ -6,6 +6,7 @@ mod peers;
 
 mod admin_api;
 mod api_errors;
+mod browser;
 mod cli;
 mod content_types;
 mod corpus;
