@@ -11,6 +11,9 @@ pub const CAC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggreg
 pub const CBC: &str = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2";
 /// The Order document.
 pub const ORDER: &str = "urn:oasis:names:specification:ubl:schema:xsd:Order-2";
+/// The Standard Business Document Header (UN/CEFACT SBDH 1.3) Peppol wraps a
+/// document in.
+pub const SBDH: &str = "http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader";
 
 /// Which of the UBL namespaces an element is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,6 +21,7 @@ pub enum Ns {
     Order,
     Cac,
     Cbc,
+    Sbdh,
     Other,
 }
 
@@ -28,6 +32,7 @@ impl Ns {
             Some(CAC) => Self::Cac,
             Some(CBC) => Self::Cbc,
             Some(ORDER) => Self::Order,
+            Some(SBDH) => Self::Sbdh,
             _ => Self::Other,
         }
     }
@@ -38,7 +43,7 @@ macro_rules! names {
         /// A UBL element the plugin maps, or `Other`.
         // Variants are the UBL local names verbatim (`PartyName`), which the
         // resolver matches with `stringify!`, so they cannot be renamed.
-        #[allow(clippy::enum_variant_names)]
+        #[allow(clippy::enum_variant_names, clippy::upper_case_acronyms)]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Name {
             Other,
@@ -57,11 +62,6 @@ macro_rules! names {
                 }
             }
 
-            /// Whether this is a basic (`cbc:`) component, the only kind with text.
-            pub fn is_basic(self) -> bool {
-                self.qualified().starts_with("cbc:")
-            }
-
             /// The name with its conventional prefix, for error paths.
             pub fn qualified(self) -> &'static str {
                 match self {
@@ -74,23 +74,45 @@ macro_rules! names {
     (@qualified Order $name:ident) => { stringify!($name) };
     (@qualified Cac $name:ident) => { concat!("cac:", stringify!($name)) };
     (@qualified Cbc $name:ident) => { concat!("cbc:", stringify!($name)) };
+    (@qualified Sbdh $name:ident) => { concat!("sbdh:", stringify!($name)) };
 }
 
 names! {
     Order { Order }
     Cac {
-        BuyerCustomerParty, SellerSupplierParty, Party, PartyIdentification, PartyName,
-        PartyTaxScheme, PartyLegalEntity, PostalAddress, Country, Contact, Delivery,
-        DeliveryAddress, DeliveryLocation, Address, RequestedDeliveryPeriod,
-        AnticipatedMonetaryTotal, TaxTotal, OrderLine, LineItem, Price, Item,
-        BuyersItemIdentification, SellersItemIdentification, AllowanceCharge,
+        BuyerCustomerParty, SellerSupplierParty, AccountingCustomerParty, OriginatorCustomerParty,
+        Party, PartyIdentification, PartyName, PartyTaxScheme, PartyLegalEntity, TaxScheme,
+        PostalAddress, AddressLine, Country, Contact, Person, DeliveryContact, Delivery,
+        DeliveryAddress, DeliveryLocation, DeliveryParty, Address, RequestedDeliveryPeriod,
+        DeliveryTerms, PaymentTerms, ValidityPeriod, QuotationDocumentReference,
+        OrderDocumentReference, OriginatorDocumentReference, AdditionalDocumentReference,
+        DocumentReference, Contract, ProjectReference, Attachment, ExternalReference,
+        AllowanceCharge, TaxCategory, TaxTotal, TaxSubtotal, AnticipatedMonetaryTotal, OrderLine,
+        LineItem, Price, Item, BuyersItemIdentification, SellersItemIdentification,
+        ManufacturersItemIdentification, StandardItemIdentification, AdditionalItemIdentification,
+        ItemSpecificationDocumentReference, AdditionalItemProperty, CommodityClassification,
+        OriginCountry, ClassifiedTaxCategory,
     }
     Cbc {
-        ID, IssueDate, DocumentCurrencyCode, Note, Name, CompanyID, RegistrationName,
-        StreetName, AdditionalStreetName, CityName, PostalZone, CountrySubentity,
-        IdentificationCode, Telephone, ElectronicMail, CustomerAssignedAccountID,
-        StartDate, EndDate, LineExtensionAmount, PayableAmount, TaxAmount, Quantity,
-        PriceAmount, Description, ChargeIndicator, AllowanceChargeReason, Amount,
+        UBLVersionID, CustomizationID, ProfileID, ID, CopyIndicator, IssueDate, OrderTypeCode,
+        DocumentCurrencyCode, Note, CustomerReference, AccountingCost, AccountingCostCode,
+        SalesOrderID, EndpointID, Name, CompanyID, RegistrationName, StreetName,
+        AdditionalStreetName, BuildingNumber, Line, CityName, PostalZone, CountrySubentity,
+        IdentificationCode, Telephone, Telefax, ElectronicMail, FirstName, MiddleName, FamilyName,
+        JobTitle, CustomerAssignedAccountID, StartDate, EndDate, SpecialTerms, ContractType,
+        DocumentTypeCode, DocumentType, DocumentDescription, VersionID,
+        EmbeddedDocumentBinaryObject, URI, PaymentDueDate, SettlementDiscountPercent,
+        ChargeIndicator, AllowanceChargeReasonCode, AllowanceChargeReason,
+        MultiplierFactorNumeric, SequenceNumeric, Amount, BaseAmount, Percent,
+        TaxExemptionReason, TaxableAmount, TaxAmount, LineExtensionAmount, TaxExclusiveAmount,
+        TaxInclusiveAmount, AllowanceTotalAmount, ChargeTotalAmount, PrepaidAmount,
+        PayableRoundingAmount, PayableAmount, Quantity, TotalTaxAmount, PartialDeliveryIndicator,
+        PriceAmount, BaseQuantity, Description, Value, ValueQuantity, ValueQualifier,
+        ItemClassificationCode,
+    }
+    Sbdh {
+        StandardBusinessDocument, StandardBusinessDocumentHeader, Sender, Receiver, Identifier,
+        DocumentIdentification, InstanceIdentifier,
     }
 }
 
