@@ -341,7 +341,17 @@ impl OrderDraft {
             }
         }
         self.delivery_period.apply(&mut order.delivery);
-        order.supplier_code = self.supplier_account_id.or(self.supplier_party_id);
+        // A Peppol seller may be named by its endpoint alone.
+        let endpoint = order
+            .supplier
+            .ids
+            .iter()
+            .find(|id| id.scheme.starts_with("ENDPOINT:"))
+            .map(|id| id.value.clone());
+        order.supplier_code = self
+            .supplier_account_id
+            .or(self.supplier_party_id)
+            .or(endpoint);
         order.lines = self.lines.into_iter().map(LineDraft::into_line).collect();
         order.warnings.append(&mut self.warnings);
         let defaults = Defaults {

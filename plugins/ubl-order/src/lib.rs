@@ -101,3 +101,6 @@ jembatan_plugin_sdk::export_plugin!(UblOrder);
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod corpus_tests;

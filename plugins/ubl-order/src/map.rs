@@ -561,6 +561,27 @@ fn map_leaf(d: &mut OrderDraft, path: &[N], leaf: &Leaf<'_>) -> Result<bool, Fau
         [N::BuyerCustomerParty, N::DeliveryContact, rest @ ..] => {
             contact(o.delivery.contacts.last_mut(), rest, text)
         }
+        // The buyer's account ids: the one it gave itself, the one its supplier gave it.
+        [
+            N::BuyerCustomerParty,
+            field @ (N::CustomerAssignedAccountID | N::SupplierAssignedAccountID),
+        ] => {
+            let scheme = if *field == N::CustomerAssignedAccountID {
+                party_scheme::BUYER_ASSIGNED
+            } else {
+                party_scheme::SUPPLIER_ASSIGNED
+            };
+            let qualifier = field.qualified().trim_start_matches("cbc:").to_owned();
+            add_id(
+                &mut o.buyer,
+                PartyId {
+                    scheme: scheme.to_owned(),
+                    value: text.to_owned(),
+                    qualifier: Some(qualifier),
+                },
+            );
+            true
+        }
         [N::SellerSupplierParty, N::CustomerAssignedAccountID] => {
             set(&mut d.supplier_account_id, text)
         }
@@ -827,9 +848,24 @@ fn document_part(
                 true
             }
         }
-        [N::Attachment, N::ExternalReference, N::URI] => set(&mut document.uri, text),
+        // Only an absolute URI is a link; anything else stays an extension.
+        [N::Attachment, N::ExternalReference, N::URI] => {
+            is_uri(text) && set(&mut document.uri, text)
+        }
         _ => false,
     }
+}
+
+/// Whether `text` is an absolute URI (RFC 3986: a scheme, then `:`).
+fn is_uri(text: &str) -> bool {
+    text.split_once(':').is_some_and(|(scheme, rest)| {
+        !rest.is_empty()
+            && !text.contains(char::is_whitespace)
+            && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    })
 }
 
 /// The first order-level `cac:Delivery`.

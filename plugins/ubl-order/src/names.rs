@@ -99,7 +99,7 @@ names! {
         SalesOrderID, EndpointID, Name, CompanyID, RegistrationName, StreetName,
         AdditionalStreetName, BuildingNumber, Line, CityName, PostalZone, CountrySubentity,
         IdentificationCode, Telephone, Telefax, ElectronicMail, FirstName, MiddleName, FamilyName,
-        JobTitle, CustomerAssignedAccountID, StartDate, EndDate, SpecialTerms, ContractType,
+        JobTitle, CustomerAssignedAccountID, SupplierAssignedAccountID, StartDate, EndDate, SpecialTerms, ContractType,
         DocumentTypeCode, DocumentType, DocumentDescription, VersionID,
         EmbeddedDocumentBinaryObject, URI, PaymentDueDate, SettlementDiscountPercent,
         ChargeIndicator, AllowanceChargeReasonCode, AllowanceChargeReason,
