@@ -22,14 +22,6 @@ macro_rules! names {
                     _ => Self::Other,
                 }
             }
-
-            /// The name as cXML writes it, for error paths.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    Self::Other => "*",
-                    $(Self::$name => stringify!($name),)*
-                }
-            }
         }
     };
 }
@@ -37,12 +29,18 @@ macro_rules! names {
 #[allow(non_camel_case_types)]
 mod inner {
     names! {
-        cXML, Header, From, To, Credential, Identity, Request, OrderRequest,
-        OrderRequestHeader, Total, Money, Tax, ShipTo, BillTo, Address, Name, PostalAddress,
-        Street, City, State, PostalCode, Country, Email, Phone, TelephoneNumber,
-        CountryCode, AreaOrCityCode, Number, Comments, ItemOut, ItemID, SupplierPartID,
-        SupplierPartAuxiliaryID, BuyerPartID, ItemDetail, UnitPrice, Description,
-        ShortName, UnitOfMeasure, ManufacturerPartID, ManufacturerName, Extrinsic,
+        cXML, Header, From, To, Sender, Credential, Identity, Request, OrderRequest,
+        OrderRequestHeader, Total, Money, Tax, TaxDetail, TaxableAmount, TaxAmount, ShipTo,
+        BillTo, Address, Name, PostalAddress, DeliverTo, Street, City, Municipality, State,
+        PostalCode, Country, Email, Phone, Fax, TelephoneNumber, CountryCode, AreaOrCityCode,
+        Number, Extension, Shipping, Payment, PCard, PaymentToken, PaymentTerm, Discount,
+        DiscountPercent, DiscountAmount, Contact, Comments, Attachment, URL,
+        DocumentReference, SupplierOrderInfo, TermsOfDelivery, TermsOfDeliveryCode,
+        ShippingPaymentMethod, TransportTerms, DeliveryPeriod, Period, ItemOut, ItemID,
+        SupplierPartID, SupplierPartAuxiliaryID, BuyerPartID, IdReference, ItemDetail,
+        UnitPrice, Description, ShortName, UnitOfMeasure, PriceBasisQuantity, Classification,
+        ManufacturerPartID, ManufacturerName, LeadTime, Dimension, AttachmentReference,
+        InternalID, Distribution, Accounting, Segment, Charge, ScheduleLine, Extrinsic,
     }
 }
 
@@ -56,6 +54,5 @@ mod tests {
     fn resolves_local_names() {
         assert_eq!(Name::resolve("ItemOut"), Name::ItemOut);
         assert_eq!(Name::resolve("itemout"), Name::Other);
-        assert_eq!(Name::cXML.as_str(), "cXML");
     }
 }

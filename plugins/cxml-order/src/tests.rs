@@ -35,13 +35,14 @@ fn ten_line_order_maps_every_field() {
     let out = json(TEN_LINES, LINE_TOTALS).unwrap();
     assert_schema_valid(&out);
     let actual: Value = serde_json::from_str(&out[0]).unwrap();
-    // Written from the XML, field by field: BillTo's addressID wins over the From
-    // identity, the first To identity (DUNS) is taken, the second Street becomes
-    // additional_street, Shipping and the header Extrinsic are not read, decimals
-    // keep scale. The v2 expectation is the v1 one (`.expected.json`) moved field
-    // by field as docs/canonical-order-v2.md §3 says, then corrected from the XML
-    // where v2 says more: the auxiliary and manufacturer IDs are item ids (not a
-    // note), the manufacturer's name an extension, ShortName the item's name.
+    // Written from the XML, field by field: BillTo names the buyer, its addressID
+    // and the From credential (a NetworkID) identify it; every To credential is a
+    // supplier id and the first routes; the second Street becomes
+    // additional_street; DeliverTo is the ship-to's attention; Shipping is an
+    // order charge; ShortName the item's name; the manufacturer's name qualifies
+    // its part id; timestamps keep their day, the full value is an extension with
+    // a time-dropped warning; Tax/Description, the header Extrinsic, the Sender's
+    // UserAgent and deploymentMode are cxml extensions; decimals keep scale.
     let expected: Value =
         serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.v2.json"))
             .unwrap();
