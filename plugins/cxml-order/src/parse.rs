@@ -32,6 +32,8 @@ const MAX_VALUE: usize = 4000;
 struct Fault {
     message: String,
     attribute: Option<&'static str>,
+    /// The error code when it is not `invalid-value`.
+    code: Option<&'static str>,
 }
 
 impl From<String> for Fault {
@@ -39,6 +41,7 @@ impl From<String> for Fault {
         Self {
             message,
             attribute: None,
+            code: None,
         }
     }
 }
@@ -277,20 +280,8 @@ fn on_start(
     offset: usize,
 ) -> Result<(), Fault> {
     let path = &stack[1..];
-    let attr = |name: &'static str| {
-        attribute(element, name)
-            .map(|v| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()))
-            .map_err(|message| Fault {
-                message,
-                attribute: Some(name),
-            })
-    };
-    let with_attr = |name: &'static str| {
-        move |message: String| Fault {
-            message,
-            attribute: Some(name),
-        }
-    };
+    let attr = |name: &'static str| trimmed_attribute(element, name);
+    let with_attr = |name: &'static str| move |message: String| in_attribute(message, name);
     let here = source_path(locals, draft);
     match path {
         [] => {
@@ -330,8 +321,10 @@ fn on_start(
                 None => None,
                 Some("new") => Some(Purpose::Original),
                 Some("update") => Some(Purpose::Replace),
+                // A cancellation is refused, never read as an order (design decision 14).
                 Some(other) => {
                     return Err(Fault {
+                        code: Some("unsupported-purpose"),
                         message: format!(
                             "the order's type is {other:?}: cancelling an order is not \
                              supported; only type \"new\" and \"update\" are"
@@ -450,6 +443,7 @@ fn on_start(
                 return Err(Fault {
                     message: format!("the amount is in {code}, but the order is in {order}"),
                     attribute: Some("currency"),
+                    code: None,
                 });
             }
             _ => draft.currency = Some(code),
@@ -1094,6 +1088,7 @@ fn in_attribute(message: impl Into<String>, name: &'static str) -> Fault {
     Fault {
         message: message.into(),
         attribute: Some(name),
+        code: None,
     }
 }
 
@@ -1368,7 +1363,7 @@ fn invalid_value(
         path.push_str(attribute);
     }
     PluginError::at_offset(
-        "invalid-value",
+        fault.code.unwrap_or("invalid-value"),
         format!("{path}: {}", fault.message),
         body,
         offset,

@@ -412,3 +412,507 @@ fn info_names_the_content_types() {
         ("cxml-order", &["application/xml", "text/xml"][..])
     );
 }
+
+/// The public cXML corpus (tests/corpus/cxml): each test asserts what the
+/// document's hand-written `.expected.json` says it carries.
+mod corpus {
+    use super::*;
+
+    fn read(body: &[u8]) -> PurchaseOrder {
+        assert_schema_valid(&json(body, "{}").unwrap());
+        order(body, "{}")
+    }
+
+    /// (line number, description, supplier id, quantity, unit, price amount).
+    fn lines(order: &PurchaseOrder) -> Vec<(&str, &str, &str, String, &str, String)> {
+        order
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.line_number.as_str(),
+                    l.item.description.as_deref().unwrap_or(""),
+                    l.item.ids[0].value.as_str(),
+                    l.quantity.to_string(),
+                    l.unit.as_str(),
+                    l.price.as_ref().unwrap().amount.to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn cxml_php_sample_order_request() {
+        let order = read(include_bytes!(
+            "../../../tests/corpus/cxml/cxml-php-sample-orderrequest.xml"
+        ));
+        assert_eq!(order.buyer_order_number, "DO1234");
+        assert_eq!(order.issue_date, day("2000-10-12"));
+        assert_eq!(order.currency, "EUR");
+        assert_eq!(order.source.syntax, "cXML 1.2.050", "from the DOCTYPE");
+        assert_eq!(
+            order.source.control_number.as_deref(),
+            Some("1625586002.193314.7293@dev")
+        );
+        assert_eq!(
+            order.totals.as_ref().unwrap().payable,
+            Some("85.00".parse().unwrap())
+        );
+        let buyer = order.buyer.as_ref().unwrap();
+        assert_eq!(buyer.ids[0].value, "inbound@prominate-platform.com");
+        assert_eq!(buyer.name.as_deref(), Some("Zinc GmbH"), "BillTo");
+        assert_eq!(buyer.contacts[0].phone.as_deref(), Some("+49 761 1234567"));
+        assert_eq!(order.supplier.ids[0].value, "supplier@supplier.com");
+        let delivery = order.delivery.as_ref().unwrap();
+        let place = delivery.location.as_ref().unwrap();
+        assert_eq!(place.name.as_deref(), Some("Acme"));
+        let address = place.address.as_ref().unwrap();
+        assert_eq!(address.attention, ["Joe Smith", "Mailstop M-543"]);
+        assert_eq!(
+            (
+                address.street.as_deref(),
+                address.region.as_deref(),
+                address.country.as_deref()
+            ),
+            (Some("123 Anystreet"), Some("CA"), Some("US"))
+        );
+        assert_eq!(
+            delivery.contacts[0].phone.as_deref(),
+            Some("+1 800 5551212")
+        );
+        // The attachment's URL is a bare file name, not a URL: kept as a reference.
+        assert_eq!(
+            order.documents[0].filename.as_deref(),
+            Some("delivery-note.pdf")
+        );
+        assert_eq!(order.documents[0].uri, None);
+        assert_eq!(
+            lines(&order),
+            [
+                (
+                    "1",
+                    "hello from item 1",
+                    "1233244",
+                    "10".into(),
+                    "EA",
+                    "2.10".into()
+                ),
+                (
+                    "2",
+                    "hello from item 2",
+                    "1233245",
+                    "20".into(),
+                    "EA",
+                    "3.20".into()
+                ),
+            ]
+        );
+        for line in &order.lines {
+            assert_eq!(
+                line.delivery.as_ref().unwrap().requested_date,
+                Some(day("2020-02-28"))
+            );
+            assert_eq!(
+                (
+                    line.item.classifications[0].scheme.as_str(),
+                    line.item.classifications[0].code.as_str()
+                ),
+                ("custom", "0")
+            );
+        }
+        assert_eq!(order.lines[1].notes[0].text, "Test comment");
+        assert_eq!(order.lines[1].notes[0].subject.as_deref(), Some("test"));
+    }
+
+    #[test]
+    fn cxml_php_eu_hub_order_request() {
+        let order = read(include_bytes!(
+            "../../../tests/corpus/cxml/cxml-php-eu-hub-order-request.xml"
+        ));
+        assert_eq!(order.buyer_order_number, "acme-1-1");
+        assert_eq!(order.issue_date, day("2025-01-27"));
+        assert_eq!(order.currency, "USD");
+        assert_eq!(order.source.syntax, "cXML 1.2.060");
+        let delivery = order.delivery.as_ref().unwrap();
+        // 23:00 UTC stays on the 28th: the day as written, the time kept aside.
+        assert_eq!(delivery.requested_date, Some(day("2025-01-28")));
+        assert!(
+            order.warnings.iter().any(|w| w.code == "time-dropped"
+                && w.field.as_deref() == Some("/delivery/requested_date"))
+        );
+        assert!(
+            order
+                .extensions
+                .iter()
+                .any(|e| e.path.ends_with("@requestedDeliveryDate")
+                    && e.value == "2025-01-28T23:00:00+00:00")
+        );
+        assert_eq!(order.buyer.as_ref().unwrap().ids[0].value, "AN00000123");
+        assert_eq!(
+            order.buyer.as_ref().unwrap().ids[0].scheme,
+            "ENDPOINT:NetworkID"
+        );
+        assert_eq!(order.supplier.code, "AN00000456");
+        let address = delivery
+            .location
+            .as_ref()
+            .unwrap()
+            .address
+            .as_ref()
+            .unwrap();
+        assert_eq!(address.attention, ["ACME", "TEST.USA"]);
+        assert_eq!(address.postal_code.as_deref(), Some("43201-3551"));
+        // The Extrinsic inside PostalAddress and the card-less payment reference are kept.
+        let phone = order
+            .extensions
+            .iter()
+            .find(|e| e.path.ends_with("PostalAddress/Extrinsic"))
+            .unwrap();
+        assert_eq!(
+            (phone.value.as_str(), phone.attributes["name"].as_str()),
+            ("+49121255566", "phone")
+        );
+        let payment = order
+            .extensions
+            .iter()
+            .find(|e| e.path.ends_with("Payment/PaymentReference"))
+            .unwrap();
+        assert_eq!(payment.attributes["provider"], "stripe");
+        assert!(payment.value.contains("ch_..."));
+        assert_eq!(
+            lines(&order),
+            [(
+                "1",
+                "Testing",
+                "QA-ACME-AUTOTEST",
+                "1".into(),
+                "EA",
+                "10.00".into()
+            )]
+        );
+        assert_eq!(order.lines[0].item.ids[1].role, ItemIdRole::Buyer);
+        assert_eq!(
+            order.lines[0].item.classifications[0].scheme,
+            "supplier_part_id"
+        );
+        assert_eq!(
+            order.totals.unwrap().payable,
+            Some("10.00".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn officeluv_coupa_order_request() {
+        let order = read(include_bytes!(
+            "../../../tests/corpus/cxml/officeluv-coupa-order-request.xml"
+        ));
+        assert_eq!(order.buyer_order_number, "3309");
+        assert_eq!(order.issue_date, day("2020-03-31"));
+        assert_eq!(order.currency, "USD");
+        assert_eq!(order.source.syntax, "cXML 1.2.014");
+        let buyer = order.buyer.as_ref().unwrap();
+        assert!(buyer.ids.iter().any(|id| id.value == "kasdflkjasdf"));
+        let end_user = buyer
+            .contacts
+            .iter()
+            .find(|c| c.role.as_deref() == Some("endUser"))
+            .unwrap();
+        assert_eq!(
+            (end_user.name.as_deref(), end_user.email.as_deref()),
+            (
+                Some("alksdjfalskjf alk sdjflkj"),
+                Some("asdlfkjasdflkj@optisconsulting.com")
+            )
+        );
+        assert_eq!(order.supplier.code, "development@officeluv.com");
+        let place = order.delivery.as_ref().unwrap().location.as_ref().unwrap();
+        assert_eq!(place.ids[0].value, "21444");
+        assert_eq!(place.address.as_ref().unwrap().attention, ["Venkat"]);
+        let shipping = &order.allowances_charges[0];
+        assert_eq!(shipping.amount, Some("0.0".parse().unwrap()));
+        assert!(
+            order
+                .extensions
+                .iter()
+                .any(
+                    |e| e.attributes.get("name").map(String::as_str) == Some("legacy_po")
+                        && e.value.is_empty()
+                )
+        );
+        assert_eq!(
+            lines(&order),
+            [
+                (
+                    "1",
+                    "Yogurt Whips, Key Lime Pie, 4oz Cup",
+                    "product:1861",
+                    "1".into(),
+                    "EA",
+                    "8.1".into()
+                ),
+                (
+                    "2",
+                    "Zingerman's Cheese Spreads Pimento Cheese",
+                    "product:4884",
+                    "9".into(),
+                    "EA",
+                    "9.29".into()
+                ),
+            ]
+        );
+        let line = &order.lines[1];
+        assert_eq!(line.item.ids[1].value, "product-requisition:6235");
+        assert_eq!(
+            line.item.ids[1].qualifier.as_deref(),
+            Some("SupplierPartAuxiliaryID")
+        );
+        assert_eq!(line.item.classifications[0].code, "unknown");
+        let cost_centre = line
+            .references
+            .iter()
+            .find(|r| r.kind == jembatan_plugin_sdk::ReferenceType::CostCentre)
+            .unwrap();
+        assert_eq!(cost_centre.value, "c50");
+        let project = line
+            .references
+            .iter()
+            .find(|r| r.kind == jembatan_plugin_sdk::ReferenceType::Project)
+            .unwrap();
+        assert_eq!(project.value, "000384");
+        // The stated line amount (Distribution/Charge) is kept as written.
+        assert!(
+            line.extensions
+                .iter()
+                .any(|e| e.path.ends_with("Distribution/Charge") && e.value.contains("83.61"))
+        );
+        assert!(
+            line.extensions
+                .iter()
+                .any(
+                    |e| e.attributes.get("name").map(String::as_str) == Some("LineType")
+                        && e.value == "Quantity"
+                )
+        );
+        assert_eq!(
+            order.totals.unwrap().payable,
+            Some("91.71".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn officeluv_coupa_purchase_order_200() {
+        let order = read(include_bytes!(
+            "../../../tests/corpus/cxml/officeluv-coupa-purchase-order-200.xml"
+        ));
+        assert_eq!(order.buyer_order_number, "6112");
+        assert_eq!(order.issue_date, day("2008-01-07"));
+        assert_eq!(order.currency, "USD");
+        let buyer = order.buyer.as_ref().unwrap();
+        assert_eq!(buyer.name.as_deref(), Some("SOB1"));
+        // "dell" in domain "duns" is no DUNS number; the domain stays as qualifier.
+        let dell = buyer.ids.iter().find(|id| id.value == "dell").unwrap();
+        assert_eq!(
+            (dell.scheme.as_str(), dell.qualifier.as_deref()),
+            ("UNSPECIFIED", Some("duns"))
+        );
+        let duns = &order.supplier.ids[0];
+        assert_eq!(
+            (duns.scheme.as_str(), duns.value.as_str()),
+            ("DUNS", "128293714")
+        );
+        assert_eq!(order.supplier.code, "128293714");
+        let address = order
+            .delivery
+            .as_ref()
+            .unwrap()
+            .location
+            .as_ref()
+            .unwrap()
+            .address
+            .as_ref()
+            .unwrap();
+        assert_eq!(
+            (address.city.as_deref(), address.region.as_deref()),
+            (Some("san leandro"), Some("ca"))
+        );
+        assert_eq!(
+            order.notes[0].text,
+            "header comment goes here if entered by user"
+        );
+        let description = "OptiPlex 755 Energy Smart Minitower;IntelREG CoreTM 2 Quad Processor Q6600 (2.40GHz, 2X4M, 1066MHz FSB)";
+        assert_eq!(
+            lines(&order),
+            [
+                (
+                    "1",
+                    description,
+                    "223-4511",
+                    "1".into(),
+                    "EA",
+                    "1505.0".into()
+                ),
+                (
+                    "2",
+                    description,
+                    "223-4511",
+                    "2".into(),
+                    "EA",
+                    "1505.0".into()
+                ),
+            ]
+        );
+        for line in &order.lines {
+            assert_eq!(line.item.ids[1].value, "1005379527029\\1");
+            assert_eq!(line.item.classifications[0].code, "44000000");
+            assert_eq!(
+                line.notes[0].text,
+                "line item comment goes here if entered by user"
+            );
+            assert_eq!(line.price.as_ref().unwrap().base_quantity, Decimal::ONE);
+        }
+        // Inconsistent as published: kept as written, never recomputed.
+        assert_eq!(
+            order.totals.unwrap().payable,
+            Some("1505.0".parse().unwrap())
+        );
+    }
+}
+
+#[test]
+fn terms_documents_price_basis_and_card_data() {
+    let header = r#"<Payment><PCard number="4111111111111111" expiration="2027-01-31"/></Payment>
+        <PaymentTerm payInNumberOfDays="30"/>
+        <PaymentTerm payInNumberOfDays="10"><Discount><DiscountPercent percent="2"/></Discount></PaymentTerm>
+        <Comments type="Packing">Bungkus kayu<Attachment><URL>cid:drw-4471@buyer</URL></Attachment></Comments>
+        <TermsOfDelivery><TermsOfDeliveryCode value="DeliveryCondition"/><ShippingPaymentMethod value="AdvancePrepaid"/><TransportTerms value="Free-Carrier"/></TermsOfDelivery>
+        <Extrinsic name="Attachments"><AttachmentReference version="C"><Name xml:lang="id">MO-DRW-4471-C.pdf</Name><Description xml:lang="id">Gambar kerja</Description><InternalID>DRW-4471</InternalID><URL>https://buyer.example/drw/4471</URL></AttachmentReference></Extrinsic>
+      </OrderRequestHeader>"#;
+    let item = r#"<UnitOfMeasure>EA</UnitOfMeasure>
+          <PriceBasisQuantity quantity="100" conversionFactor="1"><UnitOfMeasure>EA</UnitOfMeasure></PriceBasisQuantity>
+          <Classification domain="UNSPSC">25174004</Classification>
+          <LeadTime>14</LeadTime>
+          <Dimension quantity="51.2" type="width"><UnitOfMeasure>MMT</UnitOfMeasure></Dimension>
+        </ItemDetail>
+        <ScheduleLine quantity="4" requestedDeliveryDate="2026-12-01"><UnitOfMeasure>EA</UnitOfMeasure></ScheduleLine>"#;
+    let body = minimal_with("</OrderRequestHeader>", header);
+    let body = String::from_utf8(body).unwrap().replace(
+        "<UnitOfMeasure>EA</UnitOfMeasure>\n        </ItemDetail>",
+        item,
+    );
+    assert!(
+        body.contains("ScheduleLine"),
+        "the item replacement applied"
+    );
+    let out = json(body.as_bytes(), MINIMAL_CONFIG).unwrap();
+    assert_schema_valid(&out);
+    assert!(
+        !out[0].contains("4111111111111111"),
+        "card numbers are never kept"
+    );
+    let order = order(body.as_bytes(), MINIMAL_CONFIG);
+    let warning = &order.warnings[0];
+    assert_eq!(warning.code, "sensitive-data-dropped");
+    assert_eq!(
+        warning.path.as_deref(),
+        Some("/cXML/Request/OrderRequest/OrderRequestHeader/Payment/PCard")
+    );
+    let [net, discount] = &order.payment_terms[..] else {
+        panic!("two payment terms")
+    };
+    assert_eq!(net.net_days, Some(30));
+    assert_eq!(
+        (discount.discount_days, discount.discount_percent),
+        (Some(10), Some(Decimal::from(2)))
+    );
+    assert_eq!(order.notes[0].text, "Bungkus kayu");
+    assert_eq!(order.notes[0].subject.as_deref(), Some("Packing"));
+    let [cid, drawing] = &order.documents[..] else {
+        panic!("two documents")
+    };
+    assert_eq!(cid.id.as_deref(), Some("cid:drw-4471@buyer"));
+    assert_eq!(
+        (
+            drawing.id.as_deref(),
+            drawing.revision.as_deref(),
+            drawing.filename.as_deref(),
+            drawing.uri.as_deref()
+        ),
+        (
+            Some("DRW-4471"),
+            Some("C"),
+            Some("MO-DRW-4471-C.pdf"),
+            Some("https://buyer.example/drw/4471")
+        )
+    );
+    let terms = order.delivery_terms.as_ref().unwrap();
+    assert_eq!(terms.incoterm.as_deref(), Some("FCA"));
+    assert_eq!(terms.transport_payment.as_deref(), Some("AdvancePrepaid"));
+    assert_eq!(
+        terms.text.as_deref(),
+        Some("TermsOfDeliveryCode: DeliveryCondition")
+    );
+    let line = &order.lines[0];
+    let price = line.price.as_ref().unwrap();
+    assert_eq!(
+        (
+            price.amount,
+            price.base_quantity,
+            price.base_unit.as_deref()
+        ),
+        (Decimal::from(245000), Decimal::from(100), Some("EA")),
+        "245000 per 100 pieces, never divided"
+    );
+    assert_eq!(line.item.properties[0].name, "width");
+    assert_eq!(line.item.properties[0].value, "51.2");
+    assert_eq!(line.item.properties[0].unit.as_deref(), Some("MMT"));
+    assert_eq!(line.schedule[0].quantity, Decimal::from(4));
+    assert_eq!(
+        line.schedule[0].requested_date,
+        NaiveDate::from_ymd_opt(2026, 12, 1)
+    );
+    let kept: Vec<_> = line
+        .extensions
+        .iter()
+        .map(|e| (e.path.as_str(), e.value.as_str()))
+        .collect();
+    assert!(
+        kept.contains(&(
+            "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/LeadTime",
+            "14"
+        )),
+        "{kept:?}"
+    );
+    assert!(
+        kept.contains(&(
+            "/cXML/Request/OrderRequest/ItemOut[1]/ItemDetail/PriceBasisQuantity/@conversionFactor",
+            "1"
+        )),
+        "{kept:?}"
+    );
+}
+
+#[test]
+fn update_replaces_and_delete_is_refused() {
+    let update = minimal_with(
+        r#"orderDate="2026-11-05""#,
+        r#"orderDate="2026-11-05" type="update""#,
+    );
+    assert_eq!(
+        order(&update, MINIMAL_CONFIG).purpose,
+        Some(jembatan_plugin_sdk::Purpose::Replace)
+    );
+    let delete = minimal_with(
+        r#"orderDate="2026-11-05""#,
+        r#"orderDate="2026-11-05" type="delete""#,
+    );
+    let err = error(&delete, MINIMAL_CONFIG);
+    assert_eq!(err.code, "unsupported-purpose");
+    assert_eq!(
+        path(&err),
+        "/cXML/Request/OrderRequest/OrderRequestHeader/@type"
+    );
+}
