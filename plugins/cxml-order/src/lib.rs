@@ -9,38 +9,13 @@
 //! puts cXML in a namespace or under a prefix reads the same; elements the mapping
 //! does not name are skipped with their subtree.
 //!
-//! # Mapping (cXML path → canonical v2 field)
+//! # Mapping
 //!
-//! Paths below `OrderRequest` are abbreviated: `ORH` is `OrderRequestHeader`.
-//!
-//! | cXML | canonical |
-//! |------|-----------|
-//! | (the plugin) | `source`: `format` `cxml-order`, `syntax` `cXML` |
-//! | `ORH@orderID` | `buyer_order_number` |
-//! | `ORH@orderDate` (ISO 8601 date or datetime; the day as written, zone not applied) | `issue_date` |
-//! | `ORH/Total/Money@currency`, else the first other `Money@currency`, else config `default_currency`, else IDR | `currency` (every `Money` must agree) |
-//! | `ORH/Total/Money`, `ORH/Tax/Money` | `totals.payable`, `totals.tax_total` |
-//! | `ORH/ShipTo/Address/PostalAddress` | `delivery.location.address` |
-//! | `ORH/BillTo/Address`: `Name` (else config `buyer_name`), `@addressID` (else `Header/From/Credential/Identity`, else config `buyer_id`), `PostalAddress`, `Email`, `Phone/TelephoneNumber` | `buyer.name`, `buyer.ids[0]` (scheme `UNSPECIFIED`), `buyer.address`, `buyer.contacts[0]`; with neither a name nor an id there is no `buyer` and the gateway fills it from the buyer's registration |
-//! | `Header/To/Credential/Identity` (of domain config `supplier_domain`, if set), else config `supplier_code` | `supplier.code` |
-//! | each `ORH/Comments` | `notes[].text` |
-//! | each `ItemOut`: `@lineNumber` (else its position), `@quantity`, `@requestedDeliveryDate` | `line_number`, `quantity`, `delivery.requested_date` |
-//! | `ItemOut/ItemID/SupplierPartID`, `SupplierPartAuxiliaryID`, `BuyerPartID`; `ItemDetail/ManufacturerPartID` | `item.ids[]`: role `supplier`, `supplier` (qualifier `SupplierPartAuxiliaryID`), `buyer`; `manufacturer` |
-//! | `ItemOut/ItemDetail`: `UnitPrice/Money`, `Description` text, its `ShortName`, `UnitOfMeasure` (else config `default_unit`, else H87) | `price` (`amount`, `base_quantity` 1), `item.description`, `item.name`, `unit` |
-//! | `ItemOut/Comments`; `ItemDetail/ManufacturerName` | `notes[]`; `extensions[]` (namespace `cxml`, with its path) |
-//! | the `ItemOut/Extrinsic` or `ItemDetail/Extrinsic` whose `@name` is config `line_total_extrinsic` | `line_total` |
-//!
-//! A `PostalAddress` maps its first `Street` to `street`, further ones (joined by
-//! `, `) to `additional_street`, `City`, `State` (→ `region`), `PostalCode` and
-//! `Country@isoCountryCode`. `UnitOfMeasure` is already UN/ECE Rec 20 in cXML
-//! (`EA`, `H87`, `KGM`) and is only checked. Single-valued fields take their first
-//! occurrence.
-//!
-//! Not mapped, on purpose: the line total is never computed as quantity × unit
-//! price, because the canonical `line_total` is what the buyer *stated*; cXML has
-//! no line total, so it comes only from an `Extrinsic` the buyer's config names.
-//! `ShipTo` names (`Address/Name`, `DeliverTo`) have no canonical field, nor has
-//! a line-level `ShipTo`; `Shipping` is a charge, not a total.
+//! The mapping table (cXML path → canonical v2 field, with the DTD references) is
+//! in this crate's `README.md`. In short: everything the order carries that
+//! canonical order v2 has a field for goes there; every other element and
+//! attribute is kept as a `cxml` extension with its source path; card data
+//! (`Payment/PCard`) is never stored, a `sensitive-data-dropped` warning says so.
 //!
 //! # Config
 //!
@@ -52,7 +27,7 @@
 //!
 //! `empty-body`; `malformed-xml` with line and column; `not-an-order` naming the
 //! root element found (a UBL `<Order>`, say) or the request a cXML document
-//! carries instead; `missing-field` naming the cXML path
+//! carries instead; `unsupported-purpose` for `type="delete"`; `missing-field` naming the cXML path
 //! (`/cXML/Request/OrderRequest/ItemOut[2]/@quantity`); `invalid-value` for a bad
 //! decimal, date, code or a second currency, with its path, line and column;
 //! `invalid-config`.
