@@ -6,8 +6,8 @@
 //! Content types `application/xml`, `text/xml`. The body is one cXML document
 //! (any 1.2.x version) whose `Request` holds an `OrderRequest`. A `DOCTYPE` is
 //! skipped, never fetched. Elements are matched by local name, so a document that
-//! puts cXML in a namespace or under a prefix reads the same; elements the mapping
-//! does not name are skipped with their subtree.
+//! puts cXML in a namespace or under a prefix reads the same; an element the
+//! mapping does not name is kept whole as an extension.
 //!
 //! # Mapping
 //!
@@ -27,10 +27,10 @@
 //!
 //! `empty-body`; `malformed-xml` with line and column; `not-an-order` naming the
 //! root element found (a UBL `<Order>`, say) or the request a cXML document
-//! carries instead; `unsupported-purpose` for `type="delete"`; `missing-field` naming the cXML path
-//! (`/cXML/Request/OrderRequest/ItemOut[2]/@quantity`); `invalid-value` for a bad
-//! decimal, date, code or a second currency, with its path, line and column;
-//! `invalid-config`.
+//! carries instead; `unsupported-purpose` for `type="delete"`; `missing-field`
+//! naming the cXML path (`/cXML/Request/OrderRequest/ItemOut[2]/@quantity`);
+//! `invalid-value` for a bad decimal, date, code or a second currency, with its
+//! path, line and column; `invalid-config`.
 
 mod draft;
 mod names;
