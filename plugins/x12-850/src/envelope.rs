@@ -19,7 +19,7 @@ use edi_common::{Config, error_at, skip_preamble};
 use jembatan_plugin_sdk::{LogLevel, PluginError, PurchaseOrder, log};
 
 use crate::lex::{Lexer, Segment, skip_noise};
-use crate::map::Transaction;
+use crate::map::{Envelope, Transaction};
 
 const NESTING: Nesting = Nesting {
     message: ("ST", "SE"),
@@ -99,6 +99,8 @@ struct Group {
     index: usize,
     /// GS06, which GE02 must repeat.
     control: String,
+    /// GS02, the application sender's code.
+    sender: String,
     /// GS08, the X12 version of the group's transaction sets.
     version: String,
     /// Where GS08 is, for an error about it.
@@ -182,6 +184,7 @@ impl Reader<'_> {
                     group = Some(Group {
                         index: self.groups,
                         control: seg.get(6).to_owned(),
+                        sender: seg.get(2).trim().to_owned(),
                         version: seg.get(8).to_owned(),
                         version_offset: at(8),
                         sets: 0,
@@ -200,8 +203,14 @@ impl Reader<'_> {
                     open.sets += 1;
                     self.sets += 1;
                     set = Some(if seg.get(1) == "850" {
-                        let six_digit_dates = check_version(open, body)?;
-                        Set::Order(Box::new(Transaction::new(self.sets, &seg, six_digit_dates)))
+                        let envelope = Envelope {
+                            sender_qualifier: isa.get(5).trim().to_owned(),
+                            sender_id: isa.get(6).trim().to_owned(),
+                            application_sender: open.sender.clone(),
+                            version: open.version.clone(),
+                            six_digit_dates: check_version(open, body)?,
+                        };
+                        Set::Order(Box::new(Transaction::new(self.sets, &seg, envelope)))
                     } else {
                         self.skip(&seg);
                         Set::Other(Other {

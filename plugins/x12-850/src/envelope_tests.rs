@@ -5,7 +5,7 @@
 use edi_common::Config;
 use edi_common::testing::{edit, text};
 use jembatan_plugin_sdk::testing::path;
-use jembatan_plugin_sdk::{NaiveDate, PluginError};
+use jembatan_plugin_sdk::{NaiveDate, PartySource, PluginError};
 use serde_json::Value;
 
 use super::{Reading, read_all};
@@ -28,23 +28,27 @@ macro_rules! corpus {
 }
 
 /// Most public documents name no supplier, which an order needs to be routed, so
-/// these tests give it as a buyer's config would; their units outside the plugin's
-/// table are mapped the same way. No buyer is given: an order whose document names
-/// none has none, and the gateway takes it from the buyer's registration.
-const CONFIG: &str = r#"{"supplier_code":"SUPPLIER-FROM-CONFIG",
-    "unit_map":{"YD":"YRD","SF":"FTK","PK":"PK"}}"#;
+/// these tests give it as a buyer's config would. Nothing else is configured: no
+/// buyer name (the envelope sender names the buyer) and no unit map (a unit outside
+/// the plugin's table is kept as written, unit `ZZ`).
+const CONFIG: &str = r#"{"supplier_code":"SUPPLIER-FROM-CONFIG"}"#;
 
-/// Public documents with a header PER (the buyer's contact) but no N1*BY. A
-/// contact needs a party to belong to, and the envelope sender (ISA05/ISA06, as
-/// docs/canonical-order-v2.md §4.3 plans) is not read as the buyer's id yet, so a
-/// buyer receiving these names itself in the config.
-const CONTACT_WITHOUT_BUYER: [&str; 3] = [
-    "oopfactory-850-pgwglass-pipe-terminator",
-    "edinet-850-issue135-tilde-isa16",
-    "stedi-bootstrap-5010-dropship",
+/// The interchange sender (ISA05, ISA06) of the public documents without an
+/// N1*BY, read off each file: the buyer's first id (docs/canonical-order-v2.md
+/// §1.3), so that none of them needs a config `buyer_name`.
+const SENDERS: [(&str, &str, &str); 11] = [
+    ("node-x12-850-vics", "12", "4405197800"),
+    ("node-x12-850-newline-terminator", "12", "4405197800"),
+    ("node-x12-850-two-interchanges", "12", "4405197800"),
+    ("node-x12-850-petco", "12", "0000000000"),
+    ("oopfactory-850-pgwglass-pipe-terminator", "01", "828513080"),
+    ("oopfactory-850-aojuk-indented", "ZZ", "SITESTUFFP2P"),
+    ("edinet-850-issue135-tilde-isa16", "01", "049351117"),
+    ("edinet-850-bom-nbsp", "01", "000123456"),
+    ("eddy-bam850-favy-two-orders", "ZZ", "V#401164"),
+    ("eddy-bam850-rl1y-many-orders", "ZZ", "0315DOTCOM"),
+    ("stedi-bootstrap-5010-dropship", "ZZ", "THISISME"),
 ];
-const CONFIG_NAMING_THE_BUYER: &str = r#"{"buyer_name":"Buyer from config",
-    "supplier_code":"SUPPLIER-FROM-CONFIG"}"#;
 
 fn read(body: &[u8], config: &str) -> Result<Reading, PluginError> {
     read_all(body, &Config::parse(config).unwrap())
@@ -122,6 +126,8 @@ fn every_public_document_of_an_envelope_shape_gives_its_orders() {
         corpus!("node-x12-850-vics"),
         // A line feed as the segment terminator.
         corpus!("node-x12-850-newline-terminator"),
+        // A line feed too, from another sender; unit KI (not in Rec 20).
+        corpus!("node-x12-850-petco"),
         // `|` as the terminator, then CR LF and indentation; ISA16 `~`; BOM.
         corpus!("oopfactory-850-pgwglass-pipe-terminator"),
         // `~` as the element separator, CR as the terminator; BOM.
@@ -149,32 +155,17 @@ fn every_public_document_of_an_envelope_shape_gives_its_orders() {
         corpus!("staedi-810-and-850-groups"),
     ];
     for (name, body, expected) in documents {
-        let contact_without_buyer = CONTACT_WITHOUT_BUYER.contains(&name);
-        if contact_without_buyer {
-            let err = read(body, CONFIG).unwrap_err();
-            assert_eq!(err.code, "missing-segment", "{name}");
-            assert!(
-                err.message.contains("buyer_name"),
-                "{name}: {}",
-                err.message
-            );
-        }
-        let config = if contact_without_buyer {
-            CONFIG_NAMING_THE_BUYER
-        } else {
-            CONFIG
-        };
-        let reading = read(body, config).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let reading = read(body, CONFIG).unwrap_or_else(|e| panic!("{name}: {e}"));
         let expected_orders = expected_numbers(expected);
         assert!(!expected_orders.is_empty(), "{name}");
         assert_eq!(numbers(&reading), expected_orders, "{name}");
-        // The document's N1*BY where it has one, else the config's, else no buyer
-        // at all.
+        // The document's N1*BY where it has one, else the interchange sender.
+        let sender = SENDERS.iter().find(|(n, ..)| *n == name);
         let expected_buyers: Vec<_> = expected_buyers(expected)
             .into_iter()
-            .map(|b| match b {
-                None if contact_without_buyer => Some((Some("Buyer from config".to_owned()), None)),
-                b => b,
+            .map(|b| match (b, sender) {
+                (None, Some((_, _, id))) => Some((None, Some((*id).to_owned()))),
+                (b, _) => b,
             })
             .collect();
         let expected_buyers: Vec<_> = expected_buyers
@@ -182,7 +173,55 @@ fn every_public_document_of_an_envelope_shape_gives_its_orders() {
             .map(|b| b.as_ref().map(|(n, id)| (n.as_deref(), id.as_deref())))
             .collect();
         assert_eq!(buyers(&reading), expected_buyers, "{name}");
+        if let Some((_, qualifier, _)) = sender {
+            for order in &reading.orders {
+                let buyer = order.buyer.as_ref().unwrap();
+                assert_eq!(
+                    buyer.ids[0].qualifier.as_deref(),
+                    Some(*qualifier),
+                    "{name}"
+                );
+                assert_eq!(buyer.source, Some(PartySource::Document), "{name}");
+            }
+        }
     }
+    // The PER of a document without N1*BY is the envelope buyer's contact.
+    let (_, body, _) = corpus!("stedi-bootstrap-5010-dropship");
+    let order = &read(body, CONFIG).unwrap().orders[0];
+    let buyer = order.buyer.as_ref().unwrap();
+    let ids: Vec<_> = buyer
+        .ids
+        .iter()
+        .map(|id| {
+            (
+                id.scheme.as_str(),
+                id.value.as_str(),
+                id.qualifier.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("UNSPECIFIED", "THISISME", Some("ZZ")),
+            ("UNSPECIFIED", "MYAPPID", Some("GS02"))
+        ]
+    );
+    let contact = &buyer.contacts[0];
+    assert_eq!(
+        (
+            contact.role.as_deref(),
+            contact.name.as_deref(),
+            contact.phone.as_deref(),
+            contact.email.as_deref()
+        ),
+        (
+            Some("OC"),
+            Some("Marvin Acme"),
+            Some("973-555-1212"),
+            Some("marvin@acme.com")
+        )
+    );
 }
 
 #[test]
@@ -298,8 +337,13 @@ fn latin1_non_breaking_spaces_in_the_isa() {
     let orders = read(&latin1, config).unwrap().orders;
     assert_eq!(orders, read(utf8, config).unwrap().orders);
     assert_eq!(orders[0].buyer_order_number, "1000012");
-    // The document has no N1*BY; the gateway names the buyer from its registration.
-    assert_eq!(orders[0].buyer, None);
+    // The document has no N1*BY: the interchange sender (ISA05 01, a DUNS number;
+    // GS02 the same) is the buyer.
+    let ids = &orders[0].buyer.as_ref().unwrap().ids;
+    assert_eq!(
+        (ids.len(), ids[0].scheme.as_str(), ids[0].value.as_str()),
+        (1, "DUNS", "000123456")
+    );
 }
 
 #[test]

@@ -68,6 +68,7 @@
 //! `unsupported-transaction` (no 850 in the body), `unsupported-version`, `unsupported-purpose`,
 //! `invalid-value`, `unknown-unit`, `invalid-config`.
 
+mod codes;
 mod envelope;
 mod lex;
 mod map;

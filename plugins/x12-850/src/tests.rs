@@ -1,6 +1,9 @@
 use edi_common::testing::{edit, offset, text};
 use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
-use jembatan_plugin_sdk::{Decimal, NaiveDate, PartySource, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{
+    Contact, Decimal, NaiveDate, OriginalCode, PartyId, PartySource, Plugin, PluginError,
+    PurchaseOrder,
+};
 use serde_json::Value;
 
 use crate::X12Order;
@@ -124,14 +127,23 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
         (buyer_name(order), order.supplier.code.as_str()),
         (Some("Pembeli"), "CFG-1")
     );
+    // Without an N1*BY the interchange sender (ISA05 ZZ, ISA06 MAJUMOTOR; GS02 is
+    // the same) is the buyer's id, with or without a config name.
+    let sender = PartyId {
+        scheme: "UNSPECIFIED".to_owned(),
+        value: "MAJUMOTOR".to_owned(),
+        qualifier: Some("ZZ".to_owned()),
+    };
     assert_eq!(
-        order.buyer.as_ref().unwrap().source,
-        Some(PartySource::Config)
+        order.buyer.as_ref().unwrap().ids,
+        std::slice::from_ref(&sender)
     );
-    // Without a buyer in the document or the config, the gateway takes it from
-    // the buyer's registration.
     let order = &orders(&bare, r#"{"supplier_code":"CFG-1"}"#)[0];
-    assert_eq!(order.buyer, None);
+    let buyer = order.buyer.as_ref().unwrap();
+    assert_eq!(
+        (&buyer.name, &buyer.ids, buyer.source),
+        (&None, &vec![sender.clone()], Some(PartySource::Document))
+    );
     assert_schema_valid(&json(&bare, r#"{"supplier_code":"CFG-1"}"#).unwrap());
     let err = error(&bare, "{}");
     assert_eq!(
@@ -140,9 +152,25 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
     );
     assert!(err.message.contains("supplier_code"), "{}", err.message);
 
-    // A buyer's contact with no buyer to name cannot be kept, so it is refused.
+    // A header PER is the buyer's contact, kept with the envelope sender as the
+    // buyer.
     let contact_only = edit(&bare, "DTM*011*20261105~", "PER*BD*Rina*TE*021~");
-    let err = error(&contact_only, r#"{"supplier_code":"CFG-1"}"#);
+    let order = &orders(&contact_only, r#"{"supplier_code":"CFG-1"}"#)[0];
+    let buyer = order.buyer.as_ref().unwrap();
+    assert_eq!(buyer.ids, [sender]);
+    assert_eq!(
+        buyer.contacts,
+        [Contact {
+            name: Some("Rina".to_owned()),
+            role: Some("BD".to_owned()),
+            phone: Some("021".to_owned()),
+            ..Contact::default()
+        }]
+    );
+
+    // An N1*BY loop that names nobody cannot hold its contact: refused.
+    let nameless = edit(&contact_only, "PER*BD", "N1*BY~PER*BD");
+    let err = error(&nameless, r#"{"supplier_code":"CFG-1"}"#);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "ST[1]/N1")
@@ -157,7 +185,32 @@ fn buyer_name(order: &PurchaseOrder) -> Option<&str> {
 #[test]
 fn unit_map_adds_and_overrides_units() {
     let body = edit(MINIMAL, "PO1**10**", "PO1**10*RM*");
-    let err = error(&body, "");
+    // Decision 5 of docs/canonical-order-v2.md: a code outside the table is kept
+    // as the buyer wrote it, unit ZZ, with a warning; strict mode refuses it.
+    let order = &orders(&body, "")[0];
+    assert_eq!(order.lines[0].unit, "ZZ");
+    assert_eq!(
+        order.lines[0].unit_original,
+        Some(OriginalCode {
+            code: "RM".to_owned(),
+            list: "X12-355".to_owned()
+        })
+    );
+    let warning = &order.warnings[0];
+    assert_eq!(
+        (
+            warning.code.as_str(),
+            warning.path.as_deref(),
+            warning.field.as_deref()
+        ),
+        (
+            "unit-not-rec20",
+            Some("ST[1]/PO1[1]/PO103"),
+            Some("/lines/0/unit")
+        )
+    );
+    assert_schema_valid(&json(&body, "").unwrap());
+    let err = error(&body, STRICT);
     assert_eq!(err.code, "unknown-unit");
     assert_eq!(path(&err), "ST[1]/PO1[1]/PO103");
     assert!(err.message.contains("unit_map"), "{}", err.message);

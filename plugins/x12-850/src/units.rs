@@ -24,6 +24,7 @@ pub fn rec20(x12: &str) -> Option<&'static str> {
         "CM" => "CMT", // centimetre
         "MM" => "MMT", // millimetre
         "FT" => "FOT", // foot
+        "YD" => "YRD", // yard
         "IN" => "INH", // inch
         "SM" => "MTK", // square metre
         "SF" => "FTK", // square foot
