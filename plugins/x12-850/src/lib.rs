@@ -99,4 +99,6 @@ impl Plugin for X12Order {
 jembatan_plugin_sdk::export_plugin!(X12Order);
 
 #[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
 mod tests;

@@ -93,6 +93,8 @@ pub struct Transaction {
     seen_supplier: bool,
     seen_ship_to: bool,
     extensions: usize,
+    /// Each line CUR02: the line's index, the currency and its path.
+    line_currencies: Vec<(usize, String, String)>,
 }
 
 impl Transaction {
@@ -121,6 +123,7 @@ impl Transaction {
             seen_supplier: false,
             seen_ship_to: false,
             extensions: 0,
+            line_currencies: Vec::new(),
         }
     }
 
@@ -350,8 +353,20 @@ impl Transaction {
     }
 
     fn cur(&mut self, seg: &Segment<'_>, body: &[u8]) -> Result<(), PluginError> {
-        // The header CUR names the order's currency; a line's CUR (a currency per
-        // line) has no field of its own.
+        // The header CUR names the order's currency. A line's CUR is checked against
+        // it when the set ends (senders repeat the order's currency per line, some
+        // without a header CUR).
+        if let Area::Line(n) | Area::LineParty(n, ..) = self.area {
+            match self.value(seg, 2, body, currency)? {
+                Some(code) => {
+                    let path = self.relative_path(seg, 2);
+                    self.line_currencies.push((n - 1, code, path));
+                    self.keep_others(seg, &[2]);
+                }
+                None => self.keep_from(seg, 1),
+            }
+            return Ok(());
+        }
         if self.area != Area::Header {
             self.keep_from(seg, 1);
             return Ok(());
@@ -685,7 +700,7 @@ impl Transaction {
         self.parties += 1;
         let who = match entity {
             "BY" if !self.seen_buyer => Who::Buyer,
-            "SE" | "VN" if !self.seen_supplier => Who::Supplier,
+            "SE" | "VN" | "SU" if !self.seen_supplier => Who::Supplier,
             "ST" if !self.seen_ship_to => Who::ShipTo,
             _ => Who::Other(self.draft.other_parties.len()),
         };
@@ -1156,6 +1171,40 @@ impl Transaction {
         let mut draft = self.draft;
         if draft.supplier_code.is_none() {
             draft.supplier_code = self.supplier_reference;
+        }
+        // No header CUR, but lines that all name one currency: it is the order's.
+        if draft.currency.is_none()
+            && let Some((_, first, _)) = self.line_currencies.first()
+            && self.line_currencies.iter().all(|(_, c, _)| c == first)
+        {
+            draft.warnings.push(Warning {
+                code: "currency-from-amounts".to_owned(),
+                message: format!(
+                    "ST[{st}] has no header CUR; every line's CUR02 is {first}, taken as the order's currency"
+                ),
+                path: Some(format!("ST[{st}]/PO1[1]/CUR/CUR02")),
+                field: Some("/currency".to_owned()),
+            });
+            draft.currency = Some(first.clone());
+        }
+        for (i, code, path) in self.line_currencies {
+            if draft.currency.as_ref() == Some(&code) {
+                continue;
+            }
+            draft.warnings.push(Warning {
+                code: "foreign-currency-amount".to_owned(),
+                message: format!(
+                    "ST[{st}]/{path}: the line's currency {code} is not the order's; the line's amounts are kept as written"
+                ),
+                path: Some(format!("ST[{st}]/{path}")),
+                field: Some(format!("/lines/{i}")),
+            });
+            draft.lines[i].extensions.push(Extension {
+                namespace: "x12".to_owned(),
+                path,
+                value: code,
+                attributes: BTreeMap::new(),
+            });
         }
         // No N1*BY: the interchange's sender is the ordering party (§1.3 of
         // docs/canonical-order-v2.md), its id qualified by ISA05 (element I05).

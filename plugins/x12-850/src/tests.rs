@@ -466,3 +466,112 @@ fn timing() {
         );
     }
 }
+
+/// Every segment the v2 mapping reads, in one synthetic order built on the minimal
+/// one; the expectations are worked out from the segments by hand, element by
+/// element (docs/canonical-order-v2.md §4.3 and the README's table).
+#[test]
+fn every_mapped_segment_lands_in_its_v2_field() {
+    let header = "BEG*07*BK*MM-0003*R-7*20261105*K-2026-01~\
+        FOB*PP*ZN*Purbalingga*01*FCA~\
+        ITD*05*3*2*20261115*10**30*1250~\
+        DTM*064*20261201~DTM*063*20261205~DTM*010*20261128~\
+        SAC*C*D240***150000~SAC*A*C310***1250*3*2.5~\
+        TXI*VA*1650000*11~";
+    let line = "PO1*1*1000*PC*185000*HP*BP*MO-BLT-0825*DW*DRW-4410*DR*C*MN*KX-9*ZZ*X1~\
+        PID*F****Baut M8x25 SS304~PID*F****DIN 933~\
+        PID*S*08**SS304*Stainless steel 304~\
+        MEA*PD*LN*25*MM~PO4*100*1*PC*CTN~SAC*A*A260***5000~DTM*002*20261203~\
+        N1*ST*Gudang 2*UL*8991234500017~";
+    let body = edit(
+        &edit(
+            &edit(MINIMAL, "BEG*00*SA*MM-0003**20261105~", header),
+            "PO1**10**72500~PID*F****Knalpot standar Honda Supra X 125~",
+            line,
+        ),
+        "*VP*SR-OLI-GA~",
+        "*VP*SR-OLI-GA*CH*Indonesia~",
+    );
+    let out = json(&body, "").unwrap();
+    assert_schema_valid(&out);
+    let order: Value = serde_json::from_str(&out[0]).unwrap();
+    let expected_header = serde_json::json!({
+        "purpose": "copy",
+        "order_type": {"code": "BK", "list": "X12-92", "text": "Blanket Order (Quantity Firm)"},
+        "references": [
+            {"type": "release", "value": "R-7", "qualifier": "BEG04"},
+            {"type": "contract", "value": "K-2026-01", "qualifier": "BEG06"}
+        ],
+        "delivery_terms": {"incoterm": "FCA", "place": "Purbalingga", "transport_payment": "PP"},
+        "payment_terms": [{"code": "05", "discount_percent": "2", "discount_due_date": "2026-11-15",
+            "discount_days": 10, "net_days": 30, "discount_amount": "12.50"}],
+        "delivery": {"earliest": "2026-12-01", "latest": "2026-12-05"},
+        // SAC05 is N2: two implied decimals.
+        "allowances_charges": [
+            {"kind": "charge", "level": "order", "reason_code": "D240", "reason_code_list": "X12-1300",
+             "amount": "1500.00"},
+            {"kind": "allowance", "level": "order", "reason_code": "C310", "reason_code_list": "X12-1300",
+             "amount": "12.50", "percent": "2.5"}
+        ],
+        "taxes": [{"scheme": "VA", "rate": "11", "amount": "1650000"}],
+    });
+    for (key, value) in expected_header.as_object().unwrap() {
+        assert_eq!(&order[key], value, "{key}");
+    }
+    let kept: Vec<(&str, &str)> = order["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["path"].as_str().unwrap(), e["value"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("FOB/FOB02", "ZN"),
+            ("ITD/ITD02", "3"),
+            ("DTM/DTM01", "010"),
+            ("DTM/DTM02", "20261128"),
+            ("SAC/SAC06", "3"),
+        ]
+    );
+    let expected_line = serde_json::json!({
+        "line_number": "1",
+        "item": {
+            "name": "Baut M8x25 SS304",
+            "description": "DIN 933",
+            "ids": [
+                {"role": "buyer", "value": "MO-BLT-0825", "qualifier": "BP"},
+                {"role": "other", "value": "X1", "qualifier": "ZZ"}
+            ],
+            "properties": [
+                {"name": "Model number", "value": "KX-9", "code": "MN"},
+                {"name": "08", "value": "Stainless steel 304", "code": "08"},
+                {"name": "LN", "value": "25", "unit": "MMT", "code": "PD"}
+            ],
+            "documents": [{"id": "DRW-4410", "type": "drawing", "revision": "C"}]
+        },
+        "quantity": "1000",
+        "unit": "H87",
+        "unit_original": {"code": "PC", "list": "X12-355"},
+        // PO105 HP: the price is per hundred, never divided.
+        "price": {"amount": "185000", "base_quantity": "100", "basis_code": "HP"},
+        "delivery": {
+            "requested_date": "2026-12-03",
+            "location": {"ids": [{"scheme": "GLN", "value": "8991234500017", "qualifier": "UL"}],
+                         "name": "Gudang 2"}
+        },
+        "packaging": {"pack": "100", "size": "1", "size_unit": "H87", "package_code": "CTN"},
+        "allowances_charges": [{"kind": "allowance", "level": "line", "reason_code": "A260",
+            "reason_code_list": "X12-1300", "amount": "50.00"}],
+        "extensions": [{"namespace": "x12", "path": "PO1[1]/PID/PID04", "value": "SS304"}]
+    });
+    assert_eq!(order["lines"][0], expected_line);
+    // A country of origin that is no ISO code stays as written, with its path.
+    assert_eq!(
+        order["lines"][1]["extensions"],
+        serde_json::json!([
+            {"namespace": "x12", "path": "PO1[2]/PO108", "value": "CH"},
+            {"namespace": "x12", "path": "PO1[2]/PO109", "value": "Indonesia"}
+        ])
+    );
+}
