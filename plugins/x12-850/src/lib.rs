@@ -21,42 +21,25 @@
 //!
 //! # Mapping (X12 → canonical v2)
 //!
-//! | X12 | canonical |
-//! |-----|-----------|
-//! | (the plugin), `ST02` | `source`: `format` `x12-850`, `syntax` `X12`, `control_number` |
-//! | `BEG03`, `BEG05` (CCYYMMDD; YYMMDD in 003xxx) | `buyer_order_number`, `issue_date` |
-//! | `BEG01` `05` (replace) | `purpose` `replace`; `01` (cancellation) is refused as `unsupported-purpose` |
-//! | header `CUR02`, else config `default_currency`, else IDR | `currency` |
-//! | header `DTM*002` (`DTM02`, or `DTM05` D8 + `DTM06`) | `delivery.requested_date` |
-//! | header `NTE02` / `MSG01` | `notes[].text` |
-//! | `N1*BY`: `N102`; `N104`; its `N3`, `N4`; its `REF*TJ` | `buyer.name`; `buyer.ids[]` scheme `UNSPECIFIED`; `buyer.address`; `buyer.ids[]` scheme `TAX` |
-//! | no `N1*BY` | config `buyer_name`, else no `buyer`: the gateway fills it from the buyer's registration |
-//! | header `PER` or `PER` in `N1*BY`: `PER02`, `TE`/`EM` pairs | `buyer.contacts[0]` |
-//! | `N1*SE` or `N1*VN`: `N104`, `N102`; else header `REF*VR`; else config `supplier_code` | `supplier.code`, `supplier.name` |
-//! | `N1*ST`: `N301`, `N302`, `N401` city, `N402` region, `N403` postal code, `N404` country | `delivery.location.address` |
-//! | each `PO1`: `PO101` (else its position), `PO102`, `PO103` (unit, below), `PO104` | `lines[]`: `line_number`, `quantity`, `unit`, `price` (`amount`, `base_quantity` 1) |
-//! | `PO106`/`PO107` … pairs: `BP`/`IN` → buyer, `VP`/`VN` → supplier (first of each) | `item.ids[]` with `role` |
-//! | `PID*F` `PID05` (several joined by newlines); `AMT*1`; `DTM*002`; `NTE`/`MSG` in the PO1 loop | `item.description`, `line_total`, `delivery.requested_date`, `notes[]` |
-//! | `AMT*TT` (header or after CTT) | `totals.payable` |
-//! | `CTT01` | checked against the number of PO1 (`bad-line-count`); `CTT02`, a hash total, is not checked |
-//!
-//! A buyer contact or address (`PER`, `N3`/`N4`) with no buyer name or id is refused
-//! (`missing-segment`): a party needs one, and the contact must not be dropped.
-//!
-//! Units (`PO103`, X12 element 355) map through the config's `unit_map` first, then
-//! a small table of codes that mean the same in both lists (`EA`→EA, `PC`→H87,
-//! `UN`→C62, `BX`→BX, `CA`→CS, `DZ`→DZN, `PR`→PR, `ST`→SET, `KG`→KGM, `LB`→LBR,
-//! `MR`→MTR, `FT`→FOT, … see `units.rs`); anything else is `unknown-unit`. A line
-//! without `PO103` gets config `default_unit`, else H87. Decimals are read exactly as
-//! explicit decimal text; N1 loops inside a PO1 loop (a line's own ship-to) are read past.
+//! The table, element by element with its sources, is in the crate's `README.md`.
+//! In short: BEG, CUR, REF/N9, PER, FOB, ITD, DTM, TD5, N1 loops (N2, N3, N4), MSG/NTE,
+//! SAC, TXI, AMT and CTT of the header, and per PO1 loop PO1 (unit, price with its
+//! PO105 basis, the ten id pairs), PID, MEA, PO4, SCH, REF, DTM, SAC, TXI, AMT and
+//! the line's N1*ST, each to its v2 field; whatever has no field becomes an
+//! extension (`x12`, path `PO1[3]/PO110`), so nothing read is dropped. Without an
+//! N1*BY the interchange sender (ISA05/ISA06, GS02) is the buyer's id. A unit
+//! outside the tables is kept as `ZZ` with `unit_original` and a warning
+//! `unit-not-rec20` (refused with `strict`). Decimals are read exactly as written.
 //!
 //! # Config
 //!
 //! `{"default_currency", "default_unit", "unit_map": {"X12": "REC20"},
-//! "supplier_code", "buyer_name", "strict"}`, every key optional. `strict: true`
-//! refuses an interchange whose envelope counts or control numbers disagree
-//! (`bad-segment-count`, `control-number-mismatch`, with the trailer's path such
-//! as `GS[1]/GE/GE01` or `ISA[2]/IEA/IEA02`) instead of reading past them.
+//! "supplier_code", "buyer_name", "strict"}`, every key optional (`buyer_name` is
+//! deprecated: the envelope names the buyer). `strict: true` refuses an interchange
+//! whose envelope counts or control numbers disagree (`bad-segment-count`,
+//! `control-number-mismatch`, with the trailer's path such as `GS[1]/GE/GE01` or
+//! `ISA[2]/IEA/IEA02`) instead of reading past them, and a unit outside the tables
+//! (`unknown-unit`).
 //!
 //! # Errors
 //!
