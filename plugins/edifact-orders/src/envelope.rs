@@ -21,7 +21,7 @@ use edi_common::{Config, error_at};
 use jembatan_plugin_sdk::{LogLevel, PluginError, PurchaseOrder, log};
 
 use crate::lex::{Lexer, Segment};
-use crate::map::Message;
+use crate::map::{Message, Sender};
 
 #[cfg(test)]
 mod tests;
@@ -57,6 +57,7 @@ pub fn read_noting(
         groups: 0,
         interchanges: 0,
         first_skipped: None,
+        sender: Sender::default(),
     };
     let mut lexer = Lexer::new(body)?;
     let mut seg = Segment::default();
@@ -86,6 +87,8 @@ struct Reader<'a, 'w> {
     interchanges: usize,
     /// The first message that is not ORDERS: (its index, type, offset of 0065).
     first_skipped: Option<(usize, String, usize)>,
+    /// The current interchange's sender (UNB S002): 0004 id and 0007 qualifier.
+    sender: Sender,
 }
 
 /// An open message: an ORDERS being mapped, or another type being skipped.
@@ -152,6 +155,10 @@ impl Reader<'_, '_> {
         let prefix = match self.interchanges {
             1 => String::new(),
             n => format!("UNB[{n}]/"),
+        };
+        self.sender = Sender {
+            id: seg.text(2, 1).into_owned(),
+            qualifier: seg.text(2, 2).into_owned(),
         };
         let reference = seg.text(5, 1).into_owned();
         if reference.is_empty() {
@@ -430,10 +437,15 @@ impl Reader<'_, '_> {
                 format!("UNH[{index}]/0052"),
             ));
         }
+        // S009: 0052 version, 0054 release, 0057 association code (EAN008 …).
+        let syntax = format!("EDIFACT {}.{}", seg.text(2, 2), seg.text(2, 3));
+        let association = seg.opt(2, 5).map(|code| code.into_owned());
         Ok(Open::Order(Box::new(Message::new(
             index,
             reference,
             decimal_mark,
+            (syntax, association),
+            self.sender.clone(),
         ))))
     }
 

@@ -125,7 +125,67 @@ impl<'a> Segment<'a> {
 
     /// Component `c` of repetition `r` of element `e`, unescaped and decoded.
     pub fn text_in(&self, e: usize, r: usize, c: usize) -> Cow<'a, str> {
-        let raw = self.raw_in(e, r, c);
+        self.decode(self.raw_in(e, r, c))
+    }
+
+    /// The (element, repetition, component) positions that hold data, in order.
+    pub fn filled(&self) -> Vec<(usize, usize, usize)> {
+        let mut filled = Vec::new();
+        for e in 1..=self.elements() {
+            let (start, end) = (
+                self.starts[e],
+                self.starts.get(e + 1).copied().unwrap_or(self.parts.len()),
+            );
+            let (mut r, mut from) = (0, start);
+            for i in start..end {
+                if i > start && self.repeats.binary_search(&i).is_ok() {
+                    r += 1;
+                    from = i;
+                }
+                if !self.parts[i].is_empty() {
+                    filled.push((e, r, i - from + 1));
+                }
+            }
+        }
+        filled
+    }
+
+    /// The segment as text in the default service characters (`+`, `:`, `*`,
+    /// released with `?`), trailing empty parts left out: how an extension keeps
+    /// a segment that has no canonical field, e.g. `SCC+7` or `PRI+AAA:12.80:CT:AAE`.
+    pub fn render(&self) -> String {
+        let mut out = self.tag().to_owned();
+        let filled = self.filled();
+        let last_element = filled.last().map_or(0, |&(e, _, _)| e);
+        for e in 1..=last_element {
+            out.push('+');
+            let repetitions = filled.iter().filter(|p| p.0 == e).map(|p| p.1).max();
+            for r in 0..=repetitions.unwrap_or(0) {
+                if r > 0 {
+                    out.push('*');
+                }
+                let last = filled
+                    .iter()
+                    .filter(|p| p.0 == e && p.1 == r)
+                    .map(|p| p.2)
+                    .max();
+                for c in 1..=last.unwrap_or(0) {
+                    if c > 1 {
+                        out.push(':');
+                    }
+                    for ch in self.text_in(e, r, c).chars() {
+                        if matches!(ch, '+' | ':' | '\'' | '?' | '*') {
+                            out.push('?');
+                        }
+                        out.push(ch);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn decode(&self, raw: &'a [u8]) -> Cow<'a, str> {
         let escaped = self.release.is_some_and(|r| raw.contains(&r));
         if !escaped && raw.is_ascii() {
             // ASCII is the same in every charset this plugin reads.
