@@ -24,36 +24,29 @@
 //!
 //! # Mapping (EDIFACT → canonical v2)
 //!
-//! | EDIFACT | canonical |
-//! |---------|-----------|
-//! | (the plugin), `UNH` 0062 | `source`: `format` `edifact-orders`, `syntax` `EDIFACT`, `control_number` |
-//! | `BGM` 1004; 1225 `5` (replace); `1`/`3` (cancel, delete) refused | `buyer_order_number`; `purpose` `replace` |
-//! | `DTM+137`, else `DTM+4` (order date, as some senders write it) | `issue_date` |
-//! | `DTM+2` (header) | `delivery.requested_date` |
-//! | `CUX` C504 6345 (first), else config `default_currency`, else IDR | `currency` |
-//! | header `FTX` C108 texts (joined by spaces) | `notes[].text` |
-//! | `NAD+BY`: C082 3039, C080 name (else C058), C059 street, 3164, C819, 3251, 3207; its `RFF+VA`; its `CTA` 3412 and `COM` TE/EM | `buyer`: `ids[]` scheme `UNSPECIFIED`, `name`, `address`; `ids[]` scheme `TAX`; `contacts[0]` |
-//! | no `NAD+BY` | config `buyer_name`, else no `buyer`: the gateway fills it from the buyer's registration |
-//! | `NAD+SU`: C082 3039 (else config `supplier_code`), name | `supplier.code`, `supplier.name` |
-//! | `NAD+DP` or `NAD+ST` (first): street (C059 1; 2–4 joined), city, region (C819 3228 name, else 3229 code), postal code, country | `delivery.location.address` |
-//! | each `LIN`: 1082 (else its position); C212 7140 by 7143 and `PIA` C212s: `SA`/`VN`/`VP` → supplier, `IN`/`BP` → buyer, `EN`/`SRV` → standard `GTIN`, `UP` → standard `UPC`, `IB` → standard `ISBN` (the first of each, in document order) | `lines[]`: `line_number`, `item.ids[]` with `role` (and `scheme`, `qualifier` 7143 for a standard id) |
-//! | `IMD` C273 7008 (both, joined by a space; several IMD by newlines) | `item.description` |
-//! | `QTY+21` (else `QTY+1`, as some senders write it) 6060 and 6411 (unit, below) | `quantity`, `unit` |
-//! | `PRI+AAA` (net) else `PRI+AAB` (gross) 5118, for 5284 units (price basis, else 1), never divided | `price`: `amount`, `base_quantity`, `kind` `net`/`gross` |
-//! | `MOA+203`, `DTM+2`, `FTX` in the LIN group | `line_total`, `delivery.requested_date`, `notes[]` |
-//! | `MOA+79`; `MOA+86` else `+128`; `MOA+124` else `+176` | `totals.line_extension`, `.payable`, `.tax_total` |
-//! | `CNT+2` | checked against the number of LIN (`bad-line-count`) |
+//! The table is in `plugins/edifact-orders/README.md`. In short: every ORDERS
+//! segment group (BGM, DTM, FTX, RFF, NAD with CTA/COM/RFF, TAX, CUX, PAT, TDT,
+//! TOD, ALC, LIN with PIA, IMD, MEA, QTY, ALI, MOA, PRI, RFF, PAC, LOC, TAX, NAD,
+//! ALC, SCC, and the summary MOA and CNT) is read into the canonical v2 field it has
+//! (docs/canonical-order-v2.md §4.4); whatever a segment carries beyond those
+//! fields is kept whole as an extension (namespace `edifact`, path such as
+//! `LIN[2]/PRI`), so nothing read is dropped silently. A message without NAD+BY
+//! gets the interchange sender (UNB S002) as the buyer's id.
 //!
 //! A buyer address or contact with no buyer name or id is refused
 //! (`missing-segment`): a party needs one, and the address must not be dropped.
 //!
 //! DTM formats 102 (CCYYMMDD), 203 (CCYYMMDDHHMM), 204 (CCYYMMDDHHMMSS), 101
-//! (YYMMDD, read as 20YY) and 718 (a period: its start) become ISO dates; a time
-//! of day is dropped, as the canonical order has dates only. Units (6411) map
-//! through config `unit_map` first; EDIFACT already uses UN/ECE Rec 20, so a
-//! well-formed code passes through, and the old piece codes PCE/PCS become H87.
-//! A quantity without a unit gets config `default_unit`, else H87. Decimals are
-//! read exactly, with `.` or `,` as the decimal mark.
+//! (YYMMDD, read as 20YY) and 718 (a period: earliest and latest) become ISO
+//! dates; a time of day other than midnight is kept with its segment as an
+//! extension and warned about (`time-dropped`). Units (6411) map through config
+//! `unit_map` first; EDIFACT already uses UN/ECE Rec 20, so a well-formed code
+//! passes through, the old piece codes PCE/PCS become H87, and any other code
+//! becomes `ZZ` with the code in `unit_original` and the warning `unit-not-rec20`
+//! (refused as `unknown-unit` when the config is strict). A quantity without a
+//! unit gets config `default_unit`, else H87. Decimals are read exactly, with `.`
+//! or `,` as the decimal mark. Warnings about the content are the order's
+//! `warnings`; those about the envelope go to the gateway's log.
 //!
 //! # Config
 //!
@@ -61,7 +54,8 @@
 //! "supplier_code", "buyer_name", "strict"}`, every key optional. `"strict": true`
 //! refuses an interchange whose envelope counts or references disagree with its
 //! content (`bad-segment-count`, `control-number-mismatch`, `truncated` for a
-//! missing UNZ), where by default they are read past with a logged warning.
+//! missing UNZ), where by default they are read past with a logged warning, and
+//! refuses a unit outside Rec 20 (`unknown-unit`) instead of reading it as `ZZ`.
 //!
 //! # Errors
 //!

@@ -732,7 +732,7 @@ impl Message {
                 // 1131 (the code list) instead.
                 let agency = seg.opt(2, 3).or_else(|| seg.opt(2, 2));
                 vec![PartyId {
-                    scheme: agency_scheme(agency.as_deref().unwrap_or("")).to_owned(),
+                    scheme: agency_scheme(agency.as_deref().unwrap_or(""), &id).to_owned(),
                     value: id.into_owned(),
                     qualifier: agency.map(|a| a.into_owned()),
                 }]
@@ -896,7 +896,7 @@ impl Message {
                 .map(|id| {
                     let agency = seg.opt(2, 3);
                     vec![PartyId {
-                        scheme: agency_scheme(agency.as_deref().unwrap_or("")).to_owned(),
+                        scheme: agency_scheme(agency.as_deref().unwrap_or(""), &id).to_owned(),
                         value: id.into_owned(),
                         qualifier: agency.map(|a| a.into_owned()),
                     }]
@@ -1663,7 +1663,7 @@ impl Message {
         if self.draft.buyer == Party::default() && !self.sender.id.is_empty() {
             let Sender { id, qualifier } = self.sender;
             self.draft.buyer.ids.push(PartyId {
-                scheme: sender_scheme(&qualifier).to_owned(),
+                scheme: sender_scheme(&qualifier, &id).to_owned(),
                 value: id,
                 qualifier: Some(qualifier).filter(|q| !q.is_empty()),
             });
@@ -1838,9 +1838,11 @@ fn reference_type(qualifier: &str) -> ReferenceType {
 }
 
 /// UNCL 3055 agency of a party id (C082) → v2 party id scheme (design §1.3).
-fn agency_scheme(agency: &str) -> &'static str {
+/// Agency 9 (GS1) is a GLN only when the id has a GLN's 13 digits; senders also
+/// write it beside shorter numbers (the pydifact examples' 123456789).
+fn agency_scheme(agency: &str, id: &str) -> &'static str {
     match agency {
-        "9" => party_scheme::GLN,
+        "9" if is_gln(id) => party_scheme::GLN,
         "16" => party_scheme::DUNS,
         "91" => party_scheme::SUPPLIER_ASSIGNED,
         "92" => party_scheme::BUYER_ASSIGNED,
@@ -1849,14 +1851,19 @@ fn agency_scheme(agency: &str) -> &'static str {
 }
 
 /// ISO 9735 0007 partner identification code qualifier (UNB S002) → scheme:
-/// 14 EAN (GLN), 1 DUNS, 9 DUNS with a 4-digit suffix.
-fn sender_scheme(qualifier: &str) -> &'static str {
+/// 14 EAN (GLN, when it has 13 digits), 1 DUNS, 9 DUNS with a 4-digit suffix.
+fn sender_scheme(qualifier: &str, id: &str) -> &'static str {
     match qualifier {
-        "14" => party_scheme::GLN,
+        "14" if is_gln(id) => party_scheme::GLN,
         "1" => party_scheme::DUNS,
         "9" => party_scheme::DUNS_PLUS_4,
         _ => party_scheme::UNSPECIFIED,
     }
+}
+
+/// Whether `id` has the shape of a GLN: 13 digits.
+fn is_gln(id: &str) -> bool {
+    id.len() == 13 && id.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// UNCL 3035 party function → v2 `other_parties[].role`.

@@ -459,3 +459,51 @@ fn every_group_of_an_orders_message_has_a_field_or_an_extension() {
     .unwrap();
     assert_eq!(actual, expected);
 }
+
+#[test]
+fn every_corpus_document_is_a_valid_v2_order_without_config() {
+    // Without buyer_name: a buyer named by its GLN alone (NAD+BY+…::9) is a buyer
+    // with that id and no name, which v2 accepts. The Wikipedia example names no
+    // supplier, so it needs the config's supplier code.
+    let corpus: [(&[u8], &str); 7] = [
+        (
+            include_bytes!(
+                "../../../tests/corpus/edifact-orders/php-edifact-d01b-ean010-unoc-replacement-chars.edi"
+            ),
+            "{}",
+        ),
+        (
+            include_bytes!(
+                "../../../tests/corpus/edifact-orders/pydifact-d96a-ean008-comma-decimal.edi"
+            ),
+            "{}",
+        ),
+        (
+            include_bytes!("../../../tests/corpus/edifact-orders/pydifact-d96a-plain.edi"),
+            "{}",
+        ),
+        (
+            include_bytes!("../../../tests/corpus/edifact-orders/pydifact-d96a-wikipedia-de.edi"),
+            r#"{"supplier_code":"LIEFERANT"}"#,
+        ),
+        (
+            include_bytes!("../../../tests/corpus/edifact-orders/smooks-d03b-isbn.edi"),
+            "{}",
+        ),
+        (
+            include_bytes!("../../../tests/corpus/edifact-orders/smooks-examples-d96a-ean008.edi"),
+            "{}",
+        ),
+        (
+            include_bytes!("../../../tests/corpus/edifact-orders/staedi-d96b-ean008b-ung.edi"),
+            "{}",
+        ),
+    ];
+    for (body, config) in corpus {
+        let out = json(body, config).unwrap();
+        assert_schema_valid(&out);
+        let order: PurchaseOrder = serde_json::from_str(&out[0]).unwrap();
+        let buyer = order.buyer.expect("every corpus document names its buyer");
+        assert!(buyer.name.is_some() || !buyer.ids.is_empty());
+    }
+}

@@ -478,6 +478,12 @@ fn pydifact_d96a_plain_without_una_and_unz() {
     assert_eq!(price(&order.lines[0]), Some(decimal("25.00")));
     assert_eq!(item_id(&order.lines[0], ItemIdRole::Buyer), Some("ABC123"));
     assert_eq!(buyer(order), Some((None, vec!["123456789"])));
+    // Agency 9 beside a 9-digit number: not a GLN, the agency kept as written.
+    let id = &order.buyer.as_ref().unwrap().ids[0];
+    assert_eq!(
+        (id.scheme.as_str(), id.qualifier.as_deref()),
+        ("UNSPECIFIED", Some("9"))
+    );
     assert_eq!(order.lines[0].quantity, decimal("10"));
     warned(&warnings, &["no UNZ"]);
 }
