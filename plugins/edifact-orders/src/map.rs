@@ -542,7 +542,6 @@ impl Message {
             return Read::Nothing;
         };
         let (value, qualifier) = (value.into_owned(), qualifier.into_owned());
-        let taken = vec![(1, 1), (1, 2), (1, 3)];
         if let Area::Party(target, _) = self.area {
             // RFF+VA in a NAD group: the party's VAT registration number (NPWP).
             let scheme = match qualifier.as_str() {
@@ -604,7 +603,7 @@ impl Message {
             }
         };
         self.group = Group::Rff(target);
-        Read::Only(taken)
+        Read::Only(vec![(1, 1), (1, 2), (1, 3)])
     }
 
     /// The id list of the party a NAD group went to.
@@ -639,18 +638,10 @@ impl Message {
     fn nad(&mut self, seg: &Segment<'_>) -> Read {
         let role = seg.text(1, 1).into_owned();
         let in_line = matches!(self.area, Area::Line(_));
-        let n = if in_line {
-            self.parties
-        } else {
-            self.parties += 1;
-            self.parties
-        };
         let draft = &self.draft;
         let target = match role.as_str() {
-            _ if in_line => match role.as_str() {
-                "DP" | "ST" => Target::LineDelivery,
-                _ => Target::Kept,
-            },
+            "DP" | "ST" if in_line => Target::LineDelivery,
+            _ if in_line => Target::Kept,
             "BY" if draft.buyer == Party::default() => Target::Buyer,
             "SU" if draft.supplier_code.is_none() && draft.supplier == Party::default() => {
                 Target::Supplier
@@ -662,7 +653,8 @@ impl Message {
             // Its CTA and COM go to the line's delivery contacts, or are kept.
             self.line_party = Some(target);
         } else {
-            self.area = Area::Party(target, n);
+            self.parties += 1;
+            self.area = Area::Party(target, self.parties);
             self.party_role.clone_from(&role);
         }
         if target == Target::Kept {

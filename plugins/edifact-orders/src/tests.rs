@@ -507,3 +507,54 @@ fn every_corpus_document_is_a_valid_v2_order_without_config() {
         assert!(buyer.name.is_some() || !buyer.ids.is_empty());
     }
 }
+
+#[test]
+fn a_line_delivery_party_and_codes_without_a_field() {
+    // A NAD+DP inside a LIN group is where that line goes; its CTA/COM are the
+    // line's delivery contacts. A NAD+SE there has no field and is kept, with the
+    // CTA after it. BGM 1225 4 (change) has no purpose in v2: the BGM is kept.
+    let body = edit(
+        &edit(
+            TEN_LINES,
+            "PRI+AAA:95000'",
+            "PRI+AAA:95000'\nNAD+DP+GDG-9::92++Gudang 9'\nCTA+DL+:Pak Udin'\nCOM+0812 1111:TE'\nNAD+SE+X1::92'\nCTA+SR+:Bu Ani'",
+        ),
+        "UNT+83+1",
+        "UNT+88+1",
+    );
+    let body = edit(&body, "PO-SCN-2026-11-0042+9", "PO-SCN-2026-11-0042+4");
+    let order = &orders(&body, "")[0];
+    assert_eq!(order.purpose, None);
+    assert_eq!(order.extensions[0].path, "BGM");
+    assert_eq!(order.extensions[0].value, "BGM+220+PO-SCN-2026-11-0042+4");
+    let line = &order.lines[2];
+    let delivery = line.delivery.as_ref().unwrap();
+    let location = delivery.location.as_ref().unwrap();
+    assert_eq!(location.name.as_deref(), Some("Gudang 9"));
+    assert_eq!(location.ids[0].value, "GDG-9");
+    assert_eq!(delivery.contacts[0].name.as_deref(), Some("Pak Udin"));
+    assert_eq!(delivery.contacts[0].phone.as_deref(), Some("0812 1111"));
+    let kept: Vec<_> = line.extensions.iter().map(|e| e.value.as_str()).collect();
+    assert_eq!(kept, ["NAD+SE+X1::92", "CTA+SR+:Bu Ani"]);
+    assert_schema_valid(&json(&body, "").unwrap());
+    // Strict refuses a price basis unit outside Rec 20 as it refuses a quantity's.
+    let odd = edit(
+        TEN_LINES,
+        "PRI+AAA:4500000:::100",
+        "PRI+AAA:4500000:::100:Dus",
+    );
+    assert_eq!(
+        orders(&odd, "")[0].lines[7]
+            .price
+            .as_ref()
+            .unwrap()
+            .base_unit
+            .as_deref(),
+        Some("ZZ")
+    );
+    let err = error(&odd, STRICT);
+    assert_eq!(
+        (err.code.as_str(), path(&err)),
+        ("unknown-unit", "UNH[1]/LIN[8]/PRI/6411")
+    );
+}
