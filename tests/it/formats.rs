@@ -3,7 +3,7 @@
 //! plugin, and the orders read back equal the hand-checked expectations beside the
 //! fixtures; wrong documents get a 422 whose error says what and where.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::harness::{Gateway, as_written_by_plugin, expect_problem, fixture, json_of};
 
@@ -77,8 +77,6 @@ const FORMATS: &[Format] = &[
         ],
         wrong: &[
             ("x12-truncated.edi", "truncated"),
-            ("x12-bad-segment-count.edi", "bad-segment-count"),
-            ("x12-control-mismatch.edi", "control-number-mismatch"),
             ("x12-order.xml", "not-x12"),
         ],
     },
@@ -100,7 +98,6 @@ const FORMATS: &[Format] = &[
         ],
         wrong: &[
             ("edifact-truncated.edi", "truncated"),
-            ("edifact-bad-segment-count.edi", "bad-segment-count"),
             ("edifact-order.xml", "not-edifact"),
         ],
     },
@@ -166,6 +163,58 @@ fn check_format(gw: &Gateway, format: &Format, key: &str) {
                 || location["path"].is_string()
                 || location["offset"].is_number(),
             "{path}: the error does not say where: {problem}"
+        );
+    }
+}
+
+/// Envelope counts and control numbers that disagree with what they count: read
+/// past (real partners send such interchanges, and the orders in them are whole),
+/// unless the buyer's config asks for strict mode, which refuses them, saying where.
+#[test]
+fn envelope_disagreements_are_read_past_unless_the_buyer_is_strict() {
+    let gw = Gateway::start();
+    for (plugin, content_type, document, code) in [
+        (
+            "x12-850",
+            "application/edi-x12",
+            "plugins/x12-850/fixtures/x12-bad-segment-count.edi",
+            "bad-segment-count",
+        ),
+        (
+            "x12-850",
+            "application/edi-x12",
+            "plugins/x12-850/fixtures/x12-control-mismatch.edi",
+            "control-number-mismatch",
+        ),
+        (
+            "edifact-orders",
+            "application/edifact",
+            "plugins/edifact-orders/fixtures/edifact-bad-segment-count.edi",
+            "bad-segment-count",
+        ),
+    ] {
+        let tolerant = gw.create_buyer(&format!("tolerant-{plugin}-{code}"), plugin, json!({}));
+        let accepted = json_of(
+            gw.post_order(&tolerant, content_type, fixture(document)),
+            201,
+        );
+        assert!(
+            !accepted["orders"].as_array().unwrap().is_empty(),
+            "{document}: {accepted}"
+        );
+        let strict = gw.create_buyer(
+            &format!("strict-{plugin}-{code}"),
+            plugin,
+            json!({"strict": true}),
+        );
+        let problem = expect_problem(gw.post_order(&strict, content_type, fixture(document)), 422);
+        assert_eq!(
+            problem["plugin_error"]["code"], code,
+            "{document}: {problem}"
+        );
+        assert!(
+            problem["plugin_error"]["location"]["path"].is_string(),
+            "{document}: {problem}"
         );
     }
 }
