@@ -135,6 +135,11 @@ fn read<T: serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| vec![violation("", e.to_string())])
 }
 
+/// The warning on an order whose document names no buyer party.
+pub const BUYER_FROM_REGISTRATION: &str = "buyer-from-registration";
+/// The warning on an order whose document names another buyer than the key's.
+pub const BUYER_DIFFERS_FROM_REGISTRATION: &str = "buyer-differs-from-registration";
+
 /// Where an accepted order came from: what the gateway writes into it as
 /// `received` before it is stored.
 pub struct Receipt<'a> {
@@ -164,7 +169,7 @@ impl Receipt<'_> {
                     ..Party::default()
                 });
                 order.warnings.push(v2::Warning {
-                    code: "buyer-from-registration".into(),
+                    code: BUYER_FROM_REGISTRATION.into(),
                     message: format!(
                         "the document names no buyer; the buyer is '{}', whose key posted it",
                         self.buyer.name
@@ -178,7 +183,7 @@ impl Receipt<'_> {
                     && !same_name(name, &self.buyer.name)
                 {
                     order.warnings.push(v2::Warning {
-                        code: "buyer-differs-from-registration".into(),
+                        code: BUYER_DIFFERS_FROM_REGISTRATION.into(),
                         message: format!(
                             "the document names the buyer '{name}'; the key that posted it is '{}''s",
                             self.buyer.name

@@ -21,11 +21,12 @@ use std::fmt::Write as _;
 
 use jembatan_schemas::v2::{
     Address, AllowanceCharge, AllowanceChargeKind, Contact, Delivery, DeliveryTerms, Document,
-    Item, ItemIdRole, Location, OrderLine, PartySource, PaymentTerms, Reference, ReferenceType,
+    Item, ItemIdRole, Location, OrderLine, PaymentTerms, Reference, ReferenceType,
 };
 use rust_decimal::Decimal;
 
 use crate::delivery::channels::{Language, Outgoing};
+use crate::orders::BUYER_DIFFERS_FROM_REGISTRATION;
 
 pub use data::{OrderData, csv, file_stem, json, order_data};
 pub use format::{long_date, money, number, unit_name};
@@ -291,11 +292,13 @@ impl View {
         let mut facts = vec![(l.buyer, out.buyer_name.to_owned())];
         if let Some(buyer) = &order.buyer {
             // The page names the buyer as registered; a document that names another
-            // company is shown too, so the craftsman can ask.
-            if let Some(name) = buyer.name.as_deref().or(buyer.legal_name.as_deref())
-                && buyer.source != Some(PartySource::Registration)
-                && name.trim().to_lowercase() != out.buyer_name.trim().to_lowercase()
-            {
+            // company (the gateway flagged it when it stored the order) is shown
+            // too, so the craftsman can ask.
+            let differs = order
+                .warnings
+                .iter()
+                .any(|w| w.code == BUYER_DIFFERS_FROM_REGISTRATION);
+            if differs && let Some(name) = &buyer.name {
                 facts.push((l.buyer_in_document, one_line(name)));
             }
             if let Some(contact) = buyer.contacts.iter().find_map(contact_line) {

@@ -199,6 +199,23 @@ mod tests {
     }
 
     #[test]
+    fn a_document_buyer_other_than_the_registered_one_is_named_too() {
+        let mut record = sample_record();
+        let out = outgoing(&record, Language::Indonesian);
+        assert!(!text(&out).contains("Nama pembeli di dokumen"));
+        record.order.buyer.as_mut().unwrap().name = Some("PT Lain Sekali".into());
+        record.order.warnings.push(jembatan_schemas::v2::Warning {
+            code: crate::orders::BUYER_DIFFERS_FROM_REGISTRATION.into(),
+            message: "the document names another buyer".into(),
+            path: None,
+            field: Some("/buyer/name".into()),
+        });
+        let t = text(&outgoing(&record, Language::Indonesian));
+        assert!(t.contains("Pembeli: PT Mitra Otoparts\n"), "{t}");
+        assert!(t.contains("Nama pembeli di dokumen: PT Lain Sekali"), "{t}");
+    }
+
+    #[test]
     fn summary_fits_and_says_how_many_lines_were_cut() {
         let mut record = sample_record();
         let line = record.order.lines[0].clone();
@@ -224,11 +241,19 @@ mod tests {
                 Language::English => assert!(more.ends_with("more lines")),
             }
         }
-        // A short order is shown whole.
+        // A short order is shown whole: the item's name, its specs and its drawing
+        // reach the chat as they reach the e-mail.
         let record = sample_record();
         let s = summary(&outgoing(&record, Language::Indonesian), 4096);
         assert!(!s.contains('…'));
         assert!(s.contains("2. 2,5 kg"));
+        for expected in [
+            "1. 10 buah — Kursi rotan",
+            "   Spesifikasi: Bahan: rotan manau · Tinggi: 90 cm",
+            "   Gambar/dokumen: GB-KR-01 rev. B",
+        ] {
+            assert!(s.contains(expected), "missing {expected:?} in:\n{s}");
+        }
         // Even an absurd limit is respected.
         let s = summary(&outgoing(&record, Language::Indonesian), 40);
         assert!(width(&s) <= 40);
