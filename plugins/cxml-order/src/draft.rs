@@ -5,6 +5,7 @@
 //! contacts before their role says whose they are); [`OrderDraft::finish`] turns it
 //! into the SDK's [`draft::OrderDraft`], which checks and builds the order.
 
+use jembatan_plugin_sdk::DEFAULT_CURRENCY;
 use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field, party_id};
 use jembatan_plugin_sdk::v2::Location;
 use jembatan_plugin_sdk::{
@@ -134,6 +135,21 @@ pub struct LineDraft {
     pub notes: Vec<Note>,
     pub schedule: Vec<ScheduleLine>,
     pub extensions: Vec<Extension>,
+    /// How many `Distribution`s the `ItemOut` has.
+    pub distributions: usize,
+    /// Its `Distribution/Charge`s, each already kept among `extensions`.
+    pub distribution_charges: Vec<DistributionCharge>,
+}
+
+/// An `ItemOut/Distribution/Charge` as read: its `Money`, and where its extension is.
+#[derive(Debug)]
+pub struct DistributionCharge {
+    /// The `Money`, when it reads as a (non-negative) decimal.
+    pub amount: Option<Decimal>,
+    /// `Money@currency`, as a currency code when it reads as one.
+    pub currency: Option<String>,
+    /// Index of the Charge's extension in the line's `extensions`.
+    pub extension: usize,
 }
 
 pub use jembatan_plugin_sdk::draft::set_once;
@@ -232,7 +248,7 @@ impl OrderDraft {
             list: "cXML-orderType".to_owned(),
             text: None,
         });
-        draft.currency = self.currency;
+        draft.currency = self.currency.clone();
 
         // The buyer: BillTo names it; its addressID and the From credentials identify it.
         let mut buyer_ids = self.bill_to.ids();
@@ -319,7 +335,16 @@ impl OrderDraft {
         draft.notes = self.notes;
         draft.extensions = self.extensions;
         draft.warnings = self.warnings;
-        draft.lines = self.lines.into_iter().map(LineDraft::into_line).collect();
+        let currency = self
+            .currency
+            .as_deref()
+            .or(config.default_currency.as_deref())
+            .unwrap_or(DEFAULT_CURRENCY);
+        draft.lines = self
+            .lines
+            .into_iter()
+            .map(|line| line.into_line(currency))
+            .collect();
         cap_extensions(&mut draft);
 
         let defaults = Defaults {
@@ -375,7 +400,9 @@ impl OrderDraft {
 }
 
 impl LineDraft {
-    fn into_line(mut self) -> draft::LineDraft {
+    /// The canonical line; `currency` is the order's.
+    fn into_line(mut self, currency: &str) -> draft::LineDraft {
+        self.take_distribution_charge(currency);
         if self.taxes.is_empty()
             && let Some(amount) = self.tax_money
         {
@@ -420,6 +447,31 @@ impl LineDraft {
         line.delivery.location = Some(self.ship_to.location());
         line.extensions = std::mem::take(&mut self.extensions);
         line
+    }
+
+    /// A line charged whole to one cost object states its amount there. The cXML
+    /// 1.2.063 DTD (l. 3082-3090) defines `Charge` as "a charge against an
+    /// Accounting element" and `Distribution` as "the breakdown of one overall
+    /// amount into sub-amounts": with exactly one `Distribution`, its `Charge` is
+    /// the line's whole amount as the buyer states it (Coupa's orders in
+    /// tests/corpus/cxml write it so). It becomes `line_total` when the config's
+    /// `line_total_extrinsic` gave none and it is in the order's currency; its
+    /// extension then goes, so it is not kept twice (the Accounting stays as
+    /// references). Several Distributions split the amount and are never summed:
+    /// their Charges stay extensions, as does a Charge in another currency.
+    fn take_distribution_charge(&mut self, currency: &str) {
+        if self.line_total.is_none()
+            && self.distributions == 1
+            && let [charge] = &self.distribution_charges[..]
+            && charge
+                .currency
+                .as_deref()
+                .is_none_or(|code| code == currency)
+            && let Some(amount) = charge.amount
+        {
+            self.line_total = Some(amount);
+            self.extensions.remove(charge.extension);
+        }
     }
 }
 

@@ -61,7 +61,8 @@ pub struct Config {
     pub buyer_name: Option<String>,
     /// Buyer id when there is neither `BillTo/Address@addressID` nor a `From` identity.
     pub buyer_id: Option<String>,
-    /// The `Extrinsic@name` that states a line's total.
+    /// The `Extrinsic@name` that states a line's total; it goes before a line's
+    /// one `Distribution/Charge`.
     pub line_total_extrinsic: Option<String>,
 }
 

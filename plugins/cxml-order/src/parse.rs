@@ -21,7 +21,8 @@ use jembatan_plugin_sdk::{
 
 use crate::Config;
 use crate::draft::{
-    AddressDraft, ContactDraft, Credential, LineDraft, OrderDraft, TermsDraft, set_once,
+    AddressDraft, ContactDraft, Credential, DistributionCharge, LineDraft, OrderDraft, TermsDraft,
+    set_once,
 };
 use crate::names::Name as N;
 
@@ -69,6 +70,15 @@ struct Capture {
     /// Byte offset of its first child element, if any; the text before it.
     first_child: Option<usize>,
     leading_text: String,
+    /// For an `ItemOut/Distribution/Charge`, its `Money` as it is read.
+    charge: Option<ChargeMoney>,
+}
+
+/// The `Money` of a captured `Distribution/Charge`.
+#[derive(Debug, Default)]
+struct ChargeMoney {
+    currency: Option<String>,
+    text: Option<String>,
 }
 
 /// Reads one cXML document holding an OrderRequest.
@@ -114,6 +124,17 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                         capture.first_child = Some(offset);
                         capture.leading_text = text.to_owned();
                     }
+                    if depth == capture.depth + 1
+                        && name == N::Money
+                        && let Some(charge) = &mut capture.charge
+                    {
+                        // An unreadable code is kept as written: it then names
+                        // no currency the order has.
+                        charge.currency = trimmed_attribute(element, "currency")
+                            .ok()
+                            .flatten()
+                            .map(|code| currency(&code).unwrap_or(code));
+                    }
                     stack.push(name);
                     locals.push(local.to_owned());
                     continue;
@@ -127,6 +148,14 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                     draft.request_kind = Some(local.to_owned());
                 }
                 if let Some(kind) = unmapped(&stack[1..], element) {
+                    let distribution_charge = stack[1..]
+                        == [
+                            N::Request,
+                            N::OrderRequest,
+                            N::ItemOut,
+                            N::Distribution,
+                            N::Charge,
+                        ];
                     capture = Some(Capture {
                         kind,
                         depth,
@@ -135,6 +164,7 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                         attributes: attributes(element, &[]),
                         first_child: None,
                         leading_text: String::new(),
+                        charge: distribution_charge.then(ChargeMoney::default),
                     });
                     continue;
                 }
@@ -147,7 +177,13 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
             XmlEvent::End {
                 text, text_offset, ..
             } => {
-                if let Some(open) = &capture {
+                if let Some(open) = &mut capture {
+                    if stack.len() == open.depth + 1
+                        && stack.last() == Some(&N::Money)
+                        && let Some(charge) = &mut open.charge
+                    {
+                        charge.text = Some(text.trim().to_owned());
+                    }
                     if stack.len() == open.depth {
                         let open = capture.take().expect("checked above");
                         captured(&mut draft, open, body, text, text_offset, config)
@@ -643,6 +679,7 @@ fn line_start(
                 ..document()
             });
         }
+        [N::Distribution] => line.distributions += 1,
         [N::Distribution, N::Accounting] => {
             let kept = attributes(element, &[]);
             keep_attributes(&mut line.extensions, here, kept);
@@ -969,7 +1006,9 @@ fn contact_end(contact: &mut Contact, path: &[N], text: &str) {
 }
 
 /// An element captured whole has ended: it becomes an extension, or (the
-/// config-named Extrinsic) the line total; card data only a warning.
+/// config-named Extrinsic) the line total; card data only a warning. A line's
+/// `Distribution/Charge` is also noted, for [`LineDraft`] to decide whether it
+/// states the line total.
 fn captured(
     draft: &mut OrderDraft,
     capture: Capture,
@@ -1036,7 +1075,16 @@ fn captured(
         attributes: capture.attributes,
     };
     match draft.lines.last_mut() {
-        Some(line) if capture.in_line => line.extensions.push(extension),
+        Some(line) if capture.in_line => {
+            line.extensions.push(extension);
+            if let Some(money) = capture.charge {
+                line.distribution_charges.push(DistributionCharge {
+                    amount: money.text.and_then(|text| decimal(&text).ok()),
+                    currency: money.currency,
+                    extension: line.extensions.len() - 1,
+                });
+            }
+        }
         _ => draft.extensions.push(extension),
     }
     Ok(())

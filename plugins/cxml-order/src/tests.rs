@@ -67,8 +67,11 @@ fn supplier_domain_picks_the_credential() {
     );
 }
 
+/// A line total is taken only where the buyer states one (the config's
+/// `line_total_extrinsic`, or a line's one `Distribution/Charge`): never computed
+/// from quantity and price, never summed from split charges.
 #[test]
-fn line_totals_are_never_computed() {
+fn line_totals_are_taken_as_stated_never_computed() {
     let order = order(TEN_LINES, "{}");
     assert!(order.lines.iter().all(|l| l.line_total.is_none()));
     let stated = self::order(TEN_LINES, LINE_TOTALS);
@@ -87,6 +90,97 @@ fn line_totals_are_never_computed() {
         ),
         (Some("Gasket knalpot"), Some("Gasket knalpot tembaga"))
     );
+}
+
+/// The minimal order with `distributions` (`Distribution` elements) after its
+/// `ItemDetail`.
+fn with_distributions(distributions: &str) -> Vec<u8> {
+    minimal_with("</ItemDetail>", &format!("</ItemDetail>{distributions}"))
+}
+
+fn distribution(cost_centre: &str, amount: &str) -> String {
+    format!(
+        r#"<Distribution><Accounting name="Bengkel"><Segment type="Cost Center" id="{cost_centre}" description="Servis"/></Accounting><Charge><Money currency="IDR">{amount}</Money></Charge></Distribution>"#
+    )
+}
+
+fn charges(line: &jembatan_plugin_sdk::OrderLine) -> Vec<&str> {
+    line.extensions
+        .iter()
+        .filter(|e| e.path == "/cXML/Request/OrderRequest/ItemOut[1]/Distribution/Charge")
+        .map(|e| e.value.as_str())
+        .collect()
+}
+
+#[test]
+fn one_distribution_states_the_line_total() {
+    let body = with_distributions(&distribution("CC-10", "2450000.00"));
+    assert_schema_valid(&json(&body, MINIMAL_CONFIG).unwrap());
+    let order = order(&body, MINIMAL_CONFIG);
+    let line = &order.lines[0];
+    assert_eq!(line.line_total, Some("2450000.00".parse().unwrap()));
+    assert!(charges(line).is_empty(), "the Charge is not kept twice");
+    // The cost object stays: its segment a reference, its name an extension.
+    assert_eq!(
+        (line.references[0].kind, line.references[0].value.as_str()),
+        (jembatan_plugin_sdk::ReferenceType::CostCentre, "CC-10")
+    );
+    assert!(
+        line.extensions
+            .iter()
+            .any(|e| e.path.ends_with("Distribution/Accounting/@name") && e.value == "Bengkel")
+    );
+}
+
+#[test]
+fn split_distributions_state_no_line_total() {
+    let body = with_distributions(&format!(
+        "{}{}",
+        distribution("CC-10", "1470000"),
+        distribution("CC-20", "980000")
+    ));
+    let order = order(&body, MINIMAL_CONFIG);
+    let line = &order.lines[0];
+    assert_eq!(line.line_total, None, "split charges are not summed");
+    assert_eq!(
+        charges(line),
+        [
+            r#"<Money currency="IDR">1470000</Money>"#,
+            r#"<Money currency="IDR">980000</Money>"#
+        ]
+    );
+    let centres: Vec<_> = line.references.iter().map(|r| r.value.as_str()).collect();
+    assert_eq!(centres, ["CC-10", "CC-20"]);
+}
+
+#[test]
+fn a_charge_in_another_currency_stays_an_extension() {
+    let body = with_distributions(&distribution("CC-10", "150.00").replace("IDR", "USD"));
+    let order = order(&body, MINIMAL_CONFIG);
+    assert_eq!(order.currency, "IDR");
+    assert_eq!(order.lines[0].line_total, None);
+    assert_eq!(
+        charges(&order.lines[0]),
+        [r#"<Money currency="USD">150.00</Money>"#]
+    );
+}
+
+#[test]
+fn the_configured_extrinsic_comes_before_the_charge() {
+    let config = r#"{"buyer_name":"CV Maju Motor","line_total_extrinsic":"LineTotal"}"#;
+    let extrinsic = r#"<Extrinsic name="LineTotal">2450000</Extrinsic>"#;
+    let body = String::from_utf8(with_distributions(&distribution("CC-10", "2400000"))).unwrap();
+    // In ItemDetail, before the Distribution (DTD 1.2.063 l. 3108), and after it
+    // in the ItemOut, where some senders write it.
+    for placed in [
+        body.replace("</ItemDetail>", &format!("{extrinsic}</ItemDetail>")),
+        body.replace("</Distribution>", &format!("</Distribution>{extrinsic}")),
+    ] {
+        let order = order(placed.as_bytes(), config);
+        let line = &order.lines[0];
+        assert_eq!(line.line_total, Some(Decimal::from(2450000)), "{placed}");
+        assert_eq!(charges(line), [r#"<Money currency="IDR">2400000</Money>"#]);
+    }
 }
 
 #[test]
@@ -683,11 +777,17 @@ mod corpus {
             .find(|r| r.kind == jembatan_plugin_sdk::ReferenceType::Project)
             .unwrap();
         assert_eq!(project.value, "000384");
-        // The stated line amount (Distribution/Charge) is kept as written.
+        // Each line's one Distribution/Charge is its stated total, kept once.
+        let totals: Vec<_> = order.lines.iter().map(|l| l.line_total).collect();
+        assert_eq!(
+            totals,
+            [Some("8.1".parse().unwrap()), Some("83.61".parse().unwrap())]
+        );
         assert!(
-            line.extensions
+            !line
+                .extensions
                 .iter()
-                .any(|e| e.path.ends_with("Distribution/Charge") && e.value.contains("83.61"))
+                .any(|e| e.path.ends_with("Distribution/Charge"))
         );
         assert!(
             line.extensions
@@ -774,6 +874,15 @@ mod corpus {
             );
             assert_eq!(line.price.as_ref().unwrap().base_quantity, Decimal::ONE);
         }
+        // Line 2 charges 1505.0 for quantity 2: the stated amount, as written.
+        let totals: Vec<_> = order.lines.iter().map(|l| l.line_total).collect();
+        assert_eq!(
+            totals,
+            [
+                Some("1505.0".parse().unwrap()),
+                Some("1505.0".parse().unwrap())
+            ]
+        );
         // Inconsistent as published: kept as written, never recomputed.
         assert_eq!(
             order.totals.unwrap().payable,
