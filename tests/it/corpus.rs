@@ -23,15 +23,6 @@ use crate::harness::{Gateway, json_of, repo_root};
 /// Documents that do not yet come through as their expectation says, and why.
 const KNOWN_GAPS: &[(&str, &str)] = &[
     (
-        "cxml/officeluv-coupa-order-request.xml",
-        "no line total: the expectation takes each line's one Distribution/Charge as its \
-         total; the plugin keeps Distribution as references and the Charge as an extension",
-    ),
-    (
-        "cxml/officeluv-coupa-purchase-order-200.xml",
-        "no line total: as officeluv-coupa-order-request (Distribution/Charge kept as an extension)",
-    ),
-    (
         "edifact-orders/smooks-d03b-isbn.edi",
         "the book titles are in FTX+AFM under each LIN; the plugin keeps them as line notes \
          with subject AFM, not as the item name (AFM's meaning is not confirmed from code list 4451)",
