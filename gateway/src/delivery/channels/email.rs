@@ -1,5 +1,6 @@
 //! The e-mail channel: one message per order through the operator's SMTP server,
-//! readable (text and HTML) with the order attached as JSON and CSV.
+//! readable (text and HTML) with the order attached as JSON and CSV, and the
+//! drawings and specifications the buyer embedded in it attached as files.
 //!
 //! The message's `Message-ID` is `<{delivery_id}@jembatan>`, the same on every
 //! attempt, so a mail system (or a person) can tell a repeat from a new order.
@@ -9,6 +10,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use jembatan_schemas::PurchaseOrderV2;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -178,8 +182,8 @@ impl EmailChannel {
     }
 
     /// The message for one order: text and HTML alternatives, then the order as
-    /// JSON (the webhook's `data` object) and as CSV. An address that does not
-    /// parse is a permanent failure.
+    /// JSON (the webhook's `data` object) and as CSV, then the files the buyer
+    /// embedded in it. An address that does not parse is a permanent failure.
     pub fn message(&self, target: &EmailTarget, out: &Outgoing<'_>) -> Result<Message, SendError> {
         let to: Mailbox = target.to.parse().map_err(|e| {
             SendError::permanent(
@@ -193,7 +197,7 @@ impl EmailChannel {
         let alternative = MultiPart::alternative()
             .singlepart(part(ContentType::TEXT_PLAIN, render::text(out)))
             .singlepart(part(ContentType::TEXT_HTML, render::html(out)));
-        let mixed = MultiPart::mixed()
+        let mut mixed = MultiPart::mixed()
             .multipart(alternative)
             .singlepart(attachment(format!("{stem}.json"), "application/json", json))
             .singlepart(attachment(
@@ -201,6 +205,9 @@ impl EmailChannel {
                 "text/csv; charset=utf-8",
                 render::csv(&out.order.order),
             ));
+        for file in embedded_files(&out.order.order) {
+            mixed = mixed.singlepart(file);
+        }
         Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -252,6 +259,39 @@ fn part(content_type: ContentType, text: String) -> SinglePart {
 fn attachment(filename: String, content_type: &str, content: String) -> SinglePart {
     let content_type = ContentType::parse(content_type).expect("a valid media type");
     Attachment::new(filename).body(base64_body(content.into_bytes()), content_type)
+}
+
+/// At most this many embedded files go with one e-mail (design decision 2: 20 per
+/// order); the text names every document either way.
+const MAX_EMBEDDED_FILES: usize = 20;
+
+/// The drawings and specifications the buyer embedded in the order (its own and
+/// its lines' items' `documents` with `content_base64`), as attachments: named by
+/// their file name, else their id, made safe for any mail client and file system,
+/// with their media type. One whose bytes do not decode is left out: the text
+/// still names it, and the buyer's order keeps it.
+fn embedded_files(order: &PurchaseOrderV2) -> Vec<SinglePart> {
+    let documents = order
+        .documents
+        .iter()
+        .chain(order.lines.iter().flat_map(|line| &line.item.documents));
+    documents
+        .filter_map(|document| {
+            let bytes = STANDARD.decode(document.content_base64.as_deref()?).ok()?;
+            let name = document
+                .filename
+                .as_deref()
+                .or(document.id.as_deref())
+                .unwrap_or("document");
+            let content_type = document
+                .mime_type
+                .as_deref()
+                .and_then(|m| ContentType::parse(m).ok())
+                .unwrap_or_else(|| ContentType::parse("application/octet-stream").unwrap());
+            Some(Attachment::new(render::file_stem(name)).body(base64_body(bytes), content_type))
+        })
+        .take(MAX_EMBEDDED_FILES)
+        .collect()
 }
 
 fn base64_body(bytes: Vec<u8>) -> Body {
@@ -437,6 +477,34 @@ mod tests {
             "attachment; filename=\"order-PO-2026_0042.csv\""
         );
         assert_eq!(parts[2].decoded(), render::csv(&record.order));
+    }
+
+    #[tokio::test]
+    async fn a_drawing_the_buyer_embedded_is_attached_as_its_file() {
+        let channel = EmailChannel::new(&config(2525)).unwrap();
+        let mut record = sample_record();
+        let drawing = &mut record.order.lines[0].item.documents[0];
+        drawing.filename = Some("gambar kursi/rev B.pdf".into());
+        drawing.mime_type = Some("application/pdf".into());
+        drawing.content_base64 = Some("JVBERi0xLjQKJWdhbWJhcgo=".into());
+        let out = outgoing(&record, Language::Indonesian);
+        let target = EmailTarget {
+            to: "budi@rotan.example.id".into(),
+        };
+        let raw = String::from_utf8(channel.message(&target, &out).unwrap().formatted()).unwrap();
+        let parts = Entity::parse(&raw).parts();
+        assert_eq!(parts.len(), 4, "{raw}");
+        assert_eq!(parts[3].header("content-type"), "application/pdf");
+        assert_eq!(
+            parts[3].header("content-disposition"),
+            "attachment; filename=\"gambar_kursi_rev_B.pdf\""
+        );
+        assert_eq!(parts[3].decoded(), "%PDF-1.4\n%gambar\n");
+        // Bytes that do not decode are not attached; the text still names the drawing.
+        record.order.lines[0].item.documents[0].content_base64 = Some("not base64!".into());
+        let out = outgoing(&record, Language::Indonesian);
+        let raw = String::from_utf8(channel.message(&target, &out).unwrap().formatted()).unwrap();
+        assert_eq!(Entity::parse(&raw).parts().len(), 3);
     }
 
     #[tokio::test]
