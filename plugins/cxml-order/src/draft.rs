@@ -5,6 +5,8 @@
 //! contacts before their role says whose they are); [`OrderDraft::finish`] turns it
 //! into the SDK's [`draft::OrderDraft`], which checks and builds the order.
 
+use std::collections::BTreeMap;
+
 use jembatan_plugin_sdk::DEFAULT_CURRENCY;
 use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field, party_id};
 use jembatan_plugin_sdk::v2::Location;
@@ -23,7 +25,7 @@ pub const ORDER_REQUEST: &str = "/cXML/Request/OrderRequest";
 /// The most extensions an order may carry (docs/canonical-order-v2.md §1.8).
 const MAX_EXTENSIONS: usize = 500;
 
-/// A `Credential` of the header's `From`, `To` or `Sender`.
+/// A `Credential` of the header's `From` or `To`.
 #[derive(Debug, Default)]
 pub struct Credential {
     pub domain: Option<String>,
@@ -77,7 +79,9 @@ pub struct OrderDraft {
     pub currency: Option<String>,
     pub from: Vec<Credential>,
     pub to: Vec<Credential>,
-    pub sender: Vec<Credential>,
+    /// The attributes (`domain`, `type`) of the `Header/Sender/Credential` being
+    /// read, kept with its `Identity` as one extension.
+    pub sender_credential: BTreeMap<String, String>,
     /// Config `supplier_domain`: only a `To` credential of this domain routes.
     pub supplier_domain: Option<String>,
     pub ship_to: AddressDraft,

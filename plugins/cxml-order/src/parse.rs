@@ -333,16 +333,19 @@ fn on_start(
             keep_attributes(&mut draft.extensions, &here, kept);
         }
         [N::Request, N::OrderRequest] => draft.order_request = true,
-        [N::Header, party, N::Credential] => {
+        [N::Header, party @ (N::From | N::To), N::Credential] => {
             let credential = Credential {
                 domain: attr("domain")?,
                 identity: None,
             };
-            match party {
-                N::From => draft.from.push(credential),
-                N::To => draft.to.push(credential),
-                _ => draft.sender.push(credential),
+            if *party == N::From {
+                draft.from.push(credential);
+            } else {
+                draft.to.push(credential);
             }
+        }
+        [N::Header, N::Sender, N::Credential] => {
+            draft.sender_credential = attributes(element, &[]);
         }
         [N::Request, N::OrderRequest, N::OrderRequestHeader] => {
             if let Some(id) = attr("orderID")? {
@@ -742,15 +745,28 @@ fn line_start(
 /// Called when an element with non-empty trimmed text ends; `stack` ends with it.
 fn on_end(draft: &mut OrderDraft, stack: &[N], locals: &[String], text: &str) -> Result<(), Fault> {
     match &stack[1..] {
-        [N::Header, party, N::Credential, N::Identity] => {
-            let list = match party {
-                N::From => &mut draft.from,
-                N::To => &mut draft.to,
-                _ => &mut draft.sender,
+        [
+            N::Header,
+            party @ (N::From | N::To),
+            N::Credential,
+            N::Identity,
+        ] => {
+            let list = if *party == N::From {
+                &mut draft.from
+            } else {
+                &mut draft.to
             };
             if let Some(credential) = list.last_mut() {
                 set_once(&mut credential.identity, text.to_owned());
             }
+        }
+        [N::Header, N::Sender, N::Credential, N::Identity] => {
+            // The Sender is whoever transmitted the document: usually the network
+            // (Ariba's `AN…` NetworkID) or the buyer's own system, so it is not
+            // reliably the buyer and is kept as written, not made a buyer id.
+            let path = source_path(locals, draft);
+            let attributes = std::mem::take(&mut draft.sender_credential);
+            draft.extensions.push(extension(&path, text, attributes));
         }
         [
             N::Request,

@@ -67,6 +67,53 @@ fn supplier_domain_picks_the_credential() {
     );
 }
 
+/// The Sender is whoever transmitted the document, often the network rather than
+/// the buyer: its identity is kept as a labelled extension with its credential's
+/// attributes, never made a buyer id; its SharedSecret (a network password) is
+/// never stored.
+#[test]
+fn sender_identity_is_kept_and_its_shared_secret_never() {
+    let body = minimal_with(
+        r#"<Sender><Credential domain="NetworkID"><Identity>CV-MAJU-MOTOR</Identity></Credential>"#,
+        r#"<Sender><Credential domain="NetworkID" type="marketplace"><Identity>AN01000231457</Identity><SharedSecret>kata-sandi-Rahasia-77</SharedSecret></Credential>"#,
+    );
+    let out = json(&body, MINIMAL_CONFIG).unwrap();
+    assert_schema_valid(&out);
+    assert!(
+        !out[0].contains("kata-sandi-Rahasia-77") && !out[0].contains("SharedSecret"),
+        "the shared secret leaked: {}",
+        out[0]
+    );
+    let order: Value = serde_json::from_str(&out[0]).unwrap();
+    let sender: Vec<&Value> = order["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["path"] == "/cXML/Header/Sender/Credential/Identity")
+        .collect();
+    assert_eq!(
+        sender,
+        [&serde_json::json!({
+            "namespace": "cxml",
+            "path": "/cXML/Header/Sender/Credential/Identity",
+            "value": "AN01000231457",
+            "attributes": {"domain": "NetworkID", "type": "marketplace"}
+        })]
+    );
+    let user_agent = order["extensions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == "/cXML/Header/Sender/UserAgent")
+        .unwrap();
+    assert_eq!(user_agent["value"], "manual");
+    let buyer_ids = order["buyer"]["ids"].as_array().unwrap();
+    assert!(
+        buyer_ids.iter().all(|id| id["value"] != "AN01000231457"),
+        "the Sender is not a buyer id: {buyer_ids:?}"
+    );
+}
+
 /// A line total is taken only where the buyer states one (the config's
 /// `line_total_extrinsic`, or a line's one `Distribution/Charge`): never computed
 /// from quantity and price, never summed from split charges.
