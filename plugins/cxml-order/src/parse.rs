@@ -1244,20 +1244,7 @@ fn charge(level: AllowanceChargeLevel) -> AllowanceCharge {
 }
 
 fn document() -> Document {
-    Document {
-        id: None,
-        kind: DocumentType::Other,
-        type_text: None,
-        revision: None,
-        description: None,
-        uri: None,
-        filename: None,
-        mime_type: None,
-        content_base64: None,
-        size: None,
-        sha256: None,
-        href: None,
-    }
+    Document::of_kind(DocumentType::Other)
 }
 
 /// A cXML `URL` as a document: an absolute URL is its `uri` (shown, never

@@ -565,7 +565,7 @@ impl Message {
             let document = Document {
                 id: Some(value),
                 revision: seg.opt(1, 5).map(|r| r.into_owned()),
-                ..document(DocumentType::Drawing)
+                ..Document::of_kind(DocumentType::Drawing)
             };
             let target = match self.line() {
                 Some(line) => {
@@ -1163,7 +1163,7 @@ impl Message {
             "DW" => {
                 item.documents.push(Document {
                     id: Some(id),
-                    ..document(DocumentType::Drawing)
+                    ..Document::of_kind(DocumentType::Drawing)
                 });
                 return true;
             }
@@ -1885,22 +1885,5 @@ fn characteristic_name(code: &str) -> &str {
         "35" => "colour",
         "98" => "size",
         _ => code,
-    }
-}
-
-fn document(kind: DocumentType) -> Document {
-    Document {
-        id: None,
-        kind,
-        type_text: None,
-        revision: None,
-        description: None,
-        uri: None,
-        filename: None,
-        mime_type: None,
-        content_base64: None,
-        size: None,
-        sha256: None,
-        href: None,
     }
 }

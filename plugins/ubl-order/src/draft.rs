@@ -7,9 +7,9 @@
 
 use jembatan_plugin_sdk::draft::{self, DEFAULT_UNIT, Defaults, Field};
 use jembatan_plugin_sdk::{
-    AllowanceCharge, AllowanceChargeKind, AllowanceChargeLevel, Decimal, Delivery, Document,
-    DocumentType, Extension, LineTax, NaiveDate, Note, PartyId, PluginError, Price, PriceKind,
-    PurchaseOrder, TaxCategory, Warning,
+    AllowanceCharge, AllowanceChargeKind, AllowanceChargeLevel, Decimal, Delivery, Extension,
+    LineTax, NaiveDate, Note, PartyId, PluginError, Price, PriceKind, PurchaseOrder, TaxCategory,
+    Warning,
 };
 
 use crate::Config;
@@ -206,24 +206,6 @@ impl AllowanceDraft {
             sequence: read.sequence,
             tax,
         })
-    }
-}
-
-/// A document of `kind` with nothing read yet.
-pub fn new_document(kind: DocumentType) -> Document {
-    Document {
-        id: None,
-        kind,
-        type_text: None,
-        revision: None,
-        description: None,
-        uri: None,
-        filename: None,
-        mime_type: None,
-        content_base64: None,
-        size: None,
-        sha256: None,
-        href: None,
     }
 }
 

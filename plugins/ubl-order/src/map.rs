@@ -10,14 +10,12 @@ use std::collections::BTreeMap;
 
 use jembatan_plugin_sdk::draft::{self, note};
 use jembatan_plugin_sdk::{
-    Address, AllowanceChargeLevel, Classification, Contact, Decimal, DocumentType, Extension,
-    ItemId, ItemIdRole, ItemProperty, OrderType, OtherParty, Party, PartyId, PaymentTerms, Purpose,
-    Reference, ReferenceType, TaxSubtotal, party_scheme,
+    Address, AllowanceChargeLevel, Classification, Contact, Decimal, Document, DocumentType,
+    Extension, ItemId, ItemIdRole, ItemProperty, OrderType, OtherParty, Party, PartyId,
+    PaymentTerms, Purpose, Reference, ReferenceType, TaxSubtotal, party_scheme,
 };
 
-use crate::draft::{
-    Allowance, LineDraft, OrderDraft, append, new_document, new_line_tax, set_once,
-};
+use crate::draft::{Allowance, LineDraft, OrderDraft, append, new_line_tax, set_once};
 use crate::names::Name as N;
 use jembatan_plugin_sdk::values::{country, currency, date, decimal, unit};
 
@@ -157,7 +155,7 @@ pub fn on_start(d: &mut OrderDraft, path: &[N], offset: usize) -> Result<(), Fau
         [N::ProjectReference] => o.references.push(reference(ReferenceType::Project)),
         [N::AdditionalDocumentReference] => {
             d.document_code = None;
-            o.documents.push(new_document(DocumentType::Other));
+            o.documents.push(Document::of_kind(DocumentType::Other));
         }
         [N::OrderLine, rest @ ..] => {
             let Some(line) = d.lines.last_mut() else {
@@ -168,12 +166,12 @@ pub fn on_start(d: &mut OrderDraft, path: &[N], offset: usize) -> Result<(), Fau
                 [N::LineItem, N::Delivery] => line.deliveries += 1,
                 [N::DocumentReference] => {
                     d.document_code = None;
-                    item.documents.push(new_document(DocumentType::Other));
+                    item.documents.push(Document::of_kind(DocumentType::Other));
                 }
                 [N::LineItem, N::Item, N::ItemSpecificationDocumentReference] => {
                     d.document_code = None;
                     item.documents
-                        .push(new_document(DocumentType::Specification));
+                        .push(Document::of_kind(DocumentType::Specification));
                 }
                 [N::LineItem, N::Item, N::AdditionalItemProperty] => {
                     d.property = Default::default();

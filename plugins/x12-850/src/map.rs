@@ -1299,17 +1299,7 @@ fn rec20(config: &Config, code: &str) -> Option<String> {
 fn drawing(id: &str) -> Document {
     Document {
         id: Some(id.to_owned()),
-        kind: DocumentType::Drawing,
-        type_text: None,
-        revision: None,
-        description: None,
-        uri: None,
-        filename: None,
-        mime_type: None,
-        content_base64: None,
-        size: None,
-        sha256: None,
-        href: None,
+        ..Document::of_kind(DocumentType::Drawing)
     }
 }
 

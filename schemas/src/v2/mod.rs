@@ -642,6 +642,27 @@ pub struct Document {
     pub href: Option<String>,
 }
 
+impl Document {
+    /// A document of `kind` that says nothing else yet; the plugins fill in what
+    /// their format gives (`Document { id, ..Document::of_kind(kind) }`).
+    pub fn of_kind(kind: DocumentType) -> Self {
+        Self {
+            id: None,
+            kind,
+            type_text: None,
+            revision: None,
+            description: None,
+            uri: None,
+            filename: None,
+            mime_type: None,
+            content_base64: None,
+            size: None,
+            sha256: None,
+            href: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentType {
