@@ -10,9 +10,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
-use jembatan_schemas::PurchaseOrderV2;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
@@ -205,8 +202,11 @@ impl EmailChannel {
                 "text/csv; charset=utf-8",
                 render::csv(&out.order.order),
             ));
-        for file in embedded_files(&out.order.order) {
-            mixed = mixed.singlepart(file);
+        for file in render::embedded_files(&out.order.order) {
+            let content_type = ContentType::parse(&file.media_type)
+                .expect("embedded_files gives plain media types");
+            mixed = mixed
+                .singlepart(Attachment::new(file.name).body(base64_body(file.bytes), content_type));
         }
         Message::builder()
             .from(self.from.clone())
@@ -259,39 +259,6 @@ fn part(content_type: ContentType, text: String) -> SinglePart {
 fn attachment(filename: String, content_type: &str, content: String) -> SinglePart {
     let content_type = ContentType::parse(content_type).expect("a valid media type");
     Attachment::new(filename).body(base64_body(content.into_bytes()), content_type)
-}
-
-/// At most this many embedded files go with one e-mail (design decision 2: 20 per
-/// order); the text names every document either way.
-const MAX_EMBEDDED_FILES: usize = 20;
-
-/// The drawings and specifications the buyer embedded in the order (its own and
-/// its lines' items' `documents` with `content_base64`), as attachments: named by
-/// their file name, else their id, made safe for any mail client and file system,
-/// with their media type. One whose bytes do not decode is left out: the text
-/// still names it, and the buyer's order keeps it.
-fn embedded_files(order: &PurchaseOrderV2) -> Vec<SinglePart> {
-    let documents = order
-        .documents
-        .iter()
-        .chain(order.lines.iter().flat_map(|line| &line.item.documents));
-    documents
-        .filter_map(|document| {
-            let bytes = STANDARD.decode(document.content_base64.as_deref()?).ok()?;
-            let name = document
-                .filename
-                .as_deref()
-                .or(document.id.as_deref())
-                .unwrap_or("document");
-            let content_type = document
-                .mime_type
-                .as_deref()
-                .and_then(|m| ContentType::parse(m).ok())
-                .unwrap_or_else(|| ContentType::parse("application/octet-stream").unwrap());
-            Some(Attachment::new(render::file_stem(name)).body(base64_body(bytes), content_type))
-        })
-        .take(MAX_EMBEDDED_FILES)
-        .collect()
 }
 
 fn base64_body(bytes: Vec<u8>) -> Body {

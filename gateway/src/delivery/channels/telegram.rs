@@ -12,6 +12,7 @@
 //! without its lines file.
 
 use std::fmt;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -223,9 +224,24 @@ impl Channel for TelegramChannel {
             .header(CONTENT_TYPE, content_type)
             .body(body);
         let document_id = self.call("sendDocument", document).await?;
+        // Then the drawings and specifications the buyer embedded, one document each.
+        let mut detail = format!("message {message_id}, document {document_id}");
+        for file in render::embedded_files(&out.order.order) {
+            let (content_type, body) = multipart_form(
+                &[("chat_id", &target.chat_id)],
+                ("document", &file.name, &file.media_type, &file.bytes),
+            );
+            let request = self
+                .client
+                .post(self.method_url("sendDocument"))
+                .header(CONTENT_TYPE, content_type)
+                .body(body);
+            let id = self.call("sendDocument", request).await?;
+            let _ = write!(detail, ", {} {id}", file.name);
+        }
         Ok(Sent {
             status_code: Some(200),
-            detail: Some(format!("message {message_id}, document {document_id}")),
+            detail: Some(detail),
         })
     }
 }
@@ -387,6 +403,46 @@ mod tests {
         assert_eq!(parts[2].0, "document");
         assert_eq!(parts[2].1.as_deref(), Some("order-PO-2026_0042.csv"));
         assert_eq!(parts[2].2, render::csv(&sample_record().order));
+    }
+
+    #[tokio::test]
+    async fn an_embedded_drawing_follows_as_its_own_document() {
+        let server = TestServer::start(|request| {
+            if request.path.ends_with("/sendMessage") {
+                ok(7)
+            } else {
+                ok(8)
+            }
+        });
+        let mut record = sample_record();
+        let drawing = &mut record.order.lines[0].item.documents[0];
+        drawing.filename = Some("kursi.pdf".into());
+        drawing.mime_type = Some("application/pdf".into());
+        drawing.content_base64 = Some("JVBERi0xLjQK".into());
+        let sent = channel(server.url(), Duration::from_secs(5))
+            .send(
+                &TelegramTarget {
+                    chat_id: "-1001234567890".into(),
+                },
+                &outgoing(&record, Language::English),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            sent.detail.as_deref(),
+            Some("message 7, document 8, kursi.pdf 8")
+        );
+        let requests = server.requests();
+        assert_eq!(requests.len(), 3);
+        assert_eq!(requests[2].path, format!("/bot{TOKEN}/sendDocument"));
+        let parts = form_parts(&requests[2]);
+        assert_eq!(parts[0], ("chat_id".into(), None, "-1001234567890".into()));
+        assert_eq!(parts[1].0, "document");
+        assert_eq!(parts[1].1.as_deref(), Some("kursi.pdf"));
+        assert_eq!(parts[1].2, "%PDF-1.4\n");
+        assert!(
+            String::from_utf8_lossy(&requests[2].body).contains("Content-Type: application/pdf")
+        );
     }
 
     #[tokio::test]

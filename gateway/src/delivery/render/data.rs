@@ -3,6 +3,8 @@
 
 use std::borrow::Cow;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use chrono::{DateTime, NaiveDate, Utc};
 use jembatan_schemas::PurchaseOrderV2;
 use jembatan_schemas::v2::ItemIdRole;
@@ -161,6 +163,66 @@ pub fn json(record: &OrderRecord, schema: OrderSchema) -> serde_json::Value {
     serde_json::to_value(order_data(record, schema)).expect("an order always serializes")
 }
 
+/// A file the buyer embedded in the order (a drawing, a specification), as the
+/// channels that can carry files send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EmbeddedFile {
+    /// Made safe by [`file_stem`]: letters, digits, `-`, `_`, `.`.
+    pub name: String,
+    /// A plain `type/subtype`; `application/octet-stream` when the buyer gave none
+    /// or one that is not (it goes into a header, so nothing else may pass).
+    pub media_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// At most this many embedded files go with one delivery (design decision 2: 20
+/// per order); the text names every document either way.
+pub const MAX_EMBEDDED_FILES: usize = 20;
+
+/// The files the buyer embedded in the order: its own `documents` and its lines'
+/// items' documents that carry `content_base64`, in that order, named by their file
+/// name, else their id. One whose bytes do not decode is left out: the text still
+/// names it, and the stored order keeps it.
+pub fn embedded_files(order: &PurchaseOrderV2) -> Vec<EmbeddedFile> {
+    let documents = order
+        .documents
+        .iter()
+        .chain(order.lines.iter().flat_map(|line| &line.item.documents));
+    documents
+        .filter_map(|document| {
+            let bytes = STANDARD.decode(document.content_base64.as_deref()?).ok()?;
+            let name = document
+                .filename
+                .as_deref()
+                .or(document.id.as_deref())
+                .unwrap_or("document");
+            let media_type = document
+                .mime_type
+                .as_deref()
+                .filter(|m| is_media_type(m))
+                .unwrap_or("application/octet-stream");
+            Some(EmbeddedFile {
+                name: file_stem(name),
+                media_type: media_type.to_ascii_lowercase(),
+                bytes,
+            })
+        })
+        .take(MAX_EMBEDDED_FILES)
+        .collect()
+}
+
+/// `type/subtype` of RFC 6838 `restricted-name` characters, nothing more.
+fn is_media_type(text: &str) -> bool {
+    let name = |part: &str| {
+        !part.is_empty()
+            && part.len() <= 127
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    matches!(text.split_once('/'), Some((kind, sub)) if name(kind) && name(sub))
+}
+
 /// A file name stem made from a buyer's order number: letters, digits, `-`, `_` and
 /// `.` only (never leading), at most 64 characters, so any mail client and any
 /// file system takes it.
@@ -259,6 +321,33 @@ mod tests {
             v1["order"]["lines"][0]["description"],
             "Kursi rotan — Kursi teras anyaman tangan"
         );
+    }
+
+    #[test]
+    fn embedded_files_are_decoded_named_safely_and_typed_plainly() {
+        let mut record = sample_record();
+        assert_eq!(embedded_files(&record.order), vec![]);
+        let drawing = &mut record.order.lines[0].item.documents[0];
+        drawing.content_base64 = Some("JVBERi0xLjQK".into());
+        drawing.mime_type = Some("Application/PDF".into());
+        let files = embedded_files(&record.order);
+        assert_eq!(
+            files,
+            vec![EmbeddedFile {
+                name: "GB-KR-01".into(),
+                media_type: "application/pdf".into(),
+                bytes: b"%PDF-1.4\n".to_vec(),
+            }]
+        );
+        // A media type that could carry a header of its own is not passed on.
+        let drawing = &mut record.order.lines[0].item.documents[0];
+        drawing.mime_type = Some("text/plain\r\nX-Evil: 1".into());
+        assert_eq!(
+            embedded_files(&record.order)[0].media_type,
+            "application/octet-stream"
+        );
+        record.order.lines[0].item.documents[0].content_base64 = Some("%%% not base64".into());
+        assert_eq!(embedded_files(&record.order), vec![]);
     }
 
     #[test]

@@ -28,7 +28,9 @@ use rust_decimal::Decimal;
 use crate::delivery::channels::{Language, Outgoing};
 use crate::orders::BUYER_DIFFERS_FROM_REGISTRATION;
 
-pub use data::{OrderData, csv, file_stem, json, order_data};
+pub use data::{
+    EmbeddedFile, MAX_EMBEDDED_FILES, OrderData, csv, embedded_files, file_stem, json, order_data,
+};
 pub use format::{long_date, money, number, unit_name};
 pub use html::{escape, html, html_body};
 pub use text::{summary, text};
