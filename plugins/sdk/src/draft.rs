@@ -211,14 +211,7 @@ pub fn note(text: &str) -> Option<Note> {
 
 /// A price for one of the line's unit (`base_quantity` 1), as most formats state it.
 pub fn unit_price(amount: Decimal) -> Price {
-    Price {
-        amount,
-        base_quantity: Decimal::ONE,
-        base_unit: None,
-        base_unit_original: None,
-        kind: None,
-        basis_code: None,
-    }
+    Price::per_unit(amount)
 }
 
 /// A party id with its normalized `scheme` (see

@@ -160,14 +160,7 @@ fn upgrade_line(line: v1::OrderLine) -> OrderLine {
         quantity: line.quantity,
         unit: line.unit,
         unit_original: None,
-        price: line.unit_price.map(|amount| Price {
-            amount,
-            base_quantity: Decimal::ONE,
-            base_unit: None,
-            base_unit_original: None,
-            kind: None,
-            basis_code: None,
-        }),
+        price: line.unit_price.map(Price::per_unit),
         line_total: line.line_total,
         delivery: line.requested_date.map(|date| Delivery {
             requested_date: Some(date),

@@ -878,6 +878,21 @@ pub struct Price {
     pub basis_code: Option<String>,
 }
 
+impl Price {
+    /// `amount` for one of the line's own unit, as most documents state a price
+    /// (and as every v1 `unit_price` was).
+    pub fn per_unit(amount: Decimal) -> Self {
+        Self {
+            amount,
+            base_quantity: Decimal::ONE,
+            base_unit: None,
+            base_unit_original: None,
+            kind: None,
+            basis_code: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PriceKind {

@@ -657,8 +657,9 @@ fn reference_line(reference: &Reference) -> String {
     one_line(&format!("{kind} {}", reference.value))
 }
 
-/// `gambar D-1234 rev. B (knalpot.pdf), https://…`: what a craftsman needs to find
-/// the drawing; the inbox page links it.
+/// `D-1234 rev. B (knalpot.pdf) (https://…)`: what a craftsman needs to find the
+/// drawing. Shown as text everywhere: the gateway never fetches a buyer's link,
+/// and the inbox page loads nothing from elsewhere.
 fn documents_line(documents: &[Document]) -> String {
     documents
         .iter()
