@@ -7,8 +7,9 @@
 //!   with its Rust form in [`v2`] ([`PurchaseOrderV2`]) and the conversions
 //!   [`upgrade_v1`] (lossless) and [`downgrade_v2`] (lossy, documented). An order
 //!   without a `version` key is v1.
-//! - `wit/plugin.wit`: the plugin world, found by the host's `bindgen!` and the SDK's
-//!   `generate!` through [`WIT_DIR`].
+//! - `wit/v2/plugin.wit`: the plugin world `jembatan:plugin/plugin@0.2.0`, one outcome
+//!   per transaction, which the SDK builds plugins against; `wit/v1/plugin.wit`: the
+//!   first world, `jembatan:plugin/normalizer@0.1.0`, which the host still runs.
 
 mod purchase_order;
 pub mod v2;
@@ -22,8 +23,6 @@ pub const PURCHASE_ORDER_SCHEMA: &str = include_str!("../purchase-order.schema.j
 /// `schemas/purchase-order-v2.schema.json`, verbatim.
 pub const PURCHASE_ORDER_V2_SCHEMA: &str = include_str!("../purchase-order-v2.schema.json");
 
-/// Absolute path of the directory holding the plugin WIT world.
-pub const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/wit");
 
 #[cfg(test)]
 mod agreement;
