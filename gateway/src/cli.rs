@@ -9,9 +9,9 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, DEMO_ADMIN_TOKEN};
-use crate::orders::OrderValidator;
+use crate::orders::{Checked, OrderValidator, Violation};
 use crate::plugin_host::{
-    Limits, LogContext, NormalizeError, PluginHost, PluginHostConfig, PluginInput,
+    ErrorLocation, Limits, LogContext, NormalizeError, PluginHost, PluginHostConfig, PluginInput,
 };
 
 #[derive(Parser)]
@@ -193,33 +193,91 @@ fn plugin_test(
         plugin_version: plugin.info.version.clone(),
         message_id: "msg_plugin_test".into(),
     };
-    match host.normalize(&plugin, input, &config, &Limits::default(), log) {
-        Ok(outputs) => match OrderValidator::new().validate(&outputs) {
-            Ok(orders) => {
-                println!("{}", serde_json::to_string_pretty(&orders)?);
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(violations) => {
-                eprintln!("the plugin's output is not a valid canonical order:");
-                for v in violations {
-                    eprintln!(
-                        "  {}: {}",
-                        if v.pointer.is_empty() {
-                            "/"
-                        } else {
-                            &v.pointer
-                        },
-                        v.reason
-                    );
-                }
-                Ok(ExitCode::from(2))
-            }
-        },
+    let normalized = match host.normalize(&plugin, input, &config, &Limits::default(), log) {
+        Ok(normalized) => normalized,
         Err(err) => {
             eprintln!("{}", describe(&err));
-            Ok(ExitCode::from(2))
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let checked = match OrderValidator::new().check(normalized) {
+        Ok(checked) => checked,
+        Err(violations) => {
+            eprintln!("the plugin's output breaks the plugin contract:");
+            print_violations(&violations);
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for warning in &checked.warnings {
+        eprintln!(
+            "warning [{}]: {}{}",
+            warning.code,
+            warning.message,
+            at(&warning.location)
+        );
+    }
+    let mut orders = Vec::new();
+    for t in checked.transactions {
+        let name = match &t.control_number {
+            Some(number) => format!("transaction {} ({number})", t.index),
+            None => format!("transaction {}", t.index),
+        };
+        for warning in &t.warnings {
+            eprintln!(
+                "{name}: warning [{}]: {}{}",
+                warning.code,
+                warning.message,
+                at(&warning.location)
+            );
+        }
+        match t.outcome {
+            Checked::Order(order) => orders.push(order),
+            Checked::Refused(error) => {
+                let text = |key: &str| error[key].as_str().unwrap_or_default().to_owned();
+                eprintln!("{name}: refused [{}]: {}", text("code"), text("message"));
+                if let Some(path) = error["location"]["path"].as_str() {
+                    eprintln!("  at path {path}");
+                }
+                if let Some(line) = error["location"]["line"].as_u64() {
+                    eprintln!("  at line {line}");
+                }
+                if let Ok(violations) =
+                    serde_json::from_value::<Vec<Violation>>(error["errors"].clone())
+                {
+                    print_violations(&violations);
+                }
+            }
+            Checked::NotAnOrder { kind, reason } => eprintln!(
+                "{name}: not an order: {kind}{}",
+                reason.map(|r| format!(" ({r})")).unwrap_or_default()
+            ),
         }
     }
+    if orders.is_empty() {
+        eprintln!("no transaction of the message is an order");
+        return Ok(ExitCode::from(2));
+    }
+    println!("{}", serde_json::to_string_pretty(&orders)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_violations(violations: &[Violation]) {
+    for v in violations {
+        let pointer = if v.pointer.is_empty() {
+            "/"
+        } else {
+            &v.pointer
+        };
+        eprintln!("  {pointer}: {}", v.reason);
+    }
+}
+
+/// `  (at line 3, path ISA[1]/GS[1])` for a known location; nothing otherwise.
+fn at(location: &Option<ErrorLocation>) -> String {
+    location
+        .as_ref()
+        .map(|l| format!(" (at {l})"))
+        .unwrap_or_default()
 }
 
 fn describe(err: &NormalizeError) -> String {

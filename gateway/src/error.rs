@@ -170,9 +170,9 @@ impl From<IngestError> for ApiError {
             IngestError::PluginMissing { .. } | IngestError::HostFailed(_) => {
                 Self::Unavailable(err.to_string())
             }
-            IngestError::KeyReused { .. } | IngestError::NotReplayable { .. } => {
-                Self::Conflict(err.to_string())
-            }
+            IngestError::KeyReused { .. }
+            | IngestError::NotReplayable { .. }
+            | IngestError::ReplayMismatch { .. } => Self::Conflict(err.to_string()),
             IngestError::NoMessage(_) | IngestError::NoBuyer(_) | IngestError::MessageVanished => {
                 Self::NotFound(err.to_string())
             }

@@ -22,13 +22,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::plugin_host::{Normalized, PluginWarning, TransactionOutcome};
 use crate::store::{Buyer, PluginRef};
 
 /// One way in which a plugin's output breaks the canonical order contract.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Violation {
-    /// JSON pointer into the plugin's output: `/0/lines/2/quantity` is the
-    /// quantity of the third line of the first order.
+    /// JSON pointer into the plugin's order: `/lines/2/quantity` is the quantity of
+    /// its third line. For the message as a whole, into the plugin's answer:
+    /// `/transactions/1/index`.
     pub pointer: String,
     pub reason: String,
 }
@@ -58,9 +60,10 @@ impl OrderValidator {
         }
     }
 
-    /// Validates every order a plugin returned (each a JSON string, v1 or v2), and
-    /// gives them as v2. All problems of all orders are reported together, so a
-    /// plugin author sees them at once.
+    /// Validates every order of a list (each a JSON string, v1 or v2), and gives
+    /// them as v2, with all problems of all orders together, pointers prefixed by
+    /// the order's position. The tests' view of [`OrderValidator::check`]'s rules.
+    #[cfg(test)]
     pub fn validate(&self, outputs: &[String]) -> Result<Vec<PurchaseOrderV2>, Vec<Violation>> {
         let mut orders = Vec::with_capacity(outputs.len());
         let mut violations = Vec::new();
@@ -101,6 +104,102 @@ impl OrderValidator {
             )]);
         }
         read(&self.v2, value)
+    }
+}
+
+/// What the gateway takes of a message a plugin read: each transaction checked,
+/// in index order, and the warnings about the message as a whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedMessage {
+    pub transactions: Vec<CheckedTransaction>,
+    pub warnings: Vec<PluginWarning>,
+}
+
+/// One transaction, its order read and checked against the contract.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedTransaction {
+    pub index: u32,
+    pub control_number: Option<String>,
+    pub outcome: Checked,
+    pub warnings: Vec<PluginWarning>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Checked {
+    Order(Box<PurchaseOrderV2>),
+    /// Why it is not an order: `{code, message, location}` as the plugin said, or
+    /// `{code: "invalid-plugin-output", message, errors}` when its order broke the
+    /// contract.
+    Refused(Value),
+    NotAnOrder {
+        kind: String,
+        reason: Option<String>,
+    },
+}
+
+/// The code of a transaction whose order breaks the canonical order contract.
+pub const INVALID_PLUGIN_OUTPUT: &str = "invalid-plugin-output";
+
+impl OrderValidator {
+    /// Checks what a plugin made of a message. Each order is validated on its own,
+    /// so one that breaks the contract refuses only its transaction
+    /// ([`INVALID_PLUGIN_OUTPUT`]). The message as a whole is refused only when the
+    /// plugin said nothing about any transaction, or numbered them out of order:
+    /// replays match transactions by index, so indexes must be unique and ascending.
+    pub fn check(&self, normalized: Normalized) -> Result<CheckedMessage, Vec<Violation>> {
+        if normalized.transactions.is_empty() {
+            return Err(vec![violation(
+                "/transactions",
+                "the plugin returned no transactions",
+            )]);
+        }
+        let mut transactions = Vec::with_capacity(normalized.transactions.len());
+        for (position, transaction) in normalized.transactions.into_iter().enumerate() {
+            if let Some(previous) = transactions.last().map(|t: &CheckedTransaction| t.index)
+                && transaction.index <= previous
+            {
+                return Err(vec![violation(
+                    &format!("/transactions/{position}/index"),
+                    format!(
+                        "transaction index {} follows index {previous}: indexes must be unique \
+                         and ascending",
+                        transaction.index
+                    ),
+                )]);
+            }
+            let outcome = match transaction.outcome {
+                TransactionOutcome::Order(output) => match self.validate_one(&output) {
+                    Ok(order) => Checked::Order(Box::new(order)),
+                    Err(violations) => Checked::Refused(serde_json::json!({
+                        "code": INVALID_PLUGIN_OUTPUT,
+                        "message": format!(
+                            "the plugin's order is not a valid canonical order: {} violation(s); \
+                             first: {} {}",
+                            violations.len(),
+                            violations[0].pointer,
+                            violations[0].reason
+                        ),
+                        "errors": violations,
+                    })),
+                },
+                TransactionOutcome::Refused(refusal) => {
+                    Checked::Refused(serde_json::to_value(refusal).expect("a refusal serializes"))
+                }
+                TransactionOutcome::NotAnOrder { kind, reason } => {
+                    Checked::NotAnOrder { kind, reason }
+                }
+            };
+            transactions.push(CheckedTransaction {
+                index: transaction.index,
+                control_number: transaction.control_number,
+                outcome,
+                warnings: transaction.warnings,
+            });
+        }
+        Ok(CheckedMessage {
+            transactions,
+            warnings: normalized.warnings,
+        })
     }
 }
 
@@ -155,7 +254,15 @@ impl Receipt<'_> {
     /// (most X12 850s carry no `N1*BY`; the key it was posted with says exactly who
     /// the buyer is). A document buyer whose name differs from the registration stays
     /// as the document says, with a warning: the craftsman sees both.
-    pub fn stamp(&self, mut order: PurchaseOrderV2, index: u32) -> PurchaseOrderV2 {
+    ///
+    /// `index` and `control_number` name the message's transaction it was made of;
+    /// without a control number from the plugin, the order's own source's is taken.
+    pub fn stamp(
+        &self,
+        mut order: PurchaseOrderV2,
+        index: u32,
+        control_number: Option<String>,
+    ) -> PurchaseOrderV2 {
         match &order.buyer {
             None => {
                 order.buyer = Some(Party {
@@ -202,7 +309,7 @@ impl Receipt<'_> {
             message_id: self.message_id.to_owned(),
             transaction: ReceivedTransaction {
                 index,
-                control_number: order.source.control_number.clone(),
+                control_number: control_number.or_else(|| order.source.control_number.clone()),
             },
             plugin: ReceivedPlugin {
                 name: self.plugin.name.clone(),
@@ -306,7 +413,7 @@ mod tests {
             message_id: "msg_1",
             plugin: &plugin,
         }
-        .stamp(order, 0)
+        .stamp(order, 0, None)
     }
 
     #[test]

@@ -23,6 +23,5 @@ pub const PURCHASE_ORDER_SCHEMA: &str = include_str!("../purchase-order.schema.j
 /// `schemas/purchase-order-v2.schema.json`, verbatim.
 pub const PURCHASE_ORDER_V2_SCHEMA: &str = include_str!("../purchase-order-v2.schema.json");
 
-
 #[cfg(test)]
 mod agreement;

@@ -145,6 +145,10 @@ fn check(
     let res = gw.post_order(key, content_type, std::fs::read(document).unwrap());
     let status = res.status().as_u16();
     let answer: Value = res.json().unwrap_or(Value::Null);
+    if status != 201 {
+        return vec![format!("answered {status}: {answer}")];
+    }
+    let mut mismatches = transaction_mismatches(document, expected, &answer);
     let orders_expected: Vec<&Value> = expected["transactions"]
         .as_array()
         .unwrap()
@@ -152,9 +156,6 @@ fn check(
         .filter(|t| t["kind"] == "order")
         .map(|t| &t["order"])
         .collect();
-    if status != 201 {
-        return vec![format!("answered {status}: {answer}")];
-    }
     let ids: Vec<&str> = answer["orders"]
         .as_array()
         .unwrap()
@@ -162,19 +163,73 @@ fn check(
         .map(|o| o["id"].as_str().unwrap())
         .collect();
     if ids.len() != orders_expected.len() {
-        return vec![format!(
+        mismatches.push(format!(
             "{} orders, not {} (the answer: {answer})",
             ids.len(),
             orders_expected.len()
-        )];
+        ));
+        return mismatches;
     }
-    let mut mismatches = Vec::new();
     for (n, (id, want)) in ids.iter().zip(orders_expected).enumerate() {
         let got = json_of(gw.get(key, &format!("/v1/orders/{id}")), 200)["order"].clone();
         let mut differ = |what: String, got: &Value, want: &Value| {
             mismatches.push(format!("order {n}: {what}: got {got}, expected {want}"));
         };
         compare_order(&got, want, &mut differ);
+    }
+    mismatches
+}
+
+/// Whether the answer names each transaction of the document as its expectation
+/// does, at its index (its position in the document): an order, or a document that
+/// is not an order, of that kind. An EDI transaction's control number (ST02, UNH
+/// 0062) is checked too; an XML document's is the plugin's choice of identifier.
+fn transaction_mismatches(document: &Path, expected: &Value, answer: &Value) -> Vec<String> {
+    let edi = document
+        .extension()
+        .is_some_and(|e| e == "edi" || e == "x12");
+    let listed = |list: &str, index: usize| -> Option<Value> {
+        answer[list].as_array().into_iter().flatten().find_map(|t| {
+            let at = if list == "orders" {
+                &t["transaction"]
+            } else {
+                t
+            };
+            (at["index"].as_u64() == Some(index as u64)).then(|| at.clone())
+        })
+    };
+    let mut mismatches = Vec::new();
+    for (index, want) in expected["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let list = match want["kind"].as_str() {
+            Some("order") => "orders",
+            Some("not-an-order") => "not_orders",
+            other => panic!("unknown transaction kind {other:?} in an expectation"),
+        };
+        let Some(got) = listed(list, index) else {
+            mismatches.push(format!(
+                "transaction {index} is not among the answer's {list}: {answer}"
+            ));
+            continue;
+        };
+        if edi && got["control_number"] != want["control_number"] {
+            mismatches.push(format!(
+                "transaction {index} control number: got {}, expected {}",
+                got["control_number"], want["control_number"]
+            ));
+        }
+        if let Some(kind) = want["transaction_set"].as_str()
+            && got["kind"].as_str() != Some(kind)
+        {
+            mismatches.push(format!(
+                "transaction {index} kind: got {}, expected {kind}",
+                got["kind"]
+            ));
+        }
     }
     mismatches
 }

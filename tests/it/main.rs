@@ -27,4 +27,5 @@ mod routing;
 mod settings;
 mod startup;
 mod stock_plugins;
+mod transactions;
 mod validation;

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use super::AppState;
 use super::auth::{BuyerAuth, UNAUTHORIZED_BUYER};
 use crate::error::{ApiError, Problem};
-use crate::store::{Message, MessageStatus, ReceivedVia};
+use crate::store::{Message, MessageStatus, ReceivedVia, TransactionRecord, TransactionStatus};
 
 /// An inbound message and its outcome.
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,7 +22,8 @@ pub struct MessageView {
     /// Hex SHA-256 of the body as received.
     pub body_sha256: String,
     pub idempotency_key: Option<String>,
-    /// `received` (not yet processed), `normalized` or `failed`.
+    /// `received` (not yet processed, or being replayed), `normalized` (at least
+    /// one of its transactions is an order) or `failed` (none is).
     #[schema(value_type = String)]
     pub status: MessageStatus,
     /// The orders made from this message.
@@ -30,8 +31,57 @@ pub struct MessageView {
     /// Why the message failed (the problem document that was answered).
     #[schema(value_type = Option<Object>)]
     pub error: Option<serde_json::Value>,
+    /// What the plugin read past in the message as a whole (e.g. an envelope
+    /// whose group code does not match its transactions): `{code, message,
+    /// location}`. Never a refusal.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<serde_json::Value>,
+    /// What became of each transaction of the message (an X12 ST…SE, an EDIFACT
+    /// UNH…UNT, a document, an item of a JSON array), by index. Empty while the
+    /// message waits, and when the plugin could read nothing of it.
+    pub transactions: Vec<TransactionView>,
     pub received_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One transaction of a message and what became of it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransactionView {
+    /// 0-based position among the message's transactions.
+    pub index: u32,
+    /// Its own control number as written: X12 ST02, EDIFACT UNH 0062, cXML
+    /// payloadID.
+    pub control_number: Option<String>,
+    /// `ok` (an order), `refused` (can be replayed) or `not_an_order`.
+    #[schema(value_type = String)]
+    pub status: TransactionStatus,
+    /// The order made of it.
+    pub order_id: Option<String>,
+    /// Why it was refused: `{code, message, location}`, with `errors` when the
+    /// plugin's order broke the canonical order contract.
+    #[schema(value_type = Option<Object>)]
+    pub error: Option<serde_json::Value>,
+    /// What a document that is not an order is: `810`, `INVOIC`.
+    pub kind: Option<String>,
+    pub reason: Option<String>,
+    /// What the plugin read past in this transaction.
+    #[schema(value_type = Vec<Object>)]
+    pub warnings: Vec<serde_json::Value>,
+}
+
+impl From<TransactionRecord> for TransactionView {
+    fn from(t: TransactionRecord) -> Self {
+        Self {
+            index: t.index,
+            control_number: t.control_number,
+            status: t.status,
+            order_id: t.order.map(|o| o.id),
+            error: t.error,
+            kind: t.kind,
+            reason: t.reason,
+            warnings: t.warnings,
+        }
+    }
 }
 
 impl From<Message> for MessageView {
@@ -46,6 +96,8 @@ impl From<Message> for MessageView {
             status: m.status,
             order_ids: m.order_ids,
             error: m.error,
+            warnings: m.warnings,
+            transactions: m.transactions.into_iter().map(Into::into).collect(),
             received_at: m.received_at,
             processed_at: m.processed_at,
         }

@@ -1,18 +1,50 @@
-//! The one place that turns the plugin WIT world into Rust.
+//! The one place that turns the plugin WIT worlds into Rust: both versions of
+//! the contract, side by side, so that a plugin built against the first keeps
+//! running after the second arrived.
 //!
-//! `bindgen!` needs a literal path, so it cannot use `jembatan_schemas::WIT_DIR`;
-//! the relative path below is resolved from the gateway crate's manifest directory
-//! and points at the same `schemas/wit` folder.
+//! - [`v1`]: `jembatan:plugin@0.1.0` (`schemas/wit/v1`), world `normalizer`:
+//!   `normalize` returns a list of orders or one error for the whole message.
+//! - [`v2`]: `jembatan:plugin@0.2.0` (`schemas/wit/v2`), world `plugin`: one
+//!   outcome per transaction, with warnings.
 //!
-//! Imports are synchronous and cannot trap: the only import is `log`, which the
-//! host bounds and never fails.
+//! `bindgen!` needs a literal path, resolved from the gateway crate's manifest
+//! directory. Imports are synchronous and cannot trap: the only import is `log`,
+//! which the host bounds and never fails.
 
-wasmtime::component::bindgen!({
-    path: "../schemas/wit",
-    world: "normalizer",
-});
+pub mod v1 {
+    wasmtime::component::bindgen!({
+        path: "../schemas/wit/v1",
+        world: "normalizer",
+    });
 
-// The world `use`s `message`, `plugin-error`, `plugin-info` and `log-level`, so
-// those are already at this module's root; the rest live in the interface.
-pub use self::jembatan::plugin::types::Host as TypesHost;
-pub use self::jembatan::plugin::types::{Attachment, Email, Header};
+    // The world `use`s `message`, `plugin-error`, `plugin-info` and `log-level`,
+    // so those are already at this module's root; the rest live in the interface.
+    pub use self::jembatan::plugin::types::Host as TypesHost;
+    pub use self::jembatan::plugin::types::{Attachment, Email, Header, Location};
+}
+
+pub mod v2 {
+    wasmtime::component::bindgen!({
+        path: "../schemas/wit/v2",
+        world: "plugin",
+    });
+
+    pub use self::jembatan::plugin::types::Host as TypesHost;
+    pub use self::jembatan::plugin::types::{
+        Attachment, Email, Header, Location, Outcome, Transaction, Warning,
+    };
+}
+
+/// The log level as the host's log takes it; both versions have the same four.
+pub use v1::LogLevel;
+
+impl From<v2::LogLevel> for LogLevel {
+    fn from(level: v2::LogLevel) -> Self {
+        match level {
+            v2::LogLevel::Debug => Self::Debug,
+            v2::LogLevel::Info => Self::Info,
+            v2::LogLevel::Warn => Self::Warn,
+            v2::LogLevel::Error => Self::Error,
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! The inbound message as the host hands it to a plugin, mirroring the WIT
 //! `message` record, plus the cheap checks done before any wasm runs.
 
-use super::bindings::{Attachment, Email, Header, Message};
+use super::bindings::{v1, v2};
 use super::error::LoadError;
 
 /// One inbound message, exactly as the buyer sent it.
@@ -64,24 +64,38 @@ impl PluginInput {
         (self.content_type.len() + headers + self.body.len() + email) as u64
     }
 
-    /// The WIT record; moves the bytes, copies nothing large.
-    pub(crate) fn into_wit(self) -> Message {
-        Message {
-            content_type: media_type_essence(&self.content_type),
-            headers: self
+    /// The record of the first WIT version; moves the bytes, copies nothing large.
+    pub(crate) fn into_wit_v1(self) -> v1::Message {
+        wit_message!(v1, self)
+    }
+
+    /// The record of the second WIT version, the same fields in its own types.
+    pub(crate) fn into_wit_v2(self) -> v2::Message {
+        wit_message!(v2, self)
+    }
+}
+
+/// A [`PluginInput`] as the `message` record of WIT module `$wit`: the two
+/// versions' records have the same fields but are distinct Rust types.
+macro_rules! wit_message {
+    ($wit:ident, $input:expr) => {{
+        let input: PluginInput = $input;
+        $wit::Message {
+            content_type: media_type_essence(&input.content_type),
+            headers: input
                 .headers
                 .into_iter()
-                .map(|(name, value)| Header { name, value })
+                .map(|(name, value)| $wit::Header { name, value })
                 .collect(),
-            body: self.body,
-            email: self.email.map(|email| Email {
+            body: input.body,
+            email: input.email.map(|email| $wit::Email {
                 subject: email.subject,
                 sender: email.sender,
                 text: email.text,
                 attachments: email
                     .attachments
                     .into_iter()
-                    .map(|a| Attachment {
+                    .map(|a| $wit::Attachment {
                         filename: a.filename,
                         content_type: a.content_type,
                         body: a.body,
@@ -89,8 +103,9 @@ impl PluginInput {
                     .collect(),
             }),
         }
-    }
+    }};
 }
+use wit_message;
 
 /// A media type without parameters, trimmed and lower-cased.
 pub(crate) fn media_type_essence(content_type: &str) -> String {

@@ -10,7 +10,10 @@
 //!   `tokio::task::spawn_blocking`.
 //! - [`PluginRegistry`] keeps the loaded plugins by name and sha256.
 //!
-//! The contract is `schemas/wit/plugin.wit`, bound once in `bindings.rs`.
+//! The contract is `schemas/wit/v2/plugin.wit` (`jembatan:plugin@0.2.0`, one
+//! outcome per transaction); plugins built against the first version
+//! (`schemas/wit/v1`) still load and run. Both are bound in `bindings.rs`, and
+//! [`Normalized`] is what either made of a message.
 //!
 //! # Speed
 //!
@@ -24,7 +27,7 @@
 //!   which the host's share is the ~25 us above: the rest is the plugin's own
 //!   parsing and serialisation.
 //!
-//! What buys this: pre-instantiation (`NormalizerPre`, linked once), the pooling
+//! What buys this: pre-instantiation (`PluginPre`, linked once), the pooling
 //! allocator with copy-on-write memory images, and a `WasiCtx` that is only a
 //! few boxed stubs.
 
@@ -35,6 +38,7 @@ mod error;
 mod input;
 mod limits;
 mod log;
+mod output;
 mod permits;
 mod registry;
 mod sandbox;
@@ -52,15 +56,16 @@ pub use error::{ErrorLocation, LoadError, NormalizeError};
 pub use input::{EmailAttachment, EmailInput, PluginInput};
 pub use limits::Limits;
 pub use log::LogContext;
+pub use output::{Normalized, PluginRefusal, PluginWarning, Transaction, TransactionOutcome};
 pub use registry::{PluginRegistry, RegistryError};
 
-use bindings::NormalizerPre;
+use bindings::{v1, v2};
 use cache::{CacheOutcome, CodeCache};
 use engine::EpochTicker;
 use error::{FailureContext, classify};
 use log::PluginLog;
 use permits::Permits;
-use sandbox::CallState;
+use sandbox::{CallState, World};
 
 /// How the plugin host is sized. One per gateway process.
 #[derive(Debug, Clone)]
@@ -112,7 +117,7 @@ pub struct LoadedPlugin {
     pub sha256: String,
     /// Size of the plugin's wasm bytes.
     pub size_bytes: usize,
-    pre: NormalizerPre<CallState>,
+    pre: Pre,
     /// `content_types` lower-cased once, for [`LoadedPlugin::accepts`].
     patterns: Vec<String>,
 }
@@ -127,7 +132,32 @@ impl std::fmt::Debug for LoadedPlugin {
     }
 }
 
+/// A plugin pre-instantiated in the world it was built against.
+#[derive(Clone)]
+enum Pre {
+    V1(v1::NormalizerPre<CallState>),
+    V2(v2::PluginPre<CallState>),
+}
+
+impl Pre {
+    fn engine(&self) -> &Engine {
+        match self {
+            Self::V1(pre) => pre.engine(),
+            Self::V2(pre) => pre.engine(),
+        }
+    }
+}
+
 impl LoadedPlugin {
+    /// The version of the plugin contract it was built against: `0.1.0` or
+    /// `0.2.0` (the WIT package `jembatan:plugin@…`).
+    pub fn wit_version(&self) -> &'static str {
+        match self.pre {
+            Pre::V1(_) => "0.1.0",
+            Pre::V2(_) => "0.2.0",
+        }
+    }
+
     /// Whether the plugin reads `content_type` (parameters such as `charset`
     /// ignored, case-insensitive), by its declared media types and patterns.
     pub fn accepts(&self, content_type: &str) -> bool {
@@ -154,7 +184,8 @@ pub struct PluginHost {
 
 struct HostInner {
     engine: Engine,
-    linker: Linker<CallState>,
+    linker_v1: Linker<CallState>,
+    linker_v2: Linker<CallState>,
     cache: Option<CodeCache>,
     permits: Permits,
     memory_cap: u64,
@@ -170,6 +201,21 @@ impl std::fmt::Debug for PluginHost {
     }
 }
 
+/// A call in a fresh instance: it did not get as far as the plugin, or it ran.
+enum Call {
+    NotInstantiated(wasmtime::Error),
+    Ran(wasmtime::Result<Result<Normalized, NormalizeError>>),
+}
+
+/// The plugin's refusal of the whole message.
+fn rejected(code: String, message: String, location: Option<ErrorLocation>) -> NormalizeError {
+    NormalizeError::Rejected {
+        code,
+        message,
+        location,
+    }
+}
+
 impl PluginHost {
     /// Builds the engine, linker and cache, and starts the epoch ticker.
     pub fn new(config: PluginHostConfig) -> Result<Self, LoadError> {
@@ -178,8 +224,11 @@ impl PluginHost {
         let engine =
             engine::build_engine(config.max_concurrent_instances, config.max_memory_bytes_cap)
                 .map_err(|e| host_error("building the wasm engine", &format!("{e:#}")))?;
-        let linker = sandbox::linker(&engine)
-            .map_err(|e| host_error("linking the plugin imports", &format!("{e:#}")))?;
+        let linker = |world| {
+            sandbox::linker(&engine, world)
+                .map_err(|e| host_error("linking the plugin imports", &format!("{e:#}")))
+        };
+        let (linker_v1, linker_v2) = (linker(World::V1)?, linker(World::V2)?);
         let cache = match config.cache_dir {
             Some(dir) => Some(CodeCache::new(dir.clone(), &engine).map_err(|e| {
                 host_error(&format!("creating plugin cache '{}'", dir.display()), &e)
@@ -191,7 +240,8 @@ impl PluginHost {
         Ok(Self {
             inner: Arc::new(HostInner {
                 engine,
-                linker,
+                linker_v1,
+                linker_v2,
                 cache,
                 permits: Permits::new(config.max_concurrent_instances.max(1)),
                 memory_cap: config.max_memory_bytes_cap,
@@ -220,11 +270,7 @@ impl PluginHost {
             None => Component::new(&inner.engine, wasm).map(|c| (c, CacheOutcome::Compiled)),
         };
         let (component, outcome) = compiled.map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let pre = inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::NotAPlugin(format!("{e:#}")))?;
-        let pre = NormalizerPre::new(pre).map_err(|e| LoadError::NotAPlugin(format!("{e:#}")))?;
+        let pre = self.pre_instantiate(&component)?;
         let info = self.read_info(&pre)?;
         let patterns = info
             .content_types
@@ -258,9 +304,35 @@ impl PluginHost {
         Ok((Arc::new(plugin), outcome))
     }
 
+    /// Links `component` in the newest world whose exports it has, falling back
+    /// to the first version's: a plugin built against `jembatan:plugin@0.1.0`
+    /// keeps loading.
+    fn pre_instantiate(&self, component: &Component) -> Result<Pre, LoadError> {
+        let inner = &*self.inner;
+        let v2 = inner
+            .linker_v2
+            .instantiate_pre(component)
+            .and_then(v2::PluginPre::new);
+        let v2_error = match v2 {
+            Ok(pre) => return Ok(Pre::V2(pre)),
+            Err(e) => e,
+        };
+        inner
+            .linker_v1
+            .instantiate_pre(component)
+            .and_then(v1::NormalizerPre::new)
+            .map(Pre::V1)
+            .map_err(|v1_error| {
+                LoadError::NotAPlugin(format!(
+                    "it fits neither jembatan:plugin@0.2.0 ({v2_error:#}) nor \
+                     jembatan:plugin@0.1.0 ({v1_error:#})"
+                ))
+            })
+    }
+
     /// Calls the guest's `info()` in a fresh store under default limits: a
     /// plugin that loops or traps here is refused at load, not at first use.
-    fn read_info(&self, pre: &NormalizerPre<CallState>) -> Result<PluginInfo, LoadError> {
+    fn read_info(&self, pre: &Pre) -> Result<PluginInfo, LoadError> {
         let limits = Limits::default();
         let context = LogContext {
             plugin_name: "(loading)".into(),
@@ -274,24 +346,31 @@ impl PluginHost {
             limits.memory_bytes,
             limits.time,
         );
-        let result = pre
-            .instantiate(&mut store)
-            .and_then(|normalizer| normalizer.call_info(&mut store));
+        let result = match pre {
+            Pre::V1(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|plugin| plugin.call_info(&mut store))
+                .map(|i| (i.name, i.version, i.description, i.content_types)),
+            Pre::V2(pre) => pre
+                .instantiate(&mut store)
+                .and_then(|plugin| plugin.call_info(&mut store))
+                .map(|i| (i.name, i.version, i.description, i.content_types)),
+        };
         log.finish();
-        let info = result.map_err(|e| {
+        let (name, version, description, content_types) = result.map_err(|e| {
             let failure = self.failure_context(&store, &limits, limits.memory_bytes, &log);
             LoadError::NotAPlugin(format!("its info() failed: {}", classify(&e, failure)))
         })?;
-        if info.name.trim().is_empty() || info.version.trim().is_empty() {
+        if name.trim().is_empty() || version.trim().is_empty() {
             return Err(LoadError::NotAPlugin(
                 "its info() gives an empty name or version".into(),
             ));
         }
         Ok(PluginInfo {
-            name: info.name,
-            version: info.version,
-            description: info.description,
-            content_types: info.content_types,
+            name,
+            version,
+            description,
+            content_types,
         })
     }
 
@@ -300,8 +379,8 @@ impl PluginHost {
     /// blocks for up to `limits.time` (plus a wait for a free pool slot), so
     /// async callers run it in `tokio::task::spawn_blocking`.
     ///
-    /// On success each string is one canonical purchase order as JSON, not yet
-    /// validated against the schema.
+    /// On success, one outcome per transaction of the message; the orders in it
+    /// are canonical JSON not yet validated against the schema.
     pub fn normalize(
         &self,
         plugin: &LoadedPlugin,
@@ -309,7 +388,7 @@ impl PluginHost {
         config_json: &str,
         limits: &Limits,
         log: LogContext,
-    ) -> Result<Vec<String>, NormalizeError> {
+    ) -> Result<Normalized, NormalizeError> {
         let inner = &*self.inner;
         if !Engine::same(plugin.pre.engine(), &inner.engine) {
             // Mixing engines would make wasmtime panic; refuse instead.
@@ -328,15 +407,39 @@ impl PluginHost {
             });
         }
         let memory_limit = limits.memory_bytes.min(inner.memory_cap);
-        let message = input.into_wit();
 
         let _permit = inner.permits.acquire();
         let log = PluginLog::new(log);
         let mut store = sandbox::new_store(&inner.engine, log.clone(), memory_limit, limits.time);
-        let normalizer = plugin.pre.instantiate(&mut store);
-        let result = match normalizer {
-            Ok(normalizer) => normalizer.call_normalize(&mut store, &message, config_json),
-            Err(e)
+        // Each world's call, its answer in the host's types: `Ran(Err)` is
+        // wasmtime's (a trap, an interrupt), `Ran(Ok(Err))` the plugin's refusal.
+        let call = match &plugin.pre {
+            Pre::V1(pre) => match pre.instantiate(&mut store) {
+                Err(e) => Call::NotInstantiated(e),
+                Ok(p) => Call::Ran(
+                    p.call_normalize(&mut store, &input.into_wit_v1(), config_json)
+                        .map(|answer| {
+                            answer.map(Normalized::from_v1).map_err(|e| {
+                                rejected(e.code, e.message, e.location.map(output::location_v1))
+                            })
+                        }),
+                ),
+            },
+            Pre::V2(pre) => match pre.instantiate(&mut store) {
+                Err(e) => Call::NotInstantiated(e),
+                Ok(p) => Call::Ran(
+                    p.call_normalize(&mut store, &input.into_wit_v2(), config_json)
+                        .map(|answer| {
+                            answer.map(Normalized::from_v2).map_err(|e| {
+                                rejected(e.code, e.message, e.location.map(output::location_v2))
+                            })
+                        }),
+                ),
+            },
+        };
+        let result = match call {
+            Call::Ran(result) => result,
+            Call::NotInstantiated(e)
                 if e.downcast_ref::<wasmtime::Trap>().is_none()
                     && !store.data().limiter.denied() =>
             {
@@ -347,30 +450,21 @@ impl PluginHost {
                     message: format!("instantiating plugin '{}': {e:#}", plugin.info.name),
                 });
             }
-            Err(e) => Err(e),
+            Call::NotInstantiated(e) => Err(e),
         };
         log.finish();
         match result {
-            Ok(Ok(orders)) => {
-                let size: u64 = orders.iter().map(|o| o.len() as u64).sum();
+            Ok(Ok(normalized)) => {
+                let size = normalized.size_bytes();
                 if size > limits.output_bytes {
                     return Err(NormalizeError::OutputTooLarge {
                         size,
                         limit: limits.output_bytes,
                     });
                 }
-                Ok(orders)
+                Ok(normalized)
             }
-            Ok(Err(rejected)) => Err(NormalizeError::Rejected {
-                code: rejected.code,
-                message: rejected.message,
-                location: rejected.location.map(|l| ErrorLocation {
-                    line: l.line,
-                    column: l.column,
-                    offset: l.offset,
-                    path: l.path,
-                }),
-            }),
+            Ok(Err(refusal)) => Err(refusal),
             Err(e) => Err(classify(
                 &e,
                 self.failure_context(&store, limits, memory_limit, &log),

@@ -48,7 +48,7 @@ use wasmtime_wasi::{
     WasiView,
 };
 
-use super::bindings::{LogLevel, Normalizer, NormalizerImports, TypesHost};
+use super::bindings::{v1, v2};
 use super::engine::deadline_ticks;
 use super::limits::CallLimiter;
 use super::log::PluginLog;
@@ -70,19 +70,37 @@ impl WasiView for CallState {
     }
 }
 
-impl NormalizerImports for CallState {
-    fn log(&mut self, level: LogLevel, message: String) {
+impl v1::NormalizerImports for CallState {
+    fn log(&mut self, level: v1::LogLevel, message: String) {
         self.log.log(level, &message);
     }
 }
 
-/// The `types` interface has no functions; the trait only marks the store.
-impl TypesHost for CallState {}
+impl v2::PluginImports for CallState {
+    fn log(&mut self, level: v2::LogLevel, message: String) {
+        self.log.log(level.into(), &message);
+    }
+}
 
-/// The linker every plugin is pre-instantiated against: the world's `log`
+/// The `types` interfaces have no functions; the traits only mark the store.
+impl v1::TypesHost for CallState {}
+impl v2::TypesHost for CallState {}
+
+/// Which version of the plugin contract a linker serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum World {
+    /// `jembatan:plugin@0.1.0`, world `normalizer`.
+    V1,
+    /// `jembatan:plugin@0.2.0`, world `plugin`.
+    V2,
+}
+
+/// A linker plugins of `world` are pre-instantiated against: the world's `log`
 /// import plus synchronous WASIp2, with the monotonic clock replaced by
-/// `StoppedMonotonicClock`. Built once per host, never per call.
-pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
+/// `StoppedMonotonicClock`. Built once per host and world, never per call. The
+/// two worlds need a linker each because both import a root `log` of their own
+/// package's types.
+pub(crate) fn linker(engine: &Engine, world: World) -> wasmtime::Result<Linker<CallState>> {
     let mut linker = Linker::<CallState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     // Redefines every function of `wasi:clocks/monotonic-clock` (the linker
@@ -95,7 +113,10 @@ pub(crate) fn linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
         }
     })?;
     linker.allow_shadowing(false);
-    Normalizer::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)?;
+    match world {
+        World::V1 => v1::Normalizer::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
+        World::V2 => v2::Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
+    }
     Ok(linker)
 }
 

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use serde_json::json;
 
 use super::{
-    InsertedMessage, Message, NewBuyer, NewMessage, NewOrder, ReceivedVia, RoutedOrder, Store,
-    StoreOptions, StoredResponse,
+    AnswerInput, InsertedMessage, Message, MessageOutcome, NewBuyer, NewMessage, NewOrder,
+    NewTransaction, ReceivedVia, Store, StoreOptions, StoredResponse,
 };
 
 /// Makes a `#[tokio::test]` of each contract test named, for each engine, in a module
@@ -48,6 +48,7 @@ mod lifecycle;
 mod messages;
 mod outbox;
 mod replay;
+mod transactions;
 
 /// A fresh, empty database of one engine, with the store open on it.
 pub(crate) struct TestDb {
@@ -133,14 +134,29 @@ pub(crate) fn new_order(id: &str, message_id: &str, buyer_id: &str) -> NewOrder 
 }
 
 /// A stand-in for the API's answer: what the store stored, as the store reports it.
-pub(crate) fn created(message_id: &str, orders: &[RoutedOrder]) -> StoredResponse {
-    let orders: Vec<_> = orders
+pub(crate) fn created(input: AnswerInput<'_>) -> StoredResponse {
+    let orders: Vec<_> = input
+        .transactions
         .iter()
+        .filter_map(|t| t.order.as_ref())
         .map(|o| json!([o.id, o.buyer_order_number, o.status.as_str()]))
         .collect();
     StoredResponse {
-        status: 201,
-        body: json!({ "message_id": message_id, "orders": orders }),
+        status: if orders.is_empty() { 422 } else { 201 },
+        body: json!({ "message_id": input.message_id, "orders": orders }),
+    }
+}
+
+/// The outcome of a message whose transactions are `orders`, one each, in order.
+pub(crate) fn normalized(orders: Vec<NewOrder>) -> MessageOutcome {
+    MessageOutcome::Normalized {
+        transactions: orders
+            .into_iter()
+            .zip(0..)
+            .map(|(order, index)| NewTransaction::order(index, order))
+            .collect(),
+        warnings: Vec::new(),
+        answer: created,
     }
 }
 

@@ -199,6 +199,19 @@ pub enum MessageStatus {
     Failed,
 }
 
+/// What became of one transaction of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransactionStatus {
+    /// It is an order, stored.
+    Ok,
+    /// The plugin could not make an order of it, or its order broke the contract;
+    /// it can be replayed alone.
+    Refused,
+    /// A document that is not an order (an X12 810, an EDIFACT INVOIC).
+    NotAnOrder,
+}
+
 /// Where an order is in its delivery; it follows the order's deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -246,6 +259,7 @@ macro_rules! text_enum {
 
 text_enum!(ReceivedVia { Http => "http", Email => "email" });
 text_enum!(MessageStatus { Received => "received", Normalized => "normalized", Failed => "failed" });
+text_enum!(TransactionStatus { Ok => "ok", Refused => "refused", NotAnOrder => "not_an_order" });
 text_enum!(OrderStatus {
     Unrouted => "unrouted",
     Received => "received",
@@ -310,8 +324,37 @@ pub struct Message {
     pub processed_by: Option<PluginRef>,
     /// The orders normalized from this message, in id order.
     pub order_ids: Vec<String>,
+    /// What the plugin read past in the message as a whole (its envelopes), as
+    /// `{code, message, location}`.
+    pub warnings: Vec<serde_json::Value>,
+    /// One outcome per transaction of the message, by index; empty while it waits
+    /// for its first outcome, when the plugin could read nothing of it, and for a
+    /// message stored before transactions were kept.
+    pub transactions: Vec<TransactionRecord>,
     pub received_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
+}
+
+/// One transaction of a message (an X12 ST…SE, an EDIFACT UNH…UNT, a document, an
+/// item of a JSON array) and what became of it, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TransactionRecord {
+    /// 0-based position among the message's transactions.
+    pub index: u32,
+    /// Its own control number as written (X12 ST02, EDIFACT UNH 0062).
+    pub control_number: Option<String>,
+    pub status: TransactionStatus,
+    /// The order made of it, as it was routed when stored.
+    pub order: Option<RoutedOrder>,
+    /// Why it was refused: `{code, message, location}` and, for an order that broke
+    /// the contract, `errors`.
+    pub error: Option<serde_json::Value>,
+    /// What a document that is not an order is, e.g. `810`.
+    pub kind: Option<String>,
+    /// Why it is not taken, when the plugin said more than its kind.
+    pub reason: Option<String>,
+    /// What the plugin read past in it.
+    pub warnings: Vec<serde_json::Value>,
 }
 
 /// A message in a listing: everything but the body, which can be large and is read
@@ -332,6 +375,7 @@ pub struct MessageSummary {
     pub attempts: u32,
     pub processed_by: Option<PluginRef>,
     pub order_ids: Vec<String>,
+    pub warnings: Vec<serde_json::Value>,
     pub received_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
 }
@@ -353,6 +397,7 @@ impl From<Message> for MessageSummary {
             attempts: m.attempts,
             processed_by: m.processed_by,
             order_ids: m.order_ids,
+            warnings: m.warnings,
             received_at: m.received_at,
             processed_at: m.processed_at,
         }
@@ -427,7 +472,7 @@ pub struct OrderRecord {
 
 /// An order as it was routed when its message was stored: what the answer to the
 /// post reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RoutedOrder {
     pub id: String,
     pub buyer_order_number: String,
@@ -435,21 +480,76 @@ pub struct RoutedOrder {
     pub status: OrderStatus,
 }
 
-/// Builds the answer to a normalized message from its orders as routed. The engine
-/// calls it inside the transaction that stores them, so the stored answer (given
-/// again to an idempotent retry) says exactly what was stored, and the store needs
-/// to know nothing of the answer's format.
-pub type AnswerFn = fn(message_id: &str, orders: &[RoutedOrder]) -> StoredResponse;
+/// One transaction's outcome, to store with its message's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTransaction {
+    /// 0-based position among the message's transactions.
+    pub index: u32,
+    pub control_number: Option<String>,
+    pub outcome: NewTransactionOutcome,
+    /// What the plugin read past in it, as `{code, message, location}`.
+    pub warnings: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum NewTransactionOutcome {
+    /// An order, validated by the caller.
+    Order(Box<NewOrder>),
+    Refused {
+        error: serde_json::Value,
+    },
+    NotAnOrder {
+        kind: String,
+        reason: Option<String>,
+    },
+}
+
+impl NewTransaction {
+    /// An accepted transaction at `index` without a control number: what every
+    /// order of a plugin that cannot name its transactions is.
+    pub fn order(index: u32, order: NewOrder) -> Self {
+        Self {
+            index,
+            control_number: None,
+            outcome: NewTransactionOutcome::Order(Box::new(order)),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// What the answer to a read message is built from: all its transactions as stored
+/// (those of earlier attempts too), with their orders as routed, its warnings and
+/// the plugin that read it.
+#[derive(Debug, Clone, Copy)]
+pub struct AnswerInput<'a> {
+    pub message_id: &'a str,
+    pub plugin: Option<&'a PluginRef>,
+    pub transactions: &'a [TransactionRecord],
+    pub warnings: &'a [serde_json::Value],
+}
+
+/// Builds the answer to a read message. The engine calls it inside the transaction
+/// that stores the outcome, so the stored answer (given again to an idempotent
+/// retry) says exactly what was stored, and the store needs to know nothing of the
+/// answer's format.
+pub type AnswerFn = fn(AnswerInput<'_>) -> StoredResponse;
 
 /// How a message ended, stored in one transaction with its orders.
 #[derive(Debug, Clone)]
 pub enum MessageOutcome {
-    /// The plugin produced these orders (validated by the caller).
+    /// The plugin read the message: one outcome per transaction. The message is
+    /// `normalized` when any of its transactions (of this attempt or an earlier
+    /// one) is an order, `failed` when none is; then its error is the answer's
+    /// body. A transaction already stored as an order is never written again: the
+    /// store refuses the whole outcome.
     Normalized {
-        orders: Vec<NewOrder>,
+        transactions: Vec<NewTransaction>,
+        /// About the message as a whole, as `{code, message, location}`; they
+        /// replace an earlier attempt's.
+        warnings: Vec<serde_json::Value>,
         answer: AnswerFn,
     },
-    /// The message could not be turned into orders.
+    /// The message could not be read at all.
     Failed {
         /// Problem details.
         error: serde_json::Value,
@@ -606,11 +706,12 @@ pub trait MessageStore: Send + Sync {
 
     /// Records a message's outcome and inserts its orders, each routed as
     /// [`routing::route`] decides, all in one transaction, and counts the attempt;
-    /// returns the answer as stored (for a normalized message, the one its
-    /// [`AnswerFn`] built from the orders as routed). Only a `received` message can be completed:
-    /// [`StoreError::Conflict`] if it already was (so orders are never stored twice),
-    /// [`StoreError::NotFound`] if it does not exist, [`StoreError::Invalid`] if an
-    /// order names another message or buyer.
+    /// returns the answer as stored (for a read message, the one its [`AnswerFn`]
+    /// built from all its transactions as stored). Only a `received` message can be
+    /// completed: [`StoreError::Conflict`] if it already was, [`StoreError::NotFound`]
+    /// if it does not exist, [`StoreError::Invalid`] if an order names another
+    /// message or buyer, or a transaction is already stored as an order (so orders
+    /// are never stored twice).
     async fn complete_message(
         &self,
         id: &str,
@@ -628,14 +729,15 @@ pub trait MessageStore: Send + Sync {
         outcome: MessageOutcome,
     ) -> StoreResult<StoredResponse>;
 
-    /// Sends a `failed` message back to `received` for another attempt (a replay,
-    /// e.g. through a newer plugin version), keeping its failed outcome and `note`
-    /// in [`MessageStore::message_attempts`]; the error, response and plugin are
-    /// cleared, the attempt count kept. Finish it with
-    /// [`MessageStore::complete_message`] as usual.
-    /// [`StoreError::Conflict`] for any other status: a normalized message is never
-    /// reprocessed, so its orders are never duplicated. [`StoreError::NotFound`] if
-    /// it does not exist.
+    /// Sends a message back to `received` for another attempt (a replay, e.g.
+    /// through a newer plugin version): a `failed` one, or a `normalized` one with
+    /// refused transactions. Its outcome and `note` are kept in
+    /// [`MessageStore::message_attempts`]; the error, response and plugin are
+    /// cleared, the attempt count, its transactions and its orders kept. Finish it
+    /// with [`MessageStore::complete_message`] as usual, which writes only the
+    /// transactions that are not orders yet. [`StoreError::Conflict`] for any other
+    /// message: one whose every transaction is an order is never reprocessed.
+    /// [`StoreError::NotFound`] if it does not exist.
     async fn reopen_message(
         &self,
         id: &str,

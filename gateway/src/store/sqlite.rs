@@ -240,7 +240,7 @@ macro_rules! message_meta_columns {
     () => {
         "id, buyer_id, received_via, content_type, headers, body_sha256, idempotency_key, \
          status, error, response_status, response_body, attempts, plugin_name, \
-         plugin_version, received_at, processed_at"
+         plugin_version, received_at, processed_at, warnings"
     };
 }
 macro_rules! message_columns {

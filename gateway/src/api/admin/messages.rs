@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
+use crate::api::messages::TransactionView;
 use crate::api::{AppState, BAD_LISTING_QUERY, page_limit};
 use crate::error::{ApiError, Problem};
 use crate::store::{MessageAttempt, MessageQuery, MessageStatus, MessageSummary};
@@ -37,6 +38,8 @@ pub struct MessageDetail {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub message: MessageSummary,
+    /// What became of each transaction of the message, by index.
+    pub transactions: Vec<TransactionView>,
     /// Earlier outcomes, oldest first.
     #[schema(value_type = Vec<Object>)]
     pub attempts_history: Vec<MessageAttempt>,
@@ -84,9 +87,11 @@ async fn detail(state: &AppState, id: &str) -> Result<MessageDetail, ApiError> {
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no message '{id}'")))?;
     let attempts_history = state.store.message_attempts(id).await?;
+    let transactions = m.transactions.clone().into_iter().map(Into::into).collect();
     let message = MessageSummary::from(m);
     Ok(MessageDetail {
         message,
+        transactions,
         attempts_history,
     })
 }
@@ -113,12 +118,13 @@ pub async fn get_message(
     Ok(web::Json(detail(&state, &id).await?))
 }
 
-/// Replay a failed message through its buyer's current plugin binding.
+/// Replay a message through its buyer's current plugin binding.
 ///
-/// The failed outcome is kept in the message's history. Only a `failed` message
-/// can be replayed (409 otherwise), so a normalized message's orders are never
-/// made twice. Answers the message as it is after the replay: `normalized` with
-/// its orders, or `failed` again with the new error.
+/// A `failed` message is read again whole; a `normalized` one with refused
+/// transactions has only those taken from the new reading, matched by index and
+/// control number: an accepted transaction's order is never made twice. The
+/// earlier outcome is kept in the message's history. Answers the message as it is
+/// after the replay.
 #[utoipa::path(
     tag = "admin",
     params(("id" = String, Path)),
@@ -126,7 +132,7 @@ pub async fn get_message(
         (status = 200, description = "The message after the replay: `normalized` with its orders, or `failed` again with the new error.", body = MessageDetail),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such message.", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The message has not failed.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Nothing to replay (the message is waiting, or every transaction is an order or not an order), or the plugin no longer reads the transactions as they were stored (nothing was changed).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]

@@ -27,6 +27,11 @@ pub struct PluginView {
     pub size_bytes: usize,
     /// Media types the plugin reads.
     pub content_types: Vec<String>,
+    /// The version of the plugin contract it was built against, the WIT package
+    /// `jembatan:plugin@…`: `0.2.0` (one outcome per transaction) or `0.1.0` (the
+    /// first, still run: its orders are one accepted transaction each).
+    #[schema(example = "0.2.0")]
+    pub wit: &'static str,
 }
 
 impl From<&LoadedPlugin> for PluginView {
@@ -38,6 +43,7 @@ impl From<&LoadedPlugin> for PluginView {
             sha256: p.sha256.clone(),
             size_bytes: p.size_bytes,
             content_types: p.info.content_types.clone(),
+            wit: p.wit_version(),
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::{TestDb, buyer_with_message, created, inserted, new_buyer, new_message, new_order};
+use super::{TestDb, buyer_with_message, inserted, new_buyer, new_message, new_order, normalized};
 use crate::store::{
     InsertedMessage, MessageOutcome, MessageStatus, OrderQuery, OrderScope, OrderStatus,
     RecordedMessage, StoreError, StoredResponse,
@@ -12,10 +12,7 @@ use crate::store::{
 async fn data_survives_close_and_reopen(db: &TestDb) {
     let store = db.store.clone();
     buyer_with_message(&*store, "byr_a", "msg_1").await;
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        answer: created,
-    };
+    let outcome = normalized(vec![new_order("ord_1", "msg_1", "byr_a")]);
     store.complete_message("msg_1", outcome).await.unwrap();
     let before = store.get_message(None, "msg_1").await.unwrap().unwrap();
     store.close().await;
@@ -153,13 +150,10 @@ async fn concurrent_posts_with_one_key_store_one_message(db: &TestDb) {
 async fn complete_message_stores_orders_once(db: &TestDb) {
     let store = db.store.clone();
     buyer_with_message(&*store, "byr_a", "msg_1").await;
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![
-            new_order("ord_1", "msg_1", "byr_a"),
-            new_order("ord_2", "msg_1", "byr_a"),
-        ],
-        answer: created,
-    };
+    let outcome = normalized(vec![
+        new_order("ord_1", "msg_1", "byr_a"),
+        new_order("ord_2", "msg_1", "byr_a"),
+    ]);
     let answer = store
         .complete_message("msg_1", outcome.clone())
         .await
@@ -183,7 +177,10 @@ async fn complete_message_stores_orders_once(db: &TestDb) {
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
     let failed = MessageOutcome::Failed {
         error: json!({ "title": "late" }),
-        response: created("msg_1", &[]),
+        response: StoredResponse {
+            status: 422,
+            body: json!({ "message_id": "msg_1" }),
+        },
     };
     let again = store.complete_message("msg_1", failed).await;
     assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
@@ -191,13 +188,7 @@ async fn complete_message_stores_orders_once(db: &TestDb) {
     assert_eq!(message.status, MessageStatus::Normalized);
     assert_eq!(message.order_ids, ["ord_1", "ord_2"]);
 
-    let missing = store.complete_message(
-        "msg_nope",
-        MessageOutcome::Normalized {
-            orders: Vec::new(),
-            answer: created,
-        },
-    );
+    let missing = store.complete_message("msg_nope", normalized(Vec::new()));
     assert!(matches!(missing.await, Err(StoreError::NotFound)));
 }
 
@@ -206,20 +197,14 @@ async fn complete_message_is_all_or_nothing(db: &TestDb) {
     buyer_with_message(&*store, "byr_a", "msg_1").await;
     buyer_with_message(&*store, "byr_a", "msg_2").await;
     buyer_with_message(&*store, "byr_b", "msg_3").await;
-    let first = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        answer: created,
-    };
+    let first = normalized(vec![new_order("ord_1", "msg_1", "byr_a")]);
     store.complete_message("msg_1", first).await.unwrap();
 
     // The second order's id is taken: the first order and the status must roll back.
-    let clash = MessageOutcome::Normalized {
-        orders: vec![
-            new_order("ord_2", "msg_2", "byr_a"),
-            new_order("ord_1", "msg_2", "byr_a"),
-        ],
-        answer: created,
-    };
+    let clash = normalized(vec![
+        new_order("ord_2", "msg_2", "byr_a"),
+        new_order("ord_1", "msg_2", "byr_a"),
+    ]);
     let result = store.complete_message("msg_2", clash).await;
     assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
     let message = store.get_message(None, "msg_2").await.unwrap().unwrap();
@@ -231,10 +216,7 @@ async fn complete_message_is_all_or_nothing(db: &TestDb) {
     );
 
     // An order of another buyer is refused before anything is stored.
-    let stray = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_3", "msg_3", "byr_a")],
-        answer: created,
-    };
+    let stray = normalized(vec![new_order("ord_3", "msg_3", "byr_a")]);
     let result = store.complete_message("msg_3", stray).await;
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
     let pending = store.pending_messages(10).await.unwrap();
@@ -268,10 +250,7 @@ async fn buyers_see_only_their_own(db: &TestDb) {
     buyer_with_message(&*store, "byr_a", "msg_a").await;
     buyer_with_message(&*store, "byr_b", "msg_b").await;
     for (buyer, message, order) in [("byr_a", "msg_a", "ord_a"), ("byr_b", "msg_b", "ord_b")] {
-        let outcome = MessageOutcome::Normalized {
-            orders: vec![new_order(order, message, buyer)],
-            answer: created,
-        };
+        let outcome = normalized(vec![new_order(order, message, buyer)]);
         store.complete_message(message, outcome).await.unwrap();
     }
 
@@ -337,10 +316,7 @@ async fn order_pages_follow_the_cursor_newest_first(db: &TestDb) {
     let orders = (1..=5)
         .map(|i| new_order(&format!("ord_{i}"), "msg_1", "byr_a"))
         .collect();
-    let outcome = MessageOutcome::Normalized {
-        orders,
-        answer: created,
-    };
+    let outcome = normalized(orders);
     store.complete_message("msg_1", outcome).await.unwrap();
 
     let mut query = OrderQuery {
@@ -390,7 +366,10 @@ async fn pending_messages_are_the_received_ones_oldest_first(db: &TestDb) {
     }
     let failed = MessageOutcome::Failed {
         error: json!({ "title": "no" }),
-        response: created("msg_1", &[]),
+        response: StoredResponse {
+            status: 422,
+            body: json!({ "message_id": "msg_1" }),
+        },
     };
     store.complete_message("msg_2", failed).await.unwrap();
 
@@ -408,10 +387,7 @@ async fn record_message_stores_the_message_its_outcome_and_orders_in_one_write(d
         name: "canonical-json".into(),
         version: "1.0.0".into(),
     };
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        answer: created,
-    };
+    let outcome = normalized(vec![new_order("ord_1", "msg_1", "byr_a")]);
     let recorded = store
         .record_message(
             new_message("msg_1", "byr_a", Some("k1"), "one"),
@@ -436,10 +412,7 @@ async fn record_message_stores_the_message_its_outcome_and_orders_in_one_write(d
     assert!(message.processed_at.is_some());
 
     // The same key again stores nothing and hands back the first message.
-    let again = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_2", "msg_2", "byr_a")],
-        answer: created,
-    };
+    let again = normalized(vec![new_order("ord_2", "msg_2", "byr_a")]);
     let recorded = store
         .record_message(
             new_message("msg_2", "byr_a", Some("k1"), "one"),
@@ -474,10 +447,7 @@ async fn record_message_without_an_outcome_keeps_it_received_for_recovery(db: &T
     assert_eq!(pending[0].id, "msg_1");
     assert_eq!(pending[0].attempts, 0);
     // Finished later like any received message.
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        answer: created,
-    };
+    let outcome = normalized(vec![new_order("ord_1", "msg_1", "byr_a")]);
     store.complete_message("msg_1", outcome).await.unwrap();
     assert!(store.pending_messages(10).await.unwrap().is_empty());
 }
@@ -486,10 +456,7 @@ async fn record_message_refuses_orders_of_another_buyer_and_stores_nothing(db: &
     let store = db.store.clone();
     store.create_buyer(new_buyer("byr_a")).await.unwrap();
     store.create_buyer(new_buyer("byr_b")).await.unwrap();
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_1", "msg_1", "byr_b")],
-        answer: created,
-    };
+    let outcome = normalized(vec![new_order("ord_1", "msg_1", "byr_b")]);
     let refused = store
         .record_message(
             new_message("msg_1", "byr_a", None, "one"),

@@ -4,11 +4,11 @@
 use chrono::{Duration as TimeDelta, SubsecRound, Utc};
 use std::time::Duration;
 
-use super::{TestDb, buyer_with_message, created, new_buyer, new_order};
+use super::{TestDb, buyer_with_message, new_buyer, new_order, normalized};
 use crate::model::{ChannelTarget, Language};
 use crate::store::{
-    AttemptOutcome, DeliveryState, MessageOutcome, NewAttempt, NewChannel, NewCraftsman, NextStep,
-    OrderScope, OrderStatus, Store, StoreError,
+    AttemptOutcome, DeliveryState, NewAttempt, NewChannel, NewCraftsman, NextStep, OrderScope,
+    OrderStatus, Store, StoreError,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -62,13 +62,7 @@ fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAtte
 async fn complete_one(store: &dyn Store, buyer: &str, message: &str, order: &str) {
     buyer_with_message(store, buyer, message).await;
     store
-        .complete_message(
-            message,
-            MessageOutcome::Normalized {
-                orders: vec![new_order(order, message, buyer)],
-                answer: created,
-            },
-        )
+        .complete_message(message, normalized(vec![new_order(order, message, buyer)]))
         .await
         .unwrap();
 }

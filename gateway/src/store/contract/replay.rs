@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{TestDb, buyer_with_message, created, new_order};
+use super::{TestDb, buyer_with_message, new_order, normalized};
 use crate::store::{
     MessageOutcome, MessageQuery, MessageStatus, OrderQuery, PluginRef, StoreError, StoredResponse,
 };
@@ -37,10 +37,7 @@ async fn only_a_failed_message_can_be_reopened(db: &TestDb) {
     );
 
     // Normalized: its orders exist, so it must never be processed again.
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_1", "msg_1", "byr_a")],
-        answer: created,
-    };
+    let outcome = normalized(vec![new_order("ord_1", "msg_1", "byr_a")]);
     store.complete_message("msg_1", outcome).await.unwrap();
     let normalized = store.reopen_message("msg_1", None).await;
     assert!(
@@ -107,13 +104,10 @@ async fn a_replayed_message_keeps_its_history_and_gets_its_orders_once(db: &Test
     store.reopen_message("msg_1", None).await.unwrap();
 
     // Then 1.0.2 normalizes it.
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![
-            new_order("ord_1", "msg_1", "byr_a"),
-            new_order("ord_2", "msg_1", "byr_a"),
-        ],
-        answer: created,
-    };
+    let outcome = normalized(vec![
+        new_order("ord_1", "msg_1", "byr_a"),
+        new_order("ord_2", "msg_1", "byr_a"),
+    ]);
     store
         .complete_message_by("msg_1", plugin("1.0.2"), outcome.clone())
         .await
@@ -185,10 +179,7 @@ async fn message_pages_filter_and_follow_the_cursor(db: &TestDb) {
     for id in ["msg_a1", "msg_a3", "msg_a4", "msg_b1"] {
         store.complete_message(id, failed("no")).await.unwrap();
     }
-    let outcome = MessageOutcome::Normalized {
-        orders: vec![new_order("ord_1", "msg_a2", "byr_a")],
-        answer: created,
-    };
+    let outcome = normalized(vec![new_order("ord_1", "msg_a2", "byr_a")]);
     store.complete_message("msg_a2", outcome).await.unwrap();
 
     let ids = |query: MessageQuery| {

@@ -10,7 +10,7 @@ use rusqlite::Row;
 
 use crate::store::{
     BindingChange, Buyer, EngineError, Message, MessageAttempt, MessageSummary, OrderRecord,
-    PluginArtifact, PluginRef, StoreError, StoredResponse,
+    PluginArtifact, PluginRef, RoutedOrder, StoreError, StoredResponse, TransactionRecord,
 };
 
 /// Now, at the precision we store, so a returned record equals the stored one.
@@ -223,6 +223,7 @@ pub(super) struct MessageMetaRow {
     pub(super) plugin_version: Option<String>,
     pub(super) received_at: String,
     pub(super) processed_at: Option<String>,
+    pub(super) warnings: String,
 }
 
 impl MessageMetaRow {
@@ -244,12 +245,18 @@ impl MessageMetaRow {
             plugin_version: row.get("plugin_version")?,
             received_at: row.get("received_at")?,
             processed_at: row.get("processed_at")?,
+            warnings: row.get("warnings")?,
         })
     }
 }
 
 impl MessageMetaRow {
-    fn into_message(self, body: Vec<u8>, order_ids: Vec<String>) -> Result<Message, StoreError> {
+    fn into_message(
+        self,
+        body: Vec<u8>,
+        order_ids: Vec<String>,
+        transactions: Vec<TransactionRecord>,
+    ) -> Result<Message, StoreError> {
         let response = match (self.response_status, self.response_body.as_deref()) {
             (Some(status), Some(body)) => Some(StoredResponse {
                 status: u16::try_from(status).map_err(|e| decode(e.to_string()))?,
@@ -271,6 +278,8 @@ impl MessageMetaRow {
                 self.plugin_version,
             )?,
             order_ids,
+            warnings: parse_json(&self.warnings)?,
+            transactions,
             received_at: parse_time(&self.received_at)?,
             processed_at: self.processed_at.as_deref().map(parse_time).transpose()?,
             id: self.id,
@@ -298,8 +307,79 @@ impl MessageRow {
 }
 
 impl MessageRow {
-    pub(super) fn into_message(self, order_ids: Vec<String>) -> Result<Message, StoreError> {
-        self.meta.into_message(self.body, order_ids)
+    pub(super) fn into_message(
+        self,
+        order_ids: Vec<String>,
+        transactions: Vec<TransactionRecord>,
+    ) -> Result<Message, StoreError> {
+        self.meta.into_message(self.body, order_ids, transactions)
+    }
+}
+
+/// The columns of a transaction with its order's number and status: the query
+/// joins `orders`.
+macro_rules! transaction_columns {
+    () => {
+        "t.idx, t.control_number, t.status, t.order_id, o.buyer_order_number, \
+         o.status AS order_status, t.error, t.kind, t.reason, t.warnings"
+    };
+}
+pub(super) use transaction_columns;
+
+/// A stored transaction, with its order's number and status when it is one.
+pub(super) struct TransactionRow {
+    idx: i64,
+    control_number: Option<String>,
+    status: String,
+    order_id: Option<String>,
+    buyer_order_number: Option<String>,
+    order_status: Option<String>,
+    error: Option<String>,
+    kind: Option<String>,
+    reason: Option<String>,
+    warnings: String,
+}
+
+impl TransactionRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            idx: row.get("idx")?,
+            control_number: row.get("control_number")?,
+            status: row.get("status")?,
+            order_id: row.get("order_id")?,
+            buyer_order_number: row.get("buyer_order_number")?,
+            order_status: row.get("order_status")?,
+            error: row.get("error")?,
+            kind: row.get("kind")?,
+            reason: row.get("reason")?,
+            warnings: row.get("warnings")?,
+        })
+    }
+}
+
+impl TryFrom<TransactionRow> for TransactionRecord {
+    type Error = StoreError;
+
+    fn try_from(row: TransactionRow) -> Result<Self, StoreError> {
+        let order = match (row.order_id, row.buyer_order_number, row.order_status) {
+            (Some(id), Some(buyer_order_number), Some(status)) => Some(RoutedOrder {
+                id,
+                buyer_order_number,
+                status: status.parse().map_err(decode)?,
+            }),
+            (None, _, _) => None,
+            (Some(id), _, _) => return Err(decode(format!("transaction order {id} is missing"))),
+        };
+        Ok(Self {
+            index: u32::try_from(row.idx).map_err(|e| decode(e.to_string()))?,
+            control_number: row.control_number,
+            status: row.status.parse().map_err(decode)?,
+            order,
+            error: row.error.as_deref().map(parse_json).transpose()?,
+            kind: row.kind,
+            reason: row.reason,
+            warnings: parse_json(&row.warnings)?,
+        })
     }
 }
 
@@ -322,7 +402,7 @@ impl MessageSummaryRow {
     pub(super) fn into_summary(self, order_ids: Vec<String>) -> Result<MessageSummary, StoreError> {
         let body_size = u64::try_from(self.body_size).map_err(|e| decode(e.to_string()))?;
         // The row has the body's size, not the body.
-        let message = self.meta.into_message(Vec::new(), order_ids)?;
+        let message = self.meta.into_message(Vec::new(), order_ids, Vec::new())?;
         Ok(MessageSummary {
             body_size,
             ..message.into()

@@ -1,21 +1,22 @@
 //! Inbound messages: stored raw, completed once with their orders, reopened for a
 //! replay only when they failed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::codec::{
-    AttemptRow, MessageRow, MessageSummaryRow, STORED_ORDER_VERSION, classify, json_text, now,
-    time_text,
+    AttemptRow, MessageRow, MessageSummaryRow, STORED_ORDER_VERSION, TransactionRow, classify,
+    json_text, now, time_text, transaction_columns,
 };
 use super::deliveries::{channel_states, write_deliveries};
 use super::{page_limit, page_query, split_page};
 use crate::store::routing::{self, NewDelivery};
 use crate::store::{
-    InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery,
-    MessageStatus, NewMessage, NewOrder, OrderStatus, PluginRef, RecordedMessage, RoutedOrder,
-    StoreError, StoreResult, StoredResponse,
+    AnswerInput, InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage,
+    MessageQuery, MessageStatus, NewMessage, NewOrder, NewTransaction, NewTransactionOutcome,
+    OrderStatus, PluginRef, RecordedMessage, RoutedOrder, StoreError, StoreResult, StoredResponse,
+    TransactionRecord, TransactionStatus,
 };
 
 /// The ids of a message's orders, read on the caller's connection or transaction so
@@ -25,6 +26,28 @@ fn order_ids_of(conn: &Connection, message_id: &str) -> StoreResult<Vec<String>>
         .prepare_cached("SELECT id FROM orders WHERE message_id = ?1 ORDER BY id")?
         .query_map([message_id], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?)
+}
+
+/// A message's transactions by index, with their orders as they are now, read on
+/// the caller's connection or transaction.
+fn transactions_of(conn: &Connection, message_id: &str) -> StoreResult<Vec<TransactionRecord>> {
+    let rows = conn
+        .prepare_cached(concat!(
+            "SELECT ",
+            transaction_columns!(),
+            " FROM transactions t LEFT JOIN orders o ON o.id = t.order_id \
+             WHERE t.message_id = ?1 ORDER BY t.idx"
+        ))?
+        .query_map([message_id], TransactionRow::from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter().map(TransactionRecord::try_from).collect()
+}
+
+/// A message row with its orders and transactions, read on one connection.
+fn complete_row(conn: &Connection, row: MessageRow) -> StoreResult<Message> {
+    let order_ids = order_ids_of(conn, &row.meta.id)?;
+    let transactions = transactions_of(conn, &row.meta.id)?;
+    row.into_message(order_ids, transactions)
 }
 
 /// Why a guarded update of message `id` matched no row: it is in another state
@@ -58,8 +81,7 @@ fn existing(conn: &Connection, message: &NewMessage) -> StoreResult<Message> {
             params![message.buyer_id, message.idempotency_key],
             MessageRow::from_row,
         )?;
-    let order_ids = order_ids_of(conn, &row.meta.id)?;
-    row.into_message(order_ids)
+    complete_row(conn, row)
 }
 
 /// Inserts `message`, unless its buyer used its idempotency key before (`false`).
@@ -70,13 +92,14 @@ fn insert_row(
     received_text: &str,
     outcome: Option<(&Outcome, &Option<PluginRef>)>,
 ) -> StoreResult<bool> {
-    let (status, error, response) = match outcome {
+    let (status, error, response, warnings) = match outcome {
         Some((outcome, _)) => (
             outcome.status,
             outcome.error.as_ref().map(json_text).transpose()?,
             Some(&outcome.response),
+            json_text(&outcome.warnings)?,
         ),
-        None => (MessageStatus::Received, None, None),
+        None => (MessageStatus::Received, None, None, "[]".to_owned()),
     };
     let plugin = outcome.and_then(|(_, plugin)| plugin.as_ref());
     // Only the idempotency index is a tolerated conflict; a duplicate id still fails.
@@ -84,8 +107,9 @@ fn insert_row(
         .prepare_cached(
             "INSERT INTO messages (id, buyer_id, received_via, content_type, headers, body, \
              body_sha256, idempotency_key, status, error, response_status, response_body, \
-             attempts, plugin_name, plugin_version, received_at, processed_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17) \
+             attempts, plugin_name, plugin_version, received_at, processed_at, warnings) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18) \
              ON CONFLICT (buyer_id, idempotency_key) DO NOTHING",
         )?
         .execute(params![
@@ -106,6 +130,7 @@ fn insert_row(
             plugin.map(|p| &p.version),
             received_text,
             outcome.map(|_| received_text),
+            warnings,
         ])
         .map_err(|e| classify(&format!("message {}", message.id), e))?;
     Ok(inserted == 1)
@@ -134,17 +159,22 @@ pub(super) fn insert(conn: &Connection, message: NewMessage) -> StoreResult<Inse
         attempts: 0,
         processed_by: None,
         order_ids: Vec::new(),
+        warnings: Vec::new(),
+        transactions: Vec::new(),
         received_at,
         processed_at: None,
     }))
 }
 
-/// An outcome as the message row stores it, with its orders routed.
+/// An outcome as the message row stores it, with its orders routed and the
+/// transaction rows to write.
 struct Outcome {
     status: MessageStatus,
     error: Option<serde_json::Value>,
     response: StoredResponse,
+    warnings: Vec<serde_json::Value>,
     orders: Vec<(NewOrder, Route)>,
+    transactions: Vec<TransactionRecord>,
 }
 
 /// Where an order goes, decided before it is written.
@@ -154,53 +184,163 @@ struct Route {
     deliveries: Vec<NewDelivery>,
 }
 
-/// Routes the outcome's orders (reads only) and builds its answer from them, after
-/// checking that every order belongs to message `id` of `buyer_id`.
+/// Routes the outcome's orders (reads only) and builds its answer from all the
+/// message's transactions, those stored by an earlier attempt included, after
+/// checking that every order belongs to message `id` of `buyer_id` and that no
+/// transaction already stored as an order is written again.
 fn plan(
     conn: &Connection,
     id: &str,
     buyer_id: &str,
+    plugin: Option<&PluginRef>,
     outcome: MessageOutcome,
 ) -> StoreResult<Outcome> {
-    Ok(match outcome {
-        MessageOutcome::Normalized { orders, answer } => {
-            let mut routed = Vec::with_capacity(orders.len());
-            let mut planned = Vec::with_capacity(orders.len());
-            for order in orders {
-                if order.message_id != id {
-                    return Err(StoreError::Invalid(format!(
-                        "order {} names message {}, not {id}",
-                        order.id, order.message_id
-                    )));
-                }
-                if order.buyer_id != buyer_id {
-                    return Err(StoreError::Invalid(format!(
-                        "order {} names buyer {}, not {buyer_id}, the buyer of message {id}",
-                        order.id, order.buyer_id
-                    )));
-                }
+    let (transactions, warnings, answer) = match outcome {
+        MessageOutcome::Normalized {
+            transactions,
+            warnings,
+            answer,
+        } => (transactions, warnings, answer),
+        MessageOutcome::Failed { error, response } => {
+            return Ok(Outcome {
+                status: MessageStatus::Failed,
+                error: Some(error),
+                response,
+                warnings: Vec::new(),
+                orders: Vec::new(),
+                transactions: Vec::new(),
+            });
+        }
+    };
+    let mut all: BTreeMap<u32, TransactionRecord> = transactions_of(conn, id)?
+        .into_iter()
+        .map(|t| (t.index, t))
+        .collect();
+    let mut orders = Vec::new();
+    let mut written = Vec::with_capacity(transactions.len());
+    for transaction in transactions {
+        let NewTransaction {
+            index,
+            control_number,
+            outcome,
+            warnings,
+        } = transaction;
+        if let Some(stored) = all.get(&index)
+            && stored.status == TransactionStatus::Ok
+        {
+            return Err(StoreError::Invalid(format!(
+                "transaction {index} of message {id} is already order {}",
+                stored.order.as_ref().map_or("?", |o| o.id.as_str())
+            )));
+        }
+        let mut record = TransactionRecord {
+            index,
+            control_number,
+            status: TransactionStatus::Refused,
+            order: None,
+            error: None,
+            kind: None,
+            reason: None,
+            warnings,
+        };
+        match outcome {
+            NewTransactionOutcome::Order(order) => {
+                check_owner(&order, id, buyer_id)?;
                 let route = route(conn, &order)?;
-                routed.push(RoutedOrder {
+                record.status = TransactionStatus::Ok;
+                record.order = Some(RoutedOrder {
                     id: order.id.clone(),
                     buyer_order_number: order.buyer_order_number.clone(),
                     status: route.status,
                 });
-                planned.push((order, route));
+                orders.push((*order, route));
             }
-            Outcome {
-                status: MessageStatus::Normalized,
-                error: None,
-                response: answer(id, &routed),
-                orders: planned,
+            NewTransactionOutcome::Refused { error } => record.error = Some(error),
+            NewTransactionOutcome::NotAnOrder { kind, reason } => {
+                record.status = TransactionStatus::NotAnOrder;
+                record.kind = Some(kind);
+                record.reason = reason;
             }
         }
-        MessageOutcome::Failed { error, response } => Outcome {
-            status: MessageStatus::Failed,
-            error: Some(error),
-            response,
-            orders: Vec::new(),
+        written.push(record.clone());
+        all.insert(index, record);
+    }
+    let all: Vec<TransactionRecord> = all.into_values().collect();
+    let response = answer(AnswerInput {
+        message_id: id,
+        plugin,
+        transactions: &all,
+        warnings: &warnings,
+    });
+    let any_order = all.iter().any(|t| t.status == TransactionStatus::Ok);
+    Ok(Outcome {
+        status: if any_order {
+            MessageStatus::Normalized
+        } else {
+            MessageStatus::Failed
         },
+        // A message none of whose transactions is an order failed as its answer says.
+        error: (!any_order).then(|| response.body.clone()),
+        response,
+        warnings,
+        orders,
+        transactions: written,
     })
+}
+
+/// Refuses an order that names another message or buyer than the one it is
+/// stored with.
+fn check_owner(order: &NewOrder, id: &str, buyer_id: &str) -> StoreResult<()> {
+    if order.message_id != id {
+        return Err(StoreError::Invalid(format!(
+            "order {} names message {}, not {id}",
+            order.id, order.message_id
+        )));
+    }
+    if order.buyer_id != buyer_id {
+        return Err(StoreError::Invalid(format!(
+            "order {} names buyer {}, not {buyer_id}, the buyer of message {id}",
+            order.id, order.buyer_id
+        )));
+    }
+    Ok(())
+}
+
+/// Writes the outcome's orders (with their deliveries), then its transaction rows,
+/// which refer to them; a row of an earlier attempt at the same index (never an
+/// order: [`plan`] checked) is replaced.
+fn write_outcome(
+    conn: &Connection,
+    id: &str,
+    outcome: &Outcome,
+    now_text: &str,
+) -> StoreResult<()> {
+    for (order, route) in &outcome.orders {
+        insert_order(conn, order, route, now_text)?;
+    }
+    let mut statement = conn.prepare_cached(
+        "INSERT INTO transactions (message_id, idx, control_number, status, order_id, error, \
+         kind, reason, warnings) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+         ON CONFLICT (message_id, idx) DO UPDATE SET control_number = excluded.control_number, \
+         status = excluded.status, order_id = excluded.order_id, error = excluded.error, \
+         kind = excluded.kind, reason = excluded.reason, warnings = excluded.warnings",
+    )?;
+    for t in &outcome.transactions {
+        statement
+            .execute(params![
+                id,
+                i64::from(t.index),
+                t.control_number,
+                t.status.as_str(),
+                t.order.as_ref().map(|o| &o.id),
+                t.error.as_ref().map(json_text).transpose()?,
+                t.kind,
+                t.reason,
+                json_text(&t.warnings)?,
+            ])
+            .map_err(|e| classify(&format!("transaction {} of message {id}", t.index), e))?;
+    }
+    Ok(())
 }
 
 /// Stores a new message and, when it has one, its outcome (orders routed, with their
@@ -219,15 +359,19 @@ pub(super) fn record(
     };
     // Route first (reads), so the message row is written once, answer included; the
     // orders follow it (they refer to it).
-    let outcome = plan(conn, &message.id, &message.buyer_id, outcome)?;
+    let outcome = plan(
+        conn,
+        &message.id,
+        &message.buyer_id,
+        plugin.as_ref(),
+        outcome,
+    )?;
     if !insert_row(conn, &message, &now_text, Some((&outcome, &plugin)))? {
         return Ok(RecordedMessage::Existing(Box::new(existing(
             conn, &message,
         )?)));
     }
-    for (order, route) in &outcome.orders {
-        insert_order(conn, order, route, &now_text)?;
-    }
+    write_outcome(conn, &message.id, &outcome, &now_text)?;
     Ok(RecordedMessage::Stored(Some(outcome.response)))
 }
 
@@ -237,16 +381,22 @@ pub(super) fn complete(
     plugin: Option<PluginRef>,
     outcome: MessageOutcome,
 ) -> StoreResult<StoredResponse> {
-    let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
     let processed_text = time_text(now());
-    let buyer_id: Option<String> = conn
-        .prepare_cached("SELECT buyer_id FROM messages WHERE id = ?1")?
-        .query_row([&id], |row| row.get(0))
+    let found: Option<(String, String)> = conn
+        .prepare_cached("SELECT buyer_id, status FROM messages WHERE id = ?1")?
+        .query_row([&id], |row| Ok((row.get(0)?, row.get(1)?)))
         .optional()?;
-    let Some(buyer_id) = buyer_id else {
+    let Some((buyer_id, status)) = found else {
         return Err(StoreError::NotFound);
     };
-    let outcome = plan(conn, &id, &buyer_id, outcome)?;
+    // Said before the plan, which would find its transactions already written.
+    if status != MessageStatus::Received.as_str() {
+        return Err(StoreError::Conflict(format!(
+            "message {id} is already complete ({status})"
+        )));
+    }
+    let outcome = plan(conn, &id, &buyer_id, plugin.as_ref(), outcome)?;
+    let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
 
     // The message first, guarded on its status, which makes completion happen once;
     // then its orders. Any early return is an `Err`, so the writer rolls back
@@ -255,7 +405,7 @@ pub(super) fn complete(
         .prepare_cached(
             "UPDATE messages SET status = ?1, error = ?2, response_status = ?3, \
              response_body = ?4, processed_at = ?5, attempts = attempts + 1, \
-             plugin_name = ?6, plugin_version = ?7 \
+             plugin_name = ?6, plugin_version = ?7, warnings = ?9 \
              WHERE id = ?8 AND status = 'received'",
         )?
         .execute(params![
@@ -267,15 +417,14 @@ pub(super) fn complete(
             plugin_name,
             plugin_version,
             id,
+            json_text(&outcome.warnings)?,
         ])?;
     if updated == 0 {
         return Err(missing_or_conflict(conn, &id, |status| {
             format!("message {id} is already complete ({status})")
         })?);
     }
-    for (order, route) in &outcome.orders {
-        insert_order(conn, order, route, &processed_text)?;
-    }
+    write_outcome(conn, &id, &outcome, &processed_text)?;
     Ok(outcome.response)
 }
 
@@ -347,9 +496,9 @@ pub(super) fn get(
     let Some(row) = row else {
         return Ok(None);
     };
-    let order_ids = order_ids_of(&tx, id)?;
+    let message = complete_row(&tx, row)?;
     tx.commit()?;
-    Ok(Some(row.into_message(order_ids)?))
+    Ok(Some(message))
 }
 
 pub(super) fn reopen(
@@ -357,14 +506,16 @@ pub(super) fn reopen(
     id: String,
     note: Option<serde_json::Value>,
 ) -> StoreResult<Message> {
-    // Archive the failed outcome; the status guard is what keeps a normalized message
-    // (whose orders exist) from ever being processed again.
+    // Archive the outcome; the guard is what keeps a message whose every transaction
+    // is an order from ever being processed again.
     let archived = conn
         .prepare_cached(
             "INSERT INTO message_attempts (message_id, attempt, status, error, plugin_name, \
              plugin_version, processed_at, reopened_at, note) \
              SELECT id, attempts, status, error, plugin_name, plugin_version, processed_at, ?2, ?3 \
-             FROM messages WHERE id = ?1 AND status = 'failed'",
+             FROM messages WHERE id = ?1 AND (status = 'failed' OR (status = 'normalized' \
+             AND EXISTS (SELECT 1 FROM transactions \
+                         WHERE message_id = ?1 AND status = 'refused')))",
         )?
         .execute(params![
             id,
@@ -373,7 +524,10 @@ pub(super) fn reopen(
         ])?;
     if archived == 0 {
         return Err(missing_or_conflict(conn, &id, |status| {
-            format!("message {id} is {status}; only a failed message can be reopened")
+            format!(
+                "message {id} is {status} with no refused transaction; only a failed message, \
+                 or one with refused transactions, can be reopened"
+            )
         })?);
     }
     let row = conn
@@ -384,8 +538,7 @@ pub(super) fn reopen(
             message_columns!()
         ))?
         .query_row([&id], MessageRow::from_row)?;
-    // A failed message has no orders: they are only written with a normalized outcome.
-    row.into_message(Vec::new())
+    complete_row(conn, row)
 }
 
 pub(super) fn attempts(conn: &Connection, message_id: &str) -> StoreResult<Vec<MessageAttempt>> {
@@ -428,10 +581,11 @@ pub(super) fn list(conn: &Connection, query: MessageQuery) -> StoreResult<Messag
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let (rows, next_cursor) = split_page(rows, limit, |row| &row.meta.id);
 
-    // Only a normalized message has orders; fetch them all in one query.
+    // A failed message has no orders; fetch the others' in one query (a received
+    // one has orders while a replay of its refused transactions is under way).
     let normalized: Vec<&str> = rows
         .iter()
-        .filter(|row| row.meta.status == MessageStatus::Normalized.as_str())
+        .filter(|row| row.meta.status != MessageStatus::Failed.as_str())
         .map(|row| row.meta.id.as_str())
         .collect();
     let mut order_ids: HashMap<String, Vec<String>> = HashMap::new();
@@ -477,8 +631,9 @@ pub(super) fn pending(conn: &Connection, limit: u32) -> StoreResult<Vec<Message>
         ))?
         .query_map([i64::from(limit)], MessageRow::from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    // A received message has no orders: they are written with its completion.
+    // Read with its orders and transactions: one reopened for a replay of its refused
+    // transactions has both, and its completion must know them.
     rows.into_iter()
-        .map(|row| row.into_message(Vec::new()))
+        .map(|row| complete_row(conn, row))
         .collect()
 }

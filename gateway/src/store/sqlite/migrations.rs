@@ -37,6 +37,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "order schema version",
         include_str!("../../../migrations/sqlite/0005_order_schema_version.sql"),
     ),
+    (
+        6,
+        "transactions",
+        include_str!("../../../migrations/sqlite/0006_transactions.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

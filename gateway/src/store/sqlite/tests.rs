@@ -11,8 +11,8 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 use super::{SqliteStore, migrations};
-use crate::store::contract::{created, inserted, new_buyer, new_message, new_order};
-use crate::store::{MessageOutcome, Store, StoreError};
+use crate::store::contract::{inserted, new_buyer, new_message, new_order, normalized};
+use crate::store::{Store, StoreError};
 
 /// A fresh database in a directory that does not exist yet (open must create it).
 pub(super) async fn open_temp() -> (TempDir, String, SqliteStore) {
@@ -74,10 +74,7 @@ async fn store_throughput() {
                         let body = format!("body {i}");
                         let new = new_message(&message, "byr_a", Some(&key), &body);
                         inserted(store.insert_message(new).await.unwrap());
-                        let outcome = MessageOutcome::Normalized {
-                            orders: vec![new_order(&order, &message, "byr_a")],
-                            answer: created,
-                        };
+                        let outcome = normalized(vec![new_order(&order, &message, "byr_a")]);
                         store.complete_message(&message, outcome).await.unwrap();
                         latencies.push(post.elapsed());
                     }

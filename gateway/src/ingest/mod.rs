@@ -10,29 +10,40 @@
 //! stored, `received`, so [`Ingest::recover`] (run at start), a retry with the same
 //! `Idempotency-Key` or an admin's replay processes it again.
 //!
+//! A message carries one or more transactions (X12 ST…SE, EDIFACT UNH…UNT, a JSON
+//! array), and each gets its own outcome: an order, refused, or not an order. Good
+//! orders are taken beside a bad sibling; a replay rereads the message and writes
+//! only the transactions that are not orders yet, matched by index and control
+//! number, so an accepted order is never made twice.
+//!
 //! Ingest knows nothing of HTTP, so the HTTP API and the e-mail intake share it: it
 //! answers an [`Outcome`] (the message's answer as stored) or an [`IngestError`],
 //! and each caller shows them its own way (`api` as `application/problem+json`).
 
+mod answer;
+
 use std::sync::Arc;
 
-use jembatan_schemas::PurchaseOrderV2;
-use serde::Serialize;
+use jembatan_schemas::v2;
 use serde_json::json;
 use tokio::sync::Semaphore;
-use utoipa::ToSchema;
 
 use crate::delivery::Bell;
 use crate::error::Problem;
-use crate::orders::{OrderValidator, Receipt};
+use crate::orders::{Checked, CheckedMessage, CheckedTransaction, OrderValidator, Receipt};
 use crate::plugin_host::{
     Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginInput, PluginRegistry,
+    PluginWarning,
 };
 use crate::secrets::new_id;
 use crate::store::{
-    Buyer, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder, OrderStatus, PluginRef,
-    ReceivedVia, RecordedMessage, RoutedOrder, Store, StoreError, StoredResponse,
+    Buyer, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder, NewTransaction,
+    NewTransactionOutcome, PluginRef, ReceivedVia, RecordedMessage, Store, StoreError,
+    StoredResponse, TransactionRecord, TransactionStatus,
 };
+
+use answer::REFUSED_STATUS;
+pub use answer::{Accepted, AcceptedOrder, OtherDocument, RefusedTransaction, TransactionRef};
 
 /// A message as it arrived, before anything is stored.
 pub struct Inbound {
@@ -44,48 +55,25 @@ pub struct Inbound {
     pub idempotency_key: Option<String>,
 }
 
-/// The 201 answer to an accepted message.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Accepted {
-    pub message_id: String,
-    pub orders: Vec<AcceptedOrder>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AcceptedOrder {
-    pub id: String,
-    pub buyer_order_number: String,
-    /// The order's status as stored: `unrouted` while no route names its craftsman;
-    /// routed, `received` while a delivery is pending, `delivered` when the craftsman
-    /// has only the inbox, `failed` when every channel of theirs is disabled.
-    #[schema(value_type = String, example = "received")]
-    pub status: OrderStatus,
-}
-
-/// The status of an accepted message's answer: 201 Created.
-const ACCEPTED_STATUS: u16 = 201;
-
-/// The status of a refused message's answer: 422 Unprocessable Content.
-const REFUSED_STATUS: u16 = 422;
-
 /// What became of a message, with its answer as stored: the status and JSON body
 /// every idempotent retry of the message is answered with, unchanged.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// The plugin made orders of it and they are stored; the answer is the 201
-    /// [`Accepted`].
+    /// At least one of its transactions is a stored order; the answer is the 201
+    /// [`Accepted`], which also lists the refused transactions.
     Accepted(StoredResponse),
-    /// The plugin rejected the message or failed on it, or its output is not a
-    /// valid canonical order; the answer is the 422 problem, with `message_id`.
+    /// None of its transactions is an order, or the plugin could read nothing of
+    /// it, or failed on it; the answer is the 422 problem, with `message_id`.
     Refused(StoredResponse),
 }
 
 impl Outcome {
-    /// How a message stored with `outcome` is answered.
-    fn answering(outcome: &MessageOutcome) -> fn(StoredResponse) -> Self {
-        match outcome {
-            MessageOutcome::Normalized { .. } => Self::Accepted,
-            MessageOutcome::Failed { .. } => Self::Refused,
+    /// How a message whose stored answer is `response` is answered.
+    fn answering(response: StoredResponse) -> Self {
+        if response.status == answer::ACCEPTED_STATUS {
+            Self::Accepted(response)
+        } else {
+            Self::Refused(response)
         }
     }
 
@@ -133,12 +121,20 @@ pub enum IngestError {
         "Idempotency-Key '{key}' was already used for message {message_id} with a different body"
     )]
     KeyReused { key: String, message_id: String },
-    /// Only a failed message can be replayed.
-    #[error("message {message_id} is {}; only a failed message can be replayed", .status.as_str())]
+    /// Only a failed message, or one with refused transactions, can be replayed.
+    #[error(
+        "message {message_id} is {} with no refused transaction; only a failed message, or one \
+         with refused transactions, can be replayed",
+        .status.as_str()
+    )]
     NotReplayable {
         message_id: String,
         status: MessageStatus,
     },
+    /// The plugin no longer reads the message's transactions as they were stored,
+    /// so a replay cannot tell which outcome belongs to which; nothing was changed.
+    #[error("message {message_id} cannot be replayed with this plugin: {why}; nothing was changed")]
+    ReplayMismatch { message_id: String, why: String },
     /// No message with this id.
     #[error("no message '{0}'")]
     NoMessage(String),
@@ -208,25 +204,46 @@ impl Ingest {
         })
     }
 
-    /// Replays a failed message through its buyer's current plugin binding. The
-    /// store refuses any message that has not failed
-    /// ([`IngestError::NotReplayable`]), so orders are never made twice.
+    /// Replays a message through its buyer's current plugin binding: a failed one
+    /// whole, or the refused transactions of one with orders. The message is read
+    /// again first, and nothing is changed unless each transaction it had still
+    /// stands at its index with its control number
+    /// ([`IngestError::ReplayMismatch`]); accepted transactions are never made
+    /// again. Any other message is [`IngestError::NotReplayable`].
     pub async fn replay(&self, message_id: &str) -> Result<Outcome, IngestError> {
         let message = self
             .store
             .get_message(None, message_id)
             .await?
             .ok_or_else(|| IngestError::NoMessage(message_id.to_owned()))?;
+        let has_refused = message
+            .transactions
+            .iter()
+            .any(|t| t.status == TransactionStatus::Refused);
+        if !(message.status == MessageStatus::Failed
+            || message.status == MessageStatus::Normalized && has_refused)
+        {
+            return Err(IngestError::NotReplayable {
+                message_id: message_id.to_owned(),
+                status: message.status,
+            });
+        }
         let buyer = self
             .store
             .get_buyer(&message.buyer_id)
             .await?
             .ok_or_else(|| IngestError::NoBuyer(message.buyer_id.clone()))?;
         let plugin = self.plugin_for(&buyer)?;
+        // Read and matched before the message is reopened, so a mismatch changes
+        // nothing.
+        let read = self
+            .normalize(&buyer, &plugin, message_id, input_of(&message))
+            .await?;
+        let read = remaining(&message, read)?;
         let note =
             json!({"replay_with": {"name": plugin.info.name, "version": plugin.info.version}});
-        let message = match self.store.reopen_message(message_id, Some(note)).await {
-            Ok(message) => message,
+        match self.store.reopen_message(message_id, Some(note)).await {
+            Ok(_) => {}
             Err(StoreError::Conflict(_)) => {
                 return Err(IngestError::NotReplayable {
                     message_id: message_id.to_owned(),
@@ -234,9 +251,9 @@ impl Ingest {
                 });
             }
             Err(other) => return Err(other.into()),
-        };
+        }
         tracing::info!(message_id, buyer_id = %buyer.id, plugin = %plugin.info.name, version = %plugin.info.version, "replaying");
-        self.process(&buyer, &plugin, message).await
+        self.complete(&buyer, &plugin, message_id, read).await
     }
 
     /// The buyer's plugin, if it reads `content_type`
@@ -289,31 +306,26 @@ impl Ingest {
             idempotency_key: inbound.idempotency_key,
         };
         let (processed, unavailable) = match self.normalize(buyer, plugin, &new.id, input).await {
-            Ok(normalized) => {
+            Ok(read) => {
                 let plugin = plugin_ref(plugin);
                 let receipt = Receipt {
                     buyer,
                     message_id: &new.id,
                     plugin: &plugin,
                 };
-                let outcome = outcome(&receipt, normalized)?;
+                let outcome = outcome(&receipt, read)?;
                 (Some((Some(plugin), outcome)), None)
             }
             Err(unavailable) => (None, Some(unavailable)),
         };
-        // Taken before `processed` moves into the store, which answers only the
-        // stored response.
-        let answering = processed
-            .as_ref()
-            .map(|(_, outcome)| Outcome::answering(outcome));
-        match (self.store.record_message(new, processed).await?, answering) {
-            (RecordedMessage::Stored(Some(answer)), Some(answering)) => {
+        match self.store.record_message(new, processed).await? {
+            RecordedMessage::Stored(Some(answer)) => {
                 self.bell.ring();
-                Ok(answering(answer))
+                Ok(Outcome::answering(answer))
             }
-            (RecordedMessage::Stored(_), _) => Err(unavailable
+            RecordedMessage::Stored(None) => Err(unavailable
                 .unwrap_or_else(|| IngestError::internal(anyhow::anyhow!("stored unprocessed")))),
-            (RecordedMessage::Existing(existing), _) => {
+            RecordedMessage::Existing(existing) => {
                 self.replay_idempotent(buyer, plugin, *existing, &body_sha256)
                     .await
             }
@@ -383,41 +395,48 @@ impl Ingest {
             })
     }
 
-    /// Runs a stored message through the plugin and stores its outcome.
+    /// Runs a stored `received` message through the plugin and stores its outcome;
+    /// for one reopened by a replay, only its transactions that are not orders yet.
     async fn process(
         &self,
         buyer: &Buyer,
         plugin: &Arc<LoadedPlugin>,
         message: Message,
     ) -> Result<Outcome, IngestError> {
-        let input = PluginInput {
-            content_type: message.content_type.clone(),
-            headers: headers_of(&message),
-            body: message.body,
-            email: None,
-        };
-        let message_id = message.id;
-        let normalized = self.normalize(buyer, plugin, &message_id, input).await?;
+        let read = self
+            .normalize(buyer, plugin, &message.id, input_of(&message))
+            .await?;
+        let read = remaining(&message, read)?;
+        self.complete(buyer, plugin, &message.id, read).await
+    }
+
+    /// Stores what the plugin made of a `received` message and answers it.
+    async fn complete(
+        &self,
+        buyer: &Buyer,
+        plugin: &Arc<LoadedPlugin>,
+        message_id: &str,
+        read: Result<CheckedMessage, Problem>,
+    ) -> Result<Outcome, IngestError> {
         let plugin = plugin_ref(plugin);
         let receipt = Receipt {
             buyer,
-            message_id: &message_id,
+            message_id,
             plugin: &plugin,
         };
-        let outcome = outcome(&receipt, normalized)?;
-        let answering = Outcome::answering(&outcome);
+        let outcome = outcome(&receipt, read)?;
         match self
             .store
-            .complete_message_by(&message_id, Some(plugin), outcome)
+            .complete_message_by(message_id, Some(plugin), outcome)
             .await
         {
             Ok(answer) => {
                 self.bell.ring();
-                Ok(answering(answer))
+                Ok(Outcome::answering(answer))
             }
             // Someone else (a concurrent retry, or recovery) finished it first:
             // answer what they stored so both clients see the same result.
-            Err(StoreError::Conflict(_)) => self.stored_answer(&buyer.id, &message_id).await,
+            Err(StoreError::Conflict(_)) => self.stored_answer(&buyer.id, message_id).await,
             Err(other) => Err(other.into()),
         }
     }
@@ -428,7 +447,7 @@ impl Ingest {
         plugin: &Arc<LoadedPlugin>,
         message_id: &str,
         input: PluginInput,
-    ) -> Result<Result<Vec<PurchaseOrderV2>, Problem>, IngestError> {
+    ) -> Result<Result<CheckedMessage, Problem>, IngestError> {
         let limits = self.limits_for(buyer)?;
         let log = LogContext {
             buyer_id: buyer.id.clone(),
@@ -446,13 +465,13 @@ impl Ingest {
         .await
         .map_err(IngestError::internal)?;
         Ok(match result {
-            Ok(outputs) => self.validator.validate(&outputs).map_err(|violations| {
+            Ok(normalized) => self.validator.check(normalized).map_err(|violations| {
                 Problem::new(
-                    "invalid-plugin-output",
+                    crate::orders::INVALID_PLUGIN_OUTPUT,
                     "The plugin's output is not a valid canonical order",
                     REFUSED_STATUS,
                     format!(
-                        "plugin '{}' returned {} violation(s) of the canonical order schema; first: {} {}",
+                        "plugin '{}' returned {} violation(s) of the plugin contract; first: {} {}",
                         plugin.info.name,
                         violations.len(),
                         violations[0].pointer,
@@ -492,70 +511,144 @@ fn plugin_ref(plugin: &LoadedPlugin) -> PluginRef {
 }
 
 /// The outcome to store for the message of `receipt`, from what its plugin made
-/// of it: orders, or the problem to answer.
+/// of it: one outcome per transaction, its orders stamped with their receipt and
+/// given ids, or the problem to answer when nothing could be read.
 fn outcome(
     receipt: &Receipt,
-    normalized: Result<Vec<PurchaseOrderV2>, Problem>,
+    read: Result<CheckedMessage, Problem>,
 ) -> Result<MessageOutcome, IngestError> {
-    Ok(match normalized {
-        Ok(orders) => accepted(receipt, orders),
+    let checked = match read {
+        Ok(checked) => checked,
         Err(problem) => {
             let response = StoredResponse {
                 status: problem.status,
                 body: serde_json::to_value(&problem).map_err(IngestError::internal)?,
             };
-            MessageOutcome::Failed {
+            return Ok(MessageOutcome::Failed {
                 error: response.body.clone(),
                 response,
-            }
+            });
         }
+    };
+    let transactions = checked
+        .transactions
+        .into_iter()
+        .map(|t| transaction(receipt, t))
+        .collect();
+    // The store routes the orders in the transaction that stores them and builds
+    // the answer from what it stored, so the answer reports each order's status
+    // exactly as stored.
+    Ok(MessageOutcome::Normalized {
+        transactions,
+        warnings: checked.warnings.iter().map(warning_json).collect(),
+        answer: answer::answer,
     })
 }
 
-/// The outcome of a message whose plugin made `orders`: the orders as the gateway
-/// stores them, with their new ids, and [`accepted_answer`] for the store to build
-/// the 201 from them as routed.
-fn accepted(receipt: &Receipt, orders: Vec<PurchaseOrderV2>) -> MessageOutcome {
-    let orders = orders
-        .into_iter()
-        .zip(0u32..)
-        .map(|(order, index)| {
-            let order = receipt.stamp(order, index);
-            NewOrder {
+/// One checked transaction as the store keeps it. An order gets its id and its
+/// receipt, and the warnings the plugin gave for its transaction join its own.
+fn transaction(receipt: &Receipt, t: CheckedTransaction) -> NewTransaction {
+    let outcome = match t.outcome {
+        Checked::Order(order) => {
+            let mut order = receipt.stamp(*order, t.index, t.control_number.clone());
+            order
+                .warnings
+                .extend(t.warnings.iter().map(|w| v2::Warning {
+                    code: w.code.clone(),
+                    message: w.message.clone(),
+                    path: w.location.as_ref().and_then(|l| l.path.clone()),
+                    field: None,
+                }));
+            NewTransactionOutcome::Order(Box::new(NewOrder {
                 id: new_id("ord"),
                 message_id: receipt.message_id.to_owned(),
                 buyer_id: receipt.buyer.id.clone(),
                 buyer_order_number: order.buyer_order_number.clone(),
                 supplier_code: order.supplier.code.clone(),
                 order,
-            }
-        })
-        .collect();
-    // The store routes the orders in the transaction that stores them and builds
-    // the answer from what it stored, so the 201 reports each order's status
-    // exactly as stored.
-    MessageOutcome::Normalized {
-        orders,
-        answer: accepted_answer,
+            }))
+        }
+        Checked::Refused(error) => NewTransactionOutcome::Refused { error },
+        Checked::NotAnOrder { kind, reason } => NewTransactionOutcome::NotAnOrder { kind, reason },
+    };
+    NewTransaction {
+        index: t.index,
+        control_number: t.control_number,
+        outcome,
+        warnings: t.warnings.iter().map(warning_json).collect(),
     }
 }
 
-/// The 201 for a normalized message, from its orders as the store routed them.
-fn accepted_answer(message_id: &str, orders: &[RoutedOrder]) -> StoredResponse {
-    let accepted = Accepted {
-        message_id: message_id.to_owned(),
-        orders: orders
-            .iter()
-            .map(|order| AcceptedOrder {
-                id: order.id.clone(),
-                buyer_order_number: order.buyer_order_number.clone(),
-                status: order.status,
-            })
-            .collect(),
+fn warning_json(warning: &PluginWarning) -> serde_json::Value {
+    serde_json::to_value(warning).expect("a warning serializes")
+}
+
+/// What is left to write of a new reading of `message`: its transactions that are
+/// not stored as orders. Each stored transaction must still stand at its index with
+/// its control number, or the new reading cannot be matched to it; and a message
+/// with orders cannot become unreadable as a whole.
+fn remaining(
+    message: &Message,
+    read: Result<CheckedMessage, Problem>,
+) -> Result<Result<CheckedMessage, Problem>, IngestError> {
+    let stored = &message.transactions;
+    let mismatch = |why: String| IngestError::ReplayMismatch {
+        message_id: message.id.clone(),
+        why,
     };
-    StoredResponse {
-        status: ACCEPTED_STATUS,
-        body: serde_json::to_value(&accepted).expect("serializable"),
+    let mut checked = match read {
+        Ok(checked) => checked,
+        Err(problem) if stored.iter().any(|t| t.status == TransactionStatus::Ok) => {
+            return Err(mismatch(format!(
+                "the plugin now refuses the whole message ({}), which already has orders",
+                problem.detail.as_deref().unwrap_or(&problem.title)
+            )));
+        }
+        Err(problem) => return Ok(Err(problem)),
+    };
+    for old in stored {
+        let new = checked.transactions.iter().find(|t| t.index == old.index);
+        match new {
+            Some(new) if new.control_number == old.control_number => {}
+            Some(new) => {
+                return Err(mismatch(format!(
+                    "transaction {} had control number {}, and now has {}",
+                    old.index,
+                    shown(&old.control_number),
+                    shown(&new.control_number)
+                )));
+            }
+            None if old.status == TransactionStatus::Ok => {}
+            None => {
+                return Err(mismatch(format!(
+                    "transaction {} ({}) is no longer read",
+                    old.index,
+                    shown(&old.control_number)
+                )));
+            }
+        }
+    }
+    checked.transactions.retain(|t| !is_order(stored, t.index));
+    Ok(Ok(checked))
+}
+
+fn is_order(stored: &[TransactionRecord], index: u32) -> bool {
+    stored
+        .iter()
+        .any(|t| t.index == index && t.status == TransactionStatus::Ok)
+}
+
+fn shown(control_number: &Option<String>) -> &str {
+    control_number.as_deref().unwrap_or("none")
+}
+
+/// The plugin's input for a stored message.
+fn input_of(message: &Message) -> PluginInput {
+    PluginInput {
+        content_type: message.content_type.clone(),
+        headers: headers_of(message),
+        body: message.body.clone(),
+        email: None,
     }
 }
 
@@ -595,4 +688,110 @@ fn plugin_problem(plugin: &Arc<LoadedPlugin>, message_id: &str, err: &NormalizeE
         );
     }
     problem
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::RoutedOrder;
+
+    fn stored(index: u32, control_number: &str, status: TransactionStatus) -> TransactionRecord {
+        TransactionRecord {
+            index,
+            control_number: Some(control_number.to_owned()),
+            status,
+            order: (status == TransactionStatus::Ok).then(|| RoutedOrder {
+                id: format!("ord_{index}"),
+                buyer_order_number: format!("PO-{index}"),
+                status: crate::store::OrderStatus::Unrouted,
+            }),
+            error: (status == TransactionStatus::Refused).then(|| json!({"code": "x"})),
+            kind: None,
+            reason: None,
+            warnings: Vec::new(),
+        }
+    }
+
+    fn message(transactions: Vec<TransactionRecord>) -> Message {
+        Message {
+            id: "msg_1".into(),
+            buyer_id: "byr_a".into(),
+            received_via: ReceivedVia::Http,
+            content_type: "application/edi-x12".into(),
+            headers: json!([]),
+            body: Vec::new(),
+            body_sha256: String::new(),
+            idempotency_key: None,
+            status: MessageStatus::Received,
+            error: None,
+            response: None,
+            attempts: 1,
+            processed_by: None,
+            order_ids: Vec::new(),
+            warnings: Vec::new(),
+            transactions,
+            received_at: chrono::Utc::now(),
+            processed_at: None,
+        }
+    }
+
+    fn read(transactions: &[(u32, &str)]) -> Result<CheckedMessage, Problem> {
+        Ok(CheckedMessage {
+            transactions: transactions
+                .iter()
+                .map(|&(index, control_number)| CheckedTransaction {
+                    index,
+                    control_number: Some(control_number.into()),
+                    outcome: Checked::NotAnOrder {
+                        kind: "810".into(),
+                        reason: None,
+                    },
+                    warnings: Vec::new(),
+                })
+                .collect(),
+            warnings: Vec::new(),
+        })
+    }
+
+    fn indexes(left: Result<CheckedMessage, Problem>) -> Vec<u32> {
+        left.unwrap().transactions.iter().map(|t| t.index).collect()
+    }
+
+    #[test]
+    fn a_replay_writes_only_what_is_not_an_order_yet() {
+        let before = message(vec![
+            stored(0, "0001", TransactionStatus::Ok),
+            stored(1, "0002", TransactionStatus::Refused),
+            stored(2, "0003", TransactionStatus::NotAnOrder),
+        ]);
+        let left = remaining(&before, read(&[(0, "0001"), (1, "0002"), (2, "0003")])).unwrap();
+        assert_eq!(indexes(left), [1, 2]);
+        // A transaction the plugin now finds beyond the stored ones is new: kept.
+        let left = remaining(&before, read(&[(1, "0002"), (2, "0003"), (3, "0004")])).unwrap();
+        assert_eq!(indexes(left), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_replay_that_cannot_be_matched_changes_nothing() {
+        let before = message(vec![
+            stored(0, "0001", TransactionStatus::Ok),
+            stored(1, "0002", TransactionStatus::Refused),
+        ]);
+        // Another control number at a stored index: which outcome is whose?
+        let err = remaining(&before, read(&[(0, "0001"), (1, "0009")])).unwrap_err();
+        assert!(
+            matches!(&err, IngestError::ReplayMismatch { why, .. } if why.contains("0009")),
+            "{err}"
+        );
+        // A refused transaction no longer read.
+        let err = remaining(&before, read(&[(0, "0001")])).unwrap_err();
+        assert!(matches!(err, IngestError::ReplayMismatch { .. }), "{err}");
+        // A message with orders cannot become unreadable as a whole.
+        let refused = Problem::new("plugin-rejected", "no", 422u16, "broken envelope");
+        let err = remaining(&before, Err(refused.clone())).unwrap_err();
+        assert!(err.to_string().contains("broken envelope"), "{err}");
+        // Without orders, it simply fails again.
+        let failed = message(vec![stored(0, "0001", TransactionStatus::Refused)]);
+        assert!(remaining(&failed, Err(refused)).unwrap().is_err());
+    }
 }
