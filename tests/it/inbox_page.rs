@@ -164,6 +164,10 @@ fn a_craftsman_signs_in_and_sees_only_their_orders() {
     assert!(!gw.logs().contains(&token), "the token is never logged");
 }
 
+/// A small PDF drawing, embedded in the order as buyers' UBL documents embed theirs.
+const DRAWING_BASE64: &str =
+    "JVBERi0xLjQKJcOkw7zDtsOfCjEgMCBvYmoKPDwvVHlwZS9DYXRhbG9nPj4KZW5kb2JqCg==";
+
 /// A v2 order with what a workshop machines a part from: the item's name apart
 /// from its description, its specs, the drawing, a delivery window, a price per
 /// 100 pieces and a discount; long enough words to test a phone's width.
@@ -188,7 +192,11 @@ fn order_with_specs_and_drawing() -> serde_json::Value {
                 "properties": [{"name": "Bahan", "value": "SS304"},
                                {"name": "Tebal", "value": "1.2", "unit": "MMT"}],
                 "documents": [{"id": "GB-KN-125", "type": "drawing", "revision": "C",
-                               "uri": "https://plm.mitra-otoparts.example/drawings/GB-KN-125-rev-C-knalpot-racing.pdf"}]
+                               "uri": "https://plm.mitra-otoparts.example/drawings/GB-KN-125-rev-C-knalpot-racing.pdf"},
+                              {"id": "GB-KN-125-SKETSA", "type": "drawing",
+                               "filename": "sketsa-leher-knalpot-racing-125cc-stainless-rev-C.pdf",
+                               "mime_type": "application/pdf",
+                               "content_base64": DRAWING_BASE64}]
             },
             "quantity": "400",
             "unit": "H87",
@@ -243,9 +251,84 @@ fn on_a_phone_the_order_shows_the_item_its_specs_and_drawing_and_fits() {
     ] {
         assert!(page.contains(expected), "missing {expected:?} in:\n{page}");
     }
+    // The embedded drawing is a download on the page, named and sized.
+    assert!(
+        page.contains("sketsa-leher-knalpot-racing-125cc-stainless-rev-C"),
+        "the embedded file is listed:\n{page}"
+    );
     assert_eq!(
         phone.overflowing(),
         Vec::<String>::new(),
         "the order, at 390 px"
     );
+
+    // Downloaded with the session, it is the buyer's bytes, as an attachment that is
+    // never shown in the page's origin; nobody else gets it.
+    let browser = browser();
+    let signed_in = browser
+        .post(gw.url("/inbox/login"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .unwrap();
+    let session = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let file_url = gw.url(&format!("/inbox/{order_id}/files/0"));
+    let file = browser
+        .get(&file_url)
+        .header("cookie", &session)
+        .send()
+        .unwrap();
+    assert_eq!(file.status().as_u16(), 200);
+    let headers = file.headers().clone();
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"sketsa-leher-knalpot-racing-125cc-stainless-rev-C.pdf\""
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .starts_with("sandbox")
+    );
+    use base64::Engine as _;
+    let drawing = base64::engine::general_purpose::STANDARD
+        .decode(DRAWING_BASE64)
+        .unwrap();
+    assert_eq!(file.bytes().unwrap().to_vec(), drawing);
+    // Without a session: back to the sign-in form. No second file: not found.
+    let anonymous = browser.get(&file_url).send().unwrap();
+    assert_eq!(anonymous.status().as_u16(), 303);
+    let missing = browser
+        .get(gw.url(&format!("/inbox/{order_id}/files/1")))
+        .header("cookie", &session)
+        .send()
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    // Another craftsman: the order is not theirs.
+    let other = gw.create_craftsman(json!({"id": "lain", "name": "Bengkel Lain"}));
+    let signed_in = browser
+        .post(gw.url("/inbox/login"))
+        .form(&[("token", other["token"].as_str().unwrap())])
+        .send()
+        .unwrap();
+    let other_session = signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let refused = browser
+        .get(&file_url)
+        .header("cookie", &other_session)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
 }

@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{
-    CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE, WWW_AUTHENTICATE,
+    CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, SET_COOKIE, WWW_AUTHENTICATE,
 };
 use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError, web};
 use serde::Deserialize;
@@ -33,7 +33,7 @@ use serde::Deserialize;
 use super::inbox;
 use super::{AppState, auth};
 use crate::delivery::channels::Language;
-use crate::delivery::render::escape;
+use crate::delivery::render::{self, escape};
 use crate::error::ApiError;
 use session::{
     MAX_TOKEN_BYTES, Visitor, clear_cookie, end_session, from_own_page, is_https, lookup,
@@ -63,7 +63,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(logout))
                 .route(web::get().to(back_to_inbox)),
         )
-        .service(web::resource("/inbox/{order_id}").route(web::get().to(order_page)));
+        .service(web::resource("/inbox/{order_id}").route(web::get().to(order_page)))
+        .service(web::resource("/inbox/{order_id}/files/{n}").route(web::get().to(embedded_file)));
 }
 
 // ---------------------------------------------------------------------------
@@ -163,6 +164,45 @@ async fn order_page(req: HttpRequest, order_id: web::Path<String>) -> HttpRespon
         Err(ApiError::NotFound(_)) => html(StatusCode::NOT_FOUND).body(not_found_page(&craftsman)),
         Err(err) => failure(craftsman.language, Some(&craftsman.name), err),
     }
+}
+
+/// `GET /inbox/{order_id}/files/{n}`: the `n`th file the buyer embedded in the
+/// order (a drawing, a specification), as a download. Only the craftsman the order
+/// is routed to gets it. It is sent as an attachment, never shown in the page's
+/// origin: a buyer's file is not trusted to be what its media type says, so it is
+/// also sandboxed and not sniffed.
+async fn embedded_file(req: HttpRequest, path: web::Path<(String, usize)>) -> HttpResponse {
+    let state = auth::state(&req);
+    let craftsman = match visitor(&state, &req).await {
+        Ok(Visitor::Craftsman(craftsman)) => craftsman,
+        Ok(Visitor::Anonymous | Visitor::Rejected | Visitor::SessionEnded) => {
+            return see_inbox(visitor_language(&req));
+        }
+        Err(err) => return failure(visitor_language(&req), None, err),
+    };
+    let (order_id, n) = path.into_inner();
+    let record = match inbox::order(&state, &craftsman.id, &order_id).await {
+        Ok(record) => record,
+        Err(ApiError::NotFound(_)) => {
+            return html(StatusCode::NOT_FOUND).body(not_found_page(&craftsman));
+        }
+        Err(err) => return failure(craftsman.language, Some(&craftsman.name), err),
+    };
+    let Some(file) = render::embedded_files(&record.order).into_iter().nth(n) else {
+        return html(StatusCode::NOT_FOUND).body(not_found_page(&craftsman));
+    };
+    HttpResponse::Ok()
+        .insert_header((CACHE_CONTROL, "private, no-store"))
+        .insert_header((CONTENT_TYPE, file.media_type))
+        // `file.name` holds only letters, digits, `-`, `_` and `.` (`file_stem`).
+        .insert_header((
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", file.name),
+        ))
+        .insert_header(("content-security-policy", "sandbox; default-src 'none'"))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("referrer-policy", REFERRER_POLICY))
+        .body(file.bytes)
 }
 
 /// The login form's fields.

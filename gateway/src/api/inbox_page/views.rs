@@ -29,6 +29,7 @@ pub(super) struct Words {
     pub(super) requested_date: &'static str,
     pub(super) total: &'static str,
     pub(super) back: &'static str,
+    pub(super) files: &'static str,
     pub(super) not_found_title: &'static str,
     pub(super) not_found: &'static str,
     pub(super) failed_title: &'static str,
@@ -55,6 +56,7 @@ const INDONESIAN: Words = Words {
     requested_date: "Tanggal kirim diminta",
     total: "Total",
     back: "← Semua pesanan",
+    files: "Berkas dari pembeli (gambar, spesifikasi)",
     not_found_title: "Pesanan tidak ditemukan",
     not_found: "Pesanan ini tidak ada di kotak masuk Anda.",
     failed_title: "Terjadi kesalahan",
@@ -81,6 +83,7 @@ const ENGLISH: Words = Words {
     requested_date: "Requested delivery date",
     total: "Total",
     back: "← All orders",
+    files: "Files from the buyer (drawings, specifications)",
     not_found_title: "Order not found",
     not_found: "This order is not in your inbox.",
     failed_title: "Something went wrong",
@@ -118,7 +121,8 @@ a{color:#1f4e79}\
 label{display:block;margin:12px 0 4px;font-weight:bold}\
 input{box-sizing:border-box;width:100%;font-size:16px;padding:10px;border:1px solid #aaa;border-radius:4px}\
 .primary{margin-top:12px;width:100%;font-size:16px;padding:12px;background:#1f4e79;color:#fff;border:0;border-radius:4px}\
-.pager{display:flex;justify-content:space-between;gap:8px;margin:16px 0}";
+.pager{display:flex;justify-content:space-between;gap:8px;margin:16px 0}\
+.files li{margin:6px 0;overflow-wrap:anywhere}";
 
 /// A whole page: `title`, a header with the craftsman's name and a logout button
 /// when someone is logged in, and `main` (HTML, already escaped).
@@ -285,12 +289,55 @@ pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord, buyer_nam
     };
     let order = render::html_body(&out);
     let back = format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.back));
+    let files = files_list(language, record);
     document(
         language,
         &record.buyer_order_number,
         Some(&craftsman.name),
-        &format!("{back}\n{order}{back}"),
+        &format!("{back}\n{order}{files}{back}"),
     )
+}
+
+/// The files the buyer embedded in the order, each a download
+/// (`/inbox/{order}/files/{n}`, `n` its place in [`render::embedded_files`]); nothing
+/// when there are none.
+fn files_list(language: Language, record: &OrderRecord) -> String {
+    let files = render::embedded_files(&record.order);
+    if files.is_empty() {
+        return String::new();
+    }
+    let w = words(language);
+    let mut list = format!("<h2>{}</h2>\n<ul class=\"files\">\n", escape(w.files));
+    for (n, file) in files.iter().enumerate() {
+        let _ = writeln!(
+            list,
+            "<li><a href=\"/inbox/{}/files/{n}\" download>{}</a> <span class=\"muted\">({}, {})</span></li>",
+            escape(&url_component(&record.id)),
+            escape(&file.name),
+            escape(&file.media_type),
+            escape(&file_size(file.bytes.len(), language)),
+        );
+    }
+    list.push_str("</ul>\n");
+    list
+}
+
+/// `12 KB`, `1,5 MB` (a comma in Indonesian): what a person on a metered phone
+/// wants to know before a download.
+fn file_size(bytes: usize, language: Language) -> String {
+    const KB: usize = 1024;
+    if bytes < KB {
+        return format!("{bytes} B");
+    }
+    if bytes < KB * KB {
+        return format!("{} KB", bytes.div_ceil(KB));
+    }
+    let tenths = (bytes * 10).div_ceil(KB * KB);
+    let separator = match language {
+        Language::Indonesian => ',',
+        Language::English => '.',
+    };
+    format!("{}{separator}{} MB", tenths / 10, tenths % 10)
 }
 
 pub(super) fn not_found_page(craftsman: &Craftsman) -> String {
