@@ -301,6 +301,8 @@ impl Receipt<'_> {
                 }
             }
         }
+        let disagreements = totals_disagreements(&order);
+        order.warnings.extend(disagreements);
         order.received = Some(Received {
             buyer_account: BuyerAccount {
                 id: self.buyer.id.clone(),
@@ -318,6 +320,74 @@ impl Receipt<'_> {
         });
         order
     }
+}
+
+/// The warning on an order whose stated totals contradict its lines or each other.
+pub const TOTALS_DISAGREE: &str = "totals-disagree";
+
+/// Where the totals a buyer stated contradict its lines or one another, by the
+/// sums EN 16931 requires of an order's totals (BR-CO-10, -13, -15, -16): a
+/// warning each, never a refusal, and nothing recomputed. The craftsman is told
+/// the document does not add up; which figure is wrong is for the buyer to say.
+/// A sum is checked only when every figure it needs is stated (an allowance,
+/// charge, prepaid or rounding amount that is absent counts as zero).
+fn totals_disagreements(order: &PurchaseOrderV2) -> Vec<v2::Warning> {
+    let Some(totals) = &order.totals else {
+        return Vec::new();
+    };
+    let zero = rust_decimal::Decimal::ZERO;
+    let lines: Option<rust_decimal::Decimal> = order.lines.iter().map(|l| l.line_total).sum();
+    let checks = [
+        (
+            "line_extension",
+            totals.line_extension,
+            lines,
+            "the lines' totals add up to",
+        ),
+        (
+            "tax_exclusive",
+            totals.tax_exclusive,
+            totals.line_extension.map(|sum| {
+                sum - totals.allowance_total.unwrap_or(zero) + totals.charge_total.unwrap_or(zero)
+            }),
+            "the line total less allowances plus charges is",
+        ),
+        (
+            "tax_inclusive",
+            totals.tax_inclusive,
+            totals
+                .tax_exclusive
+                .zip(totals.tax_total)
+                .map(|(base, tax)| base + tax),
+            "the amount without tax plus the tax is",
+        ),
+        (
+            "payable",
+            totals.payable,
+            totals.tax_inclusive.map(|with_tax| {
+                with_tax - totals.prepaid.unwrap_or(zero) + totals.rounding.unwrap_or(zero)
+            }),
+            "the amount with tax less prepaid plus rounding is",
+        ),
+    ];
+    checks
+        .into_iter()
+        .filter_map(|(field, stated, computed, what)| {
+            let (stated, computed) = (stated?, computed?);
+            (stated != computed).then(|| v2::Warning {
+                code: TOTALS_DISAGREE.into(),
+                message: format!(
+                    "{what} {} {}, but the document states {} {}",
+                    computed.normalize(),
+                    order.currency,
+                    stated.normalize(),
+                    order.currency
+                ),
+                path: None,
+                field: Some(format!("/totals/{field}")),
+            })
+        })
+        .collect()
 }
 
 /// Which canonical order version a reader gets: v2, or the documented, lossy
@@ -537,5 +607,74 @@ mod tests {
             Some("PT Astra Otoparts")
         );
         assert_eq!(stored.warnings[0].code, "buyer-differs-from-registration");
+    }
+
+    /// The order's stated totals, checked against its lines and each other.
+    fn with_totals(lines: &[&str], totals: Value) -> PurchaseOrderV2 {
+        let mut order = minimal_v2();
+        order["lines"] = lines
+            .iter()
+            .enumerate()
+            .map(|(i, total)| {
+                json!({"line_number": (i + 1).to_string(), "item": {"name": "Knalpot"},
+                       "quantity": "1", "unit": "H87", "line_total": total})
+            })
+            .collect();
+        order["totals"] = totals;
+        OrderValidator::new()
+            .validate(&[order.to_string()])
+            .unwrap()
+            .remove(0)
+    }
+
+    fn disagreeing(order: PurchaseOrderV2) -> Vec<(String, String)> {
+        stamp(order)
+            .warnings
+            .into_iter()
+            .filter(|w| w.code == TOTALS_DISAGREE)
+            .map(|w| (w.field.unwrap(), w.message))
+            .collect()
+    }
+
+    #[test]
+    fn totals_that_add_up_say_nothing() {
+        let order = with_totals(
+            &["100.00", "50"],
+            json!({"line_extension": "150", "allowance_total": "10", "charge_total": "5",
+                   "tax_exclusive": "145", "tax_total": "15.95", "tax_inclusive": "160.95",
+                   "prepaid": "60.95", "payable": "100"}),
+        );
+        assert_eq!(disagreeing(order), vec![]);
+        // Nothing stated, nothing checked.
+        assert_eq!(disagreeing(with_totals(&["1"], json!({}))), vec![]);
+    }
+
+    #[test]
+    fn totals_that_contradict_their_lines_are_warnings_naming_both_figures() {
+        let order = with_totals(
+            &["100", "50"],
+            json!({"line_extension": "140", "tax_exclusive": "140", "tax_total": "14",
+                   "tax_inclusive": "154", "payable": "150"}),
+        );
+        assert_eq!(
+            disagreeing(order),
+            vec![
+                (
+                    "/totals/line_extension".to_owned(),
+                    "the lines' totals add up to 150 IDR, but the document states 140 IDR"
+                        .to_owned()
+                ),
+                (
+                    "/totals/payable".to_owned(),
+                    "the amount with tax less prepaid plus rounding is 154 IDR, but the \
+                     document states 150 IDR"
+                        .to_owned()
+                ),
+            ]
+        );
+        // A line without its total: the lines' sum is not known, so not checked.
+        let mut order = with_totals(&["100", "50"], json!({"line_extension": "999"}));
+        order.lines[1].line_total = None;
+        assert_eq!(disagreeing(order), vec![]);
     }
 }
