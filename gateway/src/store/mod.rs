@@ -59,11 +59,28 @@ pub enum StoreError {
 /// [`StoreError`] variant, never on a driver's error type. Clones share the error, so
 /// one failure can be handed to every write of a batch.
 #[derive(Debug, Clone)]
-pub struct EngineError(Arc<dyn std::error::Error + Send + Sync>);
+pub struct EngineError {
+    error: Arc<dyn std::error::Error + Send + Sync>,
+    /// The database could not be written or read at all (see
+    /// [`StoreError::is_unavailable`]), as opposed to one statement failing.
+    unavailable: bool,
+}
 
 impl EngineError {
     pub fn new(error: impl std::error::Error + Send + Sync + 'static) -> Self {
-        Self(Arc::new(error))
+        Self {
+            error: Arc::new(error),
+            unavailable: false,
+        }
+    }
+
+    /// A failure of the database as a whole: its disk is full, its file is
+    /// read-only, gone or damaged, or it cannot be opened.
+    pub fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self {
+            error: Arc::new(error),
+            unavailable: true,
+        }
     }
 
     /// An error with only a message (a stored value that cannot be decoded, say).
@@ -77,13 +94,22 @@ impl EngineError {
 
 impl fmt::Display for EngineError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        self.error.fmt(f)
     }
 }
 
 impl std::error::Error for EngineError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.0.source()
+        self.error.source()
+    }
+}
+
+impl StoreError {
+    /// Whether the database itself is failing (a full disk, a read-only, vanished
+    /// or damaged file) rather than one operation: nothing can be stored until the
+    /// cause goes away, so the gateway stops taking messages (503) meanwhile.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Database(e) | Self::Aborted(e) if e.unavailable)
     }
 }
 
@@ -327,6 +353,9 @@ pub struct Message {
     /// What the plugin read past in the message as a whole (its envelopes), as
     /// `{code, message, location}`.
     pub warnings: Vec<serde_json::Value>,
+    /// When retention deleted the body (`body` is then empty); such a message
+    /// cannot be replayed.
+    pub body_purged_at: Option<DateTime<Utc>>,
     /// One outcome per transaction of the message, by index; empty while it waits
     /// for its first outcome, when the plugin could read nothing of it, and for a
     /// message stored before transactions were kept.
@@ -376,6 +405,7 @@ pub struct MessageSummary {
     pub processed_by: Option<PluginRef>,
     pub order_ids: Vec<String>,
     pub warnings: Vec<serde_json::Value>,
+    pub body_purged_at: Option<DateTime<Utc>>,
     pub received_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
 }
@@ -398,6 +428,7 @@ impl From<Message> for MessageSummary {
             processed_by: m.processed_by,
             order_ids: m.order_ids,
             warnings: m.warnings,
+            body_purged_at: m.body_purged_at,
             received_at: m.received_at,
             processed_at: m.processed_at,
         }
@@ -555,6 +586,36 @@ pub enum MessageOutcome {
         error: serde_json::Value,
         response: StoredResponse,
     },
+}
+
+/// What retention may delete: everything older than its cutoff, in batches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// Bodies of `failed` messages received before this (a failed message's body is
+    /// what a replay needs; after this, it cannot be replayed).
+    pub failed_bodies_before: DateTime<Utc>,
+    /// Bodies of finished messages received before this: `normalized`, with no
+    /// refused transaction, every order delivered or failed (none unrouted or
+    /// pending).
+    pub finished_bodies_before: DateTime<Utc>,
+    /// Attempts of deliveries that succeeded or are dead, started before this.
+    pub attempts_before: DateTime<Utc>,
+    /// The most rows of each kind one [`MessageStore::purge`] deletes.
+    pub batch: u32,
+}
+
+/// What one [`MessageStore::purge`] deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub failed_bodies: u64,
+    pub finished_bodies: u64,
+    pub attempts: u64,
+}
+
+impl Purged {
+    pub fn total(&self) -> u64 {
+        self.failed_bodies + self.finished_bodies + self.attempts
+    }
 }
 
 /// Whose orders a caller may see.
@@ -754,6 +815,17 @@ pub trait MessageStore: Send + Sync {
     /// Up to `limit` messages still `received`, oldest first: work a crash interrupted.
     async fn pending_messages(&self, limit: u32) -> StoreResult<Vec<Message>>;
 
+    /// The bytes of the message bodies kept for `buyer_id`: what its storage
+    /// limit counts.
+    async fn stored_body_bytes(&self, buyer_id: &str) -> StoreResult<u64>;
+
+    /// One batch of what `retention` allows to delete: the bodies of failed messages
+    /// and of finished ones received before its cutoffs, and the attempts of finished
+    /// deliveries started before its cutoff; at most `retention.batch` of each. The
+    /// caller repeats until a batch deletes nothing, so no write holds the database
+    /// long.
+    async fn purge(&self, retention: &Retention) -> StoreResult<Purged>;
+
     /// One order, as `scope` may see it.
     async fn get_order(&self, scope: OrderScope<'_>, id: &str) -> StoreResult<Option<OrderRecord>>;
 
@@ -880,6 +952,11 @@ pub trait Outbox: Send + Sync {
 pub trait Store: BuyerStore + MessageStore + CraftsmanStore + Outbox + Send + Sync {
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Writes one small row through the ordinary write path: whether anything can be
+    /// stored now. An [`StoreError::is_unavailable`] error means the database as a
+    /// whole cannot be written (full disk, read-only or vanished file).
+    async fn check_writable(&self) -> StoreResult<()>;
 
     /// Closes the connections, waiting for in-flight work; for graceful shutdown.
     async fn close(&self);

@@ -35,7 +35,8 @@ use super::{
     EngineError, InsertedMessage, MAX_PAGE, Message, MessageAttempt, MessageOutcome, MessagePage,
     MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman, NewInboxSession, NewMessage,
     NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact,
-    PluginRef, RecordedMessage, Route, RouteChange, Store, StoreError, StoreResult, StoredResponse,
+    PluginRef, Purged, RecordedMessage, Retention, Route, RouteChange, Store, StoreError,
+    StoreResult, StoredResponse,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -73,7 +74,25 @@ impl Default for SqliteOptions {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(error: rusqlite::Error) -> Self {
-        StoreError::Database(EngineError::new(error))
+        StoreError::Database(engine_error(error))
+    }
+}
+
+/// A SQLite error as the store reports it: one that means the database cannot be
+/// used at all (its disk full, its file read-only, gone, damaged or not a database)
+/// is marked unavailable, so the gateway fails closed until it is fixed.
+pub(super) fn engine_error(error: rusqlite::Error) -> EngineError {
+    use rusqlite::ErrorCode;
+    match error.sqlite_error_code() {
+        Some(
+            ErrorCode::DiskFull
+            | ErrorCode::ReadOnly
+            | ErrorCode::SystemIoFailure
+            | ErrorCode::DatabaseCorrupt
+            | ErrorCode::NotADatabase
+            | ErrorCode::CannotOpen,
+        ) => EngineError::unavailable(error),
+        _ => EngineError::new(error),
     }
 }
 
@@ -240,7 +259,7 @@ macro_rules! message_meta_columns {
     () => {
         "id, buyer_id, received_via, content_type, headers, body_sha256, idempotency_key, \
          status, error, response_status, response_body, attempts, plugin_name, \
-         plugin_version, received_at, processed_at, warnings"
+         plugin_version, received_at, processed_at, warnings, body_purged_at"
     };
 }
 macro_rules! message_columns {
@@ -464,6 +483,17 @@ impl MessageStore for SqliteStore {
         self.read(|conn| messages::pending(conn, limit))
     }
 
+    async fn stored_body_bytes(&self, buyer_id: &str) -> StoreResult<u64> {
+        self.read(|conn| messages::stored_body_bytes(conn, buyer_id))
+    }
+
+    async fn purge(&self, retention: &Retention) -> StoreResult<Purged> {
+        let retention = retention.clone();
+        self.writer
+            .run(move |conn| messages::purge(conn, &retention))
+            .await
+    }
+
     async fn get_order(&self, scope: OrderScope<'_>, id: &str) -> StoreResult<Option<OrderRecord>> {
         self.read(|conn| orders::get(conn, scope, id))
     }
@@ -629,6 +659,20 @@ impl Store for SqliteStore {
                 .map(drop)
                 .map_err(StoreError::from)
         })
+    }
+
+    async fn check_writable(&self) -> StoreResult<()> {
+        let now = codec::time_text(codec::now());
+        self.writer
+            .run_single_write(move |conn| {
+                conn.prepare_cached(
+                    "INSERT INTO health_probe (id, checked_at) VALUES (1, ?1) \
+                     ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+                )?
+                .execute([now])?;
+                Ok(())
+            })
+            .await
     }
 
     async fn close(&self) {

@@ -224,6 +224,7 @@ pub(super) struct MessageMetaRow {
     pub(super) received_at: String,
     pub(super) processed_at: Option<String>,
     pub(super) warnings: String,
+    pub(super) body_purged_at: Option<String>,
 }
 
 impl MessageMetaRow {
@@ -246,6 +247,7 @@ impl MessageMetaRow {
             received_at: row.get("received_at")?,
             processed_at: row.get("processed_at")?,
             warnings: row.get("warnings")?,
+            body_purged_at: row.get("body_purged_at")?,
         })
     }
 }
@@ -279,6 +281,7 @@ impl MessageMetaRow {
             )?,
             order_ids,
             warnings: parse_json(&self.warnings)?,
+            body_purged_at: self.body_purged_at.as_deref().map(parse_time).transpose()?,
             transactions,
             received_at: parse_time(&self.received_at)?,
             processed_at: self.processed_at.as_deref().map(parse_time).transpose()?,

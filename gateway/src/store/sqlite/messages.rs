@@ -15,8 +15,8 @@ use crate::store::routing::{self, NewDelivery};
 use crate::store::{
     AnswerInput, InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage,
     MessageQuery, MessageStatus, NewMessage, NewOrder, NewTransaction, NewTransactionOutcome,
-    OrderStatus, PluginRef, RecordedMessage, RoutedOrder, StoreError, StoreResult, StoredResponse,
-    TransactionRecord, TransactionStatus,
+    OrderStatus, PluginRef, Purged, RecordedMessage, Retention, RoutedOrder, StoreError,
+    StoreResult, StoredResponse, TransactionRecord, TransactionStatus,
 };
 
 /// The ids of a message's orders, read on the caller's connection or transaction so
@@ -160,6 +160,7 @@ pub(super) fn insert(conn: &Connection, message: NewMessage) -> StoreResult<Inse
         processed_by: None,
         order_ids: Vec::new(),
         warnings: Vec::new(),
+        body_purged_at: None,
         transactions: Vec::new(),
         received_at,
         processed_at: None,
@@ -636,4 +637,59 @@ pub(super) fn pending(conn: &Connection, limit: u32) -> StoreResult<Vec<Message>
     rows.into_iter()
         .map(|row| complete_row(conn, row))
         .collect()
+}
+
+pub(super) fn stored_body_bytes(conn: &Connection, buyer_id: &str) -> StoreResult<u64> {
+    let bytes: i64 = conn
+        .prepare_cached("SELECT COALESCE(SUM(length(body)), 0) FROM messages WHERE buyer_id = ?1")?
+        .query_row([buyer_id], |row| row.get(0))?;
+    u64::try_from(bytes).map_err(|e| super::codec::decode(e.to_string()))
+}
+
+/// One batch of each kind retention deletes; see
+/// [`crate::store::MessageStore::purge`]. A body is emptied, never its row: the
+/// message's hash, outcome, transactions and orders stay.
+pub(super) fn purge(conn: &Connection, retention: &Retention) -> StoreResult<Purged> {
+    let now_text = time_text(now());
+    let batch = i64::from(retention.batch);
+    let failed_bodies = conn
+        .prepare_cached(
+            "UPDATE messages SET body = X'', body_purged_at = ?1 WHERE id IN (\
+             SELECT id FROM messages WHERE body_purged_at IS NULL AND received_at < ?2 \
+             AND status = 'failed' ORDER BY received_at LIMIT ?3)",
+        )?
+        .execute(params![
+            now_text,
+            time_text(retention.failed_bodies_before),
+            batch
+        ])?;
+    let finished_bodies = conn
+        .prepare_cached(
+            "UPDATE messages SET body = X'', body_purged_at = ?1 WHERE id IN (\
+             SELECT m.id FROM messages m WHERE m.body_purged_at IS NULL AND m.received_at < ?2 \
+             AND m.status = 'normalized' \
+             AND NOT EXISTS (SELECT 1 FROM transactions t \
+                             WHERE t.message_id = m.id AND t.status = 'refused') \
+             AND NOT EXISTS (SELECT 1 FROM orders o \
+                             WHERE o.message_id = m.id AND o.status IN ('unrouted', 'received')) \
+             ORDER BY m.received_at LIMIT ?3)",
+        )?
+        .execute(params![
+            now_text,
+            time_text(retention.finished_bodies_before),
+            batch
+        ])?;
+    let attempts = conn
+        .prepare_cached(
+            "DELETE FROM delivery_attempts WHERE rowid IN (\
+             SELECT a.rowid FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+             WHERE a.started_at < ?1 AND d.state IN ('succeeded', 'dead') \
+             ORDER BY a.started_at LIMIT ?2)",
+        )?
+        .execute(params![time_text(retention.attempts_before), batch])?;
+    Ok(Purged {
+        failed_bodies: failed_bodies as u64,
+        finished_bodies: finished_bodies as u64,
+        attempts: attempts as u64,
+    })
 }

@@ -42,6 +42,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "transactions",
         include_str!("../../../migrations/sqlite/0006_transactions.sql"),
     ),
+    (
+        7,
+        "fail closed and retention",
+        include_str!("../../../migrations/sqlite/0007_fail_closed_and_retention.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

@@ -293,5 +293,5 @@ fn execute(conn: &Connection, sql: &'static str) -> Result<(), EngineError> {
     conn.prepare_cached(sql)
         .and_then(|mut statement| statement.execute([]))
         .map(drop)
-        .map_err(EngineError::new)
+        .map_err(super::engine_error)
 }
