@@ -290,13 +290,14 @@ impl Transaction {
     fn beg(&mut self, seg: &Segment<'_>, body: &[u8]) -> Result<(), PluginError> {
         // BEG01, element 353: 00 original, 05 replace, 07 duplicate.
         match seg.get(1) {
-            // A cancellation, deletion or change read as an order would be produced
-            // as a new order; refused instead (design decision 14).
-            code @ ("01" | "03" | "04") => {
-                let what = match code {
-                    "01" => "cancellation",
-                    "03" => "delete",
-                    _ => "change",
+            // A cancellation or deletion read as an order would be produced as a
+            // new order; refused instead (design decision 14; BGM 1225 1 and 3 in
+            // EDIFACT).
+            code @ ("01" | "03") => {
+                let what = if code == "01" {
+                    "cancellation"
+                } else {
+                    "delete"
                 };
                 return Err(error_at(
                     "unsupported-purpose",
