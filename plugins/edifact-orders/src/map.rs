@@ -514,6 +514,12 @@ impl Message {
         };
         note.subject = seg.opt(1, 1).map(|s| s.into_owned());
         match self.line() {
+            // UNTDID 4451 AFM is "Title": in a LIN group, the title of the item
+            // ordered (a book's, as EDItEUR senders write it). It names an item that
+            // no IMD has named; beside an IMD name it stays a note.
+            Some(line) if note.subject.as_deref() == Some("AFM") && line.item.name.is_none() => {
+                line.item.name = Some(note.text);
+            }
             Some(line) => line.notes.push(note),
             None => self.draft.notes.push(note),
         }

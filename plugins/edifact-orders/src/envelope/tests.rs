@@ -311,14 +311,9 @@ fn matches_expectation(order: &PurchaseOrder, expected: &[u8]) {
         let at = &line.line_number;
         let line_json = serde_json::to_value(line).unwrap();
         assert_eq!(Some(at.clone()), text(&want["line_number"]));
-        // smooks-d03b names its books in FTX+AFM under LIN, not in IMD: kept as a
-        // line note with its subject, as 4451 AFM is not an item name.
-        match text(&want["item_name"]) {
-            Some(name) if line.item.name.is_none() => {
-                assert!(line.notes.iter().any(|n| n.text == name), "{at}: {name}")
-            }
-            name => assert_eq!(line.item.name, name, "{at}"),
-        }
+        // smooks-d03b names its books in FTX+AFM (4451 AFM: "Title") under LIN,
+        // not in IMD: the title is the item's name.
+        assert_eq!(line.item.name, text(&want["item_name"]), "{at}");
         assert_eq!(line.item.description, text(&want["description"]), "{at}");
         for id in want["ids"].as_array().unwrap() {
             let value = text(&id["value"]).unwrap();
@@ -593,6 +588,19 @@ fn smooks_d03b_syntax_4_with_repetitions() {
     );
     assert_eq!(orders[0].supplier.code, "4012345000094");
     assert!(warnings.is_empty(), "{warnings:#?}");
+    // The titles, in FTX+AFM, name the books; they are no notes as well.
+    let names: Vec<_> = lines.iter().map(|l| l.item.name.as_deref()).collect();
+    assert_eq!(
+        names,
+        [
+            "Lord of the Rings",
+            "The Hobbit",
+            "The Silmarillion",
+            "The Children of Hurin"
+        ]
+        .map(Some)
+    );
+    assert!(lines.iter().all(|l| l.notes.is_empty()));
 }
 
 #[test]
