@@ -21,18 +21,7 @@ use serde_json::{Value, json};
 use crate::harness::{Gateway, json_of, repo_root};
 
 /// Documents that do not yet come through as their expectation says, and why.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "edifact-orders/smooks-d03b-isbn.edi",
-        "the book titles are in FTX+AFM under each LIN; the plugin keeps them as line notes \
-         with subject AFM, not as the item name (AFM's meaning is not confirmed from code list 4451)",
-    ),
-    (
-        "ubl/cenbii-order-maximal.xml",
-        "no line total: the lines' LineExtensionAmount is in AED, not the document's currency; \
-         the plugin keeps a foreign-currency amount as an extension with a warning",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// A corpus directory's stock plugin and the content type its documents are sent as.
 fn plugin_for(format_dir: &str) -> (&'static str, &'static str) {

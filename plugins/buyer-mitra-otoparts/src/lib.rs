@@ -10,8 +10,6 @@
 //!
 //! # Mapping (element → canonical field)
 //!
-//! | `PesananPembelian/…` | canonical |
-//! |---|---|
 //! The orders are canonical order v2 (`schemas/purchase-order-v2.schema.json`).
 //!
 //! | `PesananPembelian/…` | canonical |
@@ -27,7 +25,8 @@
 //!
 //! # Errors
 //!
-//! `malformed-xml`, `not-an-order`, `missing-field` and `invalid-value` with the
+//! A message is one order, so one transaction (`Ok(order.into())`), and any
+//! error refuses the whole message: `malformed-xml`, `not-an-order`, `missing-field` and `invalid-value` with the
 //! element path (`/PesananPembelian/DaftarBarang/Barang[2]/Jumlah`); a supplier
 //! code or unit the config does not map is an `invalid-value` naming the config
 //! key to extend; `invalid-config`.
@@ -40,7 +39,7 @@ use jembatan_plugin_sdk::draft::note;
 use jembatan_plugin_sdk::values::{NumberFormat, country, currency, localized_decimal, unit};
 use jembatan_plugin_sdk::xml::{XmlEvent, XmlReader, attribute};
 use jembatan_plugin_sdk::{
-    Info, Message, NaiveDate, Plugin, PluginError, PurchaseOrder, parse_config,
+    Info, Message, NaiveDate, Normalized, Plugin, PluginError, PurchaseOrder, parse_config,
 };
 use serde::Deserialize;
 
@@ -76,10 +75,10 @@ impl Plugin for MitraOtoparts {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config: Config = parse_config(config)?;
         check_config(&config)?;
-        Ok(vec![read_order(&message.body, &config)?])
+        Ok(read_order(&message.body, &config)?.into())
     }
 }
 

@@ -1,7 +1,7 @@
 use jembatan_plugin_sdk::draft::item_id;
 use jembatan_plugin_sdk::testing::assert_schema_valid;
 use jembatan_plugin_sdk::{
-    Decimal, ItemIdRole, Message, NaiveDate, OrderLine, Plugin, PluginError, PurchaseOrder,
+    Decimal, ItemIdRole, Message, NaiveDate, OrderLine, Outcome, Plugin, PluginError, PurchaseOrder,
 };
 use serde_json::Value;
 
@@ -12,8 +12,17 @@ const TEN_LINES: &[u8] = include_bytes!("../fixtures/mitra-10-lines.xml");
 const MINIMAL: &[u8] = include_bytes!("../fixtures/mitra-minimal.xml");
 const EDGE: &[u8] = include_bytes!("../fixtures/mitra-edge.xml");
 
+/// The orders as the host receives them; every transaction must be one.
 fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    MitraOtoparts::normalize_json(&Message::new("application/xml", body), config)
+    let normalized = MitraOtoparts::normalize_json(&Message::new("application/xml", body), config)?;
+    Ok(normalized
+        .transactions
+        .into_iter()
+        .map(|t| match t.outcome {
+            Outcome::Order(json) => json,
+            other => panic!("not an order: {other:?}"),
+        })
+        .collect())
 }
 
 fn order(body: &[u8]) -> PurchaseOrder {

@@ -1,18 +1,15 @@
-//! Parsing the body into canonical orders, with errors that point at the fault.
+//! Reading the body into canonical orders, one transaction per order object,
+//! with errors that point at the fault.
 
-use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{
+    Location, Normalized, PluginError, PurchaseOrder, Transaction, TransactionId,
+};
 use jembatan_schemas::PurchaseOrder as PurchaseOrderV1;
+use jembatan_schemas::v2::upgrade_v1;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::error::Category;
-
-/// The orders of a body, in the version they were written in.
-pub enum Orders {
-    /// Canonical order v1: no `version` key.
-    V1(Vec<PurchaseOrderV1>),
-    /// Canonical order v2: `"version": "2"`.
-    V2(Vec<PurchaseOrder>),
-}
+use serde_json::value::RawValue;
 
 /// Whether an order names its version; the typed parse checks the value.
 #[derive(Deserialize)]
@@ -20,133 +17,236 @@ struct Probe {
     version: Option<IgnoredAny>,
 }
 
-/// Parses one order object or an array of orders, all of one version.
-pub fn parse_orders(body: &[u8]) -> Result<Orders, PluginError> {
+/// One order object of the body: the whole body, or an element of its array.
+struct Element<'a> {
+    /// The body, for positions.
+    body: &'a [u8],
+    /// Where the element starts in the body.
+    start: usize,
+    /// The element's text.
+    text: &'a [u8],
+    /// Its JSON pointer in the body: `""` for the whole body, `/3` in an array.
+    pointer: String,
+}
+
+/// Reads one order object, or an array of them: one transaction each, in order.
+/// A v1 order without a currency gets `default_currency`, and `format` as its
+/// source format.
+///
+/// The message is refused whole only when nothing in it can be read: an empty
+/// body, text that is not JSON, a value that is neither an object nor an array,
+/// an empty array. An element that is not a canonical order is refused on its
+/// own, with its pointer (`/3/lines/0/quantity`).
+pub fn read(
+    body: &[u8],
+    default_currency: Option<&str>,
+    format: &str,
+) -> Result<Normalized, PluginError> {
     let Some(first) = body.iter().position(|b| !b.is_ascii_whitespace()) else {
         return Err(PluginError::new(
             "empty-body",
             "the body is empty; send one canonical order object or an array of them",
         ));
     };
-    // What is not a JSON object or array of objects is left to the v1 parse,
-    // whose error says what is wrong.
-    let versioned: Vec<bool> = match body[first] {
-        b'[' => serde_json::from_slice::<Vec<Probe>>(body).map(|probes| {
-            probes
-                .iter()
-                .map(|p| p.version.is_some())
-                .collect::<Vec<_>>()
-        }),
-        _ => serde_json::from_slice::<Probe>(body).map(|p| vec![p.version.is_some()]),
-    }
-    .unwrap_or_default();
-    let many = body[first] == b'[';
-    if versioned.first() == Some(&true) {
-        if let Some(i) = versioned.iter().position(|v| !v) {
-            return Err(PluginError::new(
-                "invalid-order",
-                "the array mixes canonical order versions: send orders of one version per message",
-            )
-            .at_path(format!("/{i}")));
+    let read = |element: Element<'_>| read_order(&element, default_currency, format);
+    match body[first] {
+        b'[' => {
+            let elements: Vec<&RawValue> =
+                serde_json::from_slice(body).map_err(|e| json_error(e, body, 0, None))?;
+            if elements.is_empty() {
+                return Err(PluginError::at_offset(
+                    "invalid-order",
+                    "the array holds no orders; send at least one",
+                    body,
+                    first,
+                )
+                .at_path(""));
+            }
+            let transactions = elements
+                .into_iter()
+                .zip(0..)
+                .map(|(raw, index)| {
+                    let text = raw.get().as_bytes();
+                    let start = (text.as_ptr() as usize).saturating_sub(body.as_ptr() as usize);
+                    let pointer = format!("/{index}");
+                    let (line, column) = jembatan_plugin_sdk::line_column(body, start);
+                    let id = TransactionId::new(index).at(Location {
+                        line: Some(line),
+                        column: Some(column),
+                        offset: Some(start as u64),
+                        path: Some(pointer.clone()),
+                    });
+                    let element = Element {
+                        body,
+                        start,
+                        text,
+                        pointer,
+                    };
+                    transaction(id, text, read(element))
+                })
+                .collect();
+            Ok(Normalized::new(transactions))
         }
-        let orders = if many {
-            deserialize::<Vec<PurchaseOrder>>(body)?
-        } else {
-            vec![deserialize::<PurchaseOrder>(body)?]
-        };
-        if let Some(i) = orders.iter().position(|o| o.received.is_some()) {
-            let at = if many { format!("/{i}") } else { String::new() };
+        b'{' => {
+            // Well-formed JSON first: text that is not JSON is no transaction.
+            serde_json::from_slice::<IgnoredAny>(body).map_err(|e| json_error(e, body, 0, None))?;
+            let element = Element {
+                body,
+                start: 0,
+                text: body,
+                pointer: String::new(),
+            };
+            Ok(Normalized::new(vec![transaction(
+                TransactionId::new(0),
+                body,
+                read(element),
+            )]))
+        }
+        _ => {
+            let err = match serde_json::from_slice::<IgnoredAny>(body) {
+                Err(e) => json_error(e, body, 0, None),
+                Ok(_) => PluginError::at_offset(
+                    "invalid-order",
+                    "the body is neither an order object nor an array of them",
+                    body,
+                    first,
+                )
+                .at_path(""),
+            };
+            Err(err)
+        }
+    }
+}
+
+/// The transaction of one element: its order, with the order's control number,
+/// or its refusal, with the control number the element's JSON names if any.
+fn transaction(
+    id: TransactionId,
+    text: &[u8],
+    read: Result<PurchaseOrder, PluginError>,
+) -> Transaction {
+    match read {
+        Ok(order) => {
+            let id = match &order.source.control_number {
+                Some(control) => id.with_control_number(control.clone()),
+                None => id,
+            };
+            Transaction::from_result(id, Ok(order))
+        }
+        Err(error) => {
+            let named = serde_json::from_slice::<serde_json::Value>(text)
+                .ok()
+                .and_then(|v| Some(v.pointer("/source/control_number")?.as_str()?.to_owned()));
+            let id = match named {
+                Some(control) => id.with_control_number(control),
+                None => id,
+            };
+            Transaction::refused(id, error)
+        }
+    }
+}
+
+/// Reads one order object: v2 as written (without `received`), v1 upgraded.
+fn read_order(
+    element: &Element<'_>,
+    default_currency: Option<&str>,
+    format: &str,
+) -> Result<PurchaseOrder, PluginError> {
+    let text = element.text;
+    // What is not a JSON object is left to the v1 parse, whose error says what
+    // is wrong.
+    let versioned = serde_json::from_slice::<Probe>(text).is_ok_and(|p| p.version.is_some());
+    if versioned {
+        let order: PurchaseOrder = deserialize(element)?;
+        if order.received.is_some() {
             return Err(PluginError::new(
                 "invalid-order",
                 "received is written by the gateway when it stores the order; leave it out",
             )
-            .at_path(format!("{at}/received")));
+            .at_path(format!("{}/received", element.pointer)));
         }
-        return non_empty(orders, body, first).map(Orders::V2);
+        return Ok(order);
     }
-    if let Some(i) = versioned.iter().position(|v| *v) {
-        return Err(PluginError::new(
-            "invalid-order",
-            "the array mixes canonical order versions: send orders of one version per message",
-        )
-        .at_path(format!("/{i}")));
-    }
-    let orders = if many {
-        deserialize::<Vec<PurchaseOrderV1>>(body)?
-    } else {
-        vec![deserialize::<PurchaseOrderV1>(body)?]
-    };
-    let orders = non_empty(orders, body, first)?;
+    let mut order: PurchaseOrderV1 = deserialize(element)?;
     // Serde reads a JSON number into a v1 Decimal (through f64), so refuse them
     // here: no field of a v1 order is a number, so any number is an error. (v2's
     // types refuse a number for a decimal themselves, and v2 has integer fields.)
-    if let Some((offset, path)) = first_number(body) {
+    if let Some((offset, path)) = first_number(text) {
         return Err(PluginError::at_offset(
             "invalid-order",
             "amounts and quantities are decimal strings such as \"12.50\", not JSON numbers",
-            body,
-            offset,
+            element.body,
+            element.start + offset,
         )
-        .at_path(path));
+        .at_path(format!("{}{path}", element.pointer)));
     }
-    Ok(Orders::V1(orders))
+    if let Some(currency) = default_currency {
+        apply_default_currency(text, &mut order, currency);
+    }
+    let mut order = upgrade_v1(order);
+    format.clone_into(&mut order.source.format);
+    Ok(order)
 }
 
-fn non_empty<T>(orders: Vec<T>, body: &[u8], first: usize) -> Result<Vec<T>, PluginError> {
-    if orders.is_empty() {
-        return Err(PluginError::at_offset(
-            "invalid-order",
-            "the array holds no orders; send at least one",
-            body,
-            first,
-        )
-        .at_path(""));
-    }
-    Ok(orders)
-}
-
-/// Sets `currency` on each v1 order whose JSON does not name one.
+/// Sets `currency` on a v1 order whose JSON does not name one.
 ///
 /// The typed v1 order fills in IDR when `currency` is absent, so absence is only
 /// visible in the text; this second, skimming parse runs only when a buyer
 /// configured another default.
-pub fn apply_default_currency(body: &[u8], orders: &mut [PurchaseOrderV1], currency: &str) {
+fn apply_default_currency(text: &[u8], order: &mut PurchaseOrderV1, currency: &str) {
     #[derive(Deserialize)]
     struct Probe {
         currency: Option<IgnoredAny>,
     }
-    let probes: Vec<Probe> = match serde_json::from_slice::<Vec<Probe>>(body) {
-        Ok(probes) => probes,
-        Err(_) => serde_json::from_slice::<Probe>(body).map_or_else(|_| Vec::new(), |p| vec![p]),
-    };
-    for (order, probe) in orders.iter_mut().zip(probes) {
-        if probe.currency.is_none() {
-            currency.clone_into(&mut order.currency);
-        }
+    if serde_json::from_slice::<Probe>(text).is_ok_and(|p| p.currency.is_none()) {
+        currency.clone_into(&mut order.currency);
     }
 }
 
-fn deserialize<T: DeserializeOwned>(body: &[u8]) -> Result<T, PluginError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
+fn deserialize<T: DeserializeOwned>(element: &Element<'_>) -> Result<T, PluginError> {
+    let (body, start) = (element.body, element.start);
+    let mut de = serde_json::Deserializer::from_slice(element.text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let pointer = pointer(e.path());
-        json_error(e.into_inner(), Some(pointer))
+        let pointer = format!("{}{}", element.pointer, pointer(e.path()));
+        json_error(e.into_inner(), body, start, Some(pointer))
     })?;
-    de.end().map_err(|e| json_error(e, None))?;
+    de.end().map_err(|e| json_error(e, body, start, None))?;
     Ok(value)
 }
 
-fn json_error(e: serde_json::Error, pointer: Option<String>) -> PluginError {
+/// A serde_json error about the text starting at `start` of `body`, as a
+/// `malformed-json` or `invalid-order` error at its place in the body.
+fn json_error(
+    e: serde_json::Error,
+    body: &[u8],
+    start: usize,
+    pointer: Option<String>,
+) -> PluginError {
     let (code, pointer) = match e.classify() {
         Category::Syntax | Category::Eof | Category::Io => ("malformed-json", None),
         Category::Data => ("invalid-order", pointer),
     };
-    let mut err = PluginError::new(code, message_without_position(&e))
-        .with_line_column(saturate(e.line()), saturate(e.column()));
+    let offset = start + offset_in(&body[start..], e.line(), e.column());
+    let mut err = PluginError::at_offset(code, message_without_position(&e), body, offset);
     if let Some(pointer) = pointer {
         err = err.at_path(pointer);
     }
     err
+}
+
+/// The byte offset of serde_json's 1-based line and column (a byte count on
+/// its line) in `text`.
+fn offset_in(text: &[u8], line: usize, column: usize) -> usize {
+    let line_start = if line <= 1 {
+        0
+    } else {
+        text.iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n')
+            .nth(line - 2)
+            .map_or(text.len(), |(i, _)| i + 1)
+    };
+    (line_start + column.saturating_sub(1)).min(text.len())
 }
 
 /// serde_json's message ends with " at line L column C", which the location
@@ -244,10 +344,6 @@ fn first_number(body: &[u8]) -> Option<(usize, String)> {
         i += 1;
     }
     None
-}
-
-fn saturate(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 #[cfg(test)]

@@ -3,8 +3,9 @@
 //! # Input
 //!
 //! Content type `application/json`. The body is either **one canonical order
-//! object** or **a JSON array of them** (one message may carry several orders),
-//! all of one version:
+//! object** or **a JSON array of them** (one message may carry several orders);
+//! each order is one transaction (index 0 for a single object, the array index
+//! otherwise), in the version it names:
 //!
 //! - **v2** (`"version": "2"`, `schemas/purchase-order-v2.schema.json`): passed
 //!   through as written, except that `received` is refused (the gateway writes it).
@@ -24,19 +25,21 @@
 //!
 //! # Errors
 //!
+//! The whole message is refused only when nothing in it can be read:
+//!
 //! - `empty-body`: nothing but whitespace.
 //! - `malformed-json`: not JSON; with line and column.
-//! - `invalid-order`: JSON, but not canonical orders; with the JSON pointer of the
-//!   offending field (e.g. `/lines/0/quantity`, or `/1/lines/0/quantity` in an
-//!   array) and line and column.
+//! - `invalid-order`: neither an object nor an array, or an empty array.
 //! - `invalid-config`: the plugin config is wrong.
+//!
+//! An object that is not a canonical order is refused on its own (`invalid-order`,
+//! with the JSON pointer of the offending field, e.g. `/lines/0/quantity`, or
+//! `/1/lines/0/quantity` in an array, and line and column); the other orders of
+//! the array go through.
 
 mod json;
 
-use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder, parse_config};
-use jembatan_schemas::v2::upgrade_v1;
-
-use crate::json::Orders;
+use jembatan_plugin_sdk::{Info, Message, Normalized, Plugin, PluginError, parse_config};
 use serde::Deserialize;
 
 /// The plugin; see the crate documentation.
@@ -60,7 +63,7 @@ impl Plugin for CanonicalJson {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config: Config = parse_config(config)?;
         let default_currency = match config.default_currency {
             Some(c) if is_currency_code(&c) => Some(c),
@@ -73,23 +76,11 @@ impl Plugin for CanonicalJson {
             }
             None => None,
         };
-        let body = message.body.as_slice();
-        match json::parse_orders(body)? {
-            Orders::V2(orders) => Ok(orders),
-            Orders::V1(mut orders) => {
-                if let Some(currency) = default_currency {
-                    json::apply_default_currency(body, &mut orders, &currency);
-                }
-                Ok(orders
-                    .into_iter()
-                    .map(|order| {
-                        let mut order = upgrade_v1(order);
-                        order.source.format = Self::info().name.to_owned();
-                        order
-                    })
-                    .collect())
-            }
-        }
+        json::read(
+            &message.body,
+            default_currency.as_deref(),
+            Self::info().name,
+        )
     }
 }
 

@@ -64,10 +64,15 @@ pub struct TermsDraft {
 /// The order as read, every field optional until [`OrderDraft::finish`].
 #[derive(Debug, Default)]
 pub struct OrderDraft {
+    /// The root element's local name (`cXML`) and where its start tag is.
+    pub root: String,
+    pub root_offset: usize,
     /// Whether `Request/OrderRequest` appeared.
     pub order_request: bool,
-    /// The first element under `Request`, to name what came instead of an order.
-    pub request_kind: Option<String>,
+    /// What the document is: the element under `Request`, `Message` or
+    /// `Response` (`OrderRequest`, `ProfileRequest`, `PunchOutOrderMessage` …), or
+    /// a `Response` with nothing but its `Status`.
+    pub document_kind: Option<String>,
     /// `cXML@version`, else the version in the DOCTYPE's DTD URL.
     pub version: Option<String>,
     pub payload_id: Option<String>,
@@ -227,17 +232,6 @@ impl AddressDraft {
 impl OrderDraft {
     /// Checks required fields, applies the config's defaults and builds the order.
     pub fn finish(self, config: &Config, body: &[u8]) -> Result<PurchaseOrder, PluginError> {
-        if !self.order_request {
-            return Err(PluginError::new(
-                "not-an-order",
-                format!(
-                    "the cXML document carries {}, not an OrderRequest",
-                    self.request_kind
-                        .map_or_else(|| "no Request".to_owned(), |kind| format!("a <{kind}>"))
-                ),
-            )
-            .at_path(ORDER_REQUEST));
-        }
         let syntax = self
             .version
             .as_deref()

@@ -23,22 +23,27 @@
 //! "supplier_code": "PBG-01", "supplier_domain": "SupplierID", "buyer_name":
 //! "PT Mitra Otoparts", "buyer_id": "MO-JKT", "line_total_extrinsic": "LineTotal"}`.
 //!
+//! # Outcomes
+//!
+//! One document, one transaction, named by its `payloadID`: the order; refused
+//! (`missing-field` naming the cXML path, `/cXML/Request/OrderRequest/ItemOut[2]/@quantity`;
+//! `invalid-value` for a bad decimal, date, code or a second currency, with its
+//! path, line and column; `unsupported-purpose` for `type="delete"`); or not an
+//! order (another request, a message, a response: kind `ProfileRequest` …).
+//!
 //! # Errors
 //!
+//! The whole message is refused only when it cannot be read as cXML:
 //! `empty-body`; `malformed-xml` with line and column; `not-an-order` naming the
-//! root element found (a UBL `<Order>`, say) or the request a cXML document
-//! carries instead; `unsupported-purpose` for `type="delete"`; `missing-field`
-//! naming the cXML path (`/cXML/Request/OrderRequest/ItemOut[2]/@quantity`);
-//! `invalid-value` for a bad decimal, date, code or a second currency, with its
-//! path, line and column; `invalid-config`.
+//! root element found when it is not `cXML` (a UBL `<Order>`, say), or for cXML
+//! with no request, response or message; `invalid-config`.
 
 mod draft;
 mod names;
 mod parse;
 
 use jembatan_plugin_sdk::{
-    Info, Message, Plugin, PluginError, PurchaseOrder, check_defaults, check_not_blank,
-    parse_config,
+    Info, Message, Normalized, Plugin, PluginError, check_defaults, check_not_blank, parse_config,
 };
 use serde::Deserialize;
 
@@ -94,9 +99,9 @@ impl Plugin for CxmlOrder {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = Config::parse(config)?;
-        Ok(vec![parse::parse_order(&message.body, &config)?])
+        parse::parse(&message.body, &config)
     }
 }
 

@@ -40,7 +40,8 @@ mod inner {
         SupplierPartID, SupplierPartAuxiliaryID, BuyerPartID, IdReference, ItemDetail,
         UnitPrice, Description, ShortName, UnitOfMeasure, PriceBasisQuantity, Classification,
         ManufacturerPartID, ManufacturerName, LeadTime, Dimension, AttachmentReference,
-        InternalID, Distribution, Accounting, Segment, Charge, ScheduleLine, Extrinsic,
+        InternalID, Distribution, Accounting, Segment, Charge, ScheduleLine, Extrinsic, Message,
+        Response, Status,
     }
 }
 

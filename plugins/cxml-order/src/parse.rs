@@ -14,9 +14,9 @@ use jembatan_plugin_sdk::values::{country, currency, date_of_datetime, decimal, 
 use jembatan_plugin_sdk::xml::{BytesStart, XmlEvent, XmlReader, attribute};
 use jembatan_plugin_sdk::{
     AllowanceCharge, AllowanceChargeKind, AllowanceChargeLevel, Classification, Contact, Document,
-    DocumentType, Extension, ItemId, ItemIdRole, ItemProperty, LineTax, NaiveDate, Note,
-    PaymentTerms, PluginError, PurchaseOrder, Purpose, Reference, ReferenceType, ScheduleLine,
-    TaxSubtotal, Warning,
+    DocumentType, Extension, ItemId, ItemIdRole, ItemProperty, LineTax, Location, NaiveDate,
+    Normalized, Note, PaymentTerms, PluginError, Purpose, Reference, ReferenceType, ScheduleLine,
+    TaxSubtotal, Transaction, TransactionId, Warning, line_column,
 };
 
 use crate::Config;
@@ -81,8 +81,31 @@ struct ChargeMoney {
     text: Option<String>,
 }
 
-/// Reads one cXML document holding an OrderRequest.
-pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError> {
+/// Why reading stopped before the document's end.
+enum Stop {
+    /// The body cannot be read (not well-formed XML, not cXML): the whole
+    /// message is refused.
+    Unreadable(PluginError),
+    /// A value of the document cannot be read: its transaction is refused.
+    Refused(PluginError),
+}
+
+impl From<PluginError> for Stop {
+    /// What the XML reader says: the body is not well-formed.
+    fn from(error: PluginError) -> Self {
+        Self::Unreadable(error)
+    }
+}
+
+/// Reads one cXML document: one transaction, whose control number is the
+/// `payloadID`.
+///
+/// An `OrderRequest` is the order, or refused with what is wrong and where (a
+/// `type="delete"` too: `unsupported-purpose`); any other request, a response
+/// or a message is not an order, its kind the element's name (`ProfileRequest`).
+/// The message is refused whole when it is empty, not well-formed, not cXML, or
+/// cXML that carries no request, response or message.
+pub fn parse(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(PluginError::new(
             "empty-body",
@@ -91,11 +114,44 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
     }
     // UTF-16, which XML 1.0 requires a reader to take, becomes UTF-8 first.
     let body = &*jembatan_plugin_sdk::xml::utf8(body)?;
-    let mut xml = XmlReader::new(body);
     let mut draft = OrderDraft {
         supplier_domain: config.supplier_domain.clone(),
         ..OrderDraft::default()
     };
+    let read = read(body, config, &mut draft);
+    if let Err(Stop::Unreadable(e)) = read {
+        return Err(e);
+    }
+    let Some(kind) = draft.document_kind.clone() else {
+        return Err(match read {
+            Err(Stop::Refused(e) | Stop::Unreadable(e)) => e,
+            Ok(()) => PluginError::new(
+                "not-an-order",
+                "the cXML document carries no Request, Response or Message",
+            )
+            .at_path("/cXML"),
+        });
+    };
+    let (line, column) = line_column(body, draft.root_offset);
+    let mut id = TransactionId::new(0).at(Location {
+        line: Some(line),
+        column: Some(column),
+        offset: Some(draft.root_offset as u64),
+        path: Some(format!("/{}", draft.root)),
+    });
+    id.control_number.clone_from(&draft.payload_id);
+    let transaction = match read {
+        Err(Stop::Refused(e)) => Transaction::refused(id, e),
+        Err(Stop::Unreadable(_)) => unreachable!("returned above"),
+        Ok(()) if draft.order_request => Transaction::from_result(id, draft.finish(config, body)),
+        Ok(()) => Transaction::not_an_order(id, kind, None),
+    };
+    Ok(Normalized::new(vec![transaction]))
+}
+
+/// Reads the document into `draft`, up to the end of its root element.
+fn read(body: &[u8], config: &Config, draft: &mut OrderDraft) -> Result<(), Stop> {
+    let mut xml = XmlReader::new(body);
     let mut stack: Vec<N> = Vec::with_capacity(16);
     // The elements' local names, for source paths (an unmapped element's own name).
     let mut locals: Vec<String> = Vec::with_capacity(16);
@@ -115,9 +171,11 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                 let name = N::resolve(local);
                 if depth == 1 {
                     if name != N::cXML {
-                        return Err(not_an_order(element));
+                        return Err(Stop::Unreadable(not_an_order(element)));
                     }
                     draft.version = doctype_version(&body[..offset]);
+                    draft.root = local.to_owned();
+                    draft.root_offset = offset;
                 }
                 if let Some(capture) = &mut capture {
                     if depth == capture.depth + 1 && capture.first_child.is_none() {
@@ -144,8 +202,19 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                 }
                 stack.push(name);
                 locals.push(local.to_owned());
-                if depth == 3 && stack[1] == N::Request && draft.request_kind.is_none() {
-                    draft.request_kind = Some(local.to_owned());
+                // What the document is: the element under Request (or Message,
+                // Response) that says so, else the Response itself.
+                match (depth, stack.get(1)) {
+                    (2, Some(N::Request | N::Message | N::Response)) => {
+                        draft.document_kind.get_or_insert_with(|| local.to_owned());
+                    }
+                    (3, Some(N::Request | N::Message | N::Response))
+                        if name != N::Status
+                            && draft.document_kind.as_deref() == Some(&locals[1]) =>
+                    {
+                        draft.document_kind = Some(local.to_owned());
+                    }
+                    _ => {}
                 }
                 if let Some(kind) = unmapped(&stack[1..], element) {
                     let distribution_charge = stack[1..]
@@ -159,7 +228,7 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                     capture = Some(Capture {
                         kind,
                         depth,
-                        path: source_path(&locals, &draft),
+                        path: source_path(&locals, draft),
                         in_line: stack.get(3) == Some(&N::ItemOut),
                         attributes: attributes(element, &[]),
                         first_child: None,
@@ -171,8 +240,8 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                 if matches!(name, N::Description | N::Comments) {
                     mixed.clear();
                 }
-                on_start(&mut draft, &stack, &locals, element, offset)
-                    .map_err(|f| invalid_value(f, &locals, &draft, body, offset))?;
+                on_start(draft, &stack, &locals, element, offset)
+                    .map_err(|f| Stop::Refused(invalid_value(f, &locals, draft, body, offset)))?;
             }
             XmlEvent::End {
                 text, text_offset, ..
@@ -186,8 +255,9 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                     }
                     if stack.len() == open.depth {
                         let open = capture.take().expect("checked above");
-                        captured(&mut draft, open, body, text, text_offset, config)
-                            .map_err(|f| invalid_value(f, &locals, &draft, body, text_offset))?;
+                        captured(draft, open, body, text, text_offset, config).map_err(|f| {
+                            Stop::Refused(invalid_value(f, &locals, draft, body, text_offset))
+                        })?;
                     }
                     stack.pop();
                     locals.pop();
@@ -201,15 +271,16 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                     _ => text.trim(),
                 };
                 if !text.is_empty() {
-                    on_end(&mut draft, &stack, &locals, text)
-                        .map_err(|f| invalid_value(f, &locals, &draft, body, text_offset))?;
+                    on_end(draft, &stack, &locals, text).map_err(|f| {
+                        Stop::Refused(invalid_value(f, &locals, draft, body, text_offset))
+                    })?;
                 }
                 stack.pop();
                 locals.pop();
             }
         }
     }
-    draft.finish(config, body)
+    Ok(())
 }
 
 /// Whether the element that `path` ends with is one the mapping does not read,

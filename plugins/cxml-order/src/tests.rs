@@ -1,6 +1,8 @@
 use jembatan_plugin_sdk::draft::item_id;
 use jembatan_plugin_sdk::testing::{self, assert_schema_valid, path};
-use jembatan_plugin_sdk::{Decimal, ItemIdRole, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{
+    Decimal, ItemIdRole, NaiveDate, Outcome, Plugin, PluginError, PurchaseOrder,
+};
 use serde_json::Value;
 
 use crate::CxmlOrder;
@@ -12,16 +14,23 @@ const PREFIXED: &[u8] = include_bytes!("../fixtures/cxml-prefixed.xml");
 const LINE_TOTALS: &str = r#"{"line_total_extrinsic":"LineTotal"}"#;
 const MINIMAL_CONFIG: &str = r#"{"buyer_name":"CV Maju Motor"}"#;
 
-fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    testing::json::<CxmlOrder>(body, config)
+/// The orders as the host receives them; every transaction must be one.
+fn json(body: &[u8], config: &str) -> Vec<String> {
+    testing::orders_json::<CxmlOrder>(body, config)
 }
 
 fn order(body: &[u8], config: &str) -> PurchaseOrder {
     testing::order::<CxmlOrder>(body, config)
 }
 
+/// The error the whole message is refused with.
 fn error(body: &[u8], config: &str) -> PluginError {
     testing::error::<CxmlOrder>(body, config)
+}
+
+/// The refusal of the document's transaction.
+fn refused(body: &[u8], config: &str) -> PluginError {
+    testing::refused::<CxmlOrder>(body, config)
 }
 
 fn minimal_with(from: &str, to: &str) -> Vec<u8> {
@@ -32,7 +41,7 @@ fn minimal_with(from: &str, to: &str) -> Vec<u8> {
 
 #[test]
 fn ten_line_order_maps_every_field() {
-    let out = json(TEN_LINES, LINE_TOTALS).unwrap();
+    let out = json(TEN_LINES, LINE_TOTALS);
     assert_schema_valid(&out);
     let actual: Value = serde_json::from_str(&out[0]).unwrap();
     // Written from the XML, field by field: BillTo names the buyer, its addressID
@@ -55,12 +64,12 @@ fn ten_line_order_maps_every_field() {
 #[test]
 fn supplier_domain_picks_the_credential() {
     let config = r#"{"line_total_extrinsic":"LineTotal","supplier_domain":"SupplierID"}"#;
-    let actual: Value = serde_json::from_str(&json(TEN_LINES, config).unwrap()[0]).unwrap();
+    let actual: Value = serde_json::from_str(&json(TEN_LINES, config)[0]).unwrap();
     let expected: Value =
         serde_json::from_slice(include_bytes!("../fixtures/cxml-10-lines.expected.v2.json"))
             .unwrap();
     assert_eq!(actual, expected);
-    let missing = error(TEN_LINES, r#"{"supplier_domain":"GLN"}"#);
+    let missing = refused(TEN_LINES, r#"{"supplier_domain":"GLN"}"#);
     assert_eq!(
         (missing.code.as_str(), path(&missing)),
         ("missing-field", "/cXML/Header/To/Credential/Identity")
@@ -77,7 +86,7 @@ fn sender_identity_is_kept_and_its_shared_secret_never() {
         r#"<Sender><Credential domain="NetworkID"><Identity>CV-MAJU-MOTOR</Identity></Credential>"#,
         r#"<Sender><Credential domain="NetworkID" type="marketplace"><Identity>AN01000231457</Identity><SharedSecret>kata-sandi-Rahasia-77</SharedSecret></Credential>"#,
     );
-    let out = json(&body, MINIMAL_CONFIG).unwrap();
+    let out = json(&body, MINIMAL_CONFIG);
     assert_schema_valid(&out);
     assert!(
         !out[0].contains("kata-sandi-Rahasia-77") && !out[0].contains("SharedSecret"),
@@ -162,7 +171,7 @@ fn charges(line: &jembatan_plugin_sdk::OrderLine) -> Vec<&str> {
 #[test]
 fn one_distribution_states_the_line_total() {
     let body = with_distributions(&distribution("CC-10", "2450000.00"));
-    assert_schema_valid(&json(&body, MINIMAL_CONFIG).unwrap());
+    assert_schema_valid(&json(&body, MINIMAL_CONFIG));
     let order = order(&body, MINIMAL_CONFIG);
     let line = &order.lines[0];
     assert_eq!(line.line_total, Some("2450000.00".parse().unwrap()));
@@ -232,7 +241,7 @@ fn the_configured_extrinsic_comes_before_the_charge() {
 
 #[test]
 fn minimal_order_uses_defaults() {
-    let out = json(MINIMAL, MINIMAL_CONFIG).unwrap();
+    let out = json(MINIMAL, MINIMAL_CONFIG);
     assert_schema_valid(&out);
     let order = order(MINIMAL, MINIMAL_CONFIG);
     assert_eq!(order.buyer_order_number, "PO-CX-MIN-1");
@@ -275,7 +284,7 @@ fn minimal_order_uses_defaults() {
         "<Total>",
         "<BillTo><Address><PostalAddress><City>Semarang</City></PostalAddress></Address></BillTo><Total>",
     );
-    let err = error(anonymous.as_bytes(), "{}");
+    let err = refused(anonymous.as_bytes(), "{}");
     assert_eq!(err.code, "missing-field");
     assert_eq!(
         path(&err),
@@ -330,7 +339,7 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
 
 #[test]
 fn prefixes_cdata_utc_dates_and_short_names() {
-    let out = json(PREFIXED, "{}").unwrap();
+    let out = json(PREFIXED, "{}");
     assert_schema_valid(&out);
     let order = order(PREFIXED, "{}");
     assert_eq!(order.buyer_order_number, "PO-PFX-7");
@@ -394,9 +403,69 @@ fn ubl_and_other_requests_are_not_orders() {
     );
     assert_eq!(path(&err), "/Order");
 
-    let err = error(include_bytes!("../fixtures/cxml-profile-request.xml"), "{}");
-    assert_eq!(err.code, "not-an-order");
-    assert!(err.message.contains("<ProfileRequest>"), "{err}");
+    // Another cXML request is cXML all the same: not an order, named.
+    let out =
+        testing::json::<CxmlOrder>(include_bytes!("../fixtures/cxml-profile-request.xml"), "{}")
+            .unwrap();
+    assert_eq!(
+        testing::outcomes(&out),
+        ["0 p-1@buyer not-an-order ProfileRequest"]
+    );
+}
+
+#[test]
+fn one_document_is_one_transaction_named_by_its_payload_id() {
+    let out = testing::json::<CxmlOrder>(MINIMAL, MINIMAL_CONFIG).unwrap();
+    let [transaction] = &out.transactions[..] else {
+        panic!("one transaction")
+    };
+    let order: Value = serde_json::from_str(transaction.order().unwrap()).unwrap();
+    assert_eq!(
+        transaction.id.control_number.as_deref(),
+        order["source"]["control_number"].as_str(),
+    );
+    let location = transaction.id.location.as_ref().unwrap();
+    assert_eq!(location.path.as_deref(), Some("/cXML"));
+
+    // A refused order keeps its control number, for the replay.
+    let delete = minimal_with(
+        r#"orderDate="2026-11-05""#,
+        r#"orderDate="2026-11-05" type="delete""#,
+    );
+    let out = testing::json::<CxmlOrder>(&delete, MINIMAL_CONFIG).unwrap();
+    assert_eq!(
+        out.transactions[0].id.control_number,
+        transaction.id.control_number
+    );
+
+    // Responses and messages are documents, not orders.
+    let text = std::str::from_utf8(MINIMAL).unwrap();
+    let (head, _) = text.split_once("<Request").unwrap();
+    for (inner, kind) in [
+        (
+            r#"<Response><Status code="200" text="OK"/></Response>"#,
+            "Response",
+        ),
+        (
+            r#"<Response><Status code="200" text="OK"/><ProfileResponse effectiveDate="2026-11-05T00:00:00+07:00"/></Response>"#,
+            "ProfileResponse",
+        ),
+        (
+            "<Message><PunchOutOrderMessage><BuyerCookie>1</BuyerCookie></PunchOutOrderMessage></Message>",
+            "PunchOutOrderMessage",
+        ),
+    ] {
+        let body = format!("{head}{inner}</cXML>");
+        let out = testing::json::<CxmlOrder>(body.as_bytes(), "{}").unwrap();
+        assert!(
+            matches!(&out.transactions[0].outcome, Outcome::NotAnOrder { kind: k, .. } if k == kind),
+            "{inner}: {:?}",
+            out.transactions[0].outcome
+        );
+    }
+    // cXML with no document at all is nothing to read.
+    let body = format!("{head}</cXML>");
+    assert_eq!(error(body.as_bytes(), "{}").code, "not-an-order");
 }
 
 #[test]
@@ -423,7 +492,7 @@ fn truncated_and_malformed_documents() {
 
 #[test]
 fn bad_values_name_the_cxml_path() {
-    let err = error(
+    let err = refused(
         include_bytes!("../fixtures/cxml-bad-date.xml"),
         MINIMAL_CONFIG,
     );
@@ -468,7 +537,7 @@ fn bad_values_name_the_cxml_path() {
         ),
     ];
     for (from, to, expected) in cases {
-        let err = error(&minimal_with(from, to), MINIMAL_CONFIG);
+        let err = refused(&minimal_with(from, to), MINIMAL_CONFIG);
         assert_eq!(
             (err.code.as_str(), path(&err)),
             ("invalid-value", expected),
@@ -513,7 +582,7 @@ fn missing_fields_name_the_cxml_path() {
                 r#"<Description xml:lang="id">Knalpot standar Honda Supra X 125</Description>"#
             },
         );
-        let err = error(body.as_bytes(), MINIMAL_CONFIG);
+        let err = refused(body.as_bytes(), MINIMAL_CONFIG);
         assert_eq!(
             (err.code.as_str(), path(&err)),
             ("missing-field", expected),
@@ -527,7 +596,7 @@ fn missing_fields_name_the_cxml_path() {
         &text[text.find("</OrderRequest>").unwrap()..]
     );
     assert_eq!(
-        path(&error(no_items.as_bytes(), MINIMAL_CONFIG)),
+        path(&refused(no_items.as_bytes(), MINIMAL_CONFIG)),
         "/cXML/Request/OrderRequest/ItemOut"
     );
 }
@@ -560,7 +629,7 @@ mod corpus {
     use super::*;
 
     fn read(body: &[u8]) -> PurchaseOrder {
-        assert_schema_valid(&json(body, "{}").unwrap());
+        assert_schema_valid(&json(body, "{}"));
         order(body, "{}")
     }
 
@@ -963,7 +1032,7 @@ fn terms_documents_price_basis_and_card_data() {
         body.contains("ScheduleLine"),
         "the item replacement applied"
     );
-    let out = json(body.as_bytes(), MINIMAL_CONFIG).unwrap();
+    let out = json(body.as_bytes(), MINIMAL_CONFIG);
     assert_schema_valid(&out);
     assert!(
         !out[0].contains("4111111111111111"),
@@ -1065,7 +1134,7 @@ fn update_replaces_and_delete_is_refused() {
         r#"orderDate="2026-11-05""#,
         r#"orderDate="2026-11-05" type="delete""#,
     );
-    let err = error(&delete, MINIMAL_CONFIG);
+    let err = refused(&delete, MINIMAL_CONFIG);
     assert_eq!(err.code, "unsupported-purpose");
     assert_eq!(
         path(&err),

@@ -30,11 +30,15 @@ pub struct Config {
     /// to the envelope's sender id). Without it such an order has no buyer and the
     /// gateway takes it from the buyer's registration.
     pub buyer_name: Option<String>,
-    /// Refuse an interchange whose envelope bookkeeping disagrees with its
-    /// content instead of reading past it with a warning in the log: segment,
-    /// set and group counts and control numbers (X12 SE01/SE02, GE01/GE02,
-    /// IEA01/IEA02; EDIFACT UNT, UNE, UNZ), a missing EDIFACT trailer; false if
-    /// absent.
+    /// Refuse the orders of an envelope whose bookkeeping disagrees with its
+    /// content instead of reading past it with a warning: segment, set and group
+    /// counts and control numbers (X12 SE01/SE02, GE01/GE02, IEA01/IEA02;
+    /// EDIFACT UNT, UNE, UNZ), a missing trailer (GE, IEA; UNE, UNZ), a segment
+    /// outside any transaction. A transaction's own trailer (SE, UNT) refuses
+    /// that transaction, a group's every order of the group, an interchange's
+    /// every order of the interchange; other envelopes of the body go through.
+    /// It also refuses a unit outside Rec 20 instead of reading it as `ZZ`.
+    /// False if absent.
     #[serde(default)]
     pub strict: bool,
 }

@@ -2,51 +2,16 @@
 //!
 //! X12 (ISA/GS/ST) and EDIFACT (UNB/UNG/UNH) nest the same way: an opening
 //! segment, content, a closing segment. What goes wrong is the same too, so the
-//! errors are built here once, and so are the checks every closing segment makes
-//! of its count and of what is still open inside it. Control-number mismatches
-//! stay in the plugins, because each standard names its references differently;
-//! so does the segment loop, because the envelopes differ in what they require
-//! (X12 groups are mandatory, EDIFACT ones optional) and in what IEA and UNZ count.
+//! errors are built here once, and so is the check every closing segment makes of
+//! its count. Control-number mismatches stay in the plugins, because each
+//! standard names its references differently; so does the segment loop, because
+//! the envelopes differ in what they require (X12 groups are mandatory, EDIFACT
+//! ones optional) and in what IEA and UNZ count.
 
 use jembatan_plugin_sdk::PluginError;
 
 use crate::error_at;
 use crate::values::count;
-
-/// The tags of a standard's inner envelopes, for errors about nesting.
-pub struct Nesting {
-    /// The tags that open and close a message: `("ST", "SE")`, `("UNH", "UNT")`.
-    pub message: (&'static str, &'static str),
-    /// The tags that open and close a group: `("GS", "GE")`, `("UNG", "UNE")`.
-    pub group: (&'static str, &'static str),
-}
-
-impl Nesting {
-    /// Fails with [`unclosed`] when `found` arrives while a message or a group is
-    /// still open (`Some` of its 1-based index); an open message, being the inner
-    /// envelope, is the one named.
-    pub fn closed(
-        &self,
-        body: &[u8],
-        offset: usize,
-        found: &str,
-        message: Option<usize>,
-        group: Option<usize>,
-    ) -> Result<(), PluginError> {
-        for (index, (opener, closer)) in [(message, self.message), (group, self.group)] {
-            if let Some(index) = index {
-                return Err(unclosed(
-                    body,
-                    offset,
-                    &format!("{opener}[{index}]"),
-                    closer,
-                    found,
-                ));
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Checks a closing segment's count element, `text` at `offset` and `path`,
 /// against `actual`, what was seen. `label` names the element in the
@@ -124,21 +89,6 @@ mod tests {
         assert_eq!(err.code, "unexpected-segment");
         assert_eq!(err.message, "segment SE without an ST");
         assert_eq!(err.location.unwrap().path.as_deref(), Some("SE"));
-    }
-
-    #[test]
-    fn nesting_names_the_innermost_open_envelope() {
-        let body = b"ST*850*1~GE*1*1~";
-        let x12 = Nesting {
-            message: ("ST", "SE"),
-            group: ("GS", "GE"),
-        };
-        assert!(x12.closed(body, 9, "GE", None, None).is_ok());
-        let err = x12.closed(body, 9, "IEA", Some(2), Some(1)).unwrap_err();
-        assert_eq!(err.message, "ST[2] is not closed: IEA comes before its SE");
-        let err = x12.closed(body, 9, "IEA", None, Some(1)).unwrap_err();
-        assert_eq!(err.message, "GS[1] is not closed: IEA comes before its GE");
-        assert_eq!(err.location.unwrap().path.as_deref(), Some("GS[1]/GE"));
     }
 
     #[test]

@@ -6,8 +6,12 @@
 //! Content types `application/edifact`, `application/edi-edifact`, `text/plain`.
 //! The body is one or more interchanges (UNA? UNB … UNZ, optionally with UNG … UNE
 //! groups) of messages (UNH … UNT), directory D (tested with D96A, D96B, D01B and
-//! D03B). Every ORDERS message becomes one order, in order; a message of another
-//! type (e.g. INVOIC) is skipped with a warning in the log.
+//! D03B). Each message is one transaction, counted through the body (index 0,
+//! 1, …; control number UNH 0062; location the UNH): an ORDERS message is an
+//! order, or refused with the first error found in it and its place; an ORDCHG
+//! (order change) is refused `unsupported-purpose` (design decision 14); another
+//! type (INVOIC, DESADV …) is not an order, of kind UNH 0065. One bad message
+//! never refuses its siblings; `envelope.rs` has the rules, the README the table.
 //!
 //! The UNA service string advice, when present, sets the component and element
 //! separators, the decimal mark, the release character, the repetition separator
@@ -20,7 +24,9 @@
 //! UTF-8. The envelopes are checked as they close: UNT segment count (UNH to UNT)
 //! and reference (= UNH 0062), UNE and UNZ counts and references (= UNG 0048, UNB
 //! 0020), a missing UNE or UNZ after the last message. A disagreement is read past
-//! with a warning in the gateway's log unless the config says `"strict": true`.
+//! with a warning (UNT's on its message, the others on the message as a whole)
+//! unless the config says `"strict": true`: then it refuses the orders of the
+//! envelope it is about.
 //!
 //! # Mapping (EDIFACT → canonical v2)
 //!
@@ -46,26 +52,31 @@
 //! (refused as `unknown-unit` when the config is strict). A quantity without a
 //! unit gets config `default_unit`, else H87. Decimals are read exactly, with `.`
 //! or `,` as the decimal mark. Warnings about the content are the order's
-//! `warnings`; those about the envelope go to the gateway's log.
+//! `warnings`; those about the envelope are the transaction's or the message's.
 //!
 //! # Config
 //!
 //! `{"default_currency", "default_unit", "unit_map": {"PCE": "H87"},
 //! "supplier_code", "buyer_name", "strict"}`, every key optional. `"strict": true`
-//! refuses an interchange whose envelope counts or references disagree with its
-//! content (`bad-segment-count`, `control-number-mismatch`, `truncated` for a
-//! missing UNZ), where by default they are read past with a logged warning, and
-//! refuses a unit outside Rec 20 (`unknown-unit`) instead of reading it as `ZZ`.
+//! refuses the orders of an envelope whose counts, references or trailers disagree
+//! with its content (`bad-segment-count`, `control-number-mismatch`, `truncated`
+//! for a missing UNZ, `missing-segment` for a missing UNE, `unexpected-segment`
+//! for a segment outside any message), where by default they are read past with a
+//! warning: UNT's refuses its message, a group's every order of the group, an
+//! interchange's every order of the interchange. It also refuses a unit outside
+//! Rec 20 (`unknown-unit`) instead of reading it as `ZZ`.
 //!
 //! # Errors
 //!
 //! Each names what is wrong and where: offset, line and column of the component,
-//! and a path such as `UNH[1]/LIN[3]/QTY/6060` or `UNH[2]/UNT/0074`. Codes:
+//! and a path such as `UNH[1]/LIN[3]/QTY/6060` or `UNH[2]/UNT/0074`. Codes of a
+//! refused message: `invalid-value`, `missing-segment`, `unexpected-segment`,
+//! `truncated`, `bad-segment-count`, `control-number-mismatch`, `bad-line-count`,
+//! `unsupported-version`, `unsupported-purpose`, `unknown-unit`,
+//! `invalid-encoding`. The whole body is refused only when it holds no message:
 //! `empty-body`, `not-edifact` (saying what the input looks like instead),
-//! `invalid-encoding`, `truncated` (no UNZ, a cut UNA), `bad-segment-count`,
-//! `control-number-mismatch`, `bad-line-count`, `missing-segment`,
-//! `unexpected-segment`, `unsupported-message`, `unsupported-version`,
-//! `unsupported-purpose`, `invalid-value`, `unknown-unit`, `invalid-config`.
+//! `invalid-encoding`, `truncated` (a cut UNA), `unexpected-segment`,
+//! `missing-segment`; and for `invalid-config`.
 
 mod envelope;
 mod lex;
@@ -73,7 +84,7 @@ mod map;
 mod units;
 
 use edi_common::Config;
-use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{Info, Message, Normalized, Plugin, PluginError};
 
 /// The plugin; see the crate documentation.
 pub struct EdifactOrders;
@@ -92,7 +103,7 @@ impl Plugin for EdifactOrders {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = Config::parse(config)?;
         envelope::read(&message.body, &config)
     }

@@ -157,12 +157,8 @@ struct LineState {
 
 /// An ORDERS message being read.
 pub struct Message {
-    /// 1-based position of this UNH in the interchange (`UNH[2]`).
-    pub index: usize,
-    /// UNH01, which UNT02 must repeat.
-    pub reference: String,
-    /// Segments so far, UNH included; UNT01 must equal it with UNT counted.
-    pub segments: u64,
+    /// 1-based position of this UNH in the body (`UNH[2]`).
+    index: usize,
     decimal_mark: u8,
     /// 3035 of the current header NAD group (BY, SU, IV …).
     party_role: String,
@@ -184,18 +180,16 @@ impl Message {
     /// S009 declares.
     pub fn new(
         index: usize,
-        reference: String,
+        reference: &str,
         decimal_mark: u8,
         (syntax, association): (String, Option<String>),
         sender: Sender,
     ) -> Self {
         let mut draft = OrderDraft::new("edifact-orders", &syntax);
         draft.source.customization = association;
-        draft.source.control_number = (!reference.is_empty()).then(|| reference.clone());
+        draft.source.control_number = (!reference.is_empty()).then(|| reference.to_owned());
         Self {
             index,
-            reference,
-            segments: 1,
             decimal_mark,
             party_role: String::new(),
             area: Area::Header,
@@ -323,7 +317,6 @@ impl Message {
         body: &[u8],
         config: &Config,
     ) -> Result<(), PluginError> {
-        self.segments += 1;
         let tag = seg.tag();
         if !self.group.holds(tag) {
             self.group = Group::None;
@@ -521,6 +514,12 @@ impl Message {
         };
         note.subject = seg.opt(1, 1).map(|s| s.into_owned());
         match self.line() {
+            // UNTDID 4451 AFM is "Title": in a LIN group, the title of the item
+            // ordered (a book's, as EDItEUR senders write it). It names an item that
+            // no IMD has named; beside an IMD name it stays a note.
+            Some(line) if note.subject.as_deref() == Some("AFM") && line.item.name.is_none() => {
+                line.item.name = Some(note.text);
+            }
             Some(line) => line.notes.push(note),
             None => self.draft.notes.push(note),
         }

@@ -15,21 +15,28 @@ const UNA_COMMA: &[u8] = include_bytes!("../fixtures/edifact-una-comma.edi");
 /// Envelope counts and references that disagree are refused, not read past.
 const STRICT: &str = r#"{"strict":true}"#;
 
-fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    testing::json::<EdifactOrders>(body, config)
+/// The orders as the host receives them; every transaction must be one.
+fn json(body: &[u8], config: &str) -> Vec<String> {
+    testing::orders_json::<EdifactOrders>(body, config)
 }
 
 fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
     testing::orders::<EdifactOrders>(body, config)
 }
 
+/// The error the whole message is refused with.
 fn error(body: &[u8], config: &str) -> PluginError {
     testing::error::<EdifactOrders>(body, config)
 }
 
+/// The refusal of the first refused EDIFACT message.
+fn refused(body: &[u8], config: &str) -> PluginError {
+    testing::refused::<EdifactOrders>(body, config)
+}
+
 #[test]
 fn ten_line_d96a_order_maps_every_field() {
-    let out = json(TEN_LINES, "").unwrap();
+    let out = json(TEN_LINES, "");
     assert_schema_valid(&out);
     assert_eq!(out.len(), 1);
     let actual: Value = serde_json::from_str(&out[0]).unwrap();
@@ -52,7 +59,7 @@ fn ten_line_d96a_order_maps_every_field() {
 fn two_d01b_messages_without_una_on_one_line() {
     // The second is BGM 1225 = 5: it replaces an earlier order (`purpose`); the
     // first's second line has only a gross price (PRI AAB).
-    let out = json(TWO_MESSAGES, "{}").unwrap();
+    let out = json(TWO_MESSAGES, "{}");
     assert_schema_valid(&out);
     let actual: Vec<Value> = out
         .iter()
@@ -67,7 +74,7 @@ fn two_d01b_messages_without_una_on_one_line() {
 
 #[test]
 fn non_default_una_with_comma_decimal_and_release() {
-    let out = json(UNA_COMMA, r#"{"unit_map":{"Btl":"BO"}}"#).unwrap();
+    let out = json(UNA_COMMA, r#"{"unit_map":{"Btl":"BO"}}"#);
     assert_schema_valid(&out);
     let order = &orders(UNA_COMMA, r#"{"unit_map":{"Btl":"BO"}}"#)[0];
     assert_eq!(order.buyer_order_number, "MM-0003");
@@ -144,8 +151,8 @@ fn non_default_una_with_comma_decimal_and_release() {
     assert_eq!(warning.path.as_deref(), Some("LIN[1]/QTY/6411"));
     assert_eq!(warning.field.as_deref(), Some("/lines/0/unit"));
     assert!(warning.message.contains("\"Btl\""), "{}", warning.message);
-    assert_schema_valid(&json(UNA_COMMA, "").unwrap());
-    let err = error(UNA_COMMA, STRICT);
+    assert_schema_valid(&json(UNA_COMMA, ""));
+    let err = refused(UNA_COMMA, STRICT);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("unknown-unit", "UNH[1]/LIN[1]/QTY/6411")
@@ -184,11 +191,11 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
     let config = r#"{"unit_map":{"Btl":"BO"},"supplier_code":"CFG-1"}"#;
     let buyer = orders(&bare, config)[0].buyer.clone().unwrap();
     assert_eq!((buyer.name, buyer.ids[0].value.as_str()), (None, "MM-SMG"));
-    assert_schema_valid(&json(&bare, config).unwrap());
+    assert_schema_valid(&json(&bare, config));
     // Without the id the document names no buyer: the gateway fills it in, but
     // the address cannot be kept without a party, so it is refused.
     let anonymous = edit(&bare, "NAD*BY*MM-SMG;;92*", "NAD*BY**");
-    let err = error(&anonymous, config);
+    let err = refused(&anonymous, config);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "UNH[1]/NAD")
@@ -197,7 +204,7 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
     let silent = edit(&bare, "NAD*BY*MM-SMG;;92**", "NAD*BY***");
     let silent = edit(&silent, "*Jl. Pemuda No!. 12*Semarang**50132*ID", "");
     assert_eq!(orders(&silent, config)[0].buyer, None);
-    let err = error(&bare, r#"{"unit_map":{"Btl":"BO"}}"#);
+    let err = refused(&bare, r#"{"unit_map":{"Btl":"BO"}}"#);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "UNH[1]/NAD")
@@ -208,7 +215,7 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
 #[test]
 fn truncated_interchange_says_where_it_stops() {
     let body = include_bytes!("../fixtures/edifact-truncated.edi");
-    let err = error(body, "");
+    let err = refused(body, "");
     assert_eq!(err.code, "truncated");
     assert!(err.message.contains("UNH[1]"), "{}", err.message);
     assert_eq!(offset(&err), body.len());
@@ -217,7 +224,7 @@ fn truncated_interchange_says_where_it_stops() {
 
 #[test]
 fn bad_segment_count_points_at_unt() {
-    let err = error(
+    let err = refused(
         include_bytes!("../fixtures/edifact-bad-segment-count.edi"),
         STRICT,
     );
@@ -230,7 +237,7 @@ fn bad_segment_count_points_at_unt() {
         "{}",
         err.message
     );
-    let err = error(&edit(TWO_MESSAGES, "UNZ+2+", "UNZ+1+"), STRICT);
+    let err = refused(&edit(TWO_MESSAGES, "UNZ+2+", "UNZ+1+"), STRICT);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("bad-segment-count", "UNZ/0036")
@@ -239,12 +246,12 @@ fn bad_segment_count_points_at_unt() {
 
 #[test]
 fn reference_mismatches() {
-    let err = error(&edit(TWO_MESSAGES, "UNT+19+M1", "UNT+19+M9"), STRICT);
+    let err = refused(&edit(TWO_MESSAGES, "UNT+19+M1", "UNT+19+M9"), STRICT);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("control-number-mismatch", "UNH[1]/UNT/0062")
     );
-    let err = error(
+    let err = refused(
         &edit(TEN_LINES, "UNZ+1+SCN20261103001", "UNZ+1+SCN20261103002"),
         STRICT,
     );
@@ -256,7 +263,7 @@ fn reference_mismatches() {
 
 #[test]
 fn cnt_line_count_is_checked() {
-    let err = error(&edit(TEN_LINES, "CNT+2:10", "CNT+2:11"), "");
+    let err = refused(&edit(TEN_LINES, "CNT+2:10", "CNT+2:11"), "");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("bad-line-count", "UNH[1]/CNT/6066")
@@ -300,7 +307,7 @@ fn bad_values_name_the_data_element() {
         ),
     ];
     for (from, to, expected) in cases {
-        let err = error(&edit(TEN_LINES, from, to), "");
+        let err = refused(&edit(TEN_LINES, from, to), "");
         assert_eq!(err.code, "invalid-value", "{to}: {err}");
         assert_eq!(path(&err), expected, "{to}: {err}");
     }
@@ -310,8 +317,8 @@ fn bad_values_name_the_data_element() {
 fn envelope_structure_errors() {
     let cases = [
         (
-            edit(TEN_LINES, "ORDERS:D:96A", "INVOIC:D:96A"),
-            "unsupported-message",
+            edit(TEN_LINES, "ORDERS:D:96A", "ORDCHG:D:96A"),
+            "unsupported-purpose",
             "UNH[1]/0065",
         ),
         (
@@ -354,7 +361,7 @@ fn envelope_structure_errors() {
         ),
     ];
     for (body, code, expected) in cases {
-        let err = error(&body, "");
+        let err = refused(&body, "");
         assert_eq!((err.code.as_str(), path(&err)), (code, expected), "{err}");
     }
 }
@@ -362,12 +369,12 @@ fn envelope_structure_errors() {
 #[test]
 fn lines_without_item_or_quantity() {
     let config = r#"{"unit_map":{"Btl":"BO"}}"#;
-    let err = error(&edit(UNA_COMMA, "LIN*2**SR-OLI-GA;SA~", "LIN*2~"), config);
+    let err = refused(&edit(UNA_COMMA, "LIN*2**SR-OLI-GA;SA~", "LIN*2~"), config);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "UNH[1]/LIN[2]")
     );
-    let err = error(&edit(UNA_COMMA, "QTY*21;2~", "QTY*46;2~"), config);
+    let err = refused(&edit(UNA_COMMA, "QTY*21;2~", "QTY*46;2~"), config);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "UNH[1]/LIN[2]/QTY")
@@ -388,7 +395,7 @@ fn latin1_text_is_read_when_unb_says_unoc() {
     let mut unoa = body.clone();
     let at = text(TWO_MESSAGES).find("UNOC").unwrap();
     unoa[at + 3] = b'A';
-    assert_eq!(error(&unoa, "").code, "invalid-encoding");
+    assert_eq!(refused(&unoa, "").code, "invalid-encoding");
 }
 
 #[test]
@@ -434,7 +441,7 @@ fn timing() {
         let runs = 2000;
         let start = std::time::Instant::now();
         for _ in 0..runs {
-            std::hint::black_box(json(std::hint::black_box(&body), "").unwrap());
+            std::hint::black_box(json(std::hint::black_box(&body), ""));
         }
         eprintln!(
             "edifact-orders {name}: {:?} per normalize_json",
@@ -450,7 +457,7 @@ fn every_group_of_an_orders_message_has_a_field_or_an_extension() {
     // written by hand from the interchange, segment by segment. No NAD+BY: the
     // buyer is the interchange's sender (UNB S002, 0007 14 = GLN).
     let body = include_bytes!("../fixtures/edifact-d96a-every-group.edi");
-    let out = json(body, "").unwrap();
+    let out = json(body, "");
     assert_schema_valid(&out);
     let actual: Value = serde_json::from_str(&out[0]).unwrap();
     let expected: Value = serde_json::from_slice(include_bytes!(
@@ -500,7 +507,7 @@ fn every_corpus_document_is_a_valid_v2_order_without_config() {
         ),
     ];
     for (body, config) in corpus {
-        let out = json(body, config).unwrap();
+        let out = json(body, config);
         assert_schema_valid(&out);
         let order: PurchaseOrder = serde_json::from_str(&out[0]).unwrap();
         let buyer = order.buyer.expect("every corpus document names its buyer");
@@ -536,7 +543,7 @@ fn a_line_delivery_party_and_codes_without_a_field() {
     assert_eq!(delivery.contacts[0].phone.as_deref(), Some("0812 1111"));
     let kept: Vec<_> = line.extensions.iter().map(|e| e.value.as_str()).collect();
     assert_eq!(kept, ["NAD+SE+X1::92", "CTA+SR+:Bu Ani"]);
-    assert_schema_valid(&json(&body, "").unwrap());
+    assert_schema_valid(&json(&body, ""));
     // Strict refuses a price basis unit outside Rec 20 as it refuses a quantity's.
     let odd = edit(
         TEN_LINES,
@@ -552,7 +559,7 @@ fn a_line_delivery_party_and_codes_without_a_field() {
             .as_deref(),
         Some("ZZ")
     );
-    let err = error(&odd, STRICT);
+    let err = refused(&odd, STRICT);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("unknown-unit", "UNH[1]/LIN[8]/PRI/6411")

@@ -90,19 +90,29 @@
 //!   strings count as absent. Nothing is computed: a line total is only what the
 //!   buyer stated.
 //!
+//! # Outcomes
+//!
+//! Each order is one transaction: index 0 for a single order, else the position
+//! in the orders array, whose pointer (`/purchase_orders/1`) and position are the
+//! transaction's location. An order that cannot be mapped is refused on its own
+//! (`missing-field`, `invalid-value`, with the JSON pointer in the input,
+//! `/purchase_orders/1/items/0/qty`), and the other orders go through. json-map
+//! never answers "not an order", and has no control numbers.
+//!
 //! # Errors
 //!
+//! The whole message is refused only when no order can be found in it:
 //! `invalid-config` naming the config key (`lines.fields.qty: not a field that can
 //! be mapped`); `empty-body`; `malformed-json` with line and column;
-//! `missing-field` and `invalid-value` with the JSON pointer in the input
-//! (`/purchase_orders/1/items/0/qty`).
+//! `missing-field` or `invalid-value` when `orders` finds nothing, an empty array
+//! or neither an array nor an object.
 
 mod config;
 mod json;
 mod map;
 mod path;
 
-use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{Info, Message, Normalized, Plugin, PluginError};
 
 /// The unit of a line with no unit when the config names no `default_unit`.
 pub const DEFAULT_UNIT: &str = "H87";
@@ -120,7 +130,7 @@ impl Plugin for JsonMap {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = config::Config::parse(config)?;
         map::map_orders(&message.body, &config)
     }

@@ -10,7 +10,8 @@ use jembatan_plugin_sdk::values::{
     MAX_SCALE, country, currency, date_of_datetime, decimal, localized_decimal, unit,
 };
 use jembatan_plugin_sdk::{
-    Address, Contact, Decimal, ItemIdRole, NaiveDate, PluginError, PurchaseOrder, party_scheme,
+    Address, Contact, Decimal, ItemIdRole, Location, NaiveDate, Normalized, PluginError,
+    PurchaseOrder, Transaction, TransactionId, line_column, party_scheme,
 };
 
 use crate::config::{Config, Field, Kind, Source};
@@ -24,8 +25,11 @@ enum Typed {
     Notes(Vec<String>),
 }
 
-/// Reads the body and maps every order in it.
-pub fn map_orders(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginError> {
+/// Reads the body and maps every order in it, one transaction each: an order
+/// that cannot be mapped is refused on its own. The message is refused whole
+/// only when no order can be found: an empty body, text that is not JSON, no
+/// orders where the config says they are.
+pub fn map_orders(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         PluginError::at_offset(
             "malformed-json",
@@ -65,12 +69,27 @@ pub fn map_orders(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, Pl
             body,
             orders.offset,
         )),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| order(item, &format!("{base}/{i}"), config, body))
-            .collect(),
-        Value::Object(_) => Ok(vec![order(orders, &base, config, body)?]),
+        Value::Array(items) => Ok(Normalized::new(
+            items
+                .iter()
+                .zip(0..)
+                .map(|(item, index)| {
+                    let pointer = format!("{base}/{index}");
+                    let (line, column) = line_column(body, item.offset);
+                    let id = TransactionId::new(index).at(Location {
+                        line: Some(line),
+                        column: Some(column),
+                        offset: Some(item.offset as u64),
+                        path: Some(pointer.clone()),
+                    });
+                    Transaction::from_result(id, order(item, &pointer, config, body))
+                })
+                .collect(),
+        )),
+        Value::Object(_) => Ok(Normalized::new(vec![Transaction::from_result(
+            TransactionId::new(0),
+            order(orders, &base, config, body),
+        )])),
         _ => Err(invalid(
             &base,
             format!(

@@ -1,5 +1,5 @@
-use jembatan_plugin_sdk::testing::assert_schema_valid;
-use jembatan_plugin_sdk::{Decimal, Message, NaiveDate, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::testing::{self, assert_schema_valid, outcomes};
+use jembatan_plugin_sdk::{Decimal, NaiveDate, Plugin, PluginError, PurchaseOrder};
 use serde_json::Value;
 
 use crate::JsonMap;
@@ -11,20 +11,30 @@ const MINIMAL_CONFIG: &str = include_str!("../fixtures/json-minimal.config.json"
 const EDGE: &[u8] = include_bytes!("../fixtures/json-edge.json");
 const EDGE_CONFIG: &str = include_str!("../fixtures/json-edge.config.json");
 
-fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    JsonMap::normalize_json(&Message::new("application/json", body), config)
+/// The orders as the host receives them; every transaction must be one.
+fn json(body: &[u8], config: &str) -> Vec<String> {
+    testing::orders_json::<JsonMap>(body, config)
 }
 
 fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
-    let out = json(body, config).unwrap_or_else(|e| panic!("{e}"));
+    let out = json(body, config);
     assert_schema_valid(&out);
     out.iter()
         .map(|o| serde_json::from_str(o).unwrap())
         .collect()
 }
 
+/// The error the whole message is refused with: code, path and message.
 fn error(body: &[u8], config: &str) -> (String, String, String) {
-    let err = json(body, config).expect_err("should fail");
+    parts(testing::error::<JsonMap>(body, config))
+}
+
+/// The same of the first refused order.
+fn refused(body: &[u8], config: &str) -> (String, String, String) {
+    parts(testing::refused::<JsonMap>(body, config))
+}
+
+fn parts(err: PluginError) -> (String, String, String) {
     let path = err
         .location
         .as_ref()
@@ -35,7 +45,7 @@ fn error(body: &[u8], config: &str) -> (String, String, String) {
 
 #[test]
 fn two_orders_map_every_field() {
-    let out = json(TWO, TWO_CONFIG).unwrap();
+    let out = json(TWO, TWO_CONFIG);
     assert_schema_valid(&out);
     let actual: Vec<Value> = out
         .iter()
@@ -82,7 +92,7 @@ fn minimal_order_with_json_pointers() {
     // buyer.name is optional: without a buyer the gateway takes it from the
     // buyer's registration.
     let config = MINIMAL_CONFIG.replace(r#""buyer.name": "/buyer","#, "");
-    let out = json(MINIMAL, &config).unwrap();
+    let out = json(MINIMAL, &config);
     assert_schema_valid(&out);
     assert_eq!(orders(MINIMAL, &config)[0].buyer, None);
     // A buyer's contact with no name or id cannot be kept without a party.
@@ -90,7 +100,7 @@ fn minimal_order_with_json_pointers() {
         r#""buyer.name": "/buyer","#,
         r#""buyer.contact.name": "/buyer","#,
     );
-    let (code, path, message) = error(MINIMAL, &config);
+    let (code, path, message) = refused(MINIMAL, &config);
     assert_eq!((code.as_str(), path.as_str()), ("missing-field", ""));
     assert!(message.contains("buyer.name"), "{message}");
 }
@@ -147,13 +157,14 @@ fn root_array_constants_defaults_and_exact_numbers() {
 
 #[test]
 fn input_errors_name_the_json_pointer() {
-    let (code, path, message) = error(include_bytes!("../fixtures/json-bad-date.json"), TWO_CONFIG);
+    let (code, path, message) =
+        refused(include_bytes!("../fixtures/json-bad-date.json"), TWO_CONFIG);
     assert_eq!(
         (code.as_str(), path.as_str()),
         ("invalid-value", "/purchase_orders/0/header/po_date")
     );
     assert!(message.contains("%d/%m/%Y"), "{message}");
-    let (code, path, _) = error(
+    let (code, path, _) = refused(
         include_bytes!("../fixtures/json-bad-decimal.json"),
         TWO_CONFIG,
     );
@@ -161,11 +172,10 @@ fn input_errors_name_the_json_pointer() {
         (code.as_str(), path.as_str()),
         ("invalid-value", "/purchase_orders/0/barang/2/harga")
     );
-    let err = json(
+    let err = testing::error::<JsonMap>(
         include_bytes!("../fixtures/json-truncated.json"),
         TWO_CONFIG,
-    )
-    .unwrap_err();
+    );
     assert_eq!(err.code, "malformed-json");
     assert!(err.location.unwrap().line.is_some());
 
@@ -213,7 +223,7 @@ fn input_errors_name_the_json_pointer() {
     ] {
         assert!(text.contains(from), "{from}");
         let body = text.replacen(from, to, 1);
-        let (got_code, got_path, message) = error(body.as_bytes(), MINIMAL_CONFIG);
+        let (got_code, got_path, message) = refused(body.as_bytes(), MINIMAL_CONFIG);
         assert_eq!(
             (got_code.as_str(), got_path.as_str()),
             (code, path),
@@ -226,6 +236,28 @@ fn input_errors_name_the_json_pointer() {
         error(b"\"just a string\"", MINIMAL_CONFIG).0,
         "invalid-value"
     );
+}
+
+#[test]
+fn one_order_that_cannot_be_mapped_is_refused_alone() {
+    let out =
+        testing::json::<JsonMap>(include_bytes!("../fixtures/json-bad-date.json"), TWO_CONFIG)
+            .unwrap();
+    assert_eq!(
+        outcomes(&out),
+        [
+            "0 - refused invalid-value at /purchase_orders/0/header/po_date",
+            "1 - order MJ/PO/2026/11/0458"
+        ]
+    );
+    // Each transaction is located at its element of the orders array.
+    let location = out.transactions[1].id.location.as_ref().unwrap();
+    assert_eq!(location.path.as_deref(), Some("/purchase_orders/1"));
+    let body = include_bytes!("../fixtures/json-bad-date.json");
+    assert_eq!(body[location.offset.unwrap() as usize], b'{');
+    // A single order is one transaction at index 0, refused or not.
+    let single = testing::json::<JsonMap>(MINIMAL, MINIMAL_CONFIG).unwrap();
+    assert_eq!(outcomes(&single), ["0 - order PO-77"]);
 }
 
 #[test]

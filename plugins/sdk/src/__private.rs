@@ -3,11 +3,11 @@
 
 pub use wit_bindgen;
 
-/// The generated bindings of world `jembatan:plugin/normalizer`.
+/// The generated bindings of world `jembatan:plugin/plugin@0.2.0`.
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "normalizer",
-        path: "../../schemas/wit",
+        world: "plugin",
+        path: "../../schemas/wit/v2",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "jembatan_plugin_sdk::__private::bindings",
@@ -16,9 +16,15 @@ pub mod bindings {
 
 pub use bindings::Guest;
 pub use bindings::export;
-pub use bindings::{Message as WitMessage, PluginError as WitError, PluginInfo as WitInfo};
+pub use bindings::{
+    Message as WitMessage, Normalized as WitNormalized, PluginError as WitError,
+    PluginInfo as WitInfo,
+};
 
-use crate::{Attachment, Email, Header, LogLevel, Message, Plugin, PluginError};
+use crate::{
+    Attachment, Email, Header, Location, LogLevel, Message, Normalized, Outcome, Plugin,
+    PluginError, Warning,
+};
 use bindings::jembatan::plugin::types as wit;
 
 /// `info` of a plugin, in WIT types.
@@ -33,8 +39,13 @@ pub fn info<P: Plugin>() -> WitInfo {
 }
 
 /// `normalize` of a plugin, in WIT types. The message is moved, not copied.
-pub fn normalize<P: Plugin>(message: WitMessage, config: String) -> Result<Vec<String>, WitError> {
-    P::normalize_json(&from_wit(message), &config).map_err(to_wit)
+pub fn normalize<P: Plugin>(
+    message: WitMessage,
+    config: String,
+) -> Result<WitNormalized, WitError> {
+    P::normalize_json(&from_wit(message), &config)
+        .map(normalized_to_wit)
+        .map_err(to_wit)
 }
 
 /// Calls the host's `log` import.
@@ -77,15 +88,62 @@ fn from_wit(message: WitMessage) -> Message {
     }
 }
 
+fn normalized_to_wit(normalized: Normalized<String>) -> WitNormalized {
+    WitNormalized {
+        transactions: normalized
+            .transactions
+            .into_iter()
+            .map(|t| wit::Transaction {
+                id: wit::TransactionId {
+                    index: t.id.index,
+                    control_number: t.id.control_number,
+                    location: t.id.location.map(location_to_wit),
+                },
+                outcome: match t.outcome {
+                    Outcome::Order(json) => wit::Outcome::Order(json),
+                    Outcome::Refused(error) => wit::Outcome::Refused(to_wit(error)),
+                    Outcome::NotAnOrder { kind, reason } => {
+                        wit::Outcome::NotAnOrder(wit::OtherDocument { kind, reason })
+                    }
+                },
+                warnings: warnings_to_wit(t.warnings),
+            })
+            .collect(),
+        warnings: warnings_to_wit(normalized.warnings),
+    }
+}
+
+/// A warning's `path` is the WIT location's path; its `field` (a pointer into an
+/// order) has no place outside an order.
+fn warnings_to_wit(warnings: Vec<Warning>) -> Vec<wit::Warning> {
+    warnings
+        .into_iter()
+        .map(|w| wit::Warning {
+            code: w.code,
+            message: w.message,
+            location: w.path.map(|path| wit::Location {
+                line: None,
+                column: None,
+                offset: None,
+                path: Some(path),
+            }),
+        })
+        .collect()
+}
+
 fn to_wit(error: PluginError) -> WitError {
     WitError {
         code: error.code,
         message: error.message,
-        location: error.location.map(|l| wit::Location {
-            line: l.line,
-            column: l.column,
-            offset: l.offset,
-            path: l.path,
-        }),
+        location: error.location.map(location_to_wit),
+    }
+}
+
+fn location_to_wit(location: Location) -> wit::Location {
+    wit::Location {
+        line: location.line,
+        column: location.column,
+        offset: location.offset,
+        path: location.path,
     }
 }

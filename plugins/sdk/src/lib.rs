@@ -2,13 +2,15 @@
 //!
 //! A plugin turns one inbound message in a buyer's format into canonical purchase
 //! orders, version 2 (`schemas/purchase-order-v2.schema.json`, designed in
-//! `docs/canonical-order-v2.md`). With this crate it is a type that
-//! implements [`Plugin`] and one line that exports it as a WebAssembly component:
+//! `docs/canonical-order-v2.md`), with one outcome per transaction of the message
+//! (WIT `jembatan:plugin@0.2.0`, `schemas/wit/v2/plugin.wit`). With this crate it
+//! is a type that implements [`Plugin`] and one line that exports it as a
+//! WebAssembly component:
 //!
 //! ```
 //! use jembatan_plugin_sdk::draft::{Defaults, LineDraft, OrderDraft, item_id};
 //! use jembatan_plugin_sdk::values::{date, decimal};
-//! use jembatan_plugin_sdk::{Info, ItemIdRole, Message, Plugin, PluginError, PurchaseOrder};
+//! use jembatan_plugin_sdk::{Info, ItemIdRole, Message, Normalized, Outcome, Plugin, PluginError};
 //!
 //! struct MyPlugin;
 //!
@@ -22,7 +24,7 @@
 //!         }
 //!     }
 //!
-//!     fn normalize(message: &Message, _config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+//!     fn normalize(message: &Message, _config: &str) -> Result<Normalized, PluginError> {
 //!         let text = std::str::from_utf8(&message.body)
 //!             .map_err(|_| PluginError::new("not-utf8", "the body is not UTF-8 text"))?;
 //!         let invalid = |e: String| PluginError::new("invalid-value", e);
@@ -43,24 +45,35 @@
 //!         let order = order.finish(&Defaults::default(), |field, _| {
 //!             PluginError::new("missing-field", format!("no {field:?}"))
 //!         })?;
-//!         Ok(vec![order])
+//!         // One order: one transaction, at index 0.
+//!         Ok(order.into())
 //!     }
 //! }
 //!
 //! jembatan_plugin_sdk::export_plugin!(MyPlugin);
 //!
 //! let message = Message::new("text/plain", "PO-7;2026-11-03;PBG-017;MO-EXH-125;150");
-//! let json = MyPlugin::normalize_json(&message, "").unwrap();
-//! assert!(json[0].starts_with(r#"{"version":"2","buyer_order_number":"PO-7""#));
+//! let out = MyPlugin::normalize_json(&message, "").unwrap();
+//! let Outcome::Order(json) = &out.transactions[0].outcome else { panic!() };
+//! assert!(json.starts_with(r#"{"version":"2","buyer_order_number":"PO-7""#));
 //! ```
 //!
 //! Most plugins, like this one, fill a [`draft::OrderDraft`] while reading and
 //! let [`draft::OrderDraft::finish`] check and build the order. The buyer is
 //! optional: an order without one gets it from the buyer's registration.
 //!
+//! A message that carries several transactions (X12 ST … SE, EDIFACT UNH … UNT,
+//! a JSON array) gets one [`Transaction`] each, with an [`Outcome`]: the order,
+//! a refusal naming what is wrong and where ([`Outcome::Refused`]), or
+//! [`Outcome::NotAnOrder`] for a document of another kind (an invoice). A
+//! plugin returns `Err` only when nothing in the message could be read at all;
+//! one bad transaction never refuses its siblings. What the plugin read past is a
+//! [`Warning`]: in the order's `warnings` when it is about the order, in the
+//! transaction's or the message's `warnings` when it is about an envelope.
+//!
 //! Everything a plugin sees is a plain Rust type ([`Message`], [`PluginError`],
 //! [`Location`]), so plugins are unit-tested natively with `cargo test`; the
-//! wit-bindgen glue that turns them into the WIT world `jembatan:plugin/normalizer`
+//! wit-bindgen glue that turns them into the WIT world `jembatan:plugin/plugin`
 //! is compiled only for `target_arch = "wasm32"`.
 
 mod config;
@@ -68,6 +81,7 @@ pub mod draft;
 mod error;
 mod log;
 mod message;
+mod normalized;
 mod plugin;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -84,6 +98,7 @@ pub use draft::DEFAULT_UNIT;
 pub use error::{Location, PluginError, line_column};
 pub use log::{LogLevel, log};
 pub use message::{Attachment, Email, Header, Message};
+pub use normalized::{Normalized, Outcome, Transaction, TransactionId};
 pub use plugin::{Info, Plugin};
 
 /// Re-exported because every plugin builds dates.
@@ -129,7 +144,7 @@ macro_rules! export_plugin {
                     message: $crate::__private::WitMessage,
                     config: ::std::string::String,
                 ) -> ::std::result::Result<
-                    ::std::vec::Vec<::std::string::String>,
+                    $crate::__private::WitNormalized,
                     $crate::__private::WitError,
                 > {
                     $crate::__private::normalize::<$plugin>(message, config)

@@ -1,8 +1,6 @@
 //! The one trait a plugin implements.
 
-use jembatan_schemas::v2::PurchaseOrder;
-
-use crate::{Message, PluginError};
+use crate::{Message, Normalized, PluginError};
 
 /// What a plugin is; the gateway reads it once when it loads the plugin.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,7 +16,7 @@ pub struct Info {
     pub content_types: &'static [&'static str],
 }
 
-/// A normalizer: one inbound message in, canonical purchase orders (v2) out.
+/// A normalizer: one inbound message in, one outcome per transaction out.
 ///
 /// Implement it on a unit struct and export it with [`export_plugin!`](crate::export_plugin).
 /// A plugin is pure: it sees the message and the buyer's config, may call
@@ -30,23 +28,23 @@ pub trait Plugin {
 
     /// Normalizes one message. `config` is the buyer's plugin config as JSON text
     /// (possibly empty); read it with [`parse_config`](crate::parse_config).
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError>;
-
-    /// What the component returns: each order as canonical JSON, carrying
-    /// `"version": "2"`, which tells the host to check it against the v2 schema.
     ///
-    /// The default serializes [`Plugin::normalize`]'s orders and is what every
-    /// ordinary plugin wants; tests call it to see exactly what the host receives.
-    /// Override it only to return something the typed orders cannot express (the
-    /// hostile test plugin does, to return garbage).
-    fn normalize_json(message: &Message, config: &str) -> Result<Vec<String>, PluginError> {
-        Self::normalize(message, config)?
-            .iter()
-            .map(|order| {
-                serde_json::to_string(order).map_err(|e| {
-                    PluginError::new("internal", format!("cannot serialize the order: {e}"))
-                })
-            })
-            .collect()
+    /// `Ok` holds one outcome per transaction of the message (an order, a
+    /// refusal, or not an order; see [`Normalized`]); a plugin that reads one
+    /// order per message returns `Ok(order.into())`. `Err` only when nothing in
+    /// the message could be read at all: an empty body, not the plugin's format,
+    /// an envelope broken before its first transaction, a bad config.
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError>;
+
+    /// What the component returns: [`Plugin::normalize`]'s outcomes with each
+    /// order as canonical JSON, carrying `"version": "2"`, which tells the host to
+    /// check it against the v2 schema.
+    ///
+    /// The default is what every ordinary plugin wants; tests call it to see
+    /// exactly what the host receives. Override it only to return something the
+    /// typed orders cannot express (the hostile test plugin does, to return
+    /// garbage).
+    fn normalize_json(message: &Message, config: &str) -> Result<Normalized<String>, PluginError> {
+        Self::normalize(message, config).map(Normalized::into_json)
     }
 }

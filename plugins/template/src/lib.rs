@@ -16,10 +16,20 @@
 //! (version 2, `schemas/purchase-order-v2.schema.json`), errors that say what and
 //! where. Test with `cargo test`, then see the guide (`plugins/README.md`) to
 //! build, try, upload and bind it.
+//!
+//! The gateway takes one outcome per transaction of a message: an order, a
+//! refusal, or "not an order". A file of one order is one transaction, which is
+//! what `read_order(text)?.into()` makes; an error refuses the whole file. If
+//! your buyer's files carry several orders, read each into its own
+//! [`Transaction`](jembatan_plugin_sdk::Transaction) (`Transaction::from_result`
+//! with a `TransactionId` naming its index and where it starts), so that one
+//! bad order is refused on its own and the others go through.
 
 use jembatan_plugin_sdk::draft::{Defaults, LineDraft, OrderDraft, item_id, unit_price};
 use jembatan_plugin_sdk::values::{date, decimal, unit};
-use jembatan_plugin_sdk::{Info, ItemIdRole, Message, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{
+    Info, ItemIdRole, Message, Normalized, Plugin, PluginError, PurchaseOrder,
+};
 
 /// The column separator.
 pub const SEPARATOR: char = ',';
@@ -38,7 +48,7 @@ impl Plugin for TemplatePlugin {
         }
     }
 
-    fn normalize(message: &Message, _config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, _config: &str) -> Result<Normalized, PluginError> {
         let text = std::str::from_utf8(&message.body).map_err(|e| {
             PluginError::at_offset(
                 "not-utf8",
@@ -47,7 +57,8 @@ impl Plugin for TemplatePlugin {
                 e.valid_up_to(),
             )
         })?;
-        Ok(vec![read_order(text)?])
+        // One file, one order: one transaction.
+        Ok(read_order(text)?.into())
     }
 }
 

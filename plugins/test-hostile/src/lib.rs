@@ -20,18 +20,28 @@
 //! | `network`        | TCP connect and UDP send to 127.0.0.1:`port`, UDP bind, DNS lookup |
 //! | `sleep`          | `std::thread::sleep` for `ms` (default 3,000) milliseconds        |
 //! | `poll`           | `wasi:io/poll.poll` on a clock pollable `ms` milliseconds away    |
+//! | `mixed`          | four transactions: the `ok` order, the `invalid-output` one, a refusal, an 810 |
+//! | `duplicate-index`| two `ok` orders, both at index 0                                  |
+//! | `no-transactions`| succeeds with no transaction at all                              |
 //!
-//! The probing modes (`read-file` to `poll`) return the `ok` order with what
-//! they saw in its `notes`, one finding per note's `text` (see `probes.rs`), so a
-//! test reads them from the stored order as a user would. Orders are canonical
-//! order v2.
+//! Every mode that returns orders returns them as one transaction each, at
+//! index 0, 1, … (WIT `jembatan:plugin@0.2.0`); `huge-output` returns one
+//! transaction per MiB. The probing modes (`read-file` to `poll`) return the
+//! `ok` order with what they saw in its `notes`, one finding per note's `text`
+//! (see `probes.rs`), so a test reads them from the stored order as a user
+//! would. The last three break the contract's rules on outcomes, for the host's
+//! checks of them: `mixed` (control numbers `0001` to `0004`, a warning on the
+//! refused transaction and one on the message) needs the host to refuse only
+//! the invalid order; the other two break "indexes unique and ascending" and
+//! "at least one transaction". Orders are canonical order v2.
 //!
 //! An unknown or missing mode is a plugin error with code `unknown-mode`.
 
 use std::hint::black_box;
 
 use jembatan_plugin_sdk::{
-    Info, LogLevel, Message, Plugin, PluginError, PurchaseOrder, log, parse_config,
+    Info, LogLevel, Message, Normalized, Outcome, Plugin, PluginError, Transaction, TransactionId,
+    Warning, log, parse_config,
 };
 use serde::Deserialize;
 
@@ -74,53 +84,118 @@ impl Plugin for TestHostile {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
-        // Only reached through `normalize_json`'s `ok` path in tests; keep it honest.
-        Self::normalize_json(message, config)?
-            .iter()
-            .map(|json| {
-                serde_json::from_str(json)
-                    .map_err(|e| PluginError::new("invalid-output", e.to_string()))
-            })
-            .collect()
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
+        // Only reached through `normalize_json`'s `ok` path in tests; keep it honest:
+        // what is no order in the JSON is refused, as the host would.
+        let json = Self::normalize_json(message, config)?;
+        Ok(Normalized {
+            transactions: json
+                .transactions
+                .into_iter()
+                .map(|t| Transaction {
+                    id: t.id,
+                    outcome: match t.outcome {
+                        Outcome::Order(json) => match serde_json::from_str(&json) {
+                            Ok(order) => Outcome::Order(Box::new(order)),
+                            Err(e) => {
+                                Outcome::Refused(PluginError::new("invalid-output", e.to_string()))
+                            }
+                        },
+                        Outcome::Refused(error) => Outcome::Refused(error),
+                        Outcome::NotAnOrder { kind, reason } => {
+                            Outcome::NotAnOrder { kind, reason }
+                        }
+                    },
+                    warnings: t.warnings,
+                })
+                .collect(),
+            warnings: json.warnings,
+        })
     }
 
     // Overridden because most attacks return what typed orders cannot express.
-    fn normalize_json(_message: &Message, config: &str) -> Result<Vec<String>, PluginError> {
+    fn normalize_json(_message: &Message, config: &str) -> Result<Normalized<String>, PluginError> {
         let config: Config = parse_config(config)?;
-        match config.mode.as_deref().unwrap_or("") {
-            "ok" => Ok(vec![OK_ORDER.to_owned()]),
+        let orders = match config.mode.as_deref().unwrap_or("") {
+            "ok" => vec![OK_ORDER.to_owned()],
             "loop" => spin(),
             "memory-bomb" => memory_bomb(),
-            "huge-output" => Ok(huge_output(config.bytes.unwrap_or(100_000_000))),
+            "huge-output" => huge_output(config.bytes.unwrap_or(100_000_000)),
             "trap" => panic!("test-hostile: trap requested"),
-            "invalid-output" => Ok(vec![INVALID_ORDER.to_owned()]),
-            "not-json" => Ok(vec!["this is not JSON {".to_owned()]),
+            "invalid-output" => vec![INVALID_ORDER.to_owned()],
+            "not-json" => vec!["this is not JSON {".to_owned()],
             "log-spam" => {
                 for i in 0..config.lines.unwrap_or(10_000) {
                     log(LogLevel::Info, &format!("test-hostile log line {i}"));
                 }
-                Ok(vec![OK_ORDER.to_owned()])
+                vec![OK_ORDER.to_owned()]
             }
-            "read-file" => Ok(with_notes(probes::files())),
-            "env" => Ok(with_notes(probes::env())),
-            "clock" => Ok(with_notes(probes::clock())),
-            "random" => Ok(with_notes(probes::random())),
-            "random-bytes" => Ok(with_notes(probes::random_bytes(
-                config.bytes.unwrap_or(65_536),
-            ))),
-            "network" => Ok(with_notes(probes::network(config.port.unwrap_or(9)))),
-            "sleep" => Ok(with_notes(probes::sleep(config.ms.unwrap_or(3000)))),
-            "poll" => Ok(with_notes(probes::poll(config.ms.unwrap_or(3000)))),
-            other => Err(PluginError::new(
-                "unknown-mode",
-                format!(
-                    "mode {other:?} is not one of ok, loop, memory-bomb, huge-output, trap, \
-                     invalid-output, not-json, log-spam, read-file, env, clock, random, \
-                     random-bytes, network, sleep, poll"
-                ),
-            )),
-        }
+            "read-file" => with_notes(probes::files()),
+            "env" => with_notes(probes::env()),
+            "clock" => with_notes(probes::clock()),
+            "random" => with_notes(probes::random()),
+            "random-bytes" => with_notes(probes::random_bytes(config.bytes.unwrap_or(65_536))),
+            "network" => with_notes(probes::network(config.port.unwrap_or(9))),
+            "sleep" => with_notes(probes::sleep(config.ms.unwrap_or(3000))),
+            "poll" => with_notes(probes::poll(config.ms.unwrap_or(3000))),
+            "mixed" => return Ok(mixed()),
+            "duplicate-index" => {
+                let at_zero =
+                    || Transaction::new(TransactionId::new(0), Outcome::Order(OK_ORDER.to_owned()));
+                return Ok(Normalized::new(vec![at_zero(), at_zero()]));
+            }
+            "no-transactions" => return Ok(Normalized::new(Vec::new())),
+            other => {
+                return Err(PluginError::new(
+                    "unknown-mode",
+                    format!(
+                        "mode {other:?} is not one of ok, loop, memory-bomb, huge-output, trap, \
+                         invalid-output, not-json, log-spam, read-file, env, clock, random, \
+                         random-bytes, network, sleep, poll, mixed, duplicate-index, \
+                         no-transactions"
+                    ),
+                ));
+            }
+        };
+        Ok(Normalized::new(
+            orders
+                .into_iter()
+                .zip(0..)
+                .map(|(json, index)| {
+                    Transaction::new(TransactionId::new(index), Outcome::Order(json))
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// `mixed`: one transaction of each kind, the second an order the host must
+/// refuse (`invalid-output`'s), with warnings on a transaction and the message.
+fn mixed() -> Normalized<String> {
+    let id =
+        |index: u32| TransactionId::new(index).with_control_number(format!("000{}", index + 1));
+    let warning = |code: &str, message: &str| Warning {
+        code: code.to_owned(),
+        message: message.to_owned(),
+        path: Some("ST[3]".to_owned()),
+        field: None,
+    };
+    let mut refused = Transaction::refused(
+        id(2),
+        PluginError::new("test-refused", "test-hostile refuses this transaction").at_path("ST[3]"),
+    );
+    refused.warnings.push(warning(
+        "test-warning",
+        "a warning on a refused transaction",
+    ));
+    Normalized {
+        transactions: vec![
+            Transaction::new(id(0), Outcome::Order(OK_ORDER.to_owned())),
+            Transaction::new(id(1), Outcome::Order(INVALID_ORDER.to_owned())),
+            refused,
+            Transaction::not_an_order(id(3), "810", Some("an invoice, for the test".to_owned())),
+        ],
+        warnings: vec![warning("test-message-warning", "a warning on the message")],
     }
 }
 
@@ -178,14 +253,32 @@ jembatan_plugin_sdk::export_plugin!(TestHostile);
 mod tests {
     use super::*;
 
-    fn run(config: &str) -> Result<Vec<String>, PluginError> {
+    fn normalized(config: &str) -> Result<Normalized<String>, PluginError> {
         TestHostile::normalize_json(&Message::new("application/json", "{}"), config)
+    }
+
+    /// The orders returned, one transaction each at index 0, 1, ….
+    fn run(config: &str) -> Result<Vec<String>, PluginError> {
+        let out = normalized(config)?;
+        Ok(out
+            .transactions
+            .into_iter()
+            .zip(0..)
+            .map(|(t, index)| {
+                assert_eq!(t.id, TransactionId::new(index));
+                match t.outcome {
+                    Outcome::Order(json) => json,
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect())
     }
 
     #[test]
     fn ok_order_is_canonical() {
-        let orders = TestHostile::normalize(&Message::default(), r#"{"mode":"ok"}"#).unwrap();
-        assert_eq!(orders[0].buyer_order_number, "HOSTILE-OK-1");
+        let out = TestHostile::normalize(&Message::default(), r#"{"mode":"ok"}"#).unwrap();
+        let order = out.orders().next().unwrap();
+        assert_eq!(order.buyer_order_number, "HOSTILE-OK-1");
         jembatan_plugin_sdk::testing::assert_schema_valid(&run(r#"{"mode":"ok"}"#).unwrap());
     }
 
@@ -238,6 +331,35 @@ mod tests {
                 "{mode}: {order}"
             );
         }
+    }
+
+    #[test]
+    fn outcome_modes_break_the_rules_they_name() {
+        let mixed = normalized(r#"{"mode":"mixed"}"#).unwrap();
+        assert_eq!(
+            jembatan_plugin_sdk::testing::outcomes(&mixed),
+            [
+                "0 0001 order HOSTILE-OK-1",
+                "1 0002 order HOSTILE-BAD-1",
+                "2 0003 refused test-refused at ST[3]",
+                "3 0004 not-an-order 810"
+            ]
+        );
+        assert_eq!(
+            (mixed.transactions[2].warnings.len(), mixed.warnings.len()),
+            (1, 1)
+        );
+        // The typed reading refuses the order that is not one, as the host will.
+        let typed = TestHostile::normalize(&Message::default(), r#"{"mode":"mixed"}"#).unwrap();
+        assert!(
+            matches!(&typed.transactions[1].outcome, Outcome::Refused(e) if e.code == "invalid-output")
+        );
+
+        let duplicate = normalized(r#"{"mode":"duplicate-index"}"#).unwrap();
+        let indexes: Vec<u32> = duplicate.transactions.iter().map(|t| t.id.index).collect();
+        assert_eq!(indexes, [0, 0]);
+        let none = normalized(r#"{"mode":"no-transactions"}"#).unwrap();
+        assert!(none.transactions.is_empty());
     }
 
     #[test]

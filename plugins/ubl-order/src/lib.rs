@@ -6,6 +6,11 @@
 //! namespace) work. The mapping table (UBL path → canonical v2 field), the config
 //! and the errors are in this crate's `README.md`; what no field takes is kept as
 //! an extension with its path, never dropped.
+//!
+//! A body is one document, so one transaction: the order, refused (an Order that
+//! does not map; an `OrderCancellation` or `OrderChange`, `unsupported-purpose`),
+//! or not an order (any other UBL document, kind `Invoice` …). The message is
+//! refused whole only when it is empty, not well-formed, or not UBL.
 
 mod draft;
 mod map;
@@ -14,8 +19,7 @@ mod ns;
 mod parse;
 
 use jembatan_plugin_sdk::{
-    Info, Message, Plugin, PluginError, PurchaseOrder, check_defaults, check_not_blank,
-    parse_config,
+    Info, Message, Normalized, Plugin, PluginError, check_defaults, check_not_blank, parse_config,
 };
 use serde::Deserialize;
 
@@ -57,9 +61,9 @@ impl Plugin for UblOrder {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = Config::parse(config)?;
-        Ok(vec![parse::parse_order(&message.body, &config)?])
+        parse::parse(&message.body, &config)
     }
 }
 

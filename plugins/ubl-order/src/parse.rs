@@ -8,7 +8,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use jembatan_plugin_sdk::{PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{
+    Location, Normalized, PluginError, Transaction, TransactionId, line_column,
+};
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
@@ -19,8 +21,47 @@ use crate::map::{Fault, Leaf, on_end, on_start, sbdh_leaf};
 use crate::names::{Name, ORDER};
 use crate::ns::Namespaces;
 
-/// Reads one UBL Order document, bare or inside an SBDH.
-pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, PluginError> {
+/// The namespaces of the UBL 2 documents are this, the document's name, `-2`.
+const UBL_DOCUMENT: &str = "urn:oasis:names:specification:ubl:schema:xsd:";
+
+/// Why reading stopped before the document's end.
+enum Stop {
+    /// The body cannot be read (it is not well-formed XML, or not UBL): the
+    /// whole message is refused.
+    Unreadable(PluginError),
+    /// The Order was read, but not into an order: the transaction is refused.
+    Refused(PluginError),
+}
+
+/// The UBL document in the body, bare or as the payload of an SBDH.
+struct Document {
+    /// Its element's local name: `Order`, `Invoice`, `OrderCancellation` …
+    kind: String,
+    /// Its place in the stack of open elements: 0 bare, 1 inside an SBDH.
+    at: usize,
+    /// Where its start tag is, and its path.
+    offset: usize,
+    path: String,
+    /// A document other than an Order: its own `cbc:ID`, its control number when
+    /// the SBDH gives none.
+    id: Option<String>,
+}
+
+/// What reading the body found.
+#[derive(Default)]
+struct Found {
+    document: Option<Document>,
+    draft: OrderDraft,
+}
+
+/// Reads one UBL document, bare or inside an SBDH: one transaction.
+///
+/// An `Order` is the order, or refused with what is wrong and where; an
+/// `OrderCancellation` or `OrderChange` is refused (`unsupported-purpose`), and
+/// any other UBL document (`Invoice`, `OrderResponse` …) is not an order. The
+/// message is refused whole when it is empty, not well-formed XML, or not a UBL
+/// document at all.
+pub fn parse(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(PluginError::new(
             "empty-body",
@@ -30,9 +71,65 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
     // UTF-16, which XML 1.0 requires a reader to take, becomes UTF-8 first;
     // errors then point into the UTF-8 text.
     let body = &*jembatan_plugin_sdk::xml::utf8(body)?;
+    let mut found = Found::default();
+    let read = read(body, &mut found);
+    let Some(document) = found.document else {
+        return Err(match read {
+            Err(Stop::Unreadable(e) | Stop::Refused(e)) => e,
+            Ok(()) => PluginError::new(
+                "not-an-order",
+                format!(
+                    "the Standard Business Document carries no UBL <Order> in namespace {ORDER}"
+                ),
+            )
+            .at_path("/sbdh:StandardBusinessDocument"),
+        });
+    };
+    let draft = found.draft;
+    let (line, column) = line_column(body, document.offset);
+    let control_number =
+        draft
+            .instance_identifier
+            .clone()
+            .or_else(|| match document.kind.as_str() {
+                "Order" => draft.order.number.clone(),
+                _ => document.id.clone(),
+            });
+    let mut id = TransactionId::new(0).at(Location {
+        line: Some(line),
+        column: Some(column),
+        offset: Some(document.offset as u64),
+        path: Some(document.path.clone()),
+    });
+    id.control_number = control_number;
+    let transaction = match (read, document.kind.as_str()) {
+        (Err(Stop::Unreadable(e)), _) => return Err(e),
+        (Err(Stop::Refused(e)), _) => Transaction::refused(id, e),
+        // `finish` gives the order the same control number.
+        (Ok(()), "Order") => Transaction::from_result(id, draft.finish(config, body)),
+        // Design decision 14: a cancellation or change never disappears as "not
+        // an order"; it is refused, visible and replayable once supported.
+        (Ok(()), kind @ ("OrderCancellation" | "OrderChange")) => Transaction::refused(
+            id,
+            PluginError::at_offset(
+                "unsupported-purpose",
+                format!("the document is a UBL {kind}; this plugin reads new orders (Order) only"),
+                body,
+                document.offset,
+            )
+            .at_path(document.path),
+        ),
+        (Ok(()), kind) => Transaction::not_an_order(id, kind, None),
+    };
+    Ok(Normalized::new(vec![transaction]))
+}
+
+/// Reads the body to the end of its root element into `found`.
+fn read(body: &[u8], found: &mut Found) -> Result<(), Stop> {
+    let unreadable = |e: PluginError| Stop::Unreadable(e);
+    let draft = &mut found.draft;
     let mut reader = Reader::from_reader(body);
     let mut namespaces = Namespaces::default();
-    let mut draft = OrderDraft::default();
     // The open elements, root first. One byte each, so deep nesting stays cheap.
     let mut stack: Vec<Name> = Vec::with_capacity(16);
     let mut path = Path::default();
@@ -54,46 +151,77 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
             Ok(resolved) => resolved,
             Err(e) => {
                 let at = reader.error_position() as usize;
-                return Err(malformed(body, at, &e.to_string()));
+                return Err(unreadable(malformed(body, at, &e.to_string())));
             }
         };
         let closes = matches!(event, Event::End(_) | Event::Empty(_));
+        // Inside a document other than an Order, nothing is mapped.
+        let other_at = found
+            .document
+            .as_ref()
+            .filter(|d| d.kind != "Order")
+            .map(|d| d.at);
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 namespaces
                     .enter(start, stack.len() + 1)
-                    .map_err(|e| malformed(body, tag_offset, &e))?;
+                    .map_err(|e| unreadable(malformed(body, tag_offset, &e)))?;
                 let qname = start.name();
                 let qname = qname.as_ref();
                 let (ns, local) = namespaces.resolve(qname);
                 let name = Name::resolve(ns, local);
-                match (stack.as_slice(), name) {
-                    ([], Name::Order | Name::StandardBusinessDocument) => {}
-                    ([], _) => return Err(not_an_order(start, namespaces.uri(qname))),
-                    ([Name::StandardBusinessDocument], Name::Order) if order_at.is_none() => {}
-                    ([Name::StandardBusinessDocument], Name::StandardBusinessDocumentHeader) => {}
-                    ([Name::StandardBusinessDocument], _) => {
-                        return Err(not_an_order(start, namespaces.uri(qname)));
+                let document_here = match (stack.as_slice(), name) {
+                    ([], Name::StandardBusinessDocument) => false,
+                    ([], _) => true,
+                    ([Name::StandardBusinessDocument], Name::StandardBusinessDocumentHeader) => {
+                        false
                     }
-                    _ => {}
-                }
-                if name == Name::Order && order_at.is_none() {
+                    ([Name::StandardBusinessDocument], _) if found.document.is_some() => {
+                        return Err(unreadable(not_an_order(start, namespaces.uri(qname))));
+                    }
+                    ([Name::StandardBusinessDocument], _) => true,
+                    _ => false,
+                };
+                let kind = match document_here {
+                    true => match ubl_document(local, namespaces.uri(qname)) {
+                        Some(kind) => Some(kind),
+                        None => {
+                            return Err(unreadable(not_an_order(start, namespaces.uri(qname))));
+                        }
+                    },
+                    false => None,
+                };
+                if name == Name::Order && document_here {
                     order_at = Some(stack.len());
                     path.start_order();
                 }
                 stack.push(name);
                 path.enter(name, qname);
+                if let Some(kind) = kind {
+                    found.document = Some(Document {
+                        kind,
+                        at: stack.len() - 1,
+                        offset: tag_offset,
+                        path: path.full().to_owned(),
+                        id: None,
+                    });
+                }
                 text.clear();
                 text_offset = reader.buffer_position() as usize;
-                attributes = read_attributes(start).map_err(|e| malformed(body, tag_offset, &e))?;
+                attributes = read_attributes(start)
+                    .map_err(|e| unreadable(malformed(body, tag_offset, &e)))?;
                 leaf = true;
                 if let Some(at) = order_at {
-                    on_start(&mut draft, &stack[at + 1..], tag_offset)
-                        .map_err(|f| invalid_value(f, &path, body, tag_offset))?;
+                    on_start(draft, &stack[at + 1..], tag_offset)
+                        .map_err(|f| Stop::Refused(invalid_value(f, &path, body, tag_offset)))?;
                 }
                 if matches!(event, Event::Empty(_)) {
-                    end_element(&mut draft, &stack, order_at, &path, "", &attributes, true)
-                        .map_err(|f| invalid_value(f, &path, body, tag_offset))?;
+                    if other_at.is_none() {
+                        end_element(draft, &stack, order_at, &path, "", &attributes, true)
+                            .map_err(|f| {
+                                Stop::Refused(invalid_value(f, &path, body, tag_offset))
+                            })?;
+                    }
                     namespaces.leave(stack.len());
                     stack.pop();
                     path.leave();
@@ -101,16 +229,24 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                 }
             }
             Event::End(_) => {
-                end_element(
-                    &mut draft,
-                    &stack,
-                    order_at,
-                    &path,
-                    text.trim(),
-                    &attributes,
-                    leaf,
-                )
-                .map_err(|f| invalid_value(f, &path, body, text_offset))?;
+                match (other_at, found.document.as_mut()) {
+                    (Some(at), Some(document)) if stack.len() > at => {
+                        // The document's own `cbc:ID`, a direct child.
+                        if stack.len() == at + 2 && stack.last() == Some(&Name::ID) {
+                            document.id.get_or_insert_with(|| text.trim().to_owned());
+                        }
+                    }
+                    _ => end_element(
+                        draft,
+                        &stack,
+                        order_at,
+                        &path,
+                        text.trim(),
+                        &attributes,
+                        leaf,
+                    )
+                    .map_err(|f| Stop::Refused(invalid_value(f, &path, body, text_offset)))?,
+                }
                 text.clear();
                 namespaces.leave(stack.len());
                 if stack.last() == Some(&Name::Order) && order_at == Some(stack.len() - 1) {
@@ -131,39 +267,38 @@ pub fn parse_order(body: &[u8], config: &Config) -> Result<PurchaseOrder, Plugin
                 match resolved {
                     Some(c) => text.push(c),
                     None => {
-                        return Err(malformed(
+                        return Err(unreadable(malformed(
                             body,
                             tag_offset,
                             &format!("unknown entity or character reference &{};", &*r),
-                        ));
+                        )));
                     }
                 }
             }
             Event::Eof => {
-                return Err(malformed(
+                return Err(unreadable(malformed(
                     body,
                     body.len(),
                     &match stack.last() {
                         None => "there is no root element".to_owned(),
                         Some(_) => format!("the document ends before {} is closed", path.full()),
                     },
-                ));
+                )));
             }
             Event::Decl(_) | Event::PI(_) | Event::DocType(_) | Event::Comment(_) => {}
         }
         // The root closed: the document is complete; anything after it is not read.
         if stack.is_empty() && closes {
-            break;
+            return Ok(());
         }
     }
-    if !draft.order_closed {
-        return Err(PluginError::new(
-            "not-an-order",
-            format!("the Standard Business Document carries no UBL <Order> in namespace {ORDER}"),
-        )
-        .at_path("/sbdh:StandardBusinessDocument"));
-    }
-    draft.finish(config, body)
+}
+
+/// The name of the UBL 2 document whose element is `local` in namespace `uri`
+/// (`Order`, `Invoice` …), or `None` when it is not one.
+fn ubl_document(local: &str, uri: Option<&str>) -> Option<String> {
+    let name = uri?.strip_prefix(UBL_DOCUMENT)?.strip_suffix("-2")?;
+    (name == local && !name.starts_with("Common")).then(|| name.to_owned())
 }
 
 /// An element ends: the mapping takes it, or a leaf it does not take becomes an

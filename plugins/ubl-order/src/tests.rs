@@ -9,16 +9,23 @@ const TEN_LINES: &[u8] = include_bytes!("../fixtures/ubl-10-lines.xml");
 const MINIMAL: &[u8] = include_bytes!("../fixtures/ubl-minimal.xml");
 const OTHER_PREFIXES: &[u8] = include_bytes!("../fixtures/ubl-other-prefixes.xml");
 
-fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    testing::json::<UblOrder>(body, config)
+/// The orders as the host receives them; every transaction must be one.
+fn json(body: &[u8], config: &str) -> Vec<String> {
+    testing::orders_json::<UblOrder>(body, config)
 }
 
 fn order(body: &[u8], config: &str) -> PurchaseOrder {
     testing::order::<UblOrder>(body, config)
 }
 
+/// The error the whole message is refused with.
 fn error(body: &[u8], config: &str) -> PluginError {
     testing::error::<UblOrder>(body, config)
+}
+
+/// The refusal of the document's transaction.
+fn refused(body: &[u8], config: &str) -> PluginError {
+    testing::refused::<UblOrder>(body, config)
 }
 
 fn line_column(err: &PluginError) -> (u32, u32) {
@@ -36,7 +43,7 @@ fn with_line(line_item: &str) -> String {
 
 #[test]
 fn ten_line_order_maps_every_field() {
-    let out = json(TEN_LINES, "{}").unwrap();
+    let out = json(TEN_LINES, "{}");
     assert_schema_valid(&out);
     let actual: Value = serde_json::from_str(&out[0]).unwrap();
     // Written by hand from the XML, field by field; equality checks every mapping,
@@ -80,7 +87,7 @@ fn ten_line_order_typed_spot_checks() {
 
 #[test]
 fn minimal_order_uses_defaults() {
-    let out = json(MINIMAL, "").unwrap();
+    let out = json(MINIMAL, "");
     assert_schema_valid(&out);
     let order = order(MINIMAL, "");
     assert_eq!(order.buyer_order_number, "PO-MIN-1");
@@ -123,7 +130,7 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
         .unwrap()
         .replace("<cbc:ID>PBG-01</cbc:ID>", "");
     assert_eq!(order_str(&no_supplier, config).supplier.code, "CFG-1");
-    let err = error(no_supplier.as_bytes(), "{}");
+    let err = refused(no_supplier.as_bytes(), "{}");
     assert_eq!(err.code, "missing-field");
     assert!(err.message.contains("supplier_code"), "{}", err.message);
 }
@@ -134,7 +141,7 @@ fn order_str(body: &str, config: &str) -> PurchaseOrder {
 
 #[test]
 fn other_prefixes_and_default_namespace_are_the_same_vocabulary() {
-    let out = json(OTHER_PREFIXES, "{}").unwrap();
+    let out = json(OTHER_PREFIXES, "{}");
     assert_schema_valid(&out);
     let order = order(OTHER_PREFIXES, "{}");
     assert_eq!(order.buyer_order_number, "PO-PFX-7", "erp:ID is not cbc:ID");
@@ -190,6 +197,101 @@ fn cxml_is_not_an_order() {
     );
 }
 
+/// A UBL document of `kind` (its own namespace), with `cbc:ID` `id`.
+fn ubl_document(kind: &str, id: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\"?>\n<{kind} xmlns=\"urn:oasis:names:specification:ubl:schema:xsd:{kind}-2\" \
+         xmlns:cbc=\"urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2\">\
+         <cbc:UBLVersionID>2.1</cbc:UBLVersionID><cbc:ID>{id}</cbc:ID>\
+         <cbc:IssueDate>2026-11-03</cbc:IssueDate></{kind}>"
+    )
+}
+
+/// `document` as the payload of a Standard Business Document with `instance` as
+/// its InstanceIdentifier.
+fn in_sbdh(document: &str, instance: &str) -> String {
+    let payload = document
+        .split_once("?>\n")
+        .map_or(document, |(_, rest)| rest);
+    format!(
+        "<sh:StandardBusinessDocument xmlns:sh=\"http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader\">\
+         <sh:StandardBusinessDocumentHeader><sh:HeaderVersion>1.0</sh:HeaderVersion>\
+         <sh:DocumentIdentification><sh:InstanceIdentifier>{instance}</sh:InstanceIdentifier>\
+         </sh:DocumentIdentification></sh:StandardBusinessDocumentHeader>{payload}\
+         </sh:StandardBusinessDocument>"
+    )
+}
+
+#[test]
+fn one_document_is_one_transaction_with_its_control_number() {
+    // A bare Order: cbc:ID is the control number; the location is the Order.
+    let out = testing::json::<UblOrder>(MINIMAL, "{}").unwrap();
+    assert_eq!(testing::outcomes(&out), ["0 PO-MIN-1 order PO-MIN-1"]);
+    let location = out.transactions[0].id.location.as_ref().unwrap();
+    assert_eq!(
+        (location.path.as_deref(), location.line),
+        (Some("/Order"), Some(3))
+    );
+    // In an SBDH, the InstanceIdentifier is.
+    let sbdh = include_bytes!("../../../tests/corpus/peppol/peppol-commons-sbdh-order.xml");
+    let out = testing::json::<UblOrder>(sbdh, "{}").unwrap();
+    assert_eq!(
+        testing::outcomes(&out),
+        ["0 62ad8932-be14-42a1-9528-f867cb335f55 order 5"]
+    );
+    assert_eq!(
+        out.transactions[0]
+            .id
+            .location
+            .as_ref()
+            .unwrap()
+            .path
+            .as_deref(),
+        Some("/sbdh:StandardBusinessDocument/Order")
+    );
+    // An Order that cannot be made into an order is refused with what is wrong,
+    // its control number and its place: the buyer can fix and replay it.
+    let out =
+        testing::json::<UblOrder>(include_bytes!("../fixtures/ubl-invalid-quantity.xml"), "{}")
+            .unwrap();
+    assert_eq!(
+        testing::outcomes(&out),
+        ["0 PO-BAD-2 refused invalid-value at /Order/cac:OrderLine[2]/cac:LineItem/cbc:Quantity"]
+    );
+}
+
+#[test]
+fn other_ubl_documents_are_not_orders_and_cancellations_are_refused() {
+    for kind in [
+        "Invoice",
+        "OrderResponse",
+        "ApplicationResponse",
+        "DespatchAdvice",
+    ] {
+        let out = testing::json::<UblOrder>(ubl_document(kind, "INV-7").as_bytes(), "{}").unwrap();
+        assert_eq!(
+            testing::outcomes(&out),
+            [format!("0 INV-7 not-an-order {kind}")],
+            "{kind}"
+        );
+    }
+    let invoice = ubl_document("Invoice", "INV-7");
+    let out = testing::json::<UblOrder>(in_sbdh(&invoice, "sbdh-42").as_bytes(), "{}").unwrap();
+    assert_eq!(testing::outcomes(&out), ["0 sbdh-42 not-an-order Invoice"]);
+
+    // Design decision 14: never dropped as "not an order".
+    for kind in ["OrderCancellation", "OrderChange"] {
+        let out = testing::json::<UblOrder>(ubl_document(kind, "PO-9").as_bytes(), "{}").unwrap();
+        assert_eq!(
+            testing::outcomes(&out),
+            [format!("0 PO-9 refused unsupported-purpose at /{kind}")]
+        );
+    }
+    // A document that is not well-formed is not read, whatever it is.
+    let cut = &invoice[..invoice.len() - 5];
+    assert_eq!(error(cut.as_bytes(), "{}").code, "malformed-xml");
+}
+
 #[test]
 fn malformed_xml_has_line_and_column() {
     let err = error(include_bytes!("../fixtures/ubl-malformed.xml"), "{}");
@@ -225,7 +327,7 @@ fn unknown_entity_is_malformed() {
 
 #[test]
 fn bad_decimal_names_the_line_and_field() {
-    let err = error(include_bytes!("../fixtures/ubl-invalid-quantity.xml"), "{}");
+    let err = refused(include_bytes!("../fixtures/ubl-invalid-quantity.xml"), "{}");
     assert_eq!(err.code, "invalid-value");
     assert_eq!(
         path(&err),
@@ -256,14 +358,14 @@ fn bad_values_are_invalid_value() {
         ),
     ];
     for (line, expected_path) in cases {
-        let err = error(with_line(line).as_bytes(), "{}");
+        let err = refused(with_line(line).as_bytes(), "{}");
         assert_eq!(err.code, "invalid-value", "{line}");
         assert_eq!(path(&err), expected_path);
     }
     let bad_date = std::str::from_utf8(MINIMAL)
         .unwrap()
         .replace("2026-11-03", "2026-13-03");
-    let err = error(bad_date.as_bytes(), "{}");
+    let err = refused(bad_date.as_bytes(), "{}");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("invalid-value", "/Order/cbc:IssueDate")
@@ -294,7 +396,7 @@ fn missing_fields_name_the_ubl_path() {
     ];
     for (removed, expected_path) in cases {
         let body = minimal.replacen(removed, "", 1);
-        let err = error(body.as_bytes(), "{}");
+        let err = refused(body.as_bytes(), "{}");
         assert_eq!(err.code, "missing-field", "without {removed}: {err}");
         assert_eq!(path(&err), expected_path);
     }
@@ -302,13 +404,13 @@ fn missing_fields_name_the_ubl_path() {
     let end = minimal.find("</Order>").unwrap();
     let no_lines = format!("{}{}", &minimal[..start], &minimal[end..]);
     assert_eq!(
-        path(&error(no_lines.as_bytes(), "{}")),
+        path(&refused(no_lines.as_bytes(), "{}")),
         "/Order/cac:OrderLine"
     );
     let start = minimal.find("<cac:BuyerCustomerParty>").unwrap();
     let end = minimal.find("<cac:SellerSupplierParty>").unwrap();
     let no_buyer = format!("{}{}", &minimal[..start], &minimal[end..]);
-    let out = json(no_buyer.as_bytes(), "{}").unwrap();
+    let out = json(no_buyer.as_bytes(), "{}");
     assert_schema_valid(&out);
     assert_eq!(
         order(no_buyer.as_bytes(), "{}").buyer,
@@ -322,7 +424,7 @@ fn missing_fields_name_the_ubl_path() {
         "<cac:Contact><cbc:Name>Sari</cbc:Name></cac:Contact>",
         1,
     );
-    let err = error(unnamed.as_bytes(), "{}");
+    let err = refused(unnamed.as_bytes(), "{}");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         (
@@ -359,7 +461,7 @@ fn info_names_the_ubl_content_types() {
 
 #[test]
 fn peppol_bis_3_order_maps_its_parties_and_allowances() {
-    let out = json(include_bytes!("../fixtures/peppol-bis3-order.xml"), "{}").unwrap();
+    let out = json(include_bytes!("../fixtures/peppol-bis3-order.xml"), "{}");
     assert_schema_valid(&out);
     let actual: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
     // Written from the XML (the v1 expectation moved to v2, then corrected

@@ -7,7 +7,7 @@
 //! requested)"`), so each is looked up where the v2 mapping puts that code.
 
 use jembatan_plugin_sdk::testing;
-use jembatan_plugin_sdk::{Decimal, PurchaseOrder};
+use jembatan_plugin_sdk::{Decimal, Outcome, PurchaseOrder};
 use serde_json::Value;
 
 use crate::X12Order;
@@ -52,16 +52,36 @@ const DOCUMENTS: [(&str, &[u8], &str); 16] = [
 fn every_public_document_gives_what_its_expectation_says() {
     for (name, body, expected) in DOCUMENTS {
         let expected: Value = serde_json::from_str(expected).unwrap();
-        let orders = testing::orders::<X12Order>(body, CONFIG);
-        let expected_orders: Vec<&Value> = expected["transactions"]
-            .as_array()
-            .unwrap()
+        let transactions = expected["transactions"].as_array().unwrap();
+        // One outcome per transaction set, in order, with its ST02: an order or,
+        // for a set of another kind, not an order.
+        let out = testing::json::<X12Order>(body, CONFIG).unwrap();
+        let kinds: Vec<(&str, Option<&str>)> = out
+            .transactions
+            .iter()
+            .map(|t| {
+                let kind = match &t.outcome {
+                    Outcome::Order(_) => "order",
+                    Outcome::NotAnOrder { .. } => "not-an-order",
+                    Outcome::Refused(e) => panic!("{name}: refused: {e}"),
+                };
+                (kind, t.id.control_number.as_deref())
+            })
+            .collect();
+        let expected_kinds: Vec<(&str, Option<&str>)> = transactions
+            .iter()
+            .map(|t| (t["kind"].as_str().unwrap(), t["control_number"].as_str()))
+            .collect();
+        assert_eq!(kinds, expected_kinds, "{name}");
+        let json: Vec<String> = out.orders().cloned().collect();
+        testing::assert_schema_valid(&json);
+        let normalized = testing::normalized::<X12Order>(body, CONFIG).unwrap();
+        let orders: Vec<&PurchaseOrder> = normalized.orders().map(|o| &**o).collect();
+        let expected_orders: Vec<&Value> = transactions
             .iter()
             .filter(|t| t["kind"] == "order")
             .map(|t| &t["order"])
             .collect();
-        assert_eq!(orders.len(), expected_orders.len(), "{name}");
-        testing::assert_schema_valid(&testing::json::<X12Order>(body, CONFIG).unwrap());
         for (i, (order, expected)) in orders.iter().zip(expected_orders).enumerate() {
             let actual = serde_json::to_value(order).unwrap();
             check_order(&format!("{name} order {i}"), expected, &actual, order);

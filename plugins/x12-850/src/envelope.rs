@@ -1,79 +1,71 @@
 //! The X12 envelopes: ISA … IEA interchanges around GS … GE groups around
-//! ST … SE transaction sets, as many interchanges as the body holds.
+//! ST … SE transaction sets, as many interchanges as the body holds; one outcome
+//! per transaction set.
 //!
-//! One pass over the segments: each ST 850 opens a [`Transaction`] that reads the
-//! segments up to its SE; any other transaction set is read past. The counts and
-//! control numbers of every envelope are checked as the closing segment arrives,
-//! so a mismatch points at it.
+//! One pass over the segments: each ST opens a set, and what it becomes is
+//! decided by its SE: an 850 that maps is an order, an 850 that does not is
+//! refused with the first error found in it (its other segments are still
+//! counted, for SE01), an 860 (purchase order change) is refused
+//! `unsupported-purpose` (design decision 14), and any other set (810, 855, 997 …)
+//! is not an order, of kind ST01. The counts and control numbers of every
+//! envelope are checked as the closing segment arrives, so a mismatch points at
+//! it.
 //!
 //! What the envelope rules are (X12.5, per element, e.g.
 //! <https://stedi.com/edi/x12-004010/segment/SE>, `…/segment/GE`, `…/segment/IEA`):
 //! SE01 counts the segments of the transaction set, ST and SE included, and SE02
 //! repeats ST02; GE01 counts the transaction sets of the group and GE02 repeats
 //! GS06; IEA01 counts the functional groups of the interchange and IEA02 repeats
-//! ISA13. Senders get these wrong without the orders being wrong, so a mismatch is
-//! logged as a warning and read past, unless the buyer's config sets `strict`.
+//! ISA13. Senders get these wrong without the orders being wrong, so a mismatch,
+//! a missing GE or IEA, and a segment outside any set are read past with a
+//! warning: the set's own (SE) on the set, the others on the message. With the
+//! config `strict` they are refused instead, per envelope: an SE problem refuses
+//! its set, a group's problem every order of the group, an interchange's every
+//! order of the interchange; the other envelopes of the body are not affected.
+//!
+//! A set that is not closed (a GS, ST, GE, IEA or ISA before its SE, or the end
+//! of the body) is refused, and reading goes on with the segment that came. Only
+//! an interchange that cannot be begun (an ISA that cannot be read, text after an
+//! IEA that is no ISA) stops the reading: the rest of the body becomes one refused
+//! transaction, after the others. The whole message is refused only when the
+//! body holds no transaction set at all.
 
-use edi_common::envelope::{Nesting, check_count, unexpected};
+use edi_common::envelope::{check_count, unclosed, unexpected};
 use edi_common::{Config, error_at, skip_preamble};
-use jembatan_plugin_sdk::{LogLevel, PluginError, PurchaseOrder, log};
+use jembatan_plugin_sdk::{
+    self as sdk, Location, Normalized, Outcome, PluginError, TransactionId, Warning, line_column,
+};
 
 use crate::lex::{Lexer, Segment, skip_noise};
 use crate::map::{Envelope, Transaction};
 
-const NESTING: Nesting = Nesting {
-    message: ("ST", "SE"),
-    group: ("GS", "GE"),
-};
-
-/// What a body gave: its orders, and what was read past (as the errors a strict
-/// reading would have raised), for the log.
-#[derive(Debug)]
-pub struct Reading {
-    pub orders: Vec<PurchaseOrder>,
-    pub warnings: Vec<PluginError>,
-}
-
-/// Reads every 850 in the body, in order, and logs what was read past.
-pub fn read(body: &[u8], config: &Config) -> Result<Vec<PurchaseOrder>, PluginError> {
-    let reading = read_all(body, config)?;
-    for warning in &reading.warnings {
-        log(LogLevel::Warn, &warning.to_string());
-    }
-    Ok(reading.orders)
-}
-
-/// Reads every interchange in the body: each ISA … IEA, back to back, with line
-/// breaks (or nothing) between them.
-pub fn read_all(body: &[u8], config: &Config) -> Result<Reading, PluginError> {
+/// Reads every transaction set of the body: one outcome each, in order.
+pub fn read(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
     let mut reader = Reader {
         body,
         config,
         interchanges: 0,
         groups: 0,
         sets: 0,
-        orders: Vec::new(),
+        transactions: Vec::new(),
         warnings: Vec::new(),
-        first_skipped: None,
+        first_problem: None,
     };
     let mut start = skip_preamble(body);
     loop {
-        start = reader.interchange(start)?;
-        // Anything but another ISA after an IEA: `interchange` reports it.
-        start = skip_noise(body, start);
+        match reader.interchange(start) {
+            // Anything but another ISA after an IEA: `interchange` reports it.
+            Ok(end) => start = skip_noise(body, end),
+            Err(stop) => {
+                reader.stop(stop)?;
+                break;
+            }
+        }
         if start >= body.len() {
             break;
         }
     }
-    if reader.orders.is_empty()
-        && let Some(skipped) = reader.first_skipped
-    {
-        return Err(skipped);
-    }
-    Ok(Reading {
-        orders: reader.orders,
-        warnings: reader.warnings,
-    })
+    reader.finish()
 }
 
 /// The reading of a body, across its interchanges: transaction sets and groups
@@ -85,12 +77,14 @@ struct Reader<'a> {
     /// Interchanges begun, for paths (`ISA[2]/IEA`).
     interchanges: usize,
     groups: usize,
+    /// ST segments so far: `ST[n]`, the transaction at index n - 1.
     sets: usize,
-    orders: Vec<PurchaseOrder>,
-    warnings: Vec<PluginError>,
-    /// The first transaction set that was not an 850, as the error to give when
-    /// the body holds no order at all.
-    first_skipped: Option<PluginError>,
+    transactions: Vec<sdk::Transaction>,
+    /// About the envelopes, read past.
+    warnings: Vec<Warning>,
+    /// The first envelope problem, to refuse the message with when it holds no
+    /// transaction set.
+    first_problem: Option<PluginError>,
 }
 
 /// An open GS group.
@@ -107,35 +101,68 @@ struct Group {
     version_offset: usize,
     /// ST segments seen in the group; GE01 must equal it.
     sets: u64,
+    /// Where the group's transactions start in `Reader::transactions`.
+    first: usize,
+    /// With `strict`: the first problem of the group's envelope, which refuses its
+    /// orders when it closes.
+    problem: Option<PluginError>,
 }
 
-/// An open transaction set: an 850 being read, or another one being read past.
-enum Set {
-    Order(Box<Transaction>),
-    Other(Other),
-}
-
-/// A transaction set that is not an 850.
-struct Other {
+/// An open transaction set.
+struct Set {
+    /// 1-based position in the body, for paths (`ST[2]`).
     index: usize,
-    /// ST02.
+    /// ST02, which SE02 must repeat.
     control: String,
-    /// Segments so far, ST included.
+    /// Segments so far, ST included; SE01 must equal it with SE counted.
     segments: u64,
+    id: TransactionId,
+    content: Content,
+    warnings: Vec<Warning>,
+}
+
+/// What an open set is becoming.
+enum Content {
+    /// An 850 being read.
+    Order(Box<Transaction>),
+    /// An 850 that cannot be an order: the first error found in it.
+    Refused(PluginError),
+    /// Another transaction set: its ST01.
+    Other(String),
 }
 
 impl Set {
-    fn index(&self) -> usize {
-        match self {
-            Set::Order(t) => t.index,
-            Set::Other(o) => o.index,
+    /// An 850 that cannot be read any further is refused with its first error.
+    fn refuse(&mut self, error: PluginError) {
+        if let Content::Order(_) = self.content {
+            self.content = Content::Refused(error);
         }
     }
 }
 
+/// The transaction sets, groups and problems of one interchange being read.
+struct Interchange<'a> {
+    /// The first interchange keeps the plain paths (`IEA/IEA01`) a body of one
+    /// interchange has always had; later ones are `ISA[2]/IEA`.
+    iea_path: String,
+    /// ISA13, which IEA02 must repeat.
+    control: &'a str,
+    /// GS segments seen; IEA01 must equal it.
+    groups: u64,
+    group: Option<Group>,
+    set: Option<Set>,
+    /// Where its transactions start in `Reader::transactions`.
+    first: usize,
+    /// With `strict`: the first problem of its envelope, which refuses its orders.
+    problem: Option<PluginError>,
+    /// The last segment was outside any set, already reported.
+    stray: bool,
+}
+
 impl Reader<'_> {
-    /// Reads one interchange from its ISA at `start`; returns the offset after its
-    /// IEA.
+    /// Reads one interchange from its ISA at `start`; returns the offset after
+    /// its IEA (or of the ISA that came before its IEA, or the end of the body).
+    /// `Err` when the interchange cannot be begun, which stops the reading.
     fn interchange(&mut self, start: usize) -> Result<usize, PluginError> {
         let body = self.body;
         if self.interchanges > 0 && !body[start..].starts_with(b"ISA") {
@@ -153,156 +180,127 @@ impl Reader<'_> {
         }
         let (mut lexer, isa) = Lexer::interchange(body, start)?;
         self.interchanges += 1;
-        let isa_control = isa_control(&isa, body)?;
-        // The first interchange keeps the plain paths (`IEA/IEA01`) a body of one
-        // interchange has always had.
-        let iea_path = match self.interchanges {
-            1 => "IEA".to_owned(),
-            n => format!("ISA[{n}]/IEA"),
+        let mut ic = Interchange {
+            iea_path: match self.interchanges {
+                1 => "IEA".to_owned(),
+                n => format!("ISA[{n}]/IEA"),
+            },
+            control: isa_control(&isa, body)?,
+            groups: 0,
+            group: None,
+            set: None,
+            first: self.transactions.len(),
+            problem: None,
+            stray: false,
         };
-
         let mut seg = Segment::default();
-        let mut groups: u64 = 0;
-        let mut group: Option<Group> = None;
-        let mut set: Option<Set> = None;
-        while lexer.next(&mut seg)? {
+        let end = loop {
+            match lexer.next(&mut seg) {
+                Ok(true) => {}
+                Ok(false) => break None,
+                // A segment that is not text; the lexer has moved past it.
+                Err(err) => {
+                    match &mut ic.set {
+                        Some(set) => {
+                            set.segments += 1;
+                            set.refuse(err);
+                        }
+                        None => self.stray(&mut ic, err),
+                    }
+                    continue;
+                }
+            }
             let at = |n: usize| seg.offset_of(n, body);
             match seg.tag() {
                 "GS" => {
-                    NESTING.closed(
-                        body,
-                        seg.offset,
-                        "GS",
-                        set.as_ref().map(Set::index),
-                        group.as_ref().map(|g| g.index),
-                    )?;
-                    groups += 1;
+                    self.close_unclosed(&mut ic, seg.offset, "GS");
+                    ic.groups += 1;
                     self.groups += 1;
                     // GS01 (PO, IN, OW, …) is not checked: the transaction set
                     // decides what a document is, and senders put 850s in groups
                     // of other functional ids.
-                    group = Some(Group {
+                    ic.group = Some(Group {
                         index: self.groups,
                         control: seg.get(6).to_owned(),
                         sender: seg.get(2).trim().to_owned(),
                         version: seg.get(8).to_owned(),
                         version_offset: at(8),
                         sets: 0,
+                        first: self.transactions.len(),
+                        problem: None,
                     });
+                    ic.stray = false;
                 }
                 "ST" => {
-                    NESTING.closed(body, seg.offset, "ST", set.as_ref().map(Set::index), None)?;
-                    let Some(open) = &mut group else {
-                        return Err(unexpected(
-                            body,
-                            seg.offset,
-                            "ST",
-                            "outside a GS … GE group",
-                        ));
-                    };
-                    open.sets += 1;
+                    if let Some(set) = ic.set.take() {
+                        let err =
+                            unclosed(body, seg.offset, &format!("ST[{}]", set.index), "SE", "ST");
+                        self.abandon(set, err);
+                    }
                     self.sets += 1;
-                    set = Some(if seg.get(1) == "850" {
-                        let envelope = Envelope {
-                            sender_qualifier: isa.get(5).trim().to_owned(),
-                            sender_id: isa.get(6).trim().to_owned(),
-                            application_sender: open.sender.clone(),
-                            version: open.version.clone(),
-                            six_digit_dates: check_version(open, body)?,
-                        };
-                        Set::Order(Box::new(Transaction::new(self.sets, &seg, envelope)))
-                    } else {
-                        self.skip(&seg);
-                        Set::Other(Other {
-                            index: self.sets,
-                            control: seg.get(2).to_owned(),
-                            segments: 1,
-                        })
-                    });
+                    ic.set = Some(self.open(&seg, &isa, ic.group.as_mut()));
+                    ic.stray = false;
                 }
-                "SE" => {
-                    let Some(open) = set.take() else {
-                        return Err(unexpected(body, seg.offset, "SE", "without an ST"));
-                    };
-                    let (st, control, segments) = match &open {
-                        Set::Order(t) => (t.index, t.control.as_str(), t.segments + 1),
-                        Set::Other(o) => (o.index, o.control.as_str(), o.segments + 1),
-                    };
-                    let counted = check_count(
-                        body,
-                        at(1),
-                        &format!("ST[{st}]/SE/SE01"),
-                        "SE01",
-                        seg.get(1),
-                        segments,
-                        |stated| {
-                            format!(
-                                "SE01 of ST[{st}] says {stated} segments, but the transaction set has {segments} (ST and SE included)"
-                            )
-                        },
-                    );
-                    self.problem(counted)?;
-                    if seg.get(2) != control {
-                        self.problem(Err(mismatch(
-                            body,
-                            at(2),
-                            &format!("ST[{st}]/SE/SE02"),
-                            "SE02",
-                            seg.get(2),
-                            "ST02",
-                            control,
-                        )))?;
+                "SE" => match ic.set.take() {
+                    Some(set) => self.close(set, &seg),
+                    // The end of what was read past already.
+                    None if ic.stray => {}
+                    None => {
+                        let err = unexpected(body, seg.offset, "SE", "without an ST");
+                        self.stray(&mut ic, err);
                     }
-                    if let Set::Order(order) = open {
-                        self.orders
-                            .push(order.finish(self.config, body, seg.offset)?);
-                    }
-                }
+                },
                 "GE" => {
-                    NESTING.closed(body, seg.offset, "GE", set.as_ref().map(Set::index), None)?;
-                    let Some(open) = group.take() else {
-                        return Err(unexpected(body, seg.offset, "GE", "without a GS"));
+                    if let Some(set) = ic.set.take() {
+                        let err =
+                            unclosed(body, seg.offset, &format!("ST[{}]", set.index), "SE", "GE");
+                        self.abandon(set, err);
+                    }
+                    let Some(mut group) = ic.group.take() else {
+                        let err = unexpected(body, seg.offset, "GE", "without a GS");
+                        self.stray(&mut ic, err);
+                        continue;
                     };
-                    let path = format!("GS[{}]/GE", open.index);
+                    let path = format!("GS[{}]/GE", group.index);
+                    let sets = group.sets;
                     let counted = check_count(
                         body,
                         at(1),
                         &format!("{path}/GE01"),
                         "GE01",
                         seg.get(1),
-                        open.sets,
+                        sets,
                         |stated| {
                             format!(
-                                "GE01 says the group has {stated} transaction sets, but it has {}",
-                                open.sets
+                                "GE01 says the group has {stated} transaction sets, but it has {sets}"
                             )
                         },
                     );
-                    self.problem(counted)?;
-                    if seg.get(2) != open.control {
-                        self.problem(Err(mismatch(
+                    if let Err(err) = counted {
+                        self.tolerate(err, &mut group.problem);
+                    }
+                    if seg.get(2) != group.control {
+                        let err = mismatch(
                             body,
                             at(2),
                             &format!("{path}/GE02"),
                             "GE02",
                             seg.get(2),
                             "GS06",
-                            &open.control,
-                        )))?;
+                            &group.control,
+                        );
+                        self.tolerate(err, &mut group.problem);
                     }
+                    self.close_group(group);
+                    ic.stray = false;
                 }
                 "IEA" => {
-                    NESTING.closed(
-                        body,
-                        seg.offset,
-                        "IEA",
-                        set.as_ref().map(Set::index),
-                        group.as_ref().map(|g| g.index),
-                    )?;
+                    self.close_unclosed(&mut ic, seg.offset, "IEA");
+                    let groups = ic.groups;
                     let counted = check_count(
                         body,
                         at(1),
-                        &format!("{iea_path}/IEA01"),
+                        &format!("{}/IEA01", ic.iea_path),
                         "IEA01",
                         seg.get(1),
                         groups,
@@ -312,105 +310,332 @@ impl Reader<'_> {
                             )
                         },
                     );
-                    self.problem(counted)?;
-                    if seg.get(2) != isa_control {
-                        self.problem(Err(mismatch(
+                    if let Err(err) = counted {
+                        self.tolerate(err, &mut ic.problem);
+                    }
+                    if seg.get(2) != ic.control {
+                        let err = mismatch(
                             body,
                             at(2),
-                            &format!("{iea_path}/IEA02"),
+                            &format!("{}/IEA02", ic.iea_path),
                             "IEA02",
                             seg.get(2),
                             "ISA13",
-                            isa_control,
-                        )))?;
+                            ic.control,
+                        );
+                        self.tolerate(err, &mut ic.problem);
                     }
-                    return Ok(lexer.position());
+                    break Some(lexer.position());
                 }
                 "ISA" => {
-                    return Err(unexpected(
+                    // The next interchange begins before this one's IEA.
+                    self.close_unclosed(&mut ic, seg.offset, "ISA");
+                    let err = unclosed(
                         body,
                         seg.offset,
+                        &format!("ISA[{}]", self.interchanges),
+                        "IEA",
                         "ISA",
-                        "inside an interchange (IEA is missing before it)",
-                    ));
+                    );
+                    self.tolerate(err, &mut ic.problem);
+                    break Some(seg.offset);
                 }
-                tag => match &mut set {
-                    Some(Set::Order(open)) => open.segment(&seg, body, self.config)?,
-                    Some(Set::Other(open)) => open.segments += 1,
+                tag => match &mut ic.set {
+                    Some(set) => {
+                        set.segments += 1;
+                        if let Content::Order(order) = &mut set.content
+                            && let Err(err) = order.segment(&seg, body, self.config)
+                        {
+                            set.refuse(err);
+                        }
+                    }
+                    None if ic.stray => {}
                     None => {
-                        return Err(unexpected(
+                        let err = unexpected(
                             body,
                             seg.offset,
                             tag,
                             "outside a transaction set (ST … SE)",
-                        ));
+                        );
+                        self.stray(&mut ic, err);
                     }
                 },
             }
-        }
-        let open = match (&set, &group) {
-            (Some(set), _) => format!(
-                "inside transaction set ST[{}] (SE, GE and IEA are missing)",
-                set.index()
-            ),
-            (None, Some(group)) => {
-                format!("inside group GS[{}] (GE and IEA are missing)", group.index)
-            }
-            (None, None) => "before its IEA".to_owned(),
         };
-        Err(error_at(
-            "truncated",
-            format!("the interchange ends {open}; it may have been cut short"),
-            body,
-            body.len(),
-            iea_path,
-        ))
-    }
-
-    /// A transaction set that is not an 850 is not an order, and does not make
-    /// the interchange fail: a partner may send invoices (810) and orders in one
-    /// interchange. It is read past and logged.
-    // The plugin interface (WIT 0.1) has no way to report one outcome per
-    // transaction set yet; WIT 0.2 will report this one as `not-an-order`.
-    fn skip(&mut self, st: &Segment<'_>) {
-        let index = self.sets;
-        let path = format!("ST[{index}]/ST01");
-        let skipped = error_at(
-            "not-an-order",
-            format!(
-                "ST[{index}] (ST01 {:?}, ST02 {:?}) is not an 850 purchase order; it is read past",
-                st.get(1),
-                st.get(2)
-            ),
-            self.body,
-            st.offset_of(1, self.body),
-            path.clone(),
-        );
-        if self.first_skipped.is_none() {
-            self.first_skipped = Some(error_at(
-                "unsupported-transaction",
-                format!(
-                    "the body holds no 850 purchase order; ST[{index}] is a {:?} transaction set, and this plugin reads 850 purchase orders only",
-                    st.get(1)
-                ),
-                self.body,
-                st.offset_of(1, self.body),
-                path,
-            ));
-        }
-        self.warnings.push(skipped);
-    }
-
-    /// An envelope count or control number that disagrees: refused when the
-    /// config is strict, else kept as a warning and read past.
-    fn problem(&mut self, check: Result<(), PluginError>) -> Result<(), PluginError> {
-        match check {
-            Err(err) if !self.config.strict => {
-                self.warnings.push(err);
-                Ok(())
+        let end = match end {
+            Some(end) => end,
+            None => {
+                // The body ends inside the interchange.
+                let (open, missing) = match (&ic.set, &ic.group) {
+                    (Some(set), _) => (
+                        format!("inside transaction set ST[{}]", set.index),
+                        "SE, GE and IEA are",
+                    ),
+                    (None, Some(group)) => (
+                        format!("inside group GS[{}]", group.index),
+                        "GE and IEA are",
+                    ),
+                    (None, None) => ("before its IEA".to_owned(), "IEA is"),
+                };
+                let err = error_at(
+                    "truncated",
+                    format!(
+                        "the interchange ends {open} ({missing} missing); it may have been cut short"
+                    ),
+                    body,
+                    body.len(),
+                    ic.iea_path.clone(),
+                );
+                if let Some(set) = ic.set.take() {
+                    self.abandon(set, err.clone());
+                }
+                // One problem for the group and the interchange that are not
+                // closed: the interchange's takes in the group's orders.
+                if let Some(group) = ic.group.take() {
+                    self.close_group(group);
+                }
+                self.tolerate(err, &mut ic.problem);
+                body.len()
             }
-            other => other,
+        };
+        if let Some(err) = ic.problem {
+            self.refuse_orders(ic.first, &err);
         }
+        Ok(end)
+    }
+
+    /// Opens the set whose ST is `st`, inside `group` if there is one.
+    fn open(&mut self, st: &Segment<'_>, isa: &Segment<'_>, group: Option<&mut Group>) -> Set {
+        let body = self.body;
+        let index = self.sets;
+        let (line, column) = line_column(body, st.offset);
+        let id = TransactionId::new(u32::try_from(index - 1).unwrap_or(u32::MAX))
+            .with_control_number(st.get(2))
+            .at(Location {
+                line: Some(line),
+                column: Some(column),
+                offset: Some(st.offset as u64),
+                path: Some(format!("ST[{index}]")),
+            });
+        let content = match (st.get(1), group) {
+            (_, None) => {
+                Content::Refused(unexpected(body, st.offset, "ST", "outside a GS … GE group"))
+            }
+            ("850", Some(group)) => {
+                group.sets += 1;
+                match check_version(group, body) {
+                    Ok(six_digit_dates) => {
+                        let envelope = Envelope {
+                            sender_qualifier: isa.get(5).trim().to_owned(),
+                            sender_id: isa.get(6).trim().to_owned(),
+                            application_sender: group.sender.clone(),
+                            version: group.version.clone(),
+                            six_digit_dates,
+                        };
+                        Content::Order(Box::new(Transaction::new(index, st, envelope)))
+                    }
+                    Err(err) => Content::Refused(err),
+                }
+            }
+            (kind, Some(group)) => {
+                group.sets += 1;
+                Content::Other(kind.to_owned())
+            }
+        };
+        Set {
+            index,
+            control: st.get(2).to_owned(),
+            segments: 1,
+            id,
+            content,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Closes `set` at its SE: checks the count and control number, and makes its
+    /// outcome.
+    fn close(&mut self, mut set: Set, se: &Segment<'_>) {
+        let body = self.body;
+        let st = set.index;
+        set.segments += 1;
+        let segments = set.segments;
+        let counted = check_count(
+            body,
+            se.offset_of(1, body),
+            &format!("ST[{st}]/SE/SE01"),
+            "SE01",
+            se.get(1),
+            segments,
+            |stated| {
+                format!(
+                    "SE01 of ST[{st}] says {stated} segments, but the transaction set has {segments} (ST and SE included)"
+                )
+            },
+        );
+        let control = (se.get(2) != set.control).then(|| {
+            mismatch(
+                body,
+                se.offset_of(2, body),
+                &format!("ST[{st}]/SE/SE02"),
+                "SE02",
+                se.get(2),
+                "ST02",
+                &set.control,
+            )
+        });
+        for err in counted.err().into_iter().chain(control) {
+            self.first_problem.get_or_insert_with(|| err.clone());
+            if self.config.strict && matches!(set.content, Content::Order(_)) {
+                set.refuse(err);
+            } else {
+                set.warnings.push(err.into());
+            }
+        }
+        let outcome = match set.content {
+            Content::Order(order) => match order.finish(self.config, body, se.offset) {
+                Ok(order) => Outcome::Order(Box::new(order)),
+                Err(err) => Outcome::Refused(err),
+            },
+            Content::Refused(err) => Outcome::Refused(err),
+            Content::Other(kind) => other_outcome(body, set.index, &kind, set.id.location.as_ref()),
+        };
+        self.transactions.push(sdk::Transaction {
+            id: set.id,
+            outcome,
+            warnings: set.warnings,
+        });
+    }
+
+    /// `set` ends without its SE: an 850 is refused with `err` (unless it already
+    /// was), another set keeps what it is, with `err` as its warning.
+    fn abandon(&mut self, mut set: Set, err: PluginError) {
+        let outcome = match set.content {
+            Content::Order(_) => Outcome::Refused(err),
+            Content::Refused(first) => Outcome::Refused(first),
+            Content::Other(kind) => {
+                set.warnings.push(err.into());
+                other_outcome(self.body, set.index, &kind, set.id.location.as_ref())
+            }
+        };
+        self.transactions.push(sdk::Transaction {
+            id: set.id,
+            outcome,
+            warnings: set.warnings,
+        });
+    }
+
+    /// `found` arrives while a set or a group is open: the set is not closed
+    /// (refused), the group is closed without its GE (an envelope problem).
+    fn close_unclosed(&mut self, ic: &mut Interchange<'_>, offset: usize, found: &str) {
+        let body = self.body;
+        if let Some(set) = ic.set.take() {
+            let err = unclosed(body, offset, &format!("ST[{}]", set.index), "SE", found);
+            self.abandon(set, err);
+        }
+        if let Some(mut group) = ic.group.take() {
+            let err = unclosed(body, offset, &format!("GS[{}]", group.index), "GE", found);
+            self.tolerate(err, &mut group.problem);
+            self.close_group(group);
+        }
+        ic.stray = false;
+    }
+
+    /// With `strict`, a problem of the group's envelope refuses its orders.
+    fn close_group(&mut self, group: Group) {
+        if let Some(err) = group.problem {
+            self.refuse_orders(group.first, &err);
+        }
+    }
+
+    /// A segment outside any transaction set (and what follows it up to the next
+    /// envelope segment): an envelope problem of the group it is in, else of the
+    /// interchange.
+    fn stray(&mut self, ic: &mut Interchange<'_>, err: PluginError) {
+        ic.stray = true;
+        match &mut ic.group {
+            Some(group) => {
+                let mut problem = group.problem.take();
+                self.tolerate(err, &mut problem);
+                group.problem = problem;
+            }
+            None => self.tolerate(err, &mut ic.problem),
+        }
+    }
+
+    /// An envelope count, control number, trailer or stray segment that
+    /// disagrees with the content: with `strict`, kept as the envelope's
+    /// `problem` (its first), which refuses its orders when it closes; else a
+    /// warning on the message, read past.
+    fn tolerate(&mut self, err: PluginError, problem: &mut Option<PluginError>) {
+        self.first_problem.get_or_insert_with(|| err.clone());
+        if self.config.strict {
+            problem.get_or_insert(err);
+        } else {
+            self.warnings.push(err.into());
+        }
+    }
+
+    /// Refuses with `err` every order from transaction `first` on.
+    fn refuse_orders(&mut self, first: usize, err: &PluginError) {
+        for transaction in &mut self.transactions[first..] {
+            if let Outcome::Order(_) = transaction.outcome {
+                transaction.outcome = Outcome::Refused(err.clone());
+            }
+        }
+    }
+
+    /// Reading stops at `err`: before any transaction set it refuses the
+    /// message; after one, the rest of the body becomes one refused transaction.
+    fn stop(&mut self, mut err: PluginError) -> Result<(), PluginError> {
+        if self.transactions.is_empty() {
+            return Err(err);
+        }
+        err.message.push_str("; the body is not read past it");
+        let index = u32::try_from(self.transactions.len()).unwrap_or(u32::MAX);
+        let mut id = TransactionId::new(index);
+        id.location.clone_from(&err.location);
+        self.transactions.push(sdk::Transaction::refused(id, err));
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Normalized, PluginError> {
+        if self.transactions.is_empty() {
+            return Err(self.first_problem.unwrap_or_else(|| {
+                error_at(
+                    "missing-segment",
+                    "the body holds no transaction set (ST … SE)",
+                    self.body,
+                    self.body.len(),
+                    "ST",
+                )
+            }));
+        }
+        Ok(Normalized {
+            transactions: self.transactions,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// The outcome of a transaction set that is not an 850: not an order, but for
+/// an 860 (purchase order change), which is refused (design decision 14: a
+/// change never disappears as "not an order").
+fn other_outcome(body: &[u8], index: usize, kind: &str, at: Option<&Location>) -> Outcome {
+    if kind == "860" {
+        let offset = at.and_then(|l| l.offset).unwrap_or(0) as usize;
+        return Outcome::Refused(error_at(
+            "unsupported-purpose",
+            format!(
+                "ST[{index}] is an 860 purchase order change; this plugin reads new purchase orders (850) only"
+            ),
+            body,
+            offset,
+            format!("ST[{index}]/ST01"),
+        ));
+    }
+    Outcome::NotAnOrder {
+        kind: kind.to_owned(),
+        reason: None,
     }
 }
 

@@ -5,19 +5,28 @@
 //!
 //! Content types `application/edi-x12`, `application/edi`, `text/plain`. The body
 //! is one or more X12 interchanges (ISA … IEA) holding functional groups (GS … GE)
-//! of transaction sets (ST … SE). Every 850 becomes one order, in order, whatever
-//! its group's GS01 (`PO`, but `IN` and `OW` are sent too), in versions 003xxx
-//! (six-digit dates), 004xxx and 005xxx (GS08). Other transaction sets (an 810
-//! beside the 850s) are read past and logged at warn level.
+//! of transaction sets (ST … SE), in versions 003xxx (six-digit dates), 004xxx and
+//! 005xxx (GS08).
 //!
 //! The delimiters come from the ISA: the byte after `ISA` separates elements, ISA16
 //! separates components, and the byte after ISA16 ends segments (`*`/`>`/`~` and
 //! `|`/`^`/newline alike), read per interchange; see `lex.rs` for what is tolerated
 //! (short ISAs, non-breaking-space padding, a space terminator, control characters).
+//!
+//! # Outcomes
+//!
+//! One per transaction set, counted through the whole body (index 0, 1, …; control
+//! number ST02; location the ST): an 850 is an order, or refused with the first
+//! error found in it and its place; an 860 (order change) is refused
+//! `unsupported-purpose`; any other set (810, 855, 997 …) is not an order, of
+//! kind ST01. One bad set never refuses its siblings. `envelope.rs` has the rules
+//! and the README the table.
+//!
 //! The envelopes are checked as they close: SE01 (segments from ST to SE), GE01
 //! (sets), IEA01 (groups) and the control numbers ST02 = SE02, GS06 = GE02,
-//! ISA13 = IEA02; a mismatch is logged at warn level and read past, or refused
-//! with config `strict`.
+//! ISA13 = IEA02, the trailers GE and IEA, and segments outside any set. What
+//! disagrees is read past with a warning (on the set for SE, else on the
+//! message), or with config `strict` refuses the orders of that envelope.
 //!
 //! # Mapping (X12 → canonical v2)
 //!
@@ -35,21 +44,25 @@
 //!
 //! `{"default_currency", "default_unit", "unit_map": {"X12": "REC20"},
 //! "supplier_code", "buyer_name", "strict"}`, every key optional (`buyer_name` is
-//! deprecated: the envelope names the buyer). `strict: true` refuses an interchange
-//! whose envelope counts or control numbers disagree (`bad-segment-count`,
-//! `control-number-mismatch`, with the trailer's path such as `GS[1]/GE/GE01` or
-//! `ISA[2]/IEA/IEA02`) instead of reading past them, and a unit outside the tables
-//! (`unknown-unit`).
+//! deprecated: the envelope names the buyer). `strict: true` refuses, instead of
+//! reading past, envelope counts, control numbers and trailers that disagree
+//! (`bad-segment-count`, `control-number-mismatch`, `missing-segment`,
+//! `truncated`, `unexpected-segment`, with the path such as `GS[1]/GE/GE01` or
+//! `ISA[2]/IEA/IEA02`): the set's own (SE) refuses the set, a group's every order
+//! of the group, an interchange's every order of the interchange. It also refuses
+//! a unit outside the tables (`unknown-unit`) in the set that has it.
 //!
 //! # Errors
 //!
 //! Each names what is wrong and where: the offset, line and column of the element,
-//! and a path such as `ST[2]/PO1[3]/PO102` or `GS[1]/GE/GE01`. Codes: `empty-body`,
-//! `not-x12` (saying what the input looks like instead), `invalid-encoding`,
-//! `truncated` (no IEA, a cut ISA), `bad-segment-count`, `control-number-mismatch`,
-//! `bad-line-count`, `missing-segment`, `unexpected-segment`,
-//! `unsupported-transaction` (no 850 in the body), `unsupported-version`, `unsupported-purpose`,
-//! `invalid-value`, `unknown-unit`, `invalid-config`.
+//! and a path such as `ST[2]/PO1[3]/PO102` or `GS[1]/GE/GE01`. Codes of a refused
+//! set: `invalid-value`, `missing-segment`, `unexpected-segment`, `truncated`,
+//! `bad-segment-count`, `control-number-mismatch`, `bad-line-count`,
+//! `unsupported-version`, `unsupported-purpose`, `unknown-unit`,
+//! `invalid-encoding`. The whole message is refused only when the body holds no
+//! transaction set: `empty-body`, `not-x12` (saying what the input looks like
+//! instead), `truncated` (a cut ISA), `invalid-value` (an ISA that cannot be read),
+//! `unexpected-segment`, `missing-segment`; and for `invalid-config`.
 
 mod codes;
 mod envelope;
@@ -58,7 +71,7 @@ mod map;
 mod units;
 
 use edi_common::Config;
-use jembatan_plugin_sdk::{Info, Message, Plugin, PluginError, PurchaseOrder};
+use jembatan_plugin_sdk::{Info, Message, Normalized, Plugin, PluginError};
 
 /// The plugin; see the crate documentation.
 pub struct X12Order;
@@ -73,7 +86,7 @@ impl Plugin for X12Order {
         }
     }
 
-    fn normalize(message: &Message, config: &str) -> Result<Vec<PurchaseOrder>, PluginError> {
+    fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = Config::parse(config)?;
         envelope::read(&message.body, &config)
     }

@@ -73,12 +73,8 @@ struct PartyParts<'a> {
 
 /// An 850 being read.
 pub struct Transaction {
-    /// 1-based position of this ST in the interchange, for paths (`ST[2]`).
-    pub index: usize,
-    /// ST02, which SE02 must repeat.
-    pub control: String,
-    /// Segments so far, ST included; SE01 must equal it with SE counted.
-    pub segments: u64,
+    /// 1-based position of this ST in the body, for paths (`ST[2]`).
+    index: usize,
     area: Area,
     parties: usize,
     line_parties: usize,
@@ -100,19 +96,17 @@ pub struct Transaction {
 impl Transaction {
     /// Starts reading at an ST segment whose ST01 is 850.
     pub fn new(index: usize, st: &Segment<'_>, envelope: Envelope) -> Self {
-        let control = st.get(2).to_owned();
+        let control = st.get(2);
         let syntax = match envelope.version.as_str() {
             "" => "X12".to_owned(),
             version => format!("X12 {version}"),
         };
         let mut draft = OrderDraft::new("x12-850", &syntax);
-        draft.source.control_number = (!control.is_empty()).then(|| control.clone());
+        draft.source.control_number = (!control.is_empty()).then(|| control.to_owned());
         // ST03 (005010 on): the implementation convention the set follows.
         draft.source.customization = st.opt(3).map(str::to_owned);
         Self {
             index,
-            control,
-            segments: 1,
             area: Area::Header,
             parties: 0,
             line_parties: 0,
@@ -265,7 +259,6 @@ impl Transaction {
         body: &[u8],
         config: &Config,
     ) -> Result<(), PluginError> {
-        self.segments += 1;
         match seg.tag() {
             "BEG" => self.beg(seg, body)?,
             "CUR" => self.cur(seg, body)?,
@@ -297,12 +290,19 @@ impl Transaction {
     fn beg(&mut self, seg: &Segment<'_>, body: &[u8]) -> Result<(), PluginError> {
         // BEG01, element 353: 00 original, 05 replace, 07 duplicate.
         match seg.get(1) {
-            // A cancellation read as an order would be produced as a new order.
-            "01" => {
+            // A cancellation or deletion read as an order would be produced as a
+            // new order; refused instead (design decision 14; BGM 1225 1 and 3 in
+            // EDIFACT).
+            code @ ("01" | "03") => {
+                let what = if code == "01" {
+                    "cancellation"
+                } else {
+                    "delete"
+                };
                 return Err(error_at(
                     "unsupported-purpose",
                     format!(
-                        "{}: BEG01 is 01 (cancellation); this plugin reads new orders only",
+                        "{}: BEG01 is {code} ({what}); this plugin reads new orders only",
                         self.path(seg, 1)
                     ),
                     body,

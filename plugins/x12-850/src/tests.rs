@@ -12,16 +12,23 @@ const TEN_LINES: &[u8] = include_bytes!("../fixtures/x12-4010-10-lines.edi");
 const TWO_ORDERS: &[u8] = include_bytes!("../fixtures/x12-5010-two-orders.edi");
 const MINIMAL: &[u8] = include_bytes!("../fixtures/x12-minimal.edi");
 
-fn json(body: &[u8], config: &str) -> Result<Vec<String>, PluginError> {
-    testing::json::<X12Order>(body, config)
+/// The orders as the host receives them; every transaction must be one.
+fn json(body: &[u8], config: &str) -> Vec<String> {
+    testing::orders_json::<X12Order>(body, config)
 }
 
 fn orders(body: &[u8], config: &str) -> Vec<PurchaseOrder> {
     testing::orders::<X12Order>(body, config)
 }
 
+/// The error the whole message is refused with.
 fn error(body: &[u8], config: &str) -> PluginError {
     testing::error::<X12Order>(body, config)
+}
+
+/// The refusal of the first refused transaction set.
+fn refused(body: &[u8], config: &str) -> PluginError {
+    testing::refused::<X12Order>(body, config)
 }
 
 /// Envelope counts and control numbers are refused only in strict mode; they are
@@ -30,7 +37,7 @@ const STRICT: &str = r#"{"strict":true}"#;
 
 #[test]
 fn ten_line_4010_order_maps_every_field() {
-    let out = json(TEN_LINES, "").unwrap();
+    let out = json(TEN_LINES, "");
     assert_schema_valid(&out);
     assert_eq!(out.len(), 1);
     let actual: Value = serde_json::from_str(&out[0]).unwrap();
@@ -50,7 +57,7 @@ fn ten_line_4010_order_maps_every_field() {
 #[test]
 fn two_transaction_sets_in_5010_with_pipe_caret_newline() {
     // The second is BEG01 05: it replaces an earlier order (`purpose`).
-    let out = json(TWO_ORDERS, "{}").unwrap();
+    let out = json(TWO_ORDERS, "{}");
     assert_schema_valid(&out);
     let actual: Vec<Value> = out
         .iter()
@@ -76,7 +83,7 @@ fn same_interchange_with_other_delimiters_gives_the_same_orders() {
 
 #[test]
 fn minimal_order_uses_defaults() {
-    let out = json(MINIMAL, "").unwrap();
+    let out = json(MINIMAL, "");
     assert_schema_valid(&out);
     let order = &orders(MINIMAL, "")[0];
     assert_eq!(order.buyer_order_number, "MM-0003");
@@ -144,8 +151,8 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
         (&buyer.name, &buyer.ids, buyer.source),
         (&None, &vec![sender.clone()], Some(PartySource::Document))
     );
-    assert_schema_valid(&json(&bare, r#"{"supplier_code":"CFG-1"}"#).unwrap());
-    let err = error(&bare, "{}");
+    assert_schema_valid(&json(&bare, r#"{"supplier_code":"CFG-1"}"#));
+    let err = refused(&bare, "{}");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "ST[1]/N1")
@@ -170,7 +177,7 @@ fn config_defaults_apply_only_where_the_document_is_silent() {
 
     // An N1*BY loop that names nobody cannot hold its contact: refused.
     let nameless = edit(&contact_only, "PER*BD", "N1*BY~PER*BD");
-    let err = error(&nameless, r#"{"supplier_code":"CFG-1"}"#);
+    let err = refused(&nameless, r#"{"supplier_code":"CFG-1"}"#);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "ST[1]/N1")
@@ -209,8 +216,8 @@ fn unit_map_adds_and_overrides_units() {
             Some("/lines/0/unit")
         )
     );
-    assert_schema_valid(&json(&body, "").unwrap());
-    let err = error(&body, STRICT);
+    assert_schema_valid(&json(&body, ""));
+    let err = refused(&body, STRICT);
     assert_eq!(err.code, "unknown-unit");
     assert_eq!(path(&err), "ST[1]/PO1[1]/PO103");
     assert!(err.message.contains("unit_map"), "{}", err.message);
@@ -229,7 +236,7 @@ fn unit_map_adds_and_overrides_units() {
 #[test]
 fn truncated_interchange_says_where_it_stops() {
     let body = include_bytes!("../fixtures/x12-truncated.edi");
-    let err = error(body, "");
+    let err = refused(body, "");
     assert_eq!(err.code, "truncated");
     assert!(err.message.contains("ST[1]"), "{}", err.message);
     assert_eq!(offset(&err), body.len());
@@ -239,7 +246,7 @@ fn truncated_interchange_says_where_it_stops() {
 
 #[test]
 fn bad_segment_count_points_at_se01() {
-    let err = error(
+    let err = refused(
         include_bytes!("../fixtures/x12-bad-segment-count.edi"),
         STRICT,
     );
@@ -256,12 +263,12 @@ fn bad_segment_count_points_at_se01() {
         Some("SE|13|7002")
     );
 
-    let err = error(&edit(TEN_LINES, "GE*1*42", "GE*2*42"), STRICT);
+    let err = refused(&edit(TEN_LINES, "GE*1*42", "GE*2*42"), STRICT);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("bad-segment-count", "GS[1]/GE/GE01")
     );
-    let err = error(&edit(TEN_LINES, "IEA*1*", "IEA*3*"), STRICT);
+    let err = refused(&edit(TEN_LINES, "IEA*1*", "IEA*3*"), STRICT);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("bad-segment-count", "IEA/IEA01")
@@ -270,7 +277,7 @@ fn bad_segment_count_points_at_se01() {
 
 #[test]
 fn control_number_mismatches() {
-    let err = error(
+    let err = refused(
         include_bytes!("../fixtures/x12-control-mismatch.edi"),
         STRICT,
     );
@@ -283,12 +290,12 @@ fn control_number_mismatches() {
         "{}",
         err.message
     );
-    let err = error(&edit(TEN_LINES, "SE*57*0001", "SE*57*0002"), STRICT);
+    let err = refused(&edit(TEN_LINES, "SE*57*0001", "SE*57*0002"), STRICT);
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("control-number-mismatch", "ST[1]/SE/SE02")
     );
-    let err = error(
+    let err = refused(
         &edit(TEN_LINES, "IEA*1*000000042", "IEA*1*000000041"),
         STRICT,
     );
@@ -300,7 +307,7 @@ fn control_number_mismatches() {
 
 #[test]
 fn ctt_line_count_is_checked() {
-    let err = error(&edit(TEN_LINES, "CTT*10", "CTT*9"), "");
+    let err = refused(&edit(TEN_LINES, "CTT*10", "CTT*9"), "");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("bad-line-count", "ST[1]/CTT/CTT01")
@@ -346,7 +353,7 @@ fn bad_values_name_the_element() {
     ];
     for (from, to, expected) in cases {
         let body = edit(TEN_LINES, from, to);
-        let err = error(&body, "");
+        let err = refused(&body, "");
         assert_eq!(
             (err.code.as_str(), path(&err)),
             ("invalid-value", expected),
@@ -360,8 +367,8 @@ fn bad_values_name_the_element() {
 fn envelope_structure_errors() {
     let cases = [
         (
-            edit(TEN_LINES, "ST*850*0001", "ST*855*0001"),
-            "unsupported-transaction",
+            edit(TEN_LINES, "ST*850*0001", "ST*860*0001"),
+            "unsupported-purpose",
             "ST[1]/ST01",
         ),
         (
@@ -391,7 +398,7 @@ fn envelope_structure_errors() {
         ),
     ];
     for (body, code, expected) in cases {
-        let err = error(&body, "");
+        let err = refused(&body, "");
         assert_eq!((err.code.as_str(), path(&err)), (code, expected), "{err}");
     }
 }
@@ -399,12 +406,12 @@ fn envelope_structure_errors() {
 #[test]
 fn lines_without_item_or_quantity() {
     // PID*S (structured) is not a description; the segment count stays right.
-    let err = error(&edit(MINIMAL, "PID*F*", "PID*S*"), "");
+    let err = refused(&edit(MINIMAL, "PID*F*", "PID*S*"), "");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "ST[1]/PO1[1]")
     );
-    let err = error(&edit(MINIMAL, "PO1**2*GA*", "PO1***GA*"), "");
+    let err = refused(&edit(MINIMAL, "PO1**2*GA*", "PO1***GA*"), "");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("missing-segment", "ST[1]/PO1[2]/PO102")
@@ -458,7 +465,7 @@ fn timing() {
         let runs = 2000;
         let start = std::time::Instant::now();
         for _ in 0..runs {
-            std::hint::black_box(json(std::hint::black_box(&body), "").unwrap());
+            std::hint::black_box(json(std::hint::black_box(&body), ""));
         }
         eprintln!(
             "x12-850 {name}: {:?} per normalize_json",
@@ -492,7 +499,7 @@ fn every_mapped_segment_lands_in_its_v2_field() {
         "*VP*SR-OLI-GA~",
         "*VP*SR-OLI-GA*CH*Indonesia~",
     );
-    let out = json(&body, "").unwrap();
+    let out = json(&body, "");
     assert_schema_valid(&out);
     let order: Value = serde_json::from_str(&out[0]).unwrap();
     let expected_header = serde_json::json!({

@@ -3,13 +3,13 @@
 //! each), and synthetic interchanges for the shapes no corpus document has.
 
 use edi_common::Config;
-use jembatan_plugin_sdk::testing::path;
+use jembatan_plugin_sdk::testing::{outcomes, path};
 use jembatan_plugin_sdk::{
-    Address, AllowanceChargeKind, Decimal, ItemIdRole, NaiveDate, OrderLine, PluginError,
-    PriceKind, PurchaseOrder,
+    Address, AllowanceChargeKind, Decimal, ItemIdRole, NaiveDate, Normalized, OrderLine, Outcome,
+    PluginError, PriceKind, PurchaseOrder,
 };
 
-use super::read_noting;
+use super::read as read_all;
 
 const PHP_D01B_UNOC: &[u8] = include_bytes!(
     "../../../../tests/corpus/edifact-orders/php-edifact-d01b-ean010-unoc-replacement-chars.edi"
@@ -52,23 +52,65 @@ const STAEDI_UNG_EXPECTED: &[u8] =
 /// alone is a buyer with that id and no name.
 const NO_CONFIG: &str = "{}";
 
-/// The orders and the warnings; panics on an error.
-fn read(body: &[u8], config: &str) -> (Vec<PurchaseOrder>, Vec<String>) {
-    let mut warnings = Vec::new();
+/// The outcomes; panics on an error of the whole message.
+fn normalized(body: &[u8], config: &str) -> Normalized {
     let config = Config::parse(config).unwrap();
-    match read_noting(body, &config, &mut warnings) {
-        Ok(orders) => (orders, warnings),
-        Err(err) => panic!("refused: {err}"),
+    read_all(body, &config).unwrap_or_else(|err| panic!("refused: {err}"))
+}
+
+/// The orders and the warnings (the transactions', then the message's, each as
+/// `code: message at path`); panics unless every transaction is an order.
+fn read(body: &[u8], config: &str) -> (Vec<PurchaseOrder>, Vec<String>) {
+    let normalized = normalized(body, config);
+    let warnings = normalized
+        .transactions
+        .iter()
+        .flat_map(|t| &t.warnings)
+        .chain(&normalized.warnings)
+        .map(|w| {
+            format!(
+                "{}: {} at {}",
+                w.code,
+                w.message,
+                w.path.as_deref().unwrap_or("")
+            )
+        })
+        .collect();
+    let orders = normalized
+        .transactions
+        .into_iter()
+        .map(|t| match t.outcome {
+            Outcome::Order(order) => *order,
+            other => panic!("transaction {} is no order: {other:?}", t.id.index),
+        })
+        .collect();
+    (orders, warnings)
+}
+
+/// The error of the first refused message; panics unless there is one.
+fn refused(body: &[u8], config: &str) -> PluginError {
+    normalized(body, config)
+        .transactions
+        .into_iter()
+        .find_map(|t| match t.outcome {
+            Outcome::Refused(err) => Some(err),
+            _ => None,
+        })
+        .expect("a refused message")
+}
+
+/// The error the whole body is refused with; panics if it is read.
+fn error(body: &[u8], config: &str) -> PluginError {
+    let config = Config::parse(config).unwrap();
+    match read_all(body, &config) {
+        Ok(normalized) => panic!("read {} transactions", normalized.transactions.len()),
+        Err(err) => err,
     }
 }
 
-/// The error; panics if the body is read.
-fn refused(body: &[u8], config: &str) -> PluginError {
-    let config = Config::parse(config).unwrap();
-    match read_noting(body, &config, &mut Vec::new()) {
-        Ok(orders) => panic!("read {} orders", orders.len()),
-        Err(err) => err,
-    }
+/// Each transaction in one line (`testing::outcomes`).
+fn summary(body: &[u8], config: &str) -> Vec<String> {
+    outcomes(&normalized(body, config).into_json())
 }
 
 /// `config` with `"strict": true` added.
@@ -269,14 +311,9 @@ fn matches_expectation(order: &PurchaseOrder, expected: &[u8]) {
         let at = &line.line_number;
         let line_json = serde_json::to_value(line).unwrap();
         assert_eq!(Some(at.clone()), text(&want["line_number"]));
-        // smooks-d03b names its books in FTX+AFM under LIN, not in IMD: kept as a
-        // line note with its subject, as 4451 AFM is not an item name.
-        match text(&want["item_name"]) {
-            Some(name) if line.item.name.is_none() => {
-                assert!(line.notes.iter().any(|n| n.text == name), "{at}: {name}")
-            }
-            name => assert_eq!(line.item.name, name, "{at}"),
-        }
+        // smooks-d03b names its books in FTX+AFM (4451 AFM: "Title") under LIN,
+        // not in IMD: the title is the item's name.
+        assert_eq!(line.item.name, text(&want["item_name"]), "{at}");
         assert_eq!(line.item.description, text(&want["description"]), "{at}");
         for id in want["ids"].as_array().unwrap() {
             let value = text(&id["value"]).unwrap();
@@ -462,7 +499,7 @@ fn pydifact_d96a_comma_decimal_una_without_unz() {
     // NAD+BY names the buyer by its GLN (3055 9) alone.
     assert_eq!(buyer(&orders[0]), Some((None, vec!["8711576000012"])));
     assert_eq!(warnings.len(), 1, "{warnings:#?}");
-    warned(&warnings, &["no UNZ", "the body ends", "strict"]);
+    warned(&warnings, &["no UNZ", "the body ends"]);
 
     let err = refused(PYDIFACT_COMMA, &strict(NO_CONFIG));
     assert_eq!((err.code.as_str(), path(&err)), ("truncated", "UNZ"));
@@ -551,6 +588,19 @@ fn smooks_d03b_syntax_4_with_repetitions() {
     );
     assert_eq!(orders[0].supplier.code, "4012345000094");
     assert!(warnings.is_empty(), "{warnings:#?}");
+    // The titles, in FTX+AFM, name the books; they are no notes as well.
+    let names: Vec<_> = lines.iter().map(|l| l.item.name.as_deref()).collect();
+    assert_eq!(
+        names,
+        [
+            "Lord of the Rings",
+            "The Hobbit",
+            "The Silmarillion",
+            "The Children of Hurin"
+        ]
+        .map(Some)
+    );
+    assert!(lines.iter().all(|l| l.notes.is_empty()));
 }
 
 #[test]
@@ -693,37 +743,104 @@ fn groups_around_messages_with_counts_read_past() {
         let wrong = body.replace(from, to);
         let (orders, warnings) = read(wrong.as_bytes(), NO_CONFIG);
         assert_eq!(orders.len(), 2, "{to}");
-        warned(&warnings, &[at, "strict"]);
+        warned(&warnings, &[at]);
         let err = refused(wrong.as_bytes(), &strict(NO_CONFIG));
         assert_eq!(path(&err), at, "{err}");
     }
 }
 
 #[test]
-fn a_message_that_is_not_orders_is_skipped_with_a_warning() {
+fn every_corpus_document_has_the_transactions_its_expectation_lists() {
+    for (body, expected) in [
+        (PHP_D01B_UNOC, PHP_D01B_UNOC_EXPECTED),
+        (PYDIFACT_COMMA, PYDIFACT_COMMA_EXPECTED),
+        (PYDIFACT_PLAIN, PYDIFACT_PLAIN_EXPECTED),
+        (WIKIPEDIA_DE, WIKIPEDIA_DE_EXPECTED),
+        (SMOOKS_D03B, SMOOKS_D03B_EXPECTED),
+        (SMOOKS_D96A, SMOOKS_D96A_EXPECTED),
+        (STAEDI_UNG, STAEDI_UNG_EXPECTED),
+    ] {
+        let expected: serde_json::Value = serde_json::from_slice(expected).unwrap();
+        let want: Vec<(&str, Option<&str>)> = expected["transactions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["kind"].as_str().unwrap(), t["control_number"].as_str()))
+            .collect();
+        // Routed as the gateway's corpus test routes them, for the documents
+        // that name no supplier.
+        let normalized = normalized(body, r#"{"supplier_code":"CORPUS-SUPPLIER"}"#);
+        let got: Vec<(&str, Option<&str>)> = normalized
+            .transactions
+            .iter()
+            .map(|t| {
+                let kind = match &t.outcome {
+                    Outcome::Order(_) => "order",
+                    Outcome::NotAnOrder { .. } => "not-an-order",
+                    Outcome::Refused(err) => panic!("{}: refused: {err}", expected["source"]),
+                };
+                (kind, t.id.control_number.as_deref())
+            })
+            .collect();
+        assert_eq!(got, want, "{}", expected["source"]);
+    }
+}
+
+#[test]
+fn one_outcome_per_message_orders_invoices_and_changes() {
     let invoice = "UNH+INV7+INVOIC:D:96A:UN:EAN008'BGM+380+INV-7+9'UNT+3+INV7'";
+    let broken = order("2", "PO-2").replace("QTY+21:", "QTY+21:x");
     let body = interchange(
         "IC1",
-        3,
-        &format!("{}{invoice}{}", order("1", "PO-1"), order("3", "PO-3")),
+        4,
+        &format!(
+            "{}{broken}{invoice}{}",
+            order("1", "PO-1"),
+            order("3", "PO-3")
+        ),
     );
-    let (orders, warnings) = read(body.as_bytes(), NO_CONFIG);
-    assert_eq!(numbers(&orders), ["PO-1", "PO-3"]);
-    assert_eq!(warnings.len(), 1, "{warnings:#?}");
-    warned(&warnings, &["UNH[2]", "INVOIC", "\"INV7\"", "0062"]);
-    // Its envelope is still checked.
-    let wrong = body.replace("UNT+3+INV7", "UNT+4+INV7");
-    let err = refused(wrong.as_bytes(), &strict(NO_CONFIG));
-    assert_eq!(path(&err), "UNH[2]/UNT/0074");
-
-    // A body with no ORDERS at all says so.
-    let only_invoice = interchange("IC1", 1, invoice);
-    let err = refused(only_invoice.as_bytes(), NO_CONFIG);
     assert_eq!(
-        (err.code.as_str(), path(&err)),
-        ("unsupported-message", "UNH[1]/0065")
+        summary(body.as_bytes(), NO_CONFIG),
+        [
+            "0 1 order PO-1",
+            "1 2 refused invalid-value at UNH[2]/LIN[1]/QTY/6060",
+            "2 INV7 not-an-order INVOIC",
+            "3 3 order PO-3"
+        ]
     );
-    assert!(err.message.contains("INVOIC"), "{}", err.message);
+    let normalized = normalized(body.as_bytes(), NO_CONFIG);
+    let location = normalized.transactions[2].id.location.as_ref().unwrap();
+    assert_eq!(location.path.as_deref(), Some("UNH[3]"));
+    assert!(body[location.offset.unwrap() as usize..].starts_with("UNH+INV7+"));
+    // Its envelope is still checked; not being an order, it is never refused.
+    let wrong = body.replace("UNT+3+INV7", "UNT+4+INV7");
+    let strict = normalized_strict(wrong.as_bytes());
+    assert!(matches!(
+        strict.transactions[2].outcome,
+        Outcome::NotAnOrder { .. }
+    ));
+    assert_eq!(
+        strict.transactions[2].warnings[0].path.as_deref(),
+        Some("UNH[3]/UNT/0074")
+    );
+
+    // A body with no ORDERS at all is read as what it holds.
+    let only_invoice = interchange("IC1", 1, invoice);
+    assert_eq!(
+        summary(only_invoice.as_bytes(), NO_CONFIG),
+        ["0 INV7 not-an-order INVOIC"]
+    );
+    // An ORDCHG changes an order: refused, never dropped as "not an order".
+    let change = order("1", "PO-1").replace("ORDERS:", "ORDCHG:");
+    assert_eq!(
+        summary(interchange("IC1", 1, &change).as_bytes(), NO_CONFIG),
+        ["0 1 refused unsupported-purpose at UNH[1]/0065"]
+    );
+}
+
+/// The outcomes with `"strict": true`.
+fn normalized_strict(body: &[u8]) -> Normalized {
+    normalized(body, &strict(NO_CONFIG))
 }
 
 #[test]
@@ -752,8 +869,8 @@ fn text_is_decoded_per_syntax_identifier() {
         assert_eq!(err.code, "invalid-encoding", "{identifier}");
     }
     // A level this plugin has no table for (UNOD, ISO 8859-2) with bytes that
-    // are not UTF-8 is refused at UNB 0001.
-    let err = refused(&latin1("UNOD:3", b"K\xE4lte"), "");
+    // are not UTF-8 is refused at UNB 0001: nothing can be read.
+    let err = error(&latin1("UNOD:3", b"K\xE4lte"), "");
     assert_eq!(
         (err.code.as_str(), path(&err)),
         ("invalid-encoding", "UNB/0001")
@@ -793,6 +910,6 @@ fn d01b_bgm_document_number_is_the_first_component_of_c106() {
 
 #[test]
 fn a_body_with_no_message_is_refused() {
-    let err = refused(interchange("IC1", 0, "").as_bytes(), "");
+    let err = error(interchange("IC1", 0, "").as_bytes(), "");
     assert_eq!((err.code.as_str(), path(&err)), ("missing-segment", "UNH"));
 }
