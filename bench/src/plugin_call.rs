@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use jembatan::plugin_host::{
-    Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginHostConfig, PluginInput,
-    PluginRegistry,
+    Limits, LoadedPlugin, LogContext, NormalizeError, Normalized, PluginHost, PluginHostConfig,
+    PluginInput, PluginRegistry, TransactionOutcome,
 };
 
 use crate::orders::{self, FORMATS};
@@ -124,10 +124,23 @@ fn time(
 }
 
 /// The call gave exactly one order, with the expected number of lines.
-fn check(orders: &[String], lines: usize) -> anyhow::Result<()> {
-    anyhow::ensure!(orders.len() == 1, "{} orders, not 1", orders.len());
+fn check(normalized: &Normalized, lines: usize) -> anyhow::Result<()> {
+    let orders: Vec<&String> = normalized
+        .transactions
+        .iter()
+        .filter_map(|t| match &t.outcome {
+            TransactionOutcome::Order(order) => Some(order),
+            _ => None,
+        })
+        .collect();
+    anyhow::ensure!(
+        orders.len() == 1 && normalized.transactions.len() == 1,
+        "{} orders of {} transactions, not 1",
+        orders.len(),
+        normalized.transactions.len()
+    );
     let order: serde_json::Value =
-        serde_json::from_str(&orders[0]).context("the order is not JSON")?;
+        serde_json::from_str(orders[0]).context("the order is not JSON")?;
     let found = order["lines"].as_array().map_or(0, Vec::len);
     anyhow::ensure!(found == lines, "the order has {found} lines, not {lines}");
     Ok(())
@@ -245,7 +258,10 @@ fn runaway_calls(host: &PluginHost, plugin: &LoadedPlugin) -> anyhow::Result<Vec
                     })
                 }
                 Err(e) => anyhow::bail!("the endless loop failed, but not as a timeout: {e}"),
-                Ok(orders) => anyhow::bail!("the endless loop returned {} orders", orders.len()),
+                Ok(normalized) => anyhow::bail!(
+                    "the endless loop returned {} transactions",
+                    normalized.transactions.len()
+                ),
             }
         })
         .collect()

@@ -173,8 +173,8 @@ impl OrderValidator {
                     Err(violations) => Checked::Refused(serde_json::json!({
                         "code": INVALID_PLUGIN_OUTPUT,
                         "message": format!(
-                            "the plugin's order is not a valid canonical order: {} violation(s); \
-                             first: {} {}",
+                            "the plugin's order breaks the canonical order schema: {} \
+                             violation(s); first: {} {}",
                             violations.len(),
                             violations[0].pointer,
                             violations[0].reason

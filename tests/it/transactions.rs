@@ -69,7 +69,11 @@ fn good_orders_go_through_beside_a_bad_sibling_which_is_replayed_alone() {
     assert_eq!(refused.len(), 1, "{answer}");
     assert_eq!(refused[0]["index"], 1);
     assert_eq!(refused[0]["control_number"], "0002");
-    assert_eq!(refused[0]["error"]["code"], "missing-field", "{answer}");
+    assert_eq!(refused[0]["error"]["code"], "missing-segment", "{answer}");
+    assert_eq!(
+        refused[0]["error"]["location"]["path"], "ST[2]/N1",
+        "{answer}"
+    );
     assert!(
         refused[0]["error"]["message"]
             .as_str()

@@ -729,6 +729,7 @@ mod tests {
             processed_by: None,
             order_ids: Vec::new(),
             warnings: Vec::new(),
+            body_purged_at: None,
             transactions,
             received_at: chrono::Utc::now(),
             processed_at: None,
