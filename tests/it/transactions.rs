@@ -10,10 +10,11 @@ use crate::harness::{Gateway, expect_problem, fixture, json_of};
 
 /// One interchange, two groups: an 850 that names its supplier, an 850 that names
 /// none (the buyer's config does not either, so it cannot be routed: refused), and
-/// an 810 invoice. GE02 does not repeat GS06: read past, with a warning.
+/// an 810 invoice. The 850s' group says `OW` (a warehouse order), as partners send
+/// them, and its GE02 does not repeat GS06: both read past, with warnings.
 const MIXED: &str = "\
 ISA*00*          *00*          *ZZ*SINARCAKRA     *ZZ*JEMBATAN       *261103*0915*U*00401*000000042*0*P*>~
-GS*PO*SINARCAKRA*JEMBATAN*20261103*0915*42*X*004010~
+GS*OW*SINARCAKRA*JEMBATAN*20261103*0915*42*X*004010~
 ST*850*0001~
 BEG*00*SA*PO-A**20261103~
 N1*SE*Bengkel Sumber Rejeki*92*CRAFT-1~
@@ -125,6 +126,16 @@ fn good_orders_go_through_beside_a_bad_sibling_which_is_replayed_alone() {
         order["order"]["received"]["transaction"],
         json!({"index": 0, "control_number": "0001"})
     );
+    // What was read past in a transaction stays with it: on the order, and on the
+    // refused one.
+    assert!(
+        codes(&order["order"]["warnings"]).contains(&"group-code-mismatch".to_owned()),
+        "{order}"
+    );
+    assert!(
+        codes(&message["transactions"][1]["warnings"]).contains(&"group-code-mismatch".to_owned()),
+        "{message}"
+    );
 
     // Replayed unfixed: still refused, and the accepted order is not made again.
     let replayed = json_of(replay(&gw, &message_id), 200);
@@ -180,7 +191,7 @@ fn a_message_with_no_order_is_refused_with_every_transaction_listed() {
     let end = MIXED.find("GE*2*41").unwrap();
     let body = format!(
         "{}GS*PO*SINARCAKRA*JEMBATAN*20261103*0915*42*X*004010~\n{}GE*1*42~\n{}",
-        &MIXED[..MIXED.find("GS*PO").unwrap()],
+        &MIXED[..MIXED.find("GS*OW").unwrap()],
         &MIXED[start..end],
         &MIXED[MIXED.find("GS*IN").unwrap()..]
     );

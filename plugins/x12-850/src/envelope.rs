@@ -91,6 +91,10 @@ struct Reader<'a> {
 struct Group {
     /// 1-based position in the body, for paths (`GS[1]`).
     index: usize,
+    /// GS01, the functional identifier code: `PO` for a group of 850s.
+    functional_id: String,
+    /// Where GS01 is, for a warning about it.
+    functional_id_offset: usize,
     /// GS06, which GE02 must repeat.
     control: String,
     /// GS02, the application sender's code.
@@ -216,11 +220,13 @@ impl Reader<'_> {
                     self.close_unclosed(&mut ic, seg.offset, "GS");
                     ic.groups += 1;
                     self.groups += 1;
-                    // GS01 (PO, IN, OW, …) is not checked: the transaction set
-                    // decides what a document is, and senders put 850s in groups
-                    // of other functional ids.
+                    // GS01 (PO, IN, OW, …) does not decide what a set is: the
+                    // transaction set does, and senders put 850s in groups of
+                    // other functional ids (`open` warns of it).
                     ic.group = Some(Group {
                         index: self.groups,
+                        functional_id: seg.get(1).trim().to_owned(),
+                        functional_id_offset: at(1),
                         control: seg.get(6).to_owned(),
                         sender: seg.get(2).trim().to_owned(),
                         version: seg.get(8).to_owned(),
@@ -417,13 +423,22 @@ impl Reader<'_> {
                 offset: Some(st.offset as u64),
                 path: Some(format!("ST[{index}]")),
             });
+        let mut warnings = Vec::new();
         let content = match (st.get(1), group) {
             (_, None) => {
                 Content::Refused(unexpected(body, st.offset, "ST", "outside a GS … GE group"))
             }
             ("850", Some(group)) => {
                 group.sets += 1;
-                match check_version(group, body) {
+                let read = match check_group_code(group, index, body) {
+                    Err(err) if self.config.strict => Err(err),
+                    Err(err) => {
+                        warnings.push(err.into());
+                        check_version(group, body)
+                    }
+                    Ok(()) => check_version(group, body),
+                };
+                match read {
                     Ok(six_digit_dates) => {
                         let envelope = Envelope {
                             sender_qualifier: isa.get(5).trim().to_owned(),
@@ -448,7 +463,7 @@ impl Reader<'_> {
             segments: 1,
             id,
             content,
-            warnings: Vec::new(),
+            warnings,
         }
     }
 
@@ -637,6 +652,26 @@ fn other_outcome(body: &[u8], index: usize, kind: &str, at: Option<&Location>) -
         kind: kind.to_owned(),
         reason: None,
     }
+}
+
+/// An 850 in a group whose GS01 is not `PO` (`IN`, `OW`, as partners really send
+/// it) is still an order, since ST01 says what a set is: a warning, or with
+/// `strict` the refusal of the set.
+fn check_group_code(group: &Group, set: usize, body: &[u8]) -> Result<(), PluginError> {
+    if group.functional_id == "PO" {
+        return Ok(());
+    }
+    Err(error_at(
+        "group-code-mismatch",
+        format!(
+            "ST[{set}] is an 850 purchase order in group GS[{}], whose GS01 is {:?} where X12 \
+             puts 850s in a PO group; it is read as an order, because ST01 decides",
+            group.index, group.functional_id
+        ),
+        body,
+        group.functional_id_offset,
+        format!("GS[{}]/GS01", group.index),
+    ))
 }
 
 /// Checks the ISA and returns its control number (ISA13).

@@ -258,7 +258,15 @@ fn an_850_is_an_order_whatever_its_group_says() {
         let reading = read(&body, "").unwrap();
         assert_eq!(numbers(&reading), ["MM-0003"], "GS01 {functional_id}");
         assert_eq!(orders(&reading), orders(&expected));
-        assert!(codes(&reading).is_empty(), "{:?}", codes(&reading));
+        // Read as an order, and said: the group's code does not fit an 850.
+        assert_eq!(
+            codes(&reading),
+            [("group-code-mismatch", "GS[1]/GS01")],
+            "GS01 {functional_id}"
+        );
+        // A strict buyer refuses it instead.
+        let strict = read(&body, r#"{"strict": true}"#).unwrap();
+        assert!(numbers(&strict).is_empty(), "GS01 {functional_id}");
     }
 }
 
