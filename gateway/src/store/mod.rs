@@ -660,6 +660,9 @@ pub struct MessageQuery {
     /// Only this buyer's messages; `None` for all (admin).
     pub buyer_id: Option<String>,
     pub status: Option<MessageStatus>,
+    /// Only messages with at least one refused transaction: with `status`
+    /// `normalized`, those that can be replayed beside their orders.
+    pub with_refused: bool,
     /// Page size, clamped to `1..=MAX_PAGE`.
     pub limit: u32,
     /// The `next_cursor` of the previous page: only messages older than this id.

@@ -19,6 +19,10 @@ pub struct ListParams {
     status: Option<MessageStatus>,
     /// Only this buyer's messages.
     buyer: Option<String>,
+    /// `true`: only messages with a refused transaction; with
+    /// `status=normalized`, those whose refused transactions can be replayed
+    /// beside their orders.
+    refused: Option<bool>,
     /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -70,6 +74,7 @@ pub async fn list_messages(
         .list_messages(MessageQuery {
             buyer_id: params.buyer,
             status: params.status,
+            with_refused: params.refused.unwrap_or(false),
             limit,
             after: params.after,
         })

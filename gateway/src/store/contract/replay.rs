@@ -204,7 +204,7 @@ async fn message_pages_filter_and_follow_the_cursor(db: &TestDb) {
         buyer_id: Some("byr_a".to_owned()),
         status: Some(MessageStatus::Failed),
         limit: 2,
-        after: None,
+        ..MessageQuery::default()
     };
     let (first, cursor) = ids(query.clone()).await;
     assert_eq!(first, ["msg_a4", "msg_a3"]);
@@ -239,7 +239,7 @@ async fn message_pages_filter_and_follow_the_cursor(db: &TestDb) {
             buyer_id: Some("byr_a".to_owned()),
             status: Some(MessageStatus::Normalized),
             limit: 10,
-            after: None,
+            ..MessageQuery::default()
         })
         .await
         .unwrap();

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::{TestDb, buyer_with_message, created, new_order};
 use crate::store::{
-    MessageOutcome, MessageStatus, NewTransaction, NewTransactionOutcome, StoreError,
+    MessageOutcome, MessageQuery, MessageStatus, NewTransaction, NewTransactionOutcome, StoreError,
     TransactionStatus,
 };
 
@@ -111,6 +111,22 @@ async fn a_refused_transaction_is_replayed_alone(db: &TestDb) {
         .await
         .unwrap();
 
+    // The admin finds it among the messages with refused transactions.
+    let with_refused = store
+        .list_messages(MessageQuery {
+            with_refused: true,
+            limit: 10,
+            ..MessageQuery::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = with_refused
+        .messages
+        .iter()
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(ids, ["msg_1"]);
+
     // A message with orders and a refused transaction can be reopened; its orders stay.
     let reopened = store.reopen_message("msg_1", None).await.unwrap();
     assert_eq!(reopened.status, MessageStatus::Received);
@@ -155,7 +171,16 @@ async fn a_refused_transaction_is_replayed_alone(db: &TestDb) {
     assert_eq!(message.attempts, 2);
     assert_eq!(store.message_attempts("msg_1").await.unwrap().len(), 1);
 
-    // Every transaction is an order now: nothing is left to replay.
+    // Every transaction is an order now: nothing is left to replay, or to find.
+    let with_refused = store
+        .list_messages(MessageQuery {
+            with_refused: true,
+            limit: 10,
+            ..MessageQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(with_refused.messages.is_empty());
     let done = store.reopen_message("msg_1", None).await;
     assert!(matches!(done, Err(StoreError::Conflict(_))), "{done:?}");
 }

@@ -566,7 +566,13 @@ pub(super) fn list(conn: &Connection, query: MessageQuery) -> StoreResult<Messag
         [
             ("buyer_id", query.buyer_id),
             ("status", query.status.map(|s| s.as_str().to_owned())),
-            ("", None),
+            // A filter compares a column with a text parameter: the test is cast to
+            // text ('1') to be one.
+            (
+                "CAST(EXISTS (SELECT 1 FROM transactions t WHERE t.message_id = messages.id \
+                 AND t.status = 'refused') AS TEXT)",
+                query.with_refused.then(|| "1".to_owned()),
+            ),
         ],
         query.after,
         limit,
