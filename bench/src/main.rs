@@ -135,6 +135,11 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
             ("JEMBATAN_SQLITE_SYNCHRONOUS", &args.synchronous),
             // The delivery scenario's receiver is on loopback.
             ("JEMBATAN_ALLOW_PRIVATE_TARGETS", "true"),
+            // One buyer posts as fast as the gateway takes it: the rate limit would
+            // measure itself, and the bodies of a run exceed a buyer's default store.
+            ("JEMBATAN_BUYER_MESSAGES_PER_MINUTE", "600000"),
+            ("JEMBATAN_BUYER_BURST", "100000"),
+            ("JEMBATAN_BUYER_STORED_BYTES", "1099511627776"),
         ],
     )?;
     let base = gateway.base.clone();

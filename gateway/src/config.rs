@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::admission::Quota;
+use crate::admission::retention::RetentionConfig;
 use crate::delivery::DeliveryConfig;
 use crate::plugin_host::Limits;
 
@@ -64,6 +66,21 @@ pub struct Config {
     /// survives a crash of the process but may lose the last commits on power loss
     /// (`JEMBATAN_SQLITE_SYNCHRONOUS`).
     pub sqlite_synchronous: SqliteSynchronous,
+    /// What each buyer may send and keep unless its own `limits` say otherwise
+    /// (`[buyer_quota]`; `JEMBATAN_BUYER_MESSAGES_PER_MINUTE`, `JEMBATAN_BUYER_BURST`,
+    /// `JEMBATAN_BUYER_STORED_BYTES`).
+    pub buyer_quota: Quota,
+    /// No message is taken while the data directory's disk has fewer free bytes
+    /// than this (`JEMBATAN_MIN_FREE_DISK_BYTES`, default 256 MiB).
+    pub min_free_disk_bytes: u64,
+    /// How often the gateway checks that it can store messages, in milliseconds
+    /// (`JEMBATAN_HEALTH_CHECK_MS`, default 2000); a refused sender is told to
+    /// retry after that long.
+    pub health_check_ms: u64,
+    /// What is deleted after how long (`[retention]`; `JEMBATAN_RETENTION_FAILED`,
+    /// `JEMBATAN_RETENTION_FINISHED`, `JEMBATAN_RETENTION_ATTEMPTS`,
+    /// `JEMBATAN_RETENTION_INTERVAL`, as `30days`, `12h`, `0` for never).
+    pub retention: RetentionConfig,
     /// Delivery to craftsmen: retries, concurrency and the channels' servers
     /// (`[delivery]`, `[delivery.webhook]`, `[delivery.email]`, `[delivery.whatsapp]`,
     /// `[delivery.telegram]`); `[delivery.email] ca_file` names a PEM CA to trust
@@ -109,6 +126,10 @@ impl Default for Config {
             http_workers: 0,
             log_format: LogFormat::Text,
             sqlite_synchronous: SqliteSynchronous::Full,
+            buyer_quota: Quota::default(),
+            min_free_disk_bytes: 256 << 20,
+            health_check_ms: 2000,
+            retention: RetentionConfig::default(),
             delivery: DeliveryConfig::default(),
             source: None,
         }
@@ -219,7 +240,42 @@ impl Config {
         if let Some(v) = var("JEMBATAN_SQLITE_SYNCHRONOUS") {
             self.sqlite_synchronous = choice("JEMBATAN_SQLITE_SYNCHRONOUS", v)?;
         }
+        self.apply_admission_env(&var)?;
         self.apply_delivery_env(var)
+    }
+
+    fn apply_admission_env(
+        &mut self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let quota = &mut self.buyer_quota;
+        if let Some(v) = var("JEMBATAN_BUYER_MESSAGES_PER_MINUTE") {
+            quota.messages_per_minute = parse("JEMBATAN_BUYER_MESSAGES_PER_MINUTE", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_BUYER_BURST") {
+            quota.burst = parse("JEMBATAN_BUYER_BURST", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_BUYER_STORED_BYTES") {
+            quota.stored_bytes = parse("JEMBATAN_BUYER_STORED_BYTES", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_MIN_FREE_DISK_BYTES") {
+            self.min_free_disk_bytes = parse("JEMBATAN_MIN_FREE_DISK_BYTES", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_HEALTH_CHECK_MS") {
+            self.health_check_ms = parse("JEMBATAN_HEALTH_CHECK_MS", v)?;
+        }
+        let retention = &mut self.retention;
+        for (name, field) in [
+            ("JEMBATAN_RETENTION_FAILED", &mut retention.failed),
+            ("JEMBATAN_RETENTION_FINISHED", &mut retention.finished),
+            ("JEMBATAN_RETENTION_ATTEMPTS", &mut retention.attempts),
+            ("JEMBATAN_RETENTION_INTERVAL", &mut retention.interval),
+        ] {
+            if let Some(v) = var(name) {
+                *field = duration(name, v)?;
+            }
+        }
+        Ok(())
     }
 
     fn apply_delivery_env(
@@ -253,6 +309,22 @@ impl Config {
             telegram.bot_token = v;
         }
         Ok(())
+    }
+
+    /// How often the gateway checks it can store messages
+    /// ([`Config::health_check_ms`]).
+    pub fn health_check_interval(&self) -> Duration {
+        Duration::from_millis(self.health_check_ms.max(100))
+    }
+
+    /// The SQLite database file, when the store is one.
+    pub fn database_file(&self) -> Option<PathBuf> {
+        let url = self.database_url();
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        let path = path.split('?').next().unwrap_or(path);
+        (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
     }
 
     /// The database URL, defaulting to a SQLite file in the data directory.
@@ -305,6 +377,18 @@ impl Config {
 }
 
 /// A variable's value parsed, or an error naming the variable.
+/// A variable's value as a duration: `30days`, `12h`, `500ms`, or `0`.
+fn duration(name: &'static str, value: String) -> Result<Duration, ConfigError> {
+    if value.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(value.trim()).map_err(|e| ConfigError::Env {
+        name,
+        reason: e.to_string(),
+        value,
+    })
+}
+
 fn parse<T: std::str::FromStr>(name: &'static str, value: String) -> Result<T, ConfigError>
 where
     T::Err: std::fmt::Display,

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
+use crate::admission::Refusal;
 use crate::ingest::IngestError;
 use crate::store::StoreError;
 
@@ -54,6 +55,10 @@ pub enum ApiError {
     Problem(Problem),
     #[error("{0}")]
     Unavailable(String),
+    /// Not taken now: the buyer is over its rate or storage limit (429), or the
+    /// gateway cannot store anything (503); either way, with when to try again.
+    #[error("{0}")]
+    Refused(#[from] Refusal),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -75,6 +80,9 @@ impl ApiError {
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
             Self::Problem(problem) => return problem.clone(),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
+            Self::Refused(Refusal::Rate { .. }) => ("rate-limited", "Too many messages"),
+            Self::Refused(Refusal::Storage { .. }) => ("storage-limit", "Storage limit reached"),
+            Self::Refused(Refusal::Unavailable { .. }) => ("unavailable", "Service unavailable"),
             Self::Internal(_) => ("internal", "Internal server error"),
         };
         let detail = match self {
@@ -84,7 +92,14 @@ impl ApiError {
             }
             other => other.to_string(),
         };
-        Problem::new(slug, title, self.status_code(), detail)
+        let problem = Problem::new(slug, title, self.status_code(), detail);
+        match self {
+            Self::Refused(refusal) => {
+                problem.with(RETRY_AFTER_FIELD, refusal.retry_after().as_secs().max(1))
+            }
+            Self::Unavailable(_) => problem.with(RETRY_AFTER_FIELD, UNAVAILABLE_RETRY_AFTER_SECS),
+            _ => problem,
+        }
     }
 }
 
@@ -123,7 +138,10 @@ impl ResponseError for ApiError {
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Problem(problem) => problem.status(),
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable(_) | Self::Refused(Refusal::Unavailable { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Refused(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -142,6 +160,14 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
     if problem.status == 401 {
         response.insert_header(("WWW-Authenticate", "Bearer"));
     }
+    // A problem that says when to try again says it where clients look for it too.
+    if let Some(seconds) = problem
+        .extensions
+        .get(RETRY_AFTER_FIELD)
+        .and_then(Value::as_u64)
+    {
+        response.insert_header((actix_web::http::header::RETRY_AFTER, seconds.to_string()));
+    }
     response
         .insert_header(ContentType(
             "application/problem+json"
@@ -151,8 +177,18 @@ pub fn problem_response(problem: &Problem) -> HttpResponse {
         .body(serde_json::to_string(problem).expect("a problem always serializes"))
 }
 
+/// The problem field (and header) saying how many seconds to wait before trying
+/// again.
+pub const RETRY_AFTER_FIELD: &str = "retry_after";
+
+/// When to try again after the database failed a request as a whole.
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 5;
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
+        if err.is_unavailable() {
+            return Self::Unavailable(format!("the gateway cannot store this now: {err}"));
+        }
         match err {
             StoreError::Conflict(what) => Self::Conflict(what),
             StoreError::NotFound => Self::NotFound("not found".into()),
@@ -172,7 +208,8 @@ impl From<IngestError> for ApiError {
             }
             IngestError::KeyReused { .. }
             | IngestError::NotReplayable { .. }
-            | IngestError::ReplayMismatch { .. } => Self::Conflict(err.to_string()),
+            | IngestError::ReplayMismatch { .. }
+            | IngestError::BodyPurged { .. } => Self::Conflict(err.to_string()),
             IngestError::NoMessage(_) | IngestError::NoBuyer(_) | IngestError::MessageVanished => {
                 Self::NotFound(err.to_string())
             }

@@ -7,6 +7,7 @@
 //! everything. [`serve`] runs the whole on a listener, so tests
 //! and the binary boot the very same server.
 
+pub mod admission;
 pub mod api;
 pub mod cli;
 pub mod config;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use actix_web::{HttpServer, web};
 use anyhow::Context;
 
+use crate::admission::{Admission, Health, HealthConfig};
 use crate::api::AppState;
 use crate::config::Config;
 use crate::delivery::{Bell, Channels, Worker};
@@ -99,6 +101,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         bell.clone(),
     ));
     let channels = Arc::new(Channels::new(&config.delivery).context("setting up the channels")?);
+    let health = Arc::new(Health::new(config.health_check_interval()));
+    let admission = Arc::new(Admission::new(
+        store.clone(),
+        config.buyer_quota.clone(),
+        health,
+    ));
     Ok(web::Data::new(AppState {
         admin_token: Arc::new(api::AdminToken::new(config.admin_token.clone())),
         config: Arc::new(config),
@@ -109,6 +117,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         channels,
         bell,
         metrics: Arc::new(Metrics::new()),
+        admission,
     }))
 }
 
@@ -148,6 +157,21 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         bell: state.bell.clone(),
     };
     let worker = tokio::spawn(worker.run());
+    let health = admission::health::watch(
+        state.admission.health().clone(),
+        state.store.clone(),
+        HealthConfig {
+            data_dir: state.config.data_dir.clone(),
+            database_file: state.config.database_file(),
+            min_free_disk_bytes: state.config.min_free_disk_bytes,
+            interval: state.config.health_check_interval(),
+        },
+    );
+    let retention = admission::retention::run(
+        state.store.clone(),
+        state.admission.clone(),
+        state.config.retention.clone(),
+    );
     #[cfg(unix)]
     let reloads = tokio::spawn(
         api::reload_on_hangup(state.clone()).context("listening for SIGHUP (config reload)")?,
@@ -164,6 +188,8 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     server.await?;
     // An attempt cut short is recorded by no one; the next start sends it again.
     worker.abort();
+    health.abort();
+    retention.abort();
     #[cfg(unix)]
     reloads.abort();
     store.close().await;

@@ -21,6 +21,12 @@ pub struct ChannelLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabel {
+    /// `rate`, `storage` or `unavailable`.
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StateLabel {
     pub state: String,
 }
@@ -36,6 +42,7 @@ pub struct Metrics {
     deliveries: Family<StateLabel, Gauge>,
     oldest_due_age: Gauge<f64, AtomicU64>,
     unrouted: Gauge,
+    refused: Family<ReasonLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -58,6 +65,13 @@ impl Metrics {
         let deliveries = Family::<StateLabel, Gauge>::default();
         let oldest_due_age = Gauge::<f64, AtomicU64>::default();
         let unrouted = Gauge::default();
+        let refused = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "messages_refused_at_the_door",
+            "Posts refused before their body was read: a buyer over its rate or storage \
+             limit (429), or a gateway that cannot store (503)",
+            refused.clone(),
+        );
         registry.register(
             "delivery_attempts",
             "Delivery attempts made by this process",
@@ -108,7 +122,17 @@ impl Metrics {
             deliveries,
             oldest_due_age,
             unrouted,
+            refused,
         }
+    }
+
+    /// Counts one post refused by admission, by why.
+    pub fn refused(&self, reason: &str) {
+        self.refused
+            .get_or_create(&ReasonLabel {
+                reason: reason.to_owned(),
+            })
+            .inc();
     }
 
     /// Counts one attempt on `channel` and how it ended.

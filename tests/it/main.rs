@@ -5,6 +5,7 @@ mod harness;
 mod peers;
 
 mod admin_api;
+mod admission;
 mod api_errors;
 mod browser;
 mod cli;

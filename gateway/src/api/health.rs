@@ -1,8 +1,10 @@
 //! Liveness and readiness, for load balancers and orchestrators.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, ResponseError, get, web};
 
 use super::AppState;
+use crate::admission::Refusal;
+use crate::error::ApiError;
 
 /// Liveness: the process answers.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Alive.")))]
@@ -13,20 +15,35 @@ pub async fn healthz() -> HttpResponse {
         .body(r#"{"status":"ok"}"#)
 }
 
-/// Readiness: the store answers.
+/// Readiness: the gateway can store messages (its disk has room, its database
+/// can be written) and the store answers.
 #[utoipa::path(
     tag = "operations",
-    responses((status = 200, description = "Ready."), (status = 503, description = "The store is unreachable."))
+    responses(
+        (status = 200, description = "Ready."),
+        (status = 503, description = "Not taking messages now: a problem whose `detail` says why, with `Retry-After`.", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.store.ping().await {
+    let health = state.admission.health();
+    let verdict = match health.state() {
+        Err(reason) => Err(reason),
+        // The health check logs its changes; a failed ping is said here only.
+        Ok(()) => state
+            .store
+            .ping()
+            .await
+            .map_err(|e| format!("the store does not answer: {e}")),
+    };
+    match verdict {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
-        Err(err) => {
-            tracing::warn!(error = %err, "not ready");
-            HttpResponse::ServiceUnavailable()
-                .json(serde_json::json!({"status": "unavailable", "reason": "store unreachable"}))
-        }
+        // A problem document like every error here, whose detail says why.
+        Err(reason) => ApiError::Refused(Refusal::Unavailable {
+            reason,
+            retry_after: health.retry_after(),
+        })
+        .error_response(),
     }
 }
 

@@ -40,6 +40,8 @@ pub struct MessageView {
     /// UNH…UNT, a document, an item of a JSON array), by index. Empty while the
     /// message waits, and when the plugin could read nothing of it.
     pub transactions: Vec<TransactionView>,
+    /// When retention deleted the body; the message can then not be replayed.
+    pub body_purged_at: Option<DateTime<Utc>>,
     pub received_at: DateTime<Utc>,
     pub processed_at: Option<DateTime<Utc>>,
 }
@@ -98,6 +100,7 @@ impl From<Message> for MessageView {
             error: m.error,
             warnings: m.warnings,
             transactions: m.transactions.into_iter().map(Into::into).collect(),
+            body_purged_at: m.body_purged_at,
             received_at: m.received_at,
             processed_at: m.processed_at,
         }

@@ -29,6 +29,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{InfoBuilder, OpenApi};
 use utoipa_actix_web::{AppExt, scope};
 
+use crate::admission::Admission;
 use crate::config::Config;
 use crate::delivery::{Bell, Channels};
 use crate::error::{Problem, problem_response};
@@ -51,6 +52,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The admin token in force (the config's, until a SIGHUP reload replaces it).
     pub admin_token: Arc<AdminToken>,
+    /// Whether a buyer's message is taken now (rate, storage, a gateway that can
+    /// store).
+    pub admission: Arc<Admission>,
 }
 
 /// The whole application: routes, OpenAPI document, problem+json for every error.

@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::auth::{BuyerAuth, UNAUTHORIZED_BUYER};
 use super::{AppState, BAD_LISTING_QUERY, page_limit, read_body};
 use crate::error::{ApiError, Problem};
-use crate::ingest::{Accepted, Inbound, Outcome};
+use crate::ingest::{Accepted, Inbound, IngestError, Outcome};
 use crate::orders::{OrderSchema, VersionedOrder};
 use crate::store::{OrderQuery, OrderRecord, OrderScope, OrderStatus, ReceivedVia};
 
@@ -96,14 +96,16 @@ pub struct OrderParams {
     request_body(content = Vec<u8>, content_type = "*/*", description = "The order in the buyer's format."),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: 1 to 255 visible ASCII characters (`!` to `~`), e.g. a UUID.")),
     responses(
-        (status = 201, description = "Normalized and stored.", body = Accepted),
+        (status = 201, description = "Stored; at least one transaction of the message is an order. Lists the orders, the refused transactions and the documents that are not orders.", body = Accepted),
         (status = 400, description = "Empty body, or an `Idempotency-Key` that is empty, longer than 255 characters, repeated, or has a character outside `!` to `~`.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_BUYER, body = Problem, content_type = "application/problem+json"),
         (status = 408, description = "The body did not arrive in full within `JEMBATAN_BODY_TIMEOUT_MS`; the connection is closed.", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Idempotency-Key reused with another body.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body over the limit.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Content type the buyer's plugin does not read.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The plugin could not normalize the message, or its output is not a valid order; carries `message_id` and `plugin_error` or `errors`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No transaction of the message is an order: the plugin refused it, failed, or returned no valid order; carries `message_id`, `refused`, `not_orders`, and `plugin_error` or `errors` for a message of one transaction.", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The buyer is over its rate (`rate-limited`) or storage limit (`storage-limit`); `Retry-After` says when to try again.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The gateway cannot store messages now (its disk nearly full, its database read-only, gone or damaged); `Retry-After` says when to try again. Nothing was stored.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("buyer_key" = []))
 )]
@@ -116,12 +118,22 @@ pub async fn post_order(
 ) -> Result<HttpResponse, ApiError> {
     let content_type = media_type(&req)?;
     let idempotency_key = idempotency_key(&req)?;
-    // Refuse before reading a byte of a body the plugin would not read anyway.
+    // Refuse before reading a byte of a body the plugin would not read anyway, or
+    // that the buyer may not send now, or the gateway could not store.
     let plugin = state.ingest.plugin_accepting(&buyer, &content_type)?;
+    if let Err(refusal) = state
+        .admission
+        .admit(&buyer.id, buyer.limits.as_ref())
+        .await
+    {
+        state.metrics.refused(refusal.reason());
+        return Err(refusal.into());
+    }
     let body = read_body(&req, payload, state.config.max_body_bytes).await?;
     if body.is_empty() {
         return Err(ApiError::BadRequest("the request body is empty".into()));
     }
+    let size = body.len();
     let inbound = Inbound {
         received_via: ReceivedVia::Http,
         content_type,
@@ -131,10 +143,15 @@ pub async fn post_order(
     };
     // The answer as stored, so a retry with the same `Idempotency-Key` gets the
     // same status and body.
-    let (media, answer) = match state.ingest.accept(&buyer, &plugin, inbound).await? {
+    let accepted = state.ingest.accept(&buyer, &plugin, inbound).await;
+    if let Err(IngestError::Store(error)) = &accepted {
+        state.admission.health().store_failed(error);
+    }
+    let (media, answer) = match accepted? {
         Outcome::Accepted(answer) => ("application/json", answer),
         Outcome::Refused(answer) => ("application/problem+json", answer),
     };
+    state.admission.stored(&buyer.id, size);
     let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
     Ok(HttpResponse::build(status)
         .content_type(media)

@@ -131,6 +131,15 @@ pub enum IngestError {
         message_id: String,
         status: MessageStatus,
     },
+    /// Retention deleted the message's body, so there is nothing to read again.
+    #[error(
+        "message {message_id} cannot be replayed: its body was deleted by retention at \
+         {purged_at}"
+    )]
+    BodyPurged {
+        message_id: String,
+        purged_at: chrono::DateTime<chrono::Utc>,
+    },
     /// The plugin no longer reads the message's transactions as they were stored,
     /// so a replay cannot tell which outcome belongs to which; nothing was changed.
     #[error("message {message_id} cannot be replayed with this plugin: {why}; nothing was changed")]
@@ -216,6 +225,12 @@ impl Ingest {
             .get_message(None, message_id)
             .await?
             .ok_or_else(|| IngestError::NoMessage(message_id.to_owned()))?;
+        if let Some(purged_at) = message.body_purged_at {
+            return Err(IngestError::BodyPurged {
+                message_id: message_id.to_owned(),
+                purged_at,
+            });
+        }
         let has_refused = message
             .transactions
             .iter()
@@ -493,10 +508,12 @@ impl Ingest {
         let Some(serde_json::Value::Object(own)) = &buyer.limits else {
             return Ok(self.default_limits.clone());
         };
+        // The buyer's quota is admission's, not the plugin call's.
+        let (own, _) = crate::admission::split_limits(own);
         let mut merged =
             serde_json::to_value(&self.default_limits).map_err(IngestError::internal)?;
         for (key, value) in own {
-            merged[key] = value.clone();
+            merged[key] = value;
         }
         serde_json::from_value(merged).map_err(IngestError::internal)
     }

@@ -48,6 +48,7 @@ mod lifecycle;
 mod messages;
 mod outbox;
 mod replay;
+mod retention;
 mod transactions;
 
 /// A fresh, empty database of one engine, with the store open on it.

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::{check_id_and_name, check_name, merge_patch, unprocessable, unprocessable_field};
+use crate::admission::split_limits;
 use crate::api::AppState;
 use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::error::{ApiError, Problem};
@@ -130,9 +131,10 @@ fn resolve_version(
     })
 }
 
-/// The config is an object, and the buyer's own limits are ones the plugin host
-/// knows, each within its range ([`Limits::out_of_range`]; memory within the
-/// host's cap).
+/// The config is an object, and the buyer's own limits are ones the gateway knows,
+/// each within its range: its plugin's per-call limits ([`Limits::out_of_range`];
+/// memory within the host's cap) and its quota
+/// ([`crate::admission::Quota::out_of_range`]).
 fn check_config_and_limits(
     state: &AppState,
     config: Option<&serde_json::Value>,
@@ -141,21 +143,34 @@ fn check_config_and_limits(
     if config.is_some_and(|c| !c.is_object()) {
         return Err(invalid("plugin_config must be a JSON object".into()));
     }
-    if let Some(limits) = limits {
-        let parsed = serde_json::from_value::<Limits>(limits.clone())
-            .map_err(|e| invalid(format!("limits: {e}")))?;
-        let named: Vec<&str> = limits
-            .as_object()
-            .map(|o| o.keys().map(String::as_str).collect())
-            .unwrap_or_default();
-        if let Some((field, why)) = parsed.out_of_range(&named, state.host.memory_cap()) {
-            return Err(unprocessable_field(
-                "invalid-buyer",
-                "The buyer cannot be saved",
-                &format!("limits.{field}"),
-                format!("limits: {why}"),
-            ));
-        }
+    let Some(limits) = limits else {
+        return Ok(());
+    };
+    let Some(object) = limits.as_object() else {
+        return Err(invalid("limits must be a JSON object".into()));
+    };
+    let (plugin, quota) = split_limits(object);
+    let out_of_range = |field: &str, why: String| {
+        unprocessable_field(
+            "invalid-buyer",
+            "The buyer cannot be saved",
+            &format!("limits.{field}"),
+            format!("limits: {why}"),
+        )
+    };
+    let parsed = serde_json::from_value::<Limits>(serde_json::Value::Object(plugin.clone()))
+        .map_err(|e| invalid(format!("limits: {e}")))?;
+    let named: Vec<&str> = plugin.keys().map(String::as_str).collect();
+    if let Some((field, why)) = parsed.out_of_range(&named, state.host.memory_cap()) {
+        return Err(out_of_range(field, why));
+    }
+    let parsed = state
+        .config
+        .buyer_quota
+        .for_buyer(Some(&serde_json::Value::Object(quota)))
+        .map_err(|e| invalid(format!("limits: {e}")))?;
+    if let Some((field, why)) = parsed.out_of_range() {
+        return Err(out_of_range(field, why));
     }
     Ok(())
 }
