@@ -343,3 +343,61 @@ fn utf16_ubl_orders_are_read_like_their_utf8_original() {
         "{problem}"
     );
 }
+
+/// A config the plugin cannot use is refused when it is bound (issue 8), by the
+/// plugin itself (its `check-config`), naming the key; not accepted and then
+/// failing every message.
+#[test]
+fn a_plugin_config_the_plugin_cannot_use_is_refused_when_bound() {
+    let gw = Gateway::start();
+    let bad_unit = json!({"id": "edi-buyer", "name": "EDI buyer", "plugin": "x12-850",
+                          "plugin_config": {"unit_map": {"KG": "NOT-A-UNIT"}}});
+    let problem = expect_problem(
+        gw.admin(Method::POST, "/v1/admin/buyers", Some(bad_unit)),
+        422,
+    );
+    assert_eq!(problem["field"], "plugin_config.unit_map.KG", "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("NOT-A-UNIT"),
+        "{problem}"
+    );
+    // A key the plugin does not know is refused too.
+    let unknown = json!({"id": "edi-buyer", "name": "EDI buyer", "plugin": "x12-850",
+                         "plugin_config": {"suplier_code": "X"}});
+    let problem = expect_problem(
+        gw.admin(Method::POST, "/v1/admin/buyers", Some(unknown)),
+        422,
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("suplier_code"),
+        "{problem}"
+    );
+
+    // A good one is taken; a PATCH that would break it is refused and changes nothing.
+    let key = gw.create_buyer("edi-buyer", "x12-850", json!({"supplier_code": "CRAFT-1"}));
+    let problem = expect_problem(
+        gw.admin(
+            Method::PATCH,
+            "/v1/admin/buyers/edi-buyer",
+            Some(json!({"plugin_config": {"default_currency": "rupiah"}})),
+        ),
+        422,
+    );
+    assert_eq!(
+        problem["field"], "plugin_config.default_currency",
+        "{problem}"
+    );
+    let buyer = gw.admin_get("/v1/admin/buyers/edi-buyer");
+    assert_eq!(buyer["plugin_config"], json!({"supplier_code": "CRAFT-1"}));
+    // Rebinding to another plugin checks the config against that plugin.
+    let problem = expect_problem(
+        gw.admin(
+            Method::PATCH,
+            "/v1/admin/buyers/edi-buyer",
+            Some(json!({"plugin": "canonical-json"})),
+        ),
+        422,
+    );
+    assert_eq!(problem["field"], "plugin_config", "{problem}");
+    assert!(!key.is_empty());
+}

@@ -472,6 +472,46 @@ impl PluginHost {
         }
     }
 
+    /// Asks `plugin` whether it can work with `config_json` (its `check-config`),
+    /// in a fresh instance under the default limits. `Ok` for a plugin built
+    /// against the first contract, which has no way to say. Synchronous, like
+    /// [`PluginHost::normalize`].
+    pub fn check_config(
+        &self,
+        plugin: &LoadedPlugin,
+        config_json: &str,
+    ) -> Result<(), NormalizeError> {
+        let Pre::V2(pre) = &plugin.pre else {
+            return Ok(());
+        };
+        let inner = &*self.inner;
+        let limits = Limits::default();
+        let memory_limit = limits.memory_bytes.min(inner.memory_cap);
+        let _permit = inner.permits.acquire();
+        let log = PluginLog::new(LogContext {
+            plugin_name: plugin.info.name.clone(),
+            plugin_version: plugin.info.version.clone(),
+            ..LogContext::default()
+        });
+        let mut store = sandbox::new_store(&inner.engine, log.clone(), memory_limit, limits.time);
+        let result = pre
+            .instantiate(&mut store)
+            .and_then(|instance| instance.call_check_config(&mut store, config_json));
+        log.finish();
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(rejected(
+                e.code,
+                e.message,
+                e.location.map(output::location_v2),
+            )),
+            Err(e) => Err(classify(
+                &e,
+                self.failure_context(&store, &limits, memory_limit, &log),
+            )),
+        }
+    }
+
     fn failure_context(
         &self,
         store: &wasmtime::Store<CallState>,

@@ -75,6 +75,10 @@ impl Plugin for MitraOtoparts {
         }
     }
 
+    fn check_config(config: &str) -> Result<(), PluginError> {
+        check_config(&parse_config(config)?)
+    }
+
     fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config: Config = parse_config(config)?;
         check_config(&config)?;

@@ -64,23 +64,30 @@ impl Plugin for CanonicalJson {
     }
 
     fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
-        let config: Config = parse_config(config)?;
-        let default_currency = match config.default_currency {
-            Some(c) if is_currency_code(&c) => Some(c),
-            Some(c) => {
-                return Err(PluginError::new(
-                    "invalid-config",
-                    format!("default_currency {c:?} is not an ISO 4217 code such as \"IDR\""),
-                )
-                .at_path("/default_currency"));
-            }
-            None => None,
-        };
+        let default_currency = default_currency(config)?;
         json::read(
             &message.body,
             default_currency.as_deref(),
             Self::info().name,
         )
+    }
+
+    fn check_config(config: &str) -> Result<(), PluginError> {
+        default_currency(config).map(drop)
+    }
+}
+
+/// The config's `default_currency`, checked.
+fn default_currency(config: &str) -> Result<Option<String>, PluginError> {
+    let config: Config = parse_config(config)?;
+    match config.default_currency {
+        Some(c) if is_currency_code(&c) => Ok(Some(c)),
+        Some(c) => Err(PluginError::new(
+            "invalid-config",
+            format!("default_currency {c:?} is not an ISO 4217 code such as \"IDR\""),
+        )
+        .at_path("/default_currency")),
+        None => Ok(None),
     }
 }
 

@@ -99,6 +99,11 @@ impl Plugin for CxmlOrder {
         }
     }
 
+    /// The config as [`Plugin::normalize`] reads it, refused at bind time.
+    fn check_config(config: &str) -> Result<(), PluginError> {
+        Config::parse(config).map(drop)
+    }
+
     fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = Config::parse(config)?;
         parse::parse(&message.body, &config)

@@ -130,6 +130,11 @@ impl Plugin for JsonMap {
         }
     }
 
+    /// The config as [`Plugin::normalize`] reads it, refused at bind time.
+    fn check_config(config: &str) -> Result<(), PluginError> {
+        config::Config::parse(config).map(drop)
+    }
+
     fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = config::Config::parse(config)?;
         map::map_orders(&message.body, &config)

@@ -48,6 +48,11 @@ pub fn normalize<P: Plugin>(
         .map_err(to_wit)
 }
 
+/// `check-config` of a plugin, in WIT types.
+pub fn check_config<P: Plugin>(config: String) -> Result<(), WitError> {
+    P::check_config(&config).map_err(to_wit)
+}
+
 /// Calls the host's `log` import.
 pub fn log(level: LogLevel, message: &str) {
     let level = match level {

@@ -149,6 +149,12 @@ macro_rules! export_plugin {
                 > {
                     $crate::__private::normalize::<$plugin>(message, config)
                 }
+
+                fn check_config(
+                    config: ::std::string::String,
+                ) -> ::std::result::Result<(), $crate::__private::WitError> {
+                    $crate::__private::check_config::<$plugin>(config)
+                }
             }
 
     $crate::__private::export!(JembatanGuest with_types_in $crate::__private::bindings);

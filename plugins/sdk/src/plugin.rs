@@ -47,4 +47,16 @@ pub trait Plugin {
     fn normalize_json(message: &Message, config: &str) -> Result<Normalized<String>, PluginError> {
         Self::normalize(message, config).map(Normalized::into_json)
     }
+
+    /// Whether `config` is one this plugin can work with. The gateway asks when
+    /// an admin binds a buyer to the plugin or changes the buyer's config, and
+    /// refuses a config that fails (422), so it cannot fail every message later.
+    /// Name the key in the error's location path (`/unit_map/KGM`).
+    ///
+    /// The default accepts any config; a plugin with a config implements it with
+    /// the same parsing [`Plugin::normalize`] does.
+    fn check_config(config: &str) -> Result<(), PluginError> {
+        let _ = config;
+        Ok(())
+    }
 }

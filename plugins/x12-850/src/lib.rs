@@ -86,6 +86,11 @@ impl Plugin for X12Order {
         }
     }
 
+    /// The config as [`Plugin::normalize`] reads it, refused at bind time.
+    fn check_config(config: &str) -> Result<(), PluginError> {
+        Config::parse(config).map(drop)
+    }
+
     fn normalize(message: &Message, config: &str) -> Result<Normalized, PluginError> {
         let config = Config::parse(config)?;
         envelope::read(&message.body, &config)

@@ -16,7 +16,7 @@ use crate::admission::split_limits;
 use crate::api::AppState;
 use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::error::{ApiError, Problem};
-use crate::plugin_host::Limits;
+use crate::plugin_host::{Limits, NormalizeError};
 use crate::secrets;
 use crate::store::{BindingChange, Buyer, BuyerUpdate, NewBuyer, StoreError};
 
@@ -113,6 +113,46 @@ fn invalid(detail: String) -> ApiError {
     unprocessable("invalid-buyer", "The buyer cannot be saved", detail)
 }
 
+/// Asks the plugin a buyer is bound to whether it can work with `config`, so a
+/// config it cannot use is refused now rather than failing every message later.
+async fn plugin_takes_config(
+    state: &AppState,
+    plugin: &str,
+    version: Option<&str>,
+    config: &serde_json::Value,
+) -> Result<(), ApiError> {
+    let found = match version {
+        Some(version) => state.plugins.get_version(plugin, version),
+        None => state.plugins.get(plugin),
+    };
+    let Some(plugin) = found else {
+        // `resolve_version` has refused a binding to a plugin that is not there.
+        return Ok(());
+    };
+    let host = state.host.clone();
+    let config_json = config.to_string();
+    let checked = web::block(move || host.check_config(&plugin, &config_json))
+        .await
+        .map_err(ApiError::internal)?;
+    match checked {
+        Ok(()) => Ok(()),
+        Err(NormalizeError::Rejected {
+            message, location, ..
+        }) => {
+            let key = location.and_then(|l| l.path).unwrap_or_default();
+            Err(unprocessable_field(
+                "invalid-buyer",
+                "The buyer cannot be saved",
+                &format!("plugin_config{}", key.replace('/', ".")),
+                format!("the plugin refuses this plugin_config: {message}"),
+            ))
+        }
+        Err(other) => Err(invalid(format!(
+            "the plugin failed while checking the plugin_config: {other}"
+        ))),
+    }
+}
+
 /// The version a binding pins: the one asked for if installed, else the latest.
 fn resolve_version(
     state: &AppState,
@@ -186,7 +226,7 @@ fn check_config_and_limits(
         (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name or one over 200 characters; `field` names it.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A buyer with this id exists.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown plugin or version, a config that is not an object, or limits unknown or out of range (`field` names which).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plugin or version, a config that is not an object or that the plugin refuses (`field` is `plugin_config` or the key the plugin names), or limits unknown or out of range (`field` names which).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -200,6 +240,8 @@ pub async fn create_buyer(
     check_id_and_name("buyer", &body.id, &body.name)?;
     let version = resolve_version(&state, &body.plugin, body.plugin_version.as_deref())?;
     check_config_and_limits(&state, body.plugin_config.as_ref(), body.limits.as_ref())?;
+    let config = body.plugin_config.unwrap_or_else(|| serde_json::json!({}));
+    plugin_takes_config(&state, &body.plugin, Some(&version), &config).await?;
     let api_key = secrets::generate("jbk_");
     let buyer = state
         .store
@@ -208,7 +250,7 @@ pub async fn create_buyer(
             name: body.name,
             plugin: body.plugin,
             plugin_version: Some(version),
-            plugin_config: body.plugin_config.unwrap_or_else(|| serde_json::json!({})),
+            plugin_config: config,
             api_key_hash: secrets::hash(&api_key),
             limits: body.limits,
         })
@@ -262,7 +304,7 @@ pub async fn get_buyer(
         (status = 400, description = "A malformed body, or a blank name or one over 200 characters; `field` names it.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown plugin or version, a config that is not an object, or limits unknown or out of range (`field` names which).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plugin or version, a config that is not an object or that the plugin refuses (`field` is `plugin_config` or the key the plugin names), or limits unknown or out of range (`field` names which).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -316,6 +358,16 @@ pub async fn update_buyer(
         plugin_config.as_ref(),
         limits.as_ref().and_then(Option::as_ref),
     )?;
+    // A new binding or a new config: the plugin it ends up with must take the config.
+    if plugin_version.is_some() || plugin_config.is_some() {
+        let plugin = body.plugin.as_deref().unwrap_or(&current.plugin);
+        let version = match &plugin_version {
+            Some(version) => version.as_deref(),
+            None => current.plugin_version.as_deref(),
+        };
+        let config = plugin_config.as_ref().unwrap_or(&current.plugin_config);
+        plugin_takes_config(&state, plugin, version, config).await?;
+    }
     let buyer = state
         .store
         .update_buyer(
