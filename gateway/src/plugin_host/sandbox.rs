@@ -4,11 +4,12 @@
 //! its orders depend only on its input (a replayed message gives the same
 //! orders) and it can learn nothing about the host:
 //!
-//! - no preopened directories (no file can be opened), no environment, no
-//!   arguments, no initial directory, closed stdin; stdout and stderr go to
-//!   the call's bounded log;
-//! - no network: TCP, UDP and name lookup are refused when the socket is
-//!   created, and every address is refused as well (the default check);
+//! - no files and no network at all: `wasi:filesystem` and `wasi:sockets` are
+//!   not linked (`add_wasi`), so a component that imports them is refused at
+//!   load; the context also grants no preopened directory and no socket, in
+//!   case a later wasmtime-wasi links more than asked;
+//! - no environment, no arguments, no initial directory, closed stdin; stdout
+//!   and stderr go to the call's bounded log;
 //! - a wall clock stopped at the Unix epoch and a monotonic clock stopped at
 //!   0, so a plugin cannot read the date or time itself;
 //! - randomness from fixed seeds: every call reads the same bytes from
@@ -33,8 +34,9 @@
 //!   allows 64 MiB).
 //!
 //! WASI is linked only because a `wasm32-wasip2` guest built with `std`
-//! imports `wasi:cli/*` and `wasi:io/*` even when it uses none of them. All of
-//! it is tried by the `test-hostile` plugin's probing modes (tests.rs).
+//! imports `wasi:cli/*` and `wasi:io/*` even when it uses none of them. What is
+//! linked is tried by the `test-hostile` plugin's probing modes, and what is not
+//! by the `test-escape` plugin, refused at load (tests.rs).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,22 +104,59 @@ pub(crate) enum World {
 /// package's types.
 pub(crate) fn linker(engine: &Engine, world: World) -> wasmtime::Result<Linker<CallState>> {
     let mut linker = Linker::<CallState>::new(engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    // Redefines every function of `wasi:clocks/monotonic-clock` (the linker
-    // re-opens the instance and replaces each one); shadowing is allowed for
-    // this call only, so nothing else can replace a definition by mistake.
-    linker.allow_shadowing(true);
-    monotonic_clock::add_to_linker::<_, StoppedMonotonicClock>(&mut linker, |state| {
-        StoppedMonotonicClock {
-            table: &mut state.table,
-        }
-    })?;
-    linker.allow_shadowing(false);
+    add_wasi(&mut linker)?;
     match world {
         World::V1 => v1::Normalizer::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
         World::V2 => v2::Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
     }
     Ok(linker)
+}
+
+/// The WASI interfaces a `std` guest imports, and nothing else: `wasi:cli`
+/// (environment, exit, the standard streams and terminals), `wasi:io`, the
+/// clocks (stopped) and randomness (fixed). `wasi:filesystem` and
+/// `wasi:sockets` are not linked at all, so a component that imports them, a
+/// plugin written to reach files or the network, is refused at load ("not a
+/// jembatan plugin") rather than given a refusal at each call. The stock plugins
+/// import `wasi:cli` and `wasi:io` only.
+fn add_wasi(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+    use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+    use wasmtime_wasi::p2::bindings::sync::io as sync_io;
+    use wasmtime_wasi::p2::bindings::{cli, clocks, random};
+    use wasmtime_wasi::random::WasiRandom;
+
+    let l = linker;
+    type S = CallState;
+    wasmtime_wasi::p2::bindings::io::error::add_to_linker::<S, HasTable>(l, |s| &mut s.table)?;
+    sync_io::poll::add_to_linker::<S, HasTable>(l, |s| &mut s.table)?;
+    sync_io::streams::add_to_linker::<S, HasTable>(l, |s| &mut s.table)?;
+    cli::exit::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::environment::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::stdin::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::stdout::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::stderr::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::terminal_input::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::terminal_output::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::terminal_stdin::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::terminal_stdout::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    cli::terminal_stderr::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
+    clocks::wall_clock::add_to_linker::<S, WasiClocks>(l, WasiClocksView::clocks)?;
+    // `wasi:clocks/monotonic-clock` on the stopped clock, which waits for nothing.
+    monotonic_clock::add_to_linker::<_, StoppedMonotonicClock>(l, |state| StoppedMonotonicClock {
+        table: &mut state.table,
+    })?;
+    random::random::add_to_linker::<S, WasiRandom>(l, |s| s.wasi.random())?;
+    random::insecure::add_to_linker::<S, WasiRandom>(l, |s| s.wasi.random())?;
+    random::insecure_seed::add_to_linker::<S, WasiRandom>(l, |s| s.wasi.random())?;
+    Ok(())
+}
+
+/// The resource table, as the `wasi:io` bindings reach it.
+struct HasTable;
+
+impl HasData for HasTable {
+    type Data<'a> = &'a mut ResourceTable;
 }
 
 /// A fresh store for one call: nothing granted, memory limited to

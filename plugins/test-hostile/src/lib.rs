@@ -12,12 +12,10 @@
 //! | `invalid-output` | returns JSON that is not a canonical order (float quantity, no lines) |
 //! | `not-json`       | returns a string that is not JSON                                 |
 //! | `log-spam`       | logs `lines` (default 10,000) lines, then returns the `ok` order  |
-//! | `read-file`      | lists the preopens, reads `/`, `.`, `/etc/passwd`, writes under `/tmp` |
 //! | `env`            | reads the environment, the arguments and the initial directory    |
 //! | `clock`          | reads the wall clock, and the monotonic clock around busy work    |
 //! | `random`         | reads `std`'s hash map keys and every WASI random source          |
 //! | `random-bytes`   | asks `wasi:random/random` for `bytes` (default 65,536) bytes at once |
-//! | `network`        | TCP connect and UDP send to 127.0.0.1:`port`, UDP bind, DNS lookup |
 //! | `sleep`          | `std::thread::sleep` for `ms` (default 3,000) milliseconds        |
 //! | `poll`           | `wasi:io/poll.poll` on a clock pollable `ms` milliseconds away    |
 //! | `mixed`          | four transactions: the `ok` order, the `invalid-output` one, a refusal, an 810 |
@@ -26,7 +24,7 @@
 //!
 //! Every mode that returns orders returns them as one transaction each, at
 //! index 0, 1, … (WIT `jembatan:plugin@0.2.0`); `huge-output` returns one
-//! transaction per MiB. The probing modes (`read-file` to `poll`) return the
+//! transaction per MiB. The probing modes (`env` to `poll`) return the
 //! `ok` order with what they saw in its `notes`, one finding per note's `text`
 //! (see `probes.rs`), so a test reads them from the stored order as a user
 //! would. The last three break the contract's rules on outcomes, for the host's
@@ -59,8 +57,6 @@ struct Config {
     bytes: Option<usize>,
     /// Number of lines for `log-spam`.
     lines: Option<usize>,
-    /// Loopback port `network` tries to reach.
-    port: Option<u16>,
     /// Milliseconds `sleep` and `poll` wait.
     ms: Option<u64>,
 }
@@ -130,12 +126,10 @@ impl Plugin for TestHostile {
                 }
                 vec![OK_ORDER.to_owned()]
             }
-            "read-file" => with_notes(probes::files()),
             "env" => with_notes(probes::env()),
             "clock" => with_notes(probes::clock()),
             "random" => with_notes(probes::random()),
             "random-bytes" => with_notes(probes::random_bytes(config.bytes.unwrap_or(65_536))),
-            "network" => with_notes(probes::network(config.port.unwrap_or(9))),
             "sleep" => with_notes(probes::sleep(config.ms.unwrap_or(3000))),
             "poll" => with_notes(probes::poll(config.ms.unwrap_or(3000))),
             "mixed" => return Ok(mixed()),

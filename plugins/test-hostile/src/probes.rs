@@ -8,56 +8,13 @@
 //!
 //! Each probe goes through `std` (what an ordinary plugin would use) and, in the
 //! wasm build, asks the WASI 0.2 host directly as well (what a plugin written to
-//! escape would use), since `std` may refuse some things without asking.
+//! escape would use), since `std` may refuse some things without asking. Files
+//! and sockets are not probed here: a plugin that imports them is refused at load
+//! (see the `test-escape` plugin), so this one must not.
 
-use std::fmt::Debug;
 use std::hash::{BuildHasher, Hasher};
 use std::hint::black_box;
 use std::time::{Duration, Instant, SystemTime};
-
-/// One probe's outcome, as a finding.
-fn finding<T, E: Debug>(
-    what: &str,
-    result: Result<T, E>,
-    granted: impl FnOnce(T) -> String,
-) -> String {
-    match result {
-        Ok(value) => format!("{what}: GRANTED {}", granted(value)),
-        Err(e) => format!("{what}: refused ({e:?})"),
-    }
-}
-
-/// `read-file`: the preopened directories, then reading and writing files.
-pub fn files() -> Vec<String> {
-    let mut found = Vec::new();
-    #[cfg(target_arch = "wasm32")]
-    {
-        let dirs = wasip2::filesystem::preopens::get_directories();
-        let names: Vec<&str> = dirs.iter().map(|(_, name)| name.as_str()).collect();
-        found.push(format!("wasi preopened directories: {names:?}"));
-    }
-    for dir in ["/", "."] {
-        found.push(finding(
-            &format!("std read_dir {dir}"),
-            std::fs::read_dir(dir),
-            |entries| format!("{} entries", entries.count()),
-        ));
-    }
-    found.push(finding(
-        "std read /etc/passwd",
-        std::fs::read("/etc/passwd"),
-        |bytes| format!("{} bytes", bytes.len()),
-    ));
-    found.push(finding(
-        "std write /tmp/jembatan-test-hostile",
-        std::fs::write("/tmp/jembatan-test-hostile", "escaped"),
-        |()| "written".to_owned(),
-    ));
-    // Not a capability: wasi-libc's own default when the host gives no
-    // initial directory (the `env` mode asks the host).
-    found.push(format!("std current_dir: {:?}", std::env::current_dir()));
-    found
-}
 
 /// `env`: environment variables, arguments and the initial directory.
 pub fn env() -> Vec<String> {
@@ -170,89 +127,6 @@ pub fn random_bytes(bytes: usize) -> Vec<String> {
     #[cfg(not(target_arch = "wasm32"))]
     let got = vec![0u8; bytes].len();
     vec![format!("wasi random bytes {bytes}: got {got}")]
-}
-
-/// `network`: connect to, send to and look up loopback, through `std` and
-/// through `wasi:sockets` directly. `port` is where the test listens.
-pub fn network(port: u16) -> Vec<String> {
-    use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
-    let target = SocketAddr::from(([127, 0, 0, 1], port));
-    let mut found = vec![
-        finding(
-            &format!("std tcp connect {target}"),
-            TcpStream::connect_timeout(&target, Duration::from_secs(1)),
-            |_| "connected".to_owned(),
-        ),
-        finding(
-            "std udp bind 127.0.0.1:0",
-            UdpSocket::bind("127.0.0.1:0"),
-            |_| "bound".to_owned(),
-        ),
-    ];
-    if let Ok(socket) = UdpSocket::bind("127.0.0.1:0") {
-        found.push(finding(
-            &format!("std udp send to {target}"),
-            socket.send_to(b"escaped", target),
-            |n| format!("{n} bytes sent"),
-        ));
-    }
-    found.push(finding(
-        "std lookup localhost",
-        ("localhost", 80).to_socket_addrs(),
-        |addrs| format!("{:?}", addrs.collect::<Vec<_>>()),
-    ));
-    #[cfg(target_arch = "wasm32")]
-    found.extend(wasi_network(port));
-    found
-}
-
-#[cfg(target_arch = "wasm32")]
-fn wasi_network(port: u16) -> Vec<String> {
-    use wasip2::sockets::instance_network::instance_network;
-    use wasip2::sockets::ip_name_lookup::resolve_addresses;
-    use wasip2::sockets::network::{IpAddressFamily, IpSocketAddress, Ipv4SocketAddress};
-    use wasip2::sockets::tcp_create_socket::create_tcp_socket;
-    use wasip2::sockets::udp_create_socket::create_udp_socket;
-
-    let network = instance_network();
-    let target = IpSocketAddress::Ipv4(Ipv4SocketAddress {
-        port,
-        address: (127, 0, 0, 1),
-    });
-    let name = |code: wasip2::sockets::network::ErrorCode| code.name();
-    let mut found = Vec::new();
-    match create_tcp_socket(IpAddressFamily::Ipv4) {
-        Err(code) => found.push(format!("wasi tcp create: refused ({})", name(code))),
-        Ok(socket) => {
-            found.push("wasi tcp create: GRANTED a socket".to_owned());
-            let connected = socket.start_connect(&network, target).and_then(|()| {
-                socket.subscribe().block();
-                socket.finish_connect()
-            });
-            found.push(match connected {
-                Err(code) => format!(
-                    "wasi tcp connect 127.0.0.1:{port}: refused ({})",
-                    name(code)
-                ),
-                Ok(_) => format!("wasi tcp connect 127.0.0.1:{port}: GRANTED connected"),
-            });
-        }
-    }
-    found.push(match create_udp_socket(IpAddressFamily::Ipv4) {
-        Err(code) => format!("wasi udp create: refused ({})", name(code)),
-        Ok(_) => "wasi udp create: GRANTED a socket".to_owned(),
-    });
-    found.push(match resolve_addresses(&network, "localhost") {
-        Err(code) => format!("wasi lookup localhost: refused ({})", name(code)),
-        Ok(stream) => {
-            stream.subscribe().block();
-            match stream.resolve_next_address() {
-                Err(code) => format!("wasi lookup localhost: refused ({})", name(code)),
-                Ok(addr) => format!("wasi lookup localhost: GRANTED {addr:?}"),
-            }
-        }
-    });
-    found
 }
 
 /// `sleep`: `std::thread::sleep` for `ms`, then the time the plugin thinks passed.
