@@ -340,3 +340,30 @@ fn a_database_that_cannot_be_written_answers_503_never_500_and_recovers() {
         );
     }
 }
+
+#[test]
+fn a_vanished_database_file_fails_closed() {
+    let disk = Tmpfs::mount(48);
+    let gw = Gateway::start_with(Options {
+        data_dir: Some(disk.path().join("data")),
+        env: vec![("JEMBATAN_HEALTH_CHECK_MS".into(), "200".into())],
+        ..Options::default()
+    });
+    let key = gw.create_buyer("steady", "canonical-json", json!({}));
+    json_of(post(&gw, &key, "PO-RO-1"), 201);
+    assert_eq!(readyz(&gw).0, 200);
+
+    // The database file is deleted from under it: SQLite would go on writing to a
+    // file nobody can open again, so the gateway stops taking messages.
+    std::fs::remove_file(disk.path().join("data/jembatan.db")).unwrap();
+    assert!(
+        eventually(Duration::from_secs(5), || readyz(&gw).0 == 503),
+        "/readyz stayed ready with its database file gone"
+    );
+    let (_, why) = readyz(&gw);
+    assert!(
+        why["detail"].as_str().is_some_and(|d| d.contains("gone")),
+        "{why}"
+    );
+    expect_problem(post(&gw, &key, "PO-RO-4"), 503);
+}

@@ -376,24 +376,34 @@ impl Ingest {
     }
 
     /// Processes every message left `received` by a crash. Run once at start.
+    /// Every one, in pages: a message that cannot be finished now stays behind,
+    /// and the next page starts after it.
     pub async fn recover(&self) -> Result<usize, StoreError> {
-        let pending = self.store.pending_messages(1000).await?;
-        let count = pending.len();
-        for message in pending {
-            let Some(buyer) = self.store.get_buyer(&message.buyer_id).await? else {
-                continue;
+        const PAGE: u32 = 1000;
+        let mut count = 0;
+        let mut after: Option<String> = None;
+        loop {
+            let pending = self.store.pending_messages(after.as_deref(), PAGE).await?;
+            let Some(last) = pending.last() else {
+                return Ok(count);
             };
-            let id = message.id.clone();
-            match self.plugin_for(&buyer) {
-                Ok(plugin) => {
-                    if let Err(err) = self.process(&buyer, &plugin, message).await {
-                        tracing::warn!(message_id = %id, error = %err, "recovery failed; left for replay");
+            after = Some(last.id.clone());
+            count += pending.len();
+            for message in pending {
+                let Some(buyer) = self.store.get_buyer(&message.buyer_id).await? else {
+                    continue;
+                };
+                let id = message.id.clone();
+                match self.plugin_for(&buyer) {
+                    Ok(plugin) => {
+                        if let Err(err) = self.process(&buyer, &plugin, message).await {
+                            tracing::warn!(message_id = %id, error = %err, "recovery failed; left for replay");
+                        }
                     }
+                    Err(err) => tracing::warn!(message_id = %id, error = %err, "recovery skipped"),
                 }
-                Err(err) => tracing::warn!(message_id = %id, error = %err, "recovery skipped"),
             }
         }
-        Ok(count)
     }
 
     async fn stored_answer(

@@ -815,8 +815,9 @@ pub trait MessageStore: Send + Sync {
     /// A page of messages, newest first (descending id), see [`MessageQuery`].
     async fn list_messages(&self, query: MessageQuery) -> StoreResult<MessagePage>;
 
-    /// Up to `limit` messages still `received`, oldest first: work a crash interrupted.
-    async fn pending_messages(&self, limit: u32) -> StoreResult<Vec<Message>>;
+    /// Up to `limit` messages still `received`, oldest first, after the message id
+    /// `after` when given (to page through them all): work a crash interrupted.
+    async fn pending_messages(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<Message>>;
 
     /// The bytes of the message bodies kept for `buyer_id`: what its storage
     /// limit counts.

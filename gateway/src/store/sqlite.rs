@@ -479,8 +479,8 @@ impl MessageStore for SqliteStore {
         self.read(|conn| messages::list(conn, query))
     }
 
-    async fn pending_messages(&self, limit: u32) -> StoreResult<Vec<Message>> {
-        self.read(|conn| messages::pending(conn, limit))
+    async fn pending_messages(&self, after: Option<&str>, limit: u32) -> StoreResult<Vec<Message>> {
+        self.read(|conn| messages::pending(conn, after, limit))
     }
 
     async fn stored_body_bytes(&self, buyer_id: &str) -> StoreResult<u64> {

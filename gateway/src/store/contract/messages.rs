@@ -170,7 +170,7 @@ async fn complete_message_stores_orders_once(db: &TestDb) {
     assert_eq!(message.order_ids, ["ord_1", "ord_2"]);
     assert_eq!(message.response, Some(answer));
     assert!(message.processed_at.is_some());
-    assert!(store.pending_messages(10).await.unwrap().is_empty());
+    assert!(store.pending_messages(None, 10).await.unwrap().is_empty());
 
     // Completing again is refused and stores nothing, whatever the outcome.
     let again = store.complete_message("msg_1", outcome).await;
@@ -219,7 +219,7 @@ async fn complete_message_is_all_or_nothing(db: &TestDb) {
     let stray = normalized(vec![new_order("ord_3", "msg_3", "byr_a")]);
     let result = store.complete_message("msg_3", stray).await;
     assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
-    let pending = store.pending_messages(10).await.unwrap();
+    let pending = store.pending_messages(None, 10).await.unwrap();
     let pending: Vec<_> = pending.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(pending, ["msg_2", "msg_3"]);
 
@@ -373,11 +373,22 @@ async fn pending_messages_are_the_received_ones_oldest_first(db: &TestDb) {
     };
     store.complete_message("msg_2", failed).await.unwrap();
 
-    let pending = store.pending_messages(10).await.unwrap();
+    let pending = store.pending_messages(None, 10).await.unwrap();
     let ids: Vec<_> = pending.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["msg_1", "msg_3"]);
+    // Paged by id: the next page starts after the last one seen.
+    let next = store.pending_messages(Some("msg_1"), 10).await.unwrap();
+    let ids: Vec<_> = next.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["msg_3"]);
+    assert!(
+        store
+            .pending_messages(Some("msg_3"), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(pending[0].body, b"msg_1");
-    assert_eq!(store.pending_messages(1).await.unwrap().len(), 1);
+    assert_eq!(store.pending_messages(None, 1).await.unwrap().len(), 1);
 }
 
 async fn record_message_stores_the_message_its_outcome_and_orders_in_one_write(db: &TestDb) {
@@ -442,14 +453,14 @@ async fn record_message_without_an_outcome_keeps_it_received_for_recovery(db: &T
         .await
         .unwrap();
     assert_eq!(recorded, RecordedMessage::Stored(None));
-    let pending = store.pending_messages(10).await.unwrap();
+    let pending = store.pending_messages(None, 10).await.unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].id, "msg_1");
     assert_eq!(pending[0].attempts, 0);
     // Finished later like any received message.
     let outcome = normalized(vec![new_order("ord_1", "msg_1", "byr_a")]);
     store.complete_message("msg_1", outcome).await.unwrap();
-    assert!(store.pending_messages(10).await.unwrap().is_empty());
+    assert!(store.pending_messages(None, 10).await.unwrap().is_empty());
 }
 
 async fn record_message_refuses_orders_of_another_buyer_and_stores_nothing(db: &TestDb) {

@@ -94,7 +94,7 @@ async fn a_replayed_message_keeps_its_history_and_gets_its_orders_once(db: &Test
         Some(reopened)
     );
     // A crash now leaves it for recovery like any message waiting for its outcome.
-    let pending = store.pending_messages(10).await.unwrap();
+    let pending = store.pending_messages(None, 10).await.unwrap();
     assert_eq!(pending.len(), 1);
 
     store

@@ -133,7 +133,7 @@ async fn a_refused_transaction_is_replayed_alone(db: &TestDb) {
     assert_eq!(reopened.order_ids, ["ord_1"]);
     assert_eq!(reopened.transactions.len(), 2);
     assert_eq!(
-        store.pending_messages(10).await.unwrap()[0].order_ids,
+        store.pending_messages(None, 10).await.unwrap()[0].order_ids,
         ["ord_1"]
     );
 

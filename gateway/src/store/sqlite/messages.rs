@@ -628,15 +628,20 @@ pub(super) fn list(conn: &Connection, query: MessageQuery) -> StoreResult<Messag
     })
 }
 
-pub(super) fn pending(conn: &Connection, limit: u32) -> StoreResult<Vec<Message>> {
+pub(super) fn pending(
+    conn: &Connection,
+    after: Option<&str>,
+    limit: u32,
+) -> StoreResult<Vec<Message>> {
     // The status is a literal, not a parameter, so SQLite can use the partial index.
     let rows = conn
         .prepare_cached(concat!(
             "SELECT ",
             message_columns!(),
-            " FROM messages WHERE status = 'received' ORDER BY id LIMIT ?1"
+            " FROM messages WHERE status = 'received' AND (?1 IS NULL OR id > ?1) \
+             ORDER BY id LIMIT ?2"
         ))?
-        .query_map([i64::from(limit)], MessageRow::from_row)?
+        .query_map(params![after, i64::from(limit)], MessageRow::from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     // Read with its orders and transactions: one reopened for a replay of its refused
     // transactions has both, and its completion must know them.
