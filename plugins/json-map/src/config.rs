@@ -94,6 +94,16 @@ pub struct Field {
     pub decimal_format: NumberFormat,
 }
 
+impl Field {
+    /// The steps of the path it reads, when it reads one (not a constant).
+    pub fn steps(&self) -> Option<&[String]> {
+        match &self.source {
+            Source::Path(path) => Some(path.steps()),
+            Source::Const(_) => None,
+        }
+    }
+}
+
 /// The whole mapping.
 #[derive(Debug)]
 pub struct Config {

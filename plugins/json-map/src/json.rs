@@ -19,8 +19,9 @@ pub struct Node<'a> {
 #[derive(Debug)]
 pub enum Value<'a> {
     Null,
-    /// `true` or `false`; no canonical field takes a boolean, so the value is not kept.
-    Bool,
+    /// `true` or `false`; no canonical field takes a boolean (one the config does not
+    /// map is kept as an extension).
+    Bool(bool),
     /// The number exactly as written (JSON grammar checked).
     Number(&'a str),
     String(Cow<'a, str>),
@@ -49,7 +50,7 @@ impl<'a> Node<'a> {
     pub fn kind(&self) -> &'static str {
         match self.value {
             Value::Null => "null",
-            Value::Bool => "a boolean",
+            Value::Bool(_) => "a boolean",
             Value::Number(_) => "a number",
             Value::String(_) => "a string",
             Value::Array(_) => "an array",
@@ -110,7 +111,8 @@ impl<'a> Parser<'a> {
             Some(b'[') => self.array(depth)?,
             Some(b'"') => Value::String(self.string()?),
             Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
-            Some(_) if self.eat("true") || self.eat("false") => Value::Bool,
+            Some(_) if self.eat("true") => Value::Bool(true),
+            Some(_) if self.eat("false") => Value::Bool(false),
             Some(_) if self.eat("null") => Value::Null,
             Some(_) => return Err(self.fail("expected a JSON value")),
         };

@@ -10,7 +10,7 @@ use jembatan_plugin_sdk::values::{
     MAX_SCALE, country, currency, date_of_datetime, decimal, localized_decimal, unit,
 };
 use jembatan_plugin_sdk::{
-    Address, Contact, Decimal, ItemIdRole, Location, NaiveDate, Normalized, PluginError,
+    Address, Contact, Decimal, Extension, ItemIdRole, Location, NaiveDate, Normalized, PluginError,
     PurchaseOrder, Transaction, TransactionId, line_column, party_scheme,
 };
 
@@ -146,8 +146,20 @@ fn order(
                 set_line(&mut line, field.name, value);
             }
         }
+        let read: Vec<&[String]> = config.line_fields.iter().filter_map(Field::steps).collect();
+        unread(
+            item,
+            &line_base,
+            &mut Vec::new(),
+            &read,
+            &mut line.extensions,
+        );
         order.lines.push(line);
     }
+    // What the config does not map is kept, never dropped: a craftsman may need it.
+    let mut read: Vec<&[String]> = config.fields.iter().filter_map(Field::steps).collect();
+    read.push(config.lines.steps());
+    unread(node, base, &mut Vec::new(), &read, &mut order.extensions);
     let defaults = Defaults {
         unit: Some(&config.default_unit),
         ..Defaults::default()
@@ -169,6 +181,54 @@ fn order(
         // checked above.
         _ => unreachable!("{field:?} is required by the config"),
     })
+}
+
+/// Every scalar under `node` (at `at`, steps from the order or line) that no
+/// path in `read` reaches, as an extension `json` with its JSON pointer and its
+/// text as written. A path reaches what is at it and under it.
+fn unread(
+    node: &Node<'_>,
+    base: &str,
+    at: &mut Vec<String>,
+    read: &[&[String]],
+    out: &mut Vec<Extension>,
+) {
+    if read.iter().any(|path| at.starts_with(path)) {
+        return;
+    }
+    let text = match &node.value {
+        Value::Null => return,
+        Value::Bool(b) => b.to_string(),
+        Value::Number(raw) => (*raw).to_owned(),
+        Value::String(text) => text.to_string(),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                at.push(i.to_string());
+                unread(item, base, at, read, out);
+                at.pop();
+            }
+            return;
+        }
+        Value::Object(members) => {
+            for (key, member) in members {
+                at.push(key.to_string());
+                unread(member, base, at, read, out);
+                at.pop();
+            }
+            return;
+        }
+    };
+    let mut path = base.to_owned();
+    for step in at.iter() {
+        path.push('/');
+        path.push_str(&step.replace('~', "~0").replace('/', "~1"));
+    }
+    out.push(Extension {
+        namespace: "json".to_owned(),
+        path,
+        value: text,
+        attributes: Default::default(),
+    });
 }
 
 /// The value of `field` in `node`: from its path, else its default; `None` when

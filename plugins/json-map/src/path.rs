@@ -39,6 +39,11 @@ impl Path {
         (!matches!(at.value, crate::json::Value::Null)).then_some(at)
     }
 
+    /// The member names or array indexes this path follows.
+    pub fn steps(&self) -> &[String] {
+        &self.steps
+    }
+
     /// `base` with this path appended as JSON pointer tokens.
     pub fn pointer(&self, base: &str) -> String {
         let mut out = base.to_owned();

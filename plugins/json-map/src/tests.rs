@@ -342,3 +342,44 @@ fn info_names_the_content_type() {
         ("json-map", &["application/json"][..])
     );
 }
+
+/// Nothing a buyer sent is dropped silently: a member the config maps to no field
+/// is kept as an extension with its JSON pointer and its text as written, at the
+/// order or at its line.
+#[test]
+fn members_the_config_does_not_map_are_kept_as_extensions() {
+    let body = br#"{"po": "PO-78", "date": "2026-11-05", "buyer": "CV Maju Motor",
+        "supplier": "PBG-01", "gudang": {"catatan": "Bongkar pagi", "dok": 3},
+        "urgent": true,
+        "lines": [{"sku": "KNL-SPX-125", "qty": 10, "warna": "hitam", "ukuran": [32, 38]}]}"#;
+    let [order] = &orders(body, MINIMAL_CONFIG)[..] else {
+        panic!("one order")
+    };
+    let kept = |extensions: &[jembatan_plugin_sdk::Extension]| -> Vec<(String, String)> {
+        extensions
+            .iter()
+            .map(|e| {
+                assert_eq!(e.namespace, "json");
+                (e.path.clone(), e.value.clone())
+            })
+            .collect()
+    };
+    assert_eq!(
+        kept(&order.extensions),
+        [
+            ("/gudang/catatan".to_owned(), "Bongkar pagi".to_owned()),
+            ("/gudang/dok".to_owned(), "3".to_owned()),
+            ("/urgent".to_owned(), "true".to_owned()),
+        ]
+    );
+    assert_eq!(
+        kept(&order.lines[0].extensions),
+        [
+            ("/lines/0/warna".to_owned(), "hitam".to_owned()),
+            ("/lines/0/ukuran/0".to_owned(), "32".to_owned()),
+            ("/lines/0/ukuran/1".to_owned(), "38".to_owned()),
+        ]
+    );
+    // What the config maps is not repeated as an extension.
+    assert!(orders(MINIMAL, MINIMAL_CONFIG)[0].extensions.is_empty());
+}
