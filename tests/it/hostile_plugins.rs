@@ -248,3 +248,51 @@ fn post_good(gw: &Gateway, key: &str, order: &[u8]) {
         res.text()
     );
 }
+
+/// What the gateway makes of a plugin's per-transaction answer (issue 14): an
+/// invalid order refuses only its transaction, the plugin's own refusals and
+/// documents that are not orders are listed, warnings are kept; and an answer
+/// that breaks the contract as a whole (indexes out of order, no transaction at
+/// all) refuses the message.
+#[test]
+fn each_transaction_of_a_plugins_answer_is_checked_on_its_own() {
+    let gw = Gateway::start();
+    let mixed = gw.create_buyer("mixed", "test-hostile", json!({"mode": "mixed"}));
+    let answer = json_of(gw.post_order(&mixed, "application/json", "{}"), 201);
+    let orders = answer["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{answer}");
+    assert_eq!(orders[0]["transaction"]["control_number"], "0001");
+    let refused = answer["refused"].as_array().unwrap();
+    assert_eq!(refused.len(), 2, "{answer}");
+    assert_eq!(refused[0]["index"], 1);
+    assert_eq!(refused[0]["error"]["code"], "invalid-plugin-output");
+    assert!(
+        refused[0]["error"]["errors"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty())
+    );
+    assert_eq!(refused[1]["index"], 2);
+    assert_eq!(refused[1]["error"]["code"], "test-refused");
+    assert_eq!(refused[1]["warnings"][0]["code"], "test-warning");
+    assert_eq!(answer["not_orders"][0]["kind"], "810");
+    assert_eq!(answer["warnings"][0]["code"], "test-message-warning");
+
+    for (mode, pointer) in [
+        ("duplicate-index", "/transactions/1/index"),
+        ("no-transactions", "/transactions"),
+    ] {
+        let key = gw.create_buyer(mode, "test-hostile", json!({"mode": mode}));
+        let problem = expect_problem(gw.post_order(&key, "application/json", "{}"), 422);
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap()
+                .ends_with("/invalid-plugin-output"),
+            "{mode}: {problem}"
+        );
+        assert_eq!(
+            problem["errors"][0]["pointer"], pointer,
+            "{mode}: {problem}"
+        );
+    }
+}
