@@ -10,6 +10,7 @@
 
 mod config;
 pub mod envelope;
+mod outcomes;
 mod sniff;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,6 +22,7 @@ pub use jembatan_plugin_sdk::draft::{
     DEFAULT_UNIT, Field, LineDraft, OrderDraft, append, first, has_item_id, item_id, note,
     party_id, set_once, unit_price,
 };
+pub use outcomes::Outcomes;
 pub use sniff::{describe, skip_preamble};
 
 use jembatan_plugin_sdk::PluginError;

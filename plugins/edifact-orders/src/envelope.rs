@@ -29,7 +29,7 @@
 //! is refused only when the body holds no message at all.
 
 use edi_common::envelope::{check_count, unclosed, unexpected};
-use edi_common::{Config, error_at};
+use edi_common::{Config, Outcomes, error_at};
 use jembatan_plugin_sdk::{
     self as sdk, Location, Normalized, Outcome, PluginError, TransactionId, Warning, line_column,
 };
@@ -45,9 +45,7 @@ pub fn read(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
     let mut reader = Reader {
         body,
         config,
-        transactions: Vec::new(),
-        warnings: Vec::new(),
-        first_problem: None,
+        outcomes: Outcomes::new(config.strict),
         messages: 0,
         groups: 0,
         interchanges: 0,
@@ -57,7 +55,7 @@ pub fn read(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
     let mut seg = Segment::default();
     loop {
         if let Err(stop) = reader.interchange(&mut lexer, &mut seg) {
-            reader.stop(stop)?;
+            reader.outcomes.stop(stop)?;
             break;
         }
         // `interchange` returns at the end of the body or where the next begins.
@@ -65,19 +63,22 @@ pub fn read(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
             break;
         }
     }
-    reader.finish()
+    reader.outcomes.finish(|| {
+        error_at(
+            "missing-segment",
+            "the interchange holds no message (UNH … UNT)",
+            body,
+            body.len(),
+            "UNH",
+        )
+    })
 }
 
 /// What the segments of one body have built so far.
 struct Reader<'a> {
     body: &'a [u8],
     config: &'a Config,
-    transactions: Vec<sdk::Transaction>,
-    /// About the envelopes, read past.
-    warnings: Vec<Warning>,
-    /// The first envelope problem, to refuse the message with when it holds no
-    /// message.
-    first_problem: Option<PluginError>,
+    outcomes: Outcomes,
     /// UNH, UNG and UNB segments so far in the body: messages and groups are
     /// numbered across interchanges, so `UNH[3]` names one message, the
     /// transaction at index 2.
@@ -179,7 +180,7 @@ impl Reader<'_> {
             n => format!("UNB[{n}]/"),
         };
         if let Some(message) = lexer.declare(seg)? {
-            self.warnings.push(Warning {
+            self.outcomes.warnings.push(Warning {
                 code: "charset-mismatch".to_owned(),
                 message,
                 path: Some(format!("{prefix}UNB/0001")),
@@ -197,7 +198,7 @@ impl Reader<'_> {
             groups: 0,
             group: None,
             message: None,
-            first: self.transactions.len(),
+            first: self.outcomes.transactions.len(),
             problem: None,
             stray: false,
         };
@@ -209,11 +210,11 @@ impl Reader<'_> {
                 seg.offset,
                 format!("{}UNB/0020", ic.prefix),
             );
-            self.tolerate(err, &mut ic.problem);
+            self.outcomes.tolerate(err, &mut ic.problem);
         }
         let after = self.segments(lexer, seg, &mut ic);
         if let Some(err) = ic.problem.take() {
-            self.refuse_orders(ic.first, &err);
+            self.outcomes.refuse_orders(ic.first, &err);
         }
         after
     }
@@ -253,7 +254,7 @@ impl Reader<'_> {
                         index: self.groups,
                         reference: seg.text(5, 1).into_owned(),
                         messages: 0,
-                        first: self.transactions.len(),
+                        first: self.outcomes.transactions.len(),
                         problem: None,
                     });
                 }
@@ -317,7 +318,7 @@ impl Reader<'_> {
                         },
                     );
                     if let Err(err) = count {
-                        self.tolerate(err, &mut group.problem);
+                        self.outcomes.tolerate(err, &mut group.problem);
                     }
                     if seg.text(2, 1) != group.reference {
                         let err = mismatch(
@@ -329,7 +330,7 @@ impl Reader<'_> {
                             "UNG",
                             &group.reference,
                         );
-                        self.tolerate(err, &mut group.problem);
+                        self.outcomes.tolerate(err, &mut group.problem);
                     }
                     self.close_group(group);
                 }
@@ -355,7 +356,7 @@ impl Reader<'_> {
                         },
                     );
                     if let Err(err) = count {
-                        self.tolerate(err, &mut ic.problem);
+                        self.outcomes.tolerate(err, &mut ic.problem);
                     }
                     if seg.text(2, 1) != ic.reference {
                         let err = mismatch(
@@ -367,7 +368,7 @@ impl Reader<'_> {
                             "UNB",
                             &ic.reference,
                         );
-                        self.tolerate(err, &mut ic.problem);
+                        self.outcomes.tolerate(err, &mut ic.problem);
                     }
                     // Only another interchange may follow.
                     if lexer.more() && !lexer.at_interchange() {
@@ -451,7 +452,7 @@ impl Reader<'_> {
             offset,
             format!("{}UNZ", ic.prefix),
         );
-        self.tolerate(err, &mut ic.problem);
+        self.outcomes.tolerate(err, &mut ic.problem);
     }
 
     /// Opens the message whose UNH is `seg`: an ORDERS message of a D (draft)
@@ -547,7 +548,7 @@ impl Reader<'_> {
             )
         });
         for err in count.err().into_iter().chain(reference) {
-            self.first_problem.get_or_insert_with(|| err.clone());
+            self.outcomes.noted(&err);
             if self.config.strict && matches!(open.content, Content::Order(_)) {
                 open.refuse(err);
             } else {
@@ -562,7 +563,7 @@ impl Reader<'_> {
             Content::Refused(err) => Outcome::Refused(err),
             Content::Other(kind) => other_outcome(body, index, &kind, open.id.location.as_ref()),
         };
-        self.transactions.push(sdk::Transaction {
+        self.outcomes.transactions.push(sdk::Transaction {
             id: open.id,
             outcome,
             warnings: open.warnings,
@@ -581,7 +582,7 @@ impl Reader<'_> {
                 other_outcome(self.body, open.index, &kind, open.id.location.as_ref())
             }
         };
-        self.transactions.push(sdk::Transaction {
+        self.outcomes.transactions.push(sdk::Transaction {
             id: open.id,
             outcome,
             warnings: open.warnings,
@@ -599,7 +600,7 @@ impl Reader<'_> {
         }
         if let Some(mut group) = ic.group.take() {
             let err = unclosed(body, offset, &format!("UNG[{}]", group.index), "UNE", found);
-            self.tolerate(err, &mut group.problem);
+            self.outcomes.tolerate(err, &mut group.problem);
             self.close_group(group);
         }
         ic.stray = false;
@@ -608,7 +609,7 @@ impl Reader<'_> {
     /// With `strict`, a problem of the group's envelope refuses its orders.
     fn close_group(&mut self, group: Group) {
         if let Some(err) = group.problem {
-            self.refuse_orders(group.first, &err);
+            self.outcomes.refuse_orders(group.first, &err);
         }
     }
 
@@ -620,65 +621,11 @@ impl Reader<'_> {
         match &mut ic.group {
             Some(group) => {
                 let mut problem = group.problem.take();
-                self.tolerate(err, &mut problem);
+                self.outcomes.tolerate(err, &mut problem);
                 group.problem = problem;
             }
-            None => self.tolerate(err, &mut ic.problem),
+            None => self.outcomes.tolerate(err, &mut ic.problem),
         }
-    }
-
-    /// An envelope count, reference, trailer or stray segment that disagrees with
-    /// the content: with `strict`, kept as the envelope's `problem` (its first),
-    /// which refuses its orders when it closes; else a warning on the message,
-    /// read past.
-    fn tolerate(&mut self, err: PluginError, problem: &mut Option<PluginError>) {
-        self.first_problem.get_or_insert_with(|| err.clone());
-        if self.config.strict {
-            problem.get_or_insert(err);
-        } else {
-            self.warnings.push(err.into());
-        }
-    }
-
-    /// Refuses with `err` every order from transaction `first` on.
-    fn refuse_orders(&mut self, first: usize, err: &PluginError) {
-        for transaction in &mut self.transactions[first..] {
-            if let Outcome::Order(_) = transaction.outcome {
-                transaction.outcome = Outcome::Refused(err.clone());
-            }
-        }
-    }
-
-    /// Reading stops at `err`: before any message it refuses the whole message;
-    /// after one, the rest of the body becomes one refused transaction.
-    fn stop(&mut self, mut err: PluginError) -> Result<(), PluginError> {
-        if self.transactions.is_empty() {
-            return Err(err);
-        }
-        err.message.push_str("; the body is not read past it");
-        let index = u32::try_from(self.transactions.len()).unwrap_or(u32::MAX);
-        let mut id = TransactionId::new(index);
-        id.location.clone_from(&err.location);
-        self.transactions.push(sdk::Transaction::refused(id, err));
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Normalized, PluginError> {
-        if self.transactions.is_empty() {
-            return Err(self.first_problem.unwrap_or_else(|| {
-                error_at(
-                    "missing-segment",
-                    "the interchange holds no message (UNH … UNT)",
-                    self.body,
-                    self.body.len(),
-                    "UNH",
-                )
-            }));
-        }
-        Ok(Normalized {
-            transactions: self.transactions,
-            warnings: self.warnings,
-        })
     }
 }
 

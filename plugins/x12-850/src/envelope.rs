@@ -31,7 +31,7 @@
 //! body holds no transaction set at all.
 
 use edi_common::envelope::{check_count, unclosed, unexpected};
-use edi_common::{Config, error_at, skip_preamble};
+use edi_common::{Config, Outcomes, error_at, skip_preamble};
 use jembatan_plugin_sdk::{
     self as sdk, Location, Normalized, Outcome, PluginError, TransactionId, Warning, line_column,
 };
@@ -47,9 +47,7 @@ pub fn read(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
         interchanges: 0,
         groups: 0,
         sets: 0,
-        transactions: Vec::new(),
-        warnings: Vec::new(),
-        first_problem: None,
+        outcomes: Outcomes::new(config.strict),
     };
     let mut start = skip_preamble(body);
     loop {
@@ -57,7 +55,7 @@ pub fn read(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
             // Anything but another ISA after an IEA: `interchange` reports it.
             Ok(end) => start = skip_noise(body, end),
             Err(stop) => {
-                reader.stop(stop)?;
+                reader.outcomes.stop(stop)?;
                 break;
             }
         }
@@ -65,7 +63,15 @@ pub fn read(body: &[u8], config: &Config) -> Result<Normalized, PluginError> {
             break;
         }
     }
-    reader.finish()
+    reader.outcomes.finish(|| {
+        error_at(
+            "missing-segment",
+            "the body holds no transaction set (ST … SE)",
+            body,
+            body.len(),
+            "ST",
+        )
+    })
 }
 
 /// The reading of a body, across its interchanges: transaction sets and groups
@@ -79,12 +85,7 @@ struct Reader<'a> {
     groups: usize,
     /// ST segments so far: `ST[n]`, the transaction at index n - 1.
     sets: usize,
-    transactions: Vec<sdk::Transaction>,
-    /// About the envelopes, read past.
-    warnings: Vec<Warning>,
-    /// The first envelope problem, to refuse the message with when it holds no
-    /// transaction set.
-    first_problem: Option<PluginError>,
+    outcomes: Outcomes,
 }
 
 /// An open GS group.
@@ -193,7 +194,7 @@ impl Reader<'_> {
             groups: 0,
             group: None,
             set: None,
-            first: self.transactions.len(),
+            first: self.outcomes.transactions.len(),
             problem: None,
             stray: false,
         };
@@ -232,7 +233,7 @@ impl Reader<'_> {
                         version: seg.get(8).to_owned(),
                         version_offset: at(8),
                         sets: 0,
-                        first: self.transactions.len(),
+                        first: self.outcomes.transactions.len(),
                         problem: None,
                     });
                     ic.stray = false;
@@ -283,7 +284,7 @@ impl Reader<'_> {
                         },
                     );
                     if let Err(err) = counted {
-                        self.tolerate(err, &mut group.problem);
+                        self.outcomes.tolerate(err, &mut group.problem);
                     }
                     if seg.get(2) != group.control {
                         let err = mismatch(
@@ -295,7 +296,7 @@ impl Reader<'_> {
                             "GS06",
                             &group.control,
                         );
-                        self.tolerate(err, &mut group.problem);
+                        self.outcomes.tolerate(err, &mut group.problem);
                     }
                     self.close_group(group);
                     ic.stray = false;
@@ -317,7 +318,7 @@ impl Reader<'_> {
                         },
                     );
                     if let Err(err) = counted {
-                        self.tolerate(err, &mut ic.problem);
+                        self.outcomes.tolerate(err, &mut ic.problem);
                     }
                     if seg.get(2) != ic.control {
                         let err = mismatch(
@@ -329,7 +330,7 @@ impl Reader<'_> {
                             "ISA13",
                             ic.control,
                         );
-                        self.tolerate(err, &mut ic.problem);
+                        self.outcomes.tolerate(err, &mut ic.problem);
                     }
                     break Some(lexer.position());
                 }
@@ -343,7 +344,7 @@ impl Reader<'_> {
                         "IEA",
                         "ISA",
                     );
-                    self.tolerate(err, &mut ic.problem);
+                    self.outcomes.tolerate(err, &mut ic.problem);
                     break Some(seg.offset);
                 }
                 tag => match &mut ic.set {
@@ -400,12 +401,12 @@ impl Reader<'_> {
                 if let Some(group) = ic.group.take() {
                     self.close_group(group);
                 }
-                self.tolerate(err, &mut ic.problem);
+                self.outcomes.tolerate(err, &mut ic.problem);
                 body.len()
             }
         };
         if let Some(err) = ic.problem {
-            self.refuse_orders(ic.first, &err);
+            self.outcomes.refuse_orders(ic.first, &err);
         }
         Ok(end)
     }
@@ -499,7 +500,7 @@ impl Reader<'_> {
             )
         });
         for err in counted.err().into_iter().chain(control) {
-            self.first_problem.get_or_insert_with(|| err.clone());
+            self.outcomes.noted(&err);
             if self.config.strict && matches!(set.content, Content::Order(_)) {
                 set.refuse(err);
             } else {
@@ -514,7 +515,7 @@ impl Reader<'_> {
             Content::Refused(err) => Outcome::Refused(err),
             Content::Other(kind) => other_outcome(body, set.index, &kind, set.id.location.as_ref()),
         };
-        self.transactions.push(sdk::Transaction {
+        self.outcomes.transactions.push(sdk::Transaction {
             id: set.id,
             outcome,
             warnings: set.warnings,
@@ -532,7 +533,7 @@ impl Reader<'_> {
                 other_outcome(self.body, set.index, &kind, set.id.location.as_ref())
             }
         };
-        self.transactions.push(sdk::Transaction {
+        self.outcomes.transactions.push(sdk::Transaction {
             id: set.id,
             outcome,
             warnings: set.warnings,
@@ -549,7 +550,7 @@ impl Reader<'_> {
         }
         if let Some(mut group) = ic.group.take() {
             let err = unclosed(body, offset, &format!("GS[{}]", group.index), "GE", found);
-            self.tolerate(err, &mut group.problem);
+            self.outcomes.tolerate(err, &mut group.problem);
             self.close_group(group);
         }
         ic.stray = false;
@@ -558,7 +559,7 @@ impl Reader<'_> {
     /// With `strict`, a problem of the group's envelope refuses its orders.
     fn close_group(&mut self, group: Group) {
         if let Some(err) = group.problem {
-            self.refuse_orders(group.first, &err);
+            self.outcomes.refuse_orders(group.first, &err);
         }
     }
 
@@ -570,65 +571,11 @@ impl Reader<'_> {
         match &mut ic.group {
             Some(group) => {
                 let mut problem = group.problem.take();
-                self.tolerate(err, &mut problem);
+                self.outcomes.tolerate(err, &mut problem);
                 group.problem = problem;
             }
-            None => self.tolerate(err, &mut ic.problem),
+            None => self.outcomes.tolerate(err, &mut ic.problem),
         }
-    }
-
-    /// An envelope count, control number, trailer or stray segment that
-    /// disagrees with the content: with `strict`, kept as the envelope's
-    /// `problem` (its first), which refuses its orders when it closes; else a
-    /// warning on the message, read past.
-    fn tolerate(&mut self, err: PluginError, problem: &mut Option<PluginError>) {
-        self.first_problem.get_or_insert_with(|| err.clone());
-        if self.config.strict {
-            problem.get_or_insert(err);
-        } else {
-            self.warnings.push(err.into());
-        }
-    }
-
-    /// Refuses with `err` every order from transaction `first` on.
-    fn refuse_orders(&mut self, first: usize, err: &PluginError) {
-        for transaction in &mut self.transactions[first..] {
-            if let Outcome::Order(_) = transaction.outcome {
-                transaction.outcome = Outcome::Refused(err.clone());
-            }
-        }
-    }
-
-    /// Reading stops at `err`: before any transaction set it refuses the
-    /// message; after one, the rest of the body becomes one refused transaction.
-    fn stop(&mut self, mut err: PluginError) -> Result<(), PluginError> {
-        if self.transactions.is_empty() {
-            return Err(err);
-        }
-        err.message.push_str("; the body is not read past it");
-        let index = u32::try_from(self.transactions.len()).unwrap_or(u32::MAX);
-        let mut id = TransactionId::new(index);
-        id.location.clone_from(&err.location);
-        self.transactions.push(sdk::Transaction::refused(id, err));
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Normalized, PluginError> {
-        if self.transactions.is_empty() {
-            return Err(self.first_problem.unwrap_or_else(|| {
-                error_at(
-                    "missing-segment",
-                    "the body holds no transaction set (ST … SE)",
-                    self.body,
-                    self.body.len(),
-                    "ST",
-                )
-            }));
-        }
-        Ok(Normalized {
-            transactions: self.transactions,
-            warnings: self.warnings,
-        })
     }
 }
 
