@@ -20,6 +20,23 @@ pub(crate) fn html(res: reqwest::blocking::Response, status: u16) -> String {
     res.text().unwrap()
 }
 
+/// Signs in with `token`; returns the session cookie (`name=value`) to send.
+fn sign_in(browser: &Client, gw: &Gateway, token: &str) -> String {
+    let signed_in = browser
+        .post(gw.url("/inbox/login"))
+        .form(&[("token", token)])
+        .send()
+        .unwrap();
+    assert_eq!(signed_in.status().as_u16(), 303, "signing in");
+    signed_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// A logout's answer: back to the sign-in form, and the browser told to forget
 /// the cookie.
 #[track_caller]
@@ -265,18 +282,7 @@ fn on_a_phone_the_order_shows_the_item_its_specs_and_drawing_and_fits() {
     // Downloaded with the session, it is the buyer's bytes, as an attachment that is
     // never shown in the page's origin; nobody else gets it.
     let browser = browser();
-    let signed_in = browser
-        .post(gw.url("/inbox/login"))
-        .form(&[("token", token.as_str())])
-        .send()
-        .unwrap();
-    let session = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let session = sign_in(&browser, &gw, &token);
     let file_url = gw.url(&format!("/inbox/{order_id}/files/0"));
     let file = browser
         .get(&file_url)
@@ -313,18 +319,7 @@ fn on_a_phone_the_order_shows_the_item_its_specs_and_drawing_and_fits() {
     assert_eq!(missing.status().as_u16(), 404);
     // Another craftsman: the order is not theirs.
     let other = gw.create_craftsman(json!({"id": "lain", "name": "Bengkel Lain"}));
-    let signed_in = browser
-        .post(gw.url("/inbox/login"))
-        .form(&[("token", other["token"].as_str().unwrap())])
-        .send()
-        .unwrap();
-    let other_session = signed_in.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
+    let other_session = sign_in(&browser, &gw, other["token"].as_str().unwrap());
     let refused = browser
         .get(&file_url)
         .header("cookie", &other_session)
