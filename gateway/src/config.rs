@@ -86,6 +86,7 @@ pub struct Config {
     /// `[delivery.telegram]`); `[delivery.email] ca_file` names a PEM CA to trust
     /// for a private mail relay. Secrets may come from the environment instead of the
     /// file: `JEMBATAN_SMTP_PASSWORD`, `JEMBATAN_WHATSAPP_ACCESS_TOKEN`,
+    /// `JEMBATAN_WHATSAPP_APP_SECRET`, `JEMBATAN_WHATSAPP_VERIFY_TOKEN`,
     /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists).
     pub delivery: DeliveryConfig,
     /// The file this config was read from, read again on SIGHUP (see
@@ -302,6 +303,17 @@ impl Config {
             var("JEMBATAN_WHATSAPP_ACCESS_TOKEN"),
         ) {
             whatsapp.access_token = v;
+        }
+        if let (Some(whatsapp), Some(v)) =
+            (&mut delivery.whatsapp, var("JEMBATAN_WHATSAPP_APP_SECRET"))
+        {
+            whatsapp.app_secret = Some(v);
+        }
+        if let (Some(whatsapp), Some(v)) = (
+            &mut delivery.whatsapp,
+            var("JEMBATAN_WHATSAPP_VERIFY_TOKEN"),
+        ) {
+            whatsapp.verify_token = Some(v);
         }
         if let (Some(telegram), Some(v)) =
             (&mut delivery.telegram, var("JEMBATAN_TELEGRAM_BOT_TOKEN"))

@@ -490,13 +490,17 @@ fn whatsapp_and_telegram_get_the_order_summary_and_the_csv() {
         Some(config),
         &[
             ("JEMBATAN_WHATSAPP_ACCESS_TOKEN", "wa-token-77c1"),
+            ("JEMBATAN_WHATSAPP_APP_SECRET", "wa-app-secret-2d8e"),
             ("JEMBATAN_TELEGRAM_BOT_TOKEN", "123456:tg-token-x9"),
         ],
     );
+    apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), "wa-app-secret-2d8e");
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     let craftsman = gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
         {"type": "whatsapp", "to": "6281234567890"}, {"type": "telegram", "chat_id": "-100777"}]}));
     gw.route("mitra-otoparts", "PBG-017", "jaya");
+    // Jaya wrote to the business number: free-form messages may go to them.
+    assert_eq!(apis.whatsapp_user_writes("6281234567890"), 200);
     apis.fail_next(1, 503);
     let order_id = gw.post_canonical_order(&key, "PO-CHAT-1", "PBG-017");
 

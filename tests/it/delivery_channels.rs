@@ -225,7 +225,10 @@ fn an_smtp_5xx_kills_the_email_delivery_at_its_first_attempt() {
 const WHATSAPP_TOKEN: &str = "wa-token-5d2e";
 const TELEGRAM_TOKEN: &str = "654321:tg-token-k3";
 
-/// A gateway configured for both chat APIs, served by `apis`.
+const WHATSAPP_APP_SECRET: &str = "wa-app-secret-61f0";
+
+/// A gateway configured for both chat APIs, served by `apis`, which sends the
+/// gateway its WhatsApp webhooks.
 fn chat_gateway(apis: &ChatApis) -> Gateway {
     let config = format!(
         "[delivery.whatsapp]\nbase_url = \"{base}\"\nphone_number_id = \"1055\"\n\
@@ -233,19 +236,26 @@ fn chat_gateway(apis: &ChatApis) -> Gateway {
          [delivery.telegram]\nbase_url = \"{base}\"\nbot_token = \"{TELEGRAM_TOKEN}\"\n",
         base = apis.base_url()
     );
-    gateway(config, &[])
+    let gw = gateway(
+        config,
+        &[("JEMBATAN_WHATSAPP_APP_SECRET", WHATSAPP_APP_SECRET)],
+    );
+    apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), WHATSAPP_APP_SECRET);
+    gw
 }
 
 #[test]
 fn chat_api_refusals_kill_their_deliveries_at_the_first_attempt() {
     let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
-    apis.control(json!({"unknown_recipients": ["6280404", "-100404"]}));
+    apis.control(json!({"unknown_recipients": ["62804040404", "-100404"]}));
     let gw = chat_gateway(&apis);
-    let order_id = order_for_craftsman_with(
-        &gw,
-        json!([{"type": "whatsapp", "to": "6280404"}, {"type": "telegram", "chat_id": "-100404"}]),
-        "PO-4XX-1",
-    );
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "whatsapp", "to": "62804040404"}, {"type": "telegram", "chat_id": "-100404"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    // The craftsman wrote to the business number: the gateway may send free-form.
+    assert_eq!(apis.whatsapp_user_writes("62804040404"), 200);
+    let order_id = gw.post_canonical_order(&key, "PO-4XX-1", "PBG-017");
 
     let deliveries = wait_deliveries(&gw, &order_id, |d| d.len() == 2 && settled(d));
     assert_dead_at_first_attempt(

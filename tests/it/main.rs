@@ -30,3 +30,4 @@ mod startup;
 mod stock_plugins;
 mod transactions;
 mod validation;
+mod whatsapp;

@@ -417,9 +417,41 @@ impl ChatApis {
         self.peer.control(json!({ "status": status }));
     }
 
-    /// Sends any control document (`retry_after`, `delay_ms`, …).
-    pub fn control(&self, doc: Value) {
-        self.peer.control(doc);
+    /// Sends any control document (`retry_after`, `delay_ms`, …); returns the
+    /// peer's answer.
+    pub fn control(&self, doc: Value) -> Value {
+        self.peer.control(doc)
+    }
+
+    /// Where the WhatsApp side sends its signed webhooks (statuses, user
+    /// messages): the gateway's endpoint, signed with `app_secret`.
+    pub fn whatsapp_webhook(&self, url: &str, app_secret: &str) {
+        self.peer
+            .control(json!({"whatsapp_webhook": {"url": url, "app_secret": app_secret}}));
+    }
+
+    /// The craftsman at `number` writes to the business number: the peer opens
+    /// their window and sends the gateway the `messages` event; returns the
+    /// status the gateway answered it.
+    pub fn whatsapp_user_writes(&self, number: &str) -> u16 {
+        let answer = self
+            .peer
+            .control(json!({"whatsapp_user_writes": {"from": number}}));
+        answer["webhook_status"].as_u64().unwrap() as u16
+    }
+
+    /// A late `failed` status with Graph error `code` for a message the peer
+    /// took; returns the status the gateway answered it.
+    pub fn whatsapp_fail(&self, wamid: &str, code: u32) -> u16 {
+        let answer = self
+            .peer
+            .control(json!({"whatsapp_fail": {"id": wamid, "code": code}}));
+        answer["webhook_status"].as_u64().unwrap() as u16
+    }
+
+    /// The webhooks the WhatsApp side sent the gateway: `{kind, status, body}`.
+    pub fn whatsapp_events(&self) -> Vec<Value> {
+        self.peer.get_json("/_events")
     }
 
     /// Polls `received()` until `done` holds; panics with what arrived if it
@@ -486,7 +518,8 @@ impl Peer {
             .unwrap_or_else(|e| panic!("{}: GET {url}: {e}", self.name))
     }
 
-    fn control(&self, doc: Value) {
+    /// Posts a control document; returns the peer's answer.
+    fn control(&self, doc: Value) -> Value {
         let url = format!("{}/_control", self.control_url);
         let res = self
             .client
@@ -497,6 +530,7 @@ impl Peer {
         let status = res.status();
         let body = res.text().unwrap_or_default();
         assert_eq!(status, 200, "{}: control {doc} refused: {body}", self.name);
+        serde_json::from_str(&body).unwrap_or(Value::Null)
     }
 
     #[track_caller]

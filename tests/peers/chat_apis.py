@@ -9,9 +9,13 @@ Telegram Bot API, so the gateway's adapters can be pointed at it by base URL.
 Prints `listening on http://127.0.0.1:PORT` once ready.
 
     POST /{version}/{phone_number_id}/messages     WhatsApp, `Authorization:
-         Bearer <whatsapp token>`, JSON text message only; answers 200 with a
-         `wamid.<n>`, 401 (Graph code 190) on a wrong token, 400 (code 100)
-         on a wrong shape
+         Bearer <whatsapp token>`, JSON `text`, `document` or `template`
+         message; answers 200 with a `wamid.<n>`, 401 (Graph code 190) on a
+         wrong token, 400 (code 100) on a wrong shape, and refuses what Meta
+         refuses (below)
+    POST /{version}/{phone_number_id}/media        WhatsApp upload, multipart:
+         messaging_product, type (a supported document type), file; answers
+         {"id": "<n>"}, the id a `document` message must name
     POST /bot{token}/sendMessage                   Telegram, JSON or form:
          chat_id, text (1..4096 characters)
     POST /bot{token}/sendDocument                  Telegram, multipart:
@@ -32,16 +36,44 @@ Prints `listening on http://127.0.0.1:PORT` once ready.
                       answered as the platforms answer them: WhatsApp 400 with
                       Graph error 131030 (recipient not in the allowed list),
                       Telegram 400 "Bad Request: chat not found"
+    GET  /_events     the webhooks this peer sent the gateway, as a JSON list of
+                      {kind, status (the gateway's answer), body}
+
+WhatsApp as Meta runs it (docs/services.md, section 1; each rule is cited
+where the peer applies it). Control keys:
+
+    {"whatsapp_webhook": {"url": U, "app_secret": S}}   where to send events,
+        signed with S (`X-Hub-Signature-256`); after each accepted message the
+        peer sends `sent` then `delivered` unless {"whatsapp_statuses": false}
+    {"whatsapp_templates": [{"name", "language", "body_params"}]}   the
+        approved templates; any other name, language or parameter count is
+        refused with Meta's 132001 / 132000
+    {"whatsapp_opted_in": ["628…"]}   the numbers that opted in. Meta checks
+        opt-in by policy, not per call, and has no error code for it, so this
+        peer's refusal is its own (code 0, "peer: …"), never a Meta code
+    {"whatsapp_user_writes": {"from": "628…"}}   the user writes to the
+        business number: opens their 24-hour window, and POSTs the signed
+        `messages` event to the gateway (the answer has `webhook_status`)
+    {"whatsapp_fail": {"id": "wamid.3", "code": 131026}}   a late `failed`
+        status for a message already taken (the answer has `webhook_status`)
+    {"whatsapp_reengagement": "sync"|"async"}   how free-form text outside the
+        window fails: a 400 with 131047 (the default) or a 200 and then a
+        `failed` status with 131047
 
 Lengths are counted in Python characters (code points), which is close
 enough to both platforms' limits for tests.
 """
 
 import argparse
+import hashlib
+import hmac
 import itertools
 import json
 import re
+import threading
 import time
+import urllib.error
+import urllib.request
 from email import policy
 from email.parser import BytesParser
 from http import HTTPStatus
@@ -49,7 +81,24 @@ from urllib.parse import parse_qsl
 
 from peerlib import Control, PeerHandler, Recorder, announce, http_server, text_or_base64
 
-WHATSAPP_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/messages$")
+WHATSAPP_PATH = re.compile(r"^/(v\d+\.\d+)/([^/]+)/(messages|media)$")
+# "Supported document types": .txt .xls .xlsx .doc .docx .ppt .pptx .pdf, and
+# "Only the above listed document types are officially supported" (Meta's
+# document-messages page, docs/services.md W5). `text/csv` is not one.
+WHATSAPP_DOCUMENT_TYPES = {
+    "text/plain", "application/pdf", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
+# "When a user messages you, a 24-hour timer called a customer service window
+# starts or refreshes" (docs/services.md W1).
+SERVICE_WINDOW_SECONDS = 24 * 3600
+# Meta's example `to` is E.164 (`+16505551234`, docs/services.md W4): digits
+# with the country code, which never starts with 0.
+WHATSAPP_NUMBER = re.compile(r"^\+?[1-9][0-9]{7,14}$")
 TELEGRAM_PATH = re.compile(r"^/bot([^/]+)/([A-Za-z]+)$")
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
@@ -76,6 +125,36 @@ def unreachable_number_error():
                                                 "Add recipient phone number to recipient list "
                                                 "and try again."},
                       "fbtrace_id": "peer"}}
+
+
+def meta_error(code, message, details):
+    """A Graph API error as Meta writes it: `message` with the code in it,
+    `error_data.details` (docs/services.md W2, 1.2)."""
+    return {"error": {"message": message, "type": "OAuthException", "code": code,
+                      "error_data": {"messaging_product": "whatsapp", "details": details},
+                      "fbtrace_id": "peer"}}
+
+
+# Meta's wording for 131047, as relayed in real webhook payloads (docs/services.md W2).
+REENGAGEMENT_DETAILS = ("Message failed to send because more than 24 hours have passed "
+                        "since the customer last replied to this number.")
+
+
+def sign(app_secret, body):
+    """`X-Hub-Signature-256`: `sha256=` and the hex HMAC-SHA256 of the raw body,
+    keyed with the app secret (docs/services.md W11)."""
+    return "sha256=" + hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def notification(value):
+    """A `whatsapp_business_account` webhook around one `messages` change
+    (docs/services.md W12, W14)."""
+    value = {"messaging_product": "whatsapp",
+             "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1055"},
+             **value}
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": "102290129340398",
+                       "changes": [{"value": value, "field": "messages"}]}]}
 
 
 def telegram_error(status, description, retry_after=None):
@@ -119,8 +198,46 @@ def check_text(text, limit, what):
 
 class ChatHandler(PeerHandler):
     def control_extra(self, doc):
+        wa = self.server.whatsapp
+        answer = {}
         if "unknown_recipients" in doc:
             self.server.unknown_recipients = {str(r) for r in doc["unknown_recipients"]}
+        if "whatsapp_webhook" in doc:
+            wa.webhook = doc["whatsapp_webhook"]
+        if "whatsapp_statuses" in doc:
+            wa.statuses = bool(doc["whatsapp_statuses"])
+        if "whatsapp_templates" in doc:
+            wa.templates = {(t["name"], t["language"]): int(t["body_params"])
+                            for t in doc["whatsapp_templates"]}
+        if "whatsapp_opted_in" in doc:
+            wa.opted_in = {str(n).lstrip("+") for n in doc["whatsapp_opted_in"]}
+        if "whatsapp_reengagement" in doc:
+            mode = doc["whatsapp_reengagement"]
+            if mode not in ("sync", "async"):
+                raise ValueError(f"whatsapp_reengagement is sync or async, not {mode!r}")
+            wa.reengagement = mode
+        if "whatsapp_user_writes" in doc:
+            number = str(doc["whatsapp_user_writes"]["from"]).lstrip("+")
+            now = int(time.time())
+            wa.last_inbound[number] = now
+            message = {"from": number, "id": f"wamid.in{next(self.server.counter)}",
+                       "timestamp": str(now), "type": "text",
+                       "text": {"body": doc["whatsapp_user_writes"].get("text", "halo")}}
+            answer["webhook_status"] = wa.post(
+                "messages", notification({"contacts": [{"profile": {"name": "user"},
+                                                        "wa_id": number}],
+                                          "messages": [message]}))
+        if "whatsapp_fail" in doc:
+            fail = doc["whatsapp_fail"]
+            answer["webhook_status"] = wa.post_status(
+                fail["id"], "failed", failure(int(fail["code"])))
+        return answer
+
+    def do_GET(self):
+        if self.path == "/_events":
+            self.send_json(200, self.server.whatsapp.sent_events())
+        else:
+            super().do_GET()
 
     def deliver(self, path, body):
         content_type = self.headers.get("Content-Type", "")
@@ -133,7 +250,8 @@ class ChatHandler(PeerHandler):
         else:
             parse_error = None
         if (m := WHATSAPP_PATH.match(path)):
-            record.update(api="whatsapp", method="messages")
+            record.update(api="whatsapp", method=m.group(3))
+            record["document"] = files.get("file")
             status, answer = self.whatsapp(record, parse_error)
         elif (m := TELEGRAM_PATH.match(path)):
             record.update(api="telegram", method=m.group(2),
@@ -161,25 +279,72 @@ class ChatHandler(PeerHandler):
             return status, graph_error(status, HTTPStatus(status).phrase)
         if self.headers.get("Authorization") != f"Bearer {self.server.whatsapp_token}":
             return 401, graph_error(401, "Invalid OAuth access token - Cannot parse access token")
+        wa = self.server.whatsapp
+        if record["method"] == "media":
+            return self.whatsapp_upload(record, parse_error)
         doc = record["json"]
         try:
             if parse_error or not isinstance(doc, dict):
                 raise BadRequest(f"the body is not a JSON object {parse_error or ''}")
             if doc.get("messaging_product") != "whatsapp":
                 raise BadRequest("messaging_product must be 'whatsapp'")
-            if not isinstance(doc.get("to"), str) or not doc["to"]:
-                raise BadRequest("to is required")
-            if doc.get("type", "text") != "text":
-                raise BadRequest(f"message type {doc.get('type')!r} is not supported here")
-            check_text((doc.get("text") or {}).get("body"), MAX_TEXT, "text.body")
+            if not isinstance(doc.get("to"), str) or not WHATSAPP_NUMBER.match(doc["to"]):
+                raise BadRequest(f"to {doc.get('to')!r} is not a phone number with its country code")
+            kind = doc.get("type", "text")
+            if kind == "text":
+                check_text((doc.get("text") or {}).get("body"), MAX_TEXT, "text.body")
+            elif kind == "document":
+                document = doc.get("document") or {}
+                if document.get("id") not in wa.media:
+                    raise BadRequest(f"document.id {document.get('id')!r} is no uploaded media")
+            elif kind != "template":
+                raise BadRequest(f"message type {kind!r} is not supported here")
         except BadRequest as e:
             return 400, graph_error(400, f"(#100) Invalid parameter: {e}")
-        if doc["to"] in self.server.unknown_recipients:
+        to = doc["to"].lstrip("+")
+        if to in self.server.unknown_recipients:
             return 400, unreachable_number_error()
-        n = next(self.server.counter)
+        reengagement = False
+        if kind == "template":
+            refusal = wa.check_template(doc.get("template") or {}, to)
+            if refusal:
+                return 400, refusal
+        elif not wa.window_open(to):
+            # "All message types, except for template messages, can only be sent
+            # when a customer service window is open" (docs/services.md W1).
+            if wa.reengagement == "sync":
+                return 400, meta_error(REENGAGEMENT, "(#131047) Re-engagement message",
+                                       REENGAGEMENT_DETAILS)
+            reengagement = True
+        wamid = f"wamid.{next(self.server.counter)}"
+        wa.sent[wamid] = to
+        if reengagement:
+            wa.later(wamid, [("failed", failure(REENGAGEMENT))])
+        elif wa.statuses:
+            wa.later(wamid, [("sent", None), ("delivered", None)])
         return 200, {"messaging_product": "whatsapp",
-                     "contacts": [{"input": doc["to"], "wa_id": doc["to"]}],
-                     "messages": [{"id": f"wamid.{n}"}]}
+                     "contacts": [{"input": doc["to"], "wa_id": to}],
+                     "messages": [{"id": wamid}]}
+
+    def whatsapp_upload(self, record, parse_error):
+        """`POST /{phone-number-id}/media` (docs/services.md W6)."""
+        fields, file = record["fields"], record["document"]
+        try:
+            if parse_error or not record["content_type"].startswith("multipart/form-data"):
+                raise BadRequest("the upload must be multipart/form-data")
+            if fields.get("messaging_product") != "whatsapp":
+                raise BadRequest("messaging_product must be 'whatsapp'")
+            if file is None:
+                raise BadRequest("there is no file in the request")
+            if fields.get("type") not in WHATSAPP_DOCUMENT_TYPES:
+                raise BadRequest(f"type {fields.get('type')!r} is not a supported document type")
+            if file["content_type"] != fields["type"]:
+                raise BadRequest("the file's type is not the `type` field")
+        except BadRequest as e:
+            return 400, graph_error(400, f"(#100) Invalid parameter: {e}")
+        media_id = str(4490709327384000 + next(self.server.counter))
+        self.server.whatsapp.media[media_id] = file["filename"]
+        return 200, {"id": media_id}
 
     def telegram(self, token, record, parse_error):
         status, retry_after = self.forced()
@@ -221,6 +386,115 @@ class ChatHandler(PeerHandler):
         return 200, {"ok": True, "result": result}
 
 
+REENGAGEMENT = 131047
+# Codes a late `failed` status can carry, with Meta's titles as relayed
+# (docs/services.md 1.4). The payload's shape is Meta's errors object (W12).
+FAILURE_TITLES = {
+    131026: ("Message undeliverable", "Unable to deliver message."),
+    131047: ("Re-engagement message", REENGAGEMENT_DETAILS),
+    131049: ("This message was not delivered to maintain healthy ecosystem engagement.",
+             "In order to maintain a healthy ecosystem engagement, the message failed "
+             "to be delivered."),
+    130429: ("Rate limit hit", "Message failed to send because there were too many "
+             "messages sent from this phone number in a short period of time"),
+}
+
+
+def failure(code):
+    title, details = FAILURE_TITLES.get(code, ("Failure", "Failure"))
+    return {"code": code, "title": title, "message": title,
+            "error_data": {"details": details},
+            "href": "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"}
+
+
+class WhatsApp:
+    """What the WhatsApp side of the peer knows: windows, templates, opt-ins,
+    uploads, the messages it took, and where to send their statuses."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.webhook = None
+        self.statuses = True
+        self.templates = {}
+        self.opted_in = None
+        self.reengagement = "sync"
+        self.last_inbound = {}
+        self.media = {}
+        self.sent = {}
+        self.events = []
+
+    def window_open(self, number):
+        last = self.last_inbound.get(number)
+        return last is not None and time.time() < last + SERVICE_WINDOW_SECONDS
+
+    def check_template(self, template, to):
+        """Meta's answer to a template it would refuse, or None (docs/services.md 1.2)."""
+        name = template.get("name")
+        code = (template.get("language") or {}).get("code")
+        expected = self.templates.get((name, code))
+        if expected is None:
+            return meta_error(132001, "(#132001) Template name does not exist in the translation",
+                              f"template name ({name}) does not exist in {code}")
+        bodies = [c for c in template.get("components") or [] if c.get("type") == "body"]
+        params = [p for c in bodies for p in c.get("parameters") or []]
+        if len(params) != expected:
+            return meta_error(132000, "(#132000) Number of parameters does not match the "
+                              "expected number of params",
+                              f"body: number of localizable_params ({len(params)}) does not "
+                              f"match the expected number of params ({expected})")
+        for p in params:
+            text = p.get("text") if p.get("type") == "text" else None
+            # "no newlines, tabs, or more than 4 consecutive spaces"
+            # (developers.facebook.com/docs/whatsapp/message-templates/creation).
+            if not isinstance(text, str) or not text or re.search(r"[\n\t]| {5,}", text):
+                return meta_error(132018, "(#132018) There was an issue with the parameters "
+                                  "in your template.", f"bad parameter text {text!r}")
+        if self.opted_in is not None and to not in self.opted_in:
+            # Not a Meta code: Meta has none for this (see the docstring).
+            return {"error": {"message": f"peer: {to} has not opted in", "code": 0,
+                              "type": "PeerPolicy", "fbtrace_id": "peer"}}
+        return None
+
+    def post(self, kind, doc):
+        """POSTs a signed event to the gateway; the status it answered (0: none)."""
+        if not self.webhook:
+            return 0
+        body = json.dumps(doc).encode()
+        request = urllib.request.Request(
+            self.webhook["url"], data=body, method="POST",
+            headers={"Content-Type": "application/json",
+                     "X-Hub-Signature-256": sign(self.webhook["app_secret"], body)})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        except OSError:
+            status = 0
+        with self.lock:
+            self.events.append({"kind": kind, "status": status, "body": doc})
+        return status
+
+    def post_status(self, wamid, status, error=None):
+        item = {"id": wamid, "status": status, "timestamp": str(int(time.time())),
+                "recipient_id": self.sent.get(wamid, "")}
+        if error:
+            item["errors"] = [error]
+        return self.post(f"status {status}", notification({"statuses": [item]}))
+
+    def later(self, wamid, statuses):
+        """Sends statuses after the answer, as Meta does, in order."""
+        def run():
+            time.sleep(0.3)
+            for status, error in statuses:
+                self.post_status(wamid, status, error)
+        threading.Thread(target=run, daemon=True).start()
+
+    def sent_events(self):
+        with self.lock:
+            return list(self.events)
+
+
 def main():
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--whatsapp-token", required=True)
@@ -235,6 +509,7 @@ def main():
     server.telegram_token = opts.telegram_token
     server.counter = itertools.count(1)
     server.unknown_recipients = set()
+    server.whatsapp = WhatsApp()
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
 

@@ -128,8 +128,9 @@ class PeerHandler(BaseHTTPRequestHandler):
     """Serves `/_received` and `/_control`; every other POST goes to `deliver`.
 
     Subclasses implement `deliver(path, body) -> None`, answering with
-    `send_json`, and may take more control keys in `control_extra(doc)`. The
-    server carries `recorder` and `control`."""
+    `send_json`, and may take more control keys in `control_extra(doc)`, which
+    may return a dict to add to the control answer. The server carries
+    `recorder` and `control`."""
 
     protocol_version = "HTTP/1.1"
 
@@ -147,11 +148,11 @@ class PeerHandler(BaseHTTPRequestHandler):
             try:
                 doc = json.loads(body or b"{}")
                 self.server.control.apply(doc, self.server.recorder)
-                self.control_extra(doc)
-            except (ValueError, TypeError) as e:
+                extra = self.control_extra(doc) or {}
+            except (ValueError, TypeError, KeyError) as e:
                 self.send_json(400, {"error": f"bad control document: {e}"})
                 return
-            self.send_json(200, {"ok": True})
+            self.send_json(200, {"ok": True, **extra})
         else:
             self.server.stats.enter()
             try:

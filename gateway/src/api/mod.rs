@@ -14,6 +14,7 @@ mod inbox;
 mod inbox_page;
 mod messages;
 mod orders;
+mod whatsapp;
 
 use std::sync::Arc;
 
@@ -110,6 +111,7 @@ pub fn app(
                 .service(admin::craftsmen::list_craftsmen)
                 .service(admin::craftsmen::get_craftsman)
                 .service(admin::craftsmen::update_channel)
+                .service(admin::craftsmen::put_whatsapp_opt_in)
                 .service(admin::craftsmen::rotate_craftsman_token)
                 .service(admin::craftsmen::revoke_craftsman_token)
                 .service(admin::routes::put_route)
@@ -120,7 +122,9 @@ pub fn app(
                 .service(admin::deliveries::get_delivery)
                 .service(admin::deliveries::retry_delivery)
                 .service(inbox::list_inbox)
-                .service(inbox::get_inbox_order),
+                .service(inbox::get_inbox_order)
+                .service(whatsapp::verify_whatsapp_webhook)
+                .service(whatsapp::whatsapp_webhook),
         )
         .split_for_parts();
     // Routes outside the OpenAPI document whose wrong method is still a 405.

@@ -23,6 +23,7 @@ use channels::{ChannelTarget, Outgoing, SendError, Sent};
 use serde::Deserialize;
 
 use crate::orders::OrderSchema;
+use crate::store::WhatsAppContact;
 
 pub use schedule::RetrySchedule;
 pub use worker::{Bell, Worker};
@@ -112,15 +113,28 @@ impl Channels {
                     .map(|e| format!("'{to}' is not an e-mail address: {e}")),
             },
             ChannelTarget::Whatsapp { .. } if self.whatsapp.is_none() => missing("whatsapp"),
+            ChannelTarget::Whatsapp { to } => channels::whatsapp::normalize_number(to).err(),
             ChannelTarget::Telegram { .. } if self.telegram.is_none() => missing("telegram"),
-            ChannelTarget::Whatsapp { .. } | ChannelTarget::Telegram { .. } => None,
+            ChannelTarget::Telegram { .. } => None,
+        }
+    }
+
+    /// A target as it is stored: a WhatsApp number in the form the Cloud API
+    /// takes (digits with country code). Call after [`Channels::refuse`] passed.
+    pub fn normalize(&self, target: &mut ChannelTarget) {
+        if let ChannelTarget::Whatsapp { to } = target
+            && let Ok(number) = channels::whatsapp::normalize_number(to)
+        {
+            *to = number;
         }
     }
 
     /// Sends one order to one target on its channel.
+    /// `whatsapp` is what the store knows of a WhatsApp target's number.
     pub async fn send(
         &self,
         target: &ChannelTarget,
+        whatsapp: Option<&WhatsAppContact>,
         out: &Outgoing<'_>,
     ) -> Result<Sent, SendError> {
         // A channel configured when the craftsman chose it may be gone after a
@@ -150,7 +164,15 @@ impl Channels {
             }
             ChannelTarget::Whatsapp { to } => {
                 let channel = self.whatsapp.as_ref().ok_or_else(unconfigured)?;
-                channel.send(&WhatsAppTarget { to: to.clone() }, out).await
+                // A number stored before numbers were normalized is normalized now;
+                // one that cannot be is refused for good.
+                let to = channels::whatsapp::normalize_number(to)
+                    .map_err(|why| SendError::permanent(None, why))?;
+                let target = WhatsAppTarget {
+                    to,
+                    contact: whatsapp.cloned(),
+                };
+                channel.send(&target, out).await
             }
             ChannelTarget::Telegram { chat_id } => {
                 let channel = self.telegram.as_ref().ok_or_else(unconfigured)?;

@@ -128,14 +128,18 @@ impl Worker {
         };
         let started_at = Utc::now();
         let clock = Instant::now();
-        let result = self.channels.send(&delivery.target, &out).await;
+        let result = self
+            .channels
+            .send(&delivery.target, delivery.whatsapp.as_ref(), &out)
+            .await;
         let took = clock.elapsed();
 
-        let (outcome, status_code, error, next) = match result {
+        let (outcome, status_code, error, message_id, next) = match result {
             Ok(sent) => (
                 AttemptOutcome::Succeeded,
                 sent.status_code,
                 None,
+                sent.message_id,
                 NextStep::Succeeded,
             ),
             Err(SendError {
@@ -152,7 +156,7 @@ impl Worker {
                         .map_or(NextStep::Dead, |wait| NextStep::RetryAt(Utc::now() + wait)),
                     _ => NextStep::Dead,
                 };
-                (outcome, status_code, Some(error), next)
+                (outcome, status_code, Some(error), None, next)
             }
         };
         let dead = next == NextStep::Dead;
@@ -183,6 +187,7 @@ impl Worker {
             outcome,
             status_code,
             error,
+            message_id,
             next,
         };
         if let Err(error) = self.store.record_attempt(record).await {

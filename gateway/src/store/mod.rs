@@ -945,6 +945,43 @@ pub trait Outbox: Send + Sync {
 
     /// Counts of deliveries by state, for `/metrics`.
     async fn delivery_stats(&self) -> StoreResult<DeliveryStats>;
+
+    /// The attempt that sent the message the service knows as `message_id`.
+    async fn sent_message(&self, message_id: &str) -> StoreResult<Option<SentMessage>>;
+
+    /// Records what the service said of a message, unless the attempt already has a
+    /// receipt as far along ([`Receipt::rank`]); `false` when nothing changed or no
+    /// attempt sent `message_id`.
+    async fn record_receipt(
+        &self,
+        message_id: &str,
+        receipt: Receipt,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// A succeeded delivery whose message failed afterwards is pending again or
+    /// dead, as `reopen` says, with its order's status; `None` (nothing changed)
+    /// when the delivery is not succeeded, or `reopen.attempt` is not its last.
+    async fn reopen_delivery(&self, reopen: Reopen) -> StoreResult<Option<Delivery>>;
+
+    /// What is known of a WhatsApp number.
+    async fn whatsapp_contact(&self, wa_id: &str) -> StoreResult<Option<WhatsAppContact>>;
+
+    /// Records (`Some(source)`) or withdraws (`None`) a WhatsApp user's opt-in.
+    async fn set_whatsapp_opt_in(
+        &self,
+        wa_id: &str,
+        source: Option<String>,
+    ) -> StoreResult<WhatsAppContact>;
+
+    /// A WhatsApp user wrote to the business number at `at`, which opens their
+    /// service window. Kept only for a number some craftsman's WhatsApp channel
+    /// sends to (`false` otherwise: a stranger's message is not stored).
+    async fn record_whatsapp_inbound(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// The service said the window of `wa_id` was closed at `at` (a free-form message
+    /// failed with "re-engagement"): an inbound time before `at` is forgotten.
+    async fn close_whatsapp_window(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// The storage boundary: every area's trait, plus what concerns the database as a

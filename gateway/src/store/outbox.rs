@@ -148,6 +148,89 @@ pub struct DeliveryAttempt {
     pub outcome: AttemptOutcome,
     pub status_code: Option<u16>,
     pub error: Option<String>,
+    /// The id the channel's service gave the message (WhatsApp's wamid), when its
+    /// later status events name it.
+    pub message_id: Option<String>,
+    /// What the service said of the message afterwards (WhatsApp's status webhooks).
+    pub receipt: Option<Receipt>,
+    pub receipt_at: Option<DateTime<Utc>>,
+}
+
+/// What a channel's service said of a message after it took it: WhatsApp's status
+/// webhooks (`sent`, `delivered`, `read`, `failed`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Receipt {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+text_enum!(Receipt {
+    Sent => "sent",
+    Delivered => "delivered",
+    Read => "read",
+    Failed => "failed",
+});
+
+impl Receipt {
+    /// How far along a message is: statuses arrive out of order (a `read` can come
+    /// before its `delivered`, or without one), and a receipt never moves back.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Sent => 1,
+            Self::Delivered => 2,
+            Self::Read => 3,
+            Self::Failed => 4,
+        }
+    }
+}
+
+/// A message an attempt sent, found by the id its service gave it
+/// ([`Outbox::sent_message`](super::Outbox::sent_message)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentMessage {
+    pub delivery_id: String,
+    /// The attempt that sent it.
+    pub attempt: u32,
+    /// The delivery's attempts so far.
+    pub attempts: u32,
+    /// Attempts made since the retry schedule last (re)started.
+    pub attempts_in_schedule: u32,
+    pub state: DeliveryState,
+    pub receipt: Option<Receipt>,
+}
+
+/// A delivery whose message the service failed after taking it (a late `failed`
+/// status): the attempt's outcome becomes `outcome`, and the delivery pending again
+/// (`next` is [`NextStep::RetryAt`]) or dead. See
+/// [`Outbox::reopen_delivery`](super::Outbox::reopen_delivery).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reopen {
+    pub delivery_id: String,
+    /// The attempt that sent the message; it must still be the delivery's last.
+    pub attempt: u32,
+    pub outcome: AttemptOutcome,
+    pub error: String,
+    pub next: NextStep,
+    /// When the service says the message failed.
+    pub failed_at: DateTime<Utc>,
+}
+
+/// A WhatsApp user as the gateway knows them, by the number the Cloud API writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct WhatsAppContact {
+    /// Digits only, country code first (`6281234567890`).
+    pub wa_id: String,
+    /// When an admin recorded the user's opt-in; without one the gateway does not
+    /// message them.
+    pub opted_in_at: Option<DateTime<Utc>>,
+    /// How the consent was given, as the admin said.
+    pub opt_in_source: Option<String>,
+    /// When the user last wrote to the business number: the customer-service window
+    /// runs for 24 hours from it.
+    pub last_inbound_at: Option<DateTime<Utc>>,
 }
 
 /// What happens to a delivery after an attempt, decided by the worker from the
@@ -170,6 +253,8 @@ pub struct NewAttempt {
     pub outcome: AttemptOutcome,
     pub status_code: Option<u16>,
     pub error: Option<String>,
+    /// The id the service gave the message, when its status events will name it.
+    pub message_id: Option<String>,
     pub next: NextStep,
 }
 
@@ -187,6 +272,9 @@ pub struct ClaimedDelivery {
     pub buyer_name: String,
     pub craftsman_name: String,
     pub language: Language,
+    /// For a WhatsApp target: what is known of its number (opt-in, last message);
+    /// `None` when nothing is.
+    pub whatsapp: Option<WhatsAppContact>,
 }
 
 /// A page request for [`Outbox::list_deliveries`](super::Outbox::list_deliveries), newest first.

@@ -35,8 +35,8 @@ use super::{
     EngineError, InsertedMessage, MAX_PAGE, Message, MessageAttempt, MessageOutcome, MessagePage,
     MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman, NewInboxSession, NewMessage,
     NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact,
-    PluginRef, Purged, RecordedMessage, Retention, Route, RouteChange, Store, StoreError,
-    StoreResult, StoredResponse,
+    PluginRef, Purged, Receipt, RecordedMessage, Reopen, Retention, Route, RouteChange,
+    SentMessage, Store, StoreError, StoreResult, StoredResponse, WhatsAppContact,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -307,6 +307,7 @@ mod messages;
 mod migrations;
 mod orders;
 mod plugins;
+mod whatsapp;
 mod writer;
 
 /// A newest-first page query: `base` (`SELECT … FROM t`) with the filters, order and
@@ -645,6 +646,57 @@ impl Outbox for SqliteStore {
 
     async fn delivery_stats(&self) -> StoreResult<DeliveryStats> {
         self.read(deliveries::stats)
+    }
+
+    async fn sent_message(&self, message_id: &str) -> StoreResult<Option<SentMessage>> {
+        self.read(|conn| deliveries::sent_message(conn, message_id))
+    }
+
+    async fn record_receipt(
+        &self,
+        message_id: &str,
+        receipt: Receipt,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let message_id = message_id.to_owned();
+        self.writer
+            .run(move |conn| deliveries::record_receipt(conn, &message_id, receipt, at))
+            .await
+    }
+
+    async fn reopen_delivery(&self, reopen: Reopen) -> StoreResult<Option<Delivery>> {
+        self.writer
+            .run(move |conn| deliveries::reopen(conn, reopen))
+            .await
+    }
+
+    async fn whatsapp_contact(&self, wa_id: &str) -> StoreResult<Option<WhatsAppContact>> {
+        self.read(|conn| whatsapp::contact(conn, wa_id))
+    }
+
+    async fn set_whatsapp_opt_in(
+        &self,
+        wa_id: &str,
+        source: Option<String>,
+    ) -> StoreResult<WhatsAppContact> {
+        let wa_id = wa_id.to_owned();
+        self.writer
+            .run(move |conn| whatsapp::set_opt_in(conn, wa_id, source))
+            .await
+    }
+
+    async fn record_whatsapp_inbound(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        let wa_id = wa_id.to_owned();
+        self.writer
+            .run(move |conn| whatsapp::record_inbound(conn, wa_id, at))
+            .await
+    }
+
+    async fn close_whatsapp_window(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let wa_id = wa_id.to_owned();
+        self.writer
+            .run(move |conn| whatsapp::close_window(conn, wa_id, at))
+            .await
     }
 }
 

@@ -1,12 +1,12 @@
 //! `/v1/admin/craftsmen`: the craftsmen orders are delivered to, each with the
 //! channels they chose. Every craftsman also has the inbox, whatever else they chose.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{check_id_and_name, unprocessable};
+use super::{check_id_and_name, unprocessable_field};
 use crate::api::AppState;
 use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::delivery::channels::{ChannelTarget, Language, webhook};
@@ -119,12 +119,20 @@ pub async fn create_craftsman(
     let mut channels = Vec::with_capacity(body.channels.len());
     for (i, mut target) in body.channels.into_iter().enumerate() {
         if let Some(why) = state.channels.refuse(&target) {
-            return Err(unprocessable(
+            let field = match &target {
+                ChannelTarget::Whatsapp { .. } | ChannelTarget::Email { .. } => {
+                    format!("channels/{i}/to")
+                }
+                _ => format!("channels/{i}"),
+            };
+            return Err(unprocessable_field(
                 "invalid-channel",
                 "The channel cannot be used",
-                format!("channels/{i} ({}): {why}", target.kind()),
+                &field,
+                format!("{field} ({}): {why}", target.kind()),
             ));
         }
+        state.channels.normalize(&mut target);
         if let ChannelTarget::Webhook {
             secret,
             order_schema,
@@ -328,4 +336,92 @@ pub async fn revoke_craftsman_token(
         .map_err(no_craftsman(&id))?;
     tracing::info!(craftsman_id = %id, sessions_ended, "craftsman token revoked");
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsAppOptIn {
+    /// `true` records that the craftsman agreed to receive orders from the business
+    /// number on WhatsApp; `false` withdraws it.
+    pub opted_in: bool,
+    /// How and when they agreed (e.g. "signed supplier form, 2026-11-30"), kept as
+    /// the record Meta may ask for. Required with `opted_in: true`.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// Record or withdraw a WhatsApp channel's opt-in.
+///
+/// Meta requires a user's opt-in before a business messages them first; outside
+/// the craftsman's 24-hour service window (opened when they write to the business
+/// number) the gateway sends an order as a template only to a number whose opt-in
+/// is recorded here, and kills the delivery otherwise.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path), ("channel_id" = String, Path)),
+    request_body = WhatsAppOptIn,
+    responses(
+        (status = 200, description = "What is known of the channel's number now.", body = crate::store::WhatsAppContact),
+        (status = 400, description = "A malformed body, or `opted_in: true` without a `source`; `field` names it.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such craftsman, or no such channel of theirs.", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The channel is not a WhatsApp channel.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[put("/admin/craftsmen/{id}/channels/{channel_id}/whatsapp-opt-in")]
+pub async fn put_whatsapp_opt_in(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    path: web::Path<(String, String)>,
+    body: web::Json<WhatsAppOptIn>,
+) -> Result<web::Json<crate::store::WhatsAppContact>, ApiError> {
+    let (craftsman_id, channel_id) = path.into_inner();
+    let body = body.into_inner();
+    let source = match (body.opted_in, body.source.map(|s| s.trim().to_owned())) {
+        (true, Some(source)) if !source.is_empty() => {
+            if source.chars().count() > 500 {
+                return Err(super::bad_field(
+                    "source",
+                    "`source` is over 500 characters".into(),
+                ));
+            }
+            Some(source)
+        }
+        (true, _) => {
+            return Err(super::bad_field(
+                "source",
+                "say how the craftsman agreed (`source`), as the record of their opt-in".into(),
+            ));
+        }
+        (false, _) => None,
+    };
+    let craftsman = state
+        .store
+        .get_craftsman(&craftsman_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no craftsman '{craftsman_id}'")))?;
+    let channel = craftsman
+        .channels
+        .iter()
+        .find(|c| c.id == channel_id)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "craftsman '{craftsman_id}' has no channel '{channel_id}'"
+            ))
+        })?;
+    let ChannelTarget::Whatsapp { to } = &channel.target else {
+        return Err(ApiError::Conflict(format!(
+            "channel '{channel_id}' is a {} channel; opt-in is WhatsApp's",
+            channel.target.kind()
+        )));
+    };
+    let wa_id = crate::delivery::channels::whatsapp::normalize_number(to).map_err(|why| {
+        ApiError::Conflict(format!(
+            "channel '{channel_id}' has no usable number: {why}"
+        ))
+    })?;
+    let contact = state.store.set_whatsapp_opt_in(&wa_id, source).await?;
+    tracing::info!(%craftsman_id, %channel_id, opted_in = body.opted_in, "WhatsApp opt-in changed");
+    Ok(web::Json(contact))
 }

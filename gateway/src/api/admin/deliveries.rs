@@ -37,7 +37,9 @@ pub struct DeliveryDetail {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub delivery: Delivery,
-    /// Oldest first: when, how long, what the receiver said.
+    /// Oldest first: when, how long, what the receiver said; for WhatsApp also the
+    /// message's id (`message_id`) and the last status Meta sent for it
+    /// (`receipt`: `sent`, `delivered`, `read`, `failed`; `receipt_at`).
     #[schema(value_type = Vec<Object>)]
     pub attempt_log: Vec<DeliveryAttempt>,
 }

@@ -278,6 +278,7 @@ impl Channel for EmailChannel {
                 detail: response
                     .first_line()
                     .map(|line| excerpt(line.as_bytes(), 200)),
+                message_id: None,
             }),
             Err(err) => Err(self.failure(&err)),
         }

@@ -49,6 +49,9 @@ pub struct Sent {
     pub status_code: Option<u16>,
     /// Anything worth keeping from the answer (a message id), short.
     pub detail: Option<String>,
+    /// The id the service gave the message, when its later status events will name
+    /// it (WhatsApp's `wamid`): kept with the attempt so they can be matched to it.
+    pub message_id: Option<String>,
 }
 
 /// A failed send, classified by the adapter that saw it.

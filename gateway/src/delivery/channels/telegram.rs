@@ -242,6 +242,7 @@ impl Channel for TelegramChannel {
         Ok(Sent {
             status_code: Some(200),
             detail: Some(detail),
+            message_id: None,
         })
     }
 }
@@ -254,7 +255,7 @@ fn truncate_chars(text: &str, max: usize) -> String {
 /// Written here rather than with reqwest's `multipart` feature, which this one
 /// request does not justify. Field names and the file name are ours (safe
 /// characters); the boundary is random, so no value can contain it by accident.
-fn multipart_form(
+pub(super) fn multipart_form(
     fields: &[(&str, &str)],
     (file_field, filename, file_type, content): (&str, &str, &str, &[u8]),
 ) -> (String, Vec<u8>) {

@@ -235,6 +235,7 @@ impl Channel for WebhookChannel {
             return Ok(Sent {
                 status_code: Some(status.as_u16()),
                 detail: None,
+                message_id: None,
             });
         }
         let retry_after = response

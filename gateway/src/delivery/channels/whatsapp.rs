@@ -1,24 +1,68 @@
-//! The WhatsApp channel: a text message with the order's summary, sent from the
-//! operator's business number through the WhatsApp Cloud API (Meta's Graph API).
+//! The WhatsApp channel, as Meta runs the Cloud API (Meta's Graph API): orders go
+//! from the operator's business number to the craftsman's, in one of two ways.
 //!
-//! `POST {base_url}/{api_version}/{phone_number_id}/messages` with a bearer token;
-//! the answer carries the message id (`wamid.…`), kept as the attempt's detail.
+//! - **Inside the craftsman's customer-service window**, which "starts or refreshes"
+//!   for 24 hours "when a user messages you" (docs/services.md W1), free-form
+//!   messages may be sent: the order's summary as text, then the whole order and the
+//!   drawings the buyer embedded as documents (uploaded first, W6).
+//! - **Outside it**, "template messages are the only type of message that can be
+//!   sent" (issue 13, W1): the order goes as the operator's approved template
+//!   (`[delivery.whatsapp.templates.<language>]`), its body parameters filled from
+//!   the order, and only to a user whose opt-in an admin recorded: "Businesses are
+//!   required to obtain opt-in before messaging people on WhatsApp"
+//!   (developers.secure.facebook.com/docs/whatsapp/overview/getting-opt-in/).
+//!
+//! The window is known from the `messages` webhook (`api::whatsapp`), which records
+//! when a craftsman last wrote; the answer's `wamid` is kept with the attempt, so a
+//! `failed` status that arrives later can reopen the delivery.
+//!
+//! `POST {base_url}/{api_version}/{phone_number_id}/messages` (and `/media` for an
+//! upload) with a bearer token.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use reqwest::header::{AUTHORIZATION, HeaderValue};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
+use sha2::Sha256;
 
 use super::{
-    Channel, ChannelConfigError, Failure, Outgoing, SendError, Sent, api_status_failure, excerpt,
-    http_client_builder, read_capped, redact, transport_error_text,
+    Channel, ChannelConfigError, Failure, Language, Outgoing, SendError, Sent, api_status_failure,
+    excerpt, http_client_builder, read_capped, redact, transport_error_text,
 };
 use crate::delivery::render;
+use crate::store::WhatsAppContact;
 
-/// WhatsApp's limit on a text message's body.
+/// WhatsApp's limit on a text message's body (docs/services.md W7).
 pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// How long each template body parameter may be: the whole body of a template is
+/// at most 1024 characters (docs/services.md W8, the MPM template page:
+/// "1024 characters maximum"), so no one value may take it all.
+pub const MAX_PARAMETER_CHARS: usize = 200;
+
+/// How long the customer-service window stays open after the user's last message.
+pub const SERVICE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
+
+/// The document types WhatsApp takes: "Only the above listed document types are
+/// officially supported" (docs/services.md W5, Meta's "Supported document types":
+/// .txt, .xls, .xlsx, .doc, .docx, .ppt, .pptx, .pdf). `text/csv` is not one, so
+/// the order's CSV is never sent here; the whole order goes as a `.txt` document
+/// instead (the text the e-mail carries), and a PDF rendering is left for later.
+pub const DOCUMENT_TYPES: [&str; 8] = [
+    "text/plain",
+    "application/pdf",
+    "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+];
 
 /// The operator's WhatsApp business number (`[delivery.whatsapp]`).
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -38,6 +82,59 @@ pub struct WhatsAppConfig {
     /// How long one request may take, e.g. `"15s"`.
     #[serde(default = "default_timeout", with = "humantime_serde")]
     pub timeout: Duration,
+    /// The Meta app's secret, which signs every webhook Meta sends
+    /// (`X-Hub-Signature-256`); without it the webhook endpoint refuses every
+    /// event (`JEMBATAN_WHATSAPP_APP_SECRET`).
+    #[serde(default)]
+    pub app_secret: Option<String>,
+    /// The verify token typed into the app dashboard's webhook settings, which Meta
+    /// sends back in the `hub.challenge` handshake (`JEMBATAN_WHATSAPP_VERIFY_TOKEN`).
+    #[serde(default)]
+    pub verify_token: Option<String>,
+    /// The approved template each craftsman language gets outside the service
+    /// window, keyed by the language's tag (`id`, `en`). A craftsman whose language
+    /// has none gets another language's; with none at all, orders reach only
+    /// craftsmen whose window is open.
+    #[serde(default)]
+    pub templates: HashMap<Language, TemplateConfig>,
+}
+
+/// One approved message template (`[delivery.whatsapp.templates.id]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateConfig {
+    /// The template's name as approved in WhatsApp Manager, e.g. `pesanan_baru`.
+    pub name: String,
+    /// Its language and locale code, e.g. `id` or `en_US`.
+    pub language: String,
+    /// What fills the body's `{{1}}`, `{{2}}`…, in order; their number must be the
+    /// template's, or Meta refuses the send (error 132000, docs/services.md 1.2).
+    pub parameters: Vec<TemplateParameter>,
+}
+
+/// An order field a template body parameter can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateParameter {
+    OrderNumber,
+    Buyer,
+    Craftsman,
+    Lines,
+    DeliveryDate,
+    Total,
+}
+
+impl TemplateParameter {
+    fn value(self, values: &render::TemplateValues) -> &str {
+        match self {
+            Self::OrderNumber => &values.order_number,
+            Self::Buyer => &values.buyer,
+            Self::Craftsman => &values.craftsman,
+            Self::Lines => &values.lines,
+            Self::DeliveryDate => &values.delivery_date,
+            Self::Total => &values.total,
+        }
+    }
 }
 
 fn default_base_url() -> String {
@@ -54,33 +151,95 @@ fn default_timeout() -> Duration {
 
 impl fmt::Debug for WhatsAppConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hidden = |secret: &Option<String>| secret.as_ref().map(|_| "[redacted]");
         f.debug_struct("WhatsAppConfig")
             .field("base_url", &self.base_url)
             .field("api_version", &self.api_version)
             .field("phone_number_id", &self.phone_number_id)
             .field("access_token", &"[redacted]")
             .field("timeout", &self.timeout)
+            .field("app_secret", &hidden(&self.app_secret))
+            .field("verify_token", &hidden(&self.verify_token))
+            .field("templates", &self.templates)
             .finish()
     }
 }
 
-/// Where one WhatsApp message goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WhatsAppTarget {
-    /// The craftsman's number in international form, e.g. `6281234567890`.
-    pub to: String,
+/// A WhatsApp number as the Cloud API takes it, from what a person typed: digits
+/// only, country code first (`6281234567890`), 8 to 15 digits (E.164 allows at
+/// most 15). An Indonesian national number (`0812-3456-7890`) gets the country
+/// code 62; `+` or `00` marks an international one; spaces, dashes, dots and
+/// parentheses are dropped. Meta's examples write the number in E.164
+/// (docs/services.md W4); its answer's `wa_id` is the digits alone.
+pub fn normalize_number(input: &str) -> Result<String, String> {
+    let compact: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
+    let digits = if let Some(rest) = compact.strip_prefix('+') {
+        rest.to_owned()
+    } else if let Some(rest) = compact.strip_prefix("00") {
+        rest.to_owned()
+    } else if let Some(rest) = compact.strip_prefix('0') {
+        format!("62{rest}")
+    } else {
+        compact
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return Err(format!(
+            "'{input}' is not a phone number: write it with its country code, e.g. +6281234567890"
+        ));
+    }
+    if digits.starts_with('0') {
+        return Err(format!("'{input}' has no country code"));
+    }
+    if !(8..=15).contains(&digits.len()) {
+        return Err(format!(
+            "'{input}' has {} digits; a number with its country code has 8 to 15",
+            digits.len()
+        ));
+    }
+    Ok(digits)
 }
 
-/// Sends orders as WhatsApp text messages.
+/// Where one WhatsApp order goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppTarget {
+    /// The craftsman's number, digits with country code (see [`normalize_number`]).
+    pub to: String,
+    /// What the store knows of the number: opt-in and last message.
+    pub contact: Option<WhatsAppContact>,
+}
+
+impl WhatsAppTarget {
+    /// Whether the customer-service window is open at `now`.
+    pub fn window_open(&self, now: DateTime<Utc>) -> bool {
+        self.contact
+            .as_ref()
+            .and_then(|c| c.last_inbound_at)
+            .is_some_and(|at| now < at + SERVICE_WINDOW)
+    }
+
+    fn opted_in(&self) -> bool {
+        self.contact
+            .as_ref()
+            .is_some_and(|c| c.opted_in_at.is_some())
+    }
+}
+
+/// Sends orders over the WhatsApp Cloud API.
 #[derive(Clone)]
 pub struct WhatsAppChannel {
     client: reqwest::Client,
     /// `{base}/{version}/{phone_number_id}/messages`.
     endpoint: String,
+    /// `{base}/{version}/{phone_number_id}/media`.
+    media_endpoint: String,
     /// `Bearer …`, marked sensitive.
     authorization: HeaderValue,
     /// Kept only to mask it in errors a server might echo it into.
     access_token: String,
+    templates: HashMap<Language, TemplateConfig>,
 }
 
 impl fmt::Debug for WhatsAppChannel {
@@ -111,11 +270,37 @@ impl WhatsAppChannel {
                 "`phone_number_id` must be the number's id, all digits",
             ));
         }
+        for (language, template) in &config.templates {
+            // "Can only contain lowercase alphanumeric characters and underscores"
+            // (developers.facebook.com/docs/whatsapp/message-templates/creation).
+            let name_ok = !template.name.is_empty()
+                && template
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !name_ok {
+                return Err(ChannelConfigError::new(
+                    "whatsapp",
+                    format!(
+                        "templates.{}.name {:?}: a template name is lower-case letters, digits and `_`",
+                        language.tag(),
+                        template.name
+                    ),
+                ));
+            }
+            if template.language.trim().is_empty() {
+                return Err(ChannelConfigError::new(
+                    "whatsapp",
+                    format!("templates.{}.language is empty", language.tag()),
+                ));
+            }
+        }
         let version = config.api_version.trim().trim_matches('/');
-        let endpoint = format!(
-            "{}/{version}/{id}/messages",
+        let base = format!(
+            "{}/{version}/{id}",
             config.base_url.trim().trim_end_matches('/')
         );
+        let endpoint = format!("{base}/messages");
         reqwest::Url::parse(&endpoint)
             .map_err(|e| ChannelConfigError::new("whatsapp", format!("`base_url`: {e}")))?;
         let mut authorization =
@@ -128,17 +313,30 @@ impl WhatsAppChannel {
         Ok(Self {
             client,
             endpoint,
+            media_endpoint: format!("{base}/media"),
             authorization,
             access_token: config.access_token.clone(),
+            templates: config.templates.clone(),
+        })
+    }
+
+    /// The template for a craftsman of `language`: theirs, else any configured.
+    fn template_for(&self, language: Language) -> Option<&TemplateConfig> {
+        self.templates.get(&language).or_else(|| {
+            [Language::Indonesian, Language::English]
+                .iter()
+                .find_map(|other| self.templates.get(other))
         })
     }
 }
 
-/// A Graph API answer: `{"messages":[{"id":…}]}` or `{"error":{…}}`.
+/// A Graph API answer: `{"messages":[{"id":…}]}`, `{"id":…}` (an upload) or
+/// `{"error":{…}}`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Answer {
     messages: Vec<MessageId>,
+    id: Option<String>,
     error: Option<GraphError>,
 }
 
@@ -157,32 +355,236 @@ struct GraphError {
 
 /// Graph error codes that mean "not now" even when the HTTP status is a 4xx (Meta
 /// answers throttling with 400): rate limits (4, 80007, 130429, 131056), and
-/// "temporarily unavailable" (1, 2, 131000, 133004).
+/// "temporarily unavailable" (1, 2, 131000, 133004); docs/services.md 1.4.
 const TRANSIENT_GRAPH_CODES: [i64; 8] = [1, 2, 4, 80007, 130429, 131000, 131056, 133004];
+
+/// "Re-engagement message": a free-form message outside the service window
+/// (docs/services.md W2). Not a failure of the order: it needs a template.
+pub const REENGAGEMENT: i64 = 131047;
+
+/// Whether a message that failed with Graph error `code` can be sent again: the
+/// transient codes and re-engagement (the next attempt goes as a template) may
+/// pass, spam limits (131048, 131049: "not delivered to maintain healthy
+/// ecosystem engagement") pass with time; anything else (131026 undeliverable,
+/// template errors 132000–132016, bad parameters) is the same next time. Used for
+/// the `failed` status webhooks, which carry a code and no HTTP status.
+pub fn code_failure(code: i64) -> Failure {
+    if TRANSIENT_GRAPH_CODES.contains(&code) || matches!(code, REENGAGEMENT | 131048 | 131049) {
+        Failure::Retry
+    } else {
+        Failure::Permanent
+    }
+}
+
+/// A Graph API refusal: the classified error, and Graph's code when it gave one.
+struct Refusal {
+    error: SendError,
+    code: Option<i64>,
+}
+
+impl From<SendError> for Refusal {
+    fn from(error: SendError) -> Self {
+        Self { error, code: None }
+    }
+}
 
 #[async_trait]
 impl Channel for WhatsAppChannel {
     type Target = WhatsAppTarget;
 
     async fn send(&self, target: &WhatsAppTarget, out: &Outgoing<'_>) -> Result<Sent, SendError> {
-        // The Cloud API wants digits; people write `+62 812-3456-7890`.
-        let to: String = target
-            .to
-            .chars()
-            .filter(|c| !matches!(c, '+' | ' ' | '-'))
-            .collect();
-        let request = serde_json::json!({
+        if target.window_open(Utc::now()) {
+            match self.send_free_form(target, out).await {
+                // Our clock and Meta's disagree on the window: a template now,
+                // rather than the same refusal on the retry schedule.
+                Err(Refusal {
+                    code: Some(REENGAGEMENT),
+                    error,
+                }) => {
+                    tracing::info!(delivery_id = out.delivery_id, %error,
+                        "WhatsApp says the service window is closed; sending the template");
+                }
+                other => return other.map_err(|r| r.error),
+            }
+        }
+        self.send_template(target, out).await.map_err(|r| r.error)
+    }
+}
+
+impl WhatsAppChannel {
+    /// The order's summary as text, then the whole order and each embedded drawing
+    /// of a supported type as a document. The text's `wamid` is the attempt's.
+    async fn send_free_form(
+        &self,
+        target: &WhatsAppTarget,
+        out: &Outgoing<'_>,
+    ) -> Result<Sent, Refusal> {
+        let text = serde_json::json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
-            "to": to,
+            "to": target.to,
             "type": "text",
             "text": { "preview_url": false, "body": render::summary(out, MAX_TEXT_CHARS) },
         });
-        let response = self
+        let wamid = self.send_message(&text).await?;
+        let stem = render::file_stem(&out.order.buyer_order_number);
+        let mut documents = vec![render::EmbeddedFile {
+            name: format!("order-{stem}.txt"),
+            media_type: "text/plain".into(),
+            bytes: render::text(out).into_bytes(),
+        }];
+        let mut skipped = Vec::new();
+        for file in render::embedded_files(&out.order.order) {
+            if DOCUMENT_TYPES.contains(&file.media_type.as_str()) {
+                documents.push(file);
+            } else {
+                // The text names every document; the e-mail and the inbox carry it.
+                skipped.push(file.name);
+            }
+        }
+        for file in &documents {
+            let media_id = self.upload(file).await?;
+            let document = serde_json::json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": target.to,
+                "type": "document",
+                "document": { "id": media_id, "filename": file.name },
+            });
+            self.send_message(&document).await?;
+        }
+        let mut detail = format!("text {wamid} and {} document(s)", documents.len());
+        if !skipped.is_empty() {
+            detail.push_str(&format!(
+                "; not a WhatsApp document type: {}",
+                skipped.join(", ")
+            ));
+        }
+        Ok(Sent {
+            status_code: Some(200),
+            detail: Some(detail),
+            message_id: Some(wamid),
+        })
+    }
+
+    /// The approved template of the craftsman's language, to an opted-in number.
+    async fn send_template(
+        &self,
+        target: &WhatsAppTarget,
+        out: &Outgoing<'_>,
+    ) -> Result<Sent, Refusal> {
+        if !target.opted_in() {
+            return Err(SendError::permanent(
+                None,
+                format!(
+                    "no WhatsApp opt-in is recorded for {}, and their service window is closed: \
+                     Meta requires a user's opt-in before a business messages them first; an admin \
+                     records it (PUT /v1/admin/craftsmen/{{id}}/channels/{{channel_id}}/whatsapp-opt-in) \
+                     and retries the delivery",
+                    target.to
+                ),
+            )
+            .into());
+        }
+        let Some(template) = self.template_for(out.language) else {
+            return Err(SendError::permanent(
+                None,
+                format!(
+                    "{}'s service window is closed (they have not written to the business number \
+                     in the last 24 hours) and this gateway has no approved template to send \
+                     instead: the operator must configure [delivery.whatsapp.templates.{}]",
+                    target.to,
+                    out.language.tag()
+                ),
+            )
+            .into());
+        };
+        let values = render::template_values(out, MAX_PARAMETER_CHARS);
+        let parameters: Vec<_> = template
+            .parameters
+            .iter()
+            .map(|p| serde_json::json!({ "type": "text", "text": p.value(&values) }))
+            .collect();
+        let mut components = Vec::new();
+        if !parameters.is_empty() {
+            components.push(serde_json::json!({ "type": "body", "parameters": parameters }));
+        }
+        let request = serde_json::json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": target.to,
+            "type": "template",
+            "template": {
+                "name": template.name,
+                "language": { "code": template.language },
+                "components": components,
+            },
+        });
+        let wamid = self.send_message(&request).await?;
+        Ok(Sent {
+            status_code: Some(200),
+            detail: Some(format!(
+                "template {} ({}) {wamid}",
+                template.name, template.language
+            )),
+            message_id: Some(wamid),
+        })
+    }
+
+    /// One `messages` request; its `wamid`.
+    async fn send_message(&self, body: &serde_json::Value) -> Result<String, Refusal> {
+        let request = self.client.post(&self.endpoint).json(body);
+        let (status, answer, raw) = self.call(request).await?;
+        match answer.messages.into_iter().next() {
+            Some(message) => Ok(message.id),
+            // Taken, but we cannot tell it was: better a duplicate than a loss.
+            None => Err(SendError::retry(
+                Some(status),
+                format!(
+                    "WhatsApp answered HTTP {status} without a message id: {}",
+                    excerpt(&raw, 200)
+                ),
+            )
+            .into()),
+        }
+    }
+
+    /// Uploads one document (`POST /{phone-number-id}/media`, multipart:
+    /// `messaging_product`, `type`, `file`; docs/services.md W6); its media id.
+    async fn upload(&self, file: &render::EmbeddedFile) -> Result<String, Refusal> {
+        let (content_type, body) = super::telegram::multipart_form(
+            &[
+                ("messaging_product", "whatsapp"),
+                ("type", &file.media_type),
+            ],
+            ("file", &file.name, &file.media_type, &file.bytes),
+        );
+        let request = self
             .client
-            .post(&self.endpoint)
+            .post(&self.media_endpoint)
+            .header(CONTENT_TYPE, content_type)
+            .body(body);
+        let (status, answer, raw) = self.call(request).await?;
+        answer.id.ok_or_else(|| {
+            SendError::retry(
+                Some(status),
+                format!(
+                    "WhatsApp answered the upload of {} with HTTP {status} and no media id: {}",
+                    file.name,
+                    excerpt(&raw, 200)
+                ),
+            )
+            .into()
+        })
+    }
+
+    /// Sends a request with the token; a 2xx answer, or the refusal classified.
+    async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(u16, Answer, Vec<u8>), Refusal> {
+        let response = request
             .header(AUTHORIZATION, self.authorization.clone())
-            .json(&request)
             .send()
             .await
             .map_err(|e| SendError::retry(None, self.clean(transport_error_text(e))))?;
@@ -192,30 +594,14 @@ impl Channel for WhatsAppChannel {
             .map_err(|e| SendError::retry(Some(status), self.clean(transport_error_text(e))))?;
         let answer: Answer = serde_json::from_slice(&body).unwrap_or_default();
         if (200..300).contains(&status) {
-            return match answer.messages.into_iter().next() {
-                Some(message) => Ok(Sent {
-                    status_code: Some(status),
-                    detail: Some(message.id),
-                }),
-                // Taken, but we cannot tell it was: better a duplicate than a loss.
-                None => Err(SendError::retry(
-                    Some(status),
-                    format!(
-                        "WhatsApp answered HTTP {status} without a message id: {}",
-                        excerpt(&body, 200)
-                    ),
-                )),
-            };
+            return Ok((status, answer, body));
         }
+        let code = answer.error.as_ref().and_then(|e| e.code);
         let (failure, text) = match &answer.error {
             Some(error) => {
-                let transient = error
-                    .code
-                    .is_some_and(|c| TRANSIENT_GRAPH_CODES.contains(&c));
-                let failure = if transient {
-                    Failure::Retry
-                } else {
-                    api_status_failure(status)
+                let failure = match error.code {
+                    Some(code) if TRANSIENT_GRAPH_CODES.contains(&code) => Failure::Retry,
+                    _ => api_status_failure(status),
                 };
                 let mut text = format!("WhatsApp answered HTTP {status}");
                 if let Some(code) = error.code {
@@ -239,14 +625,139 @@ impl Channel for WhatsAppChannel {
                 format!("WhatsApp answered HTTP {status}: {}", excerpt(&body, 200)),
             ),
         };
-        Err(SendError::new(failure, Some(status), self.clean(text)))
+        Err(Refusal {
+            error: SendError::new(failure, Some(status), self.clean(text)),
+            code,
+        })
     }
-}
 
-impl WhatsAppChannel {
     fn clean(&self, text: String) -> String {
         redact(&text, &self.access_token)
     }
+}
+
+/// Whether `signature` (the `X-Hub-Signature-256` header) is `sha256=` and the hex
+/// HMAC-SHA256 of `body` keyed with the app secret, compared in constant time.
+/// Meta's official SDK strips `sha256=` from the header and compares the rest with
+/// the HMAC of the raw body keyed with the app secret (docs/services.md W11;
+/// github.com/WhatsApp/WhatsApp-Nodejs-SDK `src/api/webhooks.ts`), which is why the
+/// raw bytes are checked, before any parsing.
+pub fn signature_is_valid(app_secret: &str, body: &[u8], signature: &str) -> bool {
+    let Some(hex_digest) = signature.trim().strip_prefix("sha256=") else {
+        return false;
+    };
+    let Ok(expected) = hex::decode(hex_digest) else {
+        return false;
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes())
+        .expect("HMAC takes a key of any length");
+    mac.update(body);
+    mac.verify_slice(&expected).is_ok()
+}
+
+/// A webhook event from Meta: `{"object":"whatsapp_business_account","entry":[{
+/// "changes":[{"field":"messages","value":{"messages":[…],"statuses":[…]}}]}]}`
+/// (docs/services.md W12, W14).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Notification {
+    pub object: String,
+    pub entry: Vec<Entry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Entry {
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Change {
+    pub field: String,
+    pub value: ChangeValue,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ChangeValue {
+    /// What users sent to the business number.
+    pub messages: Vec<InboundMessage>,
+    /// What became of the messages the business sent.
+    pub statuses: Vec<Status>,
+}
+
+/// A message a user sent: it opens (or refreshes) their service window.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InboundMessage {
+    /// The user's number, digits (`wa_id`).
+    pub from: String,
+    /// Unix seconds, as a string.
+    pub timestamp: String,
+}
+
+/// A status of a message the business sent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Status {
+    /// The `wamid` the send was answered with.
+    pub id: String,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub status: String,
+    /// Unix seconds, as a string.
+    pub timestamp: String,
+    pub recipient_id: String,
+    /// Why a `failed` message failed.
+    pub errors: Vec<StatusError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct StatusError {
+    pub code: Option<i64>,
+    pub title: String,
+    pub message: String,
+    pub error_data: Option<serde_json::Value>,
+}
+
+impl StatusError {
+    /// `error 131026: Message undeliverable — <details>`, for the attempt log.
+    pub fn text(&self) -> String {
+        let mut text = match self.code {
+            Some(code) => format!("error {code}"),
+            None => "an error".to_owned(),
+        };
+        let title = if self.title.is_empty() {
+            &self.message
+        } else {
+            &self.title
+        };
+        if !title.is_empty() {
+            text.push_str(": ");
+            text.push_str(&excerpt(title.as_bytes(), 200));
+        }
+        if let Some(details) = self
+            .error_data
+            .as_ref()
+            .and_then(|d| d.get("details"))
+            .and_then(|d| d.as_str())
+        {
+            text.push_str(" — ");
+            text.push_str(&excerpt(details.as_bytes(), 300));
+        }
+        text
+    }
+}
+
+/// A webhook's Unix-seconds timestamp; `now` when it is missing or unreadable.
+pub fn event_time(timestamp: &str, now: DateTime<Utc>) -> DateTime<Utc> {
+    timestamp
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+        .unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -256,75 +767,210 @@ mod tests {
     use super::*;
     use crate::delivery::channels::Language;
     use crate::delivery::channels::testing::{
-        Reply, TestServer, closed_url, outgoing, sample_record,
+        Reply, Request, TestServer, closed_url, outgoing, sample_record,
     };
 
     const TOKEN: &str = "EAAGm0PX4ZCpsBAKZC-test-token";
 
-    fn channel(base_url: String) -> WhatsAppChannel {
-        WhatsAppChannel::new(&WhatsAppConfig {
+    fn config(base_url: String) -> WhatsAppConfig {
+        WhatsAppConfig {
             base_url,
             api_version: default_api_version(),
             phone_number_id: "106540352242922".into(),
             access_token: TOKEN.into(),
             timeout: Duration::from_secs(5),
-        })
-        .unwrap()
+            app_secret: None,
+            verify_token: None,
+            templates: HashMap::from([(
+                Language::Indonesian,
+                TemplateConfig {
+                    name: "pesanan_baru".into(),
+                    language: "id".into(),
+                    parameters: vec![
+                        TemplateParameter::OrderNumber,
+                        TemplateParameter::Buyer,
+                        TemplateParameter::Lines,
+                        TemplateParameter::DeliveryDate,
+                    ],
+                },
+            )]),
+        }
     }
 
-    async fn send(server_url: String) -> Result<Sent, SendError> {
+    fn contact(opted_in: bool, wrote_hours_ago: Option<i64>) -> WhatsAppContact {
+        WhatsAppContact {
+            wa_id: "6281234567890".into(),
+            opted_in_at: opted_in.then(Utc::now),
+            opt_in_source: opted_in.then(|| "form".into()),
+            last_inbound_at: wrote_hours_ago.map(|h| Utc::now() - chrono::TimeDelta::hours(h)),
+        }
+    }
+
+    async fn send_with(
+        config: WhatsAppConfig,
+        contact: Option<WhatsAppContact>,
+    ) -> Result<Sent, SendError> {
         let record = sample_record();
-        channel(server_url)
+        WhatsAppChannel::new(&config)
+            .unwrap()
             .send(
                 &WhatsAppTarget {
-                    to: "+62 812-3456-7890".into(),
+                    to: "6281234567890".into(),
+                    contact,
                 },
                 &outgoing(&record, Language::Indonesian),
             )
             .await
     }
 
-    #[tokio::test]
-    async fn sends_a_text_message_and_keeps_its_id() {
-        let server = TestServer::start(|_| {
+    /// A Graph API that takes everything: `messages` gets a wamid, `media` an id.
+    fn graph_ok(request: &Request) -> Reply {
+        if request.path.ends_with("/media") {
+            Reply::json(200, json!({"id": "4490709327384033"}))
+        } else {
             Reply::json(
                 200,
-                json!({
-                    "messaging_product": "whatsapp",
-                    "contacts": [{"input": "6281234567890", "wa_id": "6281234567890"}],
-                    "messages": [{"id": "wamid.HBgLNjI4MTIzNDU2Nzg5MBUCABEYEjE="}]
-                }),
+                json!({"messaging_product": "whatsapp",
+                       "contacts": [{"input": "6281234567890", "wa_id": "6281234567890"}],
+                       "messages": [{"id": "wamid.HBgLNjI4MTIzNDU2Nzg5MBUCABEYEjE="}]}),
             )
-        });
-        let sent = send(server.url()).await.unwrap();
-        assert_eq!(sent.status_code, Some(200));
+        }
+    }
+
+    #[tokio::test]
+    async fn inside_the_window_the_summary_goes_as_text_and_the_order_as_a_document() {
+        let server = TestServer::start(graph_ok);
+        let sent = send_with(config(server.url()), Some(contact(false, Some(2))))
+            .await
+            .unwrap();
         assert_eq!(
-            sent.detail.as_deref(),
+            sent.message_id.as_deref(),
             Some("wamid.HBgLNjI4MTIzNDU2Nzg5MBUCABEYEjE=")
         );
 
         let requests = server.requests();
-        assert_eq!(requests.len(), 1);
-        let request = &requests[0];
-        assert_eq!(request.method, "POST");
-        assert_eq!(request.path, "/v21.0/106540352242922/messages");
+        let paths: Vec<_> = requests.iter().map(|r| r.path.as_str()).collect();
         assert_eq!(
-            request.header("authorization"),
-            Some(format!("Bearer {TOKEN}").as_str())
+            paths,
+            [
+                "/v21.0/106540352242922/messages",
+                "/v21.0/106540352242922/media",
+                "/v21.0/106540352242922/messages"
+            ]
         );
-        assert_eq!(request.header("content-type"), Some("application/json"));
-        let body = request.json();
-        assert_eq!(body["messaging_product"], "whatsapp");
-        assert_eq!(body["recipient_type"], "individual");
-        assert_eq!(body["to"], "6281234567890");
-        assert_eq!(body["type"], "text");
-        assert_eq!(body["text"]["preview_url"], false);
-        let text = body["text"]["body"].as_str().unwrap();
+        for request in &requests {
+            assert_eq!(
+                request.header("authorization"),
+                Some(format!("Bearer {TOKEN}").as_str())
+            );
+        }
+        let text = requests[0].json();
+        assert_eq!(text["to"], "6281234567890");
+        assert_eq!(text["type"], "text");
+        let body = text["text"]["body"].as_str().unwrap();
+        assert!(body.starts_with("Pesanan baru PO-2026/0042"), "{body}");
+        assert!(body.chars().count() <= MAX_TEXT_CHARS);
+
+        let upload = String::from_utf8_lossy(&requests[1].body).into_owned();
+        assert!(upload.contains("name=\"messaging_product\"\r\n\r\nwhatsapp"));
+        assert!(upload.contains("name=\"type\"\r\n\r\ntext/plain"));
         assert!(
-            text.starts_with("Pesanan baru PO-2026/0042 dari PT Mitra Otoparts"),
-            "{text}"
+            upload.contains("filename=\"order-PO-2026_0042.txt\""),
+            "{upload}"
         );
-        assert!(text.chars().count() <= MAX_TEXT_CHARS);
+        let document = requests[2].json();
+        assert_eq!(document["type"], "document");
+        assert_eq!(document["document"]["id"], "4490709327384033");
+        assert_eq!(document["document"]["filename"], "order-PO-2026_0042.txt");
+    }
+
+    #[tokio::test]
+    async fn outside_the_window_an_opted_in_craftsman_gets_the_template() {
+        let server = TestServer::start(graph_ok);
+        let sent = send_with(config(server.url()), Some(contact(true, Some(30))))
+            .await
+            .unwrap();
+        assert!(
+            sent.detail
+                .unwrap()
+                .starts_with("template pesanan_baru (id)")
+        );
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        let body = requests[0].json();
+        assert_eq!(body["type"], "template");
+        assert_eq!(body["template"]["name"], "pesanan_baru");
+        assert_eq!(body["template"]["language"]["code"], "id");
+        let parameters = body["template"]["components"][0]["parameters"]
+            .as_array()
+            .unwrap();
+        assert_eq!(body["template"]["components"][0]["type"], "body");
+        let texts: Vec<_> = parameters
+            .iter()
+            .map(|p| p["text"].as_str().unwrap())
+            .collect();
+        assert_eq!(texts.len(), 4);
+        assert_eq!(texts[0], "PO-2026/0042");
+        assert_eq!(texts[1], "PT Mitra Otoparts");
+        assert!(
+            texts[2].starts_with("1. 10 buah — Kursi rotan"),
+            "{}",
+            texts[2]
+        );
+        assert!(texts[3].contains("2026"), "{}", texts[3]);
+        for text in texts {
+            assert!(
+                !text.contains(['\n', '\t']) && !text.contains("     "),
+                "{text:?}"
+            );
+            assert!(text.chars().count() <= MAX_PARAMETER_CHARS);
+        }
+    }
+
+    #[tokio::test]
+    async fn outside_the_window_without_opt_in_or_template_nothing_is_sent() {
+        let server = TestServer::start(graph_ok);
+        for contact in [None, Some(contact(false, Some(25)))] {
+            let err = send_with(config(server.url()), contact).await.unwrap_err();
+            assert_eq!(err.failure, Failure::Permanent);
+            assert!(err.error.contains("no WhatsApp opt-in"), "{err}");
+        }
+        let mut no_template = config(server.url());
+        no_template.templates.clear();
+        let err = send_with(no_template, Some(contact(true, None)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.failure, Failure::Permanent);
+        assert!(
+            err.error.contains("[delivery.whatsapp.templates.id]"),
+            "{err}"
+        );
+        assert!(server.requests().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_reengagement_refusal_of_the_text_sends_the_template_at_once() {
+        let server = TestServer::start(|request| {
+            if request.json()["type"] == "text" {
+                Reply::json(
+                    400,
+                    json!({"error": {"message": "(#131047) Re-engagement message",
+                                     "type": "OAuthException", "code": 131047}}),
+                )
+            } else {
+                graph_ok(request)
+            }
+        });
+        let sent = send_with(config(server.url()), Some(contact(true, Some(23))))
+            .await
+            .unwrap();
+        assert!(sent.detail.unwrap().starts_with("template "));
+        let types: Vec<_> = server
+            .requests()
+            .iter()
+            .map(|r| r.json()["type"].clone())
+            .collect();
+        assert_eq!(types, [json!("text"), json!("template")]);
     }
 
     #[tokio::test]
@@ -366,7 +1012,9 @@ mod tests {
         for (status, body, expected) in cases {
             let message = body["error"]["message"].as_str().map(str::to_owned);
             let server = TestServer::start(move |_| Reply::json(status, body.clone()));
-            let err = send(server.url()).await.unwrap_err();
+            let err = send_with(config(server.url()), Some(contact(true, None)))
+                .await
+                .unwrap_err();
             assert_eq!(err.failure, expected, "{status}: {err}");
             assert_eq!(err.status_code, Some(status));
             if let Some(message) = message {
@@ -375,16 +1023,30 @@ mod tests {
         }
     }
 
+    #[test]
+    fn failed_status_codes_are_classified() {
+        for code in [131047, 130429, 131056, 131049, 1, 2] {
+            assert_eq!(code_failure(code), Failure::Retry, "{code}");
+        }
+        for code in [131026, 132000, 132001, 100, 131030] {
+            assert_eq!(code_failure(code), Failure::Permanent, "{code}");
+        }
+    }
+
     #[tokio::test]
     async fn a_success_without_an_id_is_retried() {
         let server = TestServer::start(|_| Reply::json(200, json!({"ok": true})));
-        let err = send(server.url()).await.unwrap_err();
+        let err = send_with(config(server.url()), Some(contact(true, None)))
+            .await
+            .unwrap_err();
         assert_eq!(err.failure, Failure::Retry);
     }
 
     #[tokio::test]
     async fn no_answer_is_retried_and_the_token_never_shows() {
-        let err = send(closed_url()).await.unwrap_err();
+        let err = send_with(config(closed_url()), Some(contact(true, None)))
+            .await
+            .unwrap_err();
         assert_eq!(err.failure, Failure::Retry);
         assert_eq!(err.status_code, None);
         assert!(!err.error.contains(TOKEN));
@@ -400,22 +1062,65 @@ mod tests {
                 json!({"error": {"message": format!("bad header {auth}"), "code": 100}}),
             )
         });
-        let err = send(server.url()).await.unwrap_err();
+        let err = send_with(config(server.url()), Some(contact(true, None)))
+            .await
+            .unwrap_err();
         assert_eq!(err.failure, Failure::Permanent);
         assert!(!err.error.contains(TOKEN), "{err}");
         assert!(!format!("{err:?}").contains(TOKEN));
     }
 
     #[test]
-    fn config_is_checked_and_the_token_hidden() {
-        let config = WhatsAppConfig {
-            base_url: default_base_url(),
-            api_version: default_api_version(),
-            phone_number_id: "106540352242922".into(),
-            access_token: TOKEN.into(),
-            timeout: default_timeout(),
-        };
-        assert!(!format!("{config:?}").contains(TOKEN));
+    fn numbers_are_normalized_to_what_the_cloud_api_takes() {
+        for (input, number) in [
+            ("0812-3456-7890", "6281234567890"),
+            ("+62 812 3456 7890", "6281234567890"),
+            ("6281234567890", "6281234567890"),
+            ("(0812) 345.678", "62812345678"),
+            ("0044 20 7946 0958", "442079460958"),
+        ] {
+            assert_eq!(normalize_number(input).as_deref(), Ok(number), "{input}");
+        }
+        for garbage in [
+            "()",
+            "",
+            "+",
+            "08abc",
+            "+0812345678",
+            "0812",
+            "+1234567890123456",
+        ] {
+            assert!(normalize_number(garbage).is_err(), "{garbage:?}");
+        }
+    }
+
+    #[test]
+    fn signatures_are_checked_over_the_raw_body() {
+        let body = br#"{"object":"whatsapp_business_account"}"#;
+        let mut mac = Hmac::<Sha256>::new_from_slice(b"app-secret").unwrap();
+        mac.update(body);
+        let good = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert!(signature_is_valid("app-secret", body, &good));
+        assert!(!signature_is_valid("other-secret", body, &good));
+        assert!(!signature_is_valid("app-secret", b"{}", &good));
+        assert!(!signature_is_valid(
+            "app-secret",
+            body,
+            good.trim_start_matches("sha256=")
+        ));
+        assert!(!signature_is_valid("app-secret", body, "sha256=zz"));
+        assert!(!signature_is_valid("app-secret", body, ""));
+    }
+
+    #[test]
+    fn config_is_checked_and_secrets_hidden() {
+        let mut config = config(default_base_url());
+        config.app_secret = Some("app-secret-value".into());
+        config.verify_token = Some("verify-token-value".into());
+        let shown = format!("{config:?}");
+        for secret in [TOKEN, "app-secret-value", "verify-token-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
         let channel = WhatsAppChannel::new(&config).unwrap();
         assert!(!format!("{channel:?}").contains(TOKEN));
         assert_eq!(
@@ -429,11 +1134,30 @@ mod tests {
         let mut bad = config.clone();
         bad.phone_number_id = "+62 812".into();
         assert!(WhatsAppChannel::new(&bad).is_err());
+        let mut bad = config.clone();
+        bad.templates.get_mut(&Language::Indonesian).unwrap().name = "Pesanan Baru".into();
+        assert!(WhatsAppChannel::new(&bad).is_err());
 
-        let parsed: WhatsAppConfig =
-            toml::from_str("phone_number_id = \"1065\"\naccess_token = \"t\"").unwrap();
+        let parsed: WhatsAppConfig = toml::from_str(
+            "phone_number_id = \"1065\"\naccess_token = \"t\"\n\
+             [templates.en]\nname = \"new_order\"\nlanguage = \"en_US\"\n\
+             parameters = [\"order_number\", \"total\"]\n",
+        )
+        .unwrap();
         assert_eq!(parsed.base_url, "https://graph.facebook.com");
         assert_eq!(parsed.api_version, "v21.0");
         assert_eq!(parsed.timeout, Duration::from_secs(15));
+        let template = &parsed.templates[&Language::English];
+        assert_eq!(template.language, "en_US");
+        assert_eq!(
+            template.parameters,
+            [TemplateParameter::OrderNumber, TemplateParameter::Total]
+        );
+        // A craftsman whose language has no template gets another's.
+        let channel = WhatsAppChannel::new(&parsed).unwrap();
+        assert_eq!(
+            channel.template_for(Language::Indonesian).unwrap().name,
+            "new_order"
+        );
     }
 }

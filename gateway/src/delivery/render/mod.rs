@@ -33,7 +33,7 @@ pub use data::{
 };
 pub use format::{long_date, money, number, unit_name};
 pub use html::{escape, html, html_body};
-pub use text::{summary, text};
+pub use text::{TemplateValues, summary, template_values, text};
 
 /// Whether a character must not reach a person: control characters other than
 /// tab and newline (NUL, escape sequences, C1 controls) and the bidirectional
@@ -483,7 +483,7 @@ impl ItemView {
     }
 
     /// The first line of the item in text: number, quantity, title, codes, price.
-    fn headline(&self) -> String {
+    pub(super) fn headline(&self) -> String {
         let mut s = format!("{}. {} — {}", self.number, self.quantity, self.title);
         if let Some(codes) = &self.codes {
             let _ = write!(s, " ({codes})");

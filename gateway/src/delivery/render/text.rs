@@ -113,6 +113,58 @@ pub fn summary(out: &Outgoing<'_>, max_chars: usize) -> String {
     )
 }
 
+/// What an approved WhatsApp template's body parameters can carry, each on one
+/// line and at most `max_chars` long: Meta's template text may hold "no newlines,
+/// tabs, or more than 4 consecutive spaces"
+/// (developers.facebook.com/docs/whatsapp/message-templates/creation, "Step 1").
+/// What the order does not say is `-`, since a parameter cannot be empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateValues {
+    pub order_number: String,
+    pub buyer: String,
+    pub craftsman: String,
+    /// `1. 10 buah — Kursi rotan; 2. …`: the lines' headlines.
+    pub lines: String,
+    /// The first delivery date the order gives (requested, by, between…).
+    pub delivery_date: String,
+    /// The last total the order gives (the grand total when there is one).
+    pub total: String,
+}
+
+/// The [`TemplateValues`] of an order.
+pub fn template_values(out: &Outgoing<'_>, max_chars: usize) -> TemplateValues {
+    let view = View::new(out);
+    let value = |text: &str| {
+        let text = for_people(&one_line(text));
+        if text.is_empty() {
+            "-".to_owned()
+        } else {
+            truncate(&text, max_chars)
+        }
+    };
+    let l = labels(out.language);
+    let date_labels = [
+        l.requested_date,
+        l.deliver_between,
+        l.deliver_by,
+        l.deliver_from,
+    ];
+    let delivery_date = view
+        .facts
+        .iter()
+        .find(|(label, _)| date_labels.contains(label))
+        .map_or("", |(_, date)| date.as_str());
+    let lines: Vec<String> = view.items.iter().map(|item| item.headline()).collect();
+    TemplateValues {
+        order_number: value(&out.order.buyer_order_number),
+        buyer: value(out.buyer_name),
+        craftsman: value(out.craftsman_name),
+        lines: value(&lines.join("; ")),
+        delivery_date: value(delivery_date),
+        total: value(view.totals.last().map_or("", |(_, total)| total.as_str())),
+    }
+}
+
 /// The totals, one a line after an empty one; nothing when the buyer sent none.
 fn totals(view: &View) -> String {
     let mut s = String::new();

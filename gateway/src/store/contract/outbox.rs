@@ -55,6 +55,7 @@ fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAtte
             500
         }),
         error: (outcome != AttemptOutcome::Succeeded).then(|| "HTTP 500".to_owned()),
+        message_id: None,
         next,
     }
 }

@@ -7,13 +7,29 @@ use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::codec::{OrderRow, classify, count, decode, now, parse_time, time_text};
 use super::craftsmen::parse_language;
+use super::whatsapp::WhatsAppContactRow;
 use super::{page_limit, page_query, split_page};
 use crate::secrets::new_id;
 use crate::store::routing::{self, ChannelState, NewDelivery};
 use crate::store::{
     ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryState,
-    DeliveryStats, NewAttempt, NextStep, OrderRecord, StoreError, StoreResult,
+    DeliveryStats, NewAttempt, NextStep, OrderRecord, Receipt, Reopen, SentMessage, StoreError,
+    StoreResult, WhatsAppContact,
 };
+
+/// The number a WhatsApp target's JSON (in `$col`) sends to, as `whatsapp_contacts`
+/// keys it: without the `+`, spaces and dashes a channel registered before numbers
+/// were normalized may still hold.
+macro_rules! target_wa_id {
+    ($col:literal) => {
+        concat!(
+            "replace(replace(replace(json_extract(",
+            $col,
+            ", '$.to'), '+', ''), ' ', ''), '-', '')"
+        )
+    };
+}
+pub(super) use target_wa_id;
 
 struct DeliveryRow {
     id: String,
@@ -86,6 +102,9 @@ struct AttemptRow {
     outcome: String,
     status_code: Option<i64>,
     error: Option<String>,
+    message_id: Option<String>,
+    receipt: Option<String>,
+    receipt_at: Option<String>,
 }
 
 impl AttemptRow {
@@ -98,6 +117,9 @@ impl AttemptRow {
             outcome: row.get("outcome")?,
             status_code: row.get("status_code")?,
             error: row.get("error")?,
+            message_id: row.get("message_id")?,
+            receipt: row.get("receipt")?,
+            receipt_at: row.get("receipt_at")?,
         })
     }
 }
@@ -112,8 +134,16 @@ impl TryFrom<AttemptRow> for DeliveryAttempt {
             duration_ms: u64::try_from(row.duration_ms).map_err(|e| decode(e.to_string()))?,
             outcome: row.outcome.parse().map_err(decode)?,
             status_code: status_code(row.status_code)?,
+            receipt: row
+                .receipt
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(decode)?,
+            receipt_at: row.receipt_at.as_deref().map(parse_time).transpose()?,
             delivery_id: row.delivery_id,
             error: row.error,
+            message_id: row.message_id,
         })
     }
 }
@@ -235,6 +265,7 @@ struct ClaimRow {
     buyer_name: String,
     craftsman_name: String,
     language: String,
+    whatsapp: Option<WhatsAppContactRow>,
     order: OrderRow,
 }
 
@@ -249,6 +280,7 @@ impl ClaimRow {
             buyer_name: row.get("buyer_name")?,
             craftsman_name: row.get("craftsman_name")?,
             language: row.get("language")?,
+            whatsapp: WhatsAppContactRow::from_prefixed_row(row, "wa_")?,
             order: OrderRow::from_row(row)?,
         })
     }
@@ -263,17 +295,21 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
     // The ids as one JSON array: one statement text whatever their number, so it is
     // prepared once and cached.
     let rows = conn
-        .prepare_cached(
+        .prepare_cached(concat!(
             "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.channel_id, c.target, \
              b.name AS buyer_name, k.name AS craftsman_name, k.language, \
              o.id, o.message_id, o.buyer_id, o.buyer_order_number, o.supplier_code, \
-             o.craftsman_id, o.status, o.body, o.schema_version, o.created_at, o.updated_at \
+             o.craftsman_id, o.status, o.body, o.schema_version, o.created_at, o.updated_at, \
+             w.wa_id AS wa_wa_id, w.opted_in_at AS wa_opted_in_at, \
+             w.opt_in_source AS wa_opt_in_source, w.last_inbound_at AS wa_last_inbound_at \
              FROM deliveries d JOIN channels c ON c.id = d.channel_id \
              JOIN orders o ON o.id = d.order_id JOIN buyers b ON b.id = o.buyer_id \
              JOIN craftsmen k ON k.id = c.craftsman_id \
-             WHERE d.id IN (SELECT value FROM json_each(?1)) \
+             LEFT JOIN whatsapp_contacts w ON c.kind = 'whatsapp' AND w.wa_id = ",
+            target_wa_id!("c.target"),
+            " WHERE d.id IN (SELECT value FROM json_each(?1)) \
              ORDER BY d.next_attempt_at", // oldest due first, as they were chosen
-        )?
+        ))?
         .query_map([super::codec::json_text(&ids)?], ClaimRow::from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let claimed = rows
@@ -290,6 +326,7 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
                 channel_id: row.channel_id,
                 buyer_name: row.buyer_name,
                 craftsman_name: row.craftsman_name,
+                whatsapp: row.whatsapp.map(WhatsAppContact::try_from).transpose()?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -342,7 +379,7 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
     };
     conn.prepare_cached(
         "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, \
-         outcome, status_code, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+         outcome, status_code, error, message_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         &attempt.delivery_id,
@@ -352,6 +389,7 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
         attempt.outcome.as_str(),
         attempt.status_code.map(i64::from),
         &attempt.error,
+        &attempt.message_id,
     ])?;
     sync_order_status(conn, &order_id, &now_text)?;
 
@@ -473,7 +511,8 @@ pub(super) fn get(conn: &Connection, id: &str) -> StoreResult<Option<Delivery>> 
 pub(super) fn attempts(conn: &Connection, delivery_id: &str) -> StoreResult<Vec<DeliveryAttempt>> {
     let rows = conn
         .prepare_cached(
-            "SELECT delivery_id, attempt, started_at, duration_ms, outcome, status_code, error \
+            "SELECT delivery_id, attempt, started_at, duration_ms, outcome, status_code, error, \
+             message_id, receipt, receipt_at \
              FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt",
         )?
         .query_map(params![delivery_id], AttemptRow::from_row)?
@@ -547,4 +586,112 @@ pub(super) fn stats(conn: &Connection) -> StoreResult<DeliveryStats> {
         }
     }
     Ok(stats)
+}
+
+pub(super) fn sent_message(
+    conn: &Connection,
+    message_id: &str,
+) -> StoreResult<Option<SentMessage>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT a.delivery_id, a.attempt, a.receipt, d.attempts, d.schedule_base, d.state \
+             FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id \
+             WHERE a.message_id = ?1 ORDER BY a.attempt DESC LIMIT 1",
+        )?
+        .query_row(params![message_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, i64>(4)?,
+                row.get::<_, String>(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((delivery_id, attempt, receipt, attempts, schedule_base, state)) = row else {
+        return Ok(None);
+    };
+    let attempts = count(attempts)?;
+    Ok(Some(SentMessage {
+        delivery_id,
+        attempt: count(attempt)?,
+        attempts,
+        attempts_in_schedule: attempts.saturating_sub(count(schedule_base)?),
+        state: state.parse().map_err(decode)?,
+        receipt: receipt
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(decode)?,
+    }))
+}
+
+pub(super) fn record_receipt(
+    conn: &Connection,
+    message_id: &str,
+    receipt: Receipt,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    // The rank, spelled out in SQL: a receipt never moves back.
+    let changed = conn
+        .prepare_cached(
+            "UPDATE delivery_attempts SET receipt = ?2, receipt_at = ?3 \
+             WHERE message_id = ?1 AND ?4 > CASE receipt WHEN 'sent' THEN 1 \
+               WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 WHEN 'failed' THEN 4 ELSE 0 END",
+        )?
+        .execute(params![
+            message_id,
+            receipt.as_str(),
+            time_text(at),
+            i64::from(receipt.rank())
+        ])?;
+    Ok(changed > 0)
+}
+
+pub(super) fn reopen(conn: &Connection, reopen: Reopen) -> StoreResult<Option<Delivery>> {
+    let now_text = time_text(now());
+    let (state, next_at) = match reopen.next {
+        NextStep::RetryAt(at) => ("pending", Some(time_text(at))),
+        NextStep::Dead => ("dead", None),
+        NextStep::Succeeded => {
+            return Err(StoreError::Invalid(
+                "a reopened delivery is pending or dead, not succeeded".into(),
+            ));
+        }
+    };
+    let order_id: Option<String> = conn
+        .prepare_cached(
+            "UPDATE deliveries SET state = ?3, next_attempt_at = ?4, claimed_until = NULL, \
+             last_error = ?5, delivered_at = NULL, updated_at = ?6 \
+             WHERE id = ?1 AND state = 'succeeded' AND attempts = ?2 RETURNING order_id",
+        )?
+        .query_row(
+            params![
+                &reopen.delivery_id,
+                i64::from(reopen.attempt),
+                state,
+                next_at,
+                &reopen.error,
+                &now_text,
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let Some(order_id) = order_id else {
+        return Ok(None);
+    };
+    conn.prepare_cached(
+        "UPDATE delivery_attempts SET outcome = ?3, error = ?4, receipt = 'failed', \
+         receipt_at = ?5 WHERE delivery_id = ?1 AND attempt = ?2",
+    )?
+    .execute(params![
+        &reopen.delivery_id,
+        i64::from(reopen.attempt),
+        reopen.outcome.as_str(),
+        &reopen.error,
+        time_text(reopen.failed_at),
+    ])?;
+    sync_order_status(conn, &order_id, &now_text)?;
+    get_on(conn, &reopen.delivery_id)
 }

@@ -47,6 +47,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "fail closed and retention",
         include_str!("../../../migrations/sqlite/0007_fail_closed_and_retention.sql"),
     ),
+    (
+        8,
+        "whatsapp",
+        include_str!("../../../migrations/sqlite/0008_whatsapp.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

@@ -1,0 +1,204 @@
+//! `/v1/whatsapp/webhook`: where Meta tells the gateway what became of the WhatsApp
+//! messages it sent, and what craftsmen wrote to the business number (issue 13).
+//! The operator sets it as the callback URL of the Meta app's WhatsApp webhook,
+//! subscribed to the `messages` field.
+//!
+//! - `GET` is Meta's verification request: "hub.mode … This value will always be set
+//!   to subscribe", "hub.challenge … An int you must pass back to us", and the
+//!   endpoint must "Verify that the hub.verify_token value matches the string you set
+//!   in the Verify Token field" (developers.facebook.com/docs/graph-api/webhooks/
+//!   getting-started, "Verification Requests"; docs/services.md W10).
+//! - `POST` carries events, signed with the app secret in `X-Hub-Signature-256`
+//!   (docs/services.md W11): an event whose signature does not match is refused
+//!   with 401 and never read. A `messages` item opens its sender's customer-service
+//!   window; a `statuses` item is recorded with the attempt that sent the message,
+//!   and a `failed` one reopens a delivered delivery: "Cloud API errors are returned
+//!   either synchronously as a Graph API response, asynchronously via Webhook, or
+//!   sometimes through both methods" (docs/services.md W2).
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::Utc;
+
+use crate::api::AppState;
+use crate::delivery::channels::whatsapp::{
+    self, Notification, REENGAGEMENT, Status, code_failure, event_time,
+};
+use crate::error::{ApiError, Problem};
+use crate::model::Failure;
+use crate::secrets;
+use crate::store::{AttemptOutcome, NextStep, Receipt, Reopen};
+
+/// Answer Meta's webhook verification request.
+///
+/// Answers `hub.challenge` as plain text when `hub.mode` is `subscribe` and
+/// `hub.verify_token` is the configured verify token.
+#[utoipa::path(
+    tag = "channels",
+    params(
+        ("hub.mode" = String, Query, description = "Always `subscribe`."),
+        ("hub.verify_token" = String, Query, description = "The verify token set in the Meta app dashboard."),
+        ("hub.challenge" = String, Query, description = "What to answer."),
+    ),
+    responses(
+        (status = 200, description = "The challenge, as plain text.", body = String, content_type = "text/plain"),
+        (status = 403, description = "A wrong mode or verify token, or none configured.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/whatsapp/webhook")]
+pub async fn verify_whatsapp_webhook(
+    state: web::Data<AppState>,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let expected = state
+        .config
+        .delivery
+        .whatsapp
+        .as_ref()
+        .and_then(|w| w.verify_token.as_deref())
+        .ok_or_else(|| {
+            ApiError::Forbidden(
+                "this gateway has no WhatsApp verify token: the operator must set \
+                 [delivery.whatsapp] verify_token"
+                    .into(),
+            )
+        })?;
+    let given = |name: &str| query.get(name).map(String::as_str).unwrap_or_default();
+    if given("hub.mode") != "subscribe" || !secrets::matches(given("hub.verify_token"), expected) {
+        tracing::warn!("a WhatsApp webhook verification with a wrong mode or token");
+        return Err(ApiError::Forbidden(
+            "hub.mode must be subscribe and hub.verify_token the configured verify token".into(),
+        ));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body(given("hub.challenge").to_owned()))
+}
+
+/// Take Meta's WhatsApp webhook events.
+///
+/// The body must be signed (`X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the
+/// body, keyed with the app secret>`). Answered 200 once read, whatever it held:
+/// Meta retries an event it could not deliver.
+#[utoipa::path(
+    tag = "channels",
+    request_body(content = serde_json::Value, content_type = "application/json", description = "A `whatsapp_business_account` notification."),
+    responses(
+        (status = 200, description = "Taken."),
+        (status = 400, description = "A signed body that is not a notification.", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No signature, or a wrong one.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "No app secret is configured, so no event can be trusted.", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/whatsapp/webhook")]
+pub async fn whatsapp_webhook(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let secret = state
+        .config
+        .delivery
+        .whatsapp
+        .as_ref()
+        .and_then(|w| w.app_secret.as_deref())
+        .ok_or_else(|| {
+            ApiError::Unavailable(
+                "this gateway has no WhatsApp app secret to check events with: the operator \
+                 must set JEMBATAN_WHATSAPP_APP_SECRET"
+                    .into(),
+            )
+        })?;
+    let signature = request
+        .headers()
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !whatsapp::signature_is_valid(secret, &body, signature) {
+        tracing::warn!("a WhatsApp webhook event without a valid X-Hub-Signature-256");
+        return Err(ApiError::Unauthorized(
+            "X-Hub-Signature-256 is missing or does not match the body".into(),
+        ));
+    }
+    let notification: Notification = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("not a WhatsApp notification: {e}")))?;
+    if notification.object != "whatsapp_business_account" {
+        return Err(ApiError::BadRequest(format!(
+            "object is {:?}, not whatsapp_business_account",
+            notification.object
+        )));
+    }
+    let now = Utc::now();
+    for change in notification.entry.iter().flat_map(|e| &e.changes) {
+        if change.field != "messages" {
+            continue;
+        }
+        for message in &change.value.messages {
+            let at = event_time(&message.timestamp, now);
+            let known = state
+                .store
+                .record_whatsapp_inbound(&message.from, at)
+                .await?;
+            tracing::info!(from = %message.from, known, "a WhatsApp message to the business number");
+        }
+        for status in &change.value.statuses {
+            take_status(&state, status).await?;
+        }
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// Records one status; a `failed` one reopens the delivery its message was sent for.
+async fn take_status(state: &AppState, status: &Status) -> Result<(), ApiError> {
+    let Ok(receipt) = status.status.parse::<Receipt>() else {
+        tracing::debug!(status = %status.status, "a WhatsApp status this gateway does not keep");
+        return Ok(());
+    };
+    let at = event_time(&status.timestamp, Utc::now());
+    if receipt == Receipt::Failed
+        && let Some(sent) = state.store.sent_message(&status.id).await?
+        && sent.state == crate::store::DeliveryState::Succeeded
+        && sent.attempt == sent.attempts
+    {
+        let error = status.errors.first();
+        let code = error.and_then(|e| e.code);
+        // A failure without a code says nothing to the contrary: try again.
+        let failure = code.map_or(Failure::Retry, code_failure);
+        if code == Some(REENGAGEMENT) {
+            // Meta says the window was closed: the next attempt is a template.
+            state
+                .store
+                .close_whatsapp_window(&status.recipient_id, at)
+                .await?;
+        }
+        let next = match failure {
+            Failure::Retry => state
+                .config
+                .delivery
+                .retry_schedule
+                .wait_after(sent.attempts_in_schedule)
+                .and_then(|wait| chrono::Duration::from_std(wait).ok())
+                .map_or(NextStep::Dead, |wait| NextStep::RetryAt(Utc::now() + wait)),
+            Failure::Permanent | Failure::Disable => NextStep::Dead,
+        };
+        let reason = error.map_or_else(|| "no reason given".to_owned(), |e| e.text());
+        let reopen = Reopen {
+            delivery_id: sent.delivery_id.clone(),
+            attempt: sent.attempt,
+            outcome: AttemptOutcome::from(failure),
+            error: format!("WhatsApp failed the message after taking it: {reason}"),
+            next,
+            failed_at: at,
+        };
+        if let Some(delivery) = state.store.reopen_delivery(reopen).await? {
+            tracing::warn!(delivery_id = %delivery.id, wamid = %status.id, state = %delivery.state,
+                error = delivery.last_error.as_deref(), "a delivered WhatsApp message failed; delivery reopened");
+            state.bell.ring();
+            return Ok(());
+        }
+    }
+    let changed = state.store.record_receipt(&status.id, receipt, at).await?;
+    tracing::debug!(wamid = %status.id, %receipt, changed, "WhatsApp status");
+    Ok(())
+}
