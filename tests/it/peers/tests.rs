@@ -295,6 +295,15 @@ fn chat_apis_answer_like_the_whatsapp_cloud_api() {
     };
     let text = |body: &str| json!({"messaging_product": "whatsapp", "to": "6281234567", "type": "text", "text": {"body": body}});
 
+    // Outside the service window free-form text is refused as Meta refuses it.
+    let (status, answer) = send(WHATSAPP_TOKEN, text("Pesanan PO-7: 2 x Keris"));
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (400, &json!(131047)),
+        "{answer}"
+    );
+    // The user writes (no webhook is set: nobody is told), which opens it.
+    apis.whatsapp_user_writes("6281234567");
     let (status, answer) = send(WHATSAPP_TOKEN, text("Pesanan PO-7: 2 x Keris"));
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer["contacts"][0]["wa_id"], "6281234567");
@@ -317,12 +326,83 @@ fn chat_apis_answer_like_the_whatsapp_cloud_api() {
         (400, &json!(100)),
         "{answer}"
     );
+    let mut local = text("hi");
+    local["to"] = json!("0812345678");
+    let (status, answer) = send(WHATSAPP_TOKEN, local);
+    assert_eq!((status, &answer["error"]["code"]), (400, &json!(100)));
 
-    let received = apis.wait_for(|r| r.len() == 3, QUICK);
-    assert_eq!(statuses(&received), [200, 401, 400]);
-    assert_eq!(received[0]["api"], "whatsapp");
+    // Templates: only approved ones, with their number of parameters.
+    apis.control(json!({"whatsapp_templates": [
+        {"name": "pesanan_baru", "language": "id", "body_params": 1}]}));
+    let template = |name: &str, params: &[&str]| {
+        let parameters: Vec<_> = params
+            .iter()
+            .map(|p| json!({"type": "text", "text": p}))
+            .collect();
+        json!({"messaging_product": "whatsapp", "to": "6289900001111", "type": "template",
+               "template": {"name": name, "language": {"code": "id"},
+                            "components": [{"type": "body", "parameters": parameters}]}})
+    };
+    let codes: Vec<_> = [
+        template("pesanan_baru", &["PO-7"]),
+        template("pesanan_lain", &["PO-7"]),
+        template("pesanan_baru", &["PO-7", "Jaya"]),
+        template("pesanan_baru", &["PO-7\nbaris"]),
+    ]
+    .into_iter()
+    .map(|body| {
+        let (status, answer) = send(WHATSAPP_TOKEN, body);
+        (status, answer["error"]["code"].clone())
+    })
+    .collect();
     assert_eq!(
-        received[0]["json"]["text"]["body"],
+        codes,
+        [
+            (200, Value::Null),
+            (400, json!(132001)),
+            (400, json!(132000)),
+            (400, json!(132018))
+        ]
+    );
+
+    // Documents: uploaded first, of a type WhatsApp takes (never CSV).
+    let upload = |content_type: &str, filename: &str| {
+        let body = format!(
+            "--b\r\nContent-Disposition: form-data; name=\"messaging_product\"\r\n\r\nwhatsapp\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\n{content_type}\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+             Content-Type: {content_type}\r\n\r\nsku,qty\r\n--b--\r\n"
+        );
+        let res = client
+            .post(format!("{}/v21.0/1098765/media", apis.base_url()))
+            .bearer_auth(WHATSAPP_TOKEN)
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body(body)
+            .send()
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().unwrap())
+    };
+    let (status, answer) = upload("text/csv", "po-7.csv");
+    assert_eq!((status, &answer["error"]["code"]), (400, &json!(100)));
+    let (status, answer) = upload("text/plain", "po-7.txt");
+    assert_eq!(status, 200, "{answer}");
+    let document = |id: &Value| {
+        json!({"messaging_product": "whatsapp", "to": "6281234567",
+        "type": "document", "document": {"id": id, "filename": "po-7.txt"}})
+    };
+    assert_eq!(send(WHATSAPP_TOKEN, document(&answer["id"])).0, 200);
+    assert_eq!(send(WHATSAPP_TOKEN, document(&json!("123"))).0, 400);
+
+    let received = apis.wait_for(|r| r.len() == 13, QUICK);
+    assert_eq!(
+        statuses(&received),
+        [
+            400, 200, 401, 400, 400, 200, 400, 400, 400, 400, 200, 200, 400
+        ]
+    );
+    assert_eq!(received[1]["api"], "whatsapp");
+    assert_eq!(
+        received[1]["json"]["text"]["body"],
         "Pesanan PO-7: 2 x Keris"
     );
 }
