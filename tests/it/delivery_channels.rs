@@ -13,8 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::delivery::SECRET;
 use crate::harness::{Gateway, Options};
-use crate::peers::{ChatApis, SmtpSink, SmtpSinkTls, TestCertificates};
+use crate::peers::{ChatApis, SmtpSink, SmtpSinkTls, TestCertificates, WebhookReceiver};
 
 const WAIT: Duration = Duration::from_secs(30);
 const SCHEDULE: &str = "200ms,200ms,200ms";
@@ -311,6 +312,10 @@ fn a_chat_api_429_is_retried_and_then_delivered() {
         log[0]
     );
     assert_eq!(log[1]["outcome"], "succeeded");
+    // Telegram's `retry_after` (1 s here) came before the schedule's 200 ms.
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let waited = time(&log[1]["started_at"]) - time(&log[0]["started_at"]);
+    assert!(waited.num_milliseconds() >= 1000, "retried after {waited}");
     let calls: Vec<_> = apis
         .received()
         .iter()
@@ -319,5 +324,82 @@ fn a_chat_api_429_is_retried_and_then_delivered() {
     assert_eq!(
         calls,
         ["sendMessage 429", "sendMessage 200", "sendDocument 200"]
+    );
+}
+
+/// lettre's async SMTP `timeout` bounds only the connect (lettre issue #1027):
+/// the send's outer deadline must free the slot of a server that stalls, and the
+/// delivery must be retried, and go out once the server is well again.
+#[test]
+fn a_stalled_smtp_server_frees_its_slot_at_the_deadline_and_the_delivery_is_retried() {
+    for mode in ["data", "greeting"] {
+        let sink = SmtpSink::start();
+        sink.stall(Some(mode));
+        let gw = gateway(
+            email_config(sink.port(), "none", "") + "\n[delivery.deadlines]\nemail = \"2s\"\n",
+            &[],
+        );
+        let order_id = order_for_craftsman_with(&gw, email_to_jaya(), "PO-STALL-1");
+
+        // The first attempt is cut off at the deadline and retried.
+        let deliveries = wait_deliveries(&gw, &order_id, |d| {
+            d[0]["attempts"].as_u64().is_some_and(|n| n >= 1)
+        });
+        let log = attempt_log(&gw, of_channel(&deliveries, "email"));
+        assert_eq!(log[0]["outcome"], "retry", "{mode}: {:#}", log[0]);
+        let error = log[0]["error"].as_str().unwrap();
+        assert!(error.contains("deadline of 2s"), "{mode}: {error}");
+        let took = log[0]["duration_ms"].as_u64().unwrap();
+        assert!((1900..6000).contains(&took), "{mode}: took {took} ms");
+
+        // Healed, the next attempt delivers: the stalled connection is not reused.
+        sink.stall(None);
+        let deliveries = wait_deliveries(&gw, &order_id, settled);
+        let delivery = of_channel(&deliveries, "email");
+        assert_eq!(delivery["state"], "succeeded", "{mode}: {delivery:#}");
+        let mail = sink.wait_for(|m| !m.is_empty(), WAIT).remove(0);
+        assert!(mail["subject"].as_str().unwrap().contains("PO-STALL-1"));
+    }
+}
+
+/// A receiver's `Retry-After: 120` moves the next attempt two minutes out, past
+/// the schedule's 200 ms, as the attempt log and the delivery's due time show.
+#[test]
+fn a_retry_after_of_120_seconds_moves_the_next_attempt_by_two_minutes() {
+    let receiver = WebhookReceiver::start(SECRET);
+    receiver.control(json!({"fail_next": 1, "status": 503, "retry_after_header": "120"}));
+    let gw = gateway(String::new(), &[("JEMBATAN_ALLOW_PRIVATE_TARGETS", "1")]);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([{"type": "webhook", "url": receiver.url("/orders"), "secret": SECRET}]),
+        "PO-HINT-1",
+    );
+
+    let deliveries = wait_deliveries(&gw, &order_id, |d| d[0]["attempts"] == 1);
+    let delivery = of_channel(&deliveries, "webhook");
+    assert_eq!(delivery["state"], "pending", "{delivery:#}");
+    let log = attempt_log(&gw, delivery);
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(log[0]["outcome"], "retry");
+    assert_eq!(log[0]["status_code"], 503);
+    assert!(
+        log[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Retry-After: 120"),
+        "{:#}",
+        log[0]
+    );
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let waited = time(&delivery["next_attempt_at"]) - time(&log[0]["started_at"]);
+    assert!(
+        (119..=125).contains(&waited.num_seconds()),
+        "the next attempt is {waited} after the first"
+    );
+    thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "not retried on the 200 ms schedule"
     );
 }

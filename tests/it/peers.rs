@@ -224,6 +224,12 @@ impl SmtpSink {
         self.peer.control(json!({ "status": status }));
     }
 
+    /// Stalls from now on: `Some("greeting")` accepts connections and never
+    /// greets, `Some("data")` never answers a message's final dot; `None` heals.
+    pub fn stall(&self, mode: Option<&str>) {
+        self.peer.control(json!({ "stall": mode }));
+    }
+
     /// Polls `messages()` (the accepted ones) until `done` holds; panics with
     /// every attempt if it does not within `timeout`.
     #[track_caller]

@@ -32,7 +32,14 @@ offered only after it. `--tls implicit` speaks TLS from the first byte
                       connection's own TLS state (`starttls` false for SMTPS)
     POST /_control    see peerlib.py: `{"fail_next": 2}` answers the next 2
                       messages 451 (transient) after their DATA, `{"status":
-                      550}` rejects every message, `{"status": 250}` heals
+                      550}` rejects every message, `{"status": 250}` heals;
+                      `{"stall": "greeting"}` accepts connections and never
+                      says a word (what a client using STARTTLS meets on an
+                      implicit-TLS port, lettre issue #1027), `{"stall":
+                      "data"}` takes the message and never answers its final
+                      dot, `{"stall": null}` heals. A message stalled after
+                      DATA is recorded with `"stalled": true`; `stalled`
+                      in `GET /_stalls` counts the connections held silent.
 
 A rejected message is still recorded, with the status it was answered;
 `--fail-next N` is the same as `{"fail_next": N}` from the start.
@@ -63,6 +70,12 @@ class Sink:
         self.control = control
 
     async def handle_DATA(self, server, session, envelope):
+        if self.control.stall == "data":
+            self.recorder.add({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                               "status": None, "stalled": True})
+            # RFC 5321 gives the client 10 minutes for the reply to the final
+            # dot; a stalled server never gives it (docs/services.md S3, S6).
+            await asyncio.sleep(3600)
         status = await asyncio.to_thread(self.control.forced_status) or 250
         try:
             record = parse_message(envelope.original_content or envelope.content)
@@ -128,6 +141,25 @@ class ControlHandler(PeerHandler):
     def deliver(self, path, body):
         self.send_json(404, {"error": "deliveries go to the SMTP port"})
 
+    def control_extra(self, doc):
+        if "stall" in doc:
+            if doc["stall"] not in (None, "greeting", "data"):
+                raise ValueError(f"stall is greeting, data or null, not {doc['stall']!r}")
+            self.server.control.stall = doc["stall"]
+
+    def do_GET(self):
+        if self.path == "/_stalls":
+            self.send_json(200, {"stalled": self.server.control.stalled})
+        else:
+            super().do_GET()
+
+
+class Silent(asyncio.Protocol):
+    """A server that accepted the connection and never answers: no 220 greeting."""
+
+    def __init__(self, control):
+        control.stalled += 1
+
 
 def authenticator(username, password):
     def check(server, session, envelope, mechanism, auth_data):
@@ -161,8 +193,12 @@ async def serve_smtp(sock, sink, opts):
             warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
             options.update(auth_require_tls=False)
     # A fixed hostname: the default asks the resolver on every connection.
-    server = await asyncio.get_running_loop().create_server(
-        lambda: SMTP(sink, hostname="smtp-sink.test", **options), sock=sock, ssl=implicit)
+    def protocol():
+        if sink.control.stall == "greeting":
+            return Silent(sink.control)
+        return SMTP(sink, hostname="smtp-sink.test", **options)
+
+    server = await asyncio.get_running_loop().create_server(protocol, sock=sock, ssl=implicit)
     async with server:
         await server.serve_forever()
 
@@ -185,6 +221,8 @@ def main():
 
     recorder = Recorder(opts.record)
     control = Control(normal={250}, default_fail_status=451)
+    control.stall = None
+    control.stalled = 0
     control.apply({"fail_next": opts.fail_next}, recorder)
 
     # Bound here, not by aiosmtpd's Controller, so port 0 works and is known.

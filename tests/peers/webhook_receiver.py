@@ -19,7 +19,10 @@ receiver brought back up fails from its very first delivery.
     POST /_control    switch failures on and off at run time; see peerlib.py
                       (`{"status": 500}`, `{"fail_next": 2, "status": 503}`,
                       `{"status": 410}` for Gone, `{"status": 204}` to heal);
-                      `{"secret": "whsec_..."}` verifies with another secret
+                      `{"secret": "whsec_..."}` verifies with another secret;
+                      `{"retry_after_header": "120"}` sends `Retry-After: 120`
+                      (seconds, or an HTTP date) with every forced failure,
+                      `null` stops it
 
 A forced failure is answered before the signature is checked, like a server
 that is down; the delivery is still verified and recorded.
@@ -54,12 +57,19 @@ class WebhookHandler(PeerHandler):
         if status == 400 and not verified:
             self.send_json(400, {"error": verify_error})
         else:
-            self.send_bytes(status, b"", "")
+            hint = self.server.retry_after_header
+            # "Retry-After = HTTP-date / delay-seconds" (RFC 9110 §10.2.3), sent
+            # with a refusal such as a 503 or a 429 (docs/services.md H1, H2).
+            headers = [("Retry-After", hint)] if hint is not None and status >= 300 else []
+            self.send_bytes(status, b"", "", headers)
 
     def control_extra(self, doc):
         # For a secret the gateway makes only after it knows the receiver's URL.
         if "secret" in doc:
             self.server.webhook = Webhook(doc["secret"])
+        if "retry_after_header" in doc:
+            hint = doc["retry_after_header"]
+            self.server.retry_after_header = None if hint is None else str(hint)
 
 
 def main():
@@ -75,6 +85,7 @@ def main():
     if opts.control:
         server.control.apply(json.loads(opts.control), server.recorder)
     server.webhook = Webhook(opts.secret)
+    server.retry_after_header = None
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
 

@@ -20,6 +20,8 @@ use channels::webhook::{WebhookChannel, WebhookConfig, WebhookTarget};
 use channels::whatsapp::{WhatsAppChannel, WhatsAppConfig, WhatsAppTarget};
 use channels::{Channel, ChannelConfigError};
 use channels::{ChannelTarget, Outgoing, SendError, Sent};
+use std::time::Duration;
+
 use serde::Deserialize;
 
 use crate::orders::OrderSchema;
@@ -46,6 +48,8 @@ pub struct DeliveryConfig {
     pub whatsapp: Option<WhatsAppConfig>,
     /// The Telegram bot; without it no craftsman can choose Telegram.
     pub telegram: Option<TelegramConfig>,
+    /// How long one whole send may take on each channel (`[delivery.deadlines]`).
+    pub deadlines: SendDeadlines,
 }
 
 impl Default for DeliveryConfig {
@@ -57,7 +61,80 @@ impl Default for DeliveryConfig {
             email: None,
             whatsapp: None,
             telegram: None,
+            deadlines: SendDeadlines::default(),
         }
+    }
+}
+
+/// How long one whole send may take on each channel, every request, upload and
+/// SMTP command of it together (`[delivery.deadlines]`, e.g. `email = "2m"`). A
+/// channel's own `timeout` bounds one request; this bounds the send, which may be
+/// several (a WhatsApp text, its uploads and documents), or a conversation the
+/// request timeout does not cover: lettre's async SMTP `timeout` bounds only the
+/// TCP connect, "while everything else is left unchecked" (lettre issue #1027,
+/// docs/services.md S1), so a server that stalls mid-conversation would hold the
+/// delivery's slot for ever. A send that hits its deadline is retried on the
+/// schedule. At most [`MAX_SEND_DEADLINE`], so a send ends well within its claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SendDeadlines {
+    #[serde(with = "humantime_serde")]
+    pub webhook: Duration,
+    /// Below RFC 5321's 10 minutes for the reply to the message's final dot: a slow
+    /// but valid relay cut off after it took the message gets it again on the
+    /// retry, which at-least-once delivery allows (docs/services.md S3).
+    #[serde(with = "humantime_serde")]
+    pub email: Duration,
+    #[serde(with = "humantime_serde")]
+    pub whatsapp: Duration,
+    #[serde(with = "humantime_serde")]
+    pub telegram: Duration,
+}
+
+impl Default for SendDeadlines {
+    fn default() -> Self {
+        Self {
+            webhook: Duration::from_secs(60),
+            email: Duration::from_secs(120),
+            whatsapp: Duration::from_secs(120),
+            telegram: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The longest a send's deadline may be: half the worker's claim on a delivery,
+/// which a claimed delivery may spend waiting for a slot before it is sent.
+pub const MAX_SEND_DEADLINE: Duration = Duration::from_secs(150);
+
+impl SendDeadlines {
+    fn of(&self, kind: &str) -> Duration {
+        match kind {
+            "email" => self.email,
+            "whatsapp" => self.whatsapp,
+            "telegram" => self.telegram,
+            _ => self.webhook,
+        }
+    }
+
+    fn check(&self) -> Result<(), ChannelConfigError> {
+        for (kind, deadline) in [
+            ("webhook", self.webhook),
+            ("email", self.email),
+            ("whatsapp", self.whatsapp),
+            ("telegram", self.telegram),
+        ] {
+            if deadline.is_zero() || deadline > MAX_SEND_DEADLINE {
+                return Err(ChannelConfigError::new(
+                    kind,
+                    format!(
+                        "[delivery.deadlines] {kind} is {}; it must be above zero and at most {}",
+                        humantime::format_duration(deadline),
+                        humantime::format_duration(MAX_SEND_DEADLINE)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -67,11 +144,14 @@ pub struct Channels {
     email: Option<EmailChannel>,
     whatsapp: Option<WhatsAppChannel>,
     telegram: Option<TelegramChannel>,
+    deadlines: SendDeadlines,
 }
 
 impl Channels {
     pub fn new(config: &DeliveryConfig) -> Result<Self, ChannelConfigError> {
+        config.deadlines.check()?;
         Ok(Self {
+            deadlines: config.deadlines,
             webhook: WebhookChannel::new(&config.webhook)?,
             email: config.email.as_ref().map(EmailChannel::new).transpose()?,
             whatsapp: config
@@ -130,8 +210,35 @@ impl Channels {
     }
 
     /// Sends one order to one target on its channel.
-    /// `whatsapp` is what the store knows of a WhatsApp target's number.
+    /// `whatsapp` is what the store knows of a WhatsApp target's number. The whole
+    /// send runs under its channel's deadline ([`SendDeadlines`]).
     pub async fn send(
+        &self,
+        target: &ChannelTarget,
+        whatsapp: Option<&WhatsAppContact>,
+        out: &Outgoing<'_>,
+    ) -> Result<Sent, SendError> {
+        let kind = target.kind();
+        let deadline = self.deadlines.of(kind);
+        match tokio::time::timeout(deadline, self.send_unbounded(target, whatsapp, out)).await {
+            Ok(result) => result,
+            Err(_elapsed) => {
+                if let (ChannelTarget::Email { .. }, Some(email)) = (target, &self.email) {
+                    email.discard_connections();
+                }
+                Err(SendError::retry(
+                    None,
+                    format!(
+                        "the {kind} send did not finish within its deadline of {} \
+                         ([delivery.deadlines] {kind}); it was cut off and will be retried",
+                        humantime::format_duration(deadline)
+                    ),
+                ))
+            }
+        }
+    }
+
+    async fn send_unbounded(
         &self,
         target: &ChannelTarget,
         whatsapp: Option<&WhatsAppContact>,

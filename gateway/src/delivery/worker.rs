@@ -13,13 +13,14 @@ use chrono::Utc;
 use tokio::sync::{Notify, Semaphore};
 
 use super::Channels;
-use super::channels::{Outgoing, SendError};
+use super::channels::{MAX_RETRY_HINT, Outgoing, SendError};
 use super::schedule::RetrySchedule;
 use crate::metrics::Metrics;
 use crate::store::{AttemptOutcome, ClaimedDelivery, NewAttempt, NextStep, Store};
 
-/// How long a claim holds a delivery. Longer than two sends' timeouts (a claimed
-/// delivery may wait for a slot while one send finishes, then be sent); with SQLite a
+/// How long a claim holds a delivery. Twice the longest send deadline
+/// (`super::MAX_SEND_DEADLINE`: a claimed delivery may wait for a slot while one
+/// send finishes, then be sent); with SQLite a
 /// restart releases every claim at once (`Store::release_claims`), so this only
 /// matters to gateways sharing a store.
 const LEASE: Duration = Duration::from_secs(300);
@@ -146,12 +147,15 @@ impl Worker {
                 failure,
                 status_code,
                 error,
+                retry_after,
             }) => {
                 let outcome = AttemptOutcome::from(failure);
                 let next = match outcome {
                     AttemptOutcome::Retry => self
                         .schedule
                         .wait_after(delivery.attempts_in_schedule + 1)
+                        // The receiver's hint moves the attempt later, never earlier.
+                        .map(|wait| wait.max(retry_after.unwrap_or_default().min(MAX_RETRY_HINT)))
                         .and_then(|wait| chrono::Duration::from_std(wait).ok())
                         .map_or(NextStep::Dead, |wait| NextStep::RetryAt(Utc::now() + wait)),
                     _ => NextStep::Dead,

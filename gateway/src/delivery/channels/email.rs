@@ -7,11 +7,13 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -114,7 +116,10 @@ pub struct EmailTarget {
 /// Sends orders by e-mail. One pooled SMTP transport for every message.
 #[derive(Clone)]
 pub struct EmailChannel {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    /// Replaced by a fresh one (an empty pool) after a send hits its deadline: see
+    /// [`EmailChannel::discard_connections`].
+    transport: Arc<Mutex<AsyncSmtpTransport<Tokio1Executor>>>,
+    builder: AsyncSmtpTransportBuilder,
     from: Mailbox,
     host: String,
     /// Kept only to mask it in errors a server might echo it into.
@@ -171,7 +176,8 @@ impl EmailChannel {
             (None, Some(_)) => return Err(error("`password` is set without `username`".into())),
         }
         Ok(Self {
-            transport: builder.build(),
+            transport: Arc::new(Mutex::new(builder.clone().build())),
+            builder,
             from,
             host: host.to_owned(),
             password: config.password.clone(),
@@ -272,7 +278,12 @@ impl Channel for EmailChannel {
 
     async fn send(&self, target: &EmailTarget, out: &Outgoing<'_>) -> Result<Sent, SendError> {
         let message = self.message(target, out)?;
-        match self.transport.send(message).await {
+        let transport = self
+            .transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        match transport.send(message).await {
             Ok(response) => Ok(Sent {
                 status_code: Some(u16::from(response.code())),
                 detail: response
@@ -286,6 +297,19 @@ impl Channel for EmailChannel {
 }
 
 impl EmailChannel {
+    /// Drops the pool of SMTP connections for a fresh one. A send cut off by its
+    /// deadline leaves its connection mid-conversation, and lettre's pool takes a
+    /// connection back when its user lets go of it, whatever state it is in; the
+    /// next send would get the stalled connection (docs/services.md S6). The old
+    /// pool is closed when its last user is done.
+    pub fn discard_connections(&self) {
+        let fresh = self.builder.clone().build();
+        *self
+            .transport
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = fresh;
+    }
+
     /// A 5xx reply (an unknown mailbox, a refused sender, failed login) will be the
     /// same next time; a 4xx reply (greylisting, a full queue) and a connection
     /// that failed or timed out may pass.

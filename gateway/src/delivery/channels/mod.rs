@@ -64,7 +64,15 @@ pub struct SendError {
     pub status_code: Option<u16>,
     /// What went wrong, for the attempt log; never holds a secret.
     pub error: String,
+    /// How long the receiver asked us to wait before trying again (an HTTP
+    /// `Retry-After`, Telegram's `parameters.retry_after`): the next attempt is
+    /// never earlier, within [`MAX_RETRY_HINT`].
+    pub retry_after: Option<Duration>,
 }
+
+/// The longest wait a receiver's retry hint can impose: a hint of a week is taken
+/// as a day, and the schedule goes on from there.
+pub const MAX_RETRY_HINT: Duration = Duration::from_secs(24 * 3600);
 
 impl SendError {
     /// A failure that may pass: try again on the schedule.
@@ -88,8 +96,33 @@ impl SendError {
             failure,
             status_code,
             error: error.into(),
+            retry_after: None,
         }
     }
+
+    /// The same failure, with the receiver's hint of when to try again.
+    pub fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
+        self.retry_after = wait;
+        self
+    }
+}
+
+/// An HTTP `Retry-After` value: "Retry-After = HTTP-date / delay-seconds", where
+/// "A delay-seconds value is a non-negative decimal integer, representing time in
+/// seconds" (RFC 9110 §10.2.3, docs/services.md H1). The date is read in the
+/// preferred IMF-fixdate form (`Fri, 31 Dec 1999 23:59:59 GMT`); a date in the
+/// past is no wait; anything unreadable is no hint.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    Some(
+        (date.with_timezone(&chrono::Utc) - now)
+            .to_std()
+            .unwrap_or_default(),
+    )
 }
 
 /// One kind of channel.
@@ -225,6 +258,30 @@ mod tests {
         }
         for status in [400, 401, 403, 404, 410, 413] {
             assert_eq!(api_status_failure(status), Failure::Permanent, "{status}");
+        }
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_a_date() {
+        let now = chrono::DateTime::parse_from_rfc3339("1999-12-31T23:57:59Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 1999 23:59:59 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 31 Dec 1999 23:00:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date gone by"
+        );
+        for nothing in ["", "-5", "1.5", "soon"] {
+            assert_eq!(parse_retry_after(nothing, now), None, "{nothing:?}");
         }
     }
 

@@ -162,10 +162,15 @@ impl TelegramChannel {
             Some(description) => text.push_str(&excerpt(description.as_bytes(), 300)),
             None => text.push_str(&excerpt(&body, 200)),
         }
-        if let Some(seconds) = answer.parameters.and_then(|p| p.retry_after) {
+        // "retry_after: In case of exceeding flood control, the number of seconds
+        // left to wait before the request can be repeated" (core.telegram.org/bots/
+        // api#responseparameters, docs/services.md T4).
+        let retry_after = answer.parameters.and_then(|p| p.retry_after);
+        if let Some(seconds) = retry_after {
             text.push_str(&format!(" (retry after {seconds}s)"));
         }
-        Err(SendError::new(failure, Some(status), self.clean(text)))
+        Err(SendError::new(failure, Some(status), self.clean(text))
+            .with_retry_after(retry_after.map(Duration::from_secs)))
     }
 
     fn clean(&self, text: String) -> String {

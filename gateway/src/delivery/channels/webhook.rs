@@ -238,10 +238,18 @@ impl Channel for WebhookChannel {
                 message_id: None,
             });
         }
-        let retry_after = response
+        let retry_after_value = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // Standard Webhooks: a `retry-after` "should be taken into consideration
+        // when scheduling the next attempt" (docs/services.md H2).
+        let hint = retry_after_value
+            .as_deref()
+            .and_then(|v| super::parse_retry_after(v, chrono::Utc::now()));
+        let retry_after = retry_after_value
+            .as_deref()
             .map(|v| format!(" (Retry-After: {})", excerpt(v.as_bytes(), 40)));
         // The body is only for the log; failing to read it changes nothing.
         let answer = read_capped(response, 4096).await.unwrap_or_default();
@@ -257,7 +265,7 @@ impl Channel for WebhookChannel {
         Err(if status.as_u16() == 410 {
             SendError::disable(Some(410), error)
         } else {
-            SendError::retry(Some(status.as_u16()), error)
+            SendError::retry(Some(status.as_u16()), error).with_retry_after(hint)
         })
     }
 }
