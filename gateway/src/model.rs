@@ -101,4 +101,8 @@ pub enum Failure {
     /// The receiver asked never to be sent to again (a webhook's 410 Gone): the
     /// channel is disabled and the delivery is dead.
     Disable,
+    /// The service refused the gateway's own credentials (an expired token): no
+    /// delivery is at fault. The channel pauses, and its deliveries wait without
+    /// spending their retry schedule until the credentials work again.
+    Credentials,
 }

@@ -403,3 +403,125 @@ fn a_retry_after_of_120_seconds_moves_the_next_attempt_by_two_minutes() {
         "not retried on the 200 ms schedule"
     );
 }
+
+/// A Telegram group that became a supergroup: the Bot API names the new chat
+/// (`migrate_to_chat_id`), the order goes there in the same attempt, and the
+/// channel keeps the new id.
+#[test]
+fn a_migrated_telegram_group_gets_the_order_and_the_channel_its_new_id() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"telegram_migrated": {"-100777": -1001777}}));
+    let gw = chat_gateway(&apis);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([{"type": "telegram", "chat_id": "-100777"}]),
+        "PO-MIGRATED-1",
+    );
+
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    let delivery = of_channel(&deliveries, "telegram");
+    assert_eq!(delivery["state"], "succeeded", "{delivery:#}");
+    assert_eq!(delivery["attempts"], 1);
+    let calls: Vec<_> = apis
+        .received()
+        .iter()
+        .map(|r| {
+            let fields = if r["json"].is_object() {
+                &r["json"]
+            } else {
+                &r["fields"]
+            };
+            format!(
+                "{} {} {}",
+                r["method"].as_str().unwrap(),
+                fields["chat_id"].to_string().trim_matches('"'),
+                r["status"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls[..3],
+        [
+            "sendMessage -100777 400",
+            "sendMessage -1001777 200",
+            "sendDocument -1001777 200"
+        ],
+        "{calls:#?}"
+    );
+    let craftsman = gw.admin_get("/v1/admin/craftsmen/jaya");
+    assert_eq!(craftsman["channels"][0]["chat_id"], "-1001777");
+}
+
+/// An expired WhatsApp token (Graph code 190) is the operator's to fix, not the
+/// order's fault: the channel pauses, its delivery stays pending well past the
+/// attempts its schedule allows, and goes out once the gateway has a good token.
+#[test]
+fn an_expired_whatsapp_token_pauses_the_channel_and_the_order_goes_out_once_fixed() {
+    const GOOD: &str = "wa-token-renewed-71aa";
+    let apis = ChatApis::start(GOOD, TELEGRAM_TOKEN);
+    let config = format!(
+        "[delivery]\ncredential_pause = \"300ms\"\n\n\
+         [delivery.whatsapp]\nbase_url = \"{}\"\nphone_number_id = \"1055\"\n\
+         access_token = \"set-by-env\"\n",
+        apis.base_url()
+    );
+    let env = |token: &str| {
+        vec![
+            (
+                "JEMBATAN_DELIVERY_RETRY_SCHEDULE".to_owned(),
+                SCHEDULE.to_owned(),
+            ),
+            (
+                "JEMBATAN_WHATSAPP_ACCESS_TOKEN".to_owned(),
+                token.to_owned(),
+            ),
+            (
+                "JEMBATAN_WHATSAPP_APP_SECRET".to_owned(),
+                WHATSAPP_APP_SECRET.to_owned(),
+            ),
+        ]
+    };
+    let gw = Gateway::start_with(Options {
+        env: env("wa-token-expired-09c3"),
+        config: Some(config.clone()),
+        ..Options::default()
+    });
+    apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), WHATSAPP_APP_SECRET);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya",
+        "channels": [{"type": "whatsapp", "to": "6281234567890"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    assert_eq!(apis.whatsapp_user_writes("6281234567890"), 200);
+    let order_id = gw.post_canonical_order(&key, "PO-TOKEN-1", "PBG-017");
+
+    // More attempts than the schedule's four, and still pending.
+    let deliveries = wait_deliveries(&gw, &order_id, |d| {
+        d[0]["attempts"].as_u64().is_some_and(|n| n >= 6)
+    });
+    let delivery = of_channel(&deliveries, "whatsapp");
+    assert_eq!(delivery["state"], "pending", "{delivery:#}");
+    let log = attempt_log(&gw, delivery);
+    assert!(log.iter().all(|a| a["outcome"] == "retry"), "{log:#?}");
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(error.contains("(error 190)"), "{error}");
+    let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
+    assert_eq!(order["status"], "received", "not failed");
+
+    // The operator sets a good token and restarts: the order goes out.
+    let data_dir = gw.kill();
+    let gw = Gateway::start_with(Options {
+        env: env(GOOD),
+        config: Some(config),
+        data_dir: Some(data_dir),
+        ..Options::default()
+    });
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    let delivery = of_channel(&deliveries, "whatsapp");
+    assert_eq!(delivery["state"], "succeeded", "{delivery:#}");
+    let sent = apis
+        .received()
+        .into_iter()
+        .filter(|r| r["api"] == "whatsapp" && r["status"] == 200)
+        .count();
+    assert!(sent >= 1);
+}

@@ -60,6 +60,12 @@ where the peer applies it). Control keys:
         window fails: a 400 with 131047 (the default) or a 200 and then a
         `failed` status with 131047
 
+Telegram, as the Bot API server answers (docs/services.md section 2):
+
+    {"telegram_migrated": {"-100777": -1001777}}   these groups became
+        supergroups: a send to the old id gets 400 "Bad Request: group chat was
+        upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`
+
 Lengths are counted in Python characters (code points), which is close
 enough to both platforms' limits for tests.
 """
@@ -204,6 +210,9 @@ class ChatHandler(PeerHandler):
             self.server.unknown_recipients = {str(r) for r in doc["unknown_recipients"]}
         if "whatsapp_webhook" in doc:
             wa.webhook = doc["whatsapp_webhook"]
+        if "telegram_migrated" in doc:
+            self.server.telegram_migrated = {str(k): int(v)
+                                             for k, v in doc["telegram_migrated"].items()}
         if "whatsapp_statuses" in doc:
             wa.statuses = bool(doc["whatsapp_statuses"])
         if "whatsapp_templates" in doc:
@@ -367,6 +376,13 @@ class ChatHandler(PeerHandler):
                 raise BadRequest("chat_id is empty")
             if str(fields["chat_id"]) in self.server.unknown_recipients:
                 raise BadRequest("chat not found")
+            moved = self.server.telegram_migrated.get(str(fields["chat_id"]))
+            if moved is not None:
+                # The Bot API server's answer (Client.cpp 8150-8156, docs/services.md T5).
+                return 400, {"ok": False, "error_code": 400,
+                             "description": "Bad Request: group chat was upgraded to a "
+                                            "supergroup chat",
+                             "parameters": {"migrate_to_chat_id": moved}}
             result = {"message_id": next(self.server.counter), "date": int(time.time()),
                       "chat": {"id": fields["chat_id"], "type": "private"}}
             if method == "sendMessage":
@@ -510,6 +526,7 @@ def main():
     server.counter = itertools.count(1)
     server.unknown_recipients = set()
     server.whatsapp = WhatsApp()
+    server.telegram_migrated = {}
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
 

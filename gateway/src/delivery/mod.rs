@@ -19,8 +19,10 @@ use channels::telegram::{TelegramChannel, TelegramConfig, TelegramTarget};
 use channels::webhook::{WebhookChannel, WebhookConfig, WebhookTarget};
 use channels::whatsapp::{WhatsAppChannel, WhatsAppConfig, WhatsAppTarget};
 use channels::{Channel, ChannelConfigError};
-use channels::{ChannelTarget, Outgoing, SendError, Sent};
-use std::time::Duration;
+use channels::{ChannelTarget, Failure, MAX_RETRY_HINT, Outgoing, SendError, Sent};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
@@ -50,6 +52,11 @@ pub struct DeliveryConfig {
     pub telegram: Option<TelegramConfig>,
     /// How long one whole send may take on each channel (`[delivery.deadlines]`).
     pub deadlines: SendDeadlines,
+    /// How long a channel whose credentials were refused (an expired WhatsApp
+    /// token, a revoked Telegram bot token) pauses before it tries them again, e.g.
+    /// `"1m"`. Its deliveries wait, without spending their retry schedule.
+    #[serde(with = "humantime_serde")]
+    pub credential_pause: Duration,
 }
 
 impl Default for DeliveryConfig {
@@ -62,6 +69,7 @@ impl Default for DeliveryConfig {
             whatsapp: None,
             telegram: None,
             deadlines: SendDeadlines::default(),
+            credential_pause: Duration::from_secs(60),
         }
     }
 }
@@ -145,13 +153,28 @@ pub struct Channels {
     whatsapp: Option<WhatsAppChannel>,
     telegram: Option<TelegramChannel>,
     deadlines: SendDeadlines,
+    credential_pause: Duration,
+    /// The channels whose credentials were refused: until when, and why.
+    paused: Mutex<HashMap<&'static str, (Instant, String)>>,
 }
 
 impl Channels {
     pub fn new(config: &DeliveryConfig) -> Result<Self, ChannelConfigError> {
         config.deadlines.check()?;
+        if config.credential_pause.is_zero() || config.credential_pause > MAX_RETRY_HINT {
+            return Err(ChannelConfigError::new(
+                "delivery",
+                format!(
+                    "credential_pause is {}; it must be above zero and at most {}",
+                    humantime::format_duration(config.credential_pause),
+                    humantime::format_duration(MAX_RETRY_HINT)
+                ),
+            ));
+        }
         Ok(Self {
             deadlines: config.deadlines,
+            credential_pause: config.credential_pause,
+            paused: Mutex::new(HashMap::new()),
             webhook: WebhookChannel::new(&config.webhook)?,
             email: config.email.as_ref().map(EmailChannel::new).transpose()?,
             whatsapp: config
@@ -219,9 +242,19 @@ impl Channels {
         out: &Outgoing<'_>,
     ) -> Result<Sent, SendError> {
         let kind = target.kind();
+        if let Some(reason) = self.paused_because(kind) {
+            return Err(SendError::new(
+                Failure::Credentials,
+                None,
+                format!("the {kind} channel is paused: {reason}"),
+            ));
+        }
         let deadline = self.deadlines.of(kind);
         match tokio::time::timeout(deadline, self.send_unbounded(target, whatsapp, out)).await {
-            Ok(result) => result,
+            Ok(result) => {
+                self.follow_credentials(kind, &result);
+                result
+            }
             Err(_elapsed) => {
                 if let (ChannelTarget::Email { .. }, Some(email)) = (target, &self.email) {
                     email.discard_connections();
@@ -236,6 +269,44 @@ impl Channels {
                 ))
             }
         }
+    }
+
+    /// Why `kind` is paused, while it is.
+    fn paused_because(&self, kind: &str) -> Option<String> {
+        let paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
+        paused
+            .get(kind)
+            .filter(|(until, _)| Instant::now() < *until)
+            .map(|(_, reason)| reason.clone())
+    }
+
+    /// Pauses a channel whose credentials were refused, for
+    /// [`DeliveryConfig::credential_pause`], so its other deliveries do not all try
+    /// the same bad token; a send that went through ends the pause.
+    fn follow_credentials(&self, kind: &'static str, result: &Result<Sent, SendError>) {
+        let mut paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
+        match result {
+            Err(error) if error.failure == Failure::Credentials => {
+                tracing::error!(channel = kind, error = %error.error, pause = %humantime::format_duration(self.credential_pause),
+                    "the channel's credentials were refused; the channel is paused and its deliveries wait: fix the token");
+                paused.insert(
+                    kind,
+                    (Instant::now() + self.credential_pause, error.error.clone()),
+                );
+            }
+            Ok(_) if paused.remove(kind).is_some() => {
+                tracing::info!(
+                    channel = kind,
+                    "the channel's credentials work again; resumed"
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// How long a delivery waits when its channel is paused.
+    pub fn credential_pause(&self) -> Duration {
+        self.credential_pause
     }
 
     async fn send_unbounded(

@@ -13,7 +13,7 @@ use chrono::Utc;
 use tokio::sync::{Notify, Semaphore};
 
 use super::Channels;
-use super::channels::{MAX_RETRY_HINT, Outgoing, SendError};
+use super::channels::{Failure, MAX_RETRY_HINT, Outgoing, SendError};
 use super::schedule::RetrySchedule;
 use crate::metrics::Metrics;
 use crate::store::{AttemptOutcome, ClaimedDelivery, NewAttempt, NextStep, Store};
@@ -135,14 +135,46 @@ impl Worker {
             .await;
         let took = clock.elapsed();
 
+        let mut spends_schedule = true;
         let (outcome, status_code, error, message_id, next) = match result {
-            Ok(sent) => (
-                AttemptOutcome::Succeeded,
-                sent.status_code,
-                None,
-                sent.message_id,
-                NextStep::Succeeded,
-            ),
+            Ok(sent) => {
+                if let Some(target) = sent.moved_to {
+                    // Later deliveries to this channel go where the service said.
+                    match self.store.move_channel(&delivery.channel_id, target).await {
+                        Ok(()) => tracing::info!(channel_id = %delivery.channel_id,
+                            "the channel's recipient moved; its target follows"),
+                        Err(error) => tracing::error!(channel_id = %delivery.channel_id, %error,
+                            "the channel's recipient moved, but its new target was not stored"),
+                    }
+                }
+                (
+                    AttemptOutcome::Succeeded,
+                    sent.status_code,
+                    None,
+                    sent.message_id,
+                    NextStep::Succeeded,
+                )
+            }
+            Err(SendError {
+                failure: Failure::Credentials,
+                status_code,
+                error,
+                ..
+            }) => {
+                // The gateway's credentials, not the delivery: it waits for the
+                // channel, and its schedule is not spent.
+                spends_schedule = false;
+                // At most a day (checked when the channels are set up): it fits.
+                let wait = chrono::Duration::from_std(self.channels.credential_pause())
+                    .unwrap_or_else(|_| chrono::Duration::days(1));
+                (
+                    AttemptOutcome::Retry,
+                    status_code,
+                    Some(error),
+                    None,
+                    NextStep::RetryAt(Utc::now() + wait),
+                )
+            }
             Err(SendError {
                 failure,
                 status_code,
@@ -192,6 +224,7 @@ impl Worker {
             status_code,
             error,
             message_id,
+            spends_schedule,
             next,
         };
         if let Err(error) = self.store.record_attempt(record).await {

@@ -22,6 +22,8 @@ use chrono::{DateTime, Utc};
 use jembatan_schemas::PurchaseOrderV2;
 use serde::{Deserialize, Serialize};
 
+use crate::model::ChannelTarget;
+
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 /// What can go wrong in the store.
@@ -862,6 +864,12 @@ pub trait CraftsmanStore: Send + Sync {
         channel_id: &str,
         enabled: bool,
     ) -> StoreResult<Channel>;
+
+    /// Points a channel at a new target of the same kind: where the service says
+    /// the recipient moved (a Telegram group upgraded to a supergroup has a new
+    /// chat id). [`StoreError::NotFound`] if there is no such channel, and
+    /// [`StoreError::Invalid`] for a target of another kind.
+    async fn move_channel(&self, channel_id: &str, target: ChannelTarget) -> StoreResult<()>;
 
     /// Replaces a craftsman's token hash (`None` revokes the token) and, in the same
     /// transaction, ends every inbox session of theirs: a session opened with the old

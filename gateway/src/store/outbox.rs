@@ -133,6 +133,9 @@ impl From<Failure> for AttemptOutcome {
             Failure::Retry => Self::Retry,
             Failure::Permanent => Self::Permanent,
             Failure::Disable => Self::Disable,
+            // Recorded as a retry; the attempt does not count against the
+            // schedule (`NewAttempt::spends_schedule`).
+            Failure::Credentials => Self::Retry,
         }
     }
 }
@@ -255,6 +258,10 @@ pub struct NewAttempt {
     pub error: Option<String>,
     /// The id the service gave the message, when its status events will name it.
     pub message_id: Option<String>,
+    /// `false` for an attempt that says nothing of the delivery (its channel was
+    /// paused: the gateway's own credentials were refused): the retry schedule
+    /// goes on as if it had not been made.
+    pub spends_schedule: bool,
     pub next: NextStep,
 }
 

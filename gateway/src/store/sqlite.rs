@@ -29,6 +29,8 @@ use serde::Deserialize;
 
 use chrono::{DateTime, Utc};
 
+use crate::model::ChannelTarget;
+
 use super::{
     BindingChange, Buyer, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery, Craftsman,
     CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
@@ -535,6 +537,13 @@ impl CraftsmanStore for SqliteStore {
             .run(move |conn| {
                 craftsmen::set_channel_enabled(conn, craftsman_id, channel_id, enabled)
             })
+            .await
+    }
+
+    async fn move_channel(&self, channel_id: &str, target: ChannelTarget) -> StoreResult<()> {
+        let channel_id = channel_id.to_owned();
+        self.writer
+            .run(move |conn| craftsmen::move_channel(conn, channel_id, target))
             .await
     }
 

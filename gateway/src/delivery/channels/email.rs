@@ -290,6 +290,7 @@ impl Channel for EmailChannel {
                     .first_line()
                     .map(|line| excerpt(line.as_bytes(), 200)),
                 message_id: None,
+                moved_to: None,
             }),
             Err(err) => Err(self.failure(&err)),
         }

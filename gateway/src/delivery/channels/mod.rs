@@ -52,6 +52,9 @@ pub struct Sent {
     /// The id the service gave the message, when its later status events will name
     /// it (WhatsApp's `wamid`): kept with the attempt so they can be matched to it.
     pub message_id: Option<String>,
+    /// Where the service said the recipient moved, and the order went: the
+    /// channel's target from now on (a Telegram group upgraded to a supergroup).
+    pub moved_to: Option<ChannelTarget>,
 }
 
 /// A failed send, classified by the adapter that saw it.

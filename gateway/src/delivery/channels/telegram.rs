@@ -21,8 +21,8 @@ use reqwest::header::CONTENT_TYPE;
 use serde::Deserialize;
 
 use super::{
-    Channel, ChannelConfigError, Failure, Outgoing, SendError, Sent, api_status_failure, excerpt,
-    http_client_builder, read_capped, redact, transport_error_text,
+    Channel, ChannelConfigError, ChannelTarget, Failure, Outgoing, SendError, Sent,
+    api_status_failure, excerpt, http_client_builder, read_capped, redact, transport_error_text,
 };
 use crate::delivery::render;
 
@@ -127,7 +127,7 @@ impl TelegramChannel {
     }
 
     /// Calls one Bot API method and returns the sent message's id.
-    async fn call(&self, method: &str, request: reqwest::RequestBuilder) -> Result<i64, SendError> {
+    async fn call(&self, method: &str, request: reqwest::RequestBuilder) -> Result<i64, Refusal> {
         let response = request.send().await.map_err(|e| {
             SendError::retry(
                 None,
@@ -148,12 +148,23 @@ impl TelegramChannel {
         {
             return Ok(id);
         }
+        let parameters = answer.parameters.unwrap_or_default();
+        // "migrate_to_chat_id: The group has been migrated to a supergroup with the
+        // specified identifier", with 400 "Bad Request: group chat was upgraded to
+        // a supergroup chat" (docs/services.md T5): the same order goes there.
+        if let Some(chat_id) = parameters.migrate_to_chat_id {
+            return Err(Refusal::Migrated(chat_id.to_string()));
+        }
         let failure = if (200..300).contains(&status) {
             // A 2xx that is not `ok`: go by the error code inside, if any.
             answer
                 .error_code
                 .and_then(|c| u16::try_from(c).ok())
                 .map_or(Failure::Retry, api_status_failure)
+        } else if status == 401 {
+            // "Unauthorized": the bot's token is wrong or revoked (docs/services.md
+            // T10), which no delivery can mend: the channel pauses.
+            Failure::Credentials
         } else {
             api_status_failure(status)
         };
@@ -165,12 +176,14 @@ impl TelegramChannel {
         // "retry_after: In case of exceeding flood control, the number of seconds
         // left to wait before the request can be repeated" (core.telegram.org/bots/
         // api#responseparameters, docs/services.md T4).
-        let retry_after = answer.parameters.and_then(|p| p.retry_after);
+        let retry_after = parameters.retry_after;
         if let Some(seconds) = retry_after {
             text.push_str(&format!(" (retry after {seconds}s)"));
         }
-        Err(SendError::new(failure, Some(status), self.clean(text))
-            .with_retry_after(retry_after.map(Duration::from_secs)))
+        Err(Refusal::Failed(
+            SendError::new(failure, Some(status), self.clean(text))
+                .with_retry_after(retry_after.map(Duration::from_secs)),
+        ))
     }
 
     fn clean(&self, text: String) -> String {
@@ -195,9 +208,24 @@ struct SentMessage {
     message_id: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
+#[serde(default)]
 struct Parameters {
     retry_after: Option<u64>,
+    migrate_to_chat_id: Option<i64>,
+}
+
+/// Why a Bot API call did not send.
+enum Refusal {
+    Failed(SendError),
+    /// The group is a supergroup now, with this chat id.
+    Migrated(String),
+}
+
+impl From<SendError> for Refusal {
+    fn from(error: SendError) -> Self {
+        Self::Failed(error)
+    }
 }
 
 #[async_trait]
@@ -205,6 +233,38 @@ impl Channel for TelegramChannel {
     type Target = TelegramTarget;
 
     async fn send(&self, target: &TelegramTarget, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+        match self.send_to(&target.chat_id, out).await {
+            Ok(sent) => Ok(sent),
+            Err(Refusal::Failed(error)) => Err(error),
+            Err(Refusal::Migrated(chat_id)) => {
+                tracing::info!(delivery_id = out.delivery_id, from = %target.chat_id, to = %chat_id,
+                    "the Telegram group became a supergroup; sending there");
+                match self.send_to(&chat_id, out).await {
+                    Ok(sent) => Ok(Sent {
+                        moved_to: Some(ChannelTarget::Telegram { chat_id }),
+                        ..sent
+                    }),
+                    Err(Refusal::Failed(error)) => Err(error),
+                    Err(Refusal::Migrated(again)) => Err(SendError::retry(
+                        Some(400),
+                        format!(
+                            "Telegram moved chat {} to {chat_id}, then {chat_id} to {again}",
+                            target.chat_id
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+}
+
+impl TelegramChannel {
+    /// The summary, the CSV and the embedded files, to one chat.
+    async fn send_to(&self, chat_id: &str, out: &Outgoing<'_>) -> Result<Sent, Refusal> {
+        let target = TelegramTarget {
+            chat_id: chat_id.to_owned(),
+        };
+        let target = &target;
         let text = render::summary(out, MAX_TEXT_CHARS);
         // Plain text (no parse_mode): buyer text cannot break Markdown or HTML.
         let message = self
@@ -248,6 +308,7 @@ impl Channel for TelegramChannel {
             status_code: Some(200),
             detail: Some(detail),
             message_id: None,
+            moved_to: None,
         })
     }
 }
@@ -452,6 +513,37 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_group_that_became_a_supergroup_gets_the_order_at_its_new_id() {
+        let server = TestServer::start(|request| {
+            let body = String::from_utf8_lossy(&request.body).into_owned();
+            if body.contains("-1001234567890") {
+                Reply::json(
+                    400,
+                    json!({"ok": false, "error_code": 400,
+                           "description": "Bad Request: group chat was upgraded to a supergroup chat",
+                           "parameters": {"migrate_to_chat_id": -1009876543210i64}}),
+                )
+            } else {
+                ok(9)
+            }
+        });
+        let sent = send(server.url()).await.unwrap();
+        assert_eq!(
+            sent.moved_to,
+            Some(ChannelTarget::Telegram {
+                chat_id: "-1009876543210".into()
+            })
+        );
+        let requests = server.requests();
+        assert_eq!(
+            requests.len(),
+            3,
+            "the refused message, then message and CSV"
+        );
+        assert_eq!(requests[1].json()["chat_id"], "-1009876543210");
+    }
+
+    #[tokio::test]
     async fn answers_are_classified() {
         let error = |code: u16, description: &str| {
             Reply::json(
@@ -482,6 +574,11 @@ mod tests {
                 error(500, "Internal Server Error"),
                 Failure::Retry,
                 "Internal",
+            ),
+            (
+                error(401, "Unauthorized"),
+                Failure::Credentials,
+                "Unauthorized",
             ),
             (
                 Reply::text(502, "<html>Bad Gateway</html>"),

@@ -236,6 +236,7 @@ impl Channel for WebhookChannel {
                 status_code: Some(status.as_u16()),
                 detail: None,
                 message_id: None,
+                moved_to: None,
             });
         }
         let retry_after_value = response

@@ -358,6 +358,9 @@ struct GraphError {
 /// "temporarily unavailable" (1, 2, 131000, 133004); docs/services.md 1.4.
 const TRANSIENT_GRAPH_CODES: [i64; 8] = [1, 2, 4, 80007, 130429, 131000, 131056, 133004];
 
+/// Graph's `OAuthException` for an access token that expired or was revoked.
+pub const EXPIRED_TOKEN: i64 = 190;
+
 /// "Re-engagement message": a free-form message outside the service window
 /// (docs/services.md W2). Not a failure of the order: it needs a template.
 pub const REENGAGEMENT: i64 = 131047;
@@ -464,6 +467,7 @@ impl WhatsAppChannel {
             status_code: Some(200),
             detail: Some(detail),
             message_id: Some(wamid),
+            moved_to: None,
         })
     }
 
@@ -528,6 +532,7 @@ impl WhatsAppChannel {
                 template.name, template.language
             )),
             message_id: Some(wamid),
+            moved_to: None,
         })
     }
 
@@ -601,6 +606,12 @@ impl WhatsAppChannel {
             Some(error) => {
                 let failure = match error.code {
                     Some(code) if TRANSIENT_GRAPH_CODES.contains(&code) => Failure::Retry,
+                    // "the login status or access token has expired, been revoked,
+                    // or is otherwise invalid. Get a new access token" (Graph API
+                    // error handling, docs/services.md 1.4): the operator's token,
+                    // not the order. By code: the HTTP status Meta uses with it is
+                    // not documented.
+                    Some(EXPIRED_TOKEN) => Failure::Credentials,
                     _ => api_status_failure(status),
                 };
                 let mut text = format!("WhatsApp answered HTTP {status}");
@@ -885,6 +896,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn embedded_drawings_go_as_documents_when_whatsapp_takes_their_type() {
+        let server = TestServer::start(graph_ok);
+        let mut record = sample_record();
+        let drawing = &mut record.order.lines[0].item.documents[0];
+        drawing.filename = Some("kursi.pdf".into());
+        drawing.mime_type = Some("application/pdf".into());
+        drawing.content_base64 = Some("JVBERi0xLjQK".into());
+        let mut model = drawing.clone();
+        model.filename = Some("kursi.step".into());
+        model.mime_type = Some("model/step".into());
+        record.order.lines[0].item.documents.push(model);
+        let sent = WhatsAppChannel::new(&config(server.url()))
+            .unwrap()
+            .send(
+                &WhatsAppTarget {
+                    to: "6281234567890".into(),
+                    contact: Some(contact(false, Some(1))),
+                },
+                &outgoing(&record, Language::Indonesian),
+            )
+            .await
+            .unwrap();
+        let detail = sent.detail.unwrap();
+        assert!(detail.contains("2 document(s)"), "{detail}");
+        assert!(
+            detail.contains("not a WhatsApp document type: kursi.step"),
+            "{detail}"
+        );
+        let uploads: Vec<String> = server
+            .requests()
+            .iter()
+            .filter(|r| r.path.ends_with("/media"))
+            .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+            .collect();
+        assert_eq!(uploads.len(), 2);
+        assert!(
+            uploads[1].contains("filename=\"kursi.pdf\""),
+            "{}",
+            uploads[1]
+        );
+        assert!(uploads[1].contains("%PDF-1.4"));
+    }
+
+    #[tokio::test]
     async fn outside_the_window_an_opted_in_craftsman_gets_the_template() {
         let server = TestServer::start(graph_ok);
         let sent = send_with(config(server.url()), Some(contact(true, Some(30))))
@@ -1005,7 +1060,12 @@ mod tests {
             (
                 401,
                 graph_error(190, "Error validating access token: Session has expired"),
-                Failure::Permanent,
+                Failure::Credentials,
+            ),
+            (
+                400,
+                graph_error(190, "Error validating access token: Session has expired"),
+                Failure::Credentials,
             ),
             (404, json!({}), Failure::Permanent),
         ];

@@ -8,7 +8,7 @@ use super::{TestDb, buyer_with_message, new_buyer, new_order, normalized};
 use crate::model::{ChannelTarget, Language};
 use crate::store::{
     AttemptOutcome, DeliveryState, NewAttempt, NewChannel, NewCraftsman, NextStep, OrderScope,
-    OrderStatus, Store, StoreError,
+    OrderStatus, Receipt, Reopen, Store, StoreError,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -56,6 +56,7 @@ fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAtte
         }),
         error: (outcome != AttemptOutcome::Succeeded).then(|| "HTTP 500".to_owned()),
         message_id: None,
+        spends_schedule: true,
         next,
     }
 }
@@ -281,7 +282,156 @@ async fn a_restart_releases_claims(db: &TestDb) {
     );
 }
 
+/// A paused channel's attempt keeps the schedule; a message's receipts only move
+/// forward; a late failure reopens the delivery it was sent for, once.
+async fn receipts_reopen_and_paused_attempts(db: &TestDb) {
+    let store = db.store.clone();
+    routed_order(&*store, &["a"]).await;
+    let claimed = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
+    let id = claimed[0].id.clone();
+    assert_eq!(claimed[0].whatsapp, None, "not a WhatsApp channel");
+
+    let now = Utc::now();
+    store
+        .record_attempt(NewAttempt {
+            spends_schedule: false,
+            ..attempt(&id, 1, AttemptOutcome::Retry, NextStep::RetryAt(now))
+        })
+        .await
+        .unwrap();
+    let again = store.claim_deliveries(now, LEASE, 10).await.unwrap();
+    assert_eq!((again[0].attempt, again[0].attempts_in_schedule), (2, 0));
+
+    store
+        .record_attempt(NewAttempt {
+            message_id: Some("wamid.7".into()),
+            ..attempt(&id, 2, AttemptOutcome::Succeeded, NextStep::Succeeded)
+        })
+        .await
+        .unwrap();
+    assert!(
+        store
+            .record_receipt("wamid.7", Receipt::Read, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .record_receipt("wamid.7", Receipt::Delivered, now)
+            .await
+            .unwrap(),
+        "a receipt never moves back"
+    );
+    let sent = store.sent_message("wamid.7").await.unwrap().unwrap();
+    assert_eq!(
+        (sent.attempt, sent.attempts, sent.receipt),
+        (2, 2, Some(Receipt::Read))
+    );
+    assert_eq!(sent.state, DeliveryState::Succeeded);
+    assert_eq!(store.sent_message("wamid.unknown").await.unwrap(), None);
+
+    let reopen = Reopen {
+        delivery_id: id.clone(),
+        attempt: 2,
+        outcome: AttemptOutcome::Permanent,
+        error: "error 131026: Message undeliverable".into(),
+        next: NextStep::Dead,
+        failed_at: now,
+    };
+    let d = store
+        .reopen_delivery(reopen.clone())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((d.state, d.delivered_at), (DeliveryState::Dead, None));
+    assert_eq!(order_status(&*store, "ord_1").await, OrderStatus::Failed);
+    let log = store.delivery_attempts(&id).await.unwrap();
+    assert_eq!(log[1].outcome, AttemptOutcome::Permanent);
+    assert_eq!(log[1].receipt, Some(Receipt::Failed));
+    assert_eq!(log[1].message_id.as_deref(), Some("wamid.7"));
+    assert_eq!(
+        store.reopen_delivery(reopen).await.unwrap(),
+        None,
+        "reopened once"
+    );
+}
+
+/// Opt-in and the service window, kept per WhatsApp number, reach the claim.
+async fn whatsapp_contacts_reach_the_claim(db: &TestDb) {
+    let store = db.store.clone();
+    let mut jaya = craftsman("crf_1", &[]);
+    jaya.channels.push(NewChannel {
+        id: "chn_wa".into(),
+        target: ChannelTarget::Whatsapp {
+            to: "6281234567890".into(),
+        },
+    });
+    store.create_craftsman(jaya).await.unwrap();
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+
+    let wrote = Utc::now().trunc_subsecs(3);
+    assert!(
+        !store
+            .record_whatsapp_inbound("6289999999999", wrote)
+            .await
+            .unwrap(),
+        "a stranger"
+    );
+    assert!(
+        store
+            .record_whatsapp_inbound("6281234567890", wrote)
+            .await
+            .unwrap()
+    );
+    let contact = store
+        .set_whatsapp_opt_in("6281234567890", Some("form".into()))
+        .await
+        .unwrap();
+    assert!(contact.opted_in_at.is_some());
+    assert_eq!(contact.last_inbound_at, Some(wrote));
+    complete_one(&*store, "byr_a", "msg_1", "ord_1").await;
+    let claimed = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
+    assert_eq!(claimed[0].whatsapp.as_ref(), Some(&contact));
+
+    store
+        .close_whatsapp_window("6281234567890", wrote + TimeDelta::seconds(1))
+        .await
+        .unwrap();
+    let contact = store
+        .whatsapp_contact("6281234567890")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(contact.last_inbound_at, None);
+    assert_eq!(store.whatsapp_contact("6289999999999").await.unwrap(), None);
+
+    store
+        .move_channel(
+            "chn_wa",
+            ChannelTarget::Whatsapp {
+                to: "6281111111111".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let wrong_kind = store
+        .move_channel(
+            "chn_wa",
+            ChannelTarget::Telegram {
+                chat_id: "1".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(wrong_kind, Err(StoreError::Invalid(_))),
+        "{wrong_kind:?}"
+    );
+}
+
 on_every_engine!(
+    receipts_reopen_and_paused_attempts,
+    whatsapp_contacts_reach_the_claim,
     an_order_without_a_route_waits_and_is_routed_when_the_route_comes,
     a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once,
     attempts_retry_then_die_then_an_admin_retry_delivers,

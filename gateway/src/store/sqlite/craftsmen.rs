@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::codec::{classify, decode, json_text, now, parse_json, parse_time, time_text};
 use super::deliveries;
-use crate::model::Language;
+use crate::model::{ChannelTarget, Language};
 use chrono::{DateTime, Utc};
 
 use crate::store::{
@@ -230,6 +230,30 @@ pub(super) fn set_channel_enabled(
         )
         .optional()?;
     row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+pub(super) fn move_channel(
+    conn: &Connection,
+    channel_id: String,
+    target: ChannelTarget,
+) -> StoreResult<()> {
+    let changed = conn
+        .prepare_cached("UPDATE channels SET target = ?2 WHERE id = ?1 AND kind = ?3")?
+        .execute(params![&channel_id, json_text(&target)?, target.kind()])?;
+    if changed == 0 {
+        let kind: Option<String> = conn
+            .prepare_cached("SELECT kind FROM channels WHERE id = ?1")?
+            .query_row(params![&channel_id], |row| row.get(0))
+            .optional()?;
+        return Err(match kind {
+            None => StoreError::NotFound,
+            Some(kind) => StoreError::Invalid(format!(
+                "channel {channel_id} is a {kind} channel, not {}",
+                target.kind()
+            )),
+        });
+    }
+    Ok(())
 }
 
 pub(super) fn put_route(

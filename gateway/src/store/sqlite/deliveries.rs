@@ -346,7 +346,8 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
         .prepare_cached(
             "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, \
              claimed_until = NULL, last_status_code = ?5, last_error = ?6, updated_at = ?7, \
-             delivered_at = coalesce(?8, delivered_at) \
+             delivered_at = coalesce(?8, delivered_at), \
+             schedule_base = schedule_base + CASE WHEN ?9 THEN 0 ELSE 1 END \
              WHERE id = ?1 AND state = 'pending' AND attempts = ?3 - 1 \
              RETURNING order_id, channel_id",
         )?
@@ -360,6 +361,7 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
                 &attempt.error,
                 &now_text,
                 delivered_at,
+                attempt.spends_schedule,
             ],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
