@@ -105,4 +105,8 @@ pub enum Failure {
     /// delivery is at fault. The channel pauses, and its deliveries wait without
     /// spending their retry schedule until the credentials work again.
     Credentials,
+    /// The service limits the whole channel (a bot's or a business number's rate
+    /// limit), not this delivery: the channel pauses for as long as the service
+    /// asked, and its deliveries wait without spending their retry schedule.
+    Throttled,
 }

@@ -173,7 +173,7 @@ async fn take_status(state: &AppState, status: &Status) -> Result<(), ApiError> 
                 .await?;
         }
         let next = match failure {
-            Failure::Retry | Failure::Credentials => state
+            Failure::Retry | Failure::Credentials | Failure::Throttled => state
                 .config
                 .delivery
                 .retry_schedule

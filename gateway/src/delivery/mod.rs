@@ -146,6 +146,18 @@ impl SendDeadlines {
     }
 }
 
+/// A channel paused for every delivery: its credentials were refused, or the
+/// service limits it as a whole.
+struct Pause {
+    until: Instant,
+    failure: Failure,
+    reason: String,
+}
+
+/// How long a channel limited as a whole pauses when the service names no wait
+/// (Graph's rate-limit codes carry none).
+const THROTTLE_PAUSE: Duration = Duration::from_secs(10);
+
 /// Every channel the gateway is configured for, ready to send.
 pub struct Channels {
     webhook: WebhookChannel,
@@ -154,8 +166,8 @@ pub struct Channels {
     telegram: Option<TelegramChannel>,
     deadlines: SendDeadlines,
     credential_pause: Duration,
-    /// The channels whose credentials were refused: until when, and why.
-    paused: Mutex<HashMap<&'static str, (Instant, String)>>,
+    /// The paused channels: until when, why, and the failure that paused them.
+    paused: Mutex<HashMap<&'static str, Pause>>,
 }
 
 impl Channels {
@@ -242,17 +254,13 @@ impl Channels {
         out: &Outgoing<'_>,
     ) -> Result<Sent, SendError> {
         let kind = target.kind();
-        if let Some(reason) = self.paused_because(kind) {
-            return Err(SendError::new(
-                Failure::Credentials,
-                None,
-                format!("the {kind} channel is paused: {reason}"),
-            ));
+        if let Some(paused) = self.paused(kind) {
+            return Err(paused);
         }
         let deadline = self.deadlines.of(kind);
         match tokio::time::timeout(deadline, self.send_unbounded(target, whatsapp, out)).await {
-            Ok(result) => {
-                self.follow_credentials(kind, &result);
+            Ok(mut result) => {
+                self.follow_pauses(kind, &mut result);
                 result
             }
             Err(_elapsed) => {
@@ -271,42 +279,61 @@ impl Channels {
         }
     }
 
-    /// Why `kind` is paused, while it is.
-    fn paused_because(&self, kind: &str) -> Option<String> {
+    /// The refusal of a send on a paused channel, while it is paused: the pause's
+    /// failure, and the time left as the wait.
+    fn paused(&self, kind: &str) -> Option<SendError> {
         let paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
-        paused
-            .get(kind)
-            .filter(|(until, _)| Instant::now() < *until)
-            .map(|(_, reason)| reason.clone())
+        let pause = paused.get(kind)?;
+        let left = pause.until.checked_duration_since(Instant::now())?;
+        Some(
+            SendError::new(
+                pause.failure,
+                None,
+                format!("the {kind} channel is paused: {}", pause.reason),
+            )
+            .with_retry_after(Some(left)),
+        )
     }
 
-    /// Pauses a channel whose credentials were refused, for
-    /// [`DeliveryConfig::credential_pause`], so its other deliveries do not all try
-    /// the same bad token; a send that went through ends the pause.
-    fn follow_credentials(&self, kind: &'static str, result: &Result<Sent, SendError>) {
+    /// Pauses a channel for every delivery when its credentials were refused (for
+    /// [`DeliveryConfig::credential_pause`]) or the service limits it as a whole
+    /// (for as long as it asked, [`THROTTLE_PAUSE`] when it did not say), so its
+    /// other deliveries do not all try the same bad token or push the same limit;
+    /// the pause is the failure's wait. A send that goes through ends a pause.
+    fn follow_pauses(&self, kind: &'static str, result: &mut Result<Sent, SendError>) {
         let mut paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
         match result {
-            Err(error) if error.failure == Failure::Credentials => {
-                tracing::error!(channel = kind, error = %error.error, pause = %humantime::format_duration(self.credential_pause),
-                    "the channel's credentials were refused; the channel is paused and its deliveries wait: fix the token");
+            Err(error) if matches!(error.failure, Failure::Credentials | Failure::Throttled) => {
+                let wait = if error.failure == Failure::Credentials {
+                    tracing::error!(channel = kind, error = %error.error,
+                        pause = %humantime::format_duration(self.credential_pause),
+                        "the channel's credentials were refused; the channel is paused and its deliveries wait: fix the token");
+                    self.credential_pause
+                } else {
+                    let wait = error
+                        .retry_after
+                        .unwrap_or(THROTTLE_PAUSE)
+                        .min(MAX_RETRY_HINT);
+                    tracing::warn!(channel = kind, error = %error.error,
+                        pause = %humantime::format_duration(wait),
+                        "the service limits the channel; it is paused");
+                    wait
+                };
+                error.retry_after = Some(wait);
                 paused.insert(
                     kind,
-                    (Instant::now() + self.credential_pause, error.error.clone()),
+                    Pause {
+                        until: Instant::now() + wait,
+                        failure: error.failure,
+                        reason: error.error.clone(),
+                    },
                 );
             }
             Ok(_) if paused.remove(kind).is_some() => {
-                tracing::info!(
-                    channel = kind,
-                    "the channel's credentials work again; resumed"
-                );
+                tracing::info!(channel = kind, "the channel works again; resumed");
             }
             _ => {}
         }
-    }
-
-    /// How long a delivery waits when its channel is paused.
-    pub fn credential_pause(&self) -> Duration {
-        self.credential_pause
     }
 
     async fn send_unbounded(

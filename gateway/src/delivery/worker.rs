@@ -156,17 +156,18 @@ impl Worker {
                 )
             }
             Err(SendError {
-                failure: Failure::Credentials,
+                failure: Failure::Credentials | Failure::Throttled,
                 status_code,
                 error,
-                ..
+                retry_after,
             }) => {
-                // The gateway's credentials, not the delivery: it waits for the
-                // channel, and its schedule is not spent.
+                // The channel is paused (the gateway's credentials, or a limit on
+                // the whole channel), not the delivery: it waits for the pause, and
+                // its schedule is not spent.
                 spends_schedule = false;
-                // At most a day (checked when the channels are set up): it fits.
-                let wait = chrono::Duration::from_std(self.channels.credential_pause())
-                    .unwrap_or_else(|_| chrono::Duration::days(1));
+                let wait = retry_after.unwrap_or_default().min(MAX_RETRY_HINT);
+                let wait =
+                    chrono::Duration::from_std(wait).unwrap_or_else(|_| chrono::Duration::days(1));
                 (
                     AttemptOutcome::Retry,
                     status_code,

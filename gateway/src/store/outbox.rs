@@ -135,7 +135,7 @@ impl From<Failure> for AttemptOutcome {
             Failure::Disable => Self::Disable,
             // Recorded as a retry; the attempt does not count against the
             // schedule (`NewAttempt::spends_schedule`).
-            Failure::Credentials => Self::Retry,
+            Failure::Credentials | Failure::Throttled => Self::Retry,
         }
     }
 }

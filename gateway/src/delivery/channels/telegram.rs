@@ -161,6 +161,10 @@ impl TelegramChannel {
                 .error_code
                 .and_then(|c| u16::try_from(c).ok())
                 .map_or(Failure::Retry, api_status_failure)
+        } else if status == 429 {
+            // Flood control is the bot's: "the number of seconds left to wait
+            // before the request can be repeated" (docs/services.md T4).
+            Failure::Throttled
         } else if status == 401 {
             // "Unauthorized": the bot's token is wrong or revoked (docs/services.md
             // T10), which no delivery can mend: the channel pauses.
@@ -567,7 +571,7 @@ mod tests {
                     429,
                     json!({"ok": false, "error_code": 429, "description": "Too Many Requests: retry after 5", "parameters": {"retry_after": 5}}),
                 ),
-                Failure::Retry,
+                Failure::Throttled,
                 "(retry after 5s)",
             ),
             (

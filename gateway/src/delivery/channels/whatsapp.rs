@@ -358,6 +358,13 @@ struct GraphError {
 /// "temporarily unavailable" (1, 2, 131000, 133004); docs/services.md 1.4.
 const TRANSIENT_GRAPH_CODES: [i64; 8] = [1, 2, 4, 80007, 130429, 131000, 131056, 133004];
 
+/// Of those, the limits on the app, the business account or the number as a
+/// whole: "API Too Many Calls" (4), the WABA's rate limit (80007) and the number's
+/// throughput (130429), docs/services.md 1.4. They pause the channel for every
+/// delivery. The pair limit (131056) is one recipient's and stays a retry of the
+/// delivery.
+const CHANNEL_LIMIT_CODES: [i64; 3] = [4, 80007, 130429];
+
 /// Graph's `OAuthException` for an access token that expired or was revoked.
 pub const EXPIRED_TOKEN: i64 = 190;
 
@@ -605,6 +612,7 @@ impl WhatsAppChannel {
         let (failure, text) = match &answer.error {
             Some(error) => {
                 let failure = match error.code {
+                    Some(code) if CHANNEL_LIMIT_CODES.contains(&code) => Failure::Throttled,
                     Some(code) if TRANSIENT_GRAPH_CODES.contains(&code) => Failure::Retry,
                     // "the login status or access token has expired, been revoked,
                     // or is otherwise invalid. Get a new access token" (Graph API
@@ -1035,7 +1043,12 @@ mod tests {
             (
                 429,
                 graph_error(130429, "(#130429) Rate limit hit"),
-                Failure::Retry,
+                Failure::Throttled,
+            ),
+            (
+                400,
+                graph_error(80007, "(#80007) Rate limit issues"),
+                Failure::Throttled,
             ),
             (
                 500,
