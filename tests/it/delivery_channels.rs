@@ -525,3 +525,24 @@ fn an_expired_whatsapp_token_pauses_the_channel_and_the_order_goes_out_once_fixe
         .count();
     assert!(sent >= 1);
 }
+
+/// A bot cannot write first to a user who never started it: the delivery is dead
+/// at once, and says what the craftsman must do.
+#[test]
+fn a_telegram_user_who_never_started_the_bot_is_refused_for_good() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"telegram_not_started": ["987654321"]}));
+    let gw = chat_gateway(&apis);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([{"type": "telegram", "chat_id": "987654321"}]),
+        "PO-NOSTART-1",
+    );
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    assert_dead_at_first_attempt(
+        &gw,
+        of_channel(&deliveries, "telegram"),
+        403,
+        &["bot can't initiate conversation with a user", "press Start"],
+    );
+}

@@ -65,6 +65,8 @@ Telegram, as the Bot API server answers (docs/services.md section 2):
     {"telegram_migrated": {"-100777": -1001777}}   these groups became
         supergroups: a send to the old id gets 400 "Bad Request: group chat was
         upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`
+    {"telegram_not_started": ["123456"]}   users who never started the bot:
+        403 "Forbidden: bot can't initiate conversation with a user"
 
 Lengths are counted in Python characters (code points), which is close
 enough to both platforms' limits for tests.
@@ -210,6 +212,8 @@ class ChatHandler(PeerHandler):
             self.server.unknown_recipients = {str(r) for r in doc["unknown_recipients"]}
         if "whatsapp_webhook" in doc:
             wa.webhook = doc["whatsapp_webhook"]
+        if "telegram_not_started" in doc:
+            self.server.telegram_not_started = {str(c) for c in doc["telegram_not_started"]}
         if "telegram_migrated" in doc:
             self.server.telegram_migrated = {str(k): int(v)
                                              for k, v in doc["telegram_migrated"].items()}
@@ -376,6 +380,11 @@ class ChatHandler(PeerHandler):
                 raise BadRequest("chat_id is empty")
             if str(fields["chat_id"]) in self.server.unknown_recipients:
                 raise BadRequest("chat not found")
+            if str(fields["chat_id"]) in self.server.telegram_not_started:
+                # A real Bot API answer to a bot writing first to a user, as quoted
+                # in github.com/tdlib/telegram-bot-api/issues/198 (docs/services.md T7).
+                return 403, telegram_error(
+                    403, "Forbidden: bot can't initiate conversation with a user")
             moved = self.server.telegram_migrated.get(str(fields["chat_id"]))
             if moved is not None:
                 # The Bot API server's answer (Client.cpp 8150-8156, docs/services.md T5).
@@ -527,6 +536,7 @@ def main():
     server.unknown_recipients = set()
     server.whatsapp = WhatsApp()
     server.telegram_migrated = {}
+    server.telegram_not_started = set()
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
 

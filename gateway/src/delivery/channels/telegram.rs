@@ -180,6 +180,14 @@ impl TelegramChannel {
         // "retry_after: In case of exceeding flood control, the number of seconds
         // left to wait before the request can be repeated" (core.telegram.org/bots/
         // api#responseparameters, docs/services.md T4).
+        if answer
+            .description
+            .as_deref()
+            .is_some_and(|d| d.contains("can't initiate conversation"))
+        {
+            // A bot may write only to users who started it (docs/services.md T7).
+            text.push_str(" — the craftsman must open the bot in Telegram and press Start");
+        }
         let retry_after = parameters.retry_after;
         if let Some(seconds) = retry_after {
             text.push_str(&format!(" (retry after {seconds}s)"));
