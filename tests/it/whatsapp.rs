@@ -310,3 +310,35 @@ fn a_number_that_is_no_number_is_refused_when_the_channel_is_registered() {
         assert_eq!(problem["field"], "channels/0/to", "{problem}");
     }
 }
+
+/// Meta may refuse free-form text after answering it with a `wamid`: a late
+/// `failed` with 131047 (re-engagement). The gateway forgets the window and the
+/// retry goes as the template.
+#[test]
+fn a_late_reengagement_failure_sends_the_template_next() {
+    let (apis, gw) = setup();
+    let (key, channel_id) = jaya(&gw);
+    opt_in(&gw, &channel_id);
+    assert_eq!(apis.whatsapp_user_writes(NUMBER), 200);
+    // Meta's window closed all the same; it says so only after taking the text.
+    apis.control(json!({"whatsapp_window_closes": NUMBER, "whatsapp_reengagement": "async"}));
+    let order_id = gw.post_canonical_order(&key, "PO-REENGAGE-1", "PBG-017");
+
+    let delivery = wait_delivery(&gw, &order_id, |d| {
+        d["state"] == "succeeded" && d["attempts"] == 2
+    });
+    let log = delivery["attempt_log"].as_array().unwrap();
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    assert_eq!(log[0]["receipt"], "failed");
+    assert!(
+        log[0]["error"].as_str().unwrap().contains("131047"),
+        "{:#}",
+        log[0]
+    );
+    let types: Vec<_> = accepted(&apis, "messages")
+        .iter()
+        .map(|m| m["json"]["type"].clone())
+        .collect();
+    assert_eq!(types.first(), Some(&json!("text")), "{types:?}");
+    assert_eq!(types.last(), Some(&json!("template")), "{types:?}");
+}

@@ -56,6 +56,8 @@ where the peer applies it). Control keys:
         `messages` event to the gateway (the answer has `webhook_status`)
     {"whatsapp_fail": {"id": "wamid.3", "code": 131026}}   a late `failed`
         status for a message already taken (the answer has `webhook_status`)
+    {"whatsapp_window_closes": "628…"}   the user's window closes now, whatever
+        the gateway was told (its clock and Meta's may disagree)
     {"whatsapp_reengagement": "sync"|"async"}   how free-form text outside the
         window fails: a 400 with 131047 (the default) or a 200 and then a
         `failed` status with 131047
@@ -229,6 +231,8 @@ class ChatHandler(PeerHandler):
             if mode not in ("sync", "async"):
                 raise ValueError(f"whatsapp_reengagement is sync or async, not {mode!r}")
             wa.reengagement = mode
+        if "whatsapp_window_closes" in doc:
+            wa.last_inbound.pop(str(doc["whatsapp_window_closes"]).lstrip("+"), None)
         if "whatsapp_user_writes" in doc:
             number = str(doc["whatsapp_user_writes"]["from"]).lstrip("+")
             now = int(time.time())

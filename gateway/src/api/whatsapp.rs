@@ -145,6 +145,10 @@ pub async fn whatsapp_webhook(
         for status in &change.value.statuses {
             take_status(&state, status).await?;
         }
+        for error in &change.value.errors {
+            // Tied to no message, so to no delivery: the operator's to see.
+            tracing::error!(error = %error.text(), "WhatsApp reports an error on the business number");
+        }
     }
     Ok(HttpResponse::Ok().finish())
 }

@@ -988,7 +988,7 @@ pub trait Outbox: Send + Sync {
     async fn record_whatsapp_inbound(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
 
     /// The service said the window of `wa_id` was closed at `at` (a free-form message
-    /// failed with "re-engagement"): an inbound time before `at` is forgotten.
+    /// failed with "re-engagement"): an inbound time up to `at` is forgotten.
     async fn close_whatsapp_window(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
 }
 

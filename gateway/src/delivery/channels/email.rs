@@ -19,7 +19,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
-use super::{Channel, ChannelConfigError, Outgoing, SendError, Sent, excerpt, redact};
+use super::{Channel, ChannelConfigError, Failure, Outgoing, SendError, Sent, excerpt, redact};
 use crate::delivery::render;
 use crate::orders::OrderSchema;
 
@@ -152,6 +152,21 @@ impl EmailChannel {
             .from
             .parse()
             .map_err(|e| error(format!("`from` {:?} is not a mailbox: {e}", config.from)))?;
+        // "When a TCP connection is established for the "submissions" service
+        // (default port 465), a TLS handshake begins immediately" (RFC 8314 §3.3):
+        // STARTTLS there waits for a greeting that never comes (lettre issue #1027).
+        // The send's deadline ends it, but the config is most likely wrong.
+        match (config.tls, config.port) {
+            (SmtpTls::Starttls, 465) => tracing::warn!(
+                "[delivery.email] tls = \"starttls\" on port 465, where servers speak TLS from \
+                 the first byte: did you mean tls = \"tls\"?"
+            ),
+            (SmtpTls::Tls, 587) => tracing::warn!(
+                "[delivery.email] tls = \"tls\" on port 587, where servers expect STARTTLS: \
+                 did you mean tls = \"starttls\"?"
+            ),
+            _ => {}
+        }
         // Required, not opportunistic: a server that cannot do STARTTLS gets nothing.
         let tls = match config.tls {
             SmtpTls::None if config.ca_file.is_some() => {
@@ -320,7 +335,12 @@ impl EmailChannel {
         if let Some(password) = &self.password {
             text = redact(&text, password);
         }
-        if err.is_permanent() {
+        if code == Some(535) {
+            // "535 5.7.8 Authentication credentials invalid" (RFC 4954): the
+            // operator's login, not the order (docs/services.md S4): the channel
+            // pauses and the deliveries wait for a good password.
+            SendError::new(Failure::Credentials, code, text)
+        } else if err.is_permanent() {
             SendError::permanent(code, text)
         } else {
             SendError::retry(code, text)
@@ -697,7 +717,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_login_is_permanent_and_never_shows_the_password() {
+    async fn a_failed_login_pauses_the_channel_and_never_shows_the_password() {
         let password = "Sup3r-Secret-pw";
         // A hostile server that echoes what it was sent.
         let port = smtp_server(vec![
@@ -708,7 +728,7 @@ mod tests {
             ),
         ]);
         let err = send_to(port, Some(password)).await.unwrap_err();
-        assert_eq!(err.failure, Failure::Permanent, "{err}");
+        assert_eq!(err.failure, Failure::Credentials, "{err}");
         assert_eq!(err.status_code, Some(535));
         assert!(!err.error.contains(password), "{err}");
         assert!(!format!("{err:?}").contains(password));

@@ -365,6 +365,11 @@ const TRANSIENT_GRAPH_CODES: [i64; 8] = [1, 2, 4, 80007, 130429, 131000, 131056,
 /// delivery.
 const CHANNEL_LIMIT_CODES: [i64; 3] = [4, 80007, 130429];
 
+/// "Template is paused due to low quality so it cannot be sent in a template
+/// message": a pause of hours, then the template works again or is disabled
+/// (docs/services.md 1.2). Retried, not permanent.
+pub const PAUSED_TEMPLATE: i64 = 132015;
+
 /// Graph's `OAuthException` for an access token that expired or was revoked.
 pub const EXPIRED_TOKEN: i64 = 190;
 
@@ -379,7 +384,9 @@ pub const REENGAGEMENT: i64 = 131047;
 /// template errors 132000–132016, bad parameters) is the same next time. Used for
 /// the `failed` status webhooks, which carry a code and no HTTP status.
 pub fn code_failure(code: i64) -> Failure {
-    if TRANSIENT_GRAPH_CODES.contains(&code) || matches!(code, REENGAGEMENT | 131048 | 131049) {
+    if TRANSIENT_GRAPH_CODES.contains(&code)
+        || matches!(code, REENGAGEMENT | 131048 | 131049 | PAUSED_TEMPLATE)
+    {
         Failure::Retry
     } else {
         Failure::Permanent
@@ -620,6 +627,7 @@ impl WhatsAppChannel {
                     // not the order. By code: the HTTP status Meta uses with it is
                     // not documented.
                     Some(EXPIRED_TOKEN) => Failure::Credentials,
+                    Some(PAUSED_TEMPLATE) => Failure::Retry,
                     _ => api_status_failure(status),
                 };
                 let mut text = format!("WhatsApp answered HTTP {status}");
@@ -704,6 +712,8 @@ pub struct ChangeValue {
     pub messages: Vec<InboundMessage>,
     /// What became of the messages the business sent.
     pub statuses: Vec<Status>,
+    /// Errors about the business number, tied to no message (docs/services.md W13).
+    pub errors: Vec<StatusError>,
 }
 
 /// A message a user sent: it opens (or refreshes) their service window.
@@ -1098,7 +1108,7 @@ mod tests {
 
     #[test]
     fn failed_status_codes_are_classified() {
-        for code in [131047, 130429, 131056, 131049, 1, 2] {
+        for code in [131047, 130429, 131056, 131049, 132015, 1, 2] {
             assert_eq!(code_failure(code), Failure::Retry, "{code}");
         }
         for code in [131026, 132000, 132001, 100, 131030] {

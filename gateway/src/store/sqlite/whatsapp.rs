@@ -105,10 +105,12 @@ pub(super) fn record_inbound(
     Ok(true)
 }
 
+/// Webhook times are whole seconds: a message in the same second as the failure
+/// is taken as before it.
 pub(super) fn close_window(conn: &Connection, wa_id: String, at: DateTime<Utc>) -> StoreResult<()> {
     conn.prepare_cached(
         "UPDATE whatsapp_contacts SET last_inbound_at = NULL, updated_at = ?3 \
-         WHERE wa_id = ?1 AND last_inbound_at < ?2",
+         WHERE wa_id = ?1 AND last_inbound_at <= ?2",
     )?
     .execute(params![&wa_id, time_text(at), time_text(now())])?;
     Ok(())
