@@ -24,12 +24,13 @@ const NUMBER: &str = "6281234567890";
 fn setup() -> (ChatApis, Gateway) {
     let apis = ChatApis::start(TOKEN, "123:unused-telegram");
     apis.control(json!({"whatsapp_templates": [
-        {"name": "pesanan_baru", "language": "id", "body_params": 4}]}));
+        {"name": "pesanan_baru", "language": "id", "body_params": 4, "quick_replies": 2}]}));
     let config = format!(
         "[delivery.whatsapp]\nbase_url = \"{}\"\nphone_number_id = \"1055\"\n\
          access_token = \"{TOKEN}\"\n\n\
          [delivery.whatsapp.templates.id]\nname = \"pesanan_baru\"\nlanguage = \"id\"\n\
-         parameters = [\"order_number\", \"buyer\", \"lines\", \"delivery_date\"]\n",
+         parameters = [\"order_number\", \"buyer\", \"lines\", \"delivery_date\"]\n\
+         quick_replies = [\"terima\", \"tolak\"]\n",
         apis.base_url()
     );
     let gw = Gateway::start_with(Options {
@@ -143,6 +144,31 @@ fn an_order_outside_the_window_goes_as_the_template_and_arrives() {
     assert!(
         events.contains(&(json!("status delivered"), json!(200))),
         "{events:?}"
+    );
+
+    // The template's quick replies carry the answer and the delivery.
+    let components = body["template"]["components"].as_array().unwrap();
+    let payloads: Vec<_> = components[1..]
+        .iter()
+        .map(|c| c["parameters"][0]["payload"].as_str().unwrap().to_owned())
+        .collect();
+    let id = delivery["id"].as_str().unwrap();
+    assert_eq!(payloads, [format!("terima:{id}"), format!("tolak:{id}")]);
+    // Tapping one is a message from the craftsman: their window opens, and the
+    // next order goes as text.
+    let tapped =
+        apis.control(json!({"whatsapp_user_writes": {"from": NUMBER, "payload": payloads[0]}}));
+    assert_eq!(tapped["webhook_status"], 200);
+    let next = gw.post_canonical_order(&key, "PO-TPL-2", "PBG-017");
+    wait_delivery(&gw, &next, |d| d["state"] == "succeeded");
+    let types: Vec<_> = accepted(&apis, "messages")
+        .iter()
+        .map(|m| m["json"]["type"].clone())
+        .collect();
+    assert_eq!(types[1], "text", "{types:?}");
+    assert!(
+        gw.logs()
+            .contains("a craftsman answered an order with a quick reply")
     );
 }
 

@@ -45,15 +45,19 @@ where the peer applies it). Control keys:
     {"whatsapp_webhook": {"url": U, "app_secret": S}}   where to send events,
         signed with S (`X-Hub-Signature-256`); after each accepted message the
         peer sends `sent` then `delivered` unless {"whatsapp_statuses": false}
-    {"whatsapp_templates": [{"name", "language", "body_params"}]}   the
-        approved templates; any other name, language or parameter count is
-        refused with Meta's 132001 / 132000
+    {"whatsapp_templates": [{"name", "language", "body_params",
+                             "quick_replies"}]}   the approved templates (with
+        their number of quick-reply buttons, 0 if not given); any other name,
+        language, parameter or button count is refused with Meta's 132001 /
+        132000
     {"whatsapp_opted_in": ["628…"]}   the numbers that opted in. Meta checks
         opt-in by policy, not per call, and has no error code for it, so this
         peer's refusal is its own (code 0, "peer: …"), never a Meta code
-    {"whatsapp_user_writes": {"from": "628…"}}   the user writes to the
-        business number: opens their 24-hour window, and POSTs the signed
-        `messages` event to the gateway (the answer has `webhook_status`)
+    {"whatsapp_user_writes": {"from": "628…", "payload"?: "…"}}   the user
+        writes to the business number (with `payload`: taps the template's
+        quick-reply button carrying it): opens their 24-hour window, and POSTs
+        the signed `messages` event to the gateway (the answer has
+        `webhook_status`)
     {"whatsapp_fail": {"id": "wamid.3", "code": 131026}}   a late `failed`
         status for a message already taken (the answer has `webhook_status`)
     {"whatsapp_window_closes": "628…"}   the user's window closes now, whatever
@@ -222,8 +226,9 @@ class ChatHandler(PeerHandler):
         if "whatsapp_statuses" in doc:
             wa.statuses = bool(doc["whatsapp_statuses"])
         if "whatsapp_templates" in doc:
-            wa.templates = {(t["name"], t["language"]): int(t["body_params"])
-                            for t in doc["whatsapp_templates"]}
+            wa.templates = {(t["name"], t["language"]):
+                             (int(t["body_params"]), int(t.get("quick_replies", 0)))
+                             for t in doc["whatsapp_templates"]}
         if "whatsapp_opted_in" in doc:
             wa.opted_in = {str(n).lstrip("+") for n in doc["whatsapp_opted_in"]}
         if "whatsapp_reengagement" in doc:
@@ -240,6 +245,11 @@ class ChatHandler(PeerHandler):
             message = {"from": number, "id": f"wamid.in{next(self.server.counter)}",
                        "timestamp": str(now), "type": "text",
                        "text": {"body": doc["whatsapp_user_writes"].get("text", "halo")}}
+            if "payload" in doc["whatsapp_user_writes"]:
+                # A tapped quick reply (Meta's `button` message, docs/services.md W14).
+                payload = doc["whatsapp_user_writes"]["payload"]
+                message.update(type="button", button={"payload": payload, "text": payload})
+                del message["text"]
             answer["webhook_status"] = wa.post(
                 "messages", notification({"contacts": [{"profile": {"name": "user"},
                                                         "wa_id": number}],
@@ -460,11 +470,20 @@ class WhatsApp:
         """Meta's answer to a template it would refuse, or None (docs/services.md 1.2)."""
         name = template.get("name")
         code = (template.get("language") or {}).get("code")
-        expected = self.templates.get((name, code))
+        expected, expected_buttons = self.templates.get((name, code), (None, 0))
         if expected is None:
             return meta_error(132001, "(#132001) Template name does not exist in the translation",
                               f"template name ({name}) does not exist in {code}")
-        bodies = [c for c in template.get("components") or [] if c.get("type") == "body"]
+        components = template.get("components") or []
+        buttons = [c for c in components if c.get("type") == "button"
+                   and c.get("sub_type") == "quick_reply"
+                   and [p.get("type") for p in c.get("parameters") or []] == ["payload"]]
+        if len(buttons) != expected_buttons:
+            return meta_error(132000, "(#132000) Number of parameters does not match the "
+                              "expected number of params",
+                              f"buttons: {len(buttons)} quick replies where the template has "
+                              f"{expected_buttons}")
+        bodies = [c for c in components if c.get("type") == "body"]
         params = [p for c in bodies for p in c.get("parameters") or []]
         if len(params) != expected:
             return meta_error(132000, "(#132000) Number of parameters does not match the "

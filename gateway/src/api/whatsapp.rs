@@ -141,6 +141,15 @@ pub async fn whatsapp_webhook(
                 .record_whatsapp_inbound(&message.from, at)
                 .await?;
             tracing::info!(from = %message.from, known, "a WhatsApp message to the business number");
+            if let Some((answer, delivery_id)) = message
+                .button
+                .as_ref()
+                .and_then(|b| whatsapp::quick_reply_answer(&b.payload))
+            {
+                // Kept in the log for now; acting on it is the closing-the-loop work.
+                tracing::info!(from = %message.from, %delivery_id, %answer,
+                    "a craftsman answered an order with a quick reply");
+            }
         }
         for status in &change.value.statuses {
             take_status(&state, status).await?;

@@ -110,6 +110,18 @@ pub struct TemplateConfig {
     /// What fills the body's `{{1}}`, `{{2}}`…, in order; their number must be the
     /// template's, or Meta refuses the send (error 132000, docs/services.md 1.2).
     pub parameters: Vec<TemplateParameter>,
+    /// The template's quick-reply buttons, in order: each gets the payload
+    /// `<answer>:<delivery id>`, which comes back in the `button` message when the
+    /// craftsman taps it (docs/services.md W8, W14), e.g. `["accept", "decline"]`.
+    #[serde(default)]
+    pub quick_replies: Vec<String>,
+}
+
+/// What a tapped quick-reply button's payload says: the answer, and the delivery
+/// whose template carried it.
+pub fn quick_reply_answer(payload: &str) -> Option<(&str, &str)> {
+    let (answer, delivery_id) = payload.split_once(':')?;
+    (!answer.is_empty() && delivery_id.starts_with("dlv_")).then_some((answer, delivery_id))
 }
 
 /// An order field a template body parameter can carry.
@@ -285,6 +297,20 @@ impl WhatsAppChannel {
                         "templates.{}.name {:?}: a template name is lower-case letters, digits and `_`",
                         language.tag(),
                         template.name
+                    ),
+                ));
+            }
+            if let Some(bad) = template.quick_replies.iter().find(|answer| {
+                answer.is_empty()
+                    || !answer
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            }) {
+                return Err(ChannelConfigError::new(
+                    "whatsapp",
+                    format!(
+                        "templates.{}.quick_replies: {bad:?} is not a word of letters, digits, `_` and `-`",
+                        language.tag()
                     ),
                 ));
             }
@@ -527,6 +553,17 @@ impl WhatsAppChannel {
         if !parameters.is_empty() {
             components.push(serde_json::json!({ "type": "body", "parameters": parameters }));
         }
+        for (index, answer) in template.quick_replies.iter().enumerate() {
+            components.push(serde_json::json!({
+                "type": "button",
+                "sub_type": "quick_reply",
+                "index": index.to_string(),
+                "parameters": [{
+                    "type": "payload",
+                    "payload": format!("{answer}:{}", out.delivery_id),
+                }],
+            }));
+        }
         let request = serde_json::json!({
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
@@ -724,6 +761,19 @@ pub struct InboundMessage {
     pub from: String,
     /// Unix seconds, as a string.
     pub timestamp: String,
+    /// `text`, `button` (a tapped quick reply), …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A tapped quick-reply button: its payload and text.
+    pub button: Option<ButtonReply>,
+}
+
+/// `{"payload": …, "text": …}` of a tapped template button (docs/services.md W14).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ButtonReply {
+    pub payload: String,
+    pub text: String,
 }
 
 /// A status of a message the business sent.
@@ -821,6 +871,7 @@ mod tests {
                         TemplateParameter::Lines,
                         TemplateParameter::DeliveryDate,
                     ],
+                    quick_replies: Vec::new(),
                 },
             )]),
         }
@@ -960,7 +1011,13 @@ mod tests {
     #[tokio::test]
     async fn outside_the_window_an_opted_in_craftsman_gets_the_template() {
         let server = TestServer::start(graph_ok);
-        let sent = send_with(config(server.url()), Some(contact(true, Some(30))))
+        let mut config = config(server.url());
+        config
+            .templates
+            .get_mut(&Language::Indonesian)
+            .unwrap()
+            .quick_replies = vec!["accept".into(), "decline".into()];
+        let sent = send_with(config, Some(contact(true, Some(30))))
             .await
             .unwrap();
         assert!(
@@ -997,6 +1054,20 @@ mod tests {
                 "{text:?}"
             );
             assert!(text.chars().count() <= MAX_PARAMETER_CHARS);
+        }
+        let components = body["template"]["components"].as_array().unwrap();
+        assert_eq!(components.len(), 3);
+        for (index, answer) in ["accept", "decline"].into_iter().enumerate() {
+            let button = &components[index + 1];
+            assert_eq!(button["type"], "button");
+            assert_eq!(button["sub_type"], "quick_reply");
+            assert_eq!(button["index"], index.to_string());
+            let payload = button["parameters"][0]["payload"].as_str().unwrap();
+            assert_eq!(
+                quick_reply_answer(payload),
+                Some((answer, "dlv_0001")),
+                "{payload}"
+            );
         }
     }
 
