@@ -5,6 +5,7 @@
 
 mod group_commit;
 mod lifecycle;
+mod whatsapp_numbers;
 
 use std::sync::Arc;
 
