@@ -144,9 +144,8 @@ impl Plugin for TestHostile {
                     "unknown-mode",
                     format!(
                         "mode {other:?} is not one of ok, loop, memory-bomb, huge-output, trap, \
-                         invalid-output, not-json, log-spam, read-file, env, clock, random, \
-                         random-bytes, network, sleep, poll, mixed, duplicate-index, \
-                         no-transactions"
+                         invalid-output, not-json, log-spam, env, clock, random, random-bytes, \
+                         sleep, poll, mixed, duplicate-index, no-transactions"
                     ),
                 ));
             }
@@ -314,7 +313,7 @@ mod tests {
     fn probes_return_a_canonical_order_with_their_findings() {
         // Natively the probes see this machine; what matters here is the shape.
         // What they see inside the sandbox is tested by the gateway.
-        for mode in ["read-file", "env", "clock", "random", "random-bytes"] {
+        for mode in ["env", "clock", "random", "random-bytes"] {
             let out = run(&format!(r#"{{"mode":"{mode}"}}"#)).unwrap();
             jembatan_plugin_sdk::testing::assert_schema_valid(&out);
             let order: serde_json::Value = serde_json::from_str(&out[0]).unwrap();
