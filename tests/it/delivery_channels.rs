@@ -452,6 +452,36 @@ fn a_migrated_telegram_group_gets_the_order_and_the_channel_its_new_id() {
     assert_eq!(craftsman["channels"][0]["chat_id"], "-1001777");
 }
 
+/// A chat delivery is several requests: the text, then documents. When a later
+/// one fails, the retry sends only what is left, so the craftsman gets the text
+/// once (issue 8).
+#[test]
+fn a_failed_telegram_document_is_sent_again_without_the_text_before_it() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"telegram_fail_method": {"method": "sendDocument", "times": 1}}));
+    let gw = chat_gateway(&apis);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([{"type": "telegram", "chat_id": "-100555"}]),
+        "PO-PARTS-1",
+    );
+
+    let deliveries = wait_deliveries(&gw, &order_id, settled);
+    let delivery = of_channel(&deliveries, "telegram");
+    assert_eq!(delivery["state"], "succeeded", "{delivery:#}");
+    assert_eq!(delivery["attempts"], 2, "{delivery:#}");
+    let calls: Vec<String> = apis
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r["method"].as_str().unwrap(), r["status"]))
+        .collect();
+    assert_eq!(
+        calls,
+        ["sendMessage 200", "sendDocument 500", "sendDocument 200"],
+        "{calls:#?}"
+    );
+}
+
 /// An expired WhatsApp token (Graph code 190) is the operator's to fix, not the
 /// order's fault: the channel pauses, its delivery stays pending well past the
 /// attempts its schedule allows, and goes out once the gateway has a good token.

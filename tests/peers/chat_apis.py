@@ -73,6 +73,9 @@ Telegram, as the Bot API server answers (docs/services.md section 2):
         upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`
     {"telegram_not_started": ["123456"]}   users who never started the bot:
         403 "Forbidden: bot can't initiate conversation with a user"
+    {"telegram_fail_method": {"method": "sendDocument", "times": 1}}   the next
+        `times` calls of that method alone fail with a 500 (the Bot API's answer
+        to a server error), the other methods answering as usual
 
 Lengths are counted in Python characters (code points), which is close
 enough to both platforms' limits for tests.
@@ -220,6 +223,9 @@ class ChatHandler(PeerHandler):
             wa.webhook = doc["whatsapp_webhook"]
         if "telegram_not_started" in doc:
             self.server.telegram_not_started = {str(c) for c in doc["telegram_not_started"]}
+        if "telegram_fail_method" in doc:
+            rule = doc["telegram_fail_method"]
+            self.server.telegram_fail_method[str(rule["method"])] = int(rule["times"])
         if "telegram_migrated" in doc:
             self.server.telegram_migrated = {str(k): int(v)
                                              for k, v in doc["telegram_migrated"].items()}
@@ -385,6 +391,9 @@ class ChatHandler(PeerHandler):
         if token != self.server.telegram_token:
             return 401, telegram_error(401, "Unauthorized")
         fields, method = record["fields"], record["method"]
+        if self.server.telegram_fail_method.get(method, 0) > 0:
+            self.server.telegram_fail_method[method] -= 1
+            return 500, telegram_error(500, "Internal Server Error")
         try:
             if parse_error:
                 raise BadRequest(f"can't parse the request: {parse_error}")
@@ -560,6 +569,7 @@ def main():
     server.whatsapp = WhatsApp()
     server.telegram_migrated = {}
     server.telegram_not_started = set()
+    server.telegram_fail_method = {}
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
 

@@ -126,6 +126,7 @@ impl Worker {
             buyer_name: &delivery.buyer_name,
             craftsman_name: &delivery.craftsman_name,
             language: delivery.language,
+            delivered_before: &delivery.delivered_parts,
         };
         let started_at = Utc::now();
         let clock = Instant::now();
@@ -136,6 +137,11 @@ impl Worker {
         let took = clock.elapsed();
 
         let mut spends_schedule = true;
+        // What is delivered stays delivered: a retry sends only the parts left.
+        let mut delivered_parts = delivery.delivered_parts.clone();
+        if let Err(failed) = &result {
+            delivered_parts.extend(failed.delivered.iter().cloned());
+        }
         let (outcome, status_code, error, message_id, next) = match result {
             Ok(sent) => {
                 if let Some(target) = sent.moved_to {
@@ -160,6 +166,7 @@ impl Worker {
                 status_code,
                 error,
                 retry_after,
+                ..
             }) => {
                 // The channel is paused (the gateway's credentials, or a limit on
                 // the whole channel), not the delivery: it waits for the pause, and
@@ -181,6 +188,7 @@ impl Worker {
                 status_code,
                 error,
                 retry_after,
+                ..
             }) => {
                 let outcome = AttemptOutcome::from(failure);
                 let next = match outcome {
@@ -225,6 +233,7 @@ impl Worker {
             status_code,
             error,
             message_id,
+            delivered_parts,
             spends_schedule,
             next,
         };

@@ -258,6 +258,9 @@ pub struct NewAttempt {
     pub error: Option<String>,
     /// The id the service gave the message, when its status events will name it.
     pub message_id: Option<String>,
+    /// Every part of the delivery delivered so far, this attempt's and earlier
+    /// ones' (a chat's text, then its documents), so a retry sends only the rest.
+    pub delivered_parts: Vec<String>,
     /// `false` for an attempt that says nothing of the delivery (its channel was
     /// paused: the gateway's own credentials were refused): the retry schedule
     /// goes on as if it had not been made.
@@ -282,6 +285,8 @@ pub struct ClaimedDelivery {
     /// For a WhatsApp target: what is known of its number (opt-in, last message);
     /// `None` when nothing is.
     pub whatsapp: Option<WhatsAppContact>,
+    /// The parts earlier attempts delivered (see [`NewAttempt::delivered_parts`]).
+    pub delivered_parts: Vec<String>,
 }
 
 /// A page request for [`Outbox::list_deliveries`](super::Outbox::list_deliveries), newest first.

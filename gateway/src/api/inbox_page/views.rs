@@ -286,6 +286,7 @@ pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord, buyer_nam
         buyer_name,
         craftsman_name: &craftsman.name,
         language,
+        delivered_before: &[],
     };
     let order = render::html_body(&out);
     let back = format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.back));

@@ -40,6 +40,16 @@ pub struct Outgoing<'a> {
     pub craftsman_name: &'a str,
     /// The craftsman's language.
     pub language: Language,
+    /// Parts of this delivery earlier attempts delivered (`text`, `csv`,
+    /// `file:<name>` …): a channel that sends several requests skips them.
+    pub delivered_before: &'a [String],
+}
+
+impl Outgoing<'_> {
+    /// Whether an earlier attempt delivered `part`.
+    pub fn delivered(&self, part: &str) -> bool {
+        self.delivered_before.iter().any(|p| p == part)
+    }
 }
 
 /// What a receiver said when it took the order.
@@ -71,6 +81,8 @@ pub struct SendError {
     /// `Retry-After`, Telegram's `parameters.retry_after`): the next attempt is
     /// never earlier, within [`MAX_RETRY_HINT`].
     pub retry_after: Option<Duration>,
+    /// The parts this attempt delivered before it failed, so the retry skips them.
+    pub delivered: Vec<String>,
 }
 
 /// The longest wait a receiver's retry hint can impose: a hint of a week is taken
@@ -100,12 +112,19 @@ impl SendError {
             status_code,
             error: error.into(),
             retry_after: None,
+            delivered: Vec::new(),
         }
     }
 
     /// The same failure, with the receiver's hint of when to try again.
     pub fn with_retry_after(mut self, wait: Option<Duration>) -> Self {
         self.retry_after = wait;
+        self
+    }
+
+    /// The same failure, after `parts` were delivered in this attempt.
+    pub fn after_delivering(mut self, parts: Vec<String>) -> Self {
+        self.delivered = parts;
         self
     }
 }

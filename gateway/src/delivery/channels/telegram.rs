@@ -12,7 +12,6 @@
 //! without its lines file.
 
 use std::fmt;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -271,41 +270,78 @@ impl Channel for TelegramChannel {
 }
 
 impl TelegramChannel {
-    /// The summary, the CSV and the embedded files, to one chat.
+    /// The summary, the CSV and the embedded files, to one chat: each part a
+    /// request of its own, skipped when an earlier attempt delivered it, so a
+    /// failed document is sent again without the text before it.
     async fn send_to(&self, chat_id: &str, out: &Outgoing<'_>) -> Result<Sent, Refusal> {
-        let target = TelegramTarget {
-            chat_id: chat_id.to_owned(),
-        };
-        let target = &target;
-        let text = render::summary(out, MAX_TEXT_CHARS);
-        // Plain text (no parse_mode): buyer text cannot break Markdown or HTML.
-        let message = self
-            .client
-            .post(self.method_url("sendMessage"))
-            .json(&serde_json::json!({ "chat_id": target.chat_id, "text": text }));
-        let message_id = self.call("sendMessage", message).await?;
+        let mut delivered = Vec::new();
+        let mut detail = Vec::new();
+        let result = self
+            .send_parts(chat_id, out, &mut delivered, &mut detail)
+            .await;
+        match result {
+            Ok(()) => Ok(Sent {
+                status_code: Some(200),
+                detail: Some(if detail.is_empty() {
+                    "every part was delivered by an earlier attempt".to_owned()
+                } else {
+                    detail.join(", ")
+                }),
+                message_id: None,
+                moved_to: None,
+            }),
+            Err(Refusal::Failed(error)) => Err(Refusal::Failed(error.after_delivering(delivered))),
+            Err(migrated) => Err(migrated),
+        }
+    }
 
-        let filename = format!(
-            "order-{}.csv",
-            render::file_stem(&out.order.buyer_order_number)
-        );
-        let caption = truncate_chars(&render::subject(out), MAX_CAPTION_CHARS);
-        let csv = render::csv(&out.order.order);
-        let (content_type, body) = multipart_form(
-            &[("chat_id", &target.chat_id), ("caption", &caption)],
-            ("document", &filename, "text/csv", csv.as_bytes()),
-        );
-        let document = self
-            .client
-            .post(self.method_url("sendDocument"))
-            .header(CONTENT_TYPE, content_type)
-            .body(body);
-        let document_id = self.call("sendDocument", document).await?;
-        // Then the drawings and specifications the buyer embedded, one document each.
-        let mut detail = format!("message {message_id}, document {document_id}");
-        for file in render::embedded_files(&out.order.order) {
+    /// Sends each part not yet delivered, noting each as it goes.
+    async fn send_parts(
+        &self,
+        chat_id: &str,
+        out: &Outgoing<'_>,
+        delivered: &mut Vec<String>,
+        detail: &mut Vec<String>,
+    ) -> Result<(), Refusal> {
+        if !out.delivered(PART_TEXT) {
+            let text = render::summary(out, MAX_TEXT_CHARS);
+            // Plain text (no parse_mode): buyer text cannot break Markdown or HTML.
+            let message = self
+                .client
+                .post(self.method_url("sendMessage"))
+                .json(&serde_json::json!({ "chat_id": chat_id, "text": text }));
+            let message_id = self.call("sendMessage", message).await?;
+            delivered.push(PART_TEXT.to_owned());
+            detail.push(format!("message {message_id}"));
+        }
+        if !out.delivered(PART_CSV) {
+            let filename = format!(
+                "order-{}.csv",
+                render::file_stem(&out.order.buyer_order_number)
+            );
+            let caption = truncate_chars(&render::subject(out), MAX_CAPTION_CHARS);
+            let csv = render::csv(&out.order.order);
             let (content_type, body) = multipart_form(
-                &[("chat_id", &target.chat_id)],
+                &[("chat_id", chat_id), ("caption", &caption)],
+                ("document", &filename, "text/csv", csv.as_bytes()),
+            );
+            let document = self
+                .client
+                .post(self.method_url("sendDocument"))
+                .header(CONTENT_TYPE, content_type)
+                .body(body);
+            let document_id = self.call("sendDocument", document).await?;
+            delivered.push(PART_CSV.to_owned());
+            detail.push(format!("document {document_id}"));
+        }
+        // Then the drawings and specifications the buyer embedded, one document each.
+        for (n, file) in render::embedded_files(&out.order.order).iter().enumerate() {
+            let part = format!("file:{n}");
+            if out.delivered(&part) {
+                continue;
+            }
+            let (content_type, body) = multipart_form(
+                &[("chat_id", chat_id)],
                 ("document", &file.name, &file.media_type, &file.bytes),
             );
             let request = self
@@ -314,16 +350,17 @@ impl TelegramChannel {
                 .header(CONTENT_TYPE, content_type)
                 .body(body);
             let id = self.call("sendDocument", request).await?;
-            let _ = write!(detail, ", {} {id}", file.name);
+            delivered.push(part);
+            detail.push(format!("{} {id}", file.name));
         }
-        Ok(Sent {
-            status_code: Some(200),
-            detail: Some(detail),
-            message_id: None,
-            moved_to: None,
-        })
+        Ok(())
     }
 }
+
+/// The parts of a Telegram delivery, as kept between attempts: the text, the CSV,
+/// and `file:<n>` for the n-th embedded file.
+const PART_TEXT: &str = "text";
+const PART_CSV: &str = "csv";
 
 fn truncate_chars(text: &str, max: usize) -> String {
     text.chars().take(max).collect()

@@ -104,6 +104,7 @@ pub(crate) fn outgoing(record: &OrderRecord, language: Language) -> Outgoing<'_>
         buyer_name: "PT Mitra Otoparts",
         craftsman_name: "Pak Budi",
         language,
+        delivered_before: &[],
     }
 }
 

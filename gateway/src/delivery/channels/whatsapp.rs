@@ -425,6 +425,10 @@ struct Refusal {
     code: Option<i64>,
 }
 
+/// The text part of a free-form WhatsApp delivery, as kept between attempts; the
+/// documents are `document:<n>`, the whole order first.
+const PART_TEXT: &str = "text";
+
 impl From<SendError> for Refusal {
     fn from(error: SendError) -> Self {
         Self { error, code: None }
@@ -457,19 +461,40 @@ impl Channel for WhatsAppChannel {
 impl WhatsAppChannel {
     /// The order's summary as text, then the whole order and each embedded drawing
     /// of a supported type as a document. The text's `wamid` is the attempt's.
+    /// Each part is skipped when an earlier attempt delivered it, so a failed
+    /// document is sent again without the text before it.
     async fn send_free_form(
         &self,
         target: &WhatsAppTarget,
         out: &Outgoing<'_>,
     ) -> Result<Sent, Refusal> {
-        let text = serde_json::json!({
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": target.to,
-            "type": "text",
-            "text": { "preview_url": false, "body": render::summary(out, MAX_TEXT_CHARS) },
-        });
-        let wamid = self.send_message(&text).await?;
+        let mut delivered = Vec::new();
+        self.send_parts(target, out, &mut delivered)
+            .await
+            .map_err(|refusal| Refusal {
+                error: refusal.error.after_delivering(delivered.clone()),
+                ..refusal
+            })
+    }
+
+    async fn send_parts(
+        &self,
+        target: &WhatsAppTarget,
+        out: &Outgoing<'_>,
+        delivered: &mut Vec<String>,
+    ) -> Result<Sent, Refusal> {
+        let mut wamid = None;
+        if !out.delivered(PART_TEXT) {
+            let text = serde_json::json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": target.to,
+                "type": "text",
+                "text": { "preview_url": false, "body": render::summary(out, MAX_TEXT_CHARS) },
+            });
+            wamid = Some(self.send_message(&text).await?);
+            delivered.push(PART_TEXT.to_owned());
+        }
         let stem = render::file_stem(&out.order.buyer_order_number);
         let mut documents = vec![render::EmbeddedFile {
             name: format!("order-{stem}.txt"),
@@ -485,7 +510,12 @@ impl WhatsAppChannel {
                 skipped.push(file.name);
             }
         }
-        for file in &documents {
+        let mut sent_documents = 0;
+        for (n, file) in documents.iter().enumerate() {
+            let part = format!("document:{n}");
+            if out.delivered(&part) {
+                continue;
+            }
             let media_id = self.upload(file).await?;
             let document = serde_json::json!({
                 "messaging_product": "whatsapp",
@@ -495,8 +525,14 @@ impl WhatsAppChannel {
                 "document": { "id": media_id, "filename": file.name },
             });
             self.send_message(&document).await?;
+            delivered.push(part);
+            sent_documents += 1;
         }
-        let mut detail = format!("text {wamid} and {} document(s)", documents.len());
+        let text = match &wamid {
+            Some(wamid) => format!("text {wamid}"),
+            None => "the text went with an earlier attempt".to_owned(),
+        };
+        let mut detail = format!("{text} and {sent_documents} document(s)");
         if !skipped.is_empty() {
             detail.push_str(&format!(
                 "; not a WhatsApp document type: {}",
@@ -506,7 +542,7 @@ impl WhatsAppChannel {
         Ok(Sent {
             status_code: Some(200),
             detail: Some(detail),
-            message_id: Some(wamid),
+            message_id: wamid,
             moved_to: None,
         })
     }

@@ -56,6 +56,7 @@ fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAtte
         }),
         error: (outcome != AttemptOutcome::Succeeded).then(|| "HTTP 500".to_owned()),
         message_id: None,
+        delivered_parts: Vec::new(),
         spends_schedule: true,
         next,
     }
@@ -145,16 +146,18 @@ async fn attempts_retry_then_die_then_an_admin_retry_delivers(db: &TestDb) {
             .is_empty()
     );
 
+    assert!(first.delivered_parts.is_empty());
+
+    // The first attempt delivered a part before failing: the next claim knows it.
     let later = Utc::now() + TimeDelta::seconds(30);
-    let d = store
-        .record_attempt(attempt(
-            &first.id,
-            1,
-            AttemptOutcome::Retry,
-            NextStep::RetryAt(later),
-        ))
-        .await
-        .unwrap();
+    let mut failed = attempt(
+        &first.id,
+        1,
+        AttemptOutcome::Retry,
+        NextStep::RetryAt(later),
+    );
+    failed.delivered_parts = vec!["text".to_owned()];
+    let d = store.record_attempt(failed).await.unwrap();
     assert_eq!(
         (d.state, d.attempts, d.last_status_code),
         (DeliveryState::Pending, 1, Some(500))
@@ -173,6 +176,7 @@ async fn attempts_retry_then_die_then_an_admin_retry_delivers(db: &TestDb) {
     );
     let again = store.claim_deliveries(later, LEASE, 10).await.unwrap();
     assert_eq!((again[0].attempt, again[0].attempts_in_schedule), (2, 1));
+    assert_eq!(again[0].delivered_parts, ["text"]);
     // Recording attempt 1 twice is refused: each attempt is recorded once.
     let twice = store
         .record_attempt(attempt(&first.id, 1, AttemptOutcome::Retry, NextStep::Dead))

@@ -260,6 +260,7 @@ struct ClaimRow {
     delivery_id: String,
     attempts: i64,
     schedule_base: i64,
+    delivered_parts: String,
     channel_id: String,
     target: String,
     buyer_name: String,
@@ -275,6 +276,7 @@ impl ClaimRow {
             delivery_id: row.get("delivery_id")?,
             attempts: row.get("attempts")?,
             schedule_base: row.get("schedule_base")?,
+            delivered_parts: row.get("delivered_parts")?,
             channel_id: row.get("channel_id")?,
             target: row.get("target")?,
             buyer_name: row.get("buyer_name")?,
@@ -296,7 +298,8 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
     // prepared once and cached.
     let rows = conn
         .prepare_cached(concat!(
-            "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.channel_id, c.target, \
+            "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.delivered_parts, \
+             d.channel_id, c.target, \
              b.name AS buyer_name, k.name AS craftsman_name, k.language, \
              o.id, o.message_id, o.buyer_id, o.buyer_order_number, o.supplier_code, \
              o.craftsman_id, o.status, o.body, o.schema_version, o.created_at, o.updated_at, \
@@ -327,6 +330,7 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
                 buyer_name: row.buyer_name,
                 craftsman_name: row.craftsman_name,
                 whatsapp: row.whatsapp.map(WhatsAppContact::try_from).transpose()?,
+                delivered_parts: super::codec::parse_json(&row.delivered_parts)?,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
@@ -347,7 +351,8 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
             "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, \
              claimed_until = NULL, last_status_code = ?5, last_error = ?6, updated_at = ?7, \
              delivered_at = coalesce(?8, delivered_at), \
-             schedule_base = schedule_base + CASE WHEN ?9 THEN 0 ELSE 1 END \
+             schedule_base = schedule_base + CASE WHEN ?9 THEN 0 ELSE 1 END, \
+             delivered_parts = ?10 \
              WHERE id = ?1 AND state = 'pending' AND attempts = ?3 - 1 \
              RETURNING order_id, channel_id",
         )?
@@ -362,6 +367,7 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
                 &now_text,
                 delivered_at,
                 attempt.spends_schedule,
+                super::codec::json_text(&attempt.delivered_parts)?,
             ],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )

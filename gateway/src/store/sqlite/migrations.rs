@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "whatsapp",
         include_str!("../../../migrations/sqlite/0008_whatsapp.sql"),
     ),
+    (
+        9,
+        "delivered parts",
+        include_str!("../../../migrations/sqlite/0009_delivered_parts.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.
