@@ -77,6 +77,11 @@ pub struct Config {
     /// (`JEMBATAN_HEALTH_CHECK_MS`, default 2000); a refused sender is told to
     /// retry after that long.
     pub health_check_ms: u64,
+    /// How often the whole database is read for damage, at start and then this
+    /// often (`JEMBATAN_INTEGRITY_CHECK_INTERVAL`, default `10m`; SQLite's
+    /// `quick_check`, a read of every page).
+    #[serde(with = "humantime_serde")]
+    pub integrity_check_interval: Duration,
     /// What is deleted after how long (`[retention]`; `JEMBATAN_RETENTION_FAILED`,
     /// `JEMBATAN_RETENTION_FINISHED`, `JEMBATAN_RETENTION_ATTEMPTS`,
     /// `JEMBATAN_RETENTION_INTERVAL`, as `30days`, `12h`, `0` for never).
@@ -130,6 +135,7 @@ impl Default for Config {
             buyer_quota: Quota::default(),
             min_free_disk_bytes: 256 << 20,
             health_check_ms: 2000,
+            integrity_check_interval: Duration::from_secs(600),
             retention: RetentionConfig::default(),
             delivery: DeliveryConfig::default(),
             source: None,
@@ -264,6 +270,9 @@ impl Config {
         }
         if let Some(v) = var("JEMBATAN_HEALTH_CHECK_MS") {
             self.health_check_ms = parse("JEMBATAN_HEALTH_CHECK_MS", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_INTEGRITY_CHECK_INTERVAL") {
+            self.integrity_check_interval = duration("JEMBATAN_INTEGRITY_CHECK_INTERVAL", v)?;
         }
         let retention = &mut self.retention;
         for (name, field) in [

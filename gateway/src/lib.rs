@@ -165,6 +165,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
             database_file: state.config.database_file(),
             min_free_disk_bytes: state.config.min_free_disk_bytes,
             interval: state.config.health_check_interval(),
+            integrity_interval: state.config.integrity_check_interval,
         },
     );
     let retention = admission::retention::run(

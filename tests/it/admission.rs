@@ -367,3 +367,41 @@ fn a_vanished_database_file_fails_closed() {
     );
     expect_problem(post(&gw, &key, "PO-RO-4"), 503);
 }
+
+#[test]
+fn a_damaged_database_fails_closed_from_the_start() {
+    let gw = Gateway::start();
+    let key = gw.create_buyer("steady", "canonical-json", json!({}));
+    for n in 0..40 {
+        json_of(post(&gw, &key, &format!("PO-DAMAGE-{n}")), 201);
+    }
+    // A clean stop writes everything into the database file.
+    let data_dir = gw.stop();
+    let file = data_dir.join("jembatan.db");
+    let size = std::fs::metadata(&file).unwrap().len();
+    assert!(size >= 16 * 4096, "the database is {size} bytes");
+    // A disk error garbles a page near the end, where the newest rows are.
+    let page = size / 4096 - 2;
+    let mut bytes = std::fs::read(&file).unwrap();
+    let start = usize::try_from(page * 4096).unwrap();
+    bytes[start..start + 4096].fill(0xA5);
+    std::fs::write(&file, &bytes).unwrap();
+
+    let gw = Gateway::start_with(Options {
+        data_dir: Some(data_dir),
+        env: vec![("JEMBATAN_HEALTH_CHECK_MS".into(), "200".into())],
+        ..Options::default()
+    });
+    assert!(
+        eventually(Duration::from_secs(10), || readyz(&gw).0 == 503),
+        "/readyz stayed ready on a damaged database"
+    );
+    let (_, why) = readyz(&gw);
+    assert!(
+        why["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("damaged")),
+        "{why}"
+    );
+    expect_problem(post(&gw, &key, "PO-DAMAGE-AFTER"), 503);
+}

@@ -210,6 +210,19 @@ impl Gateway {
             .unwrap_or(self.data_dir.clone())
     }
 
+    /// Stops the process as an operator does (SIGTERM), waits for it to finish
+    /// its shutdown (the store checkpoints its log into the database file), and
+    /// keeps its data directory.
+    pub fn stop(mut self) -> PathBuf {
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap());
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "the gateway stopped with {status}");
+        std::mem::take(&mut self._temp)
+            .map(|t| t.keep())
+            .unwrap_or(self.data_dir.clone())
+    }
+
     /// Creates a buyer; returns its API key.
     pub fn create_buyer(&self, id: &str, plugin: &str, config: Value) -> String {
         self.create_buyer_with(json!({"id": id, "name": format!("Buyer {id}"), "plugin": plugin, "plugin_config": config}))

@@ -2,7 +2,8 @@
 //!
 //! A background check looks, every `interval`, at the free space on the data
 //! directory's disk, at the database file, and writes one probe row through the
-//! store's write path. While any of them fails, posts are answered 503 with
+//! store's write path; at start and every `integrity_interval` it also reads the
+//! whole database for damaged pages. While any of them fails, posts are answered 503 with
 //! `Retry-After` and `/readyz` fails; a write that fails in between for the same
 //! reasons ([`Health::store_failed`]) says so at once. One log line is written
 //! per change of state, never per request, and the next good check takes the
@@ -26,6 +27,10 @@ pub struct HealthConfig {
     pub min_free_disk_bytes: u64,
     /// How often the check runs; also the `Retry-After` of a refusal.
     pub interval: Duration,
+    /// How often the whole database is read for damage (at start, then this
+    /// often): a damaged page is otherwise found only by the request that
+    /// reads it.
+    pub integrity_interval: Duration,
 }
 
 /// The gateway's state: ready, or not, and why.
@@ -89,8 +94,21 @@ pub fn watch(
     config: HealthConfig,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut integrity: Result<(), String> = Ok(());
+        let mut integrity_checked: Option<tokio::time::Instant> = None;
         loop {
-            let verdict = check(&*store, &config).await;
+            if integrity_checked.is_none_or(|at| at.elapsed() >= config.integrity_interval) {
+                integrity = match store.check_integrity().await {
+                    Ok(None) => Ok(()),
+                    Ok(Some(problem)) => Err(format!("the database is damaged: {problem}")),
+                    Err(e) => Err(format!("the database cannot be read whole: {e}")),
+                };
+                integrity_checked = Some(tokio::time::Instant::now());
+            }
+            let verdict = match &integrity {
+                Err(damaged) => Err(damaged.clone()),
+                Ok(()) => check(&*store, &config).await,
+            };
             health.set(verdict);
             tokio::time::sleep(config.interval).await;
         }

@@ -1002,6 +1002,11 @@ pub trait Store: BuyerStore + MessageStore + CraftsmanStore + Outbox + Send + Sy
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Reads the whole database looking for damage (SQLite's `quick_check`): `None`
+    /// when it is sound, else the first problem found. Costs a read of every page,
+    /// so it runs now and then, not per request.
+    async fn check_integrity(&self) -> StoreResult<Option<String>>;
+
     /// Writes one small row through the ordinary write path: whether anything can be
     /// stored now. An [`StoreError::is_unavailable`] error means the database as a
     /// whole cannot be written (full disk, read-only or vanished file).

@@ -722,6 +722,15 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn check_integrity(&self) -> StoreResult<Option<String>> {
+        self.read(|conn| {
+            let first: String = conn
+                .prepare_cached("PRAGMA quick_check(1)")?
+                .query_row([], |row| row.get(0))?;
+            Ok((first != "ok").then_some(first))
+        })
+    }
+
     async fn check_writable(&self) -> StoreResult<()> {
         let now = codec::time_text(codec::now());
         self.writer

@@ -81,12 +81,13 @@ async fn retention_empties_old_bodies_in_batches_and_keeps_the_rest(db: &TestDb)
     assert_eq!(store.stored_body_bytes("byr_nobody").await.unwrap(), 0);
 }
 
-async fn the_write_probe_writes(db: &TestDb) {
+async fn the_write_probe_writes_and_a_sound_database_reads_whole(db: &TestDb) {
     db.store.check_writable().await.unwrap();
     db.store.check_writable().await.unwrap();
+    assert_eq!(db.store.check_integrity().await.unwrap(), None);
 }
 
 on_every_engine!(
     retention_empties_old_bodies_in_batches_and_keeps_the_rest,
-    the_write_probe_writes,
+    the_write_probe_writes_and_a_sound_database_reads_whole,
 );
