@@ -131,22 +131,33 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     for plugin in state.plugins.list() {
         tracing::info!(plugin = %plugin.info.name, version = %plugin.info.version, sha256 = %plugin.sha256, "plugin loaded");
     }
-    // Messages a crash left half-way are finished before new ones come in.
-    let recovered = state.ingest.recover().await?;
-    if recovered > 0 {
-        tracing::info!(
+    // Messages a crash left half-way are finished before new ones come in. A
+    // database that cannot be used does not stop the start: the gateway comes up
+    // failing closed (the health check says why), and recovery waits for the next
+    // start.
+    match state.ingest.recover().await {
+        Ok(0) => {}
+        Ok(recovered) => tracing::info!(
             count = recovered,
             "recovered messages left unprocessed by a crash"
-        );
+        ),
+        Err(error) if error.is_unavailable() => {
+            tracing::error!(%error, "recovery at start could not read the database");
+        }
+        Err(error) => return Err(error.into()),
     }
     // Claims a killed run left behind would hold their deliveries until the lease
     // ran out; this process owns the SQLite file, so it takes them back now.
-    let released = state.store.release_claims().await?;
-    if released > 0 {
-        tracing::info!(
+    match state.store.release_claims().await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(
             count = released,
             "took back deliveries a stopped run had claimed"
-        );
+        ),
+        Err(error) if error.is_unavailable() => {
+            tracing::error!(%error, "taking back claims at start could not use the database");
+        }
+        Err(error) => return Err(error.into()),
     }
     let worker = Worker {
         store: state.store.clone(),
