@@ -67,17 +67,23 @@ pub fn split_limits(
 }
 
 impl Quota {
-    /// The gateway's quota with the fields the buyer's `limits` name replaced.
+    /// The gateway's quota with the fields the buyer's `limits` name replaced. Runs
+    /// on every post, so it reads the three keys, not the whole object.
     pub fn for_buyer(&self, limits: Option<&serde_json::Value>) -> Result<Self, serde_json::Error> {
+        let mut quota = self.clone();
         let Some(serde_json::Value::Object(own)) = limits else {
-            return Ok(self.clone());
+            return Ok(quota);
         };
-        let (_, quota) = split_limits(own);
-        let mut merged = serde_json::to_value(self)?;
-        for (key, value) in quota {
-            merged[key] = value;
+        if let Some(v) = own.get("messages_per_minute") {
+            quota.messages_per_minute = u32::deserialize(v)?;
         }
-        serde_json::from_value(merged)
+        if let Some(v) = own.get("burst") {
+            quota.burst = u32::deserialize(v)?;
+        }
+        if let Some(v) = own.get("stored_bytes") {
+            quota.stored_bytes = u64::deserialize(v)?;
+        }
+        Ok(quota)
     }
 
     /// The first field out of its range, as `(field, why)`: a rate of 0 would

@@ -220,7 +220,7 @@ impl Ingest {
     /// ([`IngestError::ReplayMismatch`]); accepted transactions are never made
     /// again. Any other message is [`IngestError::NotReplayable`].
     pub async fn replay(&self, message_id: &str) -> Result<Outcome, IngestError> {
-        let message = self
+        let mut message = self
             .store
             .get_message(None, message_id)
             .await?
@@ -252,7 +252,7 @@ impl Ingest {
         // Read and matched before the message is reopened, so a mismatch changes
         // nothing.
         let read = self
-            .normalize(&buyer, &plugin, message_id, input_of(&message))
+            .normalize(&buyer, &plugin, message_id, input_of(&mut message))
             .await?;
         let read = remaining(&message, read)?;
         let note =
@@ -426,11 +426,10 @@ impl Ingest {
         &self,
         buyer: &Buyer,
         plugin: &Arc<LoadedPlugin>,
-        message: Message,
+        mut message: Message,
     ) -> Result<Outcome, IngestError> {
-        let read = self
-            .normalize(buyer, plugin, &message.id, input_of(&message))
-            .await?;
+        let input = input_of(&mut message);
+        let read = self.normalize(buyer, plugin, &message.id, input).await?;
         let read = remaining(&message, read)?;
         self.complete(buyer, plugin, &message.id, read).await
     }
@@ -669,12 +668,13 @@ fn shown(control_number: &Option<String>) -> &str {
     control_number.as_deref().unwrap_or("none")
 }
 
-/// The plugin's input for a stored message.
-fn input_of(message: &Message) -> PluginInput {
+/// The plugin's input for a stored message, whose body moves into it (the rest
+/// of the message is still read after the plugin ran, the body is not).
+fn input_of(message: &mut Message) -> PluginInput {
     PluginInput {
         content_type: message.content_type.clone(),
         headers: headers_of(message),
-        body: message.body.clone(),
+        body: std::mem::take(&mut message.body),
         email: None,
     }
 }

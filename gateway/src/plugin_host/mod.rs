@@ -333,34 +333,22 @@ impl PluginHost {
     /// Calls the guest's `info()` in a fresh store under default limits: a
     /// plugin that loops or traps here is refused at load, not at first use.
     fn read_info(&self, pre: &Pre) -> Result<PluginInfo, LoadError> {
-        let limits = Limits::default();
         let context = LogContext {
             plugin_name: "(loading)".into(),
             ..LogContext::default()
         };
-        let _permit = self.inner.permits.acquire();
-        let log = PluginLog::new(context);
-        let mut store = sandbox::new_store(
-            &self.inner.engine,
-            log.clone(),
-            limits.memory_bytes,
-            limits.time,
-        );
-        let result = match pre {
+        let result = self.in_fresh_store(context, &Limits::default(), |store| match pre {
             Pre::V1(pre) => pre
-                .instantiate(&mut store)
-                .and_then(|plugin| plugin.call_info(&mut store))
+                .instantiate(&mut *store)
+                .and_then(|plugin| plugin.call_info(store))
                 .map(|i| (i.name, i.version, i.description, i.content_types)),
             Pre::V2(pre) => pre
-                .instantiate(&mut store)
-                .and_then(|plugin| plugin.call_info(&mut store))
+                .instantiate(&mut *store)
+                .and_then(|plugin| plugin.call_info(store))
                 .map(|i| (i.name, i.version, i.description, i.content_types)),
-        };
-        log.finish();
-        let (name, version, description, content_types) = result.map_err(|e| {
-            let failure = self.failure_context(&store, &limits, limits.memory_bytes, &log);
-            LoadError::NotAPlugin(format!("its info() failed: {}", classify(&e, failure)))
-        })?;
+        });
+        let (name, version, description, content_types) =
+            result.map_err(|e| LoadError::NotAPlugin(format!("its info() failed: {e}")))?;
         if name.trim().is_empty() || version.trim().is_empty() {
             return Err(LoadError::NotAPlugin(
                 "its info() gives an empty name or version".into(),
@@ -372,6 +360,24 @@ impl PluginHost {
             description,
             content_types,
         })
+    }
+
+    /// Runs `call` in a fresh store under `limits` (its memory within the host's
+    /// cap), holding a pool slot: what the call returned, or why it failed.
+    fn in_fresh_store<T>(
+        &self,
+        context: LogContext,
+        limits: &Limits,
+        call: impl FnOnce(&mut wasmtime::Store<CallState>) -> wasmtime::Result<T>,
+    ) -> Result<T, NormalizeError> {
+        let inner = &*self.inner;
+        let memory_limit = limits.memory_bytes.min(inner.memory_cap);
+        let _permit = inner.permits.acquire();
+        let log = PluginLog::new(context);
+        let mut store = sandbox::new_store(&inner.engine, log.clone(), memory_limit, limits.time);
+        let result = call(&mut store);
+        log.finish();
+        result.map_err(|e| classify(&e, self.failure_context(&store, limits, memory_limit, &log)))
     }
 
     /// Normalizes one message with `plugin`, in a fresh instance, under
@@ -484,32 +490,16 @@ impl PluginHost {
         let Pre::V2(pre) = &plugin.pre else {
             return Ok(());
         };
-        let inner = &*self.inner;
-        let limits = Limits::default();
-        let memory_limit = limits.memory_bytes.min(inner.memory_cap);
-        let _permit = inner.permits.acquire();
-        let log = PluginLog::new(LogContext {
+        let context = LogContext {
             plugin_name: plugin.info.name.clone(),
             plugin_version: plugin.info.version.clone(),
             ..LogContext::default()
-        });
-        let mut store = sandbox::new_store(&inner.engine, log.clone(), memory_limit, limits.time);
-        let result = pre
-            .instantiate(&mut store)
-            .and_then(|instance| instance.call_check_config(&mut store, config_json));
-        log.finish();
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(rejected(
-                e.code,
-                e.message,
-                e.location.map(output::location_v2),
-            )),
-            Err(e) => Err(classify(
-                &e,
-                self.failure_context(&store, &limits, memory_limit, &log),
-            )),
-        }
+        };
+        let answer = self.in_fresh_store(context, &Limits::default(), |store| {
+            pre.instantiate(&mut *store)
+                .and_then(|instance| instance.call_check_config(store, config_json))
+        })?;
+        answer.map_err(|e| rejected(e.code, e.message, e.location.map(output::location_v2)))
     }
 
     fn failure_context(

@@ -568,14 +568,11 @@ impl Reader<'_> {
     /// interchange.
     fn stray(&mut self, ic: &mut Interchange<'_>, err: PluginError) {
         ic.stray = true;
-        match &mut ic.group {
-            Some(group) => {
-                let mut problem = group.problem.take();
-                self.outcomes.tolerate(err, &mut problem);
-                group.problem = problem;
-            }
-            None => self.outcomes.tolerate(err, &mut ic.problem),
-        }
+        let problem = match &mut ic.group {
+            Some(group) => &mut group.problem,
+            None => &mut ic.problem,
+        };
+        self.outcomes.tolerate(err, problem);
     }
 }
 

@@ -35,6 +35,7 @@ use super::{AppState, auth};
 use crate::delivery::channels::Language;
 use crate::delivery::render::{self, escape};
 use crate::error::ApiError;
+use crate::store::Craftsman;
 use session::{
     MAX_TOKEN_BYTES, Visitor, clear_cookie, end_session, from_own_page, is_https, lookup,
     start_session, visitor, visitor_language,
@@ -137,17 +138,25 @@ async fn registered_name(state: &AppState, buyer_id: &str) -> Result<String, Api
         .map_or_else(|| buyer_id.to_owned(), |buyer| buyer.name))
 }
 
+/// The signed-in craftsman of a page below `/inbox`, or the answer to give
+/// instead: back to `/inbox`, whose form says so if the token was wrong.
+async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Craftsman, HttpResponse> {
+    match visitor(state, req).await {
+        Ok(Visitor::Craftsman(craftsman)) => Ok(craftsman),
+        Ok(Visitor::Anonymous | Visitor::Rejected | Visitor::SessionEnded) => {
+            Err(see_inbox(visitor_language(req)))
+        }
+        Err(err) => Err(failure(visitor_language(req), None, err)),
+    }
+}
+
 /// `GET /inbox/{order_id}`: one order in full. Another craftsman's order and an
 /// unknown id get the same 404 page, so the page never tells that an order exists.
 async fn order_page(req: HttpRequest, order_id: web::Path<String>) -> HttpResponse {
     let state = auth::state(&req);
-    let craftsman = match visitor(&state, &req).await {
-        Ok(Visitor::Craftsman(craftsman)) => craftsman,
-        // `/inbox` shows the form, and says so if the token was wrong.
-        Ok(Visitor::Anonymous | Visitor::Rejected | Visitor::SessionEnded) => {
-            return see_inbox(visitor_language(&req));
-        }
-        Err(err) => return failure(visitor_language(&req), None, err),
+    let craftsman = match signed_in(&state, &req).await {
+        Ok(craftsman) => craftsman,
+        Err(page) => return page,
     };
     let record = inbox::order(&state, &craftsman.id, &order_id).await;
     let record = match record {
@@ -173,12 +182,9 @@ async fn order_page(req: HttpRequest, order_id: web::Path<String>) -> HttpRespon
 /// also sandboxed and not sniffed.
 async fn embedded_file(req: HttpRequest, path: web::Path<(String, usize)>) -> HttpResponse {
     let state = auth::state(&req);
-    let craftsman = match visitor(&state, &req).await {
-        Ok(Visitor::Craftsman(craftsman)) => craftsman,
-        Ok(Visitor::Anonymous | Visitor::Rejected | Visitor::SessionEnded) => {
-            return see_inbox(visitor_language(&req));
-        }
-        Err(err) => return failure(visitor_language(&req), None, err),
+    let craftsman = match signed_in(&state, &req).await {
+        Ok(craftsman) => craftsman,
+        Err(page) => return page,
     };
     let (order_id, n) = path.into_inner();
     let record = match inbox::order(&state, &craftsman.id, &order_id).await {

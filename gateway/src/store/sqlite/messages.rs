@@ -186,7 +186,7 @@ struct Route {
 }
 
 /// Routes the outcome's orders (reads only) and builds its answer from all the
-/// message's transactions, those stored by an earlier attempt included, after
+/// message's transactions, those an earlier attempt `stored` included, after
 /// checking that every order belongs to message `id` of `buyer_id` and that no
 /// transaction already stored as an order is written again.
 fn plan(
@@ -194,6 +194,7 @@ fn plan(
     id: &str,
     buyer_id: &str,
     plugin: Option<&PluginRef>,
+    stored: Vec<TransactionRecord>,
     outcome: MessageOutcome,
 ) -> StoreResult<Outcome> {
     let (transactions, warnings, answer) = match outcome {
@@ -213,10 +214,8 @@ fn plan(
             });
         }
     };
-    let mut all: BTreeMap<u32, TransactionRecord> = transactions_of(conn, id)?
-        .into_iter()
-        .map(|t| (t.index, t))
-        .collect();
+    let mut all: BTreeMap<u32, TransactionRecord> =
+        stored.into_iter().map(|t| (t.index, t)).collect();
     let mut orders = Vec::new();
     let mut written = Vec::with_capacity(transactions.len());
     for transaction in transactions {
@@ -359,12 +358,13 @@ pub(super) fn record(
         });
     };
     // Route first (reads), so the message row is written once, answer included; the
-    // orders follow it (they refer to it).
+    // orders follow it (they refer to it). A new message has no transactions yet.
     let outcome = plan(
         conn,
         &message.id,
         &message.buyer_id,
         plugin.as_ref(),
+        Vec::new(),
         outcome,
     )?;
     if !insert_row(conn, &message, &now_text, Some((&outcome, &plugin)))? {
@@ -396,7 +396,8 @@ pub(super) fn complete(
             "message {id} is already complete ({status})"
         )));
     }
-    let outcome = plan(conn, &id, &buyer_id, plugin.as_ref(), outcome)?;
+    let stored = transactions_of(conn, &id)?;
+    let outcome = plan(conn, &id, &buyer_id, plugin.as_ref(), stored, outcome)?;
     let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
 
     // The message first, guarded on its status, which makes completion happen once;
