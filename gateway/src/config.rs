@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::admission::Quota;
 use crate::admission::retention::RetentionConfig;
 use crate::delivery::DeliveryConfig;
+use crate::mail::InboundEmailConfig;
 use crate::plugin_host::Limits;
 
 /// The admin token `jembatan serve --demo` uses when none is configured.
@@ -94,6 +95,13 @@ pub struct Config {
     /// `JEMBATAN_WHATSAPP_APP_SECRET`, `JEMBATAN_WHATSAPP_VERIFY_TOKEN`,
     /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists).
     pub delivery: DeliveryConfig,
+    /// Orders by e-mail (`[inbound_email]`): the buyers' inbound address domain,
+    /// the SMTP listener and `POST /v1/inbound/email` (`JEMBATAN_INBOUND_EMAIL_DOMAIN`,
+    /// `JEMBATAN_SMTP_LISTEN`, `JEMBATAN_SMTP_MAX_MESSAGE_BYTES`,
+    /// `JEMBATAN_SMTP_MAX_SESSIONS`, `JEMBATAN_SMTP_SESSION_TIMEOUT`,
+    /// `JEMBATAN_SMTP_TLS_CERT`, `JEMBATAN_SMTP_TLS_KEY`,
+    /// `JEMBATAN_INBOUND_EMAIL_TOKEN`).
+    pub inbound_email: InboundEmailConfig,
     /// The file this config was read from, read again on SIGHUP (see
     /// [`Config::reload`]); not a setting.
     #[serde(skip)]
@@ -138,6 +146,7 @@ impl Default for Config {
             integrity_check_interval: Duration::from_secs(600),
             retention: RetentionConfig::default(),
             delivery: DeliveryConfig::default(),
+            inbound_email: InboundEmailConfig::default(),
             source: None,
         }
     }
@@ -248,7 +257,45 @@ impl Config {
             self.sqlite_synchronous = choice("JEMBATAN_SQLITE_SYNCHRONOUS", v)?;
         }
         self.apply_admission_env(&var)?;
+        self.apply_inbound_email_env(&var)?;
         self.apply_delivery_env(var)
+    }
+
+    fn apply_inbound_email_env(
+        &mut self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let mail = &mut self.inbound_email;
+        if let Some(v) = var("JEMBATAN_INBOUND_EMAIL_DOMAIN") {
+            mail.domain = Some(v.trim().to_ascii_lowercase()).filter(|d| !d.is_empty());
+        }
+        if let Some(v) = var("JEMBATAN_SMTP_LISTEN") {
+            mail.smtp_listen = if v.trim().is_empty() {
+                None
+            } else {
+                Some(parse("JEMBATAN_SMTP_LISTEN", v)?)
+            };
+        }
+        if let Some(v) = var("JEMBATAN_SMTP_MAX_MESSAGE_BYTES") {
+            mail.max_message_bytes = parse("JEMBATAN_SMTP_MAX_MESSAGE_BYTES", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_SMTP_MAX_SESSIONS") {
+            mail.max_sessions = parse("JEMBATAN_SMTP_MAX_SESSIONS", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_SMTP_SESSION_TIMEOUT") {
+            mail.session_timeout = duration("JEMBATAN_SMTP_SESSION_TIMEOUT", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_SMTP_TLS_CERT") {
+            mail.tls_cert = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        if let Some(v) = var("JEMBATAN_SMTP_TLS_KEY") {
+            mail.tls_key = Some(PathBuf::from(v)).filter(|p| !p.as_os_str().is_empty());
+        }
+        // A secret: never echoed in an error.
+        if let Some(v) = var("JEMBATAN_INBOUND_EMAIL_TOKEN") {
+            mail.http_token = Some(v).filter(|t| !t.is_empty());
+        }
+        Ok(())
     }
 
     fn apply_admission_env(

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::admission::Refusal;
 use crate::ingest::IngestError;
+use crate::mail::MailRefusal;
 use crate::store::StoreError;
 
 /// Base of the `type` URIs; each problem kind has its own documented slug.
@@ -199,6 +200,19 @@ impl From<StoreError> for ApiError {
 
 /// Ingest's errors as the API shows them; a refused message is not among them,
 /// since ingest answers it with its stored 422.
+impl From<MailRefusal> for ApiError {
+    fn from(err: MailRefusal) -> Self {
+        match err {
+            MailRefusal::Disabled | MailRefusal::UnknownRecipient(_) => {
+                Self::NotFound(err.to_string())
+            }
+            MailRefusal::NotAnEmail(_) => Self::BadRequest(err.to_string()),
+            MailRefusal::Busy(refusal) => Self::Refused(refusal),
+            MailRefusal::NotForEmail(err) | MailRefusal::Ingest(err) => err.into(),
+        }
+    }
+}
+
 impl From<IngestError> for ApiError {
     fn from(err: IngestError) -> Self {
         match err {

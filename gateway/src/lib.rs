@@ -14,6 +14,7 @@ pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod ingest;
+pub mod mail;
 pub mod metrics;
 pub mod model;
 pub mod orders;
@@ -34,6 +35,7 @@ use crate::api::AppState;
 use crate::config::Config;
 use crate::delivery::{Bell, Channels, Worker};
 use crate::ingest::Ingest;
+use crate::mail::MailDoor;
 use crate::metrics::Metrics;
 use crate::plugin_host::{PluginHost, PluginHostConfig, PluginRegistry};
 use crate::store::sqlite::{SqliteOptions, Synchronous};
@@ -107,6 +109,13 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         config.buyer_quota.clone(),
         health,
     ));
+    let mail = Arc::new(MailDoor::new(
+        config.inbound_email.clone(),
+        store.clone(),
+        ingest.clone(),
+        admission.clone(),
+        channels.clone(),
+    ));
     Ok(web::Data::new(AppState {
         admin_token: Arc::new(api::AdminToken::new(config.admin_token.clone())),
         config: Arc::new(config),
@@ -118,6 +127,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         bell,
         metrics: Arc::new(Metrics::new()),
         admission,
+        mail,
     }))
 }
 
@@ -188,6 +198,24 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     let reloads = tokio::spawn(
         api::reload_on_hangup(state.clone()).context("listening for SIGHUP (config reload)")?,
     );
+    let smtp = match state.config.inbound_email.smtp_listen {
+        Some(address) => {
+            let tls = mail::smtp::tls_acceptor(&state.config.inbound_email)?;
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("binding the SMTP listener to {address}"))?;
+            let bound = listener.local_addr()?;
+            // Tests read this line to learn the port when listening on port 0.
+            println!("jembatan smtp listening on smtp://{bound}");
+            tracing::info!(address = %bound, starttls = tls.is_some(), "SMTP listening");
+            Some(tokio::spawn(mail::smtp::serve(
+                state.mail.clone(),
+                listener,
+                tls,
+            )))
+        }
+        None => None,
+    };
     let address = listener.local_addr()?;
     let store = state.store.clone();
     let server = HttpServer::new(move || api::app(state.clone()))
@@ -202,6 +230,9 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     worker.abort();
     health.abort();
     retention.abort();
+    if let Some(smtp) = smtp {
+        smtp.abort();
+    }
     #[cfg(unix)]
     reloads.abort();
     store.close().await;

@@ -192,6 +192,17 @@ impl Gateway {
         self.logs.lock().unwrap().clone()
     }
 
+    /// The port of the gateway's SMTP listener (`JEMBATAN_SMTP_LISTEN`), from the
+    /// line it prints before it says it listens for HTTP.
+    pub fn smtp_port(&self) -> u16 {
+        let logs = self.logs();
+        let line = logs
+            .lines()
+            .find_map(|line| line.strip_prefix("jembatan smtp listening on smtp://"))
+            .expect("the gateway runs an SMTP listener");
+        line.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
     /// The gateway's process id (to read its memory from `/proc`).
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -341,6 +352,7 @@ pub fn spawn_until_ready(
         .unwrap_or_else(|e| panic!("starting {name}: {e}"));
     let stderr = child.stderr.take().unwrap();
     let tag = name.to_owned();
+    let stdout_log = log.clone();
     let stderr_done = thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             eprintln!("[{tag}] {line}");
@@ -357,6 +369,13 @@ pub fn spawn_until_ready(
     thread::spawn(move || {
         let mut ready = Some(tx);
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            // Kept before the ready line is acted on, so what was printed before it
+            // (the SMTP listener's address) is in the log once the child is ready.
+            if let Some(log) = &stdout_log {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
             if let Some(rest) = line.strip_prefix(&prefix)
                 && let Some(tx) = ready.take()
             {

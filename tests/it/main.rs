@@ -15,6 +15,7 @@ mod crash;
 mod credentials;
 mod delivery;
 mod delivery_channels;
+mod email;
 mod formats;
 mod hardening;
 mod hostile_plugins;

@@ -23,8 +23,9 @@ use crate::harness::{repo_root, spawn_until_ready};
 
 /// The command `.ci/run` installs the peers' Python packages with (a test
 /// below holds the two together); `openapi-spec-validator` is for
-/// `tests/tools/validate_openapi.py`.
-pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0'";
+/// `tests/tools/validate_openapi.py`, `openpyxl` for the XLSX files
+/// `tests/peers/send_mail.py` attaches.
+pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0' 'openpyxl==3.1.5'";
 
 /// How long a peer may take to say it listens.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -592,7 +593,7 @@ pub fn require_python_packages() {
     let importable = || match Command::new("python3")
         .args([
             "-c",
-            "import standardwebhooks, aiosmtpd, openapi_spec_validator",
+            "import standardwebhooks, aiosmtpd, openapi_spec_validator, openpyxl",
         ])
         .output()
     {

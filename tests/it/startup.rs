@@ -63,7 +63,7 @@ fn serve_demo_runs_on_the_embedded_default() {
     // The store is SQLite under ./data.
     assert!(cwd.path().join("data/jembatan.db").is_file());
 
-    // The six stock plugins are built in.
+    // The seven stock plugins are built in.
     let plugins = json_of(admin(Method::GET, "/v1/admin/plugins").send().unwrap(), 200);
     let names: BTreeSet<String> = plugins
         .as_array()

@@ -10,6 +10,7 @@ pub use auth::reload_on_hangup;
 mod body;
 mod fallback;
 mod health;
+mod inbound_email;
 mod inbox;
 mod inbox_page;
 mod messages;
@@ -35,6 +36,7 @@ use crate::config::Config;
 use crate::delivery::{Bell, Channels};
 use crate::error::{Problem, problem_response};
 use crate::ingest::Ingest;
+use crate::mail::MailDoor;
 use crate::metrics::Metrics;
 use crate::plugin_host::{PluginHost, PluginRegistry};
 use crate::store::Store;
@@ -56,6 +58,9 @@ pub struct AppState {
     /// Whether a buyer's message is taken now (rate, storage, a gateway that can
     /// store).
     pub admission: Arc<Admission>,
+    /// Orders by e-mail: the door both the SMTP listener and
+    /// `POST /v1/inbound/email` use.
+    pub mail: Arc<MailDoor>,
 }
 
 /// The whole application: routes, OpenAPI document, problem+json for every error.
@@ -96,12 +101,16 @@ pub fn app(
                 .service(orders::post_order)
                 .service(orders::list_orders)
                 .service(orders::get_order)
+                .service(inbound_email::post_inbound_email)
                 .service(messages::get_message)
                 .service(admin::buyers::create_buyer)
                 .service(admin::buyers::get_buyer)
                 .service(admin::buyers::update_buyer)
                 .service(admin::buyers::rotate_buyer_key)
                 .service(admin::buyers::revoke_buyer_key)
+                .service(admin::buyer_email::get_buyer_email)
+                .service(admin::buyer_email::put_buyer_email)
+                .service(admin::buyer_email::rotate_inbound_address)
                 .service(admin::plugins::list_plugins)
                 .service(admin::plugins::upload_plugin)
                 .service(admin::messages::list_messages)
@@ -163,6 +172,10 @@ fn document(mut openapi: OpenApi) -> String {
     components.add_security_scheme("buyer_key", bearer("A buyer's API key."));
     components.add_security_scheme("admin_token", bearer("The gateway's admin token."));
     components.add_security_scheme("craftsman_token", bearer("A craftsman's inbox token."));
+    components.add_security_scheme(
+        "inbound_email_token",
+        bearer("The token of inbound e-mail over HTTP (JEMBATAN_INBOUND_EMAIL_TOKEN)."),
+    );
     openapi.to_json().expect("the OpenAPI document serializes")
 }
 

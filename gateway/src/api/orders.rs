@@ -140,6 +140,7 @@ pub async fn post_order(
         headers: kept_headers(&req),
         body,
         idempotency_key,
+        email: None,
     };
     // The answer as stored, so a retry with the same `Idempotency-Key` gets the
     // same status and body.
@@ -147,11 +148,17 @@ pub async fn post_order(
     if let Err(IngestError::Store(error)) = &accepted {
         state.admission.health().store_failed(error);
     }
-    let (media, answer) = match accepted? {
+    let outcome = accepted?;
+    state.admission.stored(&buyer.id, size);
+    outcome_response(outcome)
+}
+
+/// A message's answer as stored: the 201 of its orders, or its 422 problem.
+pub(super) fn outcome_response(outcome: Outcome) -> Result<HttpResponse, ApiError> {
+    let (media, answer) = match outcome {
         Outcome::Accepted(answer) => ("application/json", answer),
         Outcome::Refused(answer) => ("application/problem+json", answer),
     };
-    state.admission.stored(&buyer.id, size);
     let status = StatusCode::from_u16(answer.status).map_err(ApiError::internal)?;
     Ok(HttpResponse::build(status)
         .content_type(media)

@@ -14,6 +14,7 @@ pub mod schedule;
 pub mod targets;
 pub mod worker;
 
+pub use channels::email::ReplyMail;
 use channels::email::{EmailChannel, EmailConfig, EmailTarget};
 use channels::telegram::{TelegramChannel, TelegramConfig, TelegramTarget};
 use channels::webhook::{WebhookChannel, WebhookConfig, WebhookTarget};
@@ -272,6 +273,31 @@ impl Channels {
                     format!(
                         "the {kind} send did not finish within its deadline of {} \
                          ([delivery.deadlines] {kind}); it was cut off and will be retried",
+                        humantime::format_duration(deadline)
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// Sends the reply to an e-mailed order through `[delivery.email]`, under the
+    /// e-mail deadline, like an order's send.
+    pub async fn send_reply(&self, reply: &ReplyMail) -> Result<Sent, SendError> {
+        let Some(email) = &self.email else {
+            return Err(SendError::permanent(
+                None,
+                "this gateway has no email channel ([delivery.email]) to reply through",
+            ));
+        };
+        let deadline = self.deadlines.email;
+        match tokio::time::timeout(deadline, email.send_reply(reply)).await {
+            Ok(result) => result,
+            Err(_elapsed) => {
+                email.discard_connections();
+                Err(SendError::permanent(
+                    None,
+                    format!(
+                        "the reply did not finish within {} ([delivery.deadlines] email)",
                         humantime::format_duration(deadline)
                     ),
                 ))

@@ -21,6 +21,7 @@
 //! and each caller shows them its own way (`api` as `application/problem+json`).
 
 mod answer;
+pub mod email;
 
 use std::sync::Arc;
 
@@ -32,8 +33,8 @@ use crate::delivery::Bell;
 use crate::error::Problem;
 use crate::orders::{Checked, CheckedMessage, CheckedTransaction, OrderValidator, Receipt};
 use crate::plugin_host::{
-    Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginInput, PluginRegistry,
-    PluginWarning,
+    EmailInput, Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginInput,
+    PluginRegistry, PluginWarning,
 };
 use crate::secrets::new_id;
 use crate::store::{
@@ -53,6 +54,9 @@ pub struct Inbound {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub idempotency_key: Option<String>,
+    /// For a message that came by e-mail (`received_via` `email`, the body the
+    /// raw message), its parts as the plugin gets them ([`email::parse`]).
+    pub email: Option<EmailInput>,
 }
 
 /// What became of a message, with its answer as stored: the status and JSON body
@@ -302,24 +306,9 @@ impl Ingest {
             content_type: inbound.content_type.clone(),
             headers: inbound.headers.clone(),
             body: inbound.body.clone(),
-            email: None,
+            email: inbound.email.clone(),
         };
-        let new = NewMessage {
-            id: new_id("msg"),
-            buyer_id: buyer.id.clone(),
-            received_via: inbound.received_via,
-            content_type: inbound.content_type,
-            headers: json!(
-                inbound
-                    .headers
-                    .iter()
-                    .map(|(k, v)| json!([k, v]))
-                    .collect::<Vec<_>>()
-            ),
-            body: inbound.body,
-            body_sha256: body_sha256.clone(),
-            idempotency_key: inbound.idempotency_key,
-        };
+        let new = new_message(buyer, inbound, body_sha256.clone());
         let (processed, unavailable) = match self.normalize(buyer, plugin, &new.id, input).await {
             Ok(read) => {
                 let plugin = plugin_ref(plugin);
@@ -343,6 +332,52 @@ impl Ingest {
             RecordedMessage::Existing(existing) => {
                 self.replay_idempotent(buyer, plugin, *existing, &body_sha256)
                     .await
+            }
+        }
+    }
+
+    /// Stores a message from `buyer` as refused with `problem`, without running
+    /// its plugin: e-mail from a sender the buyer does not accept. It is kept
+    /// like any failed message (an admin can read it, and replay it through the
+    /// plugin if the sender was in fact the buyer's). A retry of the same message
+    /// (its idempotency key) gets the first answer.
+    pub async fn refuse(
+        &self,
+        buyer: &Buyer,
+        inbound: Inbound,
+        problem: Problem,
+    ) -> Result<Outcome, IngestError> {
+        let body_sha256 = crate::secrets::hash_bytes(&inbound.body);
+        let new = new_message(buyer, inbound, body_sha256.clone());
+        let body = serde_json::to_value(problem.with("message_id", &new.id))
+            .map_err(IngestError::internal)?;
+        let outcome = MessageOutcome::Failed {
+            error: body.clone(),
+            response: StoredResponse {
+                status: REFUSED_STATUS,
+                body,
+            },
+        };
+        match self
+            .store
+            .record_message(new, Some((None, outcome)))
+            .await?
+        {
+            RecordedMessage::Stored(Some(answer)) => Ok(Outcome::answering(answer)),
+            RecordedMessage::Stored(None) => Err(IngestError::internal(anyhow::anyhow!(
+                "a refused message was stored without its answer"
+            ))),
+            RecordedMessage::Existing(existing) if existing.body_sha256 != body_sha256 => {
+                Err(IngestError::KeyReused {
+                    key: existing.idempotency_key.unwrap_or_default(),
+                    message_id: existing.id,
+                })
+            }
+            RecordedMessage::Existing(existing) => {
+                let (id, status, response) = (existing.id, existing.status, existing.response);
+                Outcome::stored(status, response).ok_or_else(|| {
+                    IngestError::internal(anyhow::anyhow!("message {id} has no stored answer"))
+                })
             }
         }
     }
@@ -528,6 +563,26 @@ impl Ingest {
     }
 }
 
+/// The message to store for `inbound`, with a new id.
+fn new_message(buyer: &Buyer, inbound: Inbound, body_sha256: String) -> NewMessage {
+    NewMessage {
+        id: new_id("msg"),
+        buyer_id: buyer.id.clone(),
+        received_via: inbound.received_via,
+        content_type: inbound.content_type,
+        headers: json!(
+            inbound
+                .headers
+                .iter()
+                .map(|(k, v)| json!([k, v]))
+                .collect::<Vec<_>>()
+        ),
+        body: inbound.body,
+        body_sha256,
+        idempotency_key: inbound.idempotency_key,
+    }
+}
+
 /// Who made an outcome.
 fn plugin_ref(plugin: &LoadedPlugin) -> PluginRef {
     PluginRef {
@@ -671,11 +726,16 @@ fn shown(control_number: &Option<String>) -> &str {
 /// The plugin's input for a stored message, whose body moves into it (the rest
 /// of the message is still read after the plugin ran, the body is not).
 fn input_of(message: &mut Message) -> PluginInput {
+    // An e-mail's parts are made again from the raw message, as they were the
+    // first time; it was read when it came in, so it reads now.
+    let email = (message.received_via == ReceivedVia::Email)
+        .then(|| email::parse(&message.body).ok().map(|parsed| parsed.input))
+        .flatten();
     PluginInput {
         content_type: message.content_type.clone(),
         headers: headers_of(message),
         body: std::mem::take(&mut message.body),
-        email: None,
+        email,
     }
 }
 

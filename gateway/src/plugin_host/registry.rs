@@ -37,6 +37,10 @@ const STOCK: &[(&str, &[u8])] = &[
         "edifact-orders.wasm",
         include_bytes!("../../../plugins/dist/edifact-orders.wasm"),
     ),
+    (
+        "email-order.wasm",
+        include_bytes!("../../../plugins/dist/email-order.wasm"),
+    ),
 ];
 
 /// Why a plugin could not be added from a file or directory.

@@ -120,6 +120,7 @@ fn stock_plugins_load_and_describe_themselves() {
             "canonical-json",
             "cxml-order",
             "edifact-orders",
+            "email-order",
             "json-map",
             "ubl-order",
             "x12-850"

@@ -295,7 +295,9 @@ text_enum!(OrderStatus {
     Failed => "failed",
 });
 
+mod mail;
 mod outbox;
+pub use mail::*;
 pub use outbox::*;
 pub mod routing;
 
@@ -998,7 +1000,9 @@ pub trait Outbox: Send + Sync {
 /// an `Arc<dyn Outbox>` (say) for a part that needs only one area. An engine
 /// implements the five traits; [`open`] picks the engine by the URL's scheme.
 #[async_trait::async_trait]
-pub trait Store: BuyerStore + MessageStore + CraftsmanStore + Outbox + Send + Sync {
+pub trait Store:
+    BuyerStore + MessageStore + CraftsmanStore + Outbox + MailStore + Send + Sync
+{
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;
 

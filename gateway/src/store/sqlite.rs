@@ -29,16 +29,17 @@ use serde::Deserialize;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::ChannelTarget;
+use crate::model::{ChannelTarget, Language};
 
 use super::{
     BindingChange, Buyer, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery, Craftsman,
     CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
-    EngineError, InsertedMessage, MAX_PAGE, Message, MessageAttempt, MessageOutcome, MessagePage,
-    MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman, NewInboxSession, NewMessage,
-    NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact,
-    PluginRef, Purged, Receipt, RecordedMessage, Reopen, Retention, Route, RouteChange,
-    SentMessage, Store, StoreError, StoreResult, StoredResponse, WhatsAppContact,
+    EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore, Message, MessageAttempt,
+    MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman,
+    NewInboxSession, NewMessage, NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope,
+    Outbox, PluginArtifact, PluginRef, Purged, Receipt, RecordedMessage, Reopen, ReplyState,
+    Retention, Route, RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse,
+    WhatsAppContact,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -305,6 +306,7 @@ mod buyers;
 mod codec;
 mod craftsmen;
 mod deliveries;
+mod mail;
 mod messages;
 mod migrations;
 mod orders;
@@ -705,6 +707,59 @@ impl Outbox for SqliteStore {
         let wa_id = wa_id.to_owned();
         self.writer
             .run(move |conn| whatsapp::close_window(conn, wa_id, at))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl MailStore for SqliteStore {
+    async fn email_settings(&self, buyer_id: &str) -> StoreResult<EmailSettings> {
+        self.read(|conn| mail::settings(conn, buyer_id))
+    }
+
+    async fn put_email_settings(
+        &self,
+        buyer_id: &str,
+        senders: Vec<String>,
+        language: Language,
+    ) -> StoreResult<EmailSettings> {
+        let buyer_id = buyer_id.to_owned();
+        self.writer
+            .run(move |conn| mail::put_settings(conn, buyer_id, senders, language))
+            .await
+    }
+
+    async fn set_inbound_address_hash(
+        &self,
+        buyer_id: &str,
+        token_hash: String,
+    ) -> StoreResult<()> {
+        let buyer_id = buyer_id.to_owned();
+        self.writer
+            .run(move |conn| mail::set_address_hash(conn, buyer_id, token_hash))
+            .await
+    }
+
+    async fn buyer_by_inbound_address_hash(&self, token_hash: &str) -> StoreResult<Option<Buyer>> {
+        self.read(|conn| mail::buyer_by_address_hash(conn, token_hash))
+    }
+
+    async fn claim_reply(&self, message_id: &str, recipient: &str) -> StoreResult<bool> {
+        let (message_id, recipient) = (message_id.to_owned(), recipient.to_owned());
+        self.writer
+            .run(move |conn| mail::claim_reply(conn, message_id, recipient))
+            .await
+    }
+
+    async fn finish_reply(
+        &self,
+        message_id: &str,
+        state: ReplyState,
+        detail: &str,
+    ) -> StoreResult<()> {
+        let (message_id, detail) = (message_id.to_owned(), detail.to_owned());
+        self.writer
+            .run(move |conn| mail::finish_reply(conn, message_id, state, detail))
             .await
     }
 }

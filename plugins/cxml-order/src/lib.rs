@@ -110,6 +110,7 @@ impl Plugin for CxmlOrder {
     }
 }
 
+#[cfg(feature = "component")]
 jembatan_plugin_sdk::export_plugin!(CxmlOrder);
 
 #[cfg(test)]

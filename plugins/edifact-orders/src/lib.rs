@@ -114,6 +114,7 @@ impl Plugin for EdifactOrders {
     }
 }
 
+#[cfg(feature = "component")]
 jembatan_plugin_sdk::export_plugin!(EdifactOrders);
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ impl Plugin for UblOrder {
     }
 }
 
+#[cfg(feature = "component")]
 jembatan_plugin_sdk::export_plugin!(UblOrder);
 
 #[cfg(test)]

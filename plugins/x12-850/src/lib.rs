@@ -97,6 +97,7 @@ impl Plugin for X12Order {
     }
 }
 
+#[cfg(feature = "component")]
 jembatan_plugin_sdk::export_plugin!(X12Order);
 
 #[cfg(test)]

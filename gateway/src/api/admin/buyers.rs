@@ -394,7 +394,7 @@ pub struct NewApiKey {
 }
 
 /// The 404 for a credential change of a buyer that does not exist.
-fn no_buyer(id: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+pub(super) fn no_buyer(id: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
     move |err| match err {
         StoreError::NotFound => ApiError::NotFound(format!("no buyer '{id}'")),
         other => other.into(),

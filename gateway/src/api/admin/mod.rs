@@ -2,6 +2,7 @@
 //! plugin versions, failed messages to replay, craftsmen and the routes to them,
 //! orders, and deliveries to retry.
 
+pub mod buyer_email;
 pub mod buyers;
 pub mod craftsmen;
 pub mod deliveries;

@@ -287,12 +287,45 @@ fn base64_body(bytes: Vec<u8>) -> Body {
         .expect("base64 can carry any bytes")
 }
 
-#[async_trait]
-impl Channel for EmailChannel {
-    type Target = EmailTarget;
+/// The reply to a buyer's e-mailed order (see `mail::reply`), sent through the
+/// same relay as the orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyMail {
+    /// The sender of the order, who gets the reply.
+    pub to: String,
+    pub subject: String,
+    /// The whole reply, plain text.
+    pub text: String,
+    /// The order mail's `Message-ID`, with its angle brackets.
+    pub in_reply_to: Option<String>,
+}
 
-    async fn send(&self, target: &EmailTarget, out: &Outgoing<'_>) -> Result<Sent, SendError> {
-        let message = self.message(target, out)?;
+impl EmailChannel {
+    /// Sends a reply: plain text, marked automatic (RFC 3834 §5,
+    /// `Auto-Submitted: auto-replied`) and threaded to the mail it answers.
+    pub async fn send_reply(&self, reply: &ReplyMail) -> Result<Sent, SendError> {
+        let to: Mailbox = reply.to.parse().map_err(|e| {
+            SendError::permanent(
+                None,
+                format!("{:?} is not an e-mail address: {e}", reply.to),
+            )
+        })?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(reply.subject.clone())
+            .header(AutoSubmitted);
+        if let Some(id) = &reply.in_reply_to {
+            builder = builder.in_reply_to(id.clone()).references(id.clone());
+        }
+        let message = builder
+            .singlepart(part(ContentType::TEXT_PLAIN, reply.text.clone()))
+            .map_err(|e| SendError::permanent(None, format!("building the reply: {e}")))?;
+        self.transmit(message).await
+    }
+
+    /// Sends one message through the pooled transport.
+    async fn transmit(&self, message: Message) -> Result<Sent, SendError> {
         let transport = self
             .transport
             .lock()
@@ -309,6 +342,35 @@ impl Channel for EmailChannel {
             }),
             Err(err) => Err(self.failure(&err)),
         }
+    }
+}
+
+/// `Auto-Submitted: auto-replied` (RFC 3834 §5.1): an automatic answer, which
+/// well-behaved responders do not answer in turn.
+#[derive(Debug, Clone, Copy)]
+struct AutoSubmitted;
+
+impl lettre::message::header::Header for AutoSubmitted {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), "auto-replied".to_owned())
+    }
+}
+
+#[async_trait]
+impl Channel for EmailChannel {
+    type Target = EmailTarget;
+
+    async fn send(&self, target: &EmailTarget, out: &Outgoing<'_>) -> Result<Sent, SendError> {
+        let message = self.message(target, out)?;
+        self.transmit(message).await
     }
 }
 

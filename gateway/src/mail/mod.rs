@@ -1,0 +1,249 @@
+//! The e-mail door: orders that buyers send by e-mail, through the SMTP listener
+//! ([`smtp`]) or posted raw by the operator's mail provider
+//! (`POST /v1/inbound/email`, `api/inbound_email.rs`). Both hand the raw message
+//! to [`MailDoor`], which finds the buyer by the inbound address, checks the
+//! sender, and gives the message to the same [`Ingest`] as HTTP posts: stored
+//! before anything is answered (the SMTP `250`, the HTTP `201`/`422`), then
+//! normalized by the buyer's plugin, routed and delivered. The sender then gets
+//! one reply ([`reply`]) saying which orders were received, or why the mail could
+//! not be read.
+//!
+//! A buyer's inbound address is `orders+TOKEN@<domain>`: the token is a secret,
+//! stored as a hash like an API key, shown when made and rotatable
+//! (`POST /v1/admin/buyers/{id}/email/address`). Mail to an address that is not a
+//! buyer's is refused at `RCPT` (or 404 over HTTP). Mail from a sender the buyer
+//! does not accept is stored refused, not normalized and never answered (no
+//! backscatter to a forged sender).
+
+pub mod address;
+pub mod config;
+pub mod reply;
+pub mod smtp;
+
+use std::sync::Arc;
+
+use crate::admission::{Admission, Refusal};
+use crate::delivery::Channels;
+use crate::error::Problem;
+use crate::ingest::email::{self, MESSAGE_RFC822, NotAnEmail, ParsedEmail};
+use crate::ingest::{Inbound, Ingest, IngestError, Outcome};
+use crate::store::{Buyer, EmailSettings, ReceivedVia, ReplyState, Store, StoreError};
+
+pub use config::InboundEmailConfig;
+
+/// Why a message was not taken for a recipient: nothing was stored.
+#[derive(Debug, thiserror::Error)]
+pub enum MailRefusal {
+    /// This gateway takes no e-mail (`[inbound_email] domain` is not set).
+    #[error("this gateway takes no e-mail")]
+    Disabled,
+    /// Not an inbound address of any buyer.
+    #[error("no buyer has the address '{0}'")]
+    UnknownRecipient(String),
+    /// The buyer's plugin does not read e-mail, or is not installed.
+    #[error("{0}")]
+    NotForEmail(IngestError),
+    /// Not even the headers could be read.
+    #[error(transparent)]
+    NotAnEmail(#[from] NotAnEmail),
+    /// The buyer is over its rate or storage limit, or nothing can be stored now.
+    #[error(transparent)]
+    Busy(#[from] Refusal),
+    /// Ingest failed (the store, the plugin host) or refused the message (its
+    /// `Message-ID` already used for another message).
+    #[error("{0}")]
+    Ingest(#[from] IngestError),
+}
+
+impl From<StoreError> for MailRefusal {
+    fn from(err: StoreError) -> Self {
+        Self::Ingest(IngestError::Store(err))
+    }
+}
+
+impl MailRefusal {
+    /// Whether the same message may be taken later: an SMTP `4xx`, not `5xx`.
+    pub fn is_temporary(&self) -> bool {
+        match self {
+            Self::Busy(_) => true,
+            Self::Ingest(IngestError::KeyReused { .. }) => false,
+            Self::Ingest(_) => true,
+            Self::Disabled
+            | Self::UnknownRecipient(_)
+            | Self::NotForEmail(_)
+            | Self::NotAnEmail(_) => false,
+        }
+    }
+}
+
+/// Finds buyers by inbound address and takes their e-mail in.
+pub struct MailDoor {
+    config: InboundEmailConfig,
+    store: Arc<dyn Store>,
+    ingest: Arc<Ingest>,
+    admission: Arc<Admission>,
+    channels: Arc<Channels>,
+}
+
+impl MailDoor {
+    pub fn new(
+        config: InboundEmailConfig,
+        store: Arc<dyn Store>,
+        ingest: Arc<Ingest>,
+        admission: Arc<Admission>,
+        channels: Arc<Channels>,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            ingest,
+            admission,
+            channels,
+        }
+    }
+
+    pub fn config(&self) -> &InboundEmailConfig {
+        &self.config
+    }
+
+    /// The buyer whose inbound address `recipient` is, if its plugin reads
+    /// e-mail: what `RCPT` asks.
+    pub async fn recipient(&self, recipient: &str) -> Result<Buyer, MailRefusal> {
+        let domain = self.config.domain.as_deref().ok_or(MailRefusal::Disabled)?;
+        let unknown = || MailRefusal::UnknownRecipient(recipient.to_owned());
+        let token =
+            address::token_of(recipient, &self.config.local_part, domain).ok_or_else(unknown)?;
+        let buyer = self
+            .store
+            .buyer_by_inbound_address_hash(&crate::secrets::hash(&token))
+            .await?
+            .ok_or_else(unknown)?;
+        self.ingest
+            .plugin_accepting(&buyer, MESSAGE_RFC822)
+            .map_err(MailRefusal::NotForEmail)?;
+        Ok(buyer)
+    }
+
+    /// The first of `candidates` that is a buyer's inbound address: for a
+    /// message posted without its envelope, its `Delivered-To`, `To` or `Cc`.
+    pub async fn recipient_among(&self, candidates: &[String]) -> Result<Buyer, MailRefusal> {
+        let mut first_refusal = None;
+        for candidate in candidates {
+            match self.recipient(candidate).await {
+                Ok(buyer) => return Ok(buyer),
+                Err(MailRefusal::UnknownRecipient(_)) => {}
+                Err(other) => {
+                    first_refusal.get_or_insert(other);
+                }
+            }
+        }
+        Err(first_refusal.unwrap_or_else(|| MailRefusal::UnknownRecipient(candidates.join(", "))))
+    }
+
+    /// Takes one raw message in for `buyer`: stored, then normalized (or stored
+    /// refused when its sender is not accepted), then answered to the sender.
+    pub async fn receive(&self, buyer: &Buyer, raw: Vec<u8>) -> Result<Outcome, MailRefusal> {
+        let parsed = email::parse(&raw)?;
+        self.receive_parsed(buyer, parsed, raw).await
+    }
+
+    /// [`MailDoor::receive`] of a message already parsed.
+    pub async fn receive_parsed(
+        &self,
+        buyer: &Buyer,
+        parsed: ParsedEmail,
+        raw: Vec<u8>,
+    ) -> Result<Outcome, MailRefusal> {
+        self.admission
+            .admit(&buyer.id, buyer.limits.as_ref())
+            .await?;
+        let settings = self.store.email_settings(&buyer.id).await?;
+        let size = raw.len();
+        let inbound = Inbound {
+            received_via: ReceivedVia::Email,
+            content_type: MESSAGE_RFC822.to_owned(),
+            headers: parsed.headers.clone(),
+            body: raw,
+            idempotency_key: idempotency_key(parsed.message_id.as_deref()),
+            email: Some(parsed.input.clone()),
+        };
+        if !address::sender_accepted(&parsed.from, &settings.senders) {
+            let problem = Problem::new(
+                "sender-not-allowed",
+                "The sender is not one this buyer accepts",
+                422u16,
+                format!(
+                    "mail from '{}' is not accepted for buyer '{}': the buyer's accepted \
+                     senders do not include it",
+                    parsed.from, buyer.id
+                ),
+            );
+            tracing::info!(buyer_id = %buyer.id, sender = %parsed.from, "e-mail from a sender not accepted: stored refused, not answered");
+            let outcome = self.ingest.refuse(buyer, inbound, problem).await?;
+            self.admission.stored(&buyer.id, size);
+            return Ok(outcome);
+        }
+        let plugin = self
+            .ingest
+            .plugin_accepting(buyer, MESSAGE_RFC822)
+            .map_err(MailRefusal::NotForEmail)?;
+        let outcome = self.ingest.accept(buyer, &plugin, inbound).await?;
+        self.admission.stored(&buyer.id, size);
+        self.answer(&parsed, &settings, &outcome);
+        Ok(outcome)
+    }
+
+    /// Sends the one reply of a message, in the background: never to an
+    /// automatic message (RFC 3834), and at most once per message (the store
+    /// keeps the claim, so neither a retry of the same message nor a restart
+    /// sends a second).
+    fn answer(&self, parsed: &ParsedEmail, settings: &EmailSettings, outcome: &Outcome) {
+        if !self.config.reply || parsed.automatic || parsed.from.is_empty() {
+            return;
+        }
+        let response = match outcome {
+            Outcome::Accepted(response) | Outcome::Refused(response) => response,
+        };
+        let Some(message_id) = response.body["message_id"].as_str().map(str::to_owned) else {
+            return;
+        };
+        let mail = reply::compose(parsed, settings.language, outcome);
+        let (store, channels) = (self.store.clone(), self.channels.clone());
+        tokio::spawn(async move {
+            match store.claim_reply(&message_id, &mail.to).await {
+                Ok(true) => {}
+                Ok(false) => return,
+                Err(error) => {
+                    tracing::warn!(%message_id, %error, "the reply could not be claimed; not sent");
+                    return;
+                }
+            }
+            let (state, detail) = match channels.send_reply(&mail).await {
+                Ok(sent) => (ReplyState::Sent, sent.detail.unwrap_or_default()),
+                Err(error) => {
+                    tracing::warn!(%message_id, error = %error.error, "the reply to the sender failed");
+                    (ReplyState::Failed, error.error)
+                }
+            };
+            if let Err(error) = store.finish_reply(&message_id, state, &detail).await {
+                tracing::warn!(%message_id, %error, "the reply's end could not be recorded");
+            }
+        });
+    }
+}
+
+/// The idempotency key of an e-mail: its `Message-ID`, so that the same mail
+/// delivered twice (a relay retrying after a lost `250`) is stored once. A
+/// `Message-ID` that is not a valid key (too long, not visible ASCII) is hashed.
+fn idempotency_key(message_id: Option<&str>) -> Option<String> {
+    let id = message_id?.trim();
+    if id.is_empty() {
+        return None;
+    }
+    let visible = id.bytes().all(|b| (b'!'..=b'~').contains(&b));
+    Some(if visible && id.len() <= 240 {
+        format!("email:{id}")
+    } else {
+        format!("email-sha256:{}", crate::secrets::hash(id))
+    })
+}

@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""A buyer's mail client, for the integration tests: builds an order e-mail with
+Python's own `email` package and sends it with `smtplib`, as any program would.
+
+    python3 tests/peers/send_mail.py --port N --sender A --to A [--to A …]
+        [--subject S] [--text T] [--message-id ID]
+        [--attach PATH:NAME:TYPE …] [--xlsx NAME:ROWS_JSON]
+        [--raw-out FILE] [--no-send]
+
+`--xlsx` makes a workbook with openpyxl (one sheet, the rows given as a JSON list
+of lists; numbers stay numbers) and attaches it. `--raw-out` writes the exact
+bytes sent, so a test can post the same message over HTTP. Prints one JSON line:
+`{"sent": true, "refused": {addr: [code, text]}}` (smtplib's `sendmail` result:
+recipients refused while others were taken), or `{"sent": false, "stage":
+"rcpt"|"data"|…, "code": N, "message": "…"}` when the server refused the whole
+message, as smtplib raises it (SMTPRecipientsRefused, SMTPDataError, …).
+"""
+
+import argparse
+import io
+import json
+import smtplib
+import sys
+from email import policy
+from email.message import EmailMessage
+from email.utils import formatdate
+
+
+def build(args):
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = args.sender
+    msg["To"] = ", ".join(args.to)
+    msg["Subject"] = args.subject
+    msg["Date"] = formatdate(1795680000, localtime=False)  # 2026-11-26, fixed
+    msg["Message-ID"] = f"<{args.message_id}>"
+    msg.set_content(args.text)
+    for spec in args.attach:
+        path, name, content_type = spec.split(":", 2)
+        maintype, subtype = content_type.split("/", 1)
+        with open(path, "rb") as f:
+            msg.add_attachment(f.read(), maintype=maintype, subtype=subtype, filename=name)
+    for spec in args.xlsx:
+        name, rows = spec.split(":", 1)
+        import openpyxl  # only when a workbook is asked for
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        for row in json.loads(rows):
+            sheet.append(row)
+        data = io.BytesIO()
+        book.save(data)
+        msg.add_attachment(
+            data.getvalue(),
+            maintype="application",
+            subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            filename=name,
+        )
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--sender", required=True)
+    parser.add_argument("--to", action="append", required=True)
+    parser.add_argument("--subject", default="Pesanan")
+    parser.add_argument("--text", default="")
+    parser.add_argument("--message-id", default="order-1@mitra.test")
+    parser.add_argument("--attach", action="append", default=[])
+    parser.add_argument("--xlsx", action="append", default=[])
+    parser.add_argument("--raw-out")
+    parser.add_argument("--no-send", action="store_true")
+    args = parser.parse_args()
+
+    raw = build(args)
+    if args.raw_out:
+        with open(args.raw_out, "wb") as f:
+            f.write(raw)
+    if args.no_send:
+        print(json.dumps({"sent": False, "stage": "none"}))
+        return
+    try:
+        with smtplib.SMTP("127.0.0.1", args.port, timeout=60) as smtp:
+            smtp.ehlo("client.mitra.test")
+            refused = smtp.sendmail(args.sender, args.to, raw)
+            print(json.dumps({"sent": True, "refused": {k: [v[0], v[1].decode()] for k, v in refused.items()}}))
+    except smtplib.SMTPRecipientsRefused as e:
+        (code, text) = next(iter(e.recipients.values()))
+        print(json.dumps({"sent": False, "stage": "rcpt", "code": code, "message": text.decode()}))
+    except smtplib.SMTPResponseException as e:
+        stage = "data" if isinstance(e, smtplib.SMTPDataError) else type(e).__name__
+        print(json.dumps({"sent": False, "stage": stage, "code": e.smtp_code,
+                          "message": e.smtp_error.decode(errors="replace")}))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
