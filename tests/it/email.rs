@@ -441,3 +441,207 @@ fn mail_to_an_unknown_address_or_from_a_sender_not_allowed_is_refused_without_a_
         "{reply}"
     );
 }
+
+/// One raw SMTP conversation on loopback, for what no well-behaved client sends.
+struct Raw {
+    reader: std::io::BufReader<std::net::TcpStream>,
+}
+
+impl Raw {
+    fn connect(port: u16) -> Self {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        Self {
+            reader: std::io::BufReader::new(stream),
+        }
+    }
+
+    /// The next reply, all its lines; empty when the server closed.
+    fn reply(&mut self) -> String {
+        use std::io::BufRead;
+        let mut whole = String::new();
+        loop {
+            let mut line = String::new();
+            if self.reader.read_line(&mut line).unwrap_or(0) == 0 {
+                return whole;
+            }
+            whole.push_str(&line);
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return whole;
+            }
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        self.reader.get_mut().write_all(bytes).unwrap();
+    }
+
+    /// Sends a command line and returns the reply.
+    fn say(&mut self, line: &str) -> String {
+        self.send(format!("{line}\r\n").as_bytes());
+        self.reply()
+    }
+}
+
+#[test]
+fn hostile_smtp_sessions_are_refused_and_the_listener_keeps_serving() {
+    let sink = SmtpSink::start();
+    let config = format!(
+        "[delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+         from = \"jembatan <orders@jembatan.test>\"\n\n\
+         [inbound_email]\ndomain = \"{DOMAIN}\"\nsmtp_listen = \"127.0.0.1:0\"\n\
+         max_message_bytes = 4096\nmax_sessions = 3\nsession_timeout = \"3s\"\n",
+        sink.port()
+    );
+    let gw = Gateway::start_with(Options {
+        config: Some(config),
+        ..Options::default()
+    });
+    gw.create_buyer("mitra", "email-order", json!({"supplier_code": "PANDE-01"}));
+    let address = json_of(
+        gw.admin(Method::POST, "/v1/admin/buyers/mitra/email/address", None),
+        200,
+    )["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let port = gw.smtp_port();
+    let open = |raw: &mut Raw| {
+        assert!(raw.reply().starts_with("220 "));
+        assert!(raw.say("EHLO hostile.test").contains("250-SIZE 4096"));
+        assert!(raw.say("MAIL FROM:<budi@mitra.test>").starts_with("250 "));
+        assert!(raw.say(&format!("RCPT TO:<{address}>")).starts_with("250 "));
+    };
+
+    // Commands out of order, and a size announced over the limit.
+    let mut raw = Raw::connect(port);
+    assert!(raw.reply().starts_with("220 "));
+    assert!(raw.say("MAIL FROM:<a@b.test>").starts_with("503 "));
+    assert!(raw.say("EHLO hostile.test").starts_with("250-"));
+    assert!(raw.say("DATA").starts_with("503 "));
+    assert!(
+        raw.say("MAIL FROM:<a@b.test> SIZE=100000")
+            .starts_with("552 ")
+    );
+    assert!(raw.say("FOO").starts_with("500 "));
+    assert!(raw.say("QUIT").starts_with("221 "));
+
+    // A message that grows past the limit is read to its end and refused.
+    let mut raw = Raw::connect(port);
+    open(&mut raw);
+    assert!(raw.say("DATA").starts_with("354 "));
+    raw.send(format!("Subject: big\r\n\r\n{}\r\n.\r\n", "x".repeat(10_000)).as_bytes());
+    assert!(raw.reply().starts_with("552 5.3.4"));
+    // A bare LF (an "SMTP smuggling" attempt) refuses the message.
+    assert!(raw.say("MAIL FROM:<budi@mitra.test>").starts_with("250 "));
+    assert!(raw.say(&format!("RCPT TO:<{address}>")).starts_with("250 "));
+    assert!(raw.say("DATA").starts_with("354 "));
+    raw.send(b"Subject: one\r\n\r\nhi\n.\nMAIL FROM:<x@y>\r\n.\r\n");
+    assert!(raw.reply().starts_with("550 5.6.11"));
+    // Bytes that are no e-mail at all.
+    assert!(raw.say("MAIL FROM:<budi@mitra.test>").starts_with("250 "));
+    assert!(raw.say(&format!("RCPT TO:<{address}>")).starts_with("250 "));
+    assert!(raw.say("DATA").starts_with("354 "));
+    raw.send(b"\x00\x01\x02 garbage without a header\r\n.\r\n");
+    assert!(raw.reply().starts_with("550 "));
+    assert!(raw.say("QUIT").starts_with("221 "));
+
+    // Sessions that never finish hold at most `max_sessions` slots, for at most
+    // `session_timeout`: one more is told to come back, and each is closed.
+    let mut idle: Vec<Raw> = (0..3).map(|_| Raw::connect(port)).collect();
+    for session in &mut idle {
+        assert!(session.reply().starts_with("220 "));
+    }
+    let mut extra = Raw::connect(port);
+    assert!(
+        extra.reply().starts_with("421 4.3.2"),
+        "over the session bound"
+    );
+    for session in &mut idle {
+        assert!(
+            session.reply().starts_with("421 4.4.2"),
+            "a session past its time"
+        );
+        assert_eq!(session.reply(), "", "and closed");
+    }
+
+    // And the listener still takes a good mail.
+    let answer = send_mail(&[
+        "--port",
+        &port.to_string(),
+        "--sender",
+        "budi@mitra.test",
+        "--to",
+        &address,
+        "--text",
+        BODY_TABLE,
+    ]);
+    assert_eq!(answer["sent"], true, "{answer}");
+    order_numbered(&gw, "PO-MAIL-1");
+}
+
+#[test]
+fn mail_taken_over_starttls_survives_a_sigkill() {
+    let certificates = crate::peers::TestCertificates::generate();
+    let sink = SmtpSink::start();
+    let config = format!(
+        "[delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+         from = \"jembatan <orders@jembatan.test>\"\n\n\
+         [inbound_email]\ndomain = \"{DOMAIN}\"\nsmtp_listen = \"127.0.0.1:0\"\n\
+         tls_cert = \"{}\"\ntls_key = \"{}\"\nreply = false\n",
+        sink.port(),
+        certificates.server_cert().display(),
+        certificates.server_key().display(),
+    );
+    let gw = Gateway::start_with(Options {
+        config: Some(config.clone()),
+        ..Options::default()
+    });
+    gw.create_buyer("mitra", "email-order", json!({"supplier_code": "PANDE-01"}));
+    let address = json_of(
+        gw.admin(Method::POST, "/v1/admin/buyers/mitra/email/address", None),
+        200,
+    )["address"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ca = certificates.ca_cert();
+    let answer = send_mail(&[
+        "--port",
+        &gw.smtp_port().to_string(),
+        "--sender",
+        "budi@mitra.test",
+        "--to",
+        &address,
+        "--text",
+        BODY_TABLE,
+        "--starttls",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(answer["sent"], true, "{answer}");
+    assert!(
+        answer["tls"].as_str().unwrap().starts_with("TLS"),
+        "{answer}"
+    );
+    // Killed at once after its 250: the mail was stored before it was said.
+    let data_dir = gw.kill();
+    let gw = Gateway::start_with(Options {
+        config: Some(config),
+        data_dir: Some(data_dir),
+        ..Options::default()
+    });
+    let order = order_numbered(&gw, "PO-MAIL-1");
+    assert_eq!(order["order"]["received"]["plugin"]["name"], "email-order");
+    let message = gw.admin_get(&format!(
+        "/v1/admin/messages/{}",
+        order["message_id"].as_str().unwrap()
+    ));
+    assert_eq!(message["received_via"], "email");
+    // With replies off, none was sent.
+    assert!(
+        sink.attempts()
+            .iter()
+            .all(|m| m["rcpt_tos"][0] != "budi@mitra.test")
+    );
+}

@@ -5,10 +5,12 @@ Python's own `email` package and sends it with `smtplib`, as any program would.
     python3 tests/peers/send_mail.py --port N --sender A --to A [--to A …]
         [--subject S] [--text T] [--message-id ID]
         [--attach PATH:NAME:TYPE …] [--xlsx NAME:ROWS_JSON]
-        [--raw-out FILE] [--no-send]
+        [--raw-out FILE] [--no-send] [--starttls CA_PEM]
 
 `--xlsx` makes a workbook with openpyxl (one sheet, the rows given as a JSON list
-of lists; numbers stay numbers) and attaches it. `--raw-out` writes the exact
+of lists; numbers stay numbers) and attaches it. `--starttls` upgrades the session with STARTTLS
+(RFC 3207), trusting only the CA in CA_PEM, and fails unless the server offers
+it. `--raw-out` writes the exact
 bytes sent, so a test can post the same message over HTTP. Prints one JSON line:
 `{"sent": true, "refused": {addr: [code, text]}}` (smtplib's `sendmail` result:
 recipients refused while others were taken), or `{"sent": false, "stage":
@@ -20,6 +22,7 @@ import argparse
 import io
 import json
 import smtplib
+import ssl
 import sys
 from email import policy
 from email.message import EmailMessage
@@ -70,6 +73,7 @@ def main():
     parser.add_argument("--xlsx", action="append", default=[])
     parser.add_argument("--raw-out")
     parser.add_argument("--no-send", action="store_true")
+    parser.add_argument("--starttls")
     args = parser.parse_args()
 
     raw = build(args)
@@ -82,8 +86,14 @@ def main():
     try:
         with smtplib.SMTP("127.0.0.1", args.port, timeout=60) as smtp:
             smtp.ehlo("client.mitra.test")
+            if args.starttls:
+                context = ssl.create_default_context(cafile=args.starttls)
+                smtp.starttls(context=context)
+                smtp.ehlo("client.mitra.test")
             refused = smtp.sendmail(args.sender, args.to, raw)
-            print(json.dumps({"sent": True, "refused": {k: [v[0], v[1].decode()] for k, v in refused.items()}}))
+            tls = smtp.sock.version() if isinstance(smtp.sock, ssl.SSLSocket) else None
+            print(json.dumps({"sent": True, "tls": tls,
+                              "refused": {k: [v[0], v[1].decode()] for k, v in refused.items()}}))
     except smtplib.SMTPRecipientsRefused as e:
         (code, text) = next(iter(e.recipients.values()))
         print(json.dumps({"sent": False, "stage": "rcpt", "code": code, "message": text.decode()}))
