@@ -182,10 +182,10 @@ fn plugin_test(
         );
     }
     let input = PluginInput {
+        email: crate::ingest::email::parts_for(&content_type, &body),
         content_type,
         headers: Vec::new(),
         body,
-        email: None,
     };
     let log = LogContext {
         buyer_id: "plugin-test".into(),
@@ -307,6 +307,7 @@ fn guess_content_type(input: &Path) -> anyhow::Result<String> {
         "json" => "application/json",
         "edi" | "x12" | "txt" | "edifact" => "text/plain",
         "csv" => "text/csv",
+        "eml" => crate::ingest::email::MESSAGE_RFC822,
         _ => bail!(
             "cannot guess the content type of {}; pass --content-type",
             input.display()

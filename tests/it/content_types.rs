@@ -42,6 +42,12 @@ const DOCUMENTS: &[(&str, &str, &str, &str)] = &[
         "plugins/json-map/fixtures/json-two-orders.expected.v2.json",
     ),
     (
+        "email-order",
+        r#"{"supplier_code": "PANDE-01"}"#,
+        "plugins/email-order/fixtures/body-table.eml",
+        "plugins/email-order/fixtures/body-table.expected.v2.json",
+    ),
+    (
         "canonical-json",
         "{}",
         "plugins/canonical-json/fixtures/full.json",

@@ -48,6 +48,18 @@ pub struct ParsedEmail {
 #[error("the message is not an e-mail (RFC 5322): it has no header that could be read")]
 pub struct NotAnEmail;
 
+/// The e-mail parts of a message of `content_type`: a raw e-mail
+/// (`message/rfc822`), whichever way it came (the SMTP listener, a post of the
+/// raw mail to `/v1/orders` or `/v1/inbound/email`, `plugin test`), gets them;
+/// anything else none.
+pub fn parts_for(content_type: &str, body: &[u8]) -> Option<EmailInput> {
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case(MESSAGE_RFC822) {
+        return None;
+    }
+    parse(body).ok().map(|parsed| parsed.input)
+}
+
 /// Reads a raw RFC 5322 message.
 pub fn parse(raw: &[u8]) -> Result<ParsedEmail, NotAnEmail> {
     let message = MessageParser::default().parse(raw).ok_or(NotAnEmail)?;

@@ -54,8 +54,9 @@ pub struct Inbound {
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
     pub idempotency_key: Option<String>,
-    /// For a message that came by e-mail (`received_via` `email`, the body the
-    /// raw message), its parts as the plugin gets them ([`email::parse`]).
+    /// For a message that came by e-mail, its parts as the plugin gets them,
+    /// already read by the door ([`email::parse`]); without them, a
+    /// `message/rfc822` body is read here ([`email::parts_for`]).
     pub email: Option<EmailInput>,
 }
 
@@ -306,7 +307,10 @@ impl Ingest {
             content_type: inbound.content_type.clone(),
             headers: inbound.headers.clone(),
             body: inbound.body.clone(),
-            email: inbound.email.clone(),
+            email: inbound
+                .email
+                .clone()
+                .or_else(|| email::parts_for(&inbound.content_type, &inbound.body)),
         };
         let new = new_message(buyer, inbound, body_sha256.clone());
         let (processed, unavailable) = match self.normalize(buyer, plugin, &new.id, input).await {
@@ -727,10 +731,8 @@ fn shown(control_number: &Option<String>) -> &str {
 /// of the message is still read after the plugin ran, the body is not).
 fn input_of(message: &mut Message) -> PluginInput {
     // An e-mail's parts are made again from the raw message, as they were the
-    // first time; it was read when it came in, so it reads now.
-    let email = (message.received_via == ReceivedVia::Email)
-        .then(|| email::parse(&message.body).ok().map(|parsed| parsed.input))
-        .flatten();
+    // first time.
+    let email = email::parts_for(&message.content_type, &message.body);
     PluginInput {
         content_type: message.content_type.clone(),
         headers: headers_of(message),

@@ -3,8 +3,9 @@
 //!
 //! [`Store`] is object safe and used as `Arc<dyn Store>`. It is the sum of one narrow
 //! trait per area: [`BuyerStore`] (buyers and plugins), [`MessageStore`] (messages and
-//! orders), [`CraftsmanStore`] (craftsmen, inbox sessions and routes) and [`Outbox`]
-//! (deliveries), with `ping` and `close` for the database as a whole. Engines are
+//! orders), [`CraftsmanStore`] (craftsmen, inbox sessions and routes), [`Outbox`]
+//! (deliveries) and [`MailStore`] (inbound e-mail addresses, accepted senders and
+//! replies), with `ping` and `close` for the database as a whole. Engines are
 //! sibling files behind it: [`sqlite`] (one file, WAL) is the embedded default;
 //! PostgreSQL will join it with the same traits and the same tests (the `contract`
 //! test module runs every test on every engine). [`open`] picks the engine by the
@@ -998,7 +999,7 @@ pub trait Outbox: Send + Sync {
 /// whole. This is the one object the gateway holds (`Arc<dyn Store>`); the area
 /// traits' methods are called on it directly, and an `Arc<dyn Store>` upcasts to
 /// an `Arc<dyn Outbox>` (say) for a part that needs only one area. An engine
-/// implements the five traits; [`open`] picks the engine by the URL's scheme.
+/// implements the six traits; [`open`] picks the engine by the URL's scheme.
 #[async_trait::async_trait]
 pub trait Store:
     BuyerStore + MessageStore + CraftsmanStore + Outbox + MailStore + Send + Sync

@@ -96,10 +96,40 @@ impl Context {
             fields.number = number_in_subject(&email.subject);
         }
         if fields.issue_date.is_none() {
-            fields.issue_date = message.header("Date").and_then(dates::mail_date);
+            fields.issue_date = raw_header(&message.body, "Date")
+                .or_else(|| message.header("Date").map(str::to_owned))
+                .and_then(|date| dates::mail_date(&date));
         }
         Self { fields }
     }
+}
+
+/// A header of the raw message (the body is the whole e-mail), unfolded: the
+/// mail's own, whichever door it came through.
+fn raw_header(raw: &[u8], name: &str) -> Option<String> {
+    let head = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(raw, |end| &raw[..end]);
+    let head = String::from_utf8_lossy(head);
+    let mut lines = head
+        .split('\n')
+        .map(|l| l.trim_end_matches('\r'))
+        .peekable();
+    while let Some(line) = lines.next() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        if key.eq_ignore_ascii_case(name) {
+            let mut value = value.trim().to_owned();
+            while let Some(next) = lines.next_if(|l| l.starts_with([' ', '\t'])) {
+                value.push(' ');
+                value.push_str(next.trim());
+            }
+            return Some(value);
+        }
+    }
+    None
 }
 
 /// A word of the subject that looks like an order number: starting `PO` (any
