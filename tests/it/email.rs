@@ -14,16 +14,16 @@ use serde_json::{Value, json};
 use crate::harness::{Gateway, Options, json_of, repo_root};
 use crate::peers::{SmtpSink, require_python_packages};
 
-const DOMAIN: &str = "in.jembatan.test";
-const INBOUND_TOKEN: &str = "inbound-mail-token-5u8x2w";
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const DOMAIN: &str = "in.jembatan.test";
+pub(crate) const INBOUND_TOKEN: &str = "inbound-mail-token-5u8x2w";
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 
 /// A gateway taking mail for [`DOMAIN`] on an SMTP port of its own, relaying
 /// orders and replies through `sink`, with the buyer `mitra` (plugin
 /// `email-order`, mail accepted from `mitra.test` only) and the craftsman `jaya`
 /// (by e-mail) for its supplier codes `PANDE-01` and `PBG-023`. Returns the
 /// gateway and the buyer's inbound address.
-fn mail_gateway(sink: &SmtpSink) -> (Gateway, String) {
+pub(crate) fn mail_gateway(sink: &SmtpSink) -> (Gateway, String) {
     let config = format!(
         "[delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
          from = \"jembatan <orders@jembatan.test>\"\n\n\
@@ -64,7 +64,7 @@ fn mail_gateway(sink: &SmtpSink) -> (Gateway, String) {
 }
 
 /// Runs `send_mail.py` with `args`; returns what it printed.
-fn send_mail(args: &[&str]) -> Value {
+pub(crate) fn send_mail(args: &[&str]) -> Value {
     require_python_packages();
     let out = Command::new("python3")
         .arg(repo_root().join("tests/peers/send_mail.py"))
@@ -108,7 +108,7 @@ fn order_numbered(gw: &Gateway, number: &str) -> Value {
 }
 
 /// Waits for a mail to `to` whose text holds `needle`; returns it.
-fn mail_to(sink: &SmtpSink, to: &str, needle: &str) -> Value {
+pub(crate) fn mail_to(sink: &SmtpSink, to: &str, needle: &str) -> Value {
     let mails = sink.wait_for(
         |mails| {
             mails.iter().any(|m| {
@@ -306,8 +306,8 @@ fn orders_by_email_in_the_body_a_csv_an_xlsx_and_a_ubl_file_reach_the_craftsman(
     };
     assert_eq!(replies(&sink), 4);
 
-    // The same raw message posted over HTTP: the first answer (the mail was
-    // already stored under its Message-ID), no second order, no second reply.
+    // The same raw message posted over HTTP: the first answer (the same bytes
+    // were already stored), no second order, no second reply.
     let raw = std::fs::read(&raw_body).unwrap();
     let post = |raw: Vec<u8>| {
         gw.client

@@ -16,6 +16,7 @@ mod credentials;
 mod delivery;
 mod delivery_channels;
 mod email;
+mod email_corpus;
 mod formats;
 mod hardening;
 mod hostile_plugins;

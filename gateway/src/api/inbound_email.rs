@@ -40,7 +40,6 @@ pub struct InboundParams {
         (status = 400, description = "An empty body, or one that is not an e-mail.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or a wrong inbound e-mail token (`JEMBATAN_INBOUND_EMAIL_TOKEN`).", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No buyer has the recipient address (or the gateway takes no e-mail).", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Its `Message-ID` was already used for another message.", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Over `[inbound_email] max_message_bytes`.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The buyer's plugin does not read e-mail.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Stored, and no order could be made of it, or its sender is not accepted (`sender-not-allowed`); carries `message_id`.", body = Problem, content_type = "application/problem+json"),

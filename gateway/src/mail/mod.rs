@@ -49,8 +49,7 @@ pub enum MailRefusal {
     /// The buyer is over its rate or storage limit, or nothing can be stored now.
     #[error(transparent)]
     Busy(#[from] Refusal),
-    /// Ingest failed (the store, the plugin host) or refused the message (its
-    /// `Message-ID` already used for another message).
+    /// Ingest failed (the store, the plugin host).
     #[error("{0}")]
     Ingest(#[from] IngestError),
 }
@@ -159,12 +158,13 @@ impl MailDoor {
             .await?;
         let settings = self.store.email_settings(&buyer.id).await?;
         let size = raw.len();
+        let key = idempotency_key(&raw);
         let inbound = Inbound {
             received_via: ReceivedVia::Email,
             content_type: MESSAGE_RFC822.to_owned(),
             headers: parsed.headers.clone(),
             body: raw,
-            idempotency_key: idempotency_key(parsed.message_id.as_deref()),
+            idempotency_key: Some(key),
             email: Some(parsed.input.clone()),
         };
         if !address::sender_accepted(&parsed.from, &settings.senders) {
@@ -232,18 +232,10 @@ impl MailDoor {
     }
 }
 
-/// The idempotency key of an e-mail: its `Message-ID`, so that the same mail
-/// delivered twice (a relay retrying after a lost `250`) is stored once. A
-/// `Message-ID` that is not a valid key (too long, not visible ASCII) is hashed.
-fn idempotency_key(message_id: Option<&str>) -> Option<String> {
-    let id = message_id?.trim();
-    if id.is_empty() {
-        return None;
-    }
-    let visible = id.bytes().all(|b| (b'!'..=b'~').contains(&b));
-    Some(if visible && id.len() <= 240 {
-        format!("email:{id}")
-    } else {
-        format!("email-sha256:{}", crate::secrets::hash(id))
-    })
+/// The idempotency key of an e-mail: its bytes' hash, so that the same mail
+/// delivered twice (a relay sending again after a lost `250`, a provider posting
+/// again) is stored once. Not the `Message-ID` alone: mail scripts that send every
+/// order under one `Message-ID` exist, and each of their orders must count.
+fn idempotency_key(raw: &[u8]) -> String {
+    format!("email-sha256:{}", crate::secrets::hash_bytes(raw))
 }

@@ -14,8 +14,8 @@
 //!   the message (the "SMTP smuggling" of a second message behind `<LF>.<LF>`),
 //!   and leading dots are unstuffed (RFC 5321 §4.5.2).
 //! - The `250` after `DATA` is given only once the message is stored for every
-//!   recipient; a failure to store is a `451` (try again), which the
-//!   `Message-ID`'s idempotency key makes safe.
+//!   recipient; a failure to store is a `451` (try again), which keying the
+//!   message by its bytes' hash makes safe.
 //! - At most `max_sessions` sessions at once (one more is told `421` and
 //!   closed), each at most `session_timeout` long (then `421` and closed), and
 //!   at most 10 errors per session.
@@ -442,7 +442,7 @@ impl Session<'_> {
             }
         }
         if temporary.is_some() {
-            // A retry is safe: what was stored is found by its Message-ID.
+            // A retry is safe: what was stored is found by its bytes' hash.
             return "451 4.3.0 The message could not be stored now, try again later".into();
         }
         match (stored.is_empty(), permanent) {
