@@ -7,9 +7,11 @@
 //!   with its Rust form in [`v2`] ([`PurchaseOrderV2`]) and the conversions
 //!   [`upgrade_v1`] (lossless) and [`downgrade_v2`] (lossy, documented). An order
 //!   without a `version` key is v1.
-//! - `wit/v2/plugin.wit`: the plugin world `jembatan:plugin/plugin@0.2.0`, one outcome
-//!   per transaction, which the SDK builds plugins against; `wit/v1/plugin.wit`: the
-//!   first world, `jembatan:plugin/normalizer@0.1.0`, which the host still runs.
+//! - `wit/v3/plugin.wit`: the plugin world `jembatan:plugin/plugin@0.3.0`, one outcome
+//!   per transaction and an e-mail's parts whole, which the SDK builds plugins
+//!   against; `wit/v2/plugin.wit` (`@0.2.0`, without an e-mail's date and HTML) and
+//!   `wit/v1/plugin.wit` (`jembatan:plugin/normalizer@0.1.0`): the earlier worlds,
+//!   which the host still runs.
 
 mod purchase_order;
 pub mod v2;

@@ -107,13 +107,22 @@ pub fn parse(raw: &[u8]) -> Result<ParsedEmail, NotAnEmail> {
             text.push(body.into_owned());
         }
     }
+    let html: Vec<String> = message
+        .html_bodies()
+        .filter_map(|part| match &part.body {
+            PartType::Html(html) => Some(html.to_string()),
+            _ => None,
+        })
+        .collect();
     let mut attachments = Vec::new();
     collect_attachments(&message, &mut attachments);
     Ok(ParsedEmail {
         input: EmailInput {
             subject: message.subject().unwrap_or_default().to_owned(),
             sender: from.clone(),
+            date: message.date().map(|date| date.to_rfc3339()),
             text: (!text.is_empty()).then(|| text.join("\n")),
+            html: (!html.is_empty()).then(|| html.join("\n")),
             attachments,
         },
         message_id: message.message_id().map(str::to_owned),
@@ -235,6 +244,12 @@ Content-Disposition: attachment; filename=\"order.xml\"\r\n\
         // HTML only, in Latin-1: rendered as text, decoded.
         let text = mail.input.text.unwrap();
         assert!(text.contains("Pesanan terlampir, café"), "{text}");
+        assert!(
+            mail.input.html.as_deref().unwrap().contains("<p>Pesanan"),
+            "{:?}",
+            mail.input.html
+        );
+        assert_eq!(mail.input.date, None);
         let named: Vec<_> = mail
             .input
             .attachments
@@ -255,8 +270,16 @@ Content-Disposition: attachment; filename=\"order.xml\"\r\n\
     fn automatic_mail_is_marked_and_garbage_is_no_email() {
         let mail = parse(b"From: a@b.c\r\nAuto-Submitted: auto-replied\r\n\r\nhi").unwrap();
         assert!(mail.automatic);
-        let mail = parse(b"From: a@b.c\r\nAuto-Submitted: no\r\n\r\nhi").unwrap();
+        let mail = parse(
+            b"From: a@b.c\r\nAuto-Submitted: no\r\nDate: Fri, 27 Nov 2026 09:15:00 +0700\r\n\r\nhi",
+        )
+        .unwrap();
         assert!(!mail.automatic);
+        assert_eq!(
+            mail.input.date.as_deref(),
+            Some("2026-11-27T09:15:00+07:00")
+        );
+        assert_eq!(mail.input.html, None);
         assert_eq!(parse(b""), Err(NotAnEmail));
     }
 }

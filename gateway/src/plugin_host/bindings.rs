@@ -1,11 +1,13 @@
-//! The one place that turns the plugin WIT worlds into Rust: both versions of
-//! the contract, side by side, so that a plugin built against the first keeps
-//! running after the second arrived.
+//! The one place that turns the plugin WIT worlds into Rust: every version of
+//! the contract, side by side, so that a plugin built against an earlier one
+//! keeps running after a later one arrived.
 //!
 //! - [`v1`]: `jembatan:plugin@0.1.0` (`schemas/wit/v1`), world `normalizer`:
 //!   `normalize` returns a list of orders or one error for the whole message.
 //! - [`v2`]: `jembatan:plugin@0.2.0` (`schemas/wit/v2`), world `plugin`: one
 //!   outcome per transaction, with warnings.
+//! - [`v3`]: `jembatan:plugin@0.3.0` (`schemas/wit/v3`), world `plugin`: the
+//!   same, and an e-mail's `date` and `html`.
 //!
 //! `bindgen!` needs a literal path, resolved from the gateway crate's manifest
 //! directory. Imports are synchronous and cannot trap: the only import is `log`,
@@ -35,8 +37,31 @@ pub mod v2 {
     };
 }
 
-/// The log level as the host's log takes it; both versions have the same four.
+pub mod v3 {
+    wasmtime::component::bindgen!({
+        path: "../schemas/wit/v3",
+        world: "plugin",
+    });
+
+    pub use self::jembatan::plugin::types::Host as TypesHost;
+    pub use self::jembatan::plugin::types::{
+        Attachment, Email, Header, Location, Outcome, Transaction, Warning,
+    };
+}
+
+/// The log level as the host's log takes it; every version has the same four.
 pub use v1::LogLevel;
+
+impl From<v3::LogLevel> for LogLevel {
+    fn from(level: v3::LogLevel) -> Self {
+        match level {
+            v3::LogLevel::Debug => Self::Debug,
+            v3::LogLevel::Info => Self::Info,
+            v3::LogLevel::Warn => Self::Warn,
+            v3::LogLevel::Error => Self::Error,
+        }
+    }
+}
 
 impl From<v2::LogLevel> for LogLevel {
     fn from(level: v2::LogLevel) -> Self {

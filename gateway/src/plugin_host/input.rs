@@ -1,7 +1,7 @@
 //! The inbound message as the host hands it to a plugin, mirroring the WIT
 //! `message` record, plus the cheap checks done before any wasm runs.
 
-use super::bindings::{v1, v2};
+use super::bindings::{v1, v2, v3};
 use super::error::LoadError;
 
 /// One inbound message, exactly as the buyer sent it.
@@ -26,8 +26,12 @@ pub struct EmailInput {
     pub subject: String,
     /// The sender's address.
     pub sender: String,
+    /// The `Date`, RFC 3339 (given to plugins of `jembatan:plugin@0.3.0` on).
+    pub date: Option<String>,
     /// The text part, if there is one.
     pub text: Option<String>,
+    /// The HTML bodies as written (given to plugins of `jembatan:plugin@0.3.0` on).
+    pub html: Option<String>,
     /// The attachments, in order.
     pub attachments: Vec<EmailAttachment>,
 }
@@ -58,7 +62,9 @@ impl PluginInput {
                 .sum();
             email.subject.len()
                 + email.sender.len()
+                + email.date.as_ref().map_or(0, String::len)
                 + email.text.as_ref().map_or(0, String::len)
+                + email.html.as_ref().map_or(0, String::len)
                 + attachments
         });
         (self.content_type.len() + headers + self.body.len() + email) as u64
@@ -73,12 +79,19 @@ impl PluginInput {
     pub(crate) fn into_wit_v2(self) -> v2::Message {
         wit_message!(v2, self)
     }
+
+    /// The record of the third WIT version, whose e-mail also has its date and
+    /// HTML.
+    pub(crate) fn into_wit_v3(self) -> v3::Message {
+        wit_message!(v3, self, date, html)
+    }
 }
 
-/// A [`PluginInput`] as the `message` record of WIT module `$wit`: the two
-/// versions' records have the same fields but are distinct Rust types.
+/// A [`PluginInput`] as the `message` record of WIT module `$wit`: the
+/// versions' records have the same fields (the e-mail's `$extra` ones from a
+/// version on) but are distinct Rust types.
 macro_rules! wit_message {
-    ($wit:ident, $input:expr) => {{
+    ($wit:ident, $input:expr $(, $extra:ident)*) => {{
         let input: PluginInput = $input;
         $wit::Message {
             content_type: media_type_essence(&input.content_type),
@@ -92,6 +105,7 @@ macro_rules! wit_message {
                 subject: email.subject,
                 sender: email.sender,
                 text: email.text,
+                $($extra: email.$extra,)*
                 attachments: email
                     .attachments
                     .into_iter()
@@ -168,7 +182,9 @@ mod tests {
             email: Some(EmailInput {
                 subject: "s".into(),
                 sender: "me".into(),
+                date: Some("d".into()),
                 text: Some("hi".into()),
+                html: Some("<p>".into()),
                 attachments: vec![EmailAttachment {
                     filename: Some("f".into()),
                     content_type: "c/d".into(),
@@ -176,7 +192,10 @@ mod tests {
                 }],
             }),
         };
-        assert_eq!(input.size_bytes(), 3 + 3 + 10 + 1 + 2 + 2 + 1 + 3 + 5);
+        assert_eq!(
+            input.size_bytes(),
+            3 + 3 + 10 + 1 + 2 + 1 + 2 + 3 + 1 + 3 + 5
+        );
     }
 
     #[test]

@@ -10,10 +10,11 @@
 //!   `tokio::task::spawn_blocking`.
 //! - [`PluginRegistry`] keeps the loaded plugins by name and sha256.
 //!
-//! The contract is `schemas/wit/v2/plugin.wit` (`jembatan:plugin@0.2.0`, one
-//! outcome per transaction); plugins built against the first version
-//! (`schemas/wit/v1`) still load and run. Both are bound in `bindings.rs`, and
-//! [`Normalized`] is what either made of a message.
+//! The contract is `schemas/wit/v3/plugin.wit` (`jembatan:plugin@0.3.0`, one
+//! outcome per transaction; an e-mail with its date and HTML); plugins built
+//! against the earlier versions (`schemas/wit/v2`, `schemas/wit/v1`) still load
+//! and run. All are bound in `bindings.rs`, and [`Normalized`] is what any made
+//! of a message.
 //!
 //! # Speed
 //!
@@ -59,7 +60,7 @@ pub use log::LogContext;
 pub use output::{Normalized, PluginRefusal, PluginWarning, Transaction, TransactionOutcome};
 pub use registry::{PluginRegistry, RegistryError};
 
-use bindings::{v1, v2};
+use bindings::{v1, v2, v3};
 use cache::{CacheOutcome, CodeCache};
 use engine::EpochTicker;
 use error::{FailureContext, classify};
@@ -137,6 +138,7 @@ impl std::fmt::Debug for LoadedPlugin {
 enum Pre {
     V1(v1::NormalizerPre<CallState>),
     V2(v2::PluginPre<CallState>),
+    V3(v3::PluginPre<CallState>),
 }
 
 impl Pre {
@@ -144,17 +146,19 @@ impl Pre {
         match self {
             Self::V1(pre) => pre.engine(),
             Self::V2(pre) => pre.engine(),
+            Self::V3(pre) => pre.engine(),
         }
     }
 }
 
 impl LoadedPlugin {
     /// The version of the plugin contract it was built against: `0.1.0` or
-    /// `0.2.0` (the WIT package `jembatan:plugin@…`).
+    /// `0.2.0` or `0.3.0` (the WIT package `jembatan:plugin@…`).
     pub fn wit_version(&self) -> &'static str {
         match self.pre {
             Pre::V1(_) => "0.1.0",
             Pre::V2(_) => "0.2.0",
+            Pre::V3(_) => "0.3.0",
         }
     }
 
@@ -186,6 +190,7 @@ struct HostInner {
     engine: Engine,
     linker_v1: Linker<CallState>,
     linker_v2: Linker<CallState>,
+    linker_v3: Linker<CallState>,
     cache: Option<CodeCache>,
     permits: Permits,
     memory_cap: u64,
@@ -228,7 +233,8 @@ impl PluginHost {
             sandbox::linker(&engine, world)
                 .map_err(|e| host_error("linking the plugin imports", &format!("{e:#}")))
         };
-        let (linker_v1, linker_v2) = (linker(World::V1)?, linker(World::V2)?);
+        let (linker_v1, linker_v2, linker_v3) =
+            (linker(World::V1)?, linker(World::V2)?, linker(World::V3)?);
         let cache = match config.cache_dir {
             Some(dir) => Some(CodeCache::new(dir.clone(), &engine).map_err(|e| {
                 host_error(&format!("creating plugin cache '{}'", dir.display()), &e)
@@ -242,6 +248,7 @@ impl PluginHost {
                 engine,
                 linker_v1,
                 linker_v2,
+                linker_v3,
                 cache,
                 permits: Permits::new(config.max_concurrent_instances.max(1)),
                 memory_cap: config.max_memory_bytes_cap,
@@ -309,6 +316,14 @@ impl PluginHost {
     /// keeps loading.
     fn pre_instantiate(&self, component: &Component) -> Result<Pre, LoadError> {
         let inner = &*self.inner;
+        let v3 = inner
+            .linker_v3
+            .instantiate_pre(component)
+            .and_then(v3::PluginPre::new);
+        let v3_error = match v3 {
+            Ok(pre) => return Ok(Pre::V3(pre)),
+            Err(e) => e,
+        };
         let v2 = inner
             .linker_v2
             .instantiate_pre(component)
@@ -324,8 +339,9 @@ impl PluginHost {
             .map(Pre::V1)
             .map_err(|v1_error| {
                 LoadError::NotAPlugin(format!(
-                    "it fits neither jembatan:plugin@0.2.0 ({v2_error:#}) nor \
-                     jembatan:plugin@0.1.0 ({v1_error:#})"
+                    "it fits none of jembatan:plugin@0.3.0 ({v3_error:#}), \
+                     jembatan:plugin@0.2.0 ({v2_error:#}) and jembatan:plugin@0.1.0 \
+                     ({v1_error:#})"
                 ))
             })
     }
@@ -343,6 +359,10 @@ impl PluginHost {
                 .and_then(|plugin| plugin.call_info(store))
                 .map(|i| (i.name, i.version, i.description, i.content_types)),
             Pre::V2(pre) => pre
+                .instantiate(&mut *store)
+                .and_then(|plugin| plugin.call_info(store))
+                .map(|i| (i.name, i.version, i.description, i.content_types)),
+            Pre::V3(pre) => pre
                 .instantiate(&mut *store)
                 .and_then(|plugin| plugin.call_info(store))
                 .map(|i| (i.name, i.version, i.description, i.content_types)),
@@ -442,6 +462,17 @@ impl PluginHost {
                         }),
                 ),
             },
+            Pre::V3(pre) => match pre.instantiate(&mut store) {
+                Err(e) => Call::NotInstantiated(e),
+                Ok(p) => Call::Ran(
+                    p.call_normalize(&mut store, &input.into_wit_v3(), config_json)
+                        .map(|answer| {
+                            answer.map(Normalized::from_v3).map_err(|e| {
+                                rejected(e.code, e.message, e.location.map(output::location_v3))
+                            })
+                        }),
+                ),
+            },
         };
         let result = match call {
             Call::Ran(result) => result,
@@ -487,19 +518,26 @@ impl PluginHost {
         plugin: &LoadedPlugin,
         config_json: &str,
     ) -> Result<(), NormalizeError> {
-        let Pre::V2(pre) = &plugin.pre else {
-            return Ok(());
-        };
         let context = LogContext {
             plugin_name: plugin.info.name.clone(),
             plugin_version: plugin.info.version.clone(),
             ..LogContext::default()
         };
-        let answer = self.in_fresh_store(context, &Limits::default(), |store| {
-            pre.instantiate(&mut *store)
-                .and_then(|instance| instance.call_check_config(store, config_json))
-        })?;
-        answer.map_err(|e| rejected(e.code, e.message, e.location.map(output::location_v2)))
+        match &plugin.pre {
+            Pre::V1(_) => Ok(()),
+            Pre::V2(pre) => self
+                .in_fresh_store(context, &Limits::default(), |store| {
+                    pre.instantiate(&mut *store)
+                        .and_then(|instance| instance.call_check_config(store, config_json))
+                })?
+                .map_err(|e| rejected(e.code, e.message, e.location.map(output::location_v2))),
+            Pre::V3(pre) => self
+                .in_fresh_store(context, &Limits::default(), |store| {
+                    pre.instantiate(&mut *store)
+                        .and_then(|instance| instance.call_check_config(store, config_json))
+                })?
+                .map_err(|e| rejected(e.code, e.message, e.location.map(output::location_v3))),
+        }
     }
 
     fn failure_context(

@@ -1,14 +1,14 @@
 //! What a plugin made of a message, in the host's own types, whichever version
 //! of the contract the plugin was built against.
 //!
-//! A `jembatan:plugin@0.2.0` plugin says one outcome per transaction; the
+//! A `jembatan:plugin@0.2.0` (or later) plugin says one outcome per transaction; the
 //! first version's list of orders is read as one accepted transaction per
 //! order, at its position, with no control number (such a plugin cannot say
 //! which transaction failed, so its error still refuses the whole message).
 
 use serde::Serialize;
 
-use super::bindings::{v1, v2};
+use super::bindings::{v1, v2, v3};
 use super::error::ErrorLocation;
 
 /// Everything a plugin made of one message.
@@ -86,17 +86,6 @@ impl Normalized {
         }
     }
 
-    pub(crate) fn from_v2(normalized: v2::Normalized) -> Self {
-        Self {
-            transactions: normalized
-                .transactions
-                .into_iter()
-                .map(Transaction::from_v2)
-                .collect(),
-            warnings: warnings(normalized.warnings),
-        }
-    }
-
     /// Bytes of output the plugin returned, for its output limit: the orders,
     /// messages and locations it wrote.
     pub fn size_bytes(&self) -> u64 {
@@ -128,39 +117,69 @@ impl Normalized {
     }
 }
 
-impl Transaction {
-    fn from_v2(transaction: v2::Transaction) -> Self {
-        let outcome = match transaction.outcome {
-            v2::Outcome::Order(order) => TransactionOutcome::Order(order),
-            v2::Outcome::Refused(error) => TransactionOutcome::Refused(PluginRefusal {
-                code: error.code,
-                message: error.message,
-                location: error.location.map(location_v2),
-            }),
-            v2::Outcome::NotAnOrder(other) => TransactionOutcome::NotAnOrder {
-                kind: other.kind,
-                reason: other.reason,
-            },
-        };
-        Self {
-            index: transaction.id.index,
-            control_number: transaction.id.control_number,
-            location: transaction.id.location.map(location_v2),
-            outcome,
-            warnings: warnings(transaction.warnings),
+/// `Normalized::$normalized` and `$location`: the answer of WIT module `$wit`
+/// in the host's types. The versions from 0.2 on have the same records, as
+/// distinct Rust types.
+macro_rules! from_wit {
+    ($wit:ident, $normalized:ident, $location:ident) => {
+        impl Normalized {
+            pub(crate) fn $normalized(normalized: $wit::Normalized) -> Self {
+                let warnings = |list: Vec<$wit::Warning>| -> Vec<PluginWarning> {
+                    list.into_iter()
+                        .map(|w| PluginWarning {
+                            code: w.code,
+                            message: w.message,
+                            location: w.location.map($location),
+                        })
+                        .collect()
+                };
+                let transaction = |t: $wit::Transaction| {
+                    let outcome = match t.outcome {
+                        $wit::Outcome::Order(order) => TransactionOutcome::Order(order),
+                        $wit::Outcome::Refused(error) => {
+                            TransactionOutcome::Refused(PluginRefusal {
+                                code: error.code,
+                                message: error.message,
+                                location: error.location.map($location),
+                            })
+                        }
+                        $wit::Outcome::NotAnOrder(other) => TransactionOutcome::NotAnOrder {
+                            kind: other.kind,
+                            reason: other.reason,
+                        },
+                    };
+                    Transaction {
+                        index: t.id.index,
+                        control_number: t.id.control_number,
+                        location: t.id.location.map($location),
+                        outcome,
+                        warnings: warnings(t.warnings),
+                    }
+                };
+                Self {
+                    transactions: normalized
+                        .transactions
+                        .into_iter()
+                        .map(transaction)
+                        .collect(),
+                    warnings: warnings(normalized.warnings),
+                }
+            }
         }
-    }
+
+        pub(crate) fn $location(l: $wit::Location) -> ErrorLocation {
+            ErrorLocation {
+                line: l.line,
+                column: l.column,
+                offset: l.offset,
+                path: l.path,
+            }
+        }
+    };
 }
 
-fn warnings(list: Vec<v2::Warning>) -> Vec<PluginWarning> {
-    list.into_iter()
-        .map(|w| PluginWarning {
-            code: w.code,
-            message: w.message,
-            location: w.location.map(location_v2),
-        })
-        .collect()
-}
+from_wit!(v2, from_v2, location_v2);
+from_wit!(v3, from_v3, location_v3);
 
 fn location_size(location: &Option<ErrorLocation>) -> usize {
     location
@@ -170,15 +189,6 @@ fn location_size(location: &Option<ErrorLocation>) -> usize {
 }
 
 pub(crate) fn location_v1(l: v1::Location) -> ErrorLocation {
-    ErrorLocation {
-        line: l.line,
-        column: l.column,
-        offset: l.offset,
-        path: l.path,
-    }
-}
-
-pub(crate) fn location_v2(l: v2::Location) -> ErrorLocation {
     ErrorLocation {
         line: l.line,
         column: l.column,

@@ -50,7 +50,7 @@ use wasmtime_wasi::{
     WasiView,
 };
 
-use super::bindings::{v1, v2};
+use super::bindings::{v1, v2, v3};
 use super::engine::deadline_ticks;
 use super::limits::CallLimiter;
 use super::log::PluginLog;
@@ -84,9 +84,16 @@ impl v2::PluginImports for CallState {
     }
 }
 
+impl v3::PluginImports for CallState {
+    fn log(&mut self, level: v3::LogLevel, message: String) {
+        self.log.log(level.into(), &message);
+    }
+}
+
 /// The `types` interfaces have no functions; the traits only mark the store.
 impl v1::TypesHost for CallState {}
 impl v2::TypesHost for CallState {}
+impl v3::TypesHost for CallState {}
 
 /// Which version of the plugin contract a linker serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +102,8 @@ pub(crate) enum World {
     V1,
     /// `jembatan:plugin@0.2.0`, world `plugin`.
     V2,
+    /// `jembatan:plugin@0.3.0`, world `plugin`.
+    V3,
 }
 
 /// A linker plugins of `world` are pre-instantiated against: the world's `log`
@@ -108,6 +117,7 @@ pub(crate) fn linker(engine: &Engine, world: World) -> wasmtime::Result<Linker<C
     match world {
         World::V1 => v1::Normalizer::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
         World::V2 => v2::Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
+        World::V3 => v3::Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
     }
     Ok(linker)
 }

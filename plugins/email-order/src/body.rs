@@ -1,7 +1,7 @@
 //! The mail's text: its `Key: value` lines (the order's number, date, delivery
 //! date, supplier) and an order table typed in it.
 
-use jembatan_plugin_sdk::{Email, Message, Transaction, TransactionId};
+use jembatan_plugin_sdk::{Email, Transaction, TransactionId};
 
 use crate::table::{self, Cell, OrderFields, Place, Row};
 use crate::{Config, dates};
@@ -56,7 +56,7 @@ const SUPPLIER_KEYS: &[&str] = &[
 const CURRENCY_KEYS: &[&str] = &["mata uang", "currency"];
 
 impl Context {
-    pub fn read(message: &Message, email: &Email, _config: &Config) -> Self {
+    pub fn read(email: &Email, _config: &Config) -> Self {
         let mut fields = OrderFields::default();
         for line in email.text.as_deref().unwrap_or_default().lines() {
             let Some((key, value)) = line.split_once(':') else {
@@ -96,40 +96,15 @@ impl Context {
             fields.number = number_in_subject(&email.subject);
         }
         if fields.issue_date.is_none() {
-            fields.issue_date = raw_header(&message.body, "Date")
-                .or_else(|| message.header("Date").map(str::to_owned))
-                .and_then(|date| dates::mail_date(&date));
+            // The day as the sender's clock had it: RFC 3339 keeps their offset.
+            fields.issue_date = email
+                .date
+                .as_deref()
+                .and_then(|date| date.get(..10))
+                .and_then(|day| jembatan_plugin_sdk::values::date(day).ok());
         }
         Self { fields }
     }
-}
-
-/// A header of the raw message (the body is the whole e-mail), unfolded: the
-/// mail's own, whichever door it came through.
-fn raw_header(raw: &[u8], name: &str) -> Option<String> {
-    let head = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(raw, |end| &raw[..end]);
-    let head = String::from_utf8_lossy(head);
-    let mut lines = head
-        .split('\n')
-        .map(|l| l.trim_end_matches('\r'))
-        .peekable();
-    while let Some(line) = lines.next() {
-        let Some((key, value)) = line.split_once(':') else {
-            continue;
-        };
-        if key.eq_ignore_ascii_case(name) {
-            let mut value = value.trim().to_owned();
-            while let Some(next) = lines.next_if(|l| l.starts_with([' ', '\t'])) {
-                value.push(' ');
-                value.push_str(next.trim());
-            }
-            return Some(value);
-        }
-    }
-    None
 }
 
 /// A word of the subject that looks like an order number: starting `PO` (any

@@ -75,14 +75,6 @@ fn month(word: &str) -> Option<u32> {
         })
 }
 
-/// The day of an RFC 5322 `Date` header (`Fri, 27 Nov 2026 09:15:00 +0700`), as
-/// the sender's clock had it.
-pub fn mail_date(value: &str) -> Option<NaiveDate> {
-    chrono::DateTime::parse_from_rfc2822(value.trim())
-        .ok()
-        .map(|t| t.date_naive())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +96,5 @@ mod tests {
         assert_eq!(date("3 Mei 2026"), NaiveDate::from_ymd_opt(2026, 5, 3));
         assert_eq!(date("31/02/2026"), None);
         assert_eq!(date("soon"), None);
-        assert_eq!(mail_date("Fri, 27 Nov 2026 23:15:00 +0700"), day);
     }
 }

@@ -127,7 +127,7 @@ impl Plugin for EmailOrder {
                 "this plugin reads orders that came by e-mail; the message has no e-mail parts",
             )
         })?;
-        let context = body::Context::read(message, email, &config);
+        let context = body::Context::read(email, &config);
         let mut out = files::read_attachments(email, &config, &context)?;
         if out.transactions.is_empty()
             && config.reads(Source::Body)

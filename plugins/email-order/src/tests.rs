@@ -1,5 +1,5 @@
 use jembatan_plugin_sdk::testing::assert_schema_valid;
-use jembatan_plugin_sdk::{Attachment, Email, Header, Message, Normalized, Plugin, PluginError};
+use jembatan_plugin_sdk::{Attachment, Email, Message, Normalized, Plugin, PluginError};
 
 use super::EmailOrder;
 
@@ -8,15 +8,14 @@ const CONFIG: &str = r#"{"supplier_code": "PANDE-01"}"#;
 fn mail(text: &str, attachments: Vec<Attachment>) -> Message {
     Message {
         content_type: "message/rfc822".into(),
-        headers: vec![Header {
-            name: "Date".into(),
-            value: "Fri, 20 Nov 2026 09:15:00 +0700".into(),
-        }],
+        headers: Vec::new(),
         body: Vec::new(),
         email: Some(Email {
             subject: "Pesanan PO-2026-0042".into(),
             sender: "budi@mitra.co.id".into(),
+            date: Some("2026-11-20T09:15:00+07:00".into()),
             text: Some(text.into()),
+            html: None,
             attachments,
         }),
     }

@@ -3,11 +3,11 @@
 
 pub use wit_bindgen;
 
-/// The generated bindings of world `jembatan:plugin/plugin@0.2.0`.
+/// The generated bindings of world `jembatan:plugin/plugin@0.3.0`.
 pub mod bindings {
     wit_bindgen::generate!({
         world: "plugin",
-        path: "../../schemas/wit/v2",
+        path: "../../schemas/wit/v3",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "jembatan_plugin_sdk::__private::bindings",
@@ -79,7 +79,9 @@ fn from_wit(message: WitMessage) -> Message {
         email: message.email.map(|e| Email {
             subject: e.subject,
             sender: e.sender,
+            date: e.date,
             text: e.text,
+            html: e.html,
             attachments: e
                 .attachments
                 .into_iter()

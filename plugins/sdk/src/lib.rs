@@ -3,7 +3,7 @@
 //! A plugin turns one inbound message in a buyer's format into canonical purchase
 //! orders, version 2 (`schemas/purchase-order-v2.schema.json`, designed in
 //! `docs/canonical-order-v2.md`), with one outcome per transaction of the message
-//! (WIT `jembatan:plugin@0.2.0`, `schemas/wit/v2/plugin.wit`). With this crate it
+//! (WIT `jembatan:plugin@0.3.0`, `schemas/wit/v3/plugin.wit`). With this crate it
 //! is a type that implements [`Plugin`] and one line that exports it as a
 //! WebAssembly component:
 //!

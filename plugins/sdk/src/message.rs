@@ -18,9 +18,17 @@ pub struct Attachment {
 /// The parsed parts of an order that arrived by e-mail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Email {
+    /// The `Subject`, decoded.
     pub subject: String,
+    /// The `From` address, lower case.
     pub sender: String,
+    /// The `Date`, RFC 3339 with the sender's offset, e.g.
+    /// `2026-11-27T09:15:00+07:00`.
+    pub date: Option<String>,
+    /// The text bodies; a body that is only HTML, rendered as text.
     pub text: Option<String>,
+    /// The HTML bodies as written.
+    pub html: Option<String>,
     pub attachments: Vec<Attachment>,
 }
 

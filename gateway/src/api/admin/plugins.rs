@@ -28,9 +28,10 @@ pub struct PluginView {
     /// Media types the plugin reads.
     pub content_types: Vec<String>,
     /// The version of the plugin contract it was built against, the WIT package
-    /// `jembatan:plugin@…`: `0.2.0` (one outcome per transaction) or `0.1.0` (the
+    /// `jembatan:plugin@…`: `0.3.0` (an e-mail's date and HTML too), `0.2.0`
+    /// (one outcome per transaction) or `0.1.0` (the
     /// first, still run: its orders are one accepted transaction each).
-    #[schema(example = "0.2.0")]
+    #[schema(example = "0.3.0")]
     pub wit: &'static str,
 }
 
