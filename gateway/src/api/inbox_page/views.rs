@@ -287,6 +287,7 @@ pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord, buyer_nam
         craftsman_name: &craftsman.name,
         language,
         delivered_before: &[],
+        response: None,
     };
     let order = render::html_body(&out);
     let back = format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.back));
