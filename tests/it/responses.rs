@@ -150,9 +150,9 @@ fn a_craftsman_answers_and_the_buyer_hears_every_answer_signed() {
     assert_eq!(order["responses"], json!([accepted, changed]));
     assert_eq!(
         listed(&gw, &key, "response=accepted_with_changes"),
-        [order_id.clone()]
+        [order_id.as_str()]
     );
-    assert_eq!(listed(&gw, &key, "response=none"), [waiting.clone()]);
+    assert_eq!(listed(&gw, &key, "response=none"), [waiting.as_str()]);
     assert_eq!(listed(&gw, &key, "response=accepted"), Vec::<String>::new());
     let listing = json_of(gw.get(&key, "/v1/orders"), 200);
     assert_eq!(listing["orders"][1]["response"], "accepted_with_changes");
