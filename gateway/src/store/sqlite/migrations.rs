@@ -57,6 +57,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "delivered parts",
         include_str!("../../../migrations/sqlite/0009_delivered_parts.sql"),
     ),
+    (
+        10,
+        "order responses",
+        include_str!("../../../migrations/sqlite/0010_order_responses.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.
