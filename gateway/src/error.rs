@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use crate::admission::Refusal;
 use crate::ingest::IngestError;
 use crate::mail::MailRefusal;
+use crate::responses::AnswerError;
 use crate::store::StoreError;
 
 /// Base of the `type` URIs; each problem kind has its own documented slug.
@@ -229,6 +230,36 @@ impl From<IngestError> for ApiError {
             }
             IngestError::Store(err) => err.into(),
             IngestError::Internal(err) => Self::Internal(err),
+        }
+    }
+}
+
+/// A craftsman's answer that was not taken: a 422 naming the `field` at fault, a 409
+/// for an order already rejected (`order-already-rejected`) or answered at the same
+/// moment (`conflict`).
+impl From<AnswerError> for ApiError {
+    fn from(err: AnswerError) -> Self {
+        match err {
+            AnswerError::Invalid { field, why } => Self::Problem(
+                Problem::new(
+                    "invalid-response",
+                    "The response cannot be taken",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    why,
+                )
+                .with("field", field),
+            ),
+            AnswerError::Final { .. } => Self::Problem(Problem::new(
+                "order-already-rejected",
+                "The order was already rejected",
+                StatusCode::CONFLICT,
+                err.to_string(),
+            )),
+            AnswerError::Raced { .. } => Self::Conflict(err.to_string()),
+            AnswerError::Store(StoreError::NotFound) => {
+                Self::NotFound("no such order in your inbox".into())
+            }
+            AnswerError::Store(err) => err.into(),
         }
     }
 }

@@ -3,8 +3,9 @@
 //! The modules follow an order's way through the gateway: [`api`] receives it,
 //! [`ingest`] stores the raw message and runs the buyer's plugin in the
 //! [`plugin_host`], [`orders`] checks the result against the canonical contract,
-//! routes it to a craftsman, [`delivery`] carries it there, and [`store`] keeps
-//! everything. [`serve`] runs the whole on a listener, so tests
+//! routes it to a craftsman, [`delivery`] carries it there, [`responses`] takes the
+//! craftsman's answer back (the same outbox carries it to the buyer), and [`store`]
+//! keeps everything. [`serve`] runs the whole on a listener, so tests
 //! and the binary boot the very same server.
 
 pub mod admission;
@@ -19,6 +20,7 @@ pub mod metrics;
 pub mod model;
 pub mod orders;
 pub mod plugin_host;
+pub mod responses;
 pub mod scaffold;
 pub mod secrets;
 pub mod store;
@@ -109,6 +111,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         config.buyer_quota.clone(),
         health,
     ));
+    let responses = Arc::new(responses::Responses {
+        store: store.clone(),
+        bell: bell.clone(),
+    });
     let mail = Arc::new(MailDoor::new(
         config.inbound_email.clone(),
         store.clone(),
@@ -117,6 +123,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         channels.clone(),
     ));
     Ok(web::Data::new(AppState {
+        responses,
         admin_token: Arc::new(api::AdminToken::new(config.admin_token.clone())),
         config: Arc::new(config),
         store,

@@ -468,6 +468,7 @@ mod tests {
             plugin_version: None,
             plugin_config: Value::Null,
             limits: None,
+            callback_url: None,
             created_at: chrono::Utc::now(),
         }
     }

@@ -143,7 +143,6 @@ fn check(
         .unwrap()
         .iter()
         .filter(|t| t["kind"] == "order")
-        .map(|t| &t["order"])
         .collect();
     let ids: Vec<&str> = answer["orders"]
         .as_array()
@@ -164,7 +163,18 @@ fn check(
         let mut differ = |what: String, got: &Value, want: &Value| {
             mismatches.push(format!("order {n}: {what}: got {got}, expected {want}"));
         };
-        compare_order(&got, want, &mut differ);
+        compare_order(&got, &want["order"], &mut differ);
+        // What the plugin read past must reach the order as a warning, not vanish.
+        for code in want["warnings"].as_array().into_iter().flatten() {
+            let warned = got["warnings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|w| w["code"] == *code);
+            if !warned {
+                differ(format!("warning {code}"), &got["warnings"], code);
+            }
+        }
     }
     mismatches
 }

@@ -327,3 +327,151 @@ fn on_a_phone_the_order_shows_the_item_its_specs_and_drawing_and_fits() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 404);
 }
+
+/// Issue 10: on a 390 px phone, in a real browser, the craftsman answers an order
+/// from its page with one hand: changes a line's quantity, then rejects it with a
+/// reason; the page fits the screen at every step (the order's lines, the folded
+/// forms open), and the buyer reads both answers.
+#[test]
+fn on_a_phone_the_craftsman_answers_the_order_and_nothing_runs_off_the_screen() {
+    let gw = Gateway::start();
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let jaya = gw.create_craftsman(json!({"id": "jaya", "name": "Bengkel Knalpot Jaya"}));
+    let token = jaya["token"].as_str().unwrap().to_owned();
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    // The order with every field (long codes, many lines of facts), and the one
+    // with specs and a drawing.
+    let every_field = json_of(
+        gw.post_order(
+            &key,
+            "application/json",
+            fixture("tests/fixtures/canonical-every-field.json"),
+        ),
+        201,
+    );
+    let order_id = every_field["orders"][0]["id"].as_str().unwrap().to_owned();
+    let specs = json_of(
+        gw.post_order(
+            &key,
+            "application/json",
+            serde_json::to_vec(&order_with_specs_and_drawing()).unwrap(),
+        ),
+        201,
+    );
+    let specs_id = specs["orders"][0]["id"].as_str().unwrap().to_owned();
+    // Words no line break can split: a number, codes and names as some ERPs write
+    // them.
+    let mut long = order_with_specs_and_drawing();
+    long["buyer_order_number"] = json!("PO-MITRAOTOPARTS-CIKARANG-2026-11-27-000000001127-REV03");
+    long["lines"][0]["line_number"] = json!("000010-0000000020-0000000030");
+    long["lines"][0]["item"]["name"] =
+        json!("KNALPOT-RACING-125CC-STAINLESS-SS304-LEHER32MM-SILENCER-GLASSWOOL-HITAMDOFF");
+    long["lines"][0]["quantity"] = json!("123456789012.123456");
+    long["lines"][0]["price"] = json!({"amount": "1234567890123.45", "base_quantity": "1000000"});
+    long["lines"][0]["line_total"] = json!("152415787532388367.50");
+    let long = json_of(
+        gw.post_order(&key, "application/json", serde_json::to_vec(&long).unwrap()),
+        201,
+    );
+    let long_id = long["orders"][0]["id"].as_str().unwrap().to_owned();
+
+    let phone = crate::browser::Phone::start();
+    phone.open(&gw.url("/inbox"));
+    phone.type_into("#token", &token);
+    phone.click("button.primary");
+    phone.text_with("PO-MO-2026-SPEC-1");
+    assert_eq!(
+        phone.overflowing(),
+        Vec::<String>::new(),
+        "the list at 390 px"
+    );
+    for id in [&long_id, &specs_id, &order_id] {
+        phone.open(&gw.url(&format!("/inbox/{id}")));
+        let page = phone.text_with("Jawaban Anda");
+        assert!(page.contains("Anda belum menjawab pesanan ini."), "{page}");
+        assert_eq!(
+            phone.overflowing(),
+            Vec::<String>::new(),
+            "order {id} at 390 px"
+        );
+        // The folded forms, open, fit too.
+        phone.click("#change summary");
+        phone.click("#reject summary");
+        assert_eq!(
+            phone.overflowing(),
+            Vec::<String>::new(),
+            "order {id}'s answer forms at 390 px"
+        );
+    }
+
+    // Accept with a change to the first line, from the phone.
+    phone.type_into("#q0", "8");
+    phone.type_into("#note", "Bahan baru datang minggu depan");
+    phone.click("#change button.primary");
+    let page = phone.text_with("Jawaban Anda sudah dikirim ke pembeli.");
+    assert!(page.contains("Diterima dengan perubahan"), "{page}");
+    assert!(page.contains("Bahan baru datang minggu depan"), "{page}");
+    assert_eq!(
+        phone.overflowing(),
+        Vec::<String>::new(),
+        "after the answer"
+    );
+    // A rejection needs a reason: the browser asks for it before posting.
+    phone.click("#reject summary");
+    phone.click("#reject button.danger");
+    assert!(!phone.text().contains("Ditolak ·"));
+    phone.type_into("#why", "Mesin bubut rusak");
+    phone.click("#reject button.danger");
+    let page = phone.text_with("Penolakan tidak bisa diubah.");
+    assert!(page.contains("Ditolak"), "{page}");
+    assert!(page.contains("Mesin bubut rusak"), "{page}");
+    assert_eq!(
+        phone.overflowing(),
+        Vec::<String>::new(),
+        "after the rejection"
+    );
+
+    let order = json_of(gw.get(&key, &format!("/v1/orders/{order_id}")), 200);
+    assert_eq!(order["response"], "rejected");
+    let responses = order["responses"].as_array().unwrap();
+    assert_eq!(responses.len(), 2);
+    assert_eq!(responses[0]["status"], "accepted_with_changes");
+    assert_eq!(responses[0]["via"], "inbox");
+    assert_eq!(responses[0]["lines"][0]["quantity"], "8");
+    assert_eq!(responses[0]["reason"], "Bahan baru datang minggu depan");
+    assert_eq!(responses[1]["reason"], "Mesin bubut rusak");
+
+    // A post from another site's page is refused, and changes nothing; so is one
+    // for another craftsman's order.
+    let browser = browser();
+    let session = sign_in(&browser, &gw, &token);
+    let forged = browser
+        .post(gw.url(&format!("/inbox/{specs_id}/response")))
+        .header("cookie", &session)
+        .header("origin", "https://evil.example")
+        .form(&[("status", "accepted")])
+        .send()
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    let lain = gw.create_craftsman(json!({"id": "lain", "name": "Bengkel Lain"}));
+    let other = sign_in(&browser, &gw, lain["token"].as_str().unwrap());
+    let refused = browser
+        .post(gw.url(&format!("/inbox/{specs_id}/response")))
+        .header("cookie", &other)
+        .form(&[("status", "accepted")])
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
+    let untouched = json_of(gw.get(&key, &format!("/v1/orders/{specs_id}")), 200);
+    assert_eq!(untouched["response"], serde_json::Value::Null);
+    // The form's accept, as the page posts it.
+    let accepted = browser
+        .post(gw.url(&format!("/inbox/{specs_id}/response")))
+        .header("cookie", &session)
+        .form(&[("status", "accepted")])
+        .send()
+        .unwrap();
+    assert_eq!(accepted.status().as_u16(), 303);
+    let answered = json_of(gw.get(&key, &format!("/v1/orders/{specs_id}")), 200);
+    assert_eq!(answered["response"], "accepted");
+}

@@ -26,6 +26,7 @@ mod orders;
 mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
+mod responses;
 mod routing;
 mod settings;
 mod startup;

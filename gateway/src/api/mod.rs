@@ -52,6 +52,8 @@ pub struct AppState {
     pub channels: Arc<Channels>,
     /// Wakes the delivery worker when something becomes due.
     pub bell: Arc<Bell>,
+    /// Takes craftsmen's answers to orders.
+    pub responses: Arc<crate::responses::Responses>,
     pub metrics: Arc<Metrics>,
     /// The admin token in force (the config's, until a SIGHUP reload replaces it).
     pub admin_token: Arc<AdminToken>,
@@ -93,6 +95,7 @@ pub fn app(
         .route("/v1/openapi.json", web::get().to(openapi_json))
         .service(purchase_order_schema)
         .service(purchase_order_v2_schema)
+        .service(order_response_schema)
         .service(health::healthz)
         .service(health::readyz)
         .service(health::metrics)
@@ -108,6 +111,9 @@ pub fn app(
                 .service(admin::buyers::update_buyer)
                 .service(admin::buyers::rotate_buyer_key)
                 .service(admin::buyers::revoke_buyer_key)
+                .service(admin::buyers::put_buyer_callback)
+                .service(admin::buyers::rotate_buyer_callback_secret)
+                .service(admin::buyers::delete_buyer_callback)
                 .service(admin::buyer_email::get_buyer_email)
                 .service(admin::buyer_email::put_buyer_email)
                 .service(admin::buyer_email::rotate_inbound_address)
@@ -132,6 +138,7 @@ pub fn app(
                 .service(admin::deliveries::retry_delivery)
                 .service(inbox::list_inbox)
                 .service(inbox::get_inbox_order)
+                .service(inbox::post_response)
                 .service(whatsapp::verify_whatsapp_webhook)
                 .service(whatsapp::whatsapp_webhook),
         )
@@ -210,6 +217,19 @@ async fn purchase_order_v2_schema() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/schema+json")
         .body(jembatan_schemas::PURCHASE_ORDER_V2_SCHEMA)
+}
+
+/// The JSON Schema of a craftsman's answer to an order: what `responses` holds in
+/// `GET /v1/orders/{id}`, and the `data.response` of an `order.response` event.
+#[utoipa::path(
+    tag = "orders",
+    responses((status = 200, description = "The JSON Schema (draft 2020-12).", body = serde_json::Value, content_type = "application/schema+json"))
+)]
+#[get("/v1/schemas/order-response.schema.json")]
+async fn order_response_schema() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .body(jembatan_schemas::ORDER_RESPONSE_SCHEMA)
 }
 
 /// A JSON body that is not JSON, or not sent as JSON: a 415 names the media type

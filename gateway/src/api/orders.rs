@@ -15,7 +15,8 @@ use super::{AppState, BAD_LISTING_QUERY, page_limit, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::{Accepted, Inbound, IngestError, Outcome};
 use crate::orders::{OrderSchema, VersionedOrder};
-use crate::store::{OrderQuery, OrderRecord, OrderScope, OrderStatus, ReceivedVia};
+use crate::store::{OrderQuery, OrderRecord, OrderScope, OrderStatus, ReceivedVia, ResponseFilter};
+use jembatan_schemas::{OrderResponse, ResponseStatus};
 
 /// A stored canonical order and what the gateway knows about it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -30,6 +31,17 @@ pub struct OrderView {
     /// `delivered` or `failed` (some channel could not be reached).
     #[schema(value_type = String)]
     pub status: OrderStatus,
+    /// The craftsman's answer now: `accepted`, `rejected` or
+    /// `accepted_with_changes` (the latest response's status); `null` while
+    /// unanswered.
+    #[schema(value_type = Option<String>)]
+    pub response: Option<ResponseStatus>,
+    /// Every response the craftsman gave, oldest first (the last is the answer
+    /// now), as `/v1/schemas/order-response.schema.json` describes them. Only when
+    /// one order is read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub responses: Option<Vec<OrderResponse>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The canonical purchase order, as `/v1/schemas/purchase-order-v2.schema.json`
@@ -46,11 +58,27 @@ impl OrderView {
             buyer_order_number: r.buyer_order_number,
             supplier_code: r.supplier_code,
             status: r.status,
+            response: r.response,
+            responses: None,
             created_at: r.created_at,
             updated_at: r.updated_at,
             order: schema.present(Cow::Owned(r.order)),
         }
     }
+}
+
+/// A `response` filter from a query string, or the 400 for one that is not known.
+pub(super) fn response_filter(value: Option<&str>) -> Result<Option<ResponseFilter>, ApiError> {
+    value
+        .map(|text| {
+            ResponseFilter::parse(text).ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "response must be none, accepted, rejected or accepted_with_changes, \
+                     not '{text}'"
+                ))
+            })
+        })
+        .transpose()
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -66,6 +94,9 @@ pub struct ListParams {
     /// Only orders in this status: `unrouted`, `received`, `delivered` or `failed`.
     #[param(value_type = Option<String>)]
     status: Option<OrderStatus>,
+    /// Only orders with this answer from the craftsman: `none` (not answered yet),
+    /// `accepted`, `rejected` or `accepted_with_changes` (the latest response).
+    response: Option<String>,
     /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -167,7 +198,8 @@ pub(super) fn outcome_response(outcome: Outcome) -> Result<HttpResponse, ApiErro
 
 /// Read one order.
 ///
-/// A buyer sees only its own orders; another buyer's id is a 404.
+/// A buyer sees only its own orders; another buyer's id is a 404. The order carries
+/// the craftsman's answer (`response`) and every response they gave (`responses`).
 #[utoipa::path(
     tag = "orders",
     params(("id" = String, Path, description = "Order id, `ord_…`."), OrderParams),
@@ -186,12 +218,16 @@ pub async fn get_order(
     params: web::Query<OrderParams>,
 ) -> Result<web::Json<OrderView>, ApiError> {
     let schema = params.schema.unwrap_or_default();
-    state
+    let order = state
         .store
         .get_order(OrderScope::Buyer(&buyer.id), &id)
         .await?
-        .map(|o| web::Json(OrderView::new(o, schema)))
-        .ok_or_else(|| ApiError::NotFound(format!("no order '{id}'")))
+        .ok_or_else(|| ApiError::NotFound(format!("no order '{id}'")))?;
+    let responses = state.store.order_responses(&order.id).await?;
+    Ok(web::Json(OrderView {
+        responses: Some(responses),
+        ..OrderView::new(order, schema)
+    }))
 }
 
 /// List orders, newest first.
@@ -213,11 +249,13 @@ pub async fn list_orders(
 ) -> Result<web::Json<OrderPageView>, ApiError> {
     let params = params.into_inner();
     let limit = page_limit(params.limit)?;
+    let response = response_filter(params.response.as_deref())?;
     let page = state
         .store
         .list_orders(OrderQuery {
             buyer_id: Some(buyer.id),
             status: params.status,
+            response,
             limit,
             after: params.after,
             ..OrderQuery::default()

@@ -376,6 +376,14 @@ impl Channels {
                 format!("the {} channel is not configured", target.kind()),
             )
         };
+        // A response goes back to its buyer's callback, which is a webhook; any other
+        // channel would send the order instead.
+        if out.response.is_some() && !matches!(target, ChannelTarget::Webhook { .. }) {
+            return Err(SendError::permanent(
+                None,
+                format!("a response cannot go to a {} channel", target.kind()),
+            ));
+        }
         match target {
             ChannelTarget::Webhook {
                 url,

@@ -127,6 +127,7 @@ impl Worker {
             craftsman_name: &delivery.craftsman_name,
             language: delivery.language,
             delivered_before: &delivery.delivered_parts,
+            response: delivery.response.as_ref(),
         };
         let started_at = Utc::now();
         let clock = Instant::now();
@@ -144,12 +145,12 @@ impl Worker {
         }
         let (outcome, status_code, error, message_id, next) = match result {
             Ok(sent) => {
-                if let Some(target) = sent.moved_to {
+                if let (Some(target), Some(channel_id)) = (sent.moved_to, &delivery.channel_id) {
                     // Later deliveries to this channel go where the service said.
-                    match self.store.move_channel(&delivery.channel_id, target).await {
-                        Ok(()) => tracing::info!(channel_id = %delivery.channel_id,
+                    match self.store.move_channel(channel_id, target).await {
+                        Ok(()) => tracing::info!(%channel_id,
                             "the channel's recipient moved; its target follows"),
-                        Err(error) => tracing::error!(channel_id = %delivery.channel_id, %error,
+                        Err(error) => tracing::error!(%channel_id, %error,
                             "the channel's recipient moved, but its new target was not stored"),
                     }
                 }

@@ -48,6 +48,7 @@ mod lifecycle;
 mod messages;
 mod outbox;
 mod replay;
+mod responses;
 mod retention;
 mod transactions;
 

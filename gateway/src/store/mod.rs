@@ -4,8 +4,9 @@
 //! [`Store`] is object safe and used as `Arc<dyn Store>`. It is the sum of one narrow
 //! trait per area: [`BuyerStore`] (buyers and plugins), [`MessageStore`] (messages and
 //! orders), [`CraftsmanStore`] (craftsmen, inbox sessions and routes), [`Outbox`]
-//! (deliveries) and [`MailStore`] (inbound e-mail addresses, accepted senders and
-//! replies), with `ping` and `close` for the database as a whole. Engines are
+//! (deliveries), [`ResponseStore`] (craftsmen's answers to orders) and [`MailStore`]
+//! (inbound e-mail addresses, accepted senders and replies), with `ping` and `close`
+//! for the database as a whole. Engines are
 //! sibling files behind it: [`sqlite`] (one file, WAL) is the embedded default;
 //! PostgreSQL will join it with the same traits and the same tests (the `contract`
 //! test module runs every test on every engine). [`open`] picks the engine by the
@@ -20,7 +21,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use jembatan_schemas::PurchaseOrderV2;
+use jembatan_schemas::{PurchaseOrderV2, ResponseStatus};
 use serde::{Deserialize, Serialize};
 
 use crate::model::ChannelTarget;
@@ -148,6 +149,9 @@ pub struct Buyer {
     pub plugin_version: Option<String>,
     pub plugin_config: serde_json::Value,
     pub limits: Option<serde_json::Value>,
+    /// Where the buyer hears of its orders' responses; its secret stays inside the
+    /// store (see [`BuyerStore::set_buyer_callback`]).
+    pub callback_url: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -300,6 +304,8 @@ mod mail;
 mod outbox;
 pub use mail::*;
 pub use outbox::*;
+mod responses;
+pub use responses::*;
 pub mod routing;
 
 /// A raw inbound message to store before anything else happens to it.
@@ -501,6 +507,9 @@ pub struct OrderRecord {
     /// The craftsman the order is routed to; `None` while unrouted.
     pub craftsman_id: Option<String>,
     pub status: OrderStatus,
+    /// Its craftsman's answer now (the latest response's status); `None` while
+    /// unanswered.
+    pub response: Option<ResponseStatus>,
     pub order: PurchaseOrderV2,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -645,6 +654,8 @@ pub struct OrderQuery {
     /// Only the orders routed to this craftsman (an inbox).
     pub craftsman_id: Option<String>,
     pub status: Option<OrderStatus>,
+    /// Only orders with this answer (or none yet).
+    pub response: Option<ResponseFilter>,
     /// Page size, clamped to `1..=MAX_PAGE`.
     pub limit: u32,
     /// The `next_cursor` of the previous page: only orders older than this id.
@@ -726,6 +737,18 @@ pub trait BuyerStore: Send + Sync {
         id: &str,
         api_key_hash: Option<String>,
     ) -> StoreResult<()>;
+
+    /// Sets (`Some`) or removes (`None`) where a buyer hears of responses, and returns
+    /// the buyer. Pending deliveries to the callback go to the new URL with the new
+    /// secret from their next attempt; removing it kills them (dead, for an admin to
+    /// retry once a callback is set again). [`StoreError::NotFound`] if the buyer does
+    /// not exist, [`StoreError::Invalid`] for a callback without a secret when the
+    /// buyer has none to keep.
+    async fn set_buyer_callback(
+        &self,
+        id: &str,
+        callback: Option<BuyerCallback>,
+    ) -> StoreResult<Buyer>;
 
     /// Stores an uploaded plugin. Uploading a (name, version) again with the same
     /// sha256 stores nothing and returns the existing artifact; with another sha256,
@@ -1002,7 +1025,7 @@ pub trait Outbox: Send + Sync {
 /// implements the six traits; [`open`] picks the engine by the URL's scheme.
 #[async_trait::async_trait]
 pub trait Store:
-    BuyerStore + MessageStore + CraftsmanStore + Outbox + MailStore + Send + Sync
+    BuyerStore + MessageStore + CraftsmanStore + Outbox + ResponseStore + MailStore + Send + Sync
 {
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

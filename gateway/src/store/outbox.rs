@@ -1,11 +1,14 @@
 //! The store's types for delivery: craftsmen and their channels, routes, and the
-//! outbox of deliveries with their attempts.
+//! outbox of deliveries with their attempts. The outbox carries orders to craftsmen's
+//! channels and, the same way, craftsmen's responses to their buyers' callbacks.
 
 use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use jembatan_schemas::OrderResponse;
 
 use super::OrderRecord;
 use crate::model::{ChannelTarget, Failure, Language};
@@ -86,15 +89,23 @@ pub enum DeliveryState {
 
 text_enum!(DeliveryState { Pending => "pending", Succeeded => "succeeded", Dead => "dead" });
 
-/// One order's way to one channel.
+/// What a delivery carries to its buyer's callback: [`Delivery::channel`].
+pub const CALLBACK_CHANNEL: &str = "callback";
+
+/// One order's way to one channel, or one response's way to its buyer's callback.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Delivery {
     /// Also the `webhook-id`: the same on every attempt.
     pub id: String,
     pub order_id: String,
+    /// The order's craftsman.
     pub craftsman_id: String,
-    pub channel_id: String,
-    /// The channel's kind: `webhook`, `email`, `whatsapp`, `telegram`.
+    /// The craftsman's channel an order goes to; `None` for a response.
+    pub channel_id: Option<String>,
+    /// The response that goes to the buyer's callback; `None` for an order.
+    pub response_id: Option<String>,
+    /// The channel's kind: `webhook`, `email`, `whatsapp`, `telegram`; or
+    /// `callback` ([`CALLBACK_CHANNEL`]) for a response to the buyer.
     pub channel: String,
     pub state: DeliveryState,
     pub attempts: u32,
@@ -276,9 +287,14 @@ pub struct ClaimedDelivery {
     pub attempt: u32,
     /// Attempts made since the retry schedule last (re)started, before this one.
     pub attempts_in_schedule: u32,
-    pub channel_id: String,
+    /// The craftsman's channel; `None` for a response to the buyer.
+    pub channel_id: Option<String>,
+    /// The channel's target; for a response, the buyer's callback as a webhook
+    /// (its URL and secret as they are at the claim, the order schema v2).
     pub target: ChannelTarget,
     pub order: OrderRecord,
+    /// The response this delivery carries to the buyer; `None` for an order.
+    pub response: Option<OrderResponse>,
     pub buyer_name: String,
     pub craftsman_name: String,
     pub language: Language,

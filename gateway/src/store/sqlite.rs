@@ -31,15 +31,17 @@ use chrono::{DateTime, Utc};
 
 use crate::model::{ChannelTarget, Language};
 
+use jembatan_schemas::OrderResponse;
+
 use super::{
-    BindingChange, Buyer, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery, Craftsman,
-    CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
-    EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore, Message, MessageAttempt,
-    MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman,
-    NewInboxSession, NewMessage, NewPluginArtifact, OrderPage, OrderQuery, OrderRecord, OrderScope,
-    Outbox, PluginArtifact, PluginRef, Purged, Receipt, RecordedMessage, Reopen, ReplyState,
-    Retention, Route, RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse,
-    WhatsAppContact,
+    BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery,
+    Craftsman, CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery,
+    DeliveryStats, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore, Message,
+    MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer,
+    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
+    OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, Receipt,
+    RecordedMessage, RecordedResponse, Reopen, ReplyState, ResponseStore, Retention, Route,
+    RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse, WhatsAppContact,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -254,7 +256,7 @@ fn configure(conn: &Connection, options: &SqliteOptions) -> StoreResult<()> {
 // Defined before the submodules so that they can use them.
 macro_rules! buyer_columns {
     () => {
-        "id, name, plugin, plugin_version, plugin_config, limits, created_at"
+        "id, name, plugin, plugin_version, plugin_config, limits, callback_url, created_at"
     };
 }
 /// Every message column but the body (see `codec::MessageMetaRow`).
@@ -273,7 +275,7 @@ macro_rules! message_columns {
 macro_rules! order_columns {
     () => {
         "id, message_id, buyer_id, buyer_order_number, supplier_code, craftsman_id, status, \
-         body, schema_version, created_at, updated_at"
+         response, body, schema_version, created_at, updated_at"
     };
 }
 macro_rules! plugin_columns {
@@ -292,13 +294,22 @@ macro_rules! channel_columns {
         "id, craftsman_id, target, disabled_at, disabled_reason, created_at"
     };
 }
-/// A delivery's columns, with its channel's kind and craftsman, from
-/// `deliveries d JOIN channels c ON c.id = d.channel_id`.
+/// A delivery's columns, with its channel's kind (`callback` for a response to the
+/// buyer, `store::CALLBACK_CHANNEL`) and the order's craftsman, from
+/// [`delivery_tables!`].
 macro_rules! delivery_columns {
     () => {
-        "d.id, d.order_id, c.craftsman_id, d.channel_id, c.kind AS channel, d.state, \
+        "d.id, d.order_id, o.craftsman_id, d.channel_id, d.response_id, \
+         coalesce(c.kind, 'callback') AS channel, d.state, \
          d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, \
          d.updated_at, d.delivered_at"
+    };
+}
+/// The tables [`delivery_columns!`] reads: a response's delivery has no channel.
+macro_rules! delivery_tables {
+    () => {
+        "deliveries d LEFT JOIN channels c ON c.id = d.channel_id \
+         JOIN orders o ON o.id = d.order_id"
     };
 }
 
@@ -311,6 +322,7 @@ mod messages;
 mod migrations;
 mod orders;
 mod plugins;
+mod responses;
 mod whatsapp;
 mod writer;
 
@@ -320,10 +332,10 @@ mod writer;
 /// present, rather than `(? IS NULL OR …)`, so that the planner can pick the matching
 /// index. One row more than `limit` is asked for, to tell whether another page
 /// follows (see [`split_page`]). Returns the SQL and its parameters, in order.
-fn page_query(
+fn page_query<const N: usize>(
     base: &str,
     id_column: &'static str,
-    filters: [(&'static str, Option<String>); 3],
+    filters: [(&'static str, Option<String>); N],
     after: Option<String>,
     limit: u32,
 ) -> (String, Vec<rusqlite::types::Value>) {
@@ -409,6 +421,17 @@ impl BuyerStore for SqliteStore {
         let id = id.to_owned();
         self.writer
             .run(move |conn| buyers::set_api_key_hash(conn, id, api_key_hash))
+            .await
+    }
+
+    async fn set_buyer_callback(
+        &self,
+        id: &str,
+        callback: Option<BuyerCallback>,
+    ) -> StoreResult<Buyer> {
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| buyers::set_callback(conn, id, callback))
             .await
     }
 
@@ -505,6 +528,23 @@ impl MessageStore for SqliteStore {
 
     async fn list_orders(&self, query: OrderQuery) -> StoreResult<OrderPage> {
         self.read(|conn| orders::list(conn, query))
+    }
+}
+
+#[async_trait::async_trait]
+impl ResponseStore for SqliteStore {
+    async fn record_response(&self, response: NewResponse) -> StoreResult<RecordedResponse> {
+        self.writer
+            .run(move |conn| responses::record(conn, response))
+            .await
+    }
+
+    async fn order_responses(&self, order_id: &str) -> StoreResult<Vec<OrderResponse>> {
+        self.read(|conn| responses::of_order(conn, order_id))
+    }
+
+    async fn response_by_event(&self, event_key: &str) -> StoreResult<Option<OrderResponse>> {
+        self.read(|conn| responses::by_event(conn, event_key))
     }
 }
 

@@ -437,7 +437,7 @@ pub(super) fn minimal() -> PurchaseOrder {
 }
 
 /// Follows `$ref`s (local `#/$defs/…` only, which is all the schema uses).
-fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
+pub(crate) fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     while let Some(reference) = node.get("$ref").and_then(Value::as_str) {
         let name = reference.strip_prefix("#/$defs/").expect("local ref");
         node = &root["$defs"][name];
@@ -445,14 +445,20 @@ fn resolve<'a>(root: &'a Value, mut node: &'a Value) -> &'a Value {
     node
 }
 
-fn keys(value: &Value) -> BTreeSet<String> {
+pub(crate) fn keys(value: &Value) -> BTreeSet<String> {
     value.as_object().unwrap().keys().cloned().collect()
 }
 
 /// Compares every object of `schema_node` with the maximal value's, and collects
 /// their JSON pointers. A map (`additionalProperties` a schema, no `properties`)
 /// has no fixed keys and is not compared.
-fn compare(root: &Value, schema_node: &Value, max: &Value, at: &str, objects: &mut Vec<String>) {
+pub(crate) fn compare(
+    root: &Value,
+    schema_node: &Value,
+    max: &Value,
+    at: &str,
+    objects: &mut Vec<String>,
+) {
     let node = resolve(root, schema_node);
     match node.get("type").and_then(Value::as_str) {
         Some("object") if node.get("properties").is_some() => {

@@ -29,7 +29,7 @@ use rust_decimal::serde::{str as decimal, str_option as decimal_option};
 pub use compat::{UNNAMED_BUYER, V1_SOURCE_FORMAT, V1_SOURCE_SYNTAX, downgrade_v2, upgrade_v1};
 
 #[cfg(test)]
-mod agreement;
+pub(crate) mod agreement;
 #[cfg(test)]
 mod compat_tests;
 

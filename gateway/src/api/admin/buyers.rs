@@ -5,8 +5,14 @@
 //! changes a buyer's behaviour until an admin binds it. Rebinding is one atomic
 //! store update, effective for the buyer's next message; the history keeps every
 //! earlier binding for rollback.
+//!
+//! A buyer may have a `callback_url`, where craftsmen's responses to its orders are
+//! delivered as signed `order.response` webhooks (issue 10). Its `whsec_` secret is
+//! made by the gateway and shown once, when the callback is first set and when the
+//! secret is rotated; it is kept as the craftsmen's webhook secrets are (the gateway
+//! signs with it, so it cannot be stored as a hash) and never shown again.
 
-use actix_web::{HttpResponse, delete, get, patch, post, web};
+use actix_web::{HttpResponse, delete, get, patch, post, put, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,10 +21,12 @@ use super::{check_id_and_name, check_name, merge_patch, unprocessable, unprocess
 use crate::admission::split_limits;
 use crate::api::AppState;
 use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
+use crate::delivery::channels::webhook::new_secret;
 use crate::error::{ApiError, Problem};
+use crate::model::ChannelTarget;
 use crate::plugin_host::{Limits, NormalizeError};
 use crate::secrets;
-use crate::store::{BindingChange, Buyer, BuyerUpdate, NewBuyer, StoreError};
+use crate::store::{BindingChange, Buyer, BuyerCallback, BuyerUpdate, NewBuyer, StoreError};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +48,10 @@ pub struct CreateBuyer {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub limits: Option<serde_json::Value>,
+    /// Where craftsmen's responses to the buyer's orders are delivered, as signed
+    /// `order.response` webhooks; the answer shows its `callback_secret` once.
+    #[serde(default)]
+    pub callback_url: Option<String>,
 }
 
 /// A change of a buyer; fields left out stay as they are.
@@ -82,11 +94,17 @@ pub struct BuyerView {
     pub plugin_config: serde_json::Value,
     #[schema(value_type = Option<Object>)]
     pub limits: Option<serde_json::Value>,
+    /// Where craftsmen's responses are delivered; `null` when nowhere.
+    pub callback_url: Option<String>,
     pub created_at: DateTime<Utc>,
     /// The buyer's API key. Present only in the answer to its creation: only its
     /// hash is stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
+    /// The `whsec_` secret `order.response` events are signed with. Present only
+    /// when it was just made (a creation with a `callback_url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_secret: Option<String>,
     /// Every binding the buyer had, newest first (only in `GET`).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
@@ -102,8 +120,10 @@ impl From<Buyer> for BuyerView {
             plugin_version: b.plugin_version,
             plugin_config: b.plugin_config,
             limits: b.limits,
+            callback_url: b.callback_url,
             created_at: b.created_at,
             api_key: None,
+            callback_secret: None,
             bindings: None,
         }
     }
@@ -226,7 +246,7 @@ fn check_config_and_limits(
         (status = 400, description = "A malformed body, an id that is not 1-64 of `a-z`, `0-9`, `-` and `_`, or a blank name or one over 200 characters; `field` names it.", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "A buyer with this id exists.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Unknown plugin or version, a config that is not an object or that the plugin refuses (`field` is `plugin_config` or the key the plugin names), or limits unknown or out of range (`field` names which).", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Unknown plugin or version, a config that is not an object or that the plugin refuses (`field` is `plugin_config` or the key the plugin names), limits unknown or out of range (`field` names which), or a `callback_url` the gateway may not send to.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("admin_token" = []))
 )]
@@ -240,6 +260,9 @@ pub async fn create_buyer(
     check_id_and_name("buyer", &body.id, &body.name)?;
     let version = resolve_version(&state, &body.plugin, body.plugin_version.as_deref())?;
     check_config_and_limits(&state, body.plugin_config.as_ref(), body.limits.as_ref())?;
+    if let Some(url) = &body.callback_url {
+        check_callback_url(&state, url, "callback_url")?;
+    }
     let config = body.plugin_config.unwrap_or_else(|| serde_json::json!({}));
     plugin_takes_config(&state, &body.plugin, Some(&version), &config).await?;
     let api_key = secrets::generate("jbk_");
@@ -256,8 +279,28 @@ pub async fn create_buyer(
         })
         .await?;
     tracing::info!(buyer_id = %buyer.id, plugin = %buyer.plugin, version = ?buyer.plugin_version, "buyer created");
+    // Set after the creation, which is what stores the buyer; a failure here leaves
+    // a buyer without a callback, which the admin can set again.
+    let (buyer, callback_secret) = match body.callback_url {
+        Some(url) => {
+            let secret = new_secret();
+            let buyer = state
+                .store
+                .set_buyer_callback(
+                    &buyer.id,
+                    Some(BuyerCallback {
+                        url,
+                        secret: Some(secret.clone()),
+                    }),
+                )
+                .await?;
+            (buyer, Some(secret))
+        }
+        None => (buyer, None),
+    };
     Ok(HttpResponse::Created().json(BuyerView {
         api_key: Some(api_key),
+        callback_secret,
         ..buyer.into()
     }))
 }
@@ -461,5 +504,176 @@ pub async fn revoke_buyer_key(
         .await
         .map_err(no_buyer(&id))?;
     tracing::info!(buyer_id = %id, "buyer API key revoked");
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// A callback URL is checked as a craftsman's webhook URL is: the same address
+/// policy, since the same channel sends to it. `field` names it in the 422.
+fn check_callback_url(state: &AppState, url: &str, field: &str) -> Result<(), ApiError> {
+    let target = ChannelTarget::Webhook {
+        url: url.to_owned(),
+        secret: None,
+        order_schema: None,
+    };
+    match state.channels.refuse(&target) {
+        None => Ok(()),
+        Some(why) => Err(unprocessable_field(
+            "invalid-callback",
+            "The callback cannot be set",
+            field,
+            format!("{field}: {why}"),
+        )),
+    }
+}
+
+/// A buyer's callback, from [`put_buyer_callback`] and [`rotate_buyer_callback_secret`].
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackView {
+    /// `https://…` (or `http://…`; private addresses only where the operator
+    /// allows them, as for craftsmen's webhooks).
+    pub url: String,
+    /// The `whsec_` signing secret: only in an answer that made it, shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+}
+
+/// Set where a buyer hears of craftsmen's responses.
+///
+/// Every response to the buyer's orders is delivered there as a Standard Webhooks
+/// `order.response` event, through the same outbox, retries and dead letters as
+/// orders to craftsmen. Setting the first callback makes its `whsec_` secret, shown
+/// in this answer once (201); changing the URL keeps the secret (200). Responses
+/// already waiting go to the new URL.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    request_body = CallbackView,
+    responses(
+        (status = 200, description = "The URL changed; the secret is the one the buyer has.", body = CallbackView),
+        (status = 201, description = "The callback is set; `secret` is shown this once.", body = CallbackView),
+        (status = 400, description = "A malformed body, or one with a `secret` (the gateway makes it).", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A URL the gateway may not send to (`field` is `url`).", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[put("/admin/buyers/{id}/callback")]
+pub async fn put_buyer_callback(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+    body: web::Json<CallbackView>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    if body.secret.is_some() {
+        return Err(ApiError::BadRequest(
+            "the gateway makes the secret; send only the url".into(),
+        ));
+    }
+    check_callback_url(&state, &body.url, "url")?;
+    let current = state
+        .store
+        .get_buyer(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no buyer '{id}'")))?;
+    let secret = current.callback_url.is_none().then(new_secret);
+    state
+        .store
+        .set_buyer_callback(
+            &id,
+            Some(BuyerCallback {
+                url: body.url.clone(),
+                secret: secret.clone(),
+            }),
+        )
+        .await
+        .map_err(no_buyer(&id))?;
+    tracing::info!(buyer_id = %id, new_secret = secret.is_some(), "buyer callback set");
+    let mut answer = match secret {
+        Some(_) => HttpResponse::Created(),
+        None => HttpResponse::Ok(),
+    };
+    Ok(answer.json(CallbackView {
+        url: body.url,
+        secret,
+    }))
+}
+
+/// Rotate a buyer's callback secret.
+///
+/// Makes a new `whsec_` secret, shown in this answer once, and signs every event
+/// from now on with it, the retries of events already waiting too.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The new secret, shown this once.", body = CallbackView),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer, or it has no callback.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[post("/admin/buyers/{id}/callback/secret")]
+pub async fn rotate_buyer_callback_secret(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<web::Json<CallbackView>, ApiError> {
+    let current = state
+        .store
+        .get_buyer(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no buyer '{id}'")))?;
+    let url = current
+        .callback_url
+        .ok_or_else(|| ApiError::NotFound(format!("buyer '{id}' has no callback")))?;
+    let secret = new_secret();
+    state
+        .store
+        .set_buyer_callback(
+            &id,
+            Some(BuyerCallback {
+                url: url.clone(),
+                secret: Some(secret.clone()),
+            }),
+        )
+        .await
+        .map_err(no_buyer(&id))?;
+    tracing::info!(buyer_id = %id, "buyer callback secret rotated");
+    Ok(web::Json(CallbackView {
+        url,
+        secret: Some(secret),
+    }))
+}
+
+/// Remove a buyer's callback.
+///
+/// Responses are no longer delivered to the buyer; the ones waiting are dead, for an
+/// admin to retry once a callback is set again. The buyer still reads every
+/// response with `GET /v1/orders/{id}`.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = String, Path)),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 401, description = UNAUTHORIZED_ADMIN, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such buyer.", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("admin_token" = []))
+)]
+#[delete("/admin/buyers/{id}/callback")]
+pub async fn delete_buyer_callback(
+    state: web::Data<AppState>,
+    _admin: AdminAuth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    state
+        .store
+        .set_buyer_callback(&id, None)
+        .await
+        .map_err(no_buyer(&id))?;
+    tracing::info!(buyer_id = %id, "buyer callback removed");
     Ok(HttpResponse::NoContent().finish())
 }

@@ -72,6 +72,7 @@ pub async fn list_orders(
             status: params.status,
             limit,
             after: params.after,
+            ..OrderQuery::default()
         })
         .await?;
     Ok(web::Json(AdminOrderPage {

@@ -18,6 +18,7 @@
 //! These are pages for people, not API resources: every answer, errors included,
 //! is `text/html`, and they are not in the OpenAPI document.
 
+mod answer;
 mod session;
 mod views;
 
@@ -35,12 +36,14 @@ use super::{AppState, auth};
 use crate::delivery::channels::Language;
 use crate::delivery::render::{self, escape};
 use crate::error::ApiError;
+use crate::responses::AnswerError;
 use crate::store::Craftsman;
+use jembatan_schemas::order_response::ResponseVia;
 use session::{
     MAX_TOKEN_BYTES, Visitor, clear_cookie, end_session, from_own_page, is_https, lookup,
     start_session, visitor, visitor_language,
 };
-use views::{detail_page, document, list_page, login_page, not_found_page, words};
+use views::{Notice, detail_page, document, list_page, login_page, not_found_page, words};
 
 /// Orders per page: enough to scroll through on a phone, little to load on 3G.
 const PAGE_SIZE: u32 = 20;
@@ -65,6 +68,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(back_to_inbox)),
         )
         .service(web::resource("/inbox/{order_id}").route(web::get().to(order_page)))
+        .service(
+            web::resource("/inbox/{order_id}/response")
+                .route(web::post().to(respond))
+                .route(web::get().to(back_to_order)),
+        )
         .service(web::resource("/inbox/{order_id}/files/{n}").route(web::get().to(embedded_file)));
 }
 
@@ -150,29 +158,158 @@ async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Craftsman, Htt
     }
 }
 
-/// `GET /inbox/{order_id}`: one order in full. Another craftsman's order and an
-/// unknown id get the same 404 page, so the page never tells that an order exists.
+/// `GET /inbox/{order_id}`: one order in full, with the craftsman's answer and the
+/// forms to give one. Another craftsman's order and an unknown id get the same 404
+/// page, so the page never tells that an order exists. `?answered` (where an
+/// answer's post leads) says the answer was sent.
 async fn order_page(req: HttpRequest, order_id: web::Path<String>) -> HttpResponse {
     let state = auth::state(&req);
     let craftsman = match signed_in(&state, &req).await {
         Ok(craftsman) => craftsman,
         Err(page) => return page,
     };
-    let record = inbox::order(&state, &craftsman.id, &order_id).await;
-    let record = match record {
-        Ok(record) => match registered_name(&state, &record.buyer_id).await {
-            Ok(buyer_name) => Ok((record, buyer_name)),
-            Err(err) => Err(err),
-        },
-        Err(err) => Err(err),
+    let notice = (req.query_string() == "answered").then_some(Notice::Saved);
+    show_order(&state, &craftsman, &order_id, StatusCode::OK, notice).await
+}
+
+/// The order page as it is now, with `status` and `notice` above the order.
+async fn show_order(
+    state: &AppState,
+    craftsman: &Craftsman,
+    order_id: &str,
+    status: StatusCode,
+    notice: Option<Notice<'_>>,
+) -> HttpResponse {
+    let shown = async {
+        let record = inbox::order(state, &craftsman.id, order_id).await?;
+        let buyer_name = registered_name(state, &record.buyer_id).await?;
+        let history = state.store.order_responses(&record.id).await?;
+        Ok::<_, ApiError>((record, buyer_name, history))
     };
-    match record {
-        Ok((record, buyer_name)) => {
-            html(StatusCode::OK).body(detail_page(&craftsman, &record, &buyer_name))
-        }
-        Err(ApiError::NotFound(_)) => html(StatusCode::NOT_FOUND).body(not_found_page(&craftsman)),
+    match shown.await {
+        Ok((record, buyer_name, history)) => html(status).body(detail_page(
+            craftsman,
+            &record,
+            &buyer_name,
+            &history,
+            notice,
+        )),
+        Err(ApiError::NotFound(_)) => html(StatusCode::NOT_FOUND).body(not_found_page(craftsman)),
         Err(err) => failure(craftsman.language, Some(&craftsman.name), err),
     }
+}
+
+/// `POST /inbox/{order_id}/response`: the craftsman's answer from the order page's
+/// forms. Taken as the API takes it (`crate::responses`), then back to the order,
+/// which says it was sent; a refusal shows the order again with what to fix.
+async fn respond(
+    req: HttpRequest,
+    order_id: web::Path<String>,
+    form: Result<web::Form<Vec<(String, String)>>, actix_web::Error>,
+) -> HttpResponse {
+    let state = auth::state(&req);
+    let craftsman = match signed_in(&state, &req).await {
+        Ok(craftsman) => craftsman,
+        Err(page) => return page,
+    };
+    let language = craftsman.language;
+    let aw = answer::answer_words(language);
+    if !from_own_page(&req) {
+        tracing::info!(craftsman_id = %craftsman.id, "inbox page answer refused: posted from another site's page");
+        let why = words(language).foreign_origin;
+        return show_order(
+            &state,
+            &craftsman,
+            &order_id,
+            StatusCode::FORBIDDEN,
+            Some(Notice::Refused(why)),
+        )
+        .await;
+    }
+    let record = match inbox::order(&state, &craftsman.id, &order_id).await {
+        Ok(record) => record,
+        Err(ApiError::NotFound(_)) => {
+            return html(StatusCode::NOT_FOUND).body(not_found_page(&craftsman));
+        }
+        Err(err) => return failure(language, Some(&craftsman.name), err),
+    };
+    // The error is not shown or logged: it could quote the body.
+    let Ok(form) = form else {
+        let why = words(language).unreadable_form;
+        return show_order(
+            &state,
+            &craftsman,
+            &order_id,
+            StatusCode::BAD_REQUEST,
+            Some(Notice::Refused(why)),
+        )
+        .await;
+    };
+    let answer = match answer::read_form(language, &record, &form) {
+        Ok(answer) => answer,
+        Err(why) => {
+            return show_order(
+                &state,
+                &craftsman,
+                &order_id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(Notice::Refused(&why)),
+            )
+            .await;
+        }
+    };
+    let taken = state
+        .responses
+        .answer(&record, &craftsman, answer, ResponseVia::Inbox, None)
+        .await;
+    let (status, why) = match taken {
+        Ok(_) => {
+            let to = format!(
+                "/inbox/{}?answered#answer",
+                views::url_component(&record.id)
+            );
+            return html(StatusCode::SEE_OTHER)
+                .insert_header((LOCATION, to.clone()))
+                .body(document(
+                    language,
+                    aw.saved,
+                    Some(&craftsman.name),
+                    &format!(
+                        "<p><a href=\"{}\">{}</a></p>",
+                        escape(&to),
+                        escape(aw.saved)
+                    ),
+                ));
+        }
+        Err(AnswerError::Invalid { why, .. }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("{}: {why}", aw.not_taken),
+        ),
+        Err(AnswerError::Final { .. }) => (StatusCode::CONFLICT, aw.already_rejected.to_owned()),
+        Err(AnswerError::Raced { .. }) => (StatusCode::CONFLICT, aw.raced.to_owned()),
+        Err(err) => return failure(language, Some(&craftsman.name), err.into()),
+    };
+    show_order(
+        &state,
+        &craftsman,
+        &order_id,
+        status,
+        Some(Notice::Refused(&why)),
+    )
+    .await
+}
+
+/// `GET /inbox/{order_id}/response` (a reload after an answer): back to the order.
+async fn back_to_order(req: HttpRequest, order_id: web::Path<String>) -> HttpResponse {
+    let to = format!("/inbox/{}", views::url_component(&order_id));
+    html(StatusCode::SEE_OTHER)
+        .insert_header((LOCATION, to.clone()))
+        .body(document(
+            visitor_language(&req),
+            "jembatan",
+            None,
+            &format!("<p><a href=\"{}\">{}</a></p>", escape(&to), escape(&to)),
+        ))
 }
 
 /// `GET /inbox/{order_id}/files/{n}`: the `n`th file the buyer embedded in the

@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+use jembatan_schemas::OrderResponse;
+
 use super::REFERRER_POLICY;
+use super::answer::{answer_section, answer_words};
 use crate::delivery::channels::{Language, Outgoing};
 use crate::delivery::render::{self, escape, long_date, money};
 use crate::store::{Craftsman, OrderRecord};
@@ -122,7 +125,20 @@ label{display:block;margin:12px 0 4px;font-weight:bold}\
 input{box-sizing:border-box;width:100%;font-size:16px;padding:10px;border:1px solid #aaa;border-radius:4px}\
 .primary{margin-top:12px;width:100%;font-size:16px;padding:12px;background:#1f4e79;color:#fff;border:0;border-radius:4px}\
 .pager{display:flex;justify-content:space-between;gap:8px;margin:16px 0}\
-.files li{margin:6px 0;overflow-wrap:anywhere}";
+.files li{margin:6px 0;overflow-wrap:anywhere}\
+.answer{background:#fff;border:1px solid #e2e2e2;border-radius:6px;padding:12px;margin:16px 0}\
+.answer h2{font-size:18px;margin:0 0 8px}\
+.act{margin-top:12px;border:1px solid #1f4e79;border-radius:4px;background:#fff}\
+.act summary{padding:12px;color:#1f4e79;font-weight:bold}\
+.act form{padding:0 12px 12px}\
+fieldset{border:1px solid #e2e2e2;border-radius:4px;margin:12px 0 0;padding:8px;min-width:0}\
+legend{font-weight:bold;overflow-wrap:anywhere}\
+textarea{box-sizing:border-box;width:100%;font:inherit;padding:10px;border:1px solid #aaa;border-radius:4px}\
+.danger{margin-top:12px;width:100%;font-size:16px;padding:12px;background:#8a1c1c;color:#fff;border:0;border-radius:4px}\
+.notice{background:#e8f3ea;color:#1d5c2a;padding:10px;border-radius:6px}\
+.status.rejected strong{color:#8a1c1c}\
+.said{margin:4px 0 8px;padding-left:20px;overflow-wrap:anywhere}\
+.jump{display:block;margin:0 0 8px}";
 
 /// A whole page: `title`, a header with the craftsman's name and a logout button
 /// when someone is logged in, and `main` (HTML, already escaped).
@@ -274,10 +290,26 @@ fn order_card(language: Language, record: &OrderRecord, buyer_name: &str) -> Str
     )
 }
 
-/// One order in full, as the e-mail shows it, between links back to the list.
-pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord, buyer_name: &str) -> String {
+/// What the order page says above the order: that the answer was sent, or why
+/// it was not.
+pub(super) enum Notice<'a> {
+    Saved,
+    Refused(&'a str),
+}
+
+/// One order in full, as the e-mail shows it, between links back to the list,
+/// with the craftsman's answer (the `history` of their responses, oldest first)
+/// and the forms to give one.
+pub(super) fn detail_page(
+    craftsman: &Craftsman,
+    record: &OrderRecord,
+    buyer_name: &str,
+    history: &[OrderResponse],
+    notice: Option<Notice<'_>>,
+) -> String {
     let language = craftsman.language;
     let w = words(language);
+    let aw = answer_words(language);
     let out = Outgoing {
         // Not a delivery: the HTML rendering reads neither of these.
         delivery_id: "",
@@ -287,15 +319,32 @@ pub(super) fn detail_page(craftsman: &Craftsman, record: &OrderRecord, buyer_nam
         craftsman_name: &craftsman.name,
         language,
         delivered_before: &[],
+        response: None,
     };
     let order = render::html_body(&out);
     let back = format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.back));
     let files = files_list(language, record);
+    let notice = match notice {
+        None => String::new(),
+        Some(Notice::Saved) => format!(
+            "<p class=\"notice\" role=\"status\">{}</p>\n",
+            escape(aw.saved)
+        ),
+        Some(Notice::Refused(why)) => {
+            format!("<p class=\"error\" role=\"alert\">{}</p>\n", escape(why))
+        }
+    };
+    let jump = format!(
+        "<a class=\"jump\" href=\"#answer\">{}</a>\n",
+        escape(aw.jump)
+    );
+    let action = format!("/inbox/{}/response", url_component(&record.id));
+    let answer = answer_section(language, record, history, &action);
     document(
         language,
         &record.buyer_order_number,
         Some(&craftsman.name),
-        &format!("{back}\n{order}{files}{back}"),
+        &format!("{back}\n{notice}{jump}{order}{files}{answer}{back}"),
     )
 }
 
@@ -360,7 +409,7 @@ pub(super) fn not_found_page(craftsman: &Craftsman) -> String {
 /// Percent-encodes a URL path segment or query value: everything but RFC 3986's
 /// unreserved characters. Ids and cursors are plain today; this keeps a link a
 /// link if they ever are not.
-fn url_component(value: &str) -> String {
+pub(super) fn url_component(value: &str) -> String {
     let mut s = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -507,7 +556,7 @@ mod tests {
         assert!(page.contains("href=\"/inbox?after=a%20b%26c\""), "{page}");
         assert!(!page.contains("<script") && !page.contains("<img"));
 
-        let page = detail_page(&budi, &record, "<img src=x onerror=alert(2)>");
+        let page = detail_page(&budi, &record, "<img src=x onerror=alert(2)>", &[], None);
         assert!(
             !page.contains("<script") && !page.contains("<img"),
             "{page}"
@@ -525,6 +574,8 @@ mod tests {
             &craftsman(Language::Indonesian),
             &record,
             "PT Mitra Otoparts",
+            &[],
+            None,
         );
         // The e-mail's body, not its document: `assert_self_contained` below finds
         // one `<html` and one `</body>`.
@@ -547,7 +598,17 @@ mod tests {
         }
         assert_self_contained(&page);
 
-        let page = detail_page(&craftsman(Language::English), &record, "PT Mitra Otoparts");
+        let page = detail_page(
+            &craftsman(Language::English),
+            &record,
+            "PT Mitra Otoparts",
+            &[],
+            Some(Notice::Saved),
+        );
+        assert!(
+            page.contains("Your answer was sent to the buyer."),
+            "{page}"
+        );
         for expected in [
             "<html lang=\"en\">",
             "<a href=\"/inbox\">← All orders</a>",

@@ -18,6 +18,8 @@ pub(crate) mod testing;
 use std::error::Error as _;
 use std::time::Duration;
 
+use jembatan_schemas::OrderResponse;
+
 use crate::store::OrderRecord;
 
 // The targets, languages and failure kinds are shared with the store, which keeps
@@ -43,6 +45,9 @@ pub struct Outgoing<'a> {
     /// Parts of this delivery earlier attempts delivered (`text`, `csv`,
     /// `file:<name>` …): a channel that sends several requests skips them.
     pub delivered_before: &'a [String],
+    /// The craftsman's response this delivery carries to the buyer's callback (an
+    /// `order.response` webhook) instead of the order; only ever on a webhook.
+    pub response: Option<&'a OrderResponse>,
 }
 
 impl Outgoing<'_> {

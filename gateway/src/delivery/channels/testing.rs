@@ -89,6 +89,7 @@ pub(crate) fn sample_record() -> OrderRecord {
         supplier_code: "RTN-07".into(),
         craftsman_id: Some("crf_budi".into()),
         status: OrderStatus::Received,
+        response: None,
         order,
         created_at,
         updated_at: created_at,
@@ -105,6 +106,7 @@ pub(crate) fn outgoing(record: &OrderRecord, language: Language) -> Outgoing<'_>
         craftsman_name: "Pak Budi",
         language,
         delivered_before: &[],
+        response: None,
     }
 }
 

@@ -1,10 +1,14 @@
 //! The webhook channel: POSTs the order as JSON to the craftsman's system, signed
 //! per [Standard Webhooks](https://www.standardwebhooks.com) so that any of its
-//! libraries verifies what we send.
+//! libraries verifies what we send. The same channel carries a craftsman's
+//! response back to the buyer's `callback_url` (issue 10): one signer, one client,
+//! one address policy and one classification of failures for both.
 //!
 //! The body is `{"type":"order.created","timestamp":…,"data":{…}}` with `data` as
-//! [`render::OrderData`]; it is made from the stored order alone, so every attempt
-//! of a delivery sends the same bytes. Headers: `webhook-id` (the delivery id,
+//! [`render::OrderData`], or, for a response, `{"type":"order.response",
+//! "timestamp":…,"data":{"order_id","buyer_order_number","response"}}` with the
+//! response as `schemas/order-response.schema.json` describes it. Either is made
+//! from what is stored alone, so every attempt of a delivery sends the same bytes. Headers: `webhook-id` (the delivery id,
 //! the same on every attempt, for the receiver to drop duplicates),
 //! `webhook-timestamp` (now, per attempt, against replays) and `webhook-signature`
 //! (`v1,` + base64 HMAC-SHA256 of `{id}.{timestamp}.{body}`).
@@ -33,9 +37,13 @@ use crate::delivery::render::{self, OrderData};
 use crate::delivery::targets::{TargetError, TargetPolicy};
 use crate::orders::OrderSchema;
 use crate::store::OrderRecord;
+use jembatan_schemas::OrderResponse;
 
 /// The event type of a new order.
 pub const EVENT_TYPE: &str = "order.created";
+
+/// The event type of a craftsman's response, sent to the buyer.
+pub const RESPONSE_EVENT_TYPE: &str = "order.response";
 
 /// The prefix of a Standard Webhooks symmetric secret.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -155,6 +163,36 @@ pub fn body(record: &OrderRecord, schema: OrderSchema) -> Vec<u8> {
     .expect("an order always serializes")
 }
 
+#[derive(Serialize)]
+struct ResponseEnvelope<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    timestamp: DateTime<Utc>,
+    data: ResponseData<'a>,
+}
+
+#[derive(Serialize)]
+struct ResponseData<'a> {
+    order_id: &'a str,
+    buyer_order_number: &'a str,
+    response: &'a OrderResponse,
+}
+
+/// The exact body of the `order.response` event for `response`, made from the
+/// stored response alone (the event time is when the craftsman answered).
+pub fn response_body(response: &OrderResponse) -> Vec<u8> {
+    serde_json::to_vec(&ResponseEnvelope {
+        kind: RESPONSE_EVENT_TYPE,
+        timestamp: response.issued_at,
+        data: ResponseData {
+            order_id: &response.order_id,
+            buyer_order_number: &response.buyer_order_number,
+            response,
+        },
+    })
+    .expect("a response always serializes")
+}
+
 /// A fresh signing secret: `whsec_` + base64 of 32 random bytes.
 pub fn new_secret() -> String {
     let mut key = [0u8; 32];
@@ -213,22 +251,25 @@ impl Channel for WebhookChannel {
             .check_url(&target.url)
             .map_err(|e| SendError::permanent(None, e.to_string()))?;
         let host = url.host_str().unwrap_or_default().to_owned();
-        let body = body(out.order, target.order_schema);
+        let body = match out.response {
+            Some(response) => response_body(response),
+            None => body(out.order, target.order_schema),
+        };
         let timestamp = Utc::now().timestamp();
         let signature = sign(&target.secret, out.delivery_id, timestamp, &body)
             .map_err(|e| SendError::permanent(None, e.to_string()))?;
-        let response = self
+        let mut request = self
             .client
             .post(url)
             .header(CONTENT_TYPE, "application/json")
             .header("webhook-id", out.delivery_id)
             .header("webhook-timestamp", timestamp.to_string())
-            .header("webhook-signature", signature)
-            .header(ORDER_SCHEMA_HEADER, target.order_schema.as_str())
-            .body(body)
-            .send()
-            .await
-            .map_err(transport_failure)?;
+            .header("webhook-signature", signature);
+        // A response event carries no order to name the schema of.
+        if out.response.is_none() {
+            request = request.header(ORDER_SCHEMA_HEADER, target.order_schema.as_str());
+        }
+        let response = request.body(body).send().await.map_err(transport_failure)?;
 
         let status = response.status();
         if status.is_success() {

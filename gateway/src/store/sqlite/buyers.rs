@@ -3,7 +3,9 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::codec::{BindingRow, BuyerRow, classify, json_text, now, time_text};
-use crate::store::{BindingChange, Buyer, BuyerUpdate, NewBuyer, StoreError, StoreResult};
+use crate::store::{
+    BindingChange, Buyer, BuyerCallback, BuyerUpdate, NewBuyer, StoreError, StoreResult,
+};
 
 /// Appends the buyer's current binding to its history.
 fn record_binding(conn: &Connection, buyer: &Buyer, changed_at: &str) -> StoreResult<()> {
@@ -25,11 +27,10 @@ fn record_binding(conn: &Connection, buyer: &Buyer, changed_at: &str) -> StoreRe
 pub(super) fn create(conn: &Connection, buyer: NewBuyer) -> StoreResult<Buyer> {
     let created_at = now();
     let created_text = time_text(created_at);
-    conn.prepare_cached(concat!(
-        "INSERT INTO buyers (",
-        buyer_columns!(),
-        ", api_key_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
-    ))?
+    conn.prepare_cached(
+        "INSERT INTO buyers (id, name, plugin, plugin_version, plugin_config, limits, \
+         created_at, api_key_hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
     .execute(params![
         buyer.id,
         buyer.name,
@@ -48,6 +49,7 @@ pub(super) fn create(conn: &Connection, buyer: NewBuyer) -> StoreResult<Buyer> {
         plugin_version: buyer.plugin_version,
         plugin_config: buyer.plugin_config,
         limits: buyer.limits,
+        callback_url: None,
         created_at,
     };
     record_binding(conn, &buyer, &created_text)?;
@@ -190,4 +192,39 @@ pub(super) fn set_api_key_hash(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+pub(super) fn set_callback(
+    conn: &Connection,
+    id: String,
+    callback: Option<BuyerCallback>,
+) -> StoreResult<Buyer> {
+    let (url, secret) = match &callback {
+        Some(callback) => (Some(&callback.url), callback.secret.as_ref()),
+        None => (None, None),
+    };
+    // `?4`: a new URL with no new secret keeps the current one.
+    let updated: Option<Option<String>> = conn
+        .prepare_cached(
+            "UPDATE buyers SET callback_url = ?2, \
+             callback_secret = CASE WHEN ?4 THEN coalesce(?3, callback_secret) ELSE NULL END \
+             WHERE id = ?1 RETURNING callback_secret",
+        )?
+        .query_row(params![id, url, secret, callback.is_some()], |row| {
+            row.get(0)
+        })
+        .optional()?;
+    match updated {
+        None => return Err(StoreError::NotFound),
+        Some(None) if callback.is_some() => {
+            return Err(StoreError::Invalid(format!(
+                "buyer {id} has no callback secret to keep; give one"
+            )));
+        }
+        Some(_) => {}
+    }
+    if callback.is_none() {
+        super::deliveries::kill_callbacks(conn, &id, "the buyer's callback_url was removed")?;
+    }
+    get(conn, &id)?.ok_or(StoreError::NotFound)
 }

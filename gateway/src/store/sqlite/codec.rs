@@ -66,6 +66,7 @@ pub(super) struct BuyerRow {
     pub(super) plugin_version: Option<String>,
     pub(super) plugin_config: String,
     pub(super) limits: Option<String>,
+    pub(super) callback_url: Option<String>,
     pub(super) created_at: String,
 }
 
@@ -78,6 +79,7 @@ impl BuyerRow {
             plugin_version: row.get("plugin_version")?,
             plugin_config: row.get("plugin_config")?,
             limits: row.get("limits")?,
+            callback_url: row.get("callback_url")?,
             created_at: row.get("created_at")?,
         })
     }
@@ -95,6 +97,7 @@ impl TryFrom<BuyerRow> for Buyer {
             name: row.name,
             plugin: row.plugin,
             plugin_version: row.plugin_version,
+            callback_url: row.callback_url,
         })
     }
 }
@@ -467,6 +470,7 @@ pub(super) struct OrderRow {
     pub(super) supplier_code: String,
     pub(super) craftsman_id: Option<String>,
     pub(super) status: String,
+    pub(super) response: Option<String>,
     pub(super) body: String,
     pub(super) schema_version: i64,
     pub(super) created_at: String,
@@ -486,6 +490,7 @@ impl OrderRow {
             supplier_code: row.get("supplier_code")?,
             craftsman_id: row.get("craftsman_id")?,
             status: row.get("status")?,
+            response: row.get("response")?,
             body: row.get("body")?,
             schema_version: row.get("schema_version")?,
             created_at: row.get("created_at")?,
@@ -513,6 +518,12 @@ impl TryFrom<OrderRow> for OrderRecord {
     fn try_from(row: OrderRow) -> Result<Self, Self::Error> {
         Ok(OrderRecord {
             status: row.status.parse().map_err(decode)?,
+            response: row
+                .response
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(decode)?,
             order: row.order()?,
             created_at: parse_time(&row.created_at)?,
             updated_at: parse_time(&row.updated_at)?,

@@ -9,6 +9,8 @@ use super::codec::{OrderRow, classify, count, decode, now, parse_time, time_text
 use super::craftsmen::parse_language;
 use super::whatsapp::WhatsAppContactRow;
 use super::{page_limit, page_query, split_page};
+use crate::model::ChannelTarget;
+use crate::orders::OrderSchema;
 use crate::secrets::new_id;
 use crate::store::routing::{self, ChannelState, NewDelivery};
 use crate::store::{
@@ -35,7 +37,8 @@ struct DeliveryRow {
     id: String,
     order_id: String,
     craftsman_id: String,
-    channel_id: String,
+    channel_id: Option<String>,
+    response_id: Option<String>,
     channel: String,
     state: String,
     attempts: i64,
@@ -54,6 +57,7 @@ impl DeliveryRow {
             order_id: row.get("order_id")?,
             craftsman_id: row.get("craftsman_id")?,
             channel_id: row.get("channel_id")?,
+            response_id: row.get("response_id")?,
             channel: row.get("channel")?,
             state: row.get("state")?,
             attempts: row.get("attempts")?,
@@ -88,6 +92,7 @@ impl TryFrom<DeliveryRow> for Delivery {
             order_id: row.order_id,
             craftsman_id: row.craftsman_id,
             channel_id: row.channel_id,
+            response_id: row.response_id,
             channel: row.channel,
             last_error: row.last_error,
         })
@@ -213,11 +218,12 @@ pub(super) fn route(
     write_deliveries(conn, order_id, &deliveries, &now_text)
 }
 
-/// Makes a routed order's status follow its deliveries, as [`routing::status_of`]
-/// derives it. Writes only when it changes.
+/// Makes a routed order's status follow its deliveries to its craftsman, as
+/// [`routing::status_of`] derives it (the deliveries of its responses to the buyer
+/// are not the order's delivery). Writes only when it changes.
 fn sync_order_status(conn: &Connection, order_id: &str, now_text: &str) -> StoreResult<()> {
     let states = conn
-        .prepare_cached("SELECT state FROM deliveries WHERE order_id = ?1")?
+        .prepare_cached("SELECT state FROM deliveries WHERE order_id = ?1 AND response_id IS NULL")?
         .query_map(params![order_id], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let states = states
@@ -261,8 +267,11 @@ struct ClaimRow {
     attempts: i64,
     schedule_base: i64,
     delivered_parts: String,
-    channel_id: String,
-    target: String,
+    channel_id: Option<String>,
+    target: Option<String>,
+    callback_url: Option<String>,
+    callback_secret: Option<String>,
+    response: Option<String>,
     buyer_name: String,
     craftsman_name: String,
     language: String,
@@ -279,6 +288,9 @@ impl ClaimRow {
             delivered_parts: row.get("delivered_parts")?,
             channel_id: row.get("channel_id")?,
             target: row.get("target")?,
+            callback_url: row.get("callback_url")?,
+            callback_secret: row.get("callback_secret")?,
+            response: row.get("response_body")?,
             buyer_name: row.get("buyer_name")?,
             craftsman_name: row.get("craftsman_name")?,
             language: row.get("language")?,
@@ -299,15 +311,18 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
     let rows = conn
         .prepare_cached(concat!(
             "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.delivered_parts, \
-             d.channel_id, c.target, \
+             d.channel_id, c.target, b.callback_url, b.callback_secret, \
+             r.body AS response_body, \
              b.name AS buyer_name, k.name AS craftsman_name, k.language, \
              o.id, o.message_id, o.buyer_id, o.buyer_order_number, o.supplier_code, \
-             o.craftsman_id, o.status, o.body, o.schema_version, o.created_at, o.updated_at, \
+             o.craftsman_id, o.status, o.response, o.body, o.schema_version, o.created_at, \
+             o.updated_at, \
              w.wa_id AS wa_wa_id, w.opted_in_at AS wa_opted_in_at, \
              w.opt_in_source AS wa_opt_in_source, w.last_inbound_at AS wa_last_inbound_at \
-             FROM deliveries d JOIN channels c ON c.id = d.channel_id \
+             FROM deliveries d LEFT JOIN channels c ON c.id = d.channel_id \
+             LEFT JOIN order_responses r ON r.id = d.response_id \
              JOIN orders o ON o.id = d.order_id JOIN buyers b ON b.id = o.buyer_id \
-             JOIN craftsmen k ON k.id = c.craftsman_id \
+             JOIN craftsmen k ON k.id = o.craftsman_id \
              LEFT JOIN whatsapp_contacts w ON c.kind = 'whatsapp' AND w.wa_id = ",
             target_wa_id!("c.target"),
             " WHERE d.id IN (SELECT value FROM json_each(?1)) \
@@ -319,10 +334,26 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
         .into_iter()
         .map(|row| {
             let attempts = count(row.attempts)?;
+            let target = match row.target {
+                Some(target) => super::codec::parse_json(&target)?,
+                // A response to the buyer: its callback as it is now, as a webhook
+                // carrying v2. A callback removed since the claim has no URL, which
+                // the webhook channel refuses for good.
+                None => ChannelTarget::Webhook {
+                    url: row.callback_url.unwrap_or_default(),
+                    secret: row.callback_secret,
+                    order_schema: Some(OrderSchema::V2),
+                },
+            };
             Ok(ClaimedDelivery {
                 attempt: attempts + 1,
                 attempts_in_schedule: attempts.saturating_sub(count(row.schedule_base)?),
-                target: super::codec::parse_json(&row.target)?,
+                target,
+                response: row
+                    .response
+                    .as_deref()
+                    .map(super::codec::parse_json)
+                    .transpose()?,
                 language: parse_language(&row.language)?,
                 order: OrderRecord::try_from(row.order)?,
                 id: row.delivery_id,
@@ -346,7 +377,7 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
     };
     // The guard on state and attempts records each attempt once, even if a lease
     // ran out and another claim sent the delivery again.
-    let updated: Option<(String, String)> = conn
+    let updated: Option<(String, Option<String>)> = conn
         .prepare_cached(
             "UPDATE deliveries SET state = ?2, attempts = ?3, next_attempt_at = ?4, \
              claimed_until = NULL, last_status_code = ?5, last_error = ?6, updated_at = ?7, \
@@ -401,7 +432,11 @@ pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreRes
     ])?;
     sync_order_status(conn, &order_id, &now_text)?;
 
-    if attempt.outcome == crate::store::AttemptOutcome::Disable {
+    // A buyer's callback that answers 410 has no channel to disable: the delivery
+    // is dead, and later responses are still sent there until the admin removes it.
+    if attempt.outcome == crate::store::AttemptOutcome::Disable
+        && let Some(channel_id) = channel_id
+    {
         let reason = attempt
             .error
             .clone()
@@ -441,6 +476,18 @@ fn disable_channel(
     Ok(())
 }
 
+/// Kills a buyer's pending callback deliveries: its callback is gone. An admin
+/// retries them once it has one again.
+pub(super) fn kill_callbacks(conn: &Connection, buyer_id: &str, reason: &str) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE deliveries SET state = 'dead', next_attempt_at = NULL, claimed_until = NULL, \
+         last_error = ?2, updated_at = ?3 WHERE state = 'pending' AND response_id IS NOT NULL \
+         AND order_id IN (SELECT id FROM orders WHERE buyer_id = ?1)",
+    )?
+    .execute(params![buyer_id, reason, time_text(now())])?;
+    Ok(())
+}
+
 pub(super) fn release_claims(conn: &Connection) -> StoreResult<u64> {
     let released = conn
         .prepare_cached(
@@ -472,26 +519,36 @@ pub(super) fn retry(conn: &Connection, id: String) -> StoreResult<Delivery> {
                schedule_base = CASE WHEN state = 'dead' THEN attempts ELSE schedule_base END, \
                claimed_until = CASE WHEN state = 'dead' THEN NULL ELSE claimed_until END, \
                state = 'pending', next_attempt_at = ?2, updated_at = ?2 \
-             WHERE id = ?1 AND state IN ('pending', 'dead') AND channel_id IN \
+             WHERE id = ?1 AND state IN ('pending', 'dead') AND (channel_id IN \
                (SELECT id FROM channels WHERE disabled_at IS NULL) \
+               OR response_id IS NOT NULL AND order_id IN (SELECT o.id FROM orders o \
+                 JOIN buyers b ON b.id = o.buyer_id WHERE b.callback_url IS NOT NULL)) \
              RETURNING order_id",
         )?
         .query_row(params![&id, &now_text], |row| row.get(0))
         .optional()?;
     let Some(order_id) = order_id else {
-        let found: Option<(String, Option<String>)> = conn
+        let found: Option<(String, Option<String>, bool)> = conn
             .prepare_cached(
-                "SELECT d.state, c.disabled_reason FROM deliveries d \
-                 JOIN channels c ON c.id = d.channel_id WHERE d.id = ?1",
+                "SELECT d.state, c.disabled_reason, \
+                 d.response_id IS NOT NULL AND b.callback_url IS NULL \
+                 FROM deliveries d LEFT JOIN channels c ON c.id = d.channel_id \
+                 JOIN orders o ON o.id = d.order_id JOIN buyers b ON b.id = o.buyer_id \
+                 WHERE d.id = ?1",
             )?
-            .query_row(params![&id], |row| Ok((row.get(0)?, row.get(1)?)))
+            .query_row(params![&id], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
             .optional()?;
         return Err(match found {
             None => StoreError::NotFound,
-            Some((_, Some(reason))) => StoreError::Conflict(format!(
+            Some((_, Some(reason), _)) => StoreError::Conflict(format!(
                 "the delivery's channel is disabled ({reason}); enable the channel first"
             )),
-            Some((state, None)) => {
+            Some((_, None, true)) => {
+                StoreError::Conflict("the buyer has no callback_url; set one first".into())
+            }
+            Some((state, None, false)) => {
                 StoreError::Conflict(format!("delivery {id} is {state}; nothing to retry"))
             }
         });
@@ -505,7 +562,9 @@ fn get_on(conn: &Connection, id: &str) -> StoreResult<Option<Delivery>> {
         .prepare_cached(concat!(
             "SELECT ",
             delivery_columns!(),
-            " FROM deliveries d JOIN channels c ON c.id = d.channel_id WHERE d.id = ?1"
+            " FROM ",
+            delivery_tables!(),
+            " WHERE d.id = ?1"
         ))?
         .query_row(params![id], DeliveryRow::from_row)
         .optional()?;
@@ -531,11 +590,7 @@ pub(super) fn attempts(conn: &Connection, delivery_id: &str) -> StoreResult<Vec<
 pub(super) fn list(conn: &Connection, query: DeliveryQuery) -> StoreResult<DeliveryPage> {
     let limit = page_limit(query.limit);
     let (sql, params) = page_query(
-        concat!(
-            "SELECT ",
-            delivery_columns!(),
-            " FROM deliveries d JOIN channels c ON c.id = d.channel_id"
-        ),
+        concat!("SELECT ", delivery_columns!(), " FROM ", delivery_tables!()),
         "d.id",
         [
             ("d.state", query.state.map(|s| s.as_str().to_owned())),

@@ -459,11 +459,11 @@ fn insert_order(
     route: &Route,
     now_text: &str,
 ) -> StoreResult<()> {
-    conn.prepare_cached(concat!(
-        "INSERT INTO orders (",
-        order_columns!(),
-        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"
-    ))?
+    conn.prepare_cached(
+        "INSERT INTO orders (id, message_id, buyer_id, buyer_order_number, supplier_code, \
+         craftsman_id, status, body, schema_version, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+    )?
     .execute(params![
         order.id,
         order.message_id,

@@ -59,8 +59,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
     (
         10,
+        "order responses",
+        include_str!("../../../migrations/sqlite/0010_order_responses.sql"),
+    ),
+    (
+        11,
         "email",
-        include_str!("../../../migrations/sqlite/0010_email.sql"),
+        include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
 ];
 

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::codec::OrderRow;
 use super::{page_limit, page_query, split_page};
-use crate::store::{OrderPage, OrderQuery, OrderRecord, OrderScope, StoreResult};
+use crate::store::{OrderPage, OrderQuery, OrderRecord, OrderScope, ResponseFilter, StoreResult};
 
 pub(super) fn get(
     conn: &Connection,
@@ -38,6 +38,15 @@ pub(super) fn list(conn: &Connection, query: OrderQuery) -> StoreResult<OrderPag
             ("buyer_id", query.buyer_id),
             ("craftsman_id", query.craftsman_id),
             ("status", query.status.map(|s| s.as_str().to_owned())),
+            // A filter compares with a text parameter: an unanswered order's NULL
+            // is compared as `none`.
+            (
+                "coalesce(response, 'none')",
+                query.response.map(|filter| match filter {
+                    ResponseFilter::Awaiting => "none".to_owned(),
+                    ResponseFilter::Latest(status) => status.as_str().to_owned(),
+                }),
+            ),
         ],
         query.after,
         limit,
