@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::*;
@@ -484,6 +485,55 @@ pub(crate) fn compare(
     }
 }
 
+/// Removes every key of every object of the maximal value (`objects` are their
+/// pointers) in turn, and checks that the schema refuses the result exactly when
+/// the type `T` does (a required field). `cross_field` keys are required only by
+/// a rule across fields, which the types leave to the schema: the types accept
+/// their removal and the schema refuses it. Answers how many removals it checked.
+pub(crate) fn removals_agree<T: DeserializeOwned>(
+    max: &Value,
+    objects: &[String],
+    cross_field: &[&str],
+    schema_accepts: impl Fn(&Value) -> bool,
+) -> usize {
+    let mut checked = 0;
+    for object in objects {
+        for key in keys(max.pointer(object).unwrap()) {
+            let mut value = max.clone();
+            value
+                .pointer_mut(object)
+                .unwrap()
+                .as_object_mut()
+                .unwrap()
+                .remove(&key);
+            let field = format!("{object}/{key}");
+            let rust_accepts = serde_json::from_value::<T>(value.clone()).is_ok();
+            let schema_accepts = schema_accepts(&value);
+            if cross_field.contains(&field.as_str()) {
+                assert!(rust_accepts && !schema_accepts, "{field}");
+            } else {
+                assert_eq!(
+                    rust_accepts,
+                    schema_accepts,
+                    "{field}: the types {}, the schema {}",
+                    if rust_accepts {
+                        "may leave it out"
+                    } else {
+                        "require it"
+                    },
+                    if schema_accepts {
+                        "may leave it out"
+                    } else {
+                        "requires it"
+                    },
+                );
+            }
+            checked += 1;
+        }
+    }
+    checked
+}
+
 fn object_pointers() -> Vec<String> {
     let root = schema();
     let max = serde_json::to_value(maximal()).unwrap();
@@ -509,41 +559,9 @@ fn required_fields_agree_at_every_level() {
     // `received` makes `buyer` required (a stored order has one): a rule across two
     // fields, which the types leave to the schema.
     let cross_field = ["/buyer"];
-    let mut checked = 0;
-    for object in object_pointers() {
-        for key in keys(max.pointer(&object).unwrap()) {
-            let mut value = max.clone();
-            value
-                .pointer_mut(&object)
-                .unwrap()
-                .as_object_mut()
-                .unwrap()
-                .remove(&key);
-            let field = format!("{object}/{key}");
-            let rust_accepts = serde_json::from_value::<PurchaseOrder>(value.clone()).is_ok();
-            let schema_accepts = errors(&value).is_empty();
-            if cross_field.contains(&field.as_str()) {
-                assert!(rust_accepts && !schema_accepts, "{field}");
-            } else {
-                assert_eq!(
-                    rust_accepts,
-                    schema_accepts,
-                    "{field}: the types {}, the schema {}",
-                    if rust_accepts {
-                        "may leave it out"
-                    } else {
-                        "require it"
-                    },
-                    if schema_accepts {
-                        "may leave it out"
-                    } else {
-                        "requires it"
-                    },
-                );
-            }
-            checked += 1;
-        }
-    }
+    let checked = removals_agree::<PurchaseOrder>(&max, &object_pointers(), &cross_field, |v| {
+        errors(v).is_empty()
+    });
     assert!(checked > 250, "{checked}");
 }
 
