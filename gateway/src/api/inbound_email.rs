@@ -8,12 +8,12 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::auth::InboundEmailAuth;
 use super::orders::outcome_response;
 use super::{AppState, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::Accepted;
 use crate::ingest::email;
-use crate::secrets;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -51,26 +51,12 @@ pub struct InboundParams {
 #[post("/inbound/email")]
 pub async fn post_inbound_email(
     state: web::Data<AppState>,
+    _provider: InboundEmailAuth,
     req: HttpRequest,
     params: web::Query<InboundParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let config = &state.config.inbound_email;
-    match (&config.http_token, super::auth::bearer(&req)) {
-        (None, _) => {
-            return Err(ApiError::Unauthorized(
-                "inbound e-mail over HTTP is disabled: no token is configured \
-                 (JEMBATAN_INBOUND_EMAIL_TOKEN)"
-                    .into(),
-            ));
-        }
-        (Some(expected), Some(presented)) if secrets::matches(&presented, expected) => {}
-        (Some(_), _) => {
-            return Err(ApiError::Unauthorized(
-                "send the inbound e-mail token as 'Authorization: Bearer <token>'".into(),
-            ));
-        }
-    }
     let raw = read_body(&req, payload, config.max_message_bytes).await?;
     if raw.is_empty() {
         return Err(ApiError::BadRequest("the request body is empty".into()));
