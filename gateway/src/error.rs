@@ -209,6 +209,7 @@ impl From<MailRefusal> for ApiError {
             }
             MailRefusal::NotAnEmail(_) => Self::BadRequest(err.to_string()),
             MailRefusal::Busy(refusal) => Self::Refused(refusal),
+            MailRefusal::AuthenticationUnavailable(_) => Self::Unavailable(err.to_string()),
             MailRefusal::NotForEmail(err) | MailRefusal::Ingest(err) => err.into(),
         }
     }

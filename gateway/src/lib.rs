@@ -115,13 +115,23 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         store: store.clone(),
         bell: bell.clone(),
     });
+    let mail_config = &config.inbound_email;
+    let authenticator = mail::authentication::Authenticator::new(
+        &mail_config.authentication,
+        mail_config.hostname(),
+        mail_config.http_token.is_some(),
+    )?;
     let mail = Arc::new(MailDoor::new(
         config.inbound_email.clone(),
         store.clone(),
         ingest.clone(),
         admission.clone(),
         channels.clone(),
+        authenticator,
     ));
+    // Every path that finishes an e-mailed message (recovery, a retry, a replay)
+    // writes its one reply, not only the door's first pass.
+    ingest.on_finished(Arc::new(mail.replier().clone()));
     Ok(web::Data::new(AppState {
         responses,
         admin_token: Arc::new(api::AdminToken::new(config.admin_token.clone())),

@@ -24,11 +24,27 @@ pub(crate) const WAIT: Duration = Duration::from_secs(30);
 /// (by e-mail) for its supplier codes `PANDE-01` and `PBG-023`. Returns the
 /// gateway and the buyer's inbound address.
 pub(crate) fn mail_gateway(sink: &SmtpSink) -> (Gateway, String) {
+    mail_gateway_with(sink, true, "")
+}
+
+/// [`mail_gateway`], taking mail over HTTP (with [`INBOUND_TOKEN`]) only when
+/// `over_http`, with `extra` (TOML) after the `[inbound_email]` table, e.g. an
+/// `[inbound_email.authentication]` table.
+pub(crate) fn mail_gateway_with(
+    sink: &SmtpSink,
+    over_http: bool,
+    extra: &str,
+) -> (Gateway, String) {
+    let token = if over_http {
+        format!("http_token = \"{INBOUND_TOKEN}\"\n")
+    } else {
+        String::new()
+    };
     let config = format!(
         "[delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
          from = \"jembatan <orders@jembatan.test>\"\n\n\
          [inbound_email]\ndomain = \"{DOMAIN}\"\nsmtp_listen = \"127.0.0.1:0\"\n\
-         http_token = \"{INBOUND_TOKEN}\"\n",
+         {token}\n{extra}",
         sink.port()
     );
     let gw = Gateway::start_with(Options {
@@ -81,7 +97,7 @@ pub(crate) fn send_mail(args: &[&str]) -> Value {
 }
 
 /// The buyer's orders, newest first.
-fn orders(gw: &Gateway) -> Vec<Value> {
+pub(crate) fn orders(gw: &Gateway) -> Vec<Value> {
     gw.admin_get("/v1/admin/orders?buyer=mitra")["orders"]
         .as_array()
         .unwrap()
@@ -89,7 +105,7 @@ fn orders(gw: &Gateway) -> Vec<Value> {
 }
 
 /// The order numbered `number`, waiting for it.
-fn order_numbered(gw: &Gateway, number: &str) -> Value {
+pub(crate) fn order_numbered(gw: &Gateway, number: &str) -> Value {
     let deadline = Instant::now() + WAIT;
     loop {
         if let Some(order) = orders(gw)
@@ -127,7 +143,7 @@ pub(crate) fn mail_to(sink: &SmtpSink, to: &str, needle: &str) -> Value {
         .unwrap()
 }
 
-const BODY_TABLE: &str = "Selamat pagi Pak Jaya,\n\n\
+pub(crate) const BODY_TABLE: &str = "Selamat pagi Pak Jaya,\n\n\
 Mohon dikirim pesanan berikut.\n\
 No. PO: PO-MAIL-1\n\
 Tanggal: 27/11/2026\n\n\

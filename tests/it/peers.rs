@@ -24,8 +24,9 @@ use crate::harness::{repo_root, spawn_until_ready};
 /// The command `.ci/run` installs the peers' Python packages with (a test
 /// below holds the two together); `openapi-spec-validator` is for
 /// `tests/tools/validate_openapi.py`, `openpyxl` for the XLSX files
-/// `tests/peers/send_mail.py` attaches.
-pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0' 'openpyxl==3.1.5'";
+/// `tests/peers/send_mail.py` attaches, `dkimpy` for the DKIM signatures it makes
+/// and `dnslib` for `tests/peers/dns_server.py`.
+pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0' 'openpyxl==3.1.5' 'dkimpy==1.1.8' 'dnslib==0.9.26'";
 
 /// How long a peer may take to say it listens.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -347,6 +348,91 @@ impl TestCertificates {
 }
 
 /// Runs `openssl` with these arguments; panics with its stderr if it fails.
+/// A DKIM signing key (RSA 2048, PKCS#1 PEM, as `dkimpy` reads it) made with
+/// the `openssl` command line; the file lasts as long as this value.
+pub struct DkimKey {
+    dir: tempfile::TempDir,
+}
+
+impl DkimKey {
+    pub fn generate() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("dkim.pem");
+        let public = dir.path().join("dkim.pub.der");
+        openssl(&[&[
+            "genrsa",
+            "-traditional",
+            "-out",
+            key.to_str().unwrap(),
+            "2048",
+        ]]);
+        openssl(&[&[
+            "rsa",
+            "-in",
+            key.to_str().unwrap(),
+            "-pubout",
+            "-outform",
+            "DER",
+            "-out",
+            public.to_str().unwrap(),
+        ]]);
+        Self { dir }
+    }
+
+    /// The private key's file.
+    pub fn private_key(&self) -> PathBuf {
+        self.dir.path().join("dkim.pem")
+    }
+
+    /// The TXT record publishing the public key (RFC 6376 §3.6.1).
+    pub fn dns_record(&self) -> String {
+        use base64::Engine;
+        let der = std::fs::read(self.dir.path().join("dkim.pub.der")).unwrap();
+        format!(
+            "v=DKIM1; k=rsa; p={}",
+            base64::engine::general_purpose::STANDARD.encode(der)
+        )
+    }
+}
+
+/// The name server of the buyers' mail domains; see `tests/peers/dns_server.py`.
+pub struct DnsServer {
+    peer: Peer,
+    address: String,
+    _zone: tempfile::TempDir,
+}
+
+impl DnsServer {
+    /// Serves `zone` (`{"name": {"TXT": ["…"]}}`); every other name is NXDOMAIN.
+    pub fn start(zone: Value) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("zone.json");
+        std::fs::write(&path, zone.to_string()).unwrap();
+        let (peer, address) =
+            Peer::start("dns", "dns_server.py", &["--zone", path.to_str().unwrap()]);
+        Self {
+            peer,
+            address,
+            _zone: dir,
+        }
+    }
+
+    /// A server that reads every query and never answers.
+    pub fn silent() -> Self {
+        let (peer, address) = Peer::start("dns", "dns_server.py", &["--silent"]);
+        Self {
+            peer,
+            address,
+            _zone: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// Where it listens, `127.0.0.1:PORT` (UDP and TCP).
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+}
+
 fn openssl(args: &[&[&str]]) {
     let args = args.concat();
     let out = Command::new("openssl")
@@ -593,7 +679,7 @@ pub fn require_python_packages() {
     let importable = || match Command::new("python3")
         .args([
             "-c",
-            "import standardwebhooks, aiosmtpd, openapi_spec_validator, openpyxl",
+            "import standardwebhooks, aiosmtpd, openapi_spec_validator, openpyxl, dkim, dnslib",
         ])
         .output()
     {

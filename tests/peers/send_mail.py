@@ -6,12 +6,18 @@ Python's own `email` package and sends it with `smtplib`, as any program would.
         [--subject S] [--text T] [--message-id ID]
         [--attach PATH:NAME:TYPE …] [--xlsx NAME:ROWS_JSON]
         [--raw-out FILE] [--no-send] [--starttls CA_PEM]
+        [--dkim KEY_PEM:SELECTOR:DOMAIN] [--tamper] [--source-ip IP]
 
 `--xlsx` makes a workbook with openpyxl (one sheet, the rows given as a JSON list
 of lists; numbers stay numbers) and attaches it. `--starttls` upgrades the session with STARTTLS
 (RFC 3207), trusting only the CA in CA_PEM, and fails unless the server offers
 it. `--raw-out` writes the exact
-bytes sent, so a test can post the same message over HTTP. Prints one JSON line:
+bytes sent, so a test can post the same message over HTTP. `--dkim` signs the
+message with `dkimpy` (PyPI; RFC 6376, rsa-sha256, relaxed/simple, the key a
+PKCS#1 PEM file) as the sender's mail server would; `--tamper` then changes
+its body, as a relay that rewrites it would. `--source-ip` sends from that
+loopback address (e.g. 127.0.0.2), so the server sees another client IP, for
+SPF. Prints one JSON line:
 `{"sent": true, "refused": {addr: [code, text]}}` (smtplib's `sendmail` result:
 recipients refused while others were taken), or `{"sent": false, "stage":
 "rcpt"|"data"|…, "code": N, "message": "…"}` when the server refused the whole
@@ -58,7 +64,24 @@ def build(args):
             subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             filename=name,
         )
-    return msg.as_bytes(policy=policy.SMTP)
+    raw = msg.as_bytes(policy=policy.SMTP)
+    if args.dkim:
+        import dkim  # only when a signature is asked for
+
+        key_path, selector, domain = args.dkim.split(":", 2)
+        with open(key_path, "rb") as f:
+            key = f.read()
+        signature = dkim.sign(
+            raw,
+            selector.encode(),
+            domain.encode(),
+            key,
+            include_headers=[b"from", b"to", b"subject", b"date", b"message-id"],
+        )
+        raw = signature + raw
+    if args.tamper:
+        raw = raw.replace(b"Terima kasih", b"Terima kasih banyak", 1)
+    return raw
 
 
 def main():
@@ -74,6 +97,9 @@ def main():
     parser.add_argument("--raw-out")
     parser.add_argument("--no-send", action="store_true")
     parser.add_argument("--starttls")
+    parser.add_argument("--dkim")
+    parser.add_argument("--tamper", action="store_true")
+    parser.add_argument("--source-ip")
     args = parser.parse_args()
 
     raw = build(args)
@@ -84,7 +110,8 @@ def main():
         print(json.dumps({"sent": False, "stage": "none"}))
         return
     try:
-        with smtplib.SMTP("127.0.0.1", args.port, timeout=60) as smtp:
+        source = (args.source_ip, 0) if args.source_ip else None
+        with smtplib.SMTP("127.0.0.1", args.port, timeout=60, source_address=source) as smtp:
             smtp.ehlo("client.mitra.test")
             if args.starttls:
                 context = ssl.create_default_context(cafile=args.starttls)

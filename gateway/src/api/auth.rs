@@ -1,7 +1,8 @@
-//! Who is calling: extractors for the three kinds of caller.
+//! Who is calling: extractors for the four kinds of caller.
 //!
-//! Buyers present their API key, craftsmen their token and admins the admin token,
-//! all as `Authorization: Bearer …` (the inbox page keeps a craftsman's token in a
+//! Buyers present their API key, craftsmen their token, admins the admin token and
+//! the operator's mail provider the inbound e-mail token, all as
+//! `Authorization: Bearer …` (the inbox page keeps a craftsman's token in a
 //! cookie instead, see `inbox_page`). A missing or wrong credential is a 401 before
 //! any work is done; secrets are compared by hash and never logged. Each kind of
 //! credential opens only its own doors: a buyer's key is no craftsman's token.
@@ -84,6 +85,10 @@ pub struct AdminAuth;
 
 /// A request authenticated with a craftsman's token.
 pub struct CraftsmanAuth(pub Craftsman);
+
+/// A request authenticated with the inbound e-mail token
+/// (`[inbound_email] http_token`): the operator's mail provider forwarding mail.
+pub struct InboundEmailAuth;
 
 /// The craftsman a token belongs to, if any.
 pub(super) async fn craftsman_by_token(
@@ -193,5 +198,28 @@ impl FromRequest for CraftsmanAuth {
                     .map(CraftsmanAuth))
             },
         )
+    }
+}
+
+impl FromRequest for InboundEmailAuth {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = state(req);
+        let result = match (&state.config.inbound_email.http_token, bearer(req)) {
+            (None, _) => Err(ApiError::Unauthorized(
+                "inbound e-mail over HTTP is disabled: no token is configured \
+                 (JEMBATAN_INBOUND_EMAIL_TOKEN)"
+                    .into(),
+            )),
+            (Some(expected), Some(presented)) if secrets::matches(&presented, expected) => {
+                Ok(InboundEmailAuth)
+            }
+            (Some(_), _) => Err(ApiError::Unauthorized(
+                "send the inbound e-mail token as 'Authorization: Bearer <token>'".into(),
+            )),
+        };
+        std::future::ready(result)
     }
 }

@@ -8,12 +8,12 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use super::auth::InboundEmailAuth;
 use super::orders::outcome_response;
 use super::{AppState, read_body};
 use crate::error::{ApiError, Problem};
 use crate::ingest::Accepted;
 use crate::ingest::email;
-use crate::secrets;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +29,12 @@ pub struct InboundParams {
 /// The body is the whole raw message (RFC 5322), as the mail provider received
 /// it. It is stored before it is answered; the buyer is the one whose inbound
 /// address it was sent to. A sender the buyer does not accept is stored refused
-/// (`sender-not-allowed`), never normalized and never answered. The answers are
-/// those of `POST /v1/orders`.
+/// (`sender-not-allowed`), never normalized and never answered. Where the
+/// operator requires DKIM or DMARC, the gateway verifies the signatures itself
+/// (DMARC by DKIM alignment: SPF needs the client's address, which only the mail
+/// provider knew) and trusts no `Authentication-Results` in the message; a mail
+/// that fails is stored refused (`authentication-failed`) the same way. The
+/// answers are those of `POST /v1/orders`.
 #[utoipa::path(
     tag = "orders",
     params(InboundParams),
@@ -42,35 +46,21 @@ pub struct InboundParams {
         (status = 404, description = "No buyer has the recipient address (or the gateway takes no e-mail).", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Over `[inbound_email] max_message_bytes`.", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The buyer's plugin does not read e-mail.", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Stored, and no order could be made of it, or its sender is not accepted (`sender-not-allowed`); carries `message_id`.", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Stored, and no order could be made of it, or its sender is not accepted (`sender-not-allowed`), or it failed the DKIM or DMARC check the operator requires (`authentication-failed`); carries `message_id`.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "The buyer is over its rate or storage limit.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The gateway cannot store messages now.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The gateway cannot store messages now, or DNS did not answer the DKIM or DMARC check (nothing was stored; post it again later).", body = Problem, content_type = "application/problem+json"),
     ),
     security(("inbound_email_token" = []))
 )]
 #[post("/inbound/email")]
 pub async fn post_inbound_email(
     state: web::Data<AppState>,
+    _provider: InboundEmailAuth,
     req: HttpRequest,
     params: web::Query<InboundParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let config = &state.config.inbound_email;
-    match (&config.http_token, super::auth::bearer(&req)) {
-        (None, _) => {
-            return Err(ApiError::Unauthorized(
-                "inbound e-mail over HTTP is disabled: no token is configured \
-                 (JEMBATAN_INBOUND_EMAIL_TOKEN)"
-                    .into(),
-            ));
-        }
-        (Some(expected), Some(presented)) if secrets::matches(&presented, expected) => {}
-        (Some(_), _) => {
-            return Err(ApiError::Unauthorized(
-                "send the inbound e-mail token as 'Authorization: Bearer <token>'".into(),
-            ));
-        }
-    }
     let raw = read_body(&req, payload, config.max_message_bytes).await?;
     if raw.is_empty() {
         return Err(ApiError::BadRequest("the request body is empty".into()));
@@ -80,6 +70,10 @@ pub async fn post_inbound_email(
         Some(to) => state.mail.recipient(to).await?,
         None => state.mail.recipient_among(&parsed.recipients).await?,
     };
-    let outcome = state.mail.receive_parsed(&buyer, parsed, raw).await?;
+    let verdict = state.mail.authenticate(&raw, &parsed, None).await?;
+    let outcome = state
+        .mail
+        .receive_parsed(&buyer, parsed, raw, verdict.as_ref())
+        .await?;
     outcome_response(outcome)
 }

@@ -83,7 +83,7 @@ impl Outcome {
     }
 
     /// The outcome of a message in `status` with its stored answer, if it has one.
-    fn stored(status: MessageStatus, response: Option<StoredResponse>) -> Option<Self> {
+    pub fn stored(status: MessageStatus, response: Option<StoredResponse>) -> Option<Self> {
         match (status, response?) {
             (MessageStatus::Normalized, response) => Some(Self::Accepted(response)),
             (MessageStatus::Failed, response) => Some(Self::Refused(response)),
@@ -171,6 +171,15 @@ impl IngestError {
     }
 }
 
+/// Told when a stored message gets its outcome after it was first taken in:
+/// recovery at start, a retry that found it still waiting, an admin's replay.
+/// The e-mail door answers the sender from it ([`crate::mail::reply::Replier`]),
+/// so every path that finishes an e-mailed message writes its one reply.
+pub trait Finished: Send + Sync {
+    /// `message_id` has an outcome now, stored. Must not block.
+    fn finished(&self, message_id: &str);
+}
+
 pub struct Ingest {
     store: Arc<dyn Store>,
     host: Arc<PluginHost>,
@@ -182,6 +191,8 @@ pub struct Ingest {
     slots: Semaphore,
     /// Rung when orders are stored, so their deliveries start at once.
     bell: Arc<Bell>,
+    /// Told of each message finished after it was first taken in.
+    finished: std::sync::OnceLock<Arc<dyn Finished>>,
 }
 
 impl Ingest {
@@ -201,6 +212,15 @@ impl Ingest {
             default_limits,
             slots: Semaphore::new(concurrency.max(1) as usize),
             bell,
+            finished: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Sets who is told when a message is finished after it was first taken in
+    /// ([`Finished`]); once, at start (the e-mail door is built after ingest).
+    pub fn on_finished(&self, listener: Arc<dyn Finished>) {
+        if self.finished.set(listener).is_err() {
+            tracing::warn!("ingest already has a listener for finished messages; kept the first");
         }
     }
 
@@ -495,6 +515,9 @@ impl Ingest {
         {
             Ok(answer) => {
                 self.bell.ring();
+                if let Some(listener) = self.finished.get() {
+                    listener.finished(message_id);
+                }
                 Ok(Outcome::answering(answer))
             }
             // Someone else (a concurrent retry, or recovery) finished it first:

@@ -47,6 +47,9 @@ pub struct InboundEmailConfig {
     /// Whether senders get a reply saying what became of their mail, through
     /// `[delivery.email]` (default `true`).
     pub reply: bool,
+    /// DKIM, SPF and DMARC (`[inbound_email.authentication]`); off unless the
+    /// operator names the checks to require.
+    pub authentication: super::authentication::AuthenticationConfig,
 }
 
 impl Default for InboundEmailConfig {
@@ -63,6 +66,7 @@ impl Default for InboundEmailConfig {
             tls_key: None,
             http_token: None,
             reply: true,
+            authentication: Default::default(),
         }
     }
 }
@@ -84,6 +88,7 @@ impl fmt::Debug for InboundEmailConfig {
                 &self.http_token.as_ref().map(|_| "[redacted]"),
             )
             .field("reply", &self.reply)
+            .field("authentication", &self.authentication)
             .finish()
     }
 }

@@ -13,9 +13,12 @@
 //! (`POST /v1/admin/buyers/{id}/email/address`). Mail to an address that is not a
 //! buyer's is refused at `RCPT` (or 404 over HTTP). Mail from a sender the buyer
 //! does not accept is stored refused, not normalized and never answered (no
-//! backscatter to a forged sender).
+//! backscatter to a forged sender). Where the operator turns them on, DKIM, SPF
+//! and DMARC are verified first ([`authentication`]): a mail that fails them is
+//! stored refused the same way.
 
 pub mod address;
+pub mod authentication;
 pub mod config;
 pub mod reply;
 pub mod smtp;
@@ -25,11 +28,13 @@ use std::sync::Arc;
 use crate::admission::{Admission, Refusal};
 use crate::delivery::Channels;
 use crate::error::Problem;
-use crate::ingest::email::{self, MESSAGE_RFC822, NotAnEmail, ParsedEmail};
+use crate::ingest::email::{MESSAGE_RFC822, NotAnEmail, ParsedEmail};
 use crate::ingest::{Inbound, Ingest, IngestError, Outcome};
-use crate::store::{Buyer, EmailSettings, ReceivedVia, ReplyState, Store, StoreError};
+use crate::store::{Buyer, ReceivedVia, Store, StoreError};
 
+use authentication::{Authenticator, SmtpOrigin, Verdict};
 pub use config::InboundEmailConfig;
+use reply::Replier;
 
 /// Why a message was not taken for a recipient: nothing was stored.
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +57,10 @@ pub enum MailRefusal {
     /// Ingest failed (the store, the plugin host).
     #[error("{0}")]
     Ingest(#[from] IngestError),
+    /// DKIM, SPF or DMARC could not be checked now (DNS did not answer):
+    /// nothing was stored, and the sender should try again.
+    #[error("{0}; try again later")]
+    AuthenticationUnavailable(String),
 }
 
 impl From<StoreError> for MailRefusal {
@@ -64,7 +73,7 @@ impl MailRefusal {
     /// Whether the same message may be taken later: an SMTP `4xx`, not `5xx`.
     pub fn is_temporary(&self) -> bool {
         match self {
-            Self::Busy(_) => true,
+            Self::Busy(_) | Self::AuthenticationUnavailable(_) => true,
             Self::Ingest(IngestError::KeyReused { .. }) => false,
             Self::Ingest(_) => true,
             Self::Disabled
@@ -81,7 +90,9 @@ pub struct MailDoor {
     store: Arc<dyn Store>,
     ingest: Arc<Ingest>,
     admission: Arc<Admission>,
-    channels: Arc<Channels>,
+    replier: Replier,
+    /// The DKIM, SPF and DMARC checks in force; `None` when off.
+    authenticator: Option<Authenticator>,
 }
 
 impl MailDoor {
@@ -91,13 +102,16 @@ impl MailDoor {
         ingest: Arc<Ingest>,
         admission: Arc<Admission>,
         channels: Arc<Channels>,
+        authenticator: Option<Authenticator>,
     ) -> Self {
+        let replier = Replier::new(store.clone(), channels, config.reply);
         Self {
             config,
             store,
             ingest,
             admission,
-            channels,
+            replier,
+            authenticator,
         }
     }
 
@@ -139,19 +153,38 @@ impl MailDoor {
         Err(first_refusal.unwrap_or_else(|| MailRefusal::UnknownRecipient(candidates.join(", "))))
     }
 
-    /// Takes one raw message in for `buyer`: stored, then normalized (or stored
-    /// refused when its sender is not accepted), then answered to the sender.
-    pub async fn receive(&self, buyer: &Buyer, raw: Vec<u8>) -> Result<Outcome, MailRefusal> {
-        let parsed = email::parse(&raw)?;
-        self.receive_parsed(buyer, parsed, raw).await
+    /// Runs the DKIM, SPF and DMARC checks the operator requires on a message,
+    /// once for all its recipients: `None` when none are required. `origin` is
+    /// what the SMTP listener knows (`None` over HTTP). A DNS failure is
+    /// [`MailRefusal::AuthenticationUnavailable`]: nothing is stored.
+    pub async fn authenticate(
+        &self,
+        raw: &[u8],
+        parsed: &ParsedEmail,
+        origin: Option<SmtpOrigin<'_>>,
+    ) -> Result<Option<Verdict>, MailRefusal> {
+        let Some(authenticator) = &self.authenticator else {
+            return Ok(None);
+        };
+        match authenticator.verify(raw, &parsed.from, origin).await {
+            Verdict::Temporary { reason } => {
+                tracing::warn!(sender = %parsed.from, %reason, "e-mail authentication could not be checked; the sender is told to retry");
+                Err(MailRefusal::AuthenticationUnavailable(reason))
+            }
+            verdict => Ok(Some(verdict)),
+        }
     }
 
-    /// [`MailDoor::receive`] of a message already parsed.
+    /// Takes one raw message in for `buyer`: stored, then normalized (or stored
+    /// refused when it failed the required checks, `verdict` from
+    /// [`MailDoor::authenticate`], or its sender is not accepted), then answered
+    /// to the sender.
     pub async fn receive_parsed(
         &self,
         buyer: &Buyer,
         parsed: ParsedEmail,
         raw: Vec<u8>,
+        verdict: Option<&Verdict>,
     ) -> Result<Outcome, MailRefusal> {
         self.admission
             .admit(&buyer.id, buyer.limits.as_ref())
@@ -159,14 +192,32 @@ impl MailDoor {
         let settings = self.store.email_settings(&buyer.id).await?;
         let size = raw.len();
         let key = idempotency_key(&raw);
+        let mut headers = parsed.headers.clone();
+        record_results(&mut headers, self.config.hostname(), verdict);
         let inbound = Inbound {
             received_via: ReceivedVia::Email,
             content_type: MESSAGE_RFC822.to_owned(),
-            headers: parsed.headers.clone(),
+            headers,
             body: raw,
             idempotency_key: Some(key),
             email: Some(parsed.input.clone()),
         };
+        if let Some(Verdict::Failed { reason, results }) = verdict {
+            let problem = Problem::new(
+                "authentication-failed",
+                "The mail did not pass the checks of its sender",
+                422u16,
+                format!(
+                    "mail from '{}' is refused for buyer '{}': {reason}",
+                    parsed.from, buyer.id
+                ),
+            )
+            .with("authentication_results", results);
+            tracing::info!(buyer_id = %buyer.id, sender = %parsed.from, %reason, "e-mail failed authentication: stored refused, not answered");
+            let outcome = self.ingest.refuse(buyer, inbound, problem).await?;
+            self.admission.stored(&buyer.id, size);
+            return Ok(outcome);
+        }
         if !address::sender_accepted(&parsed.from, &settings.senders) {
             let problem = Problem::new(
                 "sender-not-allowed",
@@ -189,46 +240,32 @@ impl MailDoor {
             .map_err(MailRefusal::NotForEmail)?;
         let outcome = self.ingest.accept(buyer, &plugin, inbound).await?;
         self.admission.stored(&buyer.id, size);
-        self.answer(&parsed, &settings, &outcome);
+        self.replier.answer(&parsed, settings.language, &outcome);
         Ok(outcome)
     }
 
-    /// Sends the one reply of a message, in the background: never to an
-    /// automatic message (RFC 3834), and at most once per message (the store
-    /// keeps the claim, so neither a retry of the same message nor a restart
-    /// sends a second).
-    fn answer(&self, parsed: &ParsedEmail, settings: &EmailSettings, outcome: &Outcome) {
-        if !self.config.reply || parsed.automatic || parsed.from.is_empty() {
-            return;
-        }
-        let response = match outcome {
-            Outcome::Accepted(response) | Outcome::Refused(response) => response,
-        };
-        let Some(message_id) = response.body["message_id"].as_str().map(str::to_owned) else {
-            return;
-        };
-        let mail = reply::compose(parsed, settings.language, outcome);
-        let (store, channels) = (self.store.clone(), self.channels.clone());
-        tokio::spawn(async move {
-            match store.claim_reply(&message_id, &mail.to).await {
-                Ok(true) => {}
-                Ok(false) => return,
-                Err(error) => {
-                    tracing::warn!(%message_id, %error, "the reply could not be claimed; not sent");
-                    return;
-                }
-            }
-            let (state, detail) = match channels.send_reply(&mail).await {
-                Ok(sent) => (ReplyState::Sent, sent.detail.unwrap_or_default()),
-                Err(error) => {
-                    tracing::warn!(%message_id, error = %error.error, "the reply to the sender failed");
-                    (ReplyState::Failed, error.error)
-                }
-            };
-            if let Err(error) = store.finish_reply(&message_id, state, &detail).await {
-                tracing::warn!(%message_id, %error, "the reply's end could not be recorded");
-            }
-        });
+    /// The writer of replies, which ingest also tells of messages it finishes
+    /// later (recovery, retries, replays).
+    pub fn replier(&self) -> &Replier {
+        &self.replier
+    }
+}
+
+/// Records `verdict` as the first of the stored `headers`, an
+/// `Authentication-Results` under the gateway's `hostname` (RFC 8601). One under
+/// that name already in the mail was not written by this gateway, so it goes
+/// (RFC 8601 §5), checks or not: what the admin reads as the gateway's results
+/// is always the gateway's.
+fn record_results(headers: &mut Vec<(String, String)>, hostname: &str, verdict: Option<&Verdict>) {
+    headers.retain(|(name, value)| {
+        !(name.eq_ignore_ascii_case("authentication-results")
+            && value
+                .split(';')
+                .next()
+                .is_some_and(|id| id.trim().eq_ignore_ascii_case(hostname)))
+    });
+    if let Some(Verdict::Passed { results } | Verdict::Failed { results, .. }) = verdict {
+        headers.insert(0, ("Authentication-Results".to_owned(), results.clone()));
     }
 }
 

@@ -6,12 +6,128 @@
 //! text (nothing to escape but the header, which lettre encodes), marked
 //! `Auto-Submitted: auto-replied` (RFC 3834) so that other robots do not answer.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
-use crate::delivery::ReplyMail;
-use crate::ingest::Outcome;
-use crate::ingest::email::ParsedEmail;
+use crate::delivery::{Channels, ReplyMail};
+use crate::ingest::email::{self, ParsedEmail};
+use crate::ingest::{Finished, Outcome};
 use crate::model::Language;
+use crate::store::{ReceivedVia, ReplyState, Store};
+
+/// Writes the one reply of each e-mailed message, whichever path finished it:
+/// the door at once ([`Replier::answer`]), or recovery, a retry and an admin's
+/// replay through [`Finished`] ([`Replier::answer_stored`]). The reply is
+/// claimed in the store before it is sent, so at most one goes per message
+/// however many paths finish it; a replay that changes the outcome sends no
+/// second one (the stored reply says which outcome it told).
+#[derive(Clone)]
+pub struct Replier {
+    store: Arc<dyn Store>,
+    channels: Arc<Channels>,
+    /// `[inbound_email] reply`.
+    enabled: bool,
+}
+
+impl Replier {
+    pub fn new(store: Arc<dyn Store>, channels: Arc<Channels>, enabled: bool) -> Self {
+        Self {
+            store,
+            channels,
+            enabled,
+        }
+    }
+
+    /// Answers `parsed`, whose outcome is `outcome`, in the background: never
+    /// an automatic message (RFC 3834) nor one without a sender.
+    pub fn answer(&self, parsed: &ParsedEmail, language: Language, outcome: &Outcome) {
+        if !self.enabled || parsed.automatic || parsed.from.is_empty() {
+            return;
+        }
+        let response = match outcome {
+            Outcome::Accepted(response) | Outcome::Refused(response) => response,
+        };
+        let Some(message_id) = response.body["message_id"].as_str().map(str::to_owned) else {
+            return;
+        };
+        let mail = compose(parsed, language, outcome);
+        let replier = self.clone();
+        tokio::spawn(async move { replier.send(&message_id, mail).await });
+    }
+
+    /// Answers a stored message that has just got its outcome, if it came by
+    /// e-mail and its sender was accepted: read back, with its sender's language.
+    /// A message the door refused (its sender not accepted, or failing DKIM, SPF
+    /// or DMARC) is never answered; once an admin has replayed it through the
+    /// plugin, it is.
+    pub async fn answer_stored(&self, message_id: &str) {
+        if !self.enabled {
+            return;
+        }
+        let message = match self.store.get_message(None, message_id).await {
+            Ok(Some(message)) => message,
+            Ok(None) => return,
+            Err(error) => {
+                tracing::warn!(%message_id, %error, "the finished message could not be read; no reply");
+                return;
+            }
+        };
+        if message.received_via != ReceivedVia::Email
+            || message.body_purged_at.is_some()
+            || message.processed_by.is_none()
+        {
+            return;
+        }
+        let Some(outcome) = Outcome::stored(message.status, message.response.clone()) else {
+            return;
+        };
+        let Ok(parsed) = email::parse(&message.body) else {
+            return;
+        };
+        let language = match self.store.email_settings(&message.buyer_id).await {
+            Ok(settings) => settings.language,
+            Err(error) => {
+                tracing::warn!(%message_id, %error, "the buyer's e-mail settings could not be read; no reply");
+                return;
+            }
+        };
+        if parsed.automatic || parsed.from.is_empty() {
+            return;
+        }
+        self.send(message_id, compose(&parsed, language, &outcome))
+            .await;
+    }
+
+    /// Claims the message's one reply, then sends it and records how that went.
+    async fn send(&self, message_id: &str, mail: ReplyMail) {
+        match self.store.claim_reply(message_id, &mail.to).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(error) => {
+                tracing::warn!(%message_id, %error, "the reply could not be claimed; not sent");
+                return;
+            }
+        }
+        let (state, detail) = match self.channels.send_reply(&mail).await {
+            Ok(sent) => (ReplyState::Sent, sent.detail.unwrap_or_default()),
+            Err(error) => {
+                tracing::warn!(%message_id, error = %error.error, "the reply to the sender failed");
+                (ReplyState::Failed, error.error)
+            }
+        };
+        if let Err(error) = self.store.finish_reply(message_id, state, &detail).await {
+            tracing::warn!(%message_id, %error, "the reply's end could not be recorded");
+        }
+    }
+}
+
+impl Finished for Replier {
+    fn finished(&self, message_id: &str) {
+        let (replier, message_id) = (self.clone(), message_id.to_owned());
+        tokio::spawn(async move { replier.answer_stored(&message_id).await });
+    }
+}
 
 /// The reply to `parsed`, whose outcome is `outcome`.
 pub fn compose(parsed: &ParsedEmail, language: Language, outcome: &Outcome) -> ReplyMail {

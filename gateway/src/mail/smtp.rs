@@ -29,6 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use super::authentication::SmtpOrigin;
 use super::{MailDoor, MailRefusal};
 use crate::ingest::Outcome;
 use crate::ingest::email;
@@ -184,7 +185,8 @@ impl Session<'_> {
             reply(&mut io, &format!("220 {host} ESMTP jembatan")).await?;
         }
         let mut line = Vec::new();
-        let mut greeted = false;
+        // The EHLO/HELO name, once greeted (SPF checks it and the MAIL FROM).
+        let mut helo: Option<String> = None;
         let mut envelope = Envelope::default();
         let mut errors = 0u32;
         loop {
@@ -217,7 +219,7 @@ impl Session<'_> {
                     "501 5.5.4 A domain or address is required".into()
                 }
                 "EHLO" => {
-                    greeted = true;
+                    helo = Some(argument.to_owned());
                     envelope = Envelope::default();
                     let mut lines = vec![
                         format!("250-{host} greets {argument}"),
@@ -232,11 +234,11 @@ impl Session<'_> {
                     lines.join("\r\n")
                 }
                 "HELO" => {
-                    greeted = true;
+                    helo = Some(argument.to_owned());
                     envelope = Envelope::default();
                     format!("250 {host}")
                 }
-                "MAIL" => match self.mail(greeted, &envelope, argument) {
+                "MAIL" => match self.mail(helo.is_some(), &envelope, argument) {
                     Ok(from) => {
                         envelope.from = Some(from);
                         "250 2.1.0 OK".into()
@@ -263,7 +265,8 @@ impl Session<'_> {
                 }
                 "DATA" => {
                     reply(&mut io, "354 End data with <CR><LF>.<CR><LF>").await?;
-                    let answer = match self.data(&mut io, &envelope).await? {
+                    let helo = helo.as_deref().unwrap_or_default();
+                    let answer = match self.data(&mut io, &envelope, helo).await? {
                         Some(answer) => answer,
                         None => {
                             reply(&mut io, "421 4.4.2 Session too long, closing").await?;
@@ -369,6 +372,7 @@ impl Session<'_> {
         &self,
         io: &mut BufReader<S>,
         envelope: &Envelope,
+        helo: &str,
     ) -> std::io::Result<Option<String>> {
         let max = self.door.config().max_message_bytes;
         let mut raw = Vec::new();
@@ -409,14 +413,27 @@ impl Session<'_> {
                 "550 5.6.11 Bare LF in message: lines must end with CRLF".into(),
             ));
         }
-        Ok(Some(self.store(envelope, raw).await))
+        Ok(Some(self.store(envelope, helo, raw).await))
     }
 
-    /// Stores `raw` for each recipient's buyer: `250` once every one has it.
-    async fn store(&self, envelope: &Envelope, raw: Vec<u8>) -> String {
+    /// Checks `raw` where the operator requires it (DKIM, SPF, DMARC), then
+    /// stores it for each recipient's buyer: `250` once every one has it.
+    async fn store(&self, envelope: &Envelope, helo: &str, raw: Vec<u8>) -> String {
         let parsed = match email::parse(&raw) {
             Ok(parsed) => parsed,
             Err(error) => return format!("550 5.6.0 {error}"),
+        };
+        let origin = SmtpOrigin {
+            ip: self.peer.ip(),
+            helo,
+            mail_from: envelope.from.as_deref().unwrap_or_default(),
+        };
+        let verdict = match self.door.authenticate(&raw, &parsed, Some(origin)).await {
+            Ok(verdict) => verdict,
+            // RFC 3463 X.4.3: a directory (here DNS) server failure.
+            Err(refusal) => {
+                return format!("451 4.4.3 {}", one_line(&refusal.to_string()));
+            }
         };
         let mut stored = Vec::new();
         let mut temporary = None;
@@ -424,7 +441,7 @@ impl Session<'_> {
         for buyer in &envelope.buyers {
             match self
                 .door
-                .receive_parsed(buyer, parsed.clone(), raw.clone())
+                .receive_parsed(buyer, parsed.clone(), raw.clone(), verdict.as_ref())
                 .await
             {
                 Ok(Outcome::Accepted(response) | Outcome::Refused(response)) => {

@@ -1,9 +1,11 @@
 //! The store's types for orders by e-mail: a buyer's inbound address and the
 //! senders it accepts, and the one reply each e-mailed message may get.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::{Buyer, StoreResult};
+use super::{Buyer, MessageStatus, StoreResult};
 use crate::model::Language;
 
 /// A buyer's e-mail settings, as stored.
@@ -37,6 +39,26 @@ pub enum ReplyState {
     Failed,
 }
 
+/// The one reply to an e-mailed message, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct EmailReply {
+    /// The sender it went to.
+    pub recipient: String,
+    /// `sending` (claimed; a crash may have cut it off, and it is not sent
+    /// again), `sent` (the relay took it) or `failed`.
+    pub state: String,
+    /// The relay's answer, or why it failed.
+    pub detail: Option<String>,
+    /// The message's `attempts` when the reply was written: it told that
+    /// outcome. A replay since (`attempts` higher now) sent no second reply.
+    pub attempt: Option<u32>,
+    /// The message's status the reply told: `normalized` or `failed`.
+    #[schema(value_type = Option<String>)]
+    pub outcome: Option<MessageStatus>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
 /// Buyers' inbound addresses, their accepted senders, and replies.
 #[async_trait::async_trait]
 pub trait MailStore: Send + Sync {
@@ -62,6 +84,7 @@ pub trait MailStore: Send + Sync {
 
     /// Claims the one reply of a message: `true` the first time, `false` ever
     /// after, whatever became of the first (so a reply is sent at most once).
+    /// The message's attempt and status are kept with it ([`EmailReply`]).
     async fn claim_reply(&self, message_id: &str, recipient: &str) -> StoreResult<bool>;
 
     /// Records how the claimed reply ended.
@@ -71,4 +94,7 @@ pub trait MailStore: Send + Sync {
         state: ReplyState,
         detail: &str,
     ) -> StoreResult<()>;
+
+    /// The reply of a message, if one was claimed.
+    async fn email_reply(&self, message_id: &str) -> StoreResult<Option<EmailReply>>;
 }

@@ -36,9 +36,9 @@ use jembatan_schemas::OrderResponse;
 use super::{
     BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery,
     Craftsman, CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery,
-    DeliveryStats, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore, Message,
-    MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer,
-    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
+    DeliveryStats, EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore,
+    Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt,
+    NewBuyer, NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
     OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, Receipt,
     RecordedMessage, RecordedResponse, Reopen, ReplyState, ResponseStore, Retention, Route,
     RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse, WhatsAppContact,
@@ -801,6 +801,10 @@ impl MailStore for SqliteStore {
         self.writer
             .run(move |conn| mail::finish_reply(conn, message_id, state, detail))
             .await
+    }
+
+    async fn email_reply(&self, message_id: &str) -> StoreResult<Option<EmailReply>> {
+        self.read(|conn| mail::reply(conn, message_id))
     }
 }
 

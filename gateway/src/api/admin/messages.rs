@@ -9,7 +9,9 @@ use crate::api::auth::{AdminAuth, UNAUTHORIZED_ADMIN};
 use crate::api::messages::TransactionView;
 use crate::api::{AppState, BAD_LISTING_QUERY, page_limit};
 use crate::error::{ApiError, Problem};
-use crate::store::{MessageAttempt, MessageQuery, MessageStatus, MessageSummary};
+use crate::store::{
+    EmailReply, MessageAttempt, MessageQuery, MessageStatus, MessageSummary, ReceivedVia,
+};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -47,6 +49,22 @@ pub struct MessageDetail {
     /// Earlier outcomes, oldest first.
     #[schema(value_type = Vec<Object>)]
     pub attempts_history: Vec<MessageAttempt>,
+    /// For a message that came by e-mail: what was verified of its sender, and
+    /// its one reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailDetail>,
+}
+
+/// What the gateway verified of an e-mailed message, and how it answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EmailDetail {
+    /// The DKIM, SPF and DMARC results (RFC 8601 `Authentication-Results`,
+    /// under the gateway's host name) when the operator requires any; else null.
+    pub authentication_results: Option<String>,
+    /// The one reply to the sender, if one was written. Its `attempt` and
+    /// `outcome` say which outcome it told: a replay since (the message's
+    /// `attempts` higher) sent no second reply.
+    pub reply: Option<EmailReply>,
 }
 
 /// List messages of every buyer, newest first; `status=failed` finds the ones to
@@ -93,12 +111,36 @@ async fn detail(state: &AppState, id: &str) -> Result<MessageDetail, ApiError> {
         .ok_or_else(|| ApiError::NotFound(format!("no message '{id}'")))?;
     let attempts_history = state.store.message_attempts(id).await?;
     let transactions = m.transactions.clone().into_iter().map(Into::into).collect();
+    let email = match m.received_via {
+        ReceivedVia::Email => Some(EmailDetail {
+            authentication_results: authentication_results(
+                &m.headers,
+                state.config.inbound_email.hostname(),
+            ),
+            reply: state.store.email_reply(id).await?,
+        }),
+        ReceivedVia::Http => None,
+    };
     let message = MessageSummary::from(m);
     Ok(MessageDetail {
         message,
         transactions,
         attempts_history,
+        email,
     })
+}
+
+/// The `Authentication-Results` the gateway recorded first among a message's
+/// stored headers (`[name, value]` pairs), under its own host name.
+fn authentication_results(headers: &serde_json::Value, hostname: &str) -> Option<String> {
+    let (name, value) = headers.get(0)?.as_array().map(|h| (h.first(), h.get(1)))?;
+    let (name, value) = (name?.as_str()?, value?.as_str()?);
+    let ours = name.eq_ignore_ascii_case("authentication-results")
+        && value
+            .split(';')
+            .next()
+            .is_some_and(|id| id.trim().eq_ignore_ascii_case(hostname));
+    ours.then(|| value.to_owned())
 }
 
 /// Read any buyer's message, with its earlier outcomes.

@@ -2,9 +2,12 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::codec::{BuyerRow, now, time_text};
+use super::codec::{BuyerRow, now, parse_time, time_text};
 use crate::model::Language;
-use crate::store::{Buyer, EmailSettings, EngineError, ReplyState, StoreError, StoreResult};
+use crate::store::{
+    Buyer, EmailReply, EmailSettings, EngineError, MessageStatus, ReplyState, StoreError,
+    StoreResult,
+};
 
 pub(super) fn settings(conn: &Connection, buyer_id: &str) -> StoreResult<EmailSettings> {
     let row = conn
@@ -94,13 +97,51 @@ pub(super) fn claim_reply(
     message_id: String,
     recipient: String,
 ) -> StoreResult<bool> {
+    // The outcome the reply tells is the message's now: kept beside the claim, so
+    // a later replay that changes it shows that the reply told an earlier one.
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO email_replies (message_id, recipient, state, created_at) \
-             VALUES (?1, ?2, 'sending', ?3) ON CONFLICT (message_id) DO NOTHING",
+            "INSERT INTO email_replies \
+             (message_id, recipient, state, created_at, attempt, outcome) \
+             SELECT ?1, ?2, 'sending', ?3, attempts, status FROM messages WHERE id = ?1 \
+             ON CONFLICT (message_id) DO NOTHING",
         )?
         .execute(params![message_id, recipient, time_text(now())])?;
     Ok(inserted == 1)
+}
+
+pub(super) fn reply(conn: &Connection, message_id: &str) -> StoreResult<Option<EmailReply>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT recipient, state, detail, attempt, outcome, created_at, finished_at \
+             FROM email_replies WHERE message_id = ?1",
+        )?
+        .query_row(params![message_id], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, Option<String>>(2)?,
+                row.get::<_, Option<u32>>(3)?,
+                row.get::<_, Option<String>>(4)?,
+                row.get::<_, String>(5)?,
+                row.get::<_, Option<String>>(6)?,
+            ))
+        })
+        .optional()?;
+    let Some((recipient, state, detail, attempt, outcome, created_at, finished_at)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(EmailReply {
+        recipient,
+        state,
+        detail,
+        attempt,
+        outcome: outcome
+            .as_deref()
+            .and_then(|o| o.parse::<MessageStatus>().ok()),
+        created_at: parse_time(&created_at)?,
+        finished_at: finished_at.as_deref().map(parse_time).transpose()?,
+    }))
 }
 
 pub(super) fn finish_reply(

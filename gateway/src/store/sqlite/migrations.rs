@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email",
         include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
+    (
+        16,
+        "email reply outcome",
+        include_str!("../../../migrations/sqlite/0016_email_reply_outcome.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.
