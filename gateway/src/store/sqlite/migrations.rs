@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email",
         include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
+    (
+        13,
+        "chat answers",
+        include_str!("../../../migrations/sqlite/0013_chat_answers.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.
