@@ -93,7 +93,8 @@ pub struct Config {
     /// for a private mail relay. Secrets may come from the environment instead of the
     /// file: `JEMBATAN_SMTP_PASSWORD`, `JEMBATAN_WHATSAPP_ACCESS_TOKEN`,
     /// `JEMBATAN_WHATSAPP_APP_SECRET`, `JEMBATAN_WHATSAPP_VERIFY_TOKEN`,
-    /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists).
+    /// `JEMBATAN_TELEGRAM_BOT_TOKEN`, `JEMBATAN_TELEGRAM_SECRET_TOKEN` (each applies when
+    /// its section exists).
     pub delivery: DeliveryConfig,
     /// Orders by e-mail (`[inbound_email]`): the buyers' inbound address domain,
     /// the SMTP listener and `POST /v1/inbound/email` (`JEMBATAN_INBOUND_EMAIL_DOMAIN`,
@@ -102,10 +103,47 @@ pub struct Config {
     /// `JEMBATAN_SMTP_TLS_CERT`, `JEMBATAN_SMTP_TLS_KEY`,
     /// `JEMBATAN_INBOUND_EMAIL_TOKEN`).
     pub inbound_email: InboundEmailConfig,
+    /// Answers given by tapping a button in WhatsApp or Telegram (`[chat_answers]`;
+    /// `JEMBATAN_REJECTION_REASON_WAIT`, `JEMBATAN_CHAT_EVENT_MAX_AGE`).
+    pub chat_answers: ChatAnswersConfig,
     /// The file this config was read from, read again on SIGHUP (see
     /// [`Config::reload`]); not a setting.
     #[serde(skip)]
     pub source: Option<PathBuf>,
+}
+
+/// Answers from the chat channels (`[chat_answers]`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatAnswersConfig {
+    /// How long a rejection tapped in a chat waits for its reason, the craftsman's
+    /// next text in that chat (`JEMBATAN_REJECTION_REASON_WAIT`, default `10m`).
+    /// When none comes the rejection is recorded then, saying no reason was given.
+    #[serde(with = "humantime_serde")]
+    pub reason_wait: Duration,
+    /// A WhatsApp event or Telegram message older than this is not acted on
+    /// (`JEMBATAN_CHAT_EVENT_MAX_AGE`, default `15m`): a tap captured and replayed
+    /// later changes nothing. Meta retries an undelivered webhook for days, so a
+    /// gateway down longer than this loses those taps; the craftsman taps again.
+    #[serde(with = "humantime_serde")]
+    pub event_max_age: Duration,
+}
+
+impl Default for ChatAnswersConfig {
+    fn default() -> Self {
+        Self {
+            reason_wait: Duration::from_secs(600),
+            event_max_age: Duration::from_secs(900),
+        }
+    }
+}
+
+impl ChatAnswersConfig {
+    /// How often expired reason questions are looked for: a tenth of the wait,
+    /// between 200 ms and 30 s.
+    pub fn expiry_check_interval(&self) -> Duration {
+        (self.reason_wait / 10).clamp(Duration::from_millis(200), Duration::from_secs(30))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -147,6 +185,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             delivery: DeliveryConfig::default(),
             inbound_email: InboundEmailConfig::default(),
+            chat_answers: ChatAnswersConfig::default(),
             source: None,
         }
     }
@@ -219,6 +258,12 @@ impl Config {
         }
         if let Some(v) = var("JEMBATAN_ADMIN_TOKEN") {
             self.admin_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = var("JEMBATAN_REJECTION_REASON_WAIT") {
+            self.chat_answers.reason_wait = duration("JEMBATAN_REJECTION_REASON_WAIT", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_CHAT_EVENT_MAX_AGE") {
+            self.chat_answers.event_max_age = duration("JEMBATAN_CHAT_EVENT_MAX_AGE", v)?;
         }
         if let Some(v) = var("JEMBATAN_INBOX_SESSION_TTL_SECS") {
             self.inbox_session_ttl_secs = parse("JEMBATAN_INBOX_SESSION_TTL_SECS", v)?;
@@ -375,6 +420,12 @@ impl Config {
             (&mut delivery.telegram, var("JEMBATAN_TELEGRAM_BOT_TOKEN"))
         {
             telegram.bot_token = v;
+        }
+        if let (Some(telegram), Some(v)) = (
+            &mut delivery.telegram,
+            var("JEMBATAN_TELEGRAM_SECRET_TOKEN"),
+        ) {
+            telegram.secret_token = Some(v);
         }
         Ok(())
     }

@@ -10,6 +10,7 @@
 
 pub mod admission;
 pub mod api;
+pub mod chat_answers;
 pub mod cli;
 pub mod config;
 pub mod delivery;
@@ -121,6 +122,12 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         mail_config.hostname(),
         mail_config.http_token.is_some(),
     )?;
+    let chat_answers = Arc::new(chat_answers::ChatAnswers {
+        store: store.clone(),
+        responses: responses.clone(),
+        channels: channels.clone(),
+        reason_wait: config.chat_answers.reason_wait,
+    });
     let mail = Arc::new(MailDoor::new(
         config.inbound_email.clone(),
         store.clone(),
@@ -134,6 +141,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
     ingest.on_finished(Arc::new(mail.replier().clone()));
     Ok(web::Data::new(AppState {
         responses,
+        chat_answers,
         admin_token: Arc::new(api::AdminToken::new(config.admin_token.clone())),
         config: Arc::new(config),
         store,
@@ -195,6 +203,14 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         bell: state.bell.clone(),
     };
     let worker = tokio::spawn(worker.run());
+    // Rejections tapped in a chat whose reason did not come in time are recorded
+    // without one; the questions are in the store, so a restart keeps them.
+    let reasons = tokio::spawn(
+        state
+            .chat_answers
+            .clone()
+            .run_expiry(state.config.chat_answers.expiry_check_interval()),
+    );
     let health = admission::health::watch(
         state.admission.health().clone(),
         state.store.clone(),
@@ -245,6 +261,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     server.await?;
     // An attempt cut short is recorded by no one; the next start sends it again.
     worker.abort();
+    reasons.abort();
     health.abort();
     retention.abort();
     if let Some(smtp) = smtp {

@@ -110,3 +110,32 @@ pub enum Failure {
     /// asked, and its deliveries wait without spending their retry schedule.
     Throttled,
 }
+
+/// A chat a craftsman answers orders from (issue 10, part 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChatKind {
+    WhatsApp,
+    Telegram,
+}
+
+impl ChatKind {
+    /// As the store keeps it: `whatsapp`, `telegram` (a channel's kind, too).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WhatsApp => "whatsapp",
+            Self::Telegram => "telegram",
+        }
+    }
+}
+
+impl std::str::FromStr for ChatKind {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "whatsapp" => Ok(Self::WhatsApp),
+            "telegram" => Ok(Self::Telegram),
+            _ => Err(()),
+        }
+    }
+}

@@ -77,6 +77,28 @@ Telegram, as the Bot API server answers (docs/services.md section 2):
         `times` calls of that method alone fail with a 500 (the Bot API's answer
         to a server error), the other methods answering as usual
 
+    {"telegram_webhook": {"url": U, "secret_token": S}}   where to send updates,
+        with `X-Telegram-Bot-Api-Secret-Token: S` (docs/services.md T11)
+    {"telegram_tap": {"chat_id": C, "button": 0, "language_code"?: "id",
+                      "data"?: "…", "secret_token"?: "…"}}   the user of chat C
+        taps button 0 of the inline keyboard under the last message sent there
+        (or sends `data` as a modified client can); POSTs a `callback_query`
+        update; the answer has `webhook_status`, `update_id`, `callback_query_id`
+    {"telegram_user_writes": {"chat_id": C, "text": T, "date"?: unix}}   a text
+        message update from chat C
+    {"telegram_replay": update_id}   POSTs an update sent before again, as it was
+    `answerCallbackQuery` takes each callback query once, with text of at most
+        200 characters; answered ones are listed by GET /_events (kind
+        `telegram answer`)
+
+    {"whatsapp_user_taps": {"from": N, "button": 0, "timestamp"?: unix,
+                            "id"?: "…"}}   the user taps reply button 0 of the
+        last interactive message sent to N (or sends a button reply with this
+        `id`); with {"template": true} taps the last template's quick reply
+        instead (a `button` message); the answer has `webhook_status`, `wamid`
+    {"whatsapp_replay": wamid}   POSTs the signed event that carried this user
+        message again, byte for byte
+
 Lengths are counted in Python characters (code points), which is close
 enough to both platforms' limits for tests.
 """
@@ -248,8 +270,9 @@ class ChatHandler(PeerHandler):
             number = str(doc["whatsapp_user_writes"]["from"]).lstrip("+")
             now = int(time.time())
             wa.last_inbound[number] = now
+            stamp = int(doc["whatsapp_user_writes"].get("timestamp", now))
             message = {"from": number, "id": f"wamid.in{next(self.server.counter)}",
-                       "timestamp": str(now), "type": "text",
+                       "timestamp": str(stamp), "type": "text",
                        "text": {"body": doc["whatsapp_user_writes"].get("text", "halo")}}
             if "payload" in doc["whatsapp_user_writes"]:
                 # A tapped quick reply (Meta's `button` message, docs/services.md W14).
@@ -260,6 +283,19 @@ class ChatHandler(PeerHandler):
                 "messages", notification({"contacts": [{"profile": {"name": "user"},
                                                         "wa_id": number}],
                                           "messages": [message]}))
+            answer["wamid"] = message["id"]
+        if "whatsapp_user_taps" in doc:
+            answer.update(wa.tap(doc["whatsapp_user_taps"], self.server.counter))
+        if "whatsapp_replay" in doc:
+            answer["webhook_status"] = wa.replay(str(doc["whatsapp_replay"]))
+        if "telegram_webhook" in doc:
+            self.server.telegram.webhook = doc["telegram_webhook"]
+        if "telegram_tap" in doc:
+            answer.update(self.server.telegram.tap(doc["telegram_tap"]))
+        if "telegram_user_writes" in doc:
+            answer.update(self.server.telegram.user_writes(doc["telegram_user_writes"]))
+        if "telegram_replay" in doc:
+            answer["webhook_status"] = self.server.telegram.replay(int(doc["telegram_replay"]))
         if "whatsapp_fail" in doc:
             fail = doc["whatsapp_fail"]
             answer["webhook_status"] = wa.post_status(
@@ -268,7 +304,8 @@ class ChatHandler(PeerHandler):
 
     def do_GET(self):
         if self.path == "/_events":
-            self.send_json(200, self.server.whatsapp.sent_events())
+            self.send_json(200, self.server.whatsapp.sent_events()
+                           + self.server.telegram.sent_events())
         else:
             super().do_GET()
 
@@ -330,6 +367,8 @@ class ChatHandler(PeerHandler):
                 document = doc.get("document") or {}
                 if document.get("id") not in wa.media:
                     raise BadRequest(f"document.id {document.get('id')!r} is no uploaded media")
+            elif kind == "interactive":
+                check_reply_buttons(doc.get("interactive") or {})
             elif kind != "template":
                 raise BadRequest(f"message type {kind!r} is not supported here")
         except BadRequest as e:
@@ -351,6 +390,13 @@ class ChatHandler(PeerHandler):
             reengagement = True
         wamid = f"wamid.{next(self.server.counter)}"
         wa.sent[wamid] = to
+        if kind == "interactive":
+            wa.buttons[to] = [b["reply"] for b in doc["interactive"]["action"]["buttons"]]
+        elif kind == "template":
+            wa.quick_replies[to] = [
+                c["parameters"][0]["payload"]
+                for c in (doc.get("template") or {}).get("components") or []
+                if c.get("type") == "button"]
         if reengagement:
             wa.later(wamid, [("failed", failure(REENGAGEMENT))])
         elif wa.statuses:
@@ -397,6 +443,8 @@ class ChatHandler(PeerHandler):
         try:
             if parse_error:
                 raise BadRequest(f"can't parse the request: {parse_error}")
+            if method == "answerCallbackQuery":
+                return self.server.telegram.answer_callback(fields)
             if method not in ("sendMessage", "sendDocument"):
                 return 404, telegram_error(404, "Not Found")
             if fields.get("chat_id") in (None, ""):
@@ -420,6 +468,13 @@ class ChatHandler(PeerHandler):
             if method == "sendMessage":
                 check_text(fields.get("text"), MAX_TEXT, "message text")
                 result["text"] = fields["text"]
+                if "reply_markup" in fields:
+                    markup = fields["reply_markup"]
+                    if isinstance(markup, str):
+                        markup = json.loads(markup)
+                    result["reply_markup"] = check_inline_keyboard(markup)
+                    self.server.telegram.keyboards[str(fields["chat_id"])] = (
+                        result["message_id"], result["reply_markup"])
             else:
                 document = record["document"]
                 if document is None and not isinstance(fields.get("document"), str):
@@ -432,6 +487,164 @@ class ChatHandler(PeerHandler):
         except BadRequest as e:
             return 400, telegram_error(400, f"Bad Request: {e}")
         return 200, {"ok": True, "result": result}
+
+
+def check_reply_buttons(interactive):
+    """An interactive reply-buttons message as Meta takes it: "up to three
+    predefined replies" (developers.facebook.com/documentation/business-messaging/
+    whatsapp/messages/interactive-reply-buttons-messages); each button's `title`
+    "cannot be an empty string and must be unique within the message ... Maximum
+    length of 20 characters", its `id` "Maximum length of 256 characters"
+    (whatsapp.github.io/WhatsApp-Nodejs-SDK/api-reference/types/ButtonObject); the
+    body text at most 1024 characters (docs/services.md W15)."""
+    if interactive.get("type") != "button":
+        raise BadRequest(f"interactive.type {interactive.get('type')!r} is not button")
+    check_text((interactive.get("body") or {}).get("text"), 1024, "interactive.body.text")
+    buttons = (interactive.get("action") or {}).get("buttons")
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        raise BadRequest("interactive.action.buttons must hold 1 to 3 buttons")
+    titles, ids = set(), set()
+    for button in buttons:
+        reply = button.get("reply") or {}
+        if button.get("type") != "reply":
+            raise BadRequest("a reply button's type must be reply")
+        title, button_id = reply.get("title"), reply.get("id")
+        if not isinstance(title, str) or not title or len(title) > 20:
+            raise BadRequest(f"button title {title!r} must be 1 to 20 characters")
+        if not isinstance(button_id, str) or not button_id or len(button_id) > 256 \
+                or button_id != button_id.strip():
+            raise BadRequest(f"button id {button_id!r} must be 1 to 256 characters")
+        if title in titles or button_id in ids:
+            raise BadRequest("button titles and ids must be unique within the message")
+        titles.add(title)
+        ids.add(button_id)
+
+
+def check_inline_keyboard(markup):
+    """An InlineKeyboardMarkup as the Bot API takes it
+    (core.telegram.org/bots/api#inlinekeyboardmarkup): `inline_keyboard`, an
+    array of button rows; each InlineKeyboardButton has a `text` and "exactly
+    one of the optional fields", and `callback_data` is "1-64 bytes"
+    (#inlinekeyboardbutton, docs/services.md T12). Telegram answers a bad one
+    400 "Bad Request: BUTTON_DATA_INVALID" (callback_data) or "can't parse
+    inline keyboard button" (the rest)."""
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+        raise BadRequest("can't parse reply keyboard markup JSON object")
+    optional = {"url", "callback_data", "web_app", "login_url", "switch_inline_query",
+                "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
+                "copy_text", "callback_game", "pay"}
+    for row in rows:
+        for button in row:
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str) \
+                    or not button["text"]:
+                raise BadRequest("can't parse inline keyboard button: Text is empty")
+            if len(optional & button.keys()) != 1:
+                raise BadRequest("can't parse inline keyboard button: exactly one of the "
+                                 "optional fields must be used")
+            data = button.get("callback_data")
+            if data is not None and (not isinstance(data, str)
+                                     or not 1 <= len(data.encode()) <= 64):
+                raise BadRequest("BUTTON_DATA_INVALID")
+    return markup
+
+
+class Telegram:
+    """What the Telegram side of the peer knows: the keyboards it sent, the
+    callback queries it issued, and where to send updates."""
+
+    def __init__(self, counter):
+        self.lock = threading.Lock()
+        self.counter = counter
+        self.webhook = None
+        self.keyboards = {}
+        self.queries = {}
+        self.updates = {}
+        self.events = []
+        self.next_update = 700000
+
+    def post(self, kind, update, secret_token=None):
+        if not self.webhook:
+            return 0
+        token = self.webhook.get("secret_token") if secret_token is None else secret_token
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["X-Telegram-Bot-Api-Secret-Token"] = token
+        body = json.dumps(update).encode()
+        request = urllib.request.Request(self.webhook["url"], data=body, method="POST",
+                                         headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                status = answer.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+        except OSError:
+            status = 0
+        with self.lock:
+            self.events.append({"kind": kind, "status": status, "body": update})
+        return status
+
+    def new_update(self, content, secret_token=None, kind="telegram update"):
+        with self.lock:
+            self.next_update += 1
+            update = {"update_id": self.next_update, **content}
+            self.updates[update["update_id"]] = (update, secret_token)
+        return update, self.post(kind, update, secret_token)
+
+    def tap(self, doc):
+        chat_id = str(doc["chat_id"])
+        message_id, markup = self.keyboards.get(chat_id, (next(self.counter), None))
+        data = doc.get("data")
+        if data is None:
+            buttons = [b for row in (markup or {}).get("inline_keyboard", []) for b in row]
+            data = buttons[int(doc.get("button", 0))]["callback_data"]
+        query_id = f"cbq{next(self.counter)}"
+        with self.lock:
+            self.queries[query_id] = None
+        user = {"id": int(chat_id), "is_bot": False, "first_name": "Craftsman",
+                "language_code": doc.get("language_code", "id")}
+        update, status = self.new_update({"callback_query": {
+            "id": query_id, "from": user, "chat_instance": f"ci{chat_id}", "data": data,
+            "message": {"message_id": message_id, "date": int(time.time()) - 60,
+                        "chat": {"id": int(chat_id), "type": "private"}, "text": "order"}}},
+            doc.get("secret_token"), "telegram callback_query")
+        return {"webhook_status": status, "update_id": update["update_id"],
+                "callback_query_id": query_id}
+
+    def user_writes(self, doc):
+        chat_id = int(doc["chat_id"])
+        update, status = self.new_update({"message": {
+            "message_id": next(self.counter), "date": int(doc.get("date", time.time())),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": {"id": chat_id, "is_bot": False, "first_name": "Craftsman"},
+            "text": doc["text"]}}, doc.get("secret_token"), "telegram message")
+        return {"webhook_status": status, "update_id": update["update_id"]}
+
+    def replay(self, update_id):
+        update, secret_token = self.updates[update_id]
+        return self.post("telegram replay", update, secret_token)
+
+    def answer_callback(self, fields):
+        """answerCallbackQuery (core.telegram.org/bots/api#answercallbackquery):
+        `callback_query_id` required, `text` 0-200 characters; a query answered
+        before, or never issued, gets the Bot API server's QUERY_ID_INVALID text
+        (Client.cpp 146-148, docs/services.md T12)."""
+        query_id = str(fields.get("callback_query_id") or "")
+        text = fields.get("text", "")
+        with self.lock:
+            if query_id not in self.queries or self.queries[query_id] is not None:
+                return 400, telegram_error(400, "Bad Request: query is too old and response "
+                                                "timeout expired or query ID is invalid")
+            if not isinstance(text, str) or len(text) > 200:
+                return 400, telegram_error(400, "Bad Request: MESSAGE_TOO_LONG")
+            self.queries[query_id] = text
+            self.events.append({"kind": "telegram answer", "status": 200,
+                                "body": {"callback_query_id": query_id, "text": text}})
+        return 200, {"ok": True, "result": True}
+
+    def sent_events(self):
+        with self.lock:
+            return list(self.events)
 
 
 REENGAGEMENT = 131047
@@ -470,6 +683,9 @@ class WhatsApp:
         self.media = {}
         self.sent = {}
         self.events = []
+        self.buttons = {}
+        self.quick_replies = {}
+        self.raw = {}
 
     def window_open(self, number):
         last = self.last_inbound.get(number)
@@ -512,11 +728,47 @@ class WhatsApp:
                               "type": "PeerPolicy", "fbtrace_id": "peer"}}
         return None
 
+    def tap(self, doc, counter):
+        """The user taps a reply button (or a template's quick reply): Meta's
+        `interactive` `button_reply` message, or its `button` message
+        (docs/services.md W14, W15)."""
+        number = str(doc["from"]).lstrip("+")
+        now = int(time.time())
+        self.last_inbound[number] = now
+        index = int(doc.get("button", 0))
+        message = {"from": number, "id": f"wamid.in{next(counter)}",
+                   "timestamp": str(int(doc.get("timestamp", now)))}
+        if doc.get("template"):
+            payload = doc.get("id") or self.quick_replies[number][index]
+            message.update(type="button", button={"payload": payload, "text": payload})
+        else:
+            reply = ({"id": doc["id"], "title": "?"} if "id" in doc
+                     else self.buttons[number][index])
+            message.update(type="interactive", interactive={
+                "type": "button_reply", "button_reply": {"id": reply["id"],
+                                                         "title": reply["title"]}})
+        status = self.post("messages", notification({
+            "contacts": [{"profile": {"name": "user"}, "wa_id": number}],
+            "messages": [message]}))
+        return {"webhook_status": status, "wamid": message["id"]}
+
+    def replay(self, wamid):
+        body = self.raw[wamid]
+        return self.post_raw("replay", json.loads(body), body)
+
     def post(self, kind, doc):
         """POSTs a signed event to the gateway; the status it answered (0: none)."""
         if not self.webhook:
             return 0
         body = json.dumps(doc).encode()
+        for change in (c for e in doc.get("entry", []) for c in e.get("changes", [])):
+            for message in change.get("value", {}).get("messages", []):
+                self.raw[message["id"]] = body
+        return self.post_raw(kind, doc, body)
+
+    def post_raw(self, kind, doc, body):
+        if not self.webhook:
+            return 0
         request = urllib.request.Request(
             self.webhook["url"], data=body, method="POST",
             headers={"Content-Type": "application/json",
@@ -570,6 +822,7 @@ def main():
     server.telegram_migrated = {}
     server.telegram_not_started = set()
     server.telegram_fail_method = {}
+    server.telegram = Telegram(server.counter)
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
     server.serve_forever()
 

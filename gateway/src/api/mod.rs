@@ -15,6 +15,7 @@ mod inbox;
 mod inbox_page;
 mod messages;
 mod orders;
+mod telegram;
 mod whatsapp;
 
 use std::sync::Arc;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub bell: Arc<Bell>,
     /// Takes craftsmen's answers to orders.
     pub responses: Arc<crate::responses::Responses>,
+    /// Takes craftsmen's taps and texts in WhatsApp and Telegram.
+    pub chat_answers: Arc<crate::chat_answers::ChatAnswers>,
     pub metrics: Arc<Metrics>,
     /// The admin token in force (the config's, until a SIGHUP reload replaces it).
     pub admin_token: Arc<AdminToken>,
@@ -140,7 +143,8 @@ pub fn app(
                 .service(inbox::get_inbox_order)
                 .service(inbox::post_response)
                 .service(whatsapp::verify_whatsapp_webhook)
-                .service(whatsapp::whatsapp_webhook),
+                .service(whatsapp::whatsapp_webhook)
+                .service(telegram::telegram_webhook),
         )
         .split_for_parts();
     // Routes outside the OpenAPI document whose wrong method is still a 405.

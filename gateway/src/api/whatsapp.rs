@@ -22,11 +22,12 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 
 use crate::api::AppState;
+use crate::chat_answers::Tap;
 use crate::delivery::channels::whatsapp::{
     self, Notification, REENGAGEMENT, Status, code_failure, event_time,
 };
 use crate::error::{ApiError, Problem};
-use crate::model::Failure;
+use crate::model::{ChatKind, Failure, Language};
 use crate::secrets;
 use crate::store::{AttemptOutcome, NextStep, Receipt, Reopen};
 
@@ -141,15 +142,7 @@ pub async fn whatsapp_webhook(
                 .record_whatsapp_inbound(&message.from, at)
                 .await?;
             tracing::info!(from = %message.from, known, "a WhatsApp message to the business number");
-            if let Some((answer, delivery_id)) = message
-                .button
-                .as_ref()
-                .and_then(|b| whatsapp::quick_reply_answer(&b.payload))
-            {
-                // Kept in the log for now; acting on it is the closing-the-loop work.
-                tracing::info!(from = %message.from, %delivery_id, %answer,
-                    "a craftsman answered an order with a quick reply");
-            }
+            take_answer(&state, message, at, now).await?;
         }
         for status in &change.value.statuses {
             take_status(&state, status).await?;
@@ -160,6 +153,65 @@ pub async fn whatsapp_webhook(
         }
     }
     Ok(HttpResponse::Ok().finish())
+}
+
+/// Acts on a craftsman's message: a tapped reply button (`interactive`
+/// `button_reply`) or template quick reply (`button`) answers the order it names,
+/// and a text is the reason for a rejection waiting in that chat
+/// ([`crate::chat_answers`]). A message older than `[chat_answers] event_max_age`
+/// changes nothing: a captured event replayed later is refused by its own
+/// `timestamp`, which the signature covers; a repeated one within the bound is
+/// known by its `wamid`.
+async fn take_answer(
+    state: &AppState,
+    message: &whatsapp::InboundMessage,
+    at: chrono::DateTime<Utc>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let payload = match (&message.interactive, &message.button) {
+        (Some(interactive), _) if interactive.kind == "button_reply" => {
+            interactive.button_reply.as_ref().map(|b| b.id.as_str())
+        }
+        (_, Some(button)) => Some(button.payload.as_str()),
+        _ => None,
+    };
+    let text = message.text.as_ref().map(|t| t.body.as_str());
+    if payload.is_none() && text.is_none() {
+        return Ok(());
+    }
+    let max_age = chrono::Duration::from_std(state.config.chat_answers.event_max_age)
+        .unwrap_or(chrono::TimeDelta::minutes(15));
+    if at < now - max_age {
+        tracing::warn!(from = %message.from, wamid = %message.id, sent_at = %at,
+            "a WhatsApp message older than the chat event bound (replayed?); nothing changed");
+        return Ok(());
+    }
+    let answers = &state.chat_answers;
+    let reply = match (payload, text) {
+        (Some(payload), _) => Some(
+            answers
+                .tap(Tap {
+                    kind: ChatKind::WhatsApp,
+                    chat_id: &message.from,
+                    payload,
+                    event_key: format!("whatsapp:{}", message.id),
+                    fallback_language: Language::Indonesian,
+                })
+                .await?,
+        ),
+        (None, Some(text)) => {
+            answers
+                .text(ChatKind::WhatsApp, &message.from, text)
+                .await?
+        }
+        (None, None) => None,
+    };
+    if let Some(reply) = reply {
+        answers
+            .say(ChatKind::WhatsApp, &message.from, &reply.text())
+            .await;
+    }
+    Ok(())
 }
 
 /// Records one status; a `failed` one reopens the delivery its message was sent for.

@@ -245,6 +245,52 @@ impl Channels {
         }
     }
 
+    /// Writes `text` to a chat outside any delivery (a chat answer's confirmation,
+    /// the question for a rejection's reason), under the channel's deadline.
+    pub async fn chat_text(
+        &self,
+        kind: crate::model::ChatKind,
+        chat_id: &str,
+        text: &str,
+    ) -> Result<(), SendError> {
+        let missing =
+            |name: &str| SendError::permanent(None, format!("this gateway has no {name} channel"));
+        let (deadline, send) = match kind {
+            crate::model::ChatKind::Telegram => {
+                let telegram = self.telegram.as_ref().ok_or_else(|| missing("telegram"))?;
+                (
+                    self.deadlines.of("telegram"),
+                    futures_boxed(telegram.send_text(chat_id, text)),
+                )
+            }
+            crate::model::ChatKind::WhatsApp => {
+                let whatsapp = self.whatsapp.as_ref().ok_or_else(|| missing("whatsapp"))?;
+                (
+                    self.deadlines.of("whatsapp"),
+                    futures_boxed(whatsapp.send_text(chat_id, text)),
+                )
+            }
+        };
+        tokio::time::timeout(deadline, send)
+            .await
+            .map_err(|_| SendError::retry(None, "the chat did not answer in time"))?
+    }
+
+    /// Answers a Telegram callback query (the spinner on the tapped button stops,
+    /// and `text` shows), under the Telegram deadline.
+    pub async fn answer_callback(&self, query_id: &str, text: &str) -> Result<(), SendError> {
+        let telegram = self
+            .telegram
+            .as_ref()
+            .ok_or_else(|| SendError::permanent(None, "this gateway has no telegram channel"))?;
+        tokio::time::timeout(
+            self.deadlines.of("telegram"),
+            telegram.answer_callback_query(query_id, text),
+        )
+        .await
+        .map_err(|_| SendError::retry(None, "Telegram did not answer in time"))?
+    }
+
     /// Sends one order to one target on its channel.
     /// `whatsapp` is what the store knows of a WhatsApp target's number. The whole
     /// send runs under its channel's deadline ([`SendDeadlines`]).
@@ -422,4 +468,11 @@ impl Channels {
             }
         }
     }
+}
+
+/// A chat send as one boxed future, so both chats' sends fit one variable.
+fn futures_boxed<'a>(
+    send: impl std::future::Future<Output = Result<(), SendError>> + Send + 'a,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), SendError>> + Send + 'a>> {
+    Box::pin(send)
 }

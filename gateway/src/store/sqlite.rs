@@ -29,19 +29,20 @@ use serde::Deserialize;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{ChannelTarget, Language};
+use crate::model::{ChannelTarget, ChatKind, Language};
 
 use jembatan_schemas::OrderResponse;
 
 use super::{
-    BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery,
-    Craftsman, CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery,
-    DeliveryStats, EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore,
+    BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ChatStore,
+    ClaimedDelivery, Craftsman, CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage,
+    DeliveryQuery, DeliveryStats, EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore,
     Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt,
     NewBuyer, NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
-    OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, Receipt,
-    RecordedMessage, RecordedResponse, Reopen, ReplyState, ResponseStore, Retention, Route,
-    RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse, WhatsAppContact,
+    OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion,
+    Receipt, RecordedMessage, RecordedResponse, Reopen, ReplyState, ResponseStore, Retention,
+    Route, RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse,
+    WhatsAppContact,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -314,6 +315,7 @@ macro_rules! delivery_tables {
 }
 
 mod buyers;
+mod chat;
 mod codec;
 mod craftsmen;
 mod deliveries;
@@ -747,6 +749,48 @@ impl Outbox for SqliteStore {
         let wa_id = wa_id.to_owned();
         self.writer
             .run(move |conn| whatsapp::close_window(conn, wa_id, at))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl ChatStore for SqliteStore {
+    async fn ask_reason(&self, question: ReasonQuestion) -> StoreResult<bool> {
+        self.writer.run(move |conn| chat::ask(conn, question)).await
+    }
+
+    async fn waiting_reason(
+        &self,
+        chat_kind: ChatKind,
+        chat_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<ReasonQuestion>> {
+        self.read(|conn| chat::waiting(conn, chat_kind, chat_id, now))
+    }
+
+    async fn expired_reasons(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReasonQuestion>> {
+        self.read(|conn| chat::expired(conn, now, limit))
+    }
+
+    async fn drop_reason(&self, id: &str) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.writer.run(move |conn| chat::drop_one(conn, &id)).await
+    }
+
+    async fn drop_reasons_of_order(&self, order_id: &str) -> StoreResult<()> {
+        let order_id = order_id.to_owned();
+        self.writer
+            .run(move |conn| chat::drop_of_order(conn, &order_id))
+            .await
+    }
+
+    async fn see_telegram_update(&self, update_id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.writer
+            .run(move |conn| chat::see_update(conn, update_id, at))
             .await
     }
 }

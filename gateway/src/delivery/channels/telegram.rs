@@ -23,6 +23,7 @@ use super::{
     Channel, ChannelConfigError, ChannelTarget, Failure, Outgoing, SendError, Sent,
     api_status_failure, excerpt, http_client_builder, read_capped, redact, transport_error_text,
 };
+use crate::chat_answers::{Action, button_payload};
 use crate::delivery::render;
 
 /// Telegram's limit on a message's text.
@@ -43,6 +44,12 @@ pub struct TelegramConfig {
     /// How long one request may take, e.g. `"15s"`.
     #[serde(default = "default_timeout", with = "humantime_serde")]
     pub timeout: Duration,
+    /// The `secret_token` given to `setWebhook`, which Telegram sends back in
+    /// `X-Telegram-Bot-Api-Secret-Token` with every update: 1-256 of `A-Z a-z 0-9 _ -`
+    /// (docs/services.md T11). Without it `POST /v1/telegram/webhook` refuses every
+    /// update (`JEMBATAN_TELEGRAM_SECRET_TOKEN`). Never logged, nor shown by `Debug`.
+    #[serde(default)]
+    pub secret_token: Option<String>,
 }
 
 fn default_base_url() -> String {
@@ -59,6 +66,10 @@ impl fmt::Debug for TelegramConfig {
             .field("base_url", &self.base_url)
             .field("bot_token", &"[redacted]")
             .field("timeout", &self.timeout)
+            .field(
+                "secret_token",
+                &self.secret_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }
@@ -106,6 +117,15 @@ impl TelegramChannel {
         if !well_formed {
             return Err(error(
                 "`bot_token` is not a bot token (digits, `:`, then letters, digits, `_` and `-`)"
+                    .into(),
+            ));
+        }
+        if let Some(secret) = &config.secret_token
+            && !secret_token_is_valid(secret)
+        {
+            return Err(error(
+                "`secret_token` must be 1 to 256 of `A-Z`, `a-z`, `0-9`, `_` and `-` \
+                 (what setWebhook accepts)"
                     .into(),
             ));
         }
@@ -200,6 +220,95 @@ impl TelegramChannel {
     fn clean(&self, text: String) -> String {
         redact(&text, &self.token)
     }
+
+    /// Calls a method whose answer is only `ok` (`answerCallbackQuery`'s `true`).
+    async fn call_ok(&self, method: &str, body: serde_json::Value) -> Result<(), SendError> {
+        let response = self
+            .client
+            .post(self.method_url(method))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| {
+                SendError::retry(
+                    None,
+                    self.clean(format!("Telegram {method}: {}", transport_error_text(e))),
+                )
+            })?;
+        let status = response.status().as_u16();
+        let body = read_capped(response, 64 * 1024).await.unwrap_or_default();
+        let ok = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("ok").and_then(serde_json::Value::as_bool))
+            .unwrap_or(false);
+        if (200..300).contains(&status) && ok {
+            return Ok(());
+        }
+        Err(SendError::new(
+            api_status_failure(status),
+            Some(status),
+            self.clean(format!(
+                "Telegram {method} answered HTTP {status}: {}",
+                excerpt(&body, 300)
+            )),
+        ))
+    }
+
+    /// Writes `text` to a chat, outside any delivery.
+    pub async fn send_text(&self, chat_id: &str, text: &str) -> Result<(), SendError> {
+        let request = self.client.post(self.method_url("sendMessage")).json(
+            &serde_json::json!({ "chat_id": chat_id, "text": truncate_chars(text, MAX_TEXT_CHARS) }),
+        );
+        match self.call("sendMessage", request).await {
+            Ok(_) => Ok(()),
+            Err(Refusal::Failed(error)) => Err(error),
+            Err(Refusal::Migrated(to)) => Err(SendError::permanent(
+                Some(400),
+                format!("the chat became supergroup {to}"),
+            )),
+        }
+    }
+
+    /// Answers a callback query: "Telegram clients will display a progress bar
+    /// until you call answerCallbackQuery" (docs/services.md T12); `text` is the
+    /// notification shown, at most 200 characters.
+    pub async fn answer_callback_query(&self, query_id: &str, text: &str) -> Result<(), SendError> {
+        self.call_ok(
+            "answerCallbackQuery",
+            serde_json::json!({
+                "callback_query_id": query_id,
+                "text": truncate_chars(text, MAX_CALLBACK_ANSWER_CHARS),
+            }),
+        )
+        .await
+    }
+}
+
+/// The longest notification `answerCallbackQuery` shows ("0-200 characters").
+pub const MAX_CALLBACK_ANSWER_CHARS: usize = 200;
+
+/// Whether `secret` is a `secret_token` `setWebhook` takes: 1-256 characters of
+/// `A-Z`, `a-z`, `0-9`, `_` and `-` (docs/services.md T11).
+pub fn secret_token_is_valid(secret: &str) -> bool {
+    (1..=256).contains(&secret.len())
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// The order message's inline keyboard: accept and reject, in the craftsman's
+/// language, each with `callback_data` naming the action and the delivery (at most
+/// 64 bytes, "callback_data … 1-64 bytes", docs/services.md T12).
+fn answer_keyboard(out: &Outgoing<'_>) -> serde_json::Value {
+    let button = |action: Action| {
+        serde_json::json!({
+            "text": action.title(out.language),
+            "callback_data": button_payload(action, out.delivery_id),
+        })
+    };
+    serde_json::json!({
+        "inline_keyboard": [[button(Action::Accept), button(Action::Reject)]]
+    })
 }
 
 /// A Bot API answer: `{"ok":true,"result":{…}}` or
@@ -306,10 +415,14 @@ impl TelegramChannel {
         if !out.delivered(PART_TEXT) {
             let text = render::summary(out, MAX_TEXT_CHARS);
             // Plain text (no parse_mode): buyer text cannot break Markdown or HTML.
-            let message = self
-                .client
-                .post(self.method_url("sendMessage"))
-                .json(&serde_json::json!({ "chat_id": chat_id, "text": text }));
+            let message =
+                self.client
+                    .post(self.method_url("sendMessage"))
+                    .json(&serde_json::json!({
+                        "chat_id": chat_id,
+                        "text": text,
+                        "reply_markup": answer_keyboard(out),
+                    }));
             let message_id = self.call("sendMessage", message).await?;
             delivered.push(PART_TEXT.to_owned());
             detail.push(format!("message {message_id}"));
@@ -415,6 +528,7 @@ mod tests {
             base_url,
             bot_token: TOKEN.into(),
             timeout,
+            secret_token: None,
         })
         .unwrap()
     }
@@ -704,8 +818,17 @@ mod tests {
             base_url: default_base_url(),
             bot_token: TOKEN.into(),
             timeout: default_timeout(),
+            secret_token: Some("tg-secret_0123".into()),
         };
         assert!(!format!("{config:?}").contains("AAHdqTcv"));
+        assert!(!format!("{config:?}").contains("tg-secret_0123"));
+        for bad in ["", "has space", "ü", &"x".repeat(257)] {
+            let config = TelegramConfig {
+                secret_token: Some(bad.to_owned()),
+                ..config.clone()
+            };
+            assert!(TelegramChannel::new(&config).is_err(), "{bad:?}");
+        }
         let channel = TelegramChannel::new(&config).unwrap();
         assert!(!format!("{channel:?}").contains("AAHdqTcv"));
 

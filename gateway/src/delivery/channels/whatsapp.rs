@@ -34,6 +34,7 @@ use super::{
     Channel, ChannelConfigError, Failure, Language, Outgoing, SendError, Sent, api_status_failure,
     excerpt, http_client_builder, read_capped, redact, transport_error_text,
 };
+use crate::chat_answers::{Action, button_payload};
 use crate::delivery::render;
 use crate::store::WhatsAppContact;
 
@@ -111,18 +112,23 @@ pub struct TemplateConfig {
     /// template's, or Meta refuses the send (error 132000, docs/services.md 1.2).
     pub parameters: Vec<TemplateParameter>,
     /// The template's quick-reply buttons, in order: each gets the payload
-    /// `<answer>:<delivery id>`, which comes back in the `button` message when the
-    /// craftsman taps it (docs/services.md W8, W14), e.g. `["accept", "decline"]`.
+    /// `<action>:<delivery id>`, which comes back in the `button` message when the
+    /// craftsman taps it (docs/services.md W8, W14), e.g. `["terima", "tolak"]`. A
+    /// word that means accept (`accept`, `terima`, `yes`, `ya`) or reject (`reject`,
+    /// `tolak`, `decline`, `no`, `tidak`) answers the order with one tap
+    /// ([`crate::chat_answers`]); any other word is carried as it is and only logged.
     #[serde(default)]
     pub quick_replies: Vec<String>,
 }
 
-/// What a tapped quick-reply button's payload says: the answer, and the delivery
-/// whose template carried it.
-pub fn quick_reply_answer(payload: &str) -> Option<(&str, &str)> {
-    let (answer, delivery_id) = payload.split_once(':')?;
-    (!answer.is_empty() && delivery_id.starts_with("dlv_")).then_some((answer, delivery_id))
-}
+/// WhatsApp's limits on an interactive reply-buttons message: "up to three
+/// predefined replies", each button's `title` "Maximum length of 20 characters"
+/// and its `id` "Maximum length of 256 characters", the body text at most 1024
+/// characters (docs/services.md W15).
+pub const MAX_REPLY_BUTTONS: usize = 3;
+pub const MAX_BUTTON_TITLE_CHARS: usize = 20;
+pub const MAX_BUTTON_ID_CHARS: usize = 256;
+pub const MAX_INTERACTIVE_BODY_CHARS: usize = 1024;
 
 /// An order field a template body parameter can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -428,6 +434,44 @@ struct Refusal {
 /// The text part of a free-form WhatsApp delivery, as kept between attempts; the
 /// documents are `document:<n>`, the whole order first.
 const PART_TEXT: &str = "text";
+const PART_BUTTONS: &str = "buttons";
+
+/// `text` cut to at most `max` characters.
+fn truncate_chars(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// The interactive message under an order sent inside the window: accept and
+/// reject as reply buttons, each `id` naming the action and the delivery.
+fn answer_buttons(to: &str, out: &Outgoing<'_>) -> serde_json::Value {
+    let question = match out.language {
+        Language::Indonesian => format!(
+            "Pesanan {}: terima atau tolak?",
+            out.order.buyer_order_number
+        ),
+        Language::English => format!("Order {}: accept or reject?", out.order.buyer_order_number),
+    };
+    let button = |action: Action| {
+        serde_json::json!({
+            "type": "reply",
+            "reply": {
+                "id": button_payload(action, out.delivery_id),
+                "title": action.title(out.language),
+            },
+        })
+    };
+    serde_json::json!({
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to,
+        "type": "interactive",
+        "interactive": {
+            "type": "button",
+            "body": { "text": truncate_chars(&question, MAX_INTERACTIVE_BODY_CHARS) },
+            "action": { "buttons": [button(Action::Accept), button(Action::Reject)] },
+        },
+    })
+}
 
 impl From<SendError> for Refusal {
     fn from(error: SendError) -> Self {
@@ -528,6 +572,11 @@ impl WhatsAppChannel {
             delivered.push(part);
             sent_documents += 1;
         }
+        // Last, so the buttons are what the craftsman sees at the bottom of the chat.
+        if !out.delivered(PART_BUTTONS) {
+            self.send_message(&answer_buttons(&target.to, out)).await?;
+            delivered.push(PART_BUTTONS.to_owned());
+        }
         let text = match &wamid {
             Some(wamid) => format!("text {wamid}"),
             None => "the text went with an earlier attempt".to_owned(),
@@ -596,7 +645,12 @@ impl WhatsAppChannel {
                 "index": index.to_string(),
                 "parameters": [{
                     "type": "payload",
-                    "payload": format!("{answer}:{}", out.delivery_id),
+                    // Our own word for the action when the operator's is one we
+                    // know, so every chat's button reads the same.
+                    "payload": match Action::from_word(answer) {
+                        Some(action) => button_payload(action, out.delivery_id),
+                        None => format!("{answer}:{}", out.delivery_id),
+                    },
                 }],
             }));
         }
@@ -621,6 +675,22 @@ impl WhatsAppChannel {
             message_id: Some(wamid),
             moved_to: None,
         })
+    }
+
+    /// Writes `text` to a number, outside any delivery (inside the window: the
+    /// craftsman has just written).
+    pub async fn send_text(&self, to: &str, text: &str) -> Result<(), SendError> {
+        let body = serde_json::json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": to,
+            "type": "text",
+            "text": { "preview_url": false, "body": truncate_chars(text, MAX_TEXT_CHARS) },
+        });
+        self.send_message(&body)
+            .await
+            .map(|_| ())
+            .map_err(|r| r.error)
     }
 
     /// One `messages` request; its `wamid`.
@@ -802,6 +872,36 @@ pub struct InboundMessage {
     pub kind: String,
     /// A tapped quick-reply button: its payload and text.
     pub button: Option<ButtonReply>,
+    /// The message's `wamid`.
+    pub id: String,
+    /// A text message's body.
+    pub text: Option<TextBody>,
+    /// A tapped reply button of an interactive message.
+    pub interactive: Option<InteractiveReply>,
+}
+
+/// `{"body": …}` of a text message.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct TextBody {
+    pub body: String,
+}
+
+/// `{"type": "button_reply", "button_reply": {"id", "title"}}`: a tapped reply
+/// button (docs/services.md W15).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct InteractiveReply {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub button_reply: Option<ButtonReplyId>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ButtonReplyId {
+    pub id: String,
+    pub title: String,
 }
 
 /// `{"payload": …, "text": …}` of a tapped template button (docs/services.md W14).
@@ -971,6 +1071,7 @@ mod tests {
             [
                 "/v21.0/106540352242922/messages",
                 "/v21.0/106540352242922/media",
+                "/v21.0/106540352242922/messages",
                 "/v21.0/106540352242922/messages"
             ]
         );
@@ -998,6 +1099,24 @@ mod tests {
         assert_eq!(document["type"], "document");
         assert_eq!(document["document"]["id"], "4490709327384033");
         assert_eq!(document["document"]["filename"], "order-PO-2026_0042.txt");
+        // Last, the buttons that answer the order (docs/services.md W15).
+        let buttons = requests[3].json();
+        assert_eq!(buttons["type"], "interactive");
+        let interactive = &buttons["interactive"];
+        assert_eq!(interactive["type"], "button");
+        let replies = interactive["action"]["buttons"].as_array().unwrap();
+        assert!(replies.len() <= MAX_REPLY_BUTTONS);
+        let ids: Vec<_> = replies
+            .iter()
+            .map(|b| b["reply"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["accept:dlv_0001", "reject:dlv_0001"]);
+        for reply in replies {
+            let title = reply["reply"]["title"].as_str().unwrap();
+            assert!(title.chars().count() <= MAX_BUTTON_TITLE_CHARS);
+            assert!(reply["reply"]["id"].as_str().unwrap().len() <= MAX_BUTTON_ID_CHARS);
+        }
+        assert_eq!(replies[0]["reply"]["title"], "Terima");
     }
 
     #[tokio::test]
@@ -1093,14 +1212,15 @@ mod tests {
         }
         let components = body["template"]["components"].as_array().unwrap();
         assert_eq!(components.len(), 3);
-        for (index, answer) in ["accept", "decline"].into_iter().enumerate() {
+        // The operator's words become the gateway's own actions.
+        for (index, answer) in [Action::Accept, Action::Reject].into_iter().enumerate() {
             let button = &components[index + 1];
             assert_eq!(button["type"], "button");
             assert_eq!(button["sub_type"], "quick_reply");
             assert_eq!(button["index"], index.to_string());
             let payload = button["parameters"][0]["payload"].as_str().unwrap();
             assert_eq!(
-                quick_reply_answer(payload),
+                crate::chat_answers::parse_payload(payload),
                 Some((answer, "dlv_0001")),
                 "{payload}"
             );

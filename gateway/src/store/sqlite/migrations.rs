@@ -68,6 +68,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
     (
+        13,
+        "chat answers",
+        include_str!("../../../migrations/sqlite/0013_chat_answers.sql"),
+    ),
+    (
         16,
         "email reply outcome",
         include_str!("../../../migrations/sqlite/0016_email_reply_outcome.sql"),
