@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email",
         include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
+    (
+        12,
+        "rendered responses",
+        include_str!("../../../migrations/sqlite/0012_rendered_responses.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.
