@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod model;
 pub mod orders;
 pub mod plugin_host;
+pub mod response_render;
 pub mod responses;
 pub mod scaffold;
 pub mod secrets;
@@ -112,9 +113,14 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         config.buyer_quota.clone(),
         health,
     ));
+    let renderer = Arc::new(response_render::Renderer {
+        store: store.clone(),
+        ingest: ingest.clone(),
+    });
     let responses = Arc::new(responses::Responses {
         store: store.clone(),
         bell: bell.clone(),
+        renderer: Some(renderer),
     });
     let mail_config = &config.inbound_email;
     let authenticator = mail::authentication::Authenticator::new(
@@ -201,6 +207,11 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         concurrency: state.config.delivery.concurrency,
         metrics: state.metrics.clone(),
         bell: state.bell.clone(),
+        renderer: state
+            .responses
+            .renderer
+            .clone()
+            .map(|r| r as Arc<dyn delivery::ResponseRenderer>),
     };
     let worker = tokio::spawn(worker.run());
     // Rejections tapped in a chat whose reason did not come in time are recorded

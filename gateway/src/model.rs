@@ -139,3 +139,24 @@ impl std::str::FromStr for ChatKind {
         }
     }
 }
+
+/// A craftsman's response written in the buyer's own format by the buyer's plugin
+/// (`render-response`), or why it could not be: kept with the response, written
+/// once, so every attempt of its `order.response` event carries the same bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedResponse {
+    pub response_id: String,
+    /// The plugin that wrote it, and its version.
+    pub plugin_name: String,
+    pub plugin_version: String,
+    pub outcome: RenderOutcome,
+}
+
+/// What the buyer's plugin made of a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenderOutcome {
+    /// The document, e.g. an X12 855 as `application/edi-x12`.
+    Rendered { content_type: String, body: Vec<u8> },
+    /// Why there is none, in a sentence the buyer's developer can act on.
+    Failed { error: String },
+}

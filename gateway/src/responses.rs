@@ -223,6 +223,10 @@ fn check_lines(order: &OrderRecord, lines: &[LineChange]) -> Result<(), AnswerEr
 pub struct Responses {
     pub store: Arc<dyn Store>,
     pub bell: Arc<Bell>,
+    /// Writes a response in its buyer's format once it is stored; `None` leaves it
+    /// to the delivery worker (which renders at the first attempt when nothing is
+    /// kept yet).
+    pub renderer: Option<Arc<crate::response_render::Renderer>>,
 }
 
 impl Responses {
@@ -256,7 +260,21 @@ impl Responses {
             response_id = %recorded.response.id, status = %recorded.response.status,
             sequence = recorded.response.sequence, via = ?via, "order answered");
         if recorded.callback_delivery.is_some() {
-            self.bell.ring();
+            match &self.renderer {
+                // Rendered after the response is stored, in its own task: a slow or
+                // failing plugin neither delays nor loses the answer. The worker is
+                // rung once it is done (or finds it undone at its next look, and
+                // renders it itself; the first kept wins).
+                Some(renderer) => {
+                    let (renderer, bell) = (renderer.clone(), self.bell.clone());
+                    let (response, order) = (recorded.response.clone(), order.clone());
+                    tokio::spawn(async move {
+                        renderer.render(&response, &order).await;
+                        bell.ring();
+                    });
+                }
+                None => self.bell.ring(),
+            }
         }
         Ok(recorded)
     }

@@ -29,6 +29,7 @@ mod orders;
 mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
+mod rendered_responses;
 mod responses;
 mod routing;
 mod settings;

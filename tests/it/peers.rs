@@ -24,9 +24,10 @@ use crate::harness::{repo_root, spawn_until_ready};
 /// The command `.ci/run` installs the peers' Python packages with (a test
 /// below holds the two together); `openapi-spec-validator` is for
 /// `tests/tools/validate_openapi.py`, `openpyxl` for the XLSX files
-/// `tests/peers/send_mail.py` attaches, `dkimpy` for the DKIM signatures it makes
-/// and `dnslib` for `tests/peers/dns_server.py`.
-pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0' 'openpyxl==3.1.5' 'dkimpy==1.1.8' 'dnslib==0.9.26'";
+/// `tests/peers/send_mail.py` attaches, `dkimpy` for the DKIM signatures it makes,
+/// `dnslib` for `tests/peers/dns_server.py`, and `pyx12`, `pydifact` and `lxml`
+/// for `tests/tools/read_response.py`.
+pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0' 'openpyxl==3.1.5' 'dkimpy==1.1.8' 'dnslib==0.9.26' 'pyx12==4.0.0' 'pydifact==0.2.3' 'lxml==6.1.3'";
 
 /// How long a peer may take to say it listens.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -676,16 +677,18 @@ fn port_of(address: &str) -> u16 {
 /// fails, the test panics saying what to install.
 pub fn require_python_packages() {
     static CHECK: OnceLock<Result<(), String>> = OnceLock::new();
-    let importable = || match Command::new("python3")
+    let importable = || {
+        match Command::new("python3")
         .args([
             "-c",
-            "import standardwebhooks, aiosmtpd, openapi_spec_validator, openpyxl, dkim, dnslib",
+            "import standardwebhooks, aiosmtpd, openapi_spec_validator, openpyxl, dkim, dnslib, pyx12, pydifact, lxml",
         ])
         .output()
     {
         Ok(out) if out.status.success() => Ok(()),
         Ok(out) => Err(String::from_utf8_lossy(&out.stderr).into_owned()),
         Err(e) => Err(format!("cannot run python3: {e}")),
+    }
     };
     let check = CHECK.get_or_init(|| {
         // Like plugins/build with its rustup target: `cargo test` on a fresh

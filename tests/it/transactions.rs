@@ -246,7 +246,7 @@ fn a_plugin_built_against_the_first_contract_still_runs() {
         .iter()
         .find(|p| p["name"] == "canonical-json" && p["sha256"] != uploaded["sha256"])
         .expect("the stock canonical-json");
-    assert_eq!(stock["wit"], "0.3.0", "{stock}");
+    assert_eq!(stock["wit"], "0.4.0", "{stock}");
 
     let key = gw.create_buyer_with(json!({
         "id": "old-plugin",

@@ -33,6 +33,20 @@ use crate::store::WhatsAppContact;
 pub use schedule::RetrySchedule;
 pub use worker::{Bell, Worker};
 
+/// Writes a craftsman's response in its buyer's own format, for the
+/// `order.response` event that carries it; implemented above delivery
+/// (`crate::response_render`), which runs the buyer's plugin.
+#[async_trait::async_trait]
+pub trait ResponseRenderer: Send + Sync {
+    /// What the buyer's plugin made of `response` (the same on every call once
+    /// made), or `None` when it renders nothing.
+    async fn rendered(
+        &self,
+        response: &jembatan_schemas::OrderResponse,
+        order: &crate::store::OrderRecord,
+    ) -> Option<channels::RenderOutcome>;
+}
+
 /// How the gateway delivers: the `[delivery]` section of the config.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]

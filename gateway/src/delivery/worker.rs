@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::{Notify, Semaphore};
 
-use super::Channels;
 use super::channels::{Failure, MAX_RETRY_HINT, Outgoing, SendError};
 use super::schedule::RetrySchedule;
+use super::{Channels, ResponseRenderer};
 use crate::metrics::Metrics;
 use crate::store::{AttemptOutcome, ClaimedDelivery, NewAttempt, NextStep, Store};
 
@@ -51,6 +51,8 @@ pub struct Worker {
     pub concurrency: u32,
     pub metrics: Arc<Metrics>,
     pub bell: Arc<Bell>,
+    /// Writes responses in their buyers' formats; `None` sends them canonical only.
+    pub renderer: Option<Arc<dyn ResponseRenderer>>,
 }
 
 impl Worker {
@@ -119,6 +121,12 @@ impl Worker {
     /// One attempt of one delivery, recorded.
     async fn deliver(&self, delivery: ClaimedDelivery) {
         let kind = delivery.target.kind();
+        // Rendered at the first attempt (unless the answer already did), kept, and
+        // read back at every later one: the same bytes each time.
+        let rendered = match (&delivery.response, &self.renderer) {
+            (Some(response), Some(renderer)) => renderer.rendered(response, &delivery.order).await,
+            _ => None,
+        };
         let out = Outgoing {
             delivery_id: &delivery.id,
             attempt: delivery.attempt,
@@ -128,6 +136,7 @@ impl Worker {
             language: delivery.language,
             delivered_before: &delivery.delivered_parts,
             response: delivery.response.as_ref(),
+            rendered: rendered.as_ref(),
         };
         let started_at = Utc::now();
         let clock = Instant::now();

@@ -33,8 +33,8 @@ use crate::delivery::Bell;
 use crate::error::Problem;
 use crate::orders::{Checked, CheckedMessage, CheckedTransaction, OrderValidator, Receipt};
 use crate::plugin_host::{
-    EmailInput, Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost, PluginInput,
-    PluginRegistry, PluginWarning,
+    ControlNumbers, EmailInput, Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost,
+    PluginInput, PluginRegistry, PluginWarning, RenderRequest, RenderedDocument,
 };
 use crate::secrets::new_id;
 use crate::store::{
@@ -572,6 +572,43 @@ impl Ingest {
             Err(err) if !err.is_plugin_fault() => return Err(IngestError::HostFailed(err)),
             Err(err) => Err(plugin_problem(plugin, message_id, &err)),
         })
+    }
+
+    /// Writes a craftsman's answer to one of `buyer`'s orders in the buyer's format
+    /// with its plugin's `render-response` (`crate::response_render`), under the
+    /// buyer's limits and in a pool slot, as a message is normalized.
+    /// `original` is the stored message the order came in.
+    pub async fn render_response(
+        &self,
+        buyer: &Buyer,
+        plugin: &Arc<LoadedPlugin>,
+        mut original: Message,
+        response_json: String,
+        order_json: String,
+        control_numbers: ControlNumbers,
+    ) -> Result<Result<RenderedDocument, NormalizeError>, IngestError> {
+        let limits = self.limits_for(buyer)?;
+        let log = LogContext {
+            buyer_id: buyer.id.clone(),
+            plugin_name: plugin.info.name.clone(),
+            plugin_version: plugin.info.version.clone(),
+            message_id: original.id.clone(),
+        };
+        let request = RenderRequest {
+            response_json,
+            order_json,
+            original: input_of(&mut original),
+            config_json: buyer.plugin_config.to_string(),
+            control_numbers,
+        };
+        let _slot = self.slots.acquire().await.map_err(IngestError::internal)?;
+        let host = self.host.clone();
+        let call_plugin = plugin.clone();
+        tokio::task::spawn_blocking(move || {
+            host.render_response(&call_plugin, request, &limits, log)
+        })
+        .await
+        .map_err(IngestError::internal)
     }
 
     /// The gateway's limits, with the fields the buyer's own limits name replaced.

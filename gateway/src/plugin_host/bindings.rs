@@ -8,6 +8,11 @@
 //!   outcome per transaction, with warnings.
 //! - [`v3`]: `jembatan:plugin@0.3.0` (`schemas/wit/v3`), world `plugin`: the
 //!   same, and an e-mail's `date` and `html`.
+//! - [`v4`]: `jembatan:plugin@0.4.0` (`schemas/wit/v4`), world `plugin`: 0.3's
+//!   world in the new package, for a plugin that renders nothing.
+//! - [`v4r`]: the same package's world `plugin-with-responses`, which also
+//!   exports `render-response`; its types are [`v4`]'s (`with`), so one set of
+//!   conversions serves both 0.4 worlds.
 //!
 //! `bindgen!` needs a literal path, resolved from the gateway crate's manifest
 //! directory. Imports are synchronous and cannot trap: the only import is `log`,
@@ -49,8 +54,42 @@ pub mod v3 {
     };
 }
 
+pub mod v4 {
+    wasmtime::component::bindgen!({
+        path: "../schemas/wit/v4",
+        world: "plugin",
+    });
+
+    pub use self::jembatan::plugin::types::Host as TypesHost;
+    pub use self::jembatan::plugin::types::{
+        Attachment, ControlNumbers, Email, Header, Location, Outcome, ResponseRequest, Transaction,
+        Warning,
+    };
+}
+
+pub mod v4r {
+    wasmtime::component::bindgen!({
+        path: "../schemas/wit/v4",
+        world: "plugin-with-responses",
+        with: {
+            "jembatan:plugin/types": super::v4::jembatan::plugin::types,
+        },
+    });
+}
+
 /// The log level as the host's log takes it; every version has the same four.
 pub use v1::LogLevel;
+
+impl From<v4::LogLevel> for LogLevel {
+    fn from(level: v4::LogLevel) -> Self {
+        match level {
+            v4::LogLevel::Debug => Self::Debug,
+            v4::LogLevel::Info => Self::Info,
+            v4::LogLevel::Warn => Self::Warn,
+            v4::LogLevel::Error => Self::Error,
+        }
+    }
+}
 
 impl From<v3::LogLevel> for LogLevel {
     fn from(level: v3::LogLevel) -> Self {

@@ -1,7 +1,7 @@
 //! The inbound message as the host hands it to a plugin, mirroring the WIT
 //! `message` record, plus the cheap checks done before any wasm runs.
 
-use super::bindings::{v1, v2, v3};
+use super::bindings::{v1, v2, v3, v4};
 use super::error::LoadError;
 
 /// One inbound message, exactly as the buyer sent it.
@@ -84,6 +84,12 @@ impl PluginInput {
     /// HTML.
     pub(crate) fn into_wit_v3(self) -> v3::Message {
         wit_message!(v3, self, date, html)
+    }
+
+    /// The record of the fourth WIT version (both of its worlds), the same
+    /// fields as the third's.
+    pub(crate) fn into_wit_v4(self) -> v4::Message {
+        wit_message!(v4, self, date, html)
     }
 }
 

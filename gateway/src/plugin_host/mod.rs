@@ -10,11 +10,13 @@
 //!   `tokio::task::spawn_blocking`.
 //! - [`PluginRegistry`] keeps the loaded plugins by name and sha256.
 //!
-//! The contract is `schemas/wit/v3/plugin.wit` (`jembatan:plugin@0.3.0`, one
-//! outcome per transaction; an e-mail with its date and HTML); plugins built
-//! against the earlier versions (`schemas/wit/v2`, `schemas/wit/v1`) still load
-//! and run. All are bound in `bindings.rs`, and [`Normalized`] is what any made
-//! of a message.
+//! The contract is `schemas/wit/v4/plugin.wit` (`jembatan:plugin@0.4.0`, one
+//! outcome per transaction; an e-mail with its date and HTML; and, in world
+//! `plugin-with-responses`, the optional `render-response` that
+//! [`PluginHost::render_response`] calls); plugins built against the earlier
+//! versions (`schemas/wit/v3`, `schemas/wit/v2`, `schemas/wit/v1`) still load and
+//! run. All are bound in `bindings.rs`, and [`Normalized`] is what any made of a
+//! message.
 //!
 //! # Speed
 //!
@@ -60,7 +62,7 @@ pub use log::LogContext;
 pub use output::{Normalized, PluginRefusal, PluginWarning, Transaction, TransactionOutcome};
 pub use registry::{PluginRegistry, RegistryError};
 
-use bindings::{v1, v2, v3};
+use bindings::{v1, v2, v3, v4, v4r};
 use cache::{CacheOutcome, CodeCache};
 use engine::EpochTicker;
 use error::{FailureContext, classify};
@@ -139,6 +141,9 @@ enum Pre {
     V1(v1::NormalizerPre<CallState>),
     V2(v2::PluginPre<CallState>),
     V3(v3::PluginPre<CallState>),
+    V4(v4::PluginPre<CallState>),
+    /// Built against world `plugin-with-responses`: it can render responses.
+    V4Responses(v4r::PluginWithResponsesPre<CallState>),
 }
 
 impl Pre {
@@ -147,19 +152,29 @@ impl Pre {
             Self::V1(pre) => pre.engine(),
             Self::V2(pre) => pre.engine(),
             Self::V3(pre) => pre.engine(),
+            Self::V4(pre) => pre.engine(),
+            Self::V4Responses(pre) => pre.engine(),
         }
     }
 }
 
 impl LoadedPlugin {
     /// The version of the plugin contract it was built against: `0.1.0` or
-    /// `0.2.0` or `0.3.0` (the WIT package `jembatan:plugin@…`).
+    /// `0.2.0`, `0.3.0` or `0.4.0` (the WIT package `jembatan:plugin@…`).
     pub fn wit_version(&self) -> &'static str {
         match self.pre {
             Pre::V1(_) => "0.1.0",
             Pre::V2(_) => "0.2.0",
             Pre::V3(_) => "0.3.0",
+            Pre::V4(_) | Pre::V4Responses(_) => "0.4.0",
         }
+    }
+
+    /// Whether the plugin exports `render-response` (world
+    /// `plugin-with-responses` of `jembatan:plugin@0.4.0`): it can write a
+    /// craftsman's answer in its buyers' format.
+    pub fn renders_responses(&self) -> bool {
+        matches!(self.pre, Pre::V4Responses(_))
     }
 
     /// Whether the plugin reads `content_type` (parameters such as `charset`
@@ -191,6 +206,8 @@ struct HostInner {
     linker_v1: Linker<CallState>,
     linker_v2: Linker<CallState>,
     linker_v3: Linker<CallState>,
+    linker_v4: Linker<CallState>,
+    linker_v4_responses: Linker<CallState>,
     cache: Option<CodeCache>,
     permits: Permits,
     memory_cap: u64,
@@ -221,6 +238,71 @@ fn rejected(code: String, message: String, location: Option<ErrorLocation>) -> N
     }
 }
 
+/// A 0.4 plugin's answer to `normalize`, in the host's types.
+fn from_v4_answer(
+    answer: Result<v4::Normalized, v4::PluginError>,
+) -> Result<Normalized, NormalizeError> {
+    answer.map(Normalized::from_v4).map_err(v4_rejected)
+}
+
+/// A 0.4 plugin's `err`, in the host's types.
+fn v4_rejected(e: v4::PluginError) -> NormalizeError {
+    rejected(e.code, e.message, e.location.map(output::location_v4))
+}
+
+/// What [`PluginHost::render_response`] gives the plugin's `render-response`.
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
+    /// The response, canonical JSON (`schemas/order-response.schema.json`).
+    pub response_json: String,
+    /// The order answered, canonical JSON (v2) as stored.
+    pub order_json: String,
+    /// The stored inbound message the order came in.
+    pub original: PluginInput,
+    /// The buyer's plugin config as JSON.
+    pub config_json: String,
+    /// Fresh from the buyer's sequence in the store.
+    pub control_numbers: ControlNumbers,
+}
+
+/// The control numbers one rendered document may use, never given twice for a
+/// buyer (`ResponseStore::next_control_number`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ControlNumbers {
+    pub interchange: u32,
+    pub group: u32,
+    pub transaction: u32,
+}
+
+impl RenderRequest {
+    fn size_bytes(&self) -> u64 {
+        (self.response_json.len() + self.order_json.len() + self.config_json.len()) as u64
+            + self.original.size_bytes()
+    }
+
+    fn into_wit(self) -> v4::ResponseRequest {
+        v4::ResponseRequest {
+            response: self.response_json,
+            order: self.order_json,
+            original: self.original.into_wit_v4(),
+            config: self.config_json,
+            control_numbers: v4::ControlNumbers {
+                interchange: self.control_numbers.interchange,
+                group: self.control_numbers.group,
+                transaction: self.control_numbers.transaction,
+            },
+        }
+    }
+}
+
+/// A response written in the buyer's format by its plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedDocument {
+    /// Media type, e.g. `application/edi-x12`.
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
 impl PluginHost {
     /// Builds the engine, linker and cache, and starts the epoch ticker.
     pub fn new(config: PluginHostConfig) -> Result<Self, LoadError> {
@@ -235,6 +317,7 @@ impl PluginHost {
         };
         let (linker_v1, linker_v2, linker_v3) =
             (linker(World::V1)?, linker(World::V2)?, linker(World::V3)?);
+        let (linker_v4, linker_v4_responses) = (linker(World::V4)?, linker(World::V4Responses)?);
         let cache = match config.cache_dir {
             Some(dir) => Some(CodeCache::new(dir.clone(), &engine).map_err(|e| {
                 host_error(&format!("creating plugin cache '{}'", dir.display()), &e)
@@ -249,6 +332,8 @@ impl PluginHost {
                 linker_v1,
                 linker_v2,
                 linker_v3,
+                linker_v4,
+                linker_v4_responses,
                 cache,
                 permits: Permits::new(config.max_concurrent_instances.max(1)),
                 memory_cap: config.max_memory_bytes_cap,
@@ -313,9 +398,25 @@ impl PluginHost {
 
     /// Links `component` in the newest world whose exports it has, falling back
     /// to the first version's: a plugin built against `jembatan:plugin@0.1.0`
-    /// keeps loading.
+    /// keeps loading. Within 0.4, the world with `render-response` is tried
+    /// first, then the one without.
     fn pre_instantiate(&self, component: &Component) -> Result<Pre, LoadError> {
         let inner = &*self.inner;
+        let v4_responses = inner
+            .linker_v4_responses
+            .instantiate_pre(component)
+            .and_then(v4r::PluginWithResponsesPre::new);
+        if let Ok(pre) = v4_responses {
+            return Ok(Pre::V4Responses(pre));
+        }
+        let v4 = inner
+            .linker_v4
+            .instantiate_pre(component)
+            .and_then(v4::PluginPre::new);
+        let v4_error = match v4 {
+            Ok(pre) => return Ok(Pre::V4(pre)),
+            Err(e) => e,
+        };
         let v3 = inner
             .linker_v3
             .instantiate_pre(component)
@@ -339,7 +440,8 @@ impl PluginHost {
             .map(Pre::V1)
             .map_err(|v1_error| {
                 LoadError::NotAPlugin(format!(
-                    "it fits none of jembatan:plugin@0.3.0 ({v3_error:#}), \
+                    "it fits none of jembatan:plugin@0.4.0 ({v4_error:#}), \
+                     jembatan:plugin@0.3.0 ({v3_error:#}), \
                      jembatan:plugin@0.2.0 ({v2_error:#}) and jembatan:plugin@0.1.0 \
                      ({v1_error:#})"
                 ))
@@ -363,6 +465,14 @@ impl PluginHost {
                 .and_then(|plugin| plugin.call_info(store))
                 .map(|i| (i.name, i.version, i.description, i.content_types)),
             Pre::V3(pre) => pre
+                .instantiate(&mut *store)
+                .and_then(|plugin| plugin.call_info(store))
+                .map(|i| (i.name, i.version, i.description, i.content_types)),
+            Pre::V4(pre) => pre
+                .instantiate(&mut *store)
+                .and_then(|plugin| plugin.call_info(store))
+                .map(|i| (i.name, i.version, i.description, i.content_types)),
+            Pre::V4Responses(pre) => pre
                 .instantiate(&mut *store)
                 .and_then(|plugin| plugin.call_info(store))
                 .map(|i| (i.name, i.version, i.description, i.content_types)),
@@ -473,6 +583,20 @@ impl PluginHost {
                         }),
                 ),
             },
+            Pre::V4(pre) => match pre.instantiate(&mut store) {
+                Err(e) => Call::NotInstantiated(e),
+                Ok(p) => Call::Ran(
+                    p.call_normalize(&mut store, &input.into_wit_v4(), config_json)
+                        .map(from_v4_answer),
+                ),
+            },
+            Pre::V4Responses(pre) => match pre.instantiate(&mut store) {
+                Err(e) => Call::NotInstantiated(e),
+                Ok(p) => Call::Ran(
+                    p.call_normalize(&mut store, &input.into_wit_v4(), config_json)
+                        .map(from_v4_answer),
+                ),
+            },
         };
         let result = match call {
             Call::Ran(result) => result,
@@ -537,7 +661,72 @@ impl PluginHost {
                         .and_then(|instance| instance.call_check_config(store, config_json))
                 })?
                 .map_err(|e| rejected(e.code, e.message, e.location.map(output::location_v3))),
+            Pre::V4(pre) => self
+                .in_fresh_store(context, &Limits::default(), |store| {
+                    pre.instantiate(&mut *store)
+                        .and_then(|instance| instance.call_check_config(store, config_json))
+                })?
+                .map_err(v4_rejected),
+            Pre::V4Responses(pre) => self
+                .in_fresh_store(context, &Limits::default(), |store| {
+                    pre.instantiate(&mut *store)
+                        .and_then(|instance| instance.call_check_config(store, config_json))
+                })?
+                .map_err(v4_rejected),
         }
+    }
+
+    /// Renders a craftsman's answer in the buyer's format with `plugin`'s
+    /// `render-response`, in a fresh instance under `limits`: the same sandbox,
+    /// memory, time and output bounds as [`PluginHost::normalize`] (the request's
+    /// size counts against `input_bytes`). Synchronous like it.
+    /// [`NormalizeError::Host`] when the plugin does not render
+    /// ([`LoadedPlugin::renders_responses`]); the plugin's own `err` is
+    /// [`NormalizeError::Rejected`].
+    pub fn render_response(
+        &self,
+        plugin: &LoadedPlugin,
+        request: RenderRequest,
+        limits: &Limits,
+        log: LogContext,
+    ) -> Result<RenderedDocument, NormalizeError> {
+        let Pre::V4Responses(pre) = &plugin.pre else {
+            return Err(NormalizeError::Host {
+                message: format!("plugin '{}' does not render responses", plugin.info.name),
+            });
+        };
+        if !Engine::same(pre.engine(), &self.inner.engine) {
+            return Err(NormalizeError::Host {
+                message: format!(
+                    "plugin '{}' was loaded by another PluginHost",
+                    plugin.info.name
+                ),
+            });
+        }
+        let size = request.size_bytes();
+        if size > limits.input_bytes {
+            return Err(NormalizeError::InputTooLarge {
+                size,
+                limit: limits.input_bytes,
+            });
+        }
+        let request = request.into_wit();
+        let answer = self.in_fresh_store(log, limits, |store| {
+            pre.instantiate(&mut *store)
+                .and_then(|instance| instance.call_render_response(store, &request))
+        })?;
+        let rendered = answer.map_err(v4_rejected)?;
+        let size = (rendered.content_type.len() + rendered.body.len()) as u64;
+        if size > limits.output_bytes {
+            return Err(NormalizeError::OutputTooLarge {
+                size,
+                limit: limits.output_bytes,
+            });
+        }
+        Ok(RenderedDocument {
+            content_type: rendered.content_type,
+            body: rendered.body,
+        })
     }
 
     fn failure_context(

@@ -8,7 +8,7 @@
 
 use serde::Serialize;
 
-use super::bindings::{v1, v2, v3};
+use super::bindings::{v1, v2, v3, v4};
 use super::error::ErrorLocation;
 
 /// Everything a plugin made of one message.
@@ -180,6 +180,7 @@ macro_rules! from_wit {
 
 from_wit!(v2, from_v2, location_v2);
 from_wit!(v3, from_v3, location_v3);
+from_wit!(v4, from_v4, location_v4);
 
 fn location_size(location: &Option<ErrorLocation>) -> usize {
     location

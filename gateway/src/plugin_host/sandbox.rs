@@ -50,7 +50,7 @@ use wasmtime_wasi::{
     WasiView,
 };
 
-use super::bindings::{v1, v2, v3};
+use super::bindings::{v1, v2, v3, v4, v4r};
 use super::engine::deadline_ticks;
 use super::limits::CallLimiter;
 use super::log::PluginLog;
@@ -90,10 +90,23 @@ impl v3::PluginImports for CallState {
     }
 }
 
+impl v4::PluginImports for CallState {
+    fn log(&mut self, level: v4::LogLevel, message: String) {
+        self.log.log(level.into(), &message);
+    }
+}
+
+impl v4r::PluginWithResponsesImports for CallState {
+    fn log(&mut self, level: v4::LogLevel, message: String) {
+        self.log.log(level.into(), &message);
+    }
+}
+
 /// The `types` interfaces have no functions; the traits only mark the store.
 impl v1::TypesHost for CallState {}
 impl v2::TypesHost for CallState {}
 impl v3::TypesHost for CallState {}
+impl v4::TypesHost for CallState {}
 
 /// Which version of the plugin contract a linker serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +117,10 @@ pub(crate) enum World {
     V2,
     /// `jembatan:plugin@0.3.0`, world `plugin`.
     V3,
+    /// `jembatan:plugin@0.4.0`, world `plugin`.
+    V4,
+    /// `jembatan:plugin@0.4.0`, world `plugin-with-responses`.
+    V4Responses,
 }
 
 /// A linker plugins of `world` are pre-instantiated against: the world's `log`
@@ -118,6 +135,10 @@ pub(crate) fn linker(engine: &Engine, world: World) -> wasmtime::Result<Linker<C
         World::V1 => v1::Normalizer::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
         World::V2 => v2::Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
         World::V3 => v3::Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
+        World::V4 => v4::Plugin::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?,
+        World::V4Responses => {
+            v4r::PluginWithResponses::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |s| s)?
+        }
     }
     Ok(linker)
 }

@@ -112,7 +112,12 @@ fn canonical_order() -> Vec<u8> {
 fn plugins_of_every_contract_version_run() {
     let host = host();
     for (wasm, version) in [
-        (stock_wasm("canonical-json.wasm"), "0.3.0"),
+        (stock_wasm("canonical-json.wasm"), "0.4.0"),
+        (
+            std::fs::read(repo_root().join("tests/fixtures/plugins/canonical-json-wit-0.3.wasm"))
+                .unwrap(),
+            "0.3.0",
+        ),
         (
             std::fs::read(repo_root().join("tests/fixtures/plugins/canonical-json-wit-0.2.wasm"))
                 .unwrap(),
@@ -126,6 +131,10 @@ fn plugins_of_every_contract_version_run() {
     ] {
         let plugin = host.load(&wasm).expect("loads");
         assert_eq!(plugin.wit_version(), version);
+        assert!(
+            !plugin.renders_responses(),
+            "canonical-json renders nothing"
+        );
         let mut message = input("application/json", canonical_order());
         // An e-mail's parts, which only 0.3.0 carries whole, change nothing here.
         message.email = Some(super::EmailInput {

@@ -6,6 +6,7 @@ use std::fmt;
 use jembatan_schemas::{OrderResponse, ResponseStatus};
 
 use super::StoreResult;
+use crate::model::RenderedResponse;
 
 /// A response to store with [`ResponseStore::record_response`]: made and checked by
 /// the caller (`crate::responses`), which also decided that it may follow the
@@ -83,4 +84,19 @@ pub trait ResponseStore: Send + Sync {
 
     /// The response a chat event made, if one did.
     async fn response_by_event(&self, event_key: &str) -> StoreResult<Option<OrderResponse>>;
+
+    /// The buyer's next control number for a rendered document: one more than the
+    /// last one given (1 for the first), never given twice.
+    async fn next_control_number(&self, buyer_id: &str) -> StoreResult<u32>;
+
+    /// What the buyer's plugin made of a response, if it ran.
+    async fn rendered_response(&self, response_id: &str) -> StoreResult<Option<RenderedResponse>>;
+
+    /// Keeps what the buyer's plugin made of a response, unless something is kept
+    /// for it already; returns what is kept, so that two renders racing agree on
+    /// the first.
+    async fn keep_rendered_response(
+        &self,
+        rendered: RenderedResponse,
+    ) -> StoreResult<RenderedResponse>;
 }

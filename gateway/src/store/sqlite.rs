@@ -29,7 +29,7 @@ use serde::Deserialize;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::{ChannelTarget, ChatKind, Language};
+use crate::model::{ChannelTarget, ChatKind, Language, RenderedResponse};
 
 use jembatan_schemas::OrderResponse;
 
@@ -547,6 +547,26 @@ impl ResponseStore for SqliteStore {
 
     async fn response_by_event(&self, event_key: &str) -> StoreResult<Option<OrderResponse>> {
         self.read(|conn| responses::by_event(conn, event_key))
+    }
+
+    async fn next_control_number(&self, buyer_id: &str) -> StoreResult<u32> {
+        let buyer_id = buyer_id.to_owned();
+        self.writer
+            .run(move |conn| responses::next_control_number(conn, &buyer_id))
+            .await
+    }
+
+    async fn rendered_response(&self, response_id: &str) -> StoreResult<Option<RenderedResponse>> {
+        self.read(|conn| responses::rendered(conn, response_id))
+    }
+
+    async fn keep_rendered_response(
+        &self,
+        rendered: RenderedResponse,
+    ) -> StoreResult<RenderedResponse> {
+        self.writer
+            .run(move |conn| responses::keep_rendered(conn, rendered))
+            .await
     }
 }
 

@@ -81,10 +81,13 @@
 mod envelope;
 mod lex;
 mod map;
+mod render;
 mod units;
 
 use edi_common::Config;
-use jembatan_plugin_sdk::{Info, Message, Normalized, Plugin, PluginError};
+use jembatan_plugin_sdk::{
+    Info, Message, Normalized, Plugin, PluginError, RenderResponse, Rendered, ResponseRequest,
+};
 
 /// The plugin; see the crate documentation.
 pub struct EdifactOrders;
@@ -114,8 +117,15 @@ impl Plugin for EdifactOrders {
     }
 }
 
+/// Answers an order with an ORDRSP; see `render.rs`.
+impl RenderResponse for EdifactOrders {
+    fn render_response(request: &ResponseRequest) -> Result<Rendered, PluginError> {
+        render::render(request)
+    }
+}
+
 #[cfg(feature = "component")]
-jembatan_plugin_sdk::export_plugin!(EdifactOrders);
+jembatan_plugin_sdk::export_plugin!(EdifactOrders, render_response);
 
 #[cfg(test)]
 mod tests;

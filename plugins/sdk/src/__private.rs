@@ -3,14 +3,34 @@
 
 pub use wit_bindgen;
 
-/// The generated bindings of world `jembatan:plugin/plugin@0.3.0`.
+/// The generated bindings of world `jembatan:plugin/plugin@0.4.0`.
+///
+/// Both worlds are generated here; with `pub_export_macro` each `generate!`
+/// embeds only its world's imports (the same for both), and the world's exports
+/// are embedded by its `export!` macro, so a plugin's component has the exports
+/// of the one world its `export_plugin!` chose.
 pub mod bindings {
     wit_bindgen::generate!({
         world: "plugin",
-        path: "../../schemas/wit/v3",
+        path: "../../schemas/wit/v4",
         pub_export_macro: true,
         export_macro_name: "export",
         default_bindings_module: "jembatan_plugin_sdk::__private::bindings",
+    });
+}
+
+/// The generated bindings of world `jembatan:plugin/plugin-with-responses@0.4.0`,
+/// sharing [`bindings`]' types.
+pub mod responses {
+    wit_bindgen::generate!({
+        world: "plugin-with-responses",
+        path: "../../schemas/wit/v4",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "jembatan_plugin_sdk::__private::responses",
+        with: {
+            "jembatan:plugin/types@0.4.0": crate::__private::bindings::jembatan::plugin::types,
+        },
     });
 }
 
@@ -20,10 +40,11 @@ pub use bindings::{
     Message as WitMessage, Normalized as WitNormalized, PluginError as WitError,
     PluginInfo as WitInfo,
 };
+pub use wit::{RenderedResponse as WitRendered, ResponseRequest as WitResponseRequest};
 
 use crate::{
-    Attachment, Email, Header, Location, LogLevel, Message, Normalized, Outcome, Plugin,
-    PluginError, Warning,
+    Attachment, ControlNumbers, Email, Header, Location, LogLevel, Message, Normalized, Outcome,
+    Plugin, PluginError, RenderResponse, ResponseRequest, Warning,
 };
 use bindings::jembatan::plugin::types as wit;
 
@@ -51,6 +72,31 @@ pub fn normalize<P: Plugin>(
 /// `check-config` of a plugin, in WIT types.
 pub fn check_config<P: Plugin>(config: String) -> Result<(), WitError> {
     P::check_config(&config).map_err(to_wit)
+}
+
+/// `render-response` of a plugin, in WIT types.
+pub fn render_response<P: RenderResponse>(
+    request: WitResponseRequest,
+) -> Result<WitRendered, WitError> {
+    let numbers = request.control_numbers;
+    let request = ResponseRequest::from_json(
+        &request.response,
+        &request.order,
+        from_wit(request.original),
+        request.config,
+        ControlNumbers {
+            interchange: numbers.interchange,
+            group: numbers.group,
+            transaction: numbers.transaction,
+        },
+    )
+    .map_err(to_wit)?;
+    P::render_response(&request)
+        .map(|rendered| WitRendered {
+            content_type: rendered.content_type,
+            body: rendered.body,
+        })
+        .map_err(to_wit)
 }
 
 /// Calls the host's `log` import.

@@ -3,7 +3,7 @@
 //! A plugin turns one inbound message in a buyer's format into canonical purchase
 //! orders, version 2 (`schemas/purchase-order-v2.schema.json`, designed in
 //! `docs/canonical-order-v2.md`), with one outcome per transaction of the message
-//! (WIT `jembatan:plugin@0.3.0`, `schemas/wit/v3/plugin.wit`). With this crate it
+//! (WIT `jembatan:plugin@0.4.0`, `schemas/wit/v4/plugin.wit`). With this crate it
 //! is a type that implements [`Plugin`] and one line that exports it as a
 //! WebAssembly component:
 //!
@@ -83,6 +83,7 @@ mod log;
 mod message;
 mod normalized;
 mod plugin;
+mod response;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod values;
@@ -96,10 +97,14 @@ pub mod __private;
 pub use config::{check_defaults, check_not_blank, invalid_config, parse_config};
 pub use draft::DEFAULT_UNIT;
 pub use error::{Location, PluginError, line_column};
+pub use jembatan_schemas::OrderResponse;
+/// The craftsman's answer a renderer writes, and its parts.
+pub use jembatan_schemas::order_response::{LineChange, ResponseStatus};
 pub use log::{LogLevel, log};
 pub use message::{Attachment, Email, Header, Message};
 pub use normalized::{Normalized, Outcome, Transaction, TransactionId};
 pub use plugin::{Info, Plugin};
+pub use response::{ControlNumbers, RenderResponse, Rendered, ResponseRequest};
 
 /// Re-exported because every plugin builds dates.
 pub use chrono::NaiveDate;
@@ -122,10 +127,13 @@ pub use jembatan_schemas::v2::{
 /// Re-exported because every plugin builds amounts.
 pub use rust_decimal::Decimal;
 
-/// Export a [`Plugin`] as the component's `info` and `normalize` functions.
+/// Export a [`Plugin`] as the component's `info`, `normalize` and
+/// `check-config` functions (world `plugin`), and with `, render_response` also
+/// its [`RenderResponse`] as `render-response` (world `plugin-with-responses`).
 ///
-/// Use it once per plugin crate, at the top level: `export_plugin!(MyPlugin);`.
-/// It expands to nothing outside wasm, so native builds and tests are unaffected.
+/// Use it once per plugin crate, at the top level: `export_plugin!(MyPlugin);`
+/// or `export_plugin!(MyPlugin, render_response);`. It expands to nothing
+/// outside wasm, so native builds and tests are unaffected.
 #[macro_export]
 macro_rules! export_plugin {
     ($plugin:ty) => {
@@ -136,28 +144,55 @@ macro_rules! export_plugin {
             struct JembatanGuest;
 
             impl $crate::__private::Guest for JembatanGuest {
-                fn info() -> $crate::__private::WitInfo {
-                    $crate::__private::info::<$plugin>()
-                }
-
-                fn normalize(
-                    message: $crate::__private::WitMessage,
-                    config: ::std::string::String,
-                ) -> ::std::result::Result<
-                    $crate::__private::WitNormalized,
-                    $crate::__private::WitError,
-                > {
-                    $crate::__private::normalize::<$plugin>(message, config)
-                }
-
-                fn check_config(
-                    config: ::std::string::String,
-                ) -> ::std::result::Result<(), $crate::__private::WitError> {
-                    $crate::__private::check_config::<$plugin>(config)
-                }
+                $crate::__guest_functions!($plugin);
             }
 
     $crate::__private::export!(JembatanGuest with_types_in $crate::__private::bindings);
         };
+    };
+    ($plugin:ty, render_response) => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            struct JembatanGuest;
+
+            impl $crate::__private::responses::Guest for JembatanGuest {
+                $crate::__guest_functions!($plugin);
+
+                fn render_response(
+                    request: $crate::__private::WitResponseRequest,
+                ) -> ::std::result::Result<
+                    $crate::__private::WitRendered,
+                    $crate::__private::WitError,
+                > {
+                    $crate::__private::render_response::<$plugin>(request)
+                }
+            }
+
+    $crate::__private::responses::export!(JembatanGuest with_types_in $crate::__private::responses);
+        };
+    };
+}
+
+/// The functions both worlds export; only [`export_plugin!`] uses it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __guest_functions {
+    ($plugin:ty) => {
+        fn info() -> $crate::__private::WitInfo {
+            $crate::__private::info::<$plugin>()
+        }
+
+        fn normalize(
+            message: $crate::__private::WitMessage,
+            config: ::std::string::String,
+        ) -> ::std::result::Result<$crate::__private::WitNormalized, $crate::__private::WitError> {
+            $crate::__private::normalize::<$plugin>(message, config)
+        }
+
+        fn check_config(
+            config: ::std::string::String,
+        ) -> ::std::result::Result<(), $crate::__private::WitError> {
+            $crate::__private::check_config::<$plugin>(config)
+        }
     };
 }

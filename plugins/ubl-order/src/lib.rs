@@ -17,9 +17,11 @@ mod map;
 mod names;
 mod ns;
 mod parse;
+mod render;
 
 use jembatan_plugin_sdk::{
-    Info, Message, Normalized, Plugin, PluginError, check_defaults, check_not_blank, parse_config,
+    Info, Message, Normalized, Plugin, PluginError, RenderResponse, Rendered, ResponseRequest,
+    check_defaults, check_not_blank, parse_config,
 };
 use serde::Deserialize;
 
@@ -72,8 +74,16 @@ impl Plugin for UblOrder {
     }
 }
 
+/// Answers an order with a UBL 2.1 OrderResponse; see `render.rs`.
+impl RenderResponse for UblOrder {
+    fn render_response(request: &ResponseRequest) -> Result<Rendered, PluginError> {
+        Config::parse(&request.config)?;
+        render::render(request)
+    }
+}
+
 #[cfg(feature = "component")]
-jembatan_plugin_sdk::export_plugin!(UblOrder);
+jembatan_plugin_sdk::export_plugin!(UblOrder, render_response);
 
 #[cfg(test)]
 mod tests;

@@ -68,10 +68,13 @@ mod codes;
 mod envelope;
 mod lex;
 mod map;
+mod render;
 mod units;
 
 use edi_common::Config;
-use jembatan_plugin_sdk::{Info, Message, Normalized, Plugin, PluginError};
+use jembatan_plugin_sdk::{
+    Info, Message, Normalized, Plugin, PluginError, RenderResponse, Rendered, ResponseRequest,
+};
 
 /// The plugin; see the crate documentation.
 pub struct X12Order;
@@ -97,8 +100,15 @@ impl Plugin for X12Order {
     }
 }
 
+/// Answers an order with an X12 855; see `render.rs`.
+impl RenderResponse for X12Order {
+    fn render_response(request: &ResponseRequest) -> Result<Rendered, PluginError> {
+        render::render(request)
+    }
+}
+
 #[cfg(feature = "component")]
-jembatan_plugin_sdk::export_plugin!(X12Order);
+jembatan_plugin_sdk::export_plugin!(X12Order, render_response);
 
 #[cfg(test)]
 mod corpus_tests;

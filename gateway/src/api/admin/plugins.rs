@@ -31,7 +31,7 @@ pub struct PluginView {
     /// `jembatan:plugin@…`: `0.3.0` (an e-mail's date and HTML too), `0.2.0`
     /// (one outcome per transaction) or `0.1.0` (the
     /// first, still run: its orders are one accepted transaction each).
-    #[schema(example = "0.3.0")]
+    #[schema(example = "0.4.0")]
     pub wit: &'static str,
 }
 

@@ -24,7 +24,7 @@ use crate::store::OrderRecord;
 
 // The targets, languages and failure kinds are shared with the store, which keeps
 // them: they live in the neutral `model` module so the store never imports delivery.
-pub use crate::model::{ChannelTarget, Failure, Language};
+pub use crate::model::{ChannelTarget, Failure, Language, RenderOutcome};
 
 /// One order on its way to one channel of one craftsman.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +48,8 @@ pub struct Outgoing<'a> {
     /// The craftsman's response this delivery carries to the buyer's callback (an
     /// `order.response` webhook) instead of the order; only ever on a webhook.
     pub response: Option<&'a OrderResponse>,
+    /// What the buyer's plugin made of `response`, when it renders responses.
+    pub rendered: Option<&'a RenderOutcome>,
 }
 
 impl Outgoing<'_> {

@@ -107,6 +107,7 @@ pub(crate) fn outgoing(record: &OrderRecord, language: Language) -> Outgoing<'_>
         language,
         delivered_before: &[],
         response: None,
+        rendered: None,
     }
 }
 

@@ -7,7 +7,9 @@
 //! The body is `{"type":"order.created","timestamp":…,"data":{…}}` with `data` as
 //! [`render::OrderData`], or, for a response, `{"type":"order.response",
 //! "timestamp":…,"data":{"order_id","buyer_order_number","response"}}` with the
-//! response as `schemas/order-response.schema.json` describes it. Either is made
+//! response as `schemas/order-response.schema.json` describes it, and, when the
+//! buyer's plugin renders responses, `rendered` (`{"content_type","encoding",
+//! "body"}`, the answer in the buyer's format) or `render_error`. Either is made
 //! from what is stored alone, so every attempt of a delivery sends the same bytes. Headers: `webhook-id` (the delivery id,
 //! the same on every attempt, for the receiver to drop duplicates),
 //! `webhook-timestamp` (now, per attempt, against replays) and `webhook-signature`
@@ -35,6 +37,7 @@ use super::{
 };
 use crate::delivery::render::{self, OrderData};
 use crate::delivery::targets::{TargetError, TargetPolicy};
+use crate::model::RenderOutcome;
 use crate::orders::OrderSchema;
 use crate::store::OrderRecord;
 use jembatan_schemas::OrderResponse;
@@ -176,11 +179,44 @@ struct ResponseData<'a> {
     order_id: &'a str,
     buyer_order_number: &'a str,
     response: &'a OrderResponse,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rendered: Option<RenderedData<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    render_error: Option<&'a str>,
+}
+
+/// The response in the buyer's own format: its media type, and its bytes as text
+/// when they are UTF-8 (`encoding` `utf-8`), else in base64 (`base64`).
+#[derive(Serialize)]
+struct RenderedData<'a> {
+    content_type: &'a str,
+    encoding: &'static str,
+    body: std::borrow::Cow<'a, str>,
 }
 
 /// The exact body of the `order.response` event for `response`, made from the
-/// stored response alone (the event time is when the craftsman answered).
-pub fn response_body(response: &OrderResponse) -> Vec<u8> {
+/// stored response alone (the event time is when the craftsman answered), with
+/// what the buyer's plugin made of it when it renders responses: `rendered`, or
+/// `render_error`. Both are kept once made, so every attempt sends the same bytes.
+pub fn response_body(response: &OrderResponse, rendered: Option<&RenderOutcome>) -> Vec<u8> {
+    let (rendered, render_error) = match rendered {
+        None => (None, None),
+        Some(RenderOutcome::Failed { error }) => (None, Some(error.as_str())),
+        Some(RenderOutcome::Rendered { content_type, body }) => {
+            let (encoding, body) = match std::str::from_utf8(body) {
+                Ok(text) => ("utf-8", std::borrow::Cow::Borrowed(text)),
+                Err(_) => ("base64", std::borrow::Cow::Owned(STANDARD.encode(body))),
+            };
+            (
+                Some(RenderedData {
+                    content_type,
+                    encoding,
+                    body,
+                }),
+                None,
+            )
+        }
+    };
     serde_json::to_vec(&ResponseEnvelope {
         kind: RESPONSE_EVENT_TYPE,
         timestamp: response.issued_at,
@@ -188,6 +224,8 @@ pub fn response_body(response: &OrderResponse) -> Vec<u8> {
             order_id: &response.order_id,
             buyer_order_number: &response.buyer_order_number,
             response,
+            rendered,
+            render_error,
         },
     })
     .expect("a response always serializes")
@@ -252,7 +290,7 @@ impl Channel for WebhookChannel {
             .map_err(|e| SendError::permanent(None, e.to_string()))?;
         let host = url.host_str().unwrap_or_default().to_owned();
         let body = match out.response {
-            Some(response) => response_body(response),
+            Some(response) => response_body(response, out.rendered),
             None => body(out.order, target.order_schema),
         };
         let timestamp = Utc::now().timestamp();

@@ -68,6 +68,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
     (
+        12,
+        "rendered responses",
+        include_str!("../../../migrations/sqlite/0012_rendered_responses.sql"),
+    ),
+    (
         13,
         "chat answers",
         include_str!("../../../migrations/sqlite/0013_chat_answers.sql"),
