@@ -59,7 +59,6 @@ pub struct User {
 
 #[derive(Debug, Deserialize)]
 pub struct Message {
-    pub message_id: i64,
     pub chat: Chat,
     /// Unix seconds.
     #[serde(default)]
@@ -203,7 +202,6 @@ pub async fn telegram_webhook(
             }
             None => {}
         }
-        let _ = message.message_id;
     }
     Ok(HttpResponse::Ok().finish())
 }

@@ -125,3 +125,44 @@ pub(super) fn see_update(
         .execute(params![update_id, time_text(at)])?;
     Ok(inserted == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, Utc};
+
+    use crate::model::ChatKind;
+    use crate::store::ChatStore;
+    use crate::store::sqlite::tests::open_temp;
+
+    #[tokio::test]
+    async fn a_telegram_update_is_taken_once_and_forgotten_after_two_days() {
+        let (_dir, _url, store) = open_temp().await;
+        let now = Utc::now();
+        assert!(store.see_telegram_update(7, now).await.unwrap());
+        assert!(
+            !store.see_telegram_update(7, now).await.unwrap(),
+            "replayed"
+        );
+        assert!(
+            !store
+                .see_telegram_update(7, now + TimeDelta::hours(47))
+                .await
+                .unwrap()
+        );
+        // Two days on, the id is forgotten (Telegram itself keeps updates a day).
+        assert!(
+            store
+                .see_telegram_update(7, now + TimeDelta::days(4))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .waiting_reason(ChatKind::Telegram, "1", now)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(store.expired_reasons(now, 10).await.unwrap().is_empty());
+    }
+}
