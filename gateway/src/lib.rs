@@ -81,6 +81,14 @@ pub fn load_plugins(config: &Config) -> anyhow::Result<(Arc<PluginHost>, Arc<Plu
 
 /// Everything the API needs, ready to serve.
 pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> {
+    // Checked first: a mistake in the e-mail checks' settings is told at once,
+    // before the store is opened and the plugins compiled.
+    let mail_config = &config.inbound_email;
+    let authenticator = mail::authentication::Authenticator::new(
+        &mail_config.authentication,
+        mail_config.hostname(),
+        mail_config.http_token.is_some(),
+    )?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = open_store(&config).await?;
@@ -115,12 +123,6 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         store: store.clone(),
         bell: bell.clone(),
     });
-    let mail_config = &config.inbound_email;
-    let authenticator = mail::authentication::Authenticator::new(
-        &mail_config.authentication,
-        mail_config.hostname(),
-        mail_config.http_token.is_some(),
-    )?;
     let mail = Arc::new(MailDoor::new(
         config.inbound_email.clone(),
         store.clone(),
