@@ -83,6 +83,14 @@ pub fn load_plugins(config: &Config) -> anyhow::Result<(Arc<PluginHost>, Arc<Plu
 
 /// Everything the API needs, ready to serve.
 pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> {
+    // Checked first: a mistake in the e-mail checks' settings is told at once,
+    // before the store is opened and the plugins compiled.
+    let mail_config = &config.inbound_email;
+    let authenticator = mail::authentication::Authenticator::new(
+        &mail_config.authentication,
+        mail_config.hostname(),
+        mail_config.http_token.is_some(),
+    )?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
     let store = open_store(&config).await?;
@@ -122,12 +130,6 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         bell: bell.clone(),
         renderer: Some(renderer),
     });
-    let mail_config = &config.inbound_email;
-    let authenticator = mail::authentication::Authenticator::new(
-        &mail_config.authentication,
-        mail_config.hostname(),
-        mail_config.http_token.is_some(),
-    )?;
     let chat_answers = Arc::new(chat_answers::ChatAnswers {
         store: store.clone(),
         responses: responses.clone(),

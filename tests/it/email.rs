@@ -96,6 +96,25 @@ pub(crate) fn send_mail(args: &[&str]) -> Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
+/// Posts `raw` to `POST /v1/inbound/email` as the operator's mail provider.
+pub(crate) fn post_inbound(gw: &Gateway, raw: Vec<u8>) -> reqwest::blocking::Response {
+    gw.client
+        .post(gw.url("/v1/inbound/email"))
+        .bearer_auth(INBOUND_TOKEN)
+        .header("content-type", "message/rfc822")
+        .body(raw)
+        .send()
+        .unwrap()
+}
+
+/// The mails the relay was offered for `to` (taken or not).
+pub(crate) fn replies_to(sink: &SmtpSink, to: &str) -> Vec<Value> {
+    sink.attempts()
+        .into_iter()
+        .filter(|m| m["rcpt_tos"].as_array().unwrap().iter().any(|r| r == to))
+        .collect()
+}
+
 /// The buyer's orders, newest first.
 pub(crate) fn orders(gw: &Gateway) -> Vec<Value> {
     gw.admin_get("/v1/admin/orders?buyer=mitra")["orders"]
@@ -314,26 +333,13 @@ fn orders_by_email_in_the_body_a_csv_an_xlsx_and_a_ubl_file_reach_the_craftsman(
             "{reply}"
         );
     }
-    let replies = |sink: &SmtpSink| {
-        sink.messages()
-            .iter()
-            .filter(|m| m["rcpt_tos"][0] == "budi@mitra.test")
-            .count()
-    };
+    let replies = |sink: &SmtpSink| replies_to(sink, "budi@mitra.test").len();
     assert_eq!(replies(&sink), 4);
 
     // The same raw message posted over HTTP: the first answer (the same bytes
     // were already stored), no second order, no second reply.
     let raw = std::fs::read(&raw_body).unwrap();
-    let post = |raw: Vec<u8>| {
-        gw.client
-            .post(gw.url("/v1/inbound/email"))
-            .bearer_auth(INBOUND_TOKEN)
-            .header("content-type", "message/rfc822")
-            .body(raw)
-            .send()
-            .unwrap()
-    };
+    let post = |raw: Vec<u8>| post_inbound(&gw, raw);
     let again = json_of(post(raw.clone()), 201);
     assert_eq!(again["orders"][0]["id"], body_order["id"]);
     // Sent anew (another Message-ID), it is read the same way into a new order.

@@ -13,7 +13,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::email::{
-    BODY_TABLE, INBOUND_TOKEN, mail_gateway_with, mail_to, order_numbered, orders, send_mail,
+    BODY_TABLE, mail_gateway_with, mail_to, order_numbered, orders, post_inbound, replies_to,
+    send_mail,
 };
 use crate::harness::{Gateway, json_of};
 use crate::peers::{DkimKey, DnsServer, SmtpSink};
@@ -75,14 +76,6 @@ fn refusal(gw: &Gateway) -> Value {
         "{newest}"
     );
     newest["error"].clone()
-}
-
-/// Replies that went to `to`.
-fn replies_to(sink: &SmtpSink, to: &str) -> usize {
-    sink.attempts()
-        .iter()
-        .filter(|m| m["rcpt_tos"].as_array().unwrap().iter().any(|r| r == to))
-        .count()
 }
 
 #[test]
@@ -189,7 +182,7 @@ fn signed_mail_from_an_allowed_sender_is_an_order_and_forged_mail_is_refused_wit
     let second = order_numbered_after(&gw, "PO-MAIL-1", order["id"].as_str().unwrap());
     mail_to(&sink, "budi@mitra.test", second["id"].as_str().unwrap());
     assert_eq!(
-        replies_to(&sink, "budi@mitra.test"),
+        replies_to(&sink, "budi@mitra.test").len(),
         2,
         "{:?}",
         sink.attempts()
@@ -240,15 +233,7 @@ fn mail_posted_over_http_is_verified_by_its_dkim_signature_and_no_forged_results
         send_mail(&args);
         std::fs::read(path).unwrap()
     };
-    let post = |raw: Vec<u8>| {
-        gw.client
-            .post(gw.url("/v1/inbound/email"))
-            .bearer_auth(INBOUND_TOKEN)
-            .header("content-type", "message/rfc822")
-            .body(raw)
-            .send()
-            .unwrap()
-    };
+    let post = |raw: Vec<u8>| post_inbound(&gw, raw);
 
     // The mail provider forwards a signed mail unchanged: DMARC passes by DKIM.
     let accepted = json_of(post(raw("http-good@mitra.test", &["--dkim", &signed])), 201);
@@ -290,7 +275,7 @@ fn mail_posted_over_http_is_verified_by_its_dkim_signature_and_no_forged_results
     mail_to(&sink, "budi@mitra.test", order["id"].as_str().unwrap());
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(
-        replies_to(&sink, "budi@mitra.test"),
+        replies_to(&sink, "budi@mitra.test").len(),
         1,
         "{:?}",
         sink.attempts()
@@ -310,17 +295,14 @@ fn a_name_server_that_does_not_answer_means_try_again_later() {
     assert_eq!(answer["code"], 451, "{answer}");
 
     // HTTP: 503, and the provider posts it again later.
-    let res = gw
-        .client
-        .post(gw.url("/v1/inbound/email"))
-        .bearer_auth(INBOUND_TOKEN)
-        .header("content-type", "message/rfc822")
-        .body(format!(
+    let res = post_inbound(
+        &gw,
+        format!(
             "From: budi@mitra.test\r\nTo: {address}\r\nSubject: PO\r\n\
              Message-ID: <dns-down-2@mitra.test>\r\n\r\n{BODY_TABLE}"
-        ))
-        .send()
-        .unwrap();
+        )
+        .into_bytes(),
+    );
     let problem = json_of(res, 503);
     assert!(
         problem["detail"]
@@ -332,7 +314,7 @@ fn a_name_server_that_does_not_answer_means_try_again_later() {
 
     // Nothing was stored, nothing answered.
     assert!(messages(&gw).is_empty());
-    assert_eq!(replies_to(&sink, "budi@mitra.test"), 0);
+    assert_eq!(replies_to(&sink, "budi@mitra.test").len(), 0);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::email::{BODY_TABLE, mail_gateway, mail_to, orders, send_mail};
+use crate::email::{BODY_TABLE, mail_gateway, mail_to, orders, replies_to, send_mail};
 use crate::harness::{Gateway, json_of};
 use crate::peers::SmtpSink;
 
@@ -45,13 +45,6 @@ fn replay(gw: &Gateway, id: &str) -> reqwest::blocking::Response {
         &format!("/v1/admin/messages/{id}/replay"),
         None,
     )
-}
-
-fn replies_to(sink: &SmtpSink, to: &str) -> Vec<Value> {
-    sink.attempts()
-        .into_iter()
-        .filter(|m| m["rcpt_tos"].as_array().unwrap().iter().any(|r| r == to))
-        .collect()
 }
 
 #[test]

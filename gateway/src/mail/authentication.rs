@@ -46,6 +46,8 @@ use mail_auth::{
 };
 use serde::Deserialize;
 
+use crate::delivery::render::one_line;
+
 /// One check the operator can require.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -278,6 +280,7 @@ impl Authenticator {
         if let Some(dmarc) = &dmarc {
             results = results.with_dmarc_result(dmarc);
         }
+        // `mail-auth` folds the results as a header; they are kept on one line.
         let results = one_line(&results.to_string());
 
         let mut temporary = None;
@@ -436,14 +439,6 @@ fn dmarc_outcome(dmarc: Option<&DmarcOutput>, dkim: &[DkimOutput<'_>]) -> Outcom
             _ => "none",
         }
     ))
-}
-
-/// The results on one line: `mail-auth` folds them as a header.
-fn one_line(text: &str) -> String {
-    text.split(['\r', '\n', '\t'])
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[cfg(test)]

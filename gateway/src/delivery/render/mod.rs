@@ -745,7 +745,7 @@ fn address_line(a: &Address) -> String {
 
 /// Runs of whitespace and control characters become one space, so a value can sit
 /// on one line of text (or in a header).
-fn one_line(value: &str) -> String {
+pub(crate) fn one_line(value: &str) -> String {
     value
         .split(|c: char| c.is_whitespace() || c.is_control())
         .filter(|part| !part.is_empty())
