@@ -15,6 +15,7 @@ use crate::admission::retention::RetentionConfig;
 use crate::delivery::DeliveryConfig;
 use crate::mail::InboundEmailConfig;
 use crate::plugin_host::Limits;
+use crate::reminders::ResponsesConfig;
 
 /// The admin token `jembatan serve --demo` uses when none is configured.
 pub const DEMO_ADMIN_TOKEN: &str = "demo-admin-token";
@@ -102,6 +103,10 @@ pub struct Config {
     /// `JEMBATAN_SMTP_TLS_CERT`, `JEMBATAN_SMTP_TLS_KEY`,
     /// `JEMBATAN_INBOUND_EMAIL_TOKEN`).
     pub inbound_email: InboundEmailConfig,
+    /// Craftsmen's answers (`[responses]`): how long an order waits for one before
+    /// its craftsman is reminded, once (`remind_after`,
+    /// `JEMBATAN_RESPONSES_REMIND_AFTER`, e.g. `24h`; `0`, the default, sends none).
+    pub responses: ResponsesConfig,
     /// The file this config was read from, read again on SIGHUP (see
     /// [`Config::reload`]); not a setting.
     #[serde(skip)]
@@ -147,6 +152,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             delivery: DeliveryConfig::default(),
             inbound_email: InboundEmailConfig::default(),
+            responses: ResponsesConfig::default(),
             source: None,
         }
     }
@@ -339,6 +345,9 @@ impl Config {
         &mut self,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
+        if let Some(v) = var("JEMBATAN_RESPONSES_REMIND_AFTER") {
+            self.responses.remind_after = duration("JEMBATAN_RESPONSES_REMIND_AFTER", v)?;
+        }
         let delivery = &mut self.delivery;
         if let Some(v) = var("JEMBATAN_ALLOW_PRIVATE_TARGETS") {
             delivery.webhook.allow_private_targets =

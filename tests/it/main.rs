@@ -26,6 +26,7 @@ mod orders;
 mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
+mod reminders;
 mod responses;
 mod routing;
 mod settings;

@@ -4,7 +4,8 @@
 //! [`Store`] is object safe and used as `Arc<dyn Store>`. It is the sum of one narrow
 //! trait per area: [`BuyerStore`] (buyers and plugins), [`MessageStore`] (messages and
 //! orders), [`CraftsmanStore`] (craftsmen, inbox sessions and routes), [`Outbox`]
-//! (deliveries), [`ResponseStore`] (craftsmen's answers to orders) and [`MailStore`]
+//! (deliveries), [`ResponseStore`] (craftsmen's answers to orders), [`ReminderStore`]
+//! (reminders of unanswered orders) and [`MailStore`]
 //! (inbound e-mail addresses, accepted senders and replies), with `ping` and `close`
 //! for the database as a whole. Engines are
 //! sibling files behind it: [`sqlite`] (one file, WAL) is the embedded default;
@@ -304,6 +305,8 @@ mod mail;
 mod outbox;
 pub use mail::*;
 pub use outbox::*;
+mod reminders;
+pub use reminders::*;
 mod responses;
 pub use responses::*;
 pub mod routing;
@@ -510,6 +513,12 @@ pub struct OrderRecord {
     /// Its craftsman's answer now (the latest response's status); `None` while
     /// unanswered.
     pub response: Option<ResponseStatus>,
+    /// When it reached its craftsman (was routed): its wait for an answer starts
+    /// then. `None` while unrouted.
+    pub routed_at: Option<DateTime<Utc>>,
+    /// When the reminder that it has no answer was decided (and its deliveries
+    /// written); `None` while it was not.
+    pub reminded_at: Option<DateTime<Utc>>,
     pub order: PurchaseOrderV2,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -656,6 +665,10 @@ pub struct OrderQuery {
     pub status: Option<OrderStatus>,
     /// Only orders with this answer (or none yet).
     pub response: Option<ResponseFilter>,
+    /// Only routed orders without an answer that reached their craftsman at or
+    /// before this time: those past the wait for an answer (the admin's
+    /// `awaiting_response=true`).
+    pub awaiting_response_since: Option<DateTime<Utc>>,
     /// Page size, clamped to `1..=MAX_PAGE`.
     pub limit: u32,
     /// The `next_cursor` of the previous page: only orders older than this id.
@@ -1022,10 +1035,18 @@ pub trait Outbox: Send + Sync {
 /// whole. This is the one object the gateway holds (`Arc<dyn Store>`); the area
 /// traits' methods are called on it directly, and an `Arc<dyn Store>` upcasts to
 /// an `Arc<dyn Outbox>` (say) for a part that needs only one area. An engine
-/// implements the six traits; [`open`] picks the engine by the URL's scheme.
+/// implements the seven traits; [`open`] picks the engine by the URL's scheme.
 #[async_trait::async_trait]
 pub trait Store:
-    BuyerStore + MessageStore + CraftsmanStore + Outbox + ResponseStore + MailStore + Send + Sync
+    BuyerStore
+    + MessageStore
+    + CraftsmanStore
+    + Outbox
+    + ResponseStore
+    + ReminderStore
+    + MailStore
+    + Send
+    + Sync
 {
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

@@ -320,6 +320,7 @@ pub(super) fn detail_page(
         language,
         delivered_before: &[],
         response: None,
+        reminder: false,
     };
     let order = render::html_body(&out);
     let back = format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.back));

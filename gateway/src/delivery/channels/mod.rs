@@ -48,6 +48,10 @@ pub struct Outgoing<'a> {
     /// The craftsman's response this delivery carries to the buyer's callback (an
     /// `order.response` webhook) instead of the order; only ever on a webhook.
     pub response: Option<&'a OrderResponse>,
+    /// Whether this delivery is the reminder that the order still has no answer
+    /// (`crate::reminders`): each channel sends a short note naming the order and
+    /// how to answer it, instead of the order.
+    pub reminder: bool,
 }
 
 impl Outgoing<'_> {

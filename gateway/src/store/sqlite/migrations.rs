@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email",
         include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
+    (
+        14,
+        "reminders",
+        include_str!("../../../migrations/sqlite/0014_reminders.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.
