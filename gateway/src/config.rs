@@ -15,6 +15,7 @@ use crate::admission::retention::RetentionConfig;
 use crate::delivery::DeliveryConfig;
 use crate::mail::InboundEmailConfig;
 use crate::plugin_host::Limits;
+use crate::reminders::ResponsesConfig;
 
 /// The admin token `jembatan serve --demo` uses when none is configured.
 pub const DEMO_ADMIN_TOKEN: &str = "demo-admin-token";
@@ -106,6 +107,10 @@ pub struct Config {
     /// Answers given by tapping a button in WhatsApp or Telegram (`[chat_answers]`;
     /// `JEMBATAN_REJECTION_REASON_WAIT`, `JEMBATAN_CHAT_EVENT_MAX_AGE`).
     pub chat_answers: ChatAnswersConfig,
+    /// Craftsmen's answers (`[responses]`): how long an order waits for one before
+    /// its craftsman is reminded, once (`remind_after`,
+    /// `JEMBATAN_RESPONSES_REMIND_AFTER`, e.g. `24h`; `0`, the default, sends none).
+    pub responses: ResponsesConfig,
     /// The file this config was read from, read again on SIGHUP (see
     /// [`Config::reload`]); not a setting.
     #[serde(skip)]
@@ -186,6 +191,7 @@ impl Default for Config {
             delivery: DeliveryConfig::default(),
             inbound_email: InboundEmailConfig::default(),
             chat_answers: ChatAnswersConfig::default(),
+            responses: ResponsesConfig::default(),
             source: None,
         }
     }
@@ -384,6 +390,9 @@ impl Config {
         &mut self,
         var: impl Fn(&str) -> Option<String>,
     ) -> Result<(), ConfigError> {
+        if let Some(v) = var("JEMBATAN_RESPONSES_REMIND_AFTER") {
+            self.responses.remind_after = duration("JEMBATAN_RESPONSES_REMIND_AFTER", v)?;
+        }
         let delivery = &mut self.delivery;
         if let Some(v) = var("JEMBATAN_ALLOW_PRIVATE_TARGETS") {
             delivery.webhook.allow_private_targets =

@@ -4,7 +4,8 @@
 //! [`ingest`] stores the raw message and runs the buyer's plugin in the
 //! [`plugin_host`], [`orders`] checks the result against the canonical contract,
 //! routes it to a craftsman, [`delivery`] carries it there, [`responses`] takes the
-//! craftsman's answer back (the same outbox carries it to the buyer), and [`store`]
+//! craftsman's answer back (the same outbox carries it to the buyer), [`reminders`]
+//! reminds a craftsman once of an order they leave unanswered, and [`store`]
 //! keeps everything. [`serve`] runs the whole on a listener, so tests
 //! and the binary boot the very same server.
 
@@ -22,6 +23,7 @@ pub mod model;
 pub mod orders;
 pub mod plugin_host;
 pub mod response_render;
+pub mod reminders;
 pub mod responses;
 pub mod scaffold;
 pub mod secrets;
@@ -235,6 +237,11 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
             integrity_interval: state.config.integrity_check_interval,
         },
     );
+    let reminders = reminders::run(
+        state.store.clone(),
+        state.config.responses,
+        state.bell.clone(),
+    );
     let retention = admission::retention::run(
         state.store.clone(),
         state.admission.clone(),
@@ -277,6 +284,9 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     reasons.abort();
     health.abort();
     retention.abort();
+    if let Some(reminders) = reminders {
+        reminders.abort();
+    }
     if let Some(smtp) = smtp {
         smtp.abort();
     }

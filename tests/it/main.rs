@@ -30,6 +30,7 @@ mod plugin_author;
 mod plugin_lifecycle;
 mod readme;
 mod rendered_responses;
+mod reminders;
 mod responses;
 mod routing;
 mod settings;

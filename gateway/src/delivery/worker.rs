@@ -16,7 +16,7 @@ use super::channels::{Failure, MAX_RETRY_HINT, Outgoing, SendError};
 use super::schedule::RetrySchedule;
 use super::{Channels, ResponseRenderer};
 use crate::metrics::Metrics;
-use crate::store::{AttemptOutcome, ClaimedDelivery, NewAttempt, NextStep, Store};
+use crate::store::{AttemptOutcome, ClaimedDelivery, DeliveryKind, NewAttempt, NextStep, Store};
 
 /// How long a claim holds a delivery. Twice the longest send deadline
 /// (`super::MAX_SEND_DEADLINE`: a claimed delivery may wait for a slot while one
@@ -137,6 +137,7 @@ impl Worker {
             delivered_before: &delivery.delivered_parts,
             response: delivery.response.as_ref(),
             rendered: rendered.as_ref(),
+            reminder: delivery.kind == DeliveryKind::Reminder,
         };
         let started_at = Utc::now();
         let clock = Instant::now();

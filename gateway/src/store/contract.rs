@@ -47,6 +47,7 @@ mod credentials;
 mod lifecycle;
 mod messages;
 mod outbox;
+mod reminders;
 mod replay;
 mod responses;
 mod retention;

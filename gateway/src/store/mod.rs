@@ -4,7 +4,8 @@
 //! [`Store`] is object safe and used as `Arc<dyn Store>`. It is the sum of one narrow
 //! trait per area: [`BuyerStore`] (buyers and plugins), [`MessageStore`] (messages and
 //! orders), [`CraftsmanStore`] (craftsmen, inbox sessions and routes), [`Outbox`]
-//! (deliveries), [`ResponseStore`] (craftsmen's answers to orders) and [`MailStore`]
+//! (deliveries), [`ResponseStore`] (craftsmen's answers to orders), [`ReminderStore`]
+//! (reminders of unanswered orders) and [`MailStore`]
 //! (inbound e-mail addresses, accepted senders and replies), with `ping` and `close`
 //! for the database as a whole. Engines are
 //! sibling files behind it: [`sqlite`] (one file, WAL) is the embedded default;
@@ -306,6 +307,8 @@ mod outbox;
 pub use chat::*;
 pub use mail::*;
 pub use outbox::*;
+mod reminders;
+pub use reminders::*;
 mod responses;
 pub use responses::*;
 pub mod routing;
@@ -512,6 +515,12 @@ pub struct OrderRecord {
     /// Its craftsman's answer now (the latest response's status); `None` while
     /// unanswered.
     pub response: Option<ResponseStatus>,
+    /// When it reached its craftsman (was routed): its wait for an answer starts
+    /// then. `None` while unrouted.
+    pub routed_at: Option<DateTime<Utc>>,
+    /// When the reminder that it has no answer was decided (and its deliveries
+    /// written); `None` while it was not.
+    pub reminded_at: Option<DateTime<Utc>>,
     pub order: PurchaseOrderV2,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -658,6 +667,10 @@ pub struct OrderQuery {
     pub status: Option<OrderStatus>,
     /// Only orders with this answer (or none yet).
     pub response: Option<ResponseFilter>,
+    /// Only routed orders without an answer that reached their craftsman at or
+    /// before this time: those past the wait for an answer (the admin's
+    /// `awaiting_response=true`).
+    pub awaiting_response_since: Option<DateTime<Utc>>,
     /// Page size, clamped to `1..=MAX_PAGE`.
     pub limit: u32,
     /// The `next_cursor` of the previous page: only orders older than this id.
@@ -1032,6 +1045,7 @@ pub trait Store:
     + CraftsmanStore
     + Outbox
     + ResponseStore
+    + ReminderStore
     + MailStore
     + ChatStore
     + Send

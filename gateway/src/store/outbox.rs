@@ -92,12 +92,28 @@ text_enum!(DeliveryState { Pending => "pending", Succeeded => "succeeded", Dead 
 /// What a delivery carries to its buyer's callback: [`Delivery::channel`].
 pub const CALLBACK_CHANNEL: &str = "callback";
 
+/// What a delivery carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryKind {
+    /// An order, to one of its craftsman's channels.
+    Order,
+    /// A craftsman's response, to the order's buyer's callback.
+    Response,
+    /// A reminder that an order still has no answer, to one of its craftsman's
+    /// channels (see `crate::reminders`). It does not count in the order's status.
+    Reminder,
+}
+
+text_enum!(DeliveryKind { Order => "order", Response => "response", Reminder => "reminder" });
+
 /// One order's way to one channel, or one response's way to its buyer's callback.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Delivery {
     /// Also the `webhook-id`: the same on every attempt.
     pub id: String,
     pub order_id: String,
+    pub kind: DeliveryKind,
     /// The order's craftsman.
     pub craftsman_id: String,
     /// The craftsman's channel an order goes to; `None` for a response.
@@ -285,6 +301,7 @@ pub struct ClaimedDelivery {
     pub id: String,
     /// The number of the attempt about to be made (1 for the first).
     pub attempt: u32,
+    pub kind: DeliveryKind,
     /// Attempts made since the retry schedule last (re)started, before this one.
     pub attempts_in_schedule: u32,
     /// The craftsman's channel; `None` for a response to the buyer.

@@ -48,6 +48,18 @@ pub fn route(channels: &[ChannelState]) -> (OrderStatus, Vec<NewDelivery>) {
     (status, deliveries)
 }
 
+/// The channels a reminder of an unanswered order goes to: the craftsman's enabled
+/// ones. A disabled channel gets none (unlike an order, whose delivery there is
+/// written dead so that it shows): a reminder is worth nothing later, and the
+/// admin sees the order awaiting its answer anyway.
+pub fn reminder_channels(channels: &[ChannelState]) -> Vec<String> {
+    channels
+        .iter()
+        .filter(|channel| channel.disabled_reason.is_none())
+        .map(|channel| channel.id.clone())
+        .collect()
+}
+
 /// A routed order's status from its deliveries' states: `received` while any is
 /// pending, else `failed` if any is dead, else `delivered` (also with none at all:
 /// the craftsman has only the inbox, which holds the order).

@@ -35,12 +35,12 @@ use jembatan_schemas::OrderResponse;
 
 use super::{
     BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ChatStore,
-    ClaimedDelivery, Craftsman, CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage,
+    ClaimedDelivery, Craftsman, CraftsmanStore, Delivery, DecidedReminder, DeliveryAttempt, DeliveryPage,
     DeliveryQuery, DeliveryStats, EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore,
     Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt,
     NewBuyer, NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
     OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion,
-    Receipt, RecordedMessage, RecordedResponse, Reopen, ReplyState, ResponseStore, Retention,
+    Receipt, RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState, ResponseStore, Retention,
     Route, RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse,
     WhatsAppContact,
 };
@@ -276,7 +276,7 @@ macro_rules! message_columns {
 macro_rules! order_columns {
     () => {
         "id, message_id, buyer_id, buyer_order_number, supplier_code, craftsman_id, status, \
-         response, body, schema_version, created_at, updated_at"
+         response, routed_at, reminded_at, body, schema_version, created_at, updated_at"
     };
 }
 macro_rules! plugin_columns {
@@ -300,7 +300,7 @@ macro_rules! channel_columns {
 /// [`delivery_tables!`].
 macro_rules! delivery_columns {
     () => {
-        "d.id, d.order_id, o.craftsman_id, d.channel_id, d.response_id, \
+        "d.id, d.order_id, d.kind, o.craftsman_id, d.channel_id, d.response_id, \
          coalesce(c.kind, 'callback') AS channel, d.state, \
          d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, \
          d.updated_at, d.delivered_at"
@@ -324,6 +324,7 @@ mod messages;
 mod migrations;
 mod orders;
 mod plugins;
+mod reminders;
 mod responses;
 mod whatsapp;
 mod writer;
@@ -333,7 +334,9 @@ mod writer;
 /// (column, value) equalities, `None` values skipped. Conditions are added only when
 /// present, rather than `(? IS NULL OR …)`, so that the planner can pick the matching
 /// index. One row more than `limit` is asked for, to tell whether another page
-/// follows (see [`split_page`]). Returns the SQL and its parameters, in order.
+/// follows (see [`split_page`]). A "column" holding a `?` is a condition of its
+/// own, its `?` the value's place (`routed_at <= ?`). Returns the SQL and its
+/// parameters, in order.
 fn page_query<const N: usize>(
     base: &str,
     id_column: &'static str,
@@ -350,9 +353,14 @@ fn page_query<const N: usize>(
         .chain([(id_column, after)])
         .filter_map(|(column, value)| value.map(|value| (column, value)));
     for (column, value) in conditions {
-        let op = if column == id_column { " < " } else { " = " };
         params.push(Value::Text(value));
-        sql.push_str(&format!("{joiner}{column}{op}?{}", params.len()));
+        let place = format!("?{}", params.len());
+        if column.contains('?') {
+            sql.push_str(&format!("{joiner}{}", column.replace('?', &place)));
+        } else {
+            let op = if column == id_column { " < " } else { " = " };
+            sql.push_str(&format!("{joiner}{column}{op}{place}"));
+        }
         joiner = " AND ";
     }
     params.push(Value::Integer(i64::from(limit) + 1));
@@ -567,6 +575,27 @@ impl ResponseStore for SqliteStore {
         self.writer
             .run(move |conn| responses::keep_rendered(conn, rendered))
             .await
+    }
+}
+
+#[async_trait::async_trait]
+impl ReminderStore for SqliteStore {
+    async fn decide_reminders(
+        &self,
+        window: ReminderWindow,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DecidedReminder>> {
+        self.writer
+            .run(move |conn| reminders::decide(conn, window, now, limit))
+            .await
+    }
+
+    async fn next_reminder_from(
+        &self,
+        routed_after: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        self.read(|conn| reminders::next_from(conn, routed_after))
     }
 }
 

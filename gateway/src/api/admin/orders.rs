@@ -20,6 +20,12 @@ pub struct ListParams {
     buyer: Option<String>,
     /// Only the orders routed to this craftsman.
     craftsman: Option<String>,
+    /// `true`: only the orders past the wait for an answer (`[responses]
+    /// remind_after`; with no wait set, every routed order) that their craftsman
+    /// has not answered; `reminded_at` says when the craftsman was reminded.
+    /// `false` filters nothing.
+    #[param(value_type = Option<bool>)]
+    awaiting_response: Option<String>,
     /// Page size, 1 to 200 (default 50).
     limit: Option<u32>,
     /// The `next_cursor` of the previous page.
@@ -64,12 +70,24 @@ pub async fn list_orders(
 ) -> Result<web::Json<AdminOrderPage>, ApiError> {
     let params = params.into_inner();
     let limit = page_limit(params.limit)?;
+    // Read here rather than by serde, so that a wrong value's 400 names the field.
+    let awaiting = match params.awaiting_response.as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "awaiting_response must be true or false, not '{other}'"
+            )));
+        }
+    };
     let page = state
         .store
         .list_orders(OrderQuery {
             buyer_id: params.buyer,
             craftsman_id: params.craftsman,
             status: params.status,
+            awaiting_response_since: awaiting
+                .then(|| state.config.responses.awaiting_since(chrono::Utc::now())),
             limit,
             after: params.after,
             ..OrderQuery::default()

@@ -321,6 +321,7 @@ pub(super) fn detail_page(
         delivered_before: &[],
         response: None,
         rendered: None,
+        reminder: false,
     };
     let order = render::html_body(&out);
     let back = format!("<p><a href=\"/inbox\">{}</a></p>", escape(w.back));

@@ -209,6 +209,20 @@ impl EmailChannel {
                 format!("{:?} is not an e-mail address: {e}", target.to),
             )
         })?;
+        if out.reminder {
+            // A short note, text and HTML, with no attachment: the order went before.
+            return Message::builder()
+                .from(self.from.clone())
+                .to(to)
+                .subject(render::reminder_subject(out))
+                .message_id(Some(format!("<{}@jembatan>", out.delivery_id)))
+                .multipart(
+                    MultiPart::alternative()
+                        .singlepart(part(ContentType::TEXT_PLAIN, render::reminder_text(out)))
+                        .singlepart(part(ContentType::TEXT_HTML, render::reminder_html(out))),
+                )
+                .map_err(|e| SendError::permanent(None, format!("building the e-mail: {e}")));
+        }
         let stem = format!("order-{}", render::file_stem(&out.order.buyer_order_number));
         let json = serde_json::to_string_pretty(&render::order_data(out.order, OrderSchema::V2))
             .expect("an order always serializes");
@@ -489,6 +503,39 @@ mod tests {
             )
             .unwrap()
         }
+    }
+
+    #[tokio::test]
+    async fn a_reminder_is_a_short_mail_without_attachments() {
+        let channel = EmailChannel::new(&config(2525)).unwrap();
+        let record = sample_record();
+        let mut out = outgoing(&record, Language::English);
+        out.reminder = true;
+        let message = channel
+            .message(
+                &EmailTarget {
+                    to: "budi@rotan.example.id".into(),
+                },
+                &out,
+            )
+            .unwrap();
+        let root = Entity::parse(&String::from_utf8(message.formatted()).unwrap());
+        assert_eq!(
+            root.header("subject"),
+            "Reminder: order PO-2026/0042 from PT Mitra Otoparts has no answer yet"
+        );
+        assert_eq!(root.header("message-id"), "<dlv_0001@jembatan>");
+        assert!(
+            root.header("content-type")
+                .starts_with("multipart/alternative")
+        );
+        let parts = root.parts();
+        assert_eq!(parts.len(), 2);
+        assert_eq!(
+            parts[0].decoded().replace("\r\n", "\n"),
+            render::reminder_text(&out)
+        );
+        assert!(parts[1].decoded().contains("/inbox/ord_0001"));
     }
 
     #[tokio::test]

@@ -50,6 +50,10 @@ pub struct Outgoing<'a> {
     pub response: Option<&'a OrderResponse>,
     /// What the buyer's plugin made of `response`, when it renders responses.
     pub rendered: Option<&'a RenderOutcome>,
+    /// Whether this delivery is the reminder that the order still has no answer
+    /// (`crate::reminders`): each channel sends a short note naming the order and
+    /// how to answer it, instead of the order.
+    pub reminder: bool,
 }
 
 impl Outgoing<'_> {

@@ -412,6 +412,20 @@ impl TelegramChannel {
         delivered: &mut Vec<String>,
         detail: &mut Vec<String>,
     ) -> Result<(), Refusal> {
+        if out.reminder {
+            // One short message; the order and its files went before.
+            if !out.delivered(PART_TEXT) {
+                let text = truncate_chars(&render::reminder_text(out), MAX_TEXT_CHARS);
+                let message = self
+                    .client
+                    .post(self.method_url("sendMessage"))
+                    .json(&serde_json::json!({ "chat_id": chat_id, "text": text }));
+                let message_id = self.call("sendMessage", message).await?;
+                delivered.push(PART_TEXT.to_owned());
+                detail.push(format!("reminder {message_id}"));
+            }
+            return Ok(());
+        }
         if !out.delivered(PART_TEXT) {
             let text = render::summary(out, MAX_TEXT_CHARS);
             // Plain text (no parse_mode): buyer text cannot break Markdown or HTML.
@@ -588,6 +602,30 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_reminder_is_one_short_message() {
+        let server = TestServer::start(|_| ok(9));
+        let record = sample_record();
+        let mut out = outgoing(&record, Language::Indonesian);
+        out.reminder = true;
+        let sent = channel(server.url(), Duration::from_secs(5))
+            .send(
+                &TelegramTarget {
+                    chat_id: "-1001234567890".into(),
+                },
+                &out,
+            )
+            .await
+            .unwrap();
+        assert_eq!(sent.detail.as_deref(), Some("reminder 9"));
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0].path, format!("/bot{TOKEN}/sendMessage"));
+        let body = requests[0].json();
+        assert_eq!(body["text"], render::reminder_text(&out).as_str());
+        assert!(body.get("parse_mode").is_none());
     }
 
     #[tokio::test]

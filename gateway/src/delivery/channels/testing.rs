@@ -90,6 +90,8 @@ pub(crate) fn sample_record() -> OrderRecord {
         craftsman_id: Some("crf_budi".into()),
         status: OrderStatus::Received,
         response: None,
+        routed_at: Some(created_at),
+        reminded_at: None,
         order,
         created_at,
         updated_at: created_at,
@@ -108,6 +110,7 @@ pub(crate) fn outgoing(record: &OrderRecord, language: Language) -> Outgoing<'_>
         delivered_before: &[],
         response: None,
         rendered: None,
+        reminder: false,
     }
 }
 

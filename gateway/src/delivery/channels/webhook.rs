@@ -9,7 +9,10 @@
 //! "timestamp":…,"data":{"order_id","buyer_order_number","response"}}` with the
 //! response as `schemas/order-response.schema.json` describes it, and, when the
 //! buyer's plugin renders responses, `rendered` (`{"content_type","encoding",
-//! "body"}`, the answer in the buyer's format) or `render_error`. Either is made
+//! "body"}`, the answer in the buyer's format) or `render_error`; or, for the
+//! reminder that an order has no answer yet, `{"type":"order.reminder",
+//! "timestamp":…,"data":{"id","buyer_id","buyer_order_number","supplier_code",
+//! "created_at","routed_at","reminded_at","answer":{"method","path"}}}`. Each is made
 //! from what is stored alone, so every attempt of a delivery sends the same bytes. Headers: `webhook-id` (the delivery id,
 //! the same on every attempt, for the receiver to drop duplicates),
 //! `webhook-timestamp` (now, per attempt, against replays) and `webhook-signature`
@@ -47,6 +50,10 @@ pub const EVENT_TYPE: &str = "order.created";
 
 /// The event type of a craftsman's response, sent to the buyer.
 pub const RESPONSE_EVENT_TYPE: &str = "order.response";
+
+/// The event type of the reminder that an order still has no answer, sent to its
+/// craftsman.
+pub const REMINDER_EVENT_TYPE: &str = "order.reminder";
 
 /// The prefix of a Standard Webhooks symmetric secret.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -231,6 +238,59 @@ pub fn response_body(response: &OrderResponse, rendered: Option<&RenderOutcome>)
     .expect("a response always serializes")
 }
 
+#[derive(Serialize)]
+struct ReminderEnvelope<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    timestamp: DateTime<Utc>,
+    data: ReminderData<'a>,
+}
+
+#[derive(Serialize)]
+struct ReminderData<'a> {
+    id: &'a str,
+    buyer_id: &'a str,
+    buyer_order_number: &'a str,
+    supplier_code: &'a str,
+    created_at: DateTime<Utc>,
+    routed_at: Option<DateTime<Utc>>,
+    reminded_at: Option<DateTime<Utc>>,
+    answer: Answer,
+}
+
+/// Where the craftsman's system answers the order: the inbox API, with the
+/// craftsman's token.
+#[derive(Serialize)]
+struct Answer {
+    method: &'static str,
+    path: String,
+}
+
+/// The exact body of the `order.reminder` event for `record`: the order named (its
+/// ids and times, not the order again) and where to answer it. Made from the
+/// stored record alone (the event time is when the reminder was decided), so every
+/// attempt sends the same bytes.
+pub fn reminder_body(record: &OrderRecord) -> Vec<u8> {
+    serde_json::to_vec(&ReminderEnvelope {
+        kind: REMINDER_EVENT_TYPE,
+        timestamp: record.reminded_at.unwrap_or(record.created_at),
+        data: ReminderData {
+            id: &record.id,
+            buyer_id: &record.buyer_id,
+            buyer_order_number: &record.buyer_order_number,
+            supplier_code: &record.supplier_code,
+            created_at: record.created_at,
+            routed_at: record.routed_at,
+            reminded_at: record.reminded_at,
+            answer: Answer {
+                method: "POST",
+                path: format!("/v1/inbox/{}/response", record.id),
+            },
+        },
+    })
+    .expect("a reminder always serializes")
+}
+
 /// A fresh signing secret: `whsec_` + base64 of 32 random bytes.
 pub fn new_secret() -> String {
     let mut key = [0u8; 32];
@@ -291,6 +351,7 @@ impl Channel for WebhookChannel {
         let host = url.host_str().unwrap_or_default().to_owned();
         let body = match out.response {
             Some(response) => response_body(response, out.rendered),
+            None if out.reminder => reminder_body(out.order),
             None => body(out.order, target.order_schema),
         };
         let timestamp = Utc::now().timestamp();
@@ -303,8 +364,8 @@ impl Channel for WebhookChannel {
             .header("webhook-id", out.delivery_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature);
-        // A response event carries no order to name the schema of.
-        if out.response.is_none() {
+        // A response or a reminder carries no order to name the schema of.
+        if out.response.is_none() && !out.reminder {
             request = request.header(ORDER_SCHEMA_HEADER, target.order_schema.as_str());
         }
         let response = request.body(body).send().await.map_err(transport_failure)?;
@@ -544,6 +605,48 @@ mod tests {
             "185000.00"
         );
         assert_eq!(request.header(ORDER_SCHEMA_HEADER), Some("v2"));
+    }
+
+    #[tokio::test]
+    async fn a_reminder_is_a_signed_order_reminder_event_without_the_order() {
+        let server = TestServer::start(|_| Reply::text(204, ""));
+        let mut record = sample_record();
+        record.reminded_at = Some("2026-11-21T03:04:05.123Z".parse().unwrap());
+        let mut out = outgoing(&record, Language::Indonesian);
+        out.reminder = true;
+        channel(true, Duration::from_secs(5))
+            .send(&target(server.url()), &out)
+            .await
+            .unwrap();
+        let request = &server.requests()[0];
+        let timestamp: i64 = request
+            .header("webhook-timestamp")
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(
+            request.header("webhook-signature").unwrap(),
+            sign(SECRET, "dlv_0001", timestamp, &request.body).unwrap()
+        );
+        assert_eq!(request.body, reminder_body(&record));
+        assert_eq!(request.header(ORDER_SCHEMA_HEADER), None);
+        assert_eq!(
+            request.json(),
+            serde_json::json!({
+                "type": "order.reminder",
+                "timestamp": "2026-11-21T03:04:05.123Z",
+                "data": {
+                    "id": "ord_0001",
+                    "buyer_id": "byr_mitra",
+                    "buyer_order_number": "PO-2026/0042",
+                    "supplier_code": "RTN-07",
+                    "created_at": "2026-11-20T03:04:05.123456Z",
+                    "routed_at": "2026-11-20T03:04:05.123456Z",
+                    "reminded_at": "2026-11-21T03:04:05.123Z",
+                    "answer": {"method": "POST", "path": "/v1/inbox/ord_0001/response"},
+                },
+            })
+        );
     }
 
     #[tokio::test]

@@ -98,6 +98,13 @@ pub struct WhatsAppConfig {
     /// craftsmen whose window is open.
     #[serde(default)]
     pub templates: HashMap<Language, TemplateConfig>,
+    /// The approved template the reminder that an order has no answer yet goes as
+    /// outside the service window (`[delivery.whatsapp.reminder_templates.id]`),
+    /// keyed and chosen like `templates`, its parameters filled from the order the
+    /// same way. Without one, a reminder reaches only craftsmen whose window is
+    /// open; for the others its delivery is dead at once and says why.
+    #[serde(default)]
+    pub reminder_templates: HashMap<Language, TemplateConfig>,
 }
 
 /// One approved message template (`[delivery.whatsapp.templates.id]`).
@@ -179,6 +186,7 @@ impl fmt::Debug for WhatsAppConfig {
             .field("app_secret", &hidden(&self.app_secret))
             .field("verify_token", &hidden(&self.verify_token))
             .field("templates", &self.templates)
+            .field("reminder_templates", &self.reminder_templates)
             .finish()
     }
 }
@@ -258,6 +266,7 @@ pub struct WhatsAppChannel {
     /// Kept only to mask it in errors a server might echo it into.
     access_token: String,
     templates: HashMap<Language, TemplateConfig>,
+    reminder_templates: HashMap<Language, TemplateConfig>,
 }
 
 impl fmt::Debug for WhatsAppChannel {
@@ -288,7 +297,13 @@ impl WhatsAppChannel {
                 "`phone_number_id` must be the number's id, all digits",
             ));
         }
-        for (language, template) in &config.templates {
+        let all_templates = config.templates.iter().map(|t| ("templates", t)).chain(
+            config
+                .reminder_templates
+                .iter()
+                .map(|t| ("reminder_templates", t)),
+        );
+        for (section, (language, template)) in all_templates {
             // "Can only contain lowercase alphanumeric characters and underscores"
             // (developers.facebook.com/docs/whatsapp/message-templates/creation).
             let name_ok = !template.name.is_empty()
@@ -300,7 +315,7 @@ impl WhatsAppChannel {
                 return Err(ChannelConfigError::new(
                     "whatsapp",
                     format!(
-                        "templates.{}.name {:?}: a template name is lower-case letters, digits and `_`",
+                        "{section}.{}.name {:?}: a template name is lower-case letters, digits and `_`",
                         language.tag(),
                         template.name
                     ),
@@ -315,7 +330,7 @@ impl WhatsAppChannel {
                 return Err(ChannelConfigError::new(
                     "whatsapp",
                     format!(
-                        "templates.{}.quick_replies: {bad:?} is not a word of letters, digits, `_` and `-`",
+                        "{section}.{}.quick_replies: {bad:?} is not a word of letters, digits, `_` and `-`",
                         language.tag()
                     ),
                 ));
@@ -323,7 +338,7 @@ impl WhatsAppChannel {
             if template.language.trim().is_empty() {
                 return Err(ChannelConfigError::new(
                     "whatsapp",
-                    format!("templates.{}.language is empty", language.tag()),
+                    format!("{section}.{}.language is empty", language.tag()),
                 ));
             }
         }
@@ -349,15 +364,22 @@ impl WhatsAppChannel {
             authorization,
             access_token: config.access_token.clone(),
             templates: config.templates.clone(),
+            reminder_templates: config.reminder_templates.clone(),
         })
     }
 
-    /// The template for a craftsman of `language`: theirs, else any configured.
-    fn template_for(&self, language: Language) -> Option<&TemplateConfig> {
-        self.templates.get(&language).or_else(|| {
+    /// The template for `out` (an order's, or a reminder's) to a craftsman of its
+    /// language: theirs, else any configured of that kind.
+    fn template_for(&self, out: &Outgoing<'_>) -> Option<&TemplateConfig> {
+        let templates = if out.reminder {
+            &self.reminder_templates
+        } else {
+            &self.templates
+        };
+        templates.get(&out.language).or_else(|| {
             [Language::Indonesian, Language::English]
                 .iter()
-                .find_map(|other| self.templates.get(other))
+                .find_map(|other| templates.get(other))
         })
     }
 }
@@ -512,6 +534,9 @@ impl WhatsAppChannel {
         target: &WhatsAppTarget,
         out: &Outgoing<'_>,
     ) -> Result<Sent, Refusal> {
+        if out.reminder {
+            return self.send_reminder_text(target, out).await;
+        }
         let mut delivered = Vec::new();
         self.send_parts(target, out, &mut delivered)
             .await
@@ -596,7 +621,30 @@ impl WhatsAppChannel {
         })
     }
 
-    /// The approved template of the craftsman's language, to an opted-in number.
+    /// The reminder that an order has no answer yet, as one text message.
+    async fn send_reminder_text(
+        &self,
+        target: &WhatsAppTarget,
+        out: &Outgoing<'_>,
+    ) -> Result<Sent, Refusal> {
+        let text = serde_json::json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+            "to": target.to,
+            "type": "text",
+            "text": { "preview_url": false, "body": render::reminder_text(out) },
+        });
+        let wamid = self.send_message(&text).await?;
+        Ok(Sent {
+            status_code: Some(200),
+            detail: Some(format!("reminder text {wamid}")),
+            message_id: Some(wamid),
+            moved_to: None,
+        })
+    }
+
+    /// The approved template of the craftsman's language (a reminder's, for a
+    /// reminder), to an opted-in number.
     async fn send_template(
         &self,
         target: &WhatsAppTarget,
@@ -615,13 +663,18 @@ impl WhatsAppChannel {
             )
             .into());
         }
-        let Some(template) = self.template_for(out.language) else {
+        let Some(template) = self.template_for(out) else {
+            let (what, section) = if out.reminder {
+                ("reminder template", "reminder_templates")
+            } else {
+                ("template", "templates")
+            };
             return Err(SendError::permanent(
                 None,
                 format!(
                     "{}'s service window is closed (they have not written to the business number \
-                     in the last 24 hours) and this gateway has no approved template to send \
-                     instead: the operator must configure [delivery.whatsapp.templates.{}]",
+                     in the last 24 hours) and this gateway has no approved {what} to send \
+                     instead: the operator must configure [delivery.whatsapp.{section}.{}]",
                     target.to,
                     out.language.tag()
                 ),
@@ -1010,6 +1063,15 @@ mod tests {
                     quick_replies: Vec::new(),
                 },
             )]),
+            reminder_templates: HashMap::from([(
+                Language::Indonesian,
+                TemplateConfig {
+                    name: "pesanan_menunggu".into(),
+                    language: "id".into(),
+                    parameters: vec![TemplateParameter::OrderNumber, TemplateParameter::Buyer],
+                    quick_replies: vec!["terima".into(), "tolak".into()],
+                },
+            )]),
         }
     }
 
@@ -1225,6 +1287,73 @@ mod tests {
                 "{payload}"
             );
         }
+    }
+
+    /// A reminder: its text inside the window, its own template outside it, and
+    /// dead with the reason when there is no reminder template.
+    #[tokio::test]
+    async fn a_reminder_is_a_short_text_or_the_reminder_template() {
+        let server = TestServer::start(graph_ok);
+        let record = sample_record();
+        let mut out = outgoing(&record, Language::Indonesian);
+        out.reminder = true;
+        let send = |config: WhatsAppConfig, contact: WhatsAppContact| {
+            let out = out;
+            async move {
+                WhatsAppChannel::new(&config)
+                    .unwrap()
+                    .send(
+                        &WhatsAppTarget {
+                            to: "6281234567890".into(),
+                            contact: Some(contact),
+                        },
+                        &out,
+                    )
+                    .await
+            }
+        };
+        // Inside the window: one text, the reminder, no document.
+        let sent = send(config(server.url()), contact(false, Some(2)))
+            .await
+            .unwrap();
+        assert!(sent.detail.unwrap().starts_with("reminder text wamid."));
+        let requests = server.requests();
+        assert_eq!(requests.len(), 1);
+        let body = requests[0].json();
+        assert_eq!(body["type"], "text");
+        let text = body["text"]["body"].as_str().unwrap();
+        assert_eq!(text, render::reminder_text(&out));
+        assert!(text.contains("belum Anda jawab") && text.contains("/inbox/ord_0001"));
+        // Outside it: the reminder template, never the order's.
+        let sent = send(config(server.url()), contact(true, Some(30)))
+            .await
+            .unwrap();
+        assert!(
+            sent.detail
+                .unwrap()
+                .starts_with("template pesanan_menunggu (id)")
+        );
+        let body = server.requests()[1].json();
+        assert_eq!(body["template"]["name"], "pesanan_menunggu");
+        let components = body["template"]["components"].as_array().unwrap();
+        assert_eq!(components[0]["parameters"][0]["text"], "PO-2026/0042");
+        assert_eq!(components[0]["parameters"][1]["text"], "PT Mitra Otoparts");
+        let payload = components[1]["parameters"][0]["payload"].as_str().unwrap();
+        assert_eq!(quick_reply_answer(payload), Some(("terima", "dlv_0001")));
+        // No reminder template: dead at once, saying what to configure; the order's
+        // template is not sent in its place.
+        let mut no_template = config(server.url());
+        no_template.reminder_templates.clear();
+        let err = send(no_template, contact(true, Some(30)))
+            .await
+            .unwrap_err();
+        assert_eq!(err.failure, Failure::Permanent);
+        assert!(
+            err.error
+                .contains("[delivery.whatsapp.reminder_templates.id]"),
+            "{err}"
+        );
+        assert_eq!(server.requests().len(), 2);
     }
 
     #[tokio::test]
@@ -1465,9 +1594,19 @@ mod tests {
         );
         // A craftsman whose language has no template gets another's.
         let channel = WhatsAppChannel::new(&parsed).unwrap();
-        assert_eq!(
-            channel.template_for(Language::Indonesian).unwrap().name,
-            "new_order"
-        );
+        let record = sample_record();
+        let mut out = outgoing(&record, Language::Indonesian);
+        assert_eq!(channel.template_for(&out).unwrap().name, "new_order");
+        // A reminder takes only a reminder template.
+        out.reminder = true;
+        assert_eq!(channel.template_for(&out), None);
+        let bad_reminder: WhatsAppConfig = toml::from_str(
+            "phone_number_id = \"1065\"\naccess_token = \"t\"\n\
+             [reminder_templates.id]\nname = \"Pengingat\"\nlanguage = \"id\"\n\
+             parameters = []\n",
+        )
+        .unwrap();
+        let refused = WhatsAppChannel::new(&bad_reminder).unwrap_err().to_string();
+        assert!(refused.contains("reminder_templates.id.name"), "{refused}");
     }
 }

@@ -15,6 +15,7 @@
 mod data;
 mod format;
 mod html;
+mod reminder;
 mod text;
 
 use std::fmt::Write as _;
@@ -33,6 +34,7 @@ pub use data::{
 };
 pub use format::{long_date, money, number, unit_name};
 pub use html::{escape, html, html_body};
+pub use reminder::{answer_page, reminder_html, reminder_subject, reminder_text};
 pub use text::{TemplateValues, summary, template_values, text};
 
 /// Whether a character must not reach a person: control characters other than

@@ -13,7 +13,7 @@ use crate::store::{
 
 const LEASE: Duration = Duration::from_secs(60);
 
-fn craftsman(id: &str, channels: &[&str]) -> NewCraftsman {
+pub(super) fn craftsman(id: &str, channels: &[&str]) -> NewCraftsman {
     NewCraftsman {
         id: id.to_owned(),
         name: format!("Bengkel {id}"),
@@ -42,7 +42,7 @@ async fn order_status(store: &dyn Store, id: &str) -> OrderStatus {
         .status
 }
 
-fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAttempt {
+pub(super) fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAttempt {
     NewAttempt {
         delivery_id: id.to_owned(),
         attempt: n,
@@ -62,7 +62,7 @@ fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAtte
     }
 }
 
-async fn complete_one(store: &dyn Store, buyer: &str, message: &str, order: &str) {
+pub(super) async fn complete_one(store: &dyn Store, buyer: &str, message: &str, order: &str) {
     buyer_with_message(store, buyer, message).await;
     store
         .complete_message(message, normalized(vec![new_order(order, message, buyer)]))
@@ -73,7 +73,7 @@ async fn complete_one(store: &dyn Store, buyer: &str, message: &str, order: &str
 /// Craftsman `crf_1` with a webhook channel per name in `channels`, buyer `byr_a`
 /// routing `CRAFT-1` (every test order's supplier code) to them, and order `ord_1`
 /// (from message `msg_1`) stored after the route, so routed as it is stored.
-async fn routed_order(store: &dyn Store, channels: &[&str]) {
+pub(super) async fn routed_order(store: &dyn Store, channels: &[&str]) {
     store
         .create_craftsman(craftsman("crf_1", channels))
         .await

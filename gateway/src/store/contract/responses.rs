@@ -47,7 +47,7 @@ async fn two_routed_orders(store: &dyn Store) {
 }
 
 /// Response `sequence` to `order`, of `status` (a rejection with its reason).
-fn response(order: &str, sequence: u32, status: ResponseStatus) -> OrderResponse {
+pub(super) fn response(order: &str, sequence: u32, status: ResponseStatus) -> OrderResponse {
     let mut value = json!({
         "version": "1",
         "id": format!("rsp_{order}_{sequence}"),
@@ -73,7 +73,7 @@ fn response(order: &str, sequence: u32, status: ResponseStatus) -> OrderResponse
     serde_json::from_value(value).unwrap()
 }
 
-fn new(response: OrderResponse, event_key: Option<&str>) -> NewResponse {
+pub(super) fn new(response: OrderResponse, event_key: Option<&str>) -> NewResponse {
     NewResponse {
         response,
         event_key: event_key.map(str::to_owned),

@@ -471,6 +471,8 @@ pub(super) struct OrderRow {
     pub(super) craftsman_id: Option<String>,
     pub(super) status: String,
     pub(super) response: Option<String>,
+    pub(super) routed_at: Option<String>,
+    pub(super) reminded_at: Option<String>,
     pub(super) body: String,
     pub(super) schema_version: i64,
     pub(super) created_at: String,
@@ -491,6 +493,8 @@ impl OrderRow {
             craftsman_id: row.get("craftsman_id")?,
             status: row.get("status")?,
             response: row.get("response")?,
+            routed_at: row.get("routed_at")?,
+            reminded_at: row.get("reminded_at")?,
             body: row.get("body")?,
             schema_version: row.get("schema_version")?,
             created_at: row.get("created_at")?,
@@ -524,6 +528,8 @@ impl TryFrom<OrderRow> for OrderRecord {
                 .map(str::parse)
                 .transpose()
                 .map_err(decode)?,
+            routed_at: row.routed_at.as_deref().map(parse_time).transpose()?,
+            reminded_at: row.reminded_at.as_deref().map(parse_time).transpose()?,
             order: row.order()?,
             created_at: parse_time(&row.created_at)?,
             updated_at: parse_time(&row.updated_at)?,

@@ -36,6 +36,7 @@ pub(super) use target_wa_id;
 struct DeliveryRow {
     id: String,
     order_id: String,
+    kind: String,
     craftsman_id: String,
     channel_id: Option<String>,
     response_id: Option<String>,
@@ -55,6 +56,7 @@ impl DeliveryRow {
         Ok(Self {
             id: row.get("id")?,
             order_id: row.get("order_id")?,
+            kind: row.get("kind")?,
             craftsman_id: row.get("craftsman_id")?,
             channel_id: row.get("channel_id")?,
             response_id: row.get("response_id")?,
@@ -81,6 +83,7 @@ impl TryFrom<DeliveryRow> for Delivery {
 
     fn try_from(row: DeliveryRow) -> Result<Self, Self::Error> {
         Ok(Delivery {
+            kind: row.kind.parse().map_err(decode)?,
             state: row.state.parse().map_err(decode)?,
             attempts: count(row.attempts)?,
             next_attempt_at: row.next_attempt_at.as_deref().map(parse_time).transpose()?,
@@ -180,8 +183,8 @@ pub(super) fn write_deliveries(
     now_text: &str,
 ) -> StoreResult<()> {
     let mut insert = conn.prepare_cached(
-        "INSERT INTO deliveries (id, order_id, channel_id, state, next_attempt_at, \
-         last_error, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        "INSERT INTO deliveries (id, order_id, kind, channel_id, state, next_attempt_at, \
+         last_error, created_at, updated_at) VALUES (?1, ?2, 'order', ?3, ?4, ?5, ?6, ?7, ?7)",
     )?;
     for delivery in deliveries {
         let due = (delivery.state == DeliveryState::Pending).then_some(now_text);
@@ -212,7 +215,8 @@ pub(super) fn route(
     let now_text = time_text(now);
     let (status, deliveries) = routing::route(&channel_states(conn, craftsman_id)?);
     conn.prepare_cached(
-        "UPDATE orders SET craftsman_id = ?2, status = ?3, updated_at = ?4 WHERE id = ?1",
+        "UPDATE orders SET craftsman_id = ?2, status = ?3, routed_at = ?4, updated_at = ?4 \
+         WHERE id = ?1",
     )?
     .execute(params![order_id, craftsman_id, status.as_str(), &now_text])?;
     write_deliveries(conn, order_id, &deliveries, &now_text)
@@ -220,10 +224,10 @@ pub(super) fn route(
 
 /// Makes a routed order's status follow its deliveries to its craftsman, as
 /// [`routing::status_of`] derives it (the deliveries of its responses to the buyer
-/// are not the order's delivery). Writes only when it changes.
+/// and of its reminder are not the order's delivery). Writes only when it changes.
 fn sync_order_status(conn: &Connection, order_id: &str, now_text: &str) -> StoreResult<()> {
     let states = conn
-        .prepare_cached("SELECT state FROM deliveries WHERE order_id = ?1 AND response_id IS NULL")?
+        .prepare_cached("SELECT state FROM deliveries WHERE order_id = ?1 AND kind = 'order'")?
         .query_map(params![order_id], |row| row.get::<_, String>(0))?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let states = states
@@ -264,6 +268,7 @@ pub(super) fn claim(
 
 struct ClaimRow {
     delivery_id: String,
+    kind: String,
     attempts: i64,
     schedule_base: i64,
     delivered_parts: String,
@@ -283,6 +288,7 @@ impl ClaimRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             delivery_id: row.get("delivery_id")?,
+            kind: row.get("kind")?,
             attempts: row.get("attempts")?,
             schedule_base: row.get("schedule_base")?,
             delivered_parts: row.get("delivered_parts")?,
@@ -310,13 +316,13 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
     // prepared once and cached.
     let rows = conn
         .prepare_cached(concat!(
-            "SELECT d.id AS delivery_id, d.attempts, d.schedule_base, d.delivered_parts, \
+            "SELECT d.id AS delivery_id, d.kind, d.attempts, d.schedule_base, d.delivered_parts, \
              d.channel_id, c.target, b.callback_url, b.callback_secret, \
              r.body AS response_body, \
              b.name AS buyer_name, k.name AS craftsman_name, k.language, \
              o.id, o.message_id, o.buyer_id, o.buyer_order_number, o.supplier_code, \
-             o.craftsman_id, o.status, o.response, o.body, o.schema_version, o.created_at, \
-             o.updated_at, \
+             o.craftsman_id, o.status, o.response, o.routed_at, o.reminded_at, o.body, \
+             o.schema_version, o.created_at, o.updated_at, \
              w.wa_id AS wa_wa_id, w.opted_in_at AS wa_opted_in_at, \
              w.opt_in_source AS wa_opt_in_source, w.last_inbound_at AS wa_last_inbound_at \
              FROM deliveries d LEFT JOIN channels c ON c.id = d.channel_id \
@@ -347,6 +353,7 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
             };
             Ok(ClaimedDelivery {
                 attempt: attempts + 1,
+                kind: row.kind.parse().map_err(decode)?,
                 attempts_in_schedule: attempts.saturating_sub(count(row.schedule_base)?),
                 target,
                 response: row

@@ -461,8 +461,9 @@ fn insert_order(
 ) -> StoreResult<()> {
     conn.prepare_cached(
         "INSERT INTO orders (id, message_id, buyer_id, buyer_order_number, supplier_code, \
-         craftsman_id, status, body, schema_version, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+         craftsman_id, status, body, schema_version, created_at, updated_at, routed_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, \
+                 CASE WHEN ?6 IS NULL THEN NULL ELSE ?10 END)",
     )?
     .execute(params![
         order.id,

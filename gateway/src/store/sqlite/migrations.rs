@@ -78,6 +78,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0013_chat_answers.sql"),
     ),
     (
+        14,
+        "reminders",
+        include_str!("../../../migrations/sqlite/0014_reminders.sql"),
+    ),
+    (
         16,
         "email reply outcome",
         include_str!("../../../migrations/sqlite/0016_email_reply_outcome.sql"),

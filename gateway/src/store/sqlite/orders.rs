@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::codec::OrderRow;
+use super::codec::{OrderRow, time_text};
 use super::{page_limit, page_query, split_page};
 use crate::store::{OrderPage, OrderQuery, OrderRecord, OrderScope, ResponseFilter, StoreResult};
 
@@ -46,6 +46,11 @@ pub(super) fn list(conn: &Connection, query: OrderQuery) -> StoreResult<OrderPag
                     ResponseFilter::Awaiting => "none".to_owned(),
                     ResponseFilter::Latest(status) => status.as_str().to_owned(),
                 }),
+            ),
+            // Past the wait for an answer: routed by then, and still unanswered.
+            (
+                "response IS NULL AND routed_at <= ?",
+                query.awaiting_response_since.map(time_text),
             ),
         ],
         query.after,

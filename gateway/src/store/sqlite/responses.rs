@@ -60,8 +60,8 @@ pub(super) fn record(conn: &Connection, new: NewResponse) -> StoreResult<Recorde
         Some(_) => {
             let id = new_id("dlv");
             conn.prepare_cached(
-                "INSERT INTO deliveries (id, order_id, response_id, state, next_attempt_at, \
-                 created_at, updated_at) VALUES (?1, ?2, ?3, 'pending', ?4, ?4, ?4)",
+                "INSERT INTO deliveries (id, order_id, kind, response_id, state, next_attempt_at, \
+                 created_at, updated_at) VALUES (?1, ?2, 'response', ?3, 'pending', ?4, ?4, ?4)",
             )?
             .execute(params![&id, &response.order_id, &response.id, &now_text])?;
             Some(id)

@@ -6,6 +6,7 @@
 mod group_commit;
 mod lifecycle;
 mod order_responses_migration;
+mod reminders_migration;
 mod whatsapp_numbers;
 
 use std::sync::Arc;
