@@ -93,7 +93,9 @@ pub struct Config {
     /// for a private mail relay. Secrets may come from the environment instead of the
     /// file: `JEMBATAN_SMTP_PASSWORD`, `JEMBATAN_WHATSAPP_ACCESS_TOKEN`,
     /// `JEMBATAN_WHATSAPP_APP_SECRET`, `JEMBATAN_WHATSAPP_VERIFY_TOKEN`,
-    /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists).
+    /// `JEMBATAN_TELEGRAM_BOT_TOKEN` (each applies when its section exists);
+    /// `[delivery.alerts]` says where the admin hears of paused channels
+    /// (`JEMBATAN_ALERTS_WEBHOOK_SECRET`).
     pub delivery: DeliveryConfig,
     /// Orders by e-mail (`[inbound_email]`): the buyers' inbound address domain,
     /// the SMTP listener and `POST /v1/inbound/email` (`JEMBATAN_INBOUND_EMAIL_DOMAIN`,
@@ -375,6 +377,9 @@ impl Config {
             (&mut delivery.telegram, var("JEMBATAN_TELEGRAM_BOT_TOKEN"))
         {
             telegram.bot_token = v;
+        }
+        if let Some(v) = var("JEMBATAN_ALERTS_WEBHOOK_SECRET") {
+            delivery.alerts.webhook_secret = Some(v).filter(|s| !s.is_empty());
         }
         Ok(())
     }

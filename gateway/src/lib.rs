@@ -35,7 +35,7 @@ use anyhow::Context;
 use crate::admission::{Admission, Health, HealthConfig};
 use crate::api::AppState;
 use crate::config::Config;
-use crate::delivery::{Bell, Channels, Worker};
+use crate::delivery::{Alerts, Bell, Channels, Worker};
 use crate::ingest::Ingest;
 use crate::mail::MailDoor;
 use crate::metrics::Metrics;
@@ -105,6 +105,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         bell.clone(),
     ));
     let channels = Arc::new(Channels::new(&config.delivery).context("setting up the channels")?);
+    let alerts = Arc::new(
+        Alerts::new(store.clone(), channels.clone(), &config.delivery)
+            .context("setting up the admin's alerts")?,
+    );
     let health = Arc::new(Health::new(config.health_check_interval()));
     let admission = Arc::new(Admission::new(
         store.clone(),
@@ -131,6 +135,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         plugins,
         host,
         channels,
+        alerts,
         bell,
         metrics: Arc::new(Metrics::new()),
         admission,
@@ -183,7 +188,10 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         concurrency: state.config.delivery.concurrency,
         metrics: state.metrics.clone(),
         bell: state.bell.clone(),
+        alerts: state.alerts.clone(),
     };
+    state.alerts.load().await;
+    let alerts = tokio::spawn(state.alerts.clone().run());
     let worker = tokio::spawn(worker.run());
     let health = admission::health::watch(
         state.admission.health().clone(),
@@ -235,6 +243,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     server.await?;
     // An attempt cut short is recorded by no one; the next start sends it again.
     worker.abort();
+    alerts.abort();
     health.abort();
     retention.abort();
     if let Some(smtp) = smtp {

@@ -8,6 +8,7 @@ mod admin_api;
 mod admission;
 mod api_errors;
 mod browser;
+mod channel_pauses;
 mod cli;
 mod content_types;
 mod corpus;

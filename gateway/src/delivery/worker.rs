@@ -51,6 +51,8 @@ pub struct Worker {
     pub concurrency: u32,
     pub metrics: Arc<Metrics>,
     pub bell: Arc<Bell>,
+    /// Stores channel pauses and alerts the admin.
+    pub alerts: Arc<super::Alerts>,
 }
 
 impl Worker {
@@ -136,6 +138,13 @@ impl Worker {
             .send(&delivery.target, delivery.whatsapp.as_ref(), &out)
             .await;
         let took = clock.elapsed();
+        match &result {
+            Ok(_) => self.alerts.sent(kind).await,
+            Err(failed) if failed.failure == Failure::Credentials => {
+                self.alerts.credentials_refused(kind, &failed.error).await;
+            }
+            Err(_) => {}
+        }
 
         let mut spends_schedule = true;
         // What is delivered stays delivered: a retry sends only the parts left.

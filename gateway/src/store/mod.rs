@@ -300,8 +300,10 @@ text_enum!(OrderStatus {
     Failed => "failed",
 });
 
+mod alerts;
 mod mail;
 mod outbox;
+pub use alerts::*;
 pub use mail::*;
 pub use outbox::*;
 mod responses;
@@ -1022,10 +1024,18 @@ pub trait Outbox: Send + Sync {
 /// whole. This is the one object the gateway holds (`Arc<dyn Store>`); the area
 /// traits' methods are called on it directly, and an `Arc<dyn Store>` upcasts to
 /// an `Arc<dyn Outbox>` (say) for a part that needs only one area. An engine
-/// implements the six traits; [`open`] picks the engine by the URL's scheme.
+/// implements the seven traits; [`open`] picks the engine by the URL's scheme.
 #[async_trait::async_trait]
 pub trait Store:
-    BuyerStore + MessageStore + CraftsmanStore + Outbox + ResponseStore + MailStore + Send + Sync
+    BuyerStore
+    + MessageStore
+    + CraftsmanStore
+    + Outbox
+    + ResponseStore
+    + MailStore
+    + AlertStore
+    + Send
+    + Sync
 {
     /// Checks the database answers, for `/readyz`.
     async fn ping(&self) -> StoreResult<()>;

@@ -34,14 +34,15 @@ use crate::model::{ChannelTarget, Language};
 use jembatan_schemas::OrderResponse;
 
 use super::{
-    BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ClaimedDelivery,
-    Craftsman, CraftsmanStore, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery,
-    DeliveryStats, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore, Message,
-    MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer,
-    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
-    OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, Receipt,
-    RecordedMessage, RecordedResponse, Reopen, ReplyState, ResponseStore, Retention, Route,
-    RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse, WhatsAppContact,
+    AdminAlert, AlertOutcome, AlertStore, BindingChange, Buyer, BuyerCallback, BuyerStore,
+    BuyerUpdate, Channel, ChannelPause, ClaimedDelivery, Craftsman, CraftsmanStore, Delivery,
+    DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats, EmailSettings, EngineError,
+    InsertedMessage, MAX_PAGE, MailStore, Message, MessageAttempt, MessageOutcome, MessagePage,
+    MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman, NewInboxSession, NewMessage,
+    NewPluginArtifact, NewResponse, OrderPage, OrderQuery, OrderRecord, OrderScope, Outbox,
+    PluginArtifact, PluginRef, Purged, Receipt, RecordedMessage, RecordedResponse, Reopen,
+    ReplyState, ResponseStore, Retention, Route, RouteChange, SentMessage, Store, StoreError,
+    StoreResult, StoredResponse, WhatsAppContact,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -313,6 +314,7 @@ macro_rules! delivery_tables {
     };
 }
 
+mod alerts;
 mod buyers;
 mod codec;
 mod craftsmen;
@@ -801,6 +803,60 @@ impl MailStore for SqliteStore {
         self.writer
             .run(move |conn| mail::finish_reply(conn, message_id, state, detail))
             .await
+    }
+}
+
+#[async_trait::async_trait]
+impl AlertStore for SqliteStore {
+    async fn pause_channel(
+        &self,
+        channel: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+        alert: bool,
+    ) -> StoreResult<bool> {
+        let (channel, reason) = (channel.to_owned(), reason.to_owned());
+        self.writer
+            .run(move |conn| alerts::pause(conn, &channel, &reason, at, alert))
+            .await
+    }
+
+    async fn resume_channel(
+        &self,
+        channel: &str,
+        at: DateTime<Utc>,
+        alert: bool,
+    ) -> StoreResult<bool> {
+        let channel = channel.to_owned();
+        self.writer
+            .run(move |conn| alerts::resume(conn, &channel, at, alert))
+            .await
+    }
+
+    async fn paused_channels(&self) -> StoreResult<Vec<ChannelPause>> {
+        self.read(alerts::paused)
+    }
+
+    async fn claim_alerts(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<AdminAlert>> {
+        self.writer
+            .run(move |conn| alerts::claim(conn, now, now + lease, limit))
+            .await
+    }
+
+    async fn record_alert_attempt(&self, id: &str, outcome: AlertOutcome) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| alerts::record(conn, &id, outcome))
+            .await
+    }
+
+    async fn list_alerts(&self, limit: u32) -> StoreResult<Vec<AdminAlert>> {
+        self.read(|conn| alerts::list(conn, limit))
     }
 }
 

@@ -67,6 +67,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email",
         include_str!("../../../migrations/sqlite/0011_email.sql"),
     ),
+    (
+        15,
+        "channel pauses",
+        include_str!("../../../migrations/sqlite/0015_channel_pauses.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.
