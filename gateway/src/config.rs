@@ -95,7 +95,8 @@ pub struct Config {
     /// file: `JEMBATAN_SMTP_PASSWORD`, `JEMBATAN_WHATSAPP_ACCESS_TOKEN`,
     /// `JEMBATAN_WHATSAPP_APP_SECRET`, `JEMBATAN_WHATSAPP_VERIFY_TOKEN`,
     /// `JEMBATAN_TELEGRAM_BOT_TOKEN`, `JEMBATAN_TELEGRAM_SECRET_TOKEN` (each applies when
-    /// its section exists).
+    /// its section exists); `[delivery.alerts]` says where the admin hears of paused
+    /// channels (`JEMBATAN_ALERTS_WEBHOOK_SECRET`).
     pub delivery: DeliveryConfig,
     /// Orders by e-mail (`[inbound_email]`): the buyers' inbound address domain,
     /// the SMTP listener and `POST /v1/inbound/email` (`JEMBATAN_INBOUND_EMAIL_DOMAIN`,
@@ -435,6 +436,9 @@ impl Config {
             var("JEMBATAN_TELEGRAM_SECRET_TOKEN"),
         ) {
             telegram.secret_token = Some(v);
+        }
+        if let Some(v) = var("JEMBATAN_ALERTS_WEBHOOK_SECRET") {
+            delivery.alerts.webhook_secret = Some(v).filter(|s| !s.is_empty());
         }
         Ok(())
     }

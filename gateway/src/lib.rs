@@ -39,7 +39,7 @@ use anyhow::Context;
 use crate::admission::{Admission, Health, HealthConfig};
 use crate::api::AppState;
 use crate::config::Config;
-use crate::delivery::{Bell, Channels, Worker};
+use crate::delivery::{Alerts, Bell, Channels, Worker};
 use crate::ingest::Ingest;
 use crate::mail::MailDoor;
 use crate::metrics::Metrics;
@@ -117,6 +117,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         bell.clone(),
     ));
     let channels = Arc::new(Channels::new(&config.delivery).context("setting up the channels")?);
+    let alerts = Arc::new(
+        Alerts::new(store.clone(), channels.clone(), &config.delivery)
+            .context("setting up the admin's alerts")?,
+    );
     let health = Arc::new(Health::new(config.health_check_interval()));
     let admission = Arc::new(Admission::new(
         store.clone(),
@@ -159,6 +163,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         plugins,
         host,
         channels,
+        alerts,
         bell,
         metrics: Arc::new(Metrics::new()),
         admission,
@@ -216,7 +221,10 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
             .renderer
             .clone()
             .map(|r| r as Arc<dyn delivery::ResponseRenderer>),
+        alerts: state.alerts.clone(),
     };
+    state.alerts.load().await;
+    let alerts = tokio::spawn(state.alerts.clone().run());
     let worker = tokio::spawn(worker.run());
     // Rejections tapped in a chat whose reason did not come in time are recorded
     // without one; the questions are in the store, so a restart keeps them.
@@ -282,6 +290,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     // An attempt cut short is recorded by no one; the next start sends it again.
     worker.abort();
     reasons.abort();
+    alerts.abort();
     health.abort();
     retention.abort();
     if let Some(reminders) = reminders {

@@ -12,7 +12,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::store::{AttemptOutcome, DeliveryStats};
+use crate::store::{AttemptOutcome, ChannelPause, DeliveryStats};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ChannelLabel {
@@ -42,6 +42,7 @@ pub struct Metrics {
     deliveries: Family<StateLabel, Gauge>,
     oldest_due_age: Gauge<f64, AtomicU64>,
     unrouted: Gauge,
+    paused: Family<ChannelLabel, Gauge>,
     refused: Family<ReasonLabel, Counter>,
 }
 
@@ -65,6 +66,7 @@ impl Metrics {
         let deliveries = Family::<StateLabel, Gauge>::default();
         let oldest_due_age = Gauge::<f64, AtomicU64>::default();
         let unrouted = Gauge::default();
+        let paused = Family::<ChannelLabel, Gauge>::default();
         let refused = Family::<ReasonLabel, Counter>::default();
         registry.register(
             "messages_refused_at_the_door",
@@ -112,6 +114,12 @@ impl Metrics {
             "Orders waiting for a route to a craftsman",
             unrouted.clone(),
         );
+        registry.register(
+            "channel_paused",
+            "1 while a channel is paused because the service refused the gateway's \
+             credentials (its deliveries wait), 0 once it works again",
+            paused.clone(),
+        );
         Self {
             registry,
             attempts,
@@ -122,6 +130,7 @@ impl Metrics {
             deliveries,
             oldest_due_age,
             unrouted,
+            paused,
             refused,
         }
     }
@@ -152,7 +161,16 @@ impl Metrics {
     }
 
     /// The text exposition, with the store's gauges as they are now.
-    pub fn render(&self, stats: &DeliveryStats) -> String {
+    /// `paused` is every channel paused now; one paused before and not now reads 0.
+    pub fn render(&self, stats: &DeliveryStats, paused: &[ChannelPause]) -> String {
+        for channel in ["webhook", "email", "whatsapp", "telegram"] {
+            let now = paused.iter().any(|p| p.channel == channel);
+            self.paused
+                .get_or_create(&ChannelLabel {
+                    channel: channel.to_owned(),
+                })
+                .set(i64::from(now));
+        }
         for (state, n) in [
             ("pending", stats.pending),
             ("succeeded", stats.succeeded),

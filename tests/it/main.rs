@@ -8,6 +8,7 @@ mod admin_api;
 mod admission;
 mod api_errors;
 mod browser;
+mod channel_pauses;
 mod chat_answers;
 mod cli;
 mod content_types;

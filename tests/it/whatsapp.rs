@@ -367,3 +367,46 @@ fn a_late_reengagement_failure_sends_the_template_next() {
     assert_eq!(types.first(), Some(&json!("text")), "{types:?}");
     assert_eq!(types.last(), Some(&json!("template")), "{types:?}");
 }
+
+/// Meta promises no order between a send's answer and its statuses: a `failed`
+/// that arrives before the gateway has recorded the attempt (here, before the
+/// answer naming its `wamid` has even left the peer) is kept and applied once the
+/// attempt is recorded, and still reopens the delivery.
+#[test]
+fn a_failed_status_that_arrives_before_its_attempt_is_saved_still_reopens_the_delivery() {
+    let (apis, gw) = setup();
+    let (key, channel_id) = jaya(&gw);
+    opt_in(&gw, &channel_id);
+    assert_eq!(apis.whatsapp_user_writes(NUMBER), 200);
+    apis.control(
+        json!({"whatsapp_window_closes": NUMBER, "whatsapp_reengagement": "async",
+        "whatsapp_status_first": true}),
+    );
+    let order_id = gw.post_canonical_order(&key, "PO-EARLY-1", "PBG-017");
+
+    let delivery = wait_delivery(&gw, &order_id, |d| {
+        d["state"] == "succeeded" && d["attempts"] == 2
+    });
+    let log = delivery["attempt_log"].as_array().unwrap();
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    assert_eq!(log[0]["receipt"], "failed");
+    assert!(
+        log[0]["error"].as_str().unwrap().contains("131047"),
+        "{:#}",
+        log[0]
+    );
+    // The peer sent the `failed` before it answered the send: the gateway took
+    // the event (200) before it could know the message.
+    let failed = apis
+        .whatsapp_events()
+        .into_iter()
+        .find(|e| e["kind"] == "status failed")
+        .expect("a failed status was sent");
+    assert_eq!(failed["status"], 200, "{failed:#}");
+    let types: Vec<_> = accepted(&apis, "messages")
+        .iter()
+        .map(|m| m["json"]["type"].clone())
+        .collect();
+    assert_eq!(types.first(), Some(&json!("text")), "{types:?}");
+    assert_eq!(types.last(), Some(&json!("template")), "{types:?}");
+}

@@ -62,6 +62,9 @@ where the peer applies it). Control keys:
         status for a message already taken (the answer has `webhook_status`)
     {"whatsapp_window_closes": "628…"}   the user's window closes now, whatever
         the gateway was told (its clock and Meta's may disagree)
+    {"whatsapp_status_first": true}   the statuses of a message are sent
+        before the answer that names its `wamid`, not 0.3 s after it: Meta
+        promises no order between the two (docs/services.md W2, W12)
     {"whatsapp_reengagement": "sync"|"async"}   how free-form text outside the
         window fails: a 400 with 131047 (the default) or a 200 and then a
         `failed` status with 131047
@@ -259,6 +262,8 @@ class ChatHandler(PeerHandler):
                              for t in doc["whatsapp_templates"]}
         if "whatsapp_opted_in" in doc:
             wa.opted_in = {str(n).lstrip("+") for n in doc["whatsapp_opted_in"]}
+        if "whatsapp_status_first" in doc:
+            wa.status_first = bool(doc["whatsapp_status_first"])
         if "whatsapp_reengagement" in doc:
             mode = doc["whatsapp_reengagement"]
             if mode not in ("sync", "async"):
@@ -679,6 +684,7 @@ class WhatsApp:
         self.templates = {}
         self.opted_in = None
         self.reengagement = "sync"
+        self.status_first = False
         self.last_inbound = {}
         self.media = {}
         self.sent = {}
@@ -792,12 +798,17 @@ class WhatsApp:
         return self.post(f"status {status}", notification({"statuses": [item]}))
 
     def later(self, wamid, statuses):
-        """Sends statuses after the answer, as Meta does, in order."""
-        def run():
-            time.sleep(0.3)
+        """Sends statuses after the answer, as Meta does, in order; or, with
+        `status_first`, now, before the answer leaves (the gateway then hears
+        of the `wamid` from the status first)."""
+        def run(delay):
+            time.sleep(delay)
             for status, error in statuses:
                 self.post_status(wamid, status, error)
-        threading.Thread(target=run, daemon=True).start()
+        if self.status_first:
+            run(0)
+        else:
+            threading.Thread(target=run, args=(0.3,), daemon=True).start()
 
     def sent_events(self):
         with self.lock:

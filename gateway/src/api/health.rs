@@ -16,7 +16,9 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// Readiness: the gateway can store messages (its disk has room, its database
-/// can be written) and the store answers.
+/// can be written) and the store answers. A ready gateway also names the channels
+/// paused because their credentials were refused (`paused_channels`): it still
+/// takes orders, and their deliveries wait, so it is ready, but not all is well.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -37,7 +39,18 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .map_err(|e| format!("the store does not answer: {e}")),
     };
     match verdict {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({"status": "ready"})),
+        Ok(()) => {
+            // Names only: the reasons are the admin's (`/v1/admin/channels/paused`).
+            let paused: Vec<String> = match state.store.paused_channels().await {
+                Ok(pauses) => pauses.into_iter().map(|p| p.channel).collect(),
+                Err(error) => {
+                    tracing::warn!(%error, "reading the paused channels for /readyz");
+                    Vec::new()
+                }
+            };
+            HttpResponse::Ok()
+                .json(serde_json::json!({"status": "ready", "paused_channels": paused}))
+        }
         // A problem document like every error here, whose detail says why.
         Err(reason) => ApiError::Refused(Refusal::Unavailable {
             reason,
@@ -57,7 +70,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> Result<HttpResponse, crate::error::ApiError> {
     let stats = state.store.delivery_stats().await?;
+    let paused = state.store.paused_channels().await?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&stats)))
+        .body(state.metrics.render(&stats, &paused)))
 }

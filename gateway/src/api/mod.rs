@@ -51,6 +51,8 @@ pub struct AppState {
     pub host: Arc<PluginHost>,
     /// The channels deliveries go out on; the admin API checks new targets with it.
     pub channels: Arc<Channels>,
+    /// Records channel pauses and sends the admin's alerts about them.
+    pub alerts: Arc<crate::delivery::Alerts>,
     /// Wakes the delivery worker when something becomes due.
     pub bell: Arc<Bell>,
     /// Takes craftsmen's answers to orders.
@@ -139,6 +141,8 @@ pub fn app(
                 .service(admin::deliveries::list_deliveries)
                 .service(admin::deliveries::get_delivery)
                 .service(admin::deliveries::retry_delivery)
+                .service(admin::alerts::paused_channels)
+                .service(admin::alerts::list_alerts)
                 .service(inbox::list_inbox)
                 .service(inbox::get_inbox_order)
                 .service(inbox::post_response)

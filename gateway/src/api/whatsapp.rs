@@ -15,8 +15,15 @@
 //!   and a `failed` one reopens a delivered delivery: "Cloud API errors are returned
 //!   either synchronously as a Graph API response, asynchronously via Webhook, or
 //!   sometimes through both methods" (docs/services.md W2).
+//! - A status may arrive before the gateway has recorded the attempt whose answer
+//!   named its `wamid` (Meta promises no order between the answer and the webhook,
+//!   W12): it is kept, at most [`MAX_EARLY_STATUSES`] at once and for at most
+//!   [`EARLY_STATUS_TTL`], and applied as soon as the attempt is recorded. Kept in
+//!   memory only: a restart in that window loses it, as it would a late one.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
@@ -155,6 +162,19 @@ pub async fn whatsapp_webhook(
     Ok(HttpResponse::Ok().finish())
 }
 
+/// The most statuses kept at once for messages no recorded attempt names yet.
+pub const MAX_EARLY_STATUSES: usize = 1000;
+
+/// How long such a status waits for its attempt: longer than the longest send
+/// (`delivery::MAX_SEND_DEADLINE`), after which the attempt is recorded.
+pub const EARLY_STATUS_TTL: Duration = Duration::from_secs(300);
+
+/// How often a kept status looks for its attempt.
+const EARLY_STATUS_POLL: Duration = Duration::from_millis(100);
+
+/// The statuses kept now, for [`MAX_EARLY_STATUSES`].
+static EARLY_STATUSES: AtomicUsize = AtomicUsize::new(0);
+
 /// Acts on a craftsman's message: a tapped reply button (`interactive`
 /// `button_reply`) or template quick reply (`button`) answers the order it names,
 /// and a text is the reason for a rejection waiting in that chat
@@ -215,9 +235,54 @@ async fn take_answer(
 }
 
 /// Records one status; a `failed` one reopens the delivery its message was sent for.
-async fn take_status(state: &AppState, status: &Status) -> Result<(), ApiError> {
-    let Ok(receipt) = status.status.parse::<Receipt>() else {
+/// A status for a `wamid` no attempt names yet is kept until one does.
+async fn take_status(state: &web::Data<AppState>, status: &Status) -> Result<(), ApiError> {
+    if status.status.parse::<Receipt>().is_err() {
         tracing::debug!(status = %status.status, "a WhatsApp status this gateway does not keep");
+        return Ok(());
+    }
+    if state.store.sent_message(&status.id).await?.is_some() {
+        return apply_status(state, status).await;
+    }
+    if EARLY_STATUSES.fetch_add(1, Ordering::SeqCst) >= MAX_EARLY_STATUSES {
+        EARLY_STATUSES.fetch_sub(1, Ordering::SeqCst);
+        tracing::warn!(wamid = %status.id, status = %status.status,
+            "a WhatsApp status for an unknown message, with too many kept already: dropped");
+        return Ok(());
+    }
+    tracing::debug!(wamid = %status.id, status = %status.status,
+        "a WhatsApp status before its attempt was recorded: kept until it is");
+    let (state, status) = (state.clone(), status.clone());
+    tokio::spawn(async move {
+        let until = Instant::now() + EARLY_STATUS_TTL;
+        let mut applied = false;
+        while !applied && Instant::now() < until {
+            tokio::time::sleep(EARLY_STATUS_POLL).await;
+            match state.store.sent_message(&status.id).await {
+                Ok(None) => continue,
+                Ok(Some(_)) => {
+                    if let Err(error) = apply_status(&state, &status).await {
+                        tracing::error!(wamid = %status.id, %error, "applying a kept WhatsApp status");
+                    }
+                    applied = true;
+                }
+                Err(error) => {
+                    tracing::error!(wamid = %status.id, %error, "looking up a kept WhatsApp status");
+                }
+            }
+        }
+        if !applied {
+            tracing::info!(wamid = %status.id, status = %status.status,
+                "a WhatsApp status named no message this gateway sent; forgotten");
+        }
+        EARLY_STATUSES.fetch_sub(1, Ordering::SeqCst);
+    });
+    Ok(())
+}
+
+/// [`take_status`] for a status whose message an attempt names.
+async fn apply_status(state: &AppState, status: &Status) -> Result<(), ApiError> {
+    let Ok(receipt) = status.status.parse::<Receipt>() else {
         return Ok(());
     };
     let at = event_time(&status.timestamp, Utc::now());

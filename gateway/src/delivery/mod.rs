@@ -8,6 +8,7 @@
 //! retries it. Delivery is at least once: the delivery id is stable across attempts
 //! so receivers can drop duplicates.
 
+pub mod alerts;
 pub mod channels;
 pub mod render;
 pub mod schedule;
@@ -30,6 +31,7 @@ use serde::Deserialize;
 use crate::orders::OrderSchema;
 use crate::store::WhatsAppContact;
 
+pub use alerts::{Alerts, AlertsConfig};
 pub use schedule::RetrySchedule;
 pub use worker::{Bell, Worker};
 
@@ -72,6 +74,9 @@ pub struct DeliveryConfig {
     /// `"1m"`. Its deliveries wait, without spending their retry schedule.
     #[serde(with = "humantime_serde")]
     pub credential_pause: Duration,
+    /// Where the admin hears that a channel paused for its credentials, and that it
+    /// resumed (`[delivery.alerts]`).
+    pub alerts: AlertsConfig,
 }
 
 impl Default for DeliveryConfig {
@@ -85,6 +90,7 @@ impl Default for DeliveryConfig {
             telegram: None,
             deadlines: SendDeadlines::default(),
             credential_pause: Duration::from_secs(60),
+            alerts: AlertsConfig::default(),
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct Worker {
     pub bell: Arc<Bell>,
     /// Writes responses in their buyers' formats; `None` sends them canonical only.
     pub renderer: Option<Arc<dyn ResponseRenderer>>,
+    /// Stores channel pauses and alerts the admin.
+    pub alerts: Arc<super::Alerts>,
 }
 
 impl Worker {
@@ -146,6 +148,13 @@ impl Worker {
             .send(&delivery.target, delivery.whatsapp.as_ref(), &out)
             .await;
         let took = clock.elapsed();
+        match &result {
+            Ok(_) => self.alerts.sent(kind).await,
+            Err(failed) if failed.failure == Failure::Credentials => {
+                self.alerts.credentials_refused(kind, &failed.error).await;
+            }
+            Err(_) => {}
+        }
 
         let mut spends_schedule = true;
         // What is delivered stays delivered: a retry sends only the parts left.

@@ -301,9 +301,11 @@ text_enum!(OrderStatus {
     Failed => "failed",
 });
 
+mod alerts;
 mod chat;
 mod mail;
 mod outbox;
+pub use alerts::*;
 pub use chat::*;
 pub use mail::*;
 pub use outbox::*;
@@ -1048,6 +1050,7 @@ pub trait Store:
     + ReminderStore
     + MailStore
     + ChatStore
+    + AlertStore
     + Send
     + Sync
 {

@@ -34,6 +34,7 @@ use crate::model::{ChannelTarget, ChatKind, Language, RenderedResponse};
 use jembatan_schemas::OrderResponse;
 
 use super::{
+    AdminAlert, AlertOutcome, AlertStore, ChannelPause,
     BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ChatStore,
     ClaimedDelivery, Craftsman, CraftsmanStore, Delivery, DecidedReminder, DeliveryAttempt, DeliveryPage,
     DeliveryQuery, DeliveryStats, EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore,
@@ -314,6 +315,7 @@ macro_rules! delivery_tables {
     };
 }
 
+mod alerts;
 mod buyers;
 mod chat;
 mod codec;
@@ -898,6 +900,60 @@ impl MailStore for SqliteStore {
 
     async fn email_reply(&self, message_id: &str) -> StoreResult<Option<EmailReply>> {
         self.read(|conn| mail::reply(conn, message_id))
+    }
+}
+
+#[async_trait::async_trait]
+impl AlertStore for SqliteStore {
+    async fn pause_channel(
+        &self,
+        channel: &str,
+        reason: &str,
+        at: DateTime<Utc>,
+        alert: bool,
+    ) -> StoreResult<bool> {
+        let (channel, reason) = (channel.to_owned(), reason.to_owned());
+        self.writer
+            .run(move |conn| alerts::pause(conn, &channel, &reason, at, alert))
+            .await
+    }
+
+    async fn resume_channel(
+        &self,
+        channel: &str,
+        at: DateTime<Utc>,
+        alert: bool,
+    ) -> StoreResult<bool> {
+        let channel = channel.to_owned();
+        self.writer
+            .run(move |conn| alerts::resume(conn, &channel, at, alert))
+            .await
+    }
+
+    async fn paused_channels(&self) -> StoreResult<Vec<ChannelPause>> {
+        self.read(alerts::paused)
+    }
+
+    async fn claim_alerts(
+        &self,
+        now: DateTime<Utc>,
+        lease: chrono::Duration,
+        limit: u32,
+    ) -> StoreResult<Vec<AdminAlert>> {
+        self.writer
+            .run(move |conn| alerts::claim(conn, now, now + lease, limit))
+            .await
+    }
+
+    async fn record_alert_attempt(&self, id: &str, outcome: AlertOutcome) -> StoreResult<()> {
+        let id = id.to_owned();
+        self.writer
+            .run(move |conn| alerts::record(conn, &id, outcome))
+            .await
+    }
+
+    async fn list_alerts(&self, limit: u32) -> StoreResult<Vec<AdminAlert>> {
+        self.read(|conn| alerts::list(conn, limit))
     }
 }
 

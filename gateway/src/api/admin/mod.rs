@@ -1,7 +1,8 @@
 //! `/v1/admin`: the operator's API (admin token): buyers and their plugin binding,
 //! plugin versions, failed messages to replay, craftsmen and the routes to them,
-//! orders, and deliveries to retry.
+//! orders, deliveries to retry, and paused channels with the alerts about them.
 
+pub mod alerts;
 pub mod buyer_email;
 pub mod buyers;
 pub mod craftsmen;

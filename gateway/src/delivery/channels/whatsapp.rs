@@ -966,7 +966,7 @@ pub struct ButtonReply {
 }
 
 /// A status of a message the business sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Status {
     /// The `wamid` the send was answered with.
@@ -980,7 +980,7 @@ pub struct Status {
     pub errors: Vec<StatusError>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct StatusError {
     pub code: Option<i64>,

@@ -83,6 +83,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../migrations/sqlite/0014_reminders.sql"),
     ),
     (
+        15,
+        "channel pauses",
+        include_str!("../../../migrations/sqlite/0015_channel_pauses.sql"),
+    ),
+    (
         16,
         "email reply outcome",
         include_str!("../../../migrations/sqlite/0016_email_reply_outcome.sql"),
