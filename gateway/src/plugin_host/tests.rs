@@ -819,6 +819,14 @@ fn per_call_cost() {
                     let instance = pre.instantiate(&mut store).unwrap();
                     instance.call_info(&mut store).unwrap();
                 }
+                Pre::V4(pre) => {
+                    let instance = pre.instantiate(&mut store).unwrap();
+                    instance.call_info(&mut store).unwrap();
+                }
+                Pre::V4Responses(pre) => {
+                    let instance = pre.instantiate(&mut store).unwrap();
+                    instance.call_info(&mut store).unwrap();
+                }
             }
         }
         println!("{name}: instantiate + info() {:?}", started.elapsed() / n);
