@@ -160,7 +160,9 @@ impl Pre {
 
 impl LoadedPlugin {
     /// The version of the plugin contract it was built against: `0.1.0` or
-    /// `0.2.0`, `0.3.0` or `0.4.0` (the WIT package `jembatan:plugin@…`).
+    /// `0.2.0`, `0.3.0` or `0.4.0` (the WIT package `jembatan:plugin@…`). A
+    /// component built against 0.3.0 reports `0.4.0`: 0.4's world `plugin` has
+    /// exactly 0.3's shape, and components are linked by shape.
     pub fn wit_version(&self) -> &'static str {
         match self.pre {
             Pre::V1(_) => "0.1.0",

@@ -116,7 +116,11 @@ fn plugins_of_every_contract_version_run() {
         (
             std::fs::read(repo_root().join("tests/fixtures/plugins/canonical-json-wit-0.3.wasm"))
                 .unwrap(),
-            "0.3.0",
+            // 0.4's world `plugin` is 0.3's, function for function and type for
+            // type, and the component model links by shape (root functions carry
+            // no package version), so a 0.3 component links as 0.4 and runs the
+            // same calls.
+            "0.4.0",
         ),
         (
             std::fs::read(repo_root().join("tests/fixtures/plugins/canonical-json-wit-0.2.wasm"))
@@ -816,6 +820,14 @@ fn per_call_cost() {
                     instance.call_info(&mut store).unwrap();
                 }
                 Pre::V3(pre) => {
+                    let instance = pre.instantiate(&mut store).unwrap();
+                    instance.call_info(&mut store).unwrap();
+                }
+                Pre::V4(pre) => {
+                    let instance = pre.instantiate(&mut store).unwrap();
+                    instance.call_info(&mut store).unwrap();
+                }
+                Pre::V4Responses(pre) => {
                     let instance = pre.instantiate(&mut store).unwrap();
                     instance.call_info(&mut store).unwrap();
                 }

@@ -106,17 +106,20 @@ pub(super) fn next_control_number(conn: &Connection, buyer_id: &str) -> StoreRes
     u32::try_from(next).map_err(|_| StoreError::Invalid(format!("control number {next}")))
 }
 
+/// A `rendered_responses` row: plugin name and version, content type, body, error.
+type RenderedRow = (
+    String,
+    String,
+    Option<String>,
+    Option<Vec<u8>>,
+    Option<String>,
+);
+
 pub(super) fn rendered(
     conn: &Connection,
     response_id: &str,
 ) -> StoreResult<Option<RenderedResponse>> {
-    let row: Option<(
-        String,
-        String,
-        Option<String>,
-        Option<Vec<u8>>,
-        Option<String>,
-    )> = conn
+    let row: Option<RenderedRow> = conn
         .prepare_cached(
             "SELECT plugin_name, plugin_version, content_type, body, error \
              FROM rendered_responses WHERE response_id = ?1",
