@@ -91,7 +91,9 @@ pub fn parse_payload(payload: &str) -> Option<(Action, &str)> {
         && delivery_id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    well_formed.then_some(())?;
+    if !well_formed {
+        return None;
+    }
     Some((Action::from_word(word)?, delivery_id))
 }
 
