@@ -34,16 +34,16 @@ use crate::model::{ChannelTarget, ChatKind, Language, RenderedResponse};
 use jembatan_schemas::OrderResponse;
 
 use super::{
-    AdminAlert, AlertOutcome, AlertStore, ChannelPause,
-    BindingChange, Buyer, BuyerCallback, BuyerStore, BuyerUpdate, Channel, ChatStore,
-    ClaimedDelivery, Craftsman, CraftsmanStore, Delivery, DecidedReminder, DeliveryAttempt, DeliveryPage,
-    DeliveryQuery, DeliveryStats, EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore,
-    Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt,
-    NewBuyer, NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
+    AdminAlert, AlertOutcome, AlertStore, BindingChange, Buyer, BuyerCallback, BuyerStore,
+    BuyerUpdate, Channel, ChannelPause, ChatStore, ClaimedDelivery, Craftsman, CraftsmanStore,
+    DecidedReminder, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
+    EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore, Message,
+    MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer,
+    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
     OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion,
-    Receipt, RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState, ResponseStore, Retention,
-    Route, RouteChange, SentMessage, Store, StoreError, StoreResult, StoredResponse,
-    WhatsAppContact,
+    Receipt, RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState,
+    ResponseStore, Retention, Route, RouteChange, SentMessage, Store, StoreError, StoreResult,
+    StoredResponse, WhatsAppContact,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.

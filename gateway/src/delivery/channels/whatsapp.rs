@@ -1339,7 +1339,10 @@ mod tests {
         assert_eq!(components[0]["parameters"][0]["text"], "PO-2026/0042");
         assert_eq!(components[0]["parameters"][1]["text"], "PT Mitra Otoparts");
         let payload = components[1]["parameters"][0]["payload"].as_str().unwrap();
-        assert_eq!(quick_reply_answer(payload), Some(("terima", "dlv_0001")));
+        assert_eq!(
+            crate::chat_answers::parse_payload(payload),
+            Some((Action::Accept, "dlv_0001"))
+        );
         // No reminder template: dead at once, saying what to configure; the order's
         // template is not sent in its place.
         let mut no_template = config(server.url());
