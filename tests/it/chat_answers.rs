@@ -12,8 +12,9 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::delivery::{SECRET, WAIT};
-use crate::harness::{Gateway, Options, json_of};
-use crate::peers::{ChatApis, WebhookReceiver};
+use crate::harness::{Gateway, Options, fixture, json_of};
+use crate::peers::{ChatApis, WebhookReceiver, require_python_packages};
+use crate::rendered_responses::{document, read_back, x12_segments};
 
 const WA_TOKEN: &str = "wa-token-3c9d";
 const APP_SECRET: &str = "wa-app-secret-8e1f27";
@@ -466,4 +467,101 @@ fn forged_foreign_unknown_and_stale_taps_change_nothing_and_leak_no_secret() {
     for secret in [APP_SECRET, TG_SECRET, "wrong-token", BOT_TOKEN, WA_TOKEN] {
         assert!(!logs.contains(secret), "a secret in the log");
     }
+}
+
+/// The whole loop for buyers whose plugins render answers: an X12 buyer's order
+/// accepted with a Telegram tap reaches the buyer's callback as an 855, a UBL
+/// buyer's accepted with a WhatsApp tap as a UBL OrderResponse; both events are
+/// verified by `standardwebhooks` and both documents read back by independent
+/// parsers (pyx12, lxml).
+#[test]
+fn a_tap_reaches_buyers_on_rendering_plugins_as_their_own_documents() {
+    require_python_packages();
+    let apis = ChatApis::start(WA_TOKEN, BOT_TOKEN);
+    let receiver = WebhookReceiver::start(SECRET);
+    let gw = start(&apis, None, "10m");
+    let craftsman = gw.create_craftsman(json!({"id": "jaya", "name": "Bengkel Jaya",
+        "channels": [{"type": "whatsapp", "to": JAYA_NUMBER},
+                     {"type": "telegram", "chat_id": JAYA_CHAT}]}));
+    let channel = craftsman["channels"][0]["id"].as_str().unwrap();
+    json_of(
+        gw.admin(
+            Method::PUT,
+            &format!("/v1/admin/craftsmen/jaya/channels/{channel}/whatsapp-opt-in"),
+            Some(json!({"opted_in": true, "source": "supplier form"})),
+        ),
+        200,
+    );
+    assert_eq!(apis.whatsapp_user_writes(JAYA_NUMBER), 200);
+    // Posts the fixture as `buyer` (bound to `plugin`) and waits until the order
+    // reached both of Jaya's chats: the last message in each is then its.
+    let post = |buyer: &str, plugin: &str, content_type: &str, fixture_path: &str| {
+        let created = json_of(
+            gw.admin(
+                Method::POST,
+                "/v1/admin/buyers",
+                Some(
+                    json!({"id": buyer, "name": "PT Sinar Cakra", "plugin": plugin,
+                            "callback_url": receiver.url(&format!("/{buyer}"))}),
+                ),
+            ),
+            201,
+        );
+        receiver.set_secret(created["callback_secret"].as_str().unwrap());
+        gw.route(buyer, "BENGKEL-PBG-007", "jaya");
+        let key = created["api_key"].as_str().unwrap().to_owned();
+        let body = String::from_utf8(fixture(fixture_path)).unwrap();
+        let posted = json_of(gw.post_order(&key, content_type, body), 201);
+        let order_id = posted["orders"][0]["id"].as_str().unwrap().to_owned();
+        wait_until("the order's chat deliveries succeeded", || {
+            let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
+            let deliveries = order["deliveries"].as_array().unwrap();
+            (deliveries.len() >= 2 && deliveries.iter().all(|d| d["state"] == "succeeded"))
+                .then_some(())
+        });
+        (key, order_id)
+    };
+
+    // The X12 buyer's order, by Telegram.
+    let (key, order_id) = post(
+        "sinar-x12",
+        "x12-850",
+        "application/edi-x12",
+        "plugins/x12-850/fixtures/x12-4010-10-lines.edi",
+    );
+    let tap = apis.control(json!({"telegram_tap": {"chat_id": JAYA_CHAT, "button": 0}}));
+    assert_eq!(status(&tap), 200);
+    let event = wait_event(&receiver, 1);
+    assert_eq!(order(&gw, &key, &order_id)["response"], "accepted");
+    assert_eq!(event["data"]["order_id"], order_id.as_str());
+    assert_eq!(event["data"]["response"]["via"], "telegram");
+    let text = document(&event["data"], "application/edi-x12");
+    let read = read_back("x12", &text);
+    assert_eq!(read["errors"], json!([]), "pyx12 found errors in\n{text}");
+    assert_eq!(x12_segments(&read, "ST")[0][1], "855");
+    let bak = x12_segments(&read, "BAK")[0];
+    assert_eq!(bak[2], "AD", "accepted as ordered: {text}");
+    assert_eq!(bak[3], "PO-SCN-2026-11-0042");
+
+    // The UBL buyer's order, by WhatsApp.
+    let (key, order_id) = post(
+        "sinar-ubl",
+        "ubl-order",
+        "application/xml",
+        "plugins/ubl-order/fixtures/ubl-10-lines.xml",
+    );
+    let tap = apis.control(json!({"whatsapp_user_taps": {"from": JAYA_NUMBER, "button": 0}}));
+    assert_eq!(status(&tap), 200);
+    assert_eq!(order(&gw, &key, &order_id)["response"], "accepted");
+    let event = wait_event(&receiver, 2);
+    assert_eq!(event["data"]["order_id"], order_id.as_str());
+    assert_eq!(event["data"]["response"]["via"], "whatsapp");
+    let text = document(&event["data"], "application/xml");
+    let read = read_back("ubl", &text);
+    assert_eq!(
+        read["root"],
+        "{urn:oasis:names:specification:ubl:schema:xsd:OrderResponse-2}OrderResponse"
+    );
+    assert_eq!(read["code"], "AP", "{text}");
+    assert_eq!(read["order_reference"], "PO-SCN-2026-11-0042");
 }

@@ -116,7 +116,7 @@ fn answered(plugin: &str, content_type: &str, fixture_path: &str) -> (Gateway, A
 }
 
 /// The document an event carries, as the buyer would read it.
-fn document(data: &Value, content_type: &str) -> String {
+pub(crate) fn document(data: &Value, content_type: &str) -> String {
     assert!(data.get("render_error").is_none(), "{data}");
     let rendered = &data["rendered"];
     assert_eq!(rendered["content_type"], content_type, "{data}");
@@ -125,7 +125,7 @@ fn document(data: &Value, content_type: &str) -> String {
 }
 
 /// `tests/tools/read_response.py kind` on `document`.
-fn read_back(kind: &str, document: &str) -> Value {
+pub(crate) fn read_back(kind: &str, document: &str) -> Value {
     let mut child = Command::new("python3")
         .arg(repo_root().join("tests/tools/read_response.py"))
         .arg(kind)
@@ -165,7 +165,7 @@ fn retried_with_the_same_bytes(records: &[Value]) {
 }
 
 /// Segments of `read` with tag `tag`.
-fn x12_segments<'a>(read: &'a Value, tag: &str) -> Vec<&'a Vec<Value>> {
+pub(crate) fn x12_segments<'a>(read: &'a Value, tag: &str) -> Vec<&'a Vec<Value>> {
     read["segments"]
         .as_array()
         .unwrap()
