@@ -97,13 +97,18 @@ fn parties(gw: &Gateway, receiver: &WebhookReceiver) -> String {
 /// Posts an order to `code` and waits until both of its chat deliveries succeeded.
 fn post_and_deliver(gw: &Gateway, key: &str, number: &str, code: &str) -> String {
     let order_id = gw.post_canonical_order(key, number, code);
+    chats_delivered(gw, &order_id);
+    order_id
+}
+
+/// Waits until both of the order's chat deliveries succeeded.
+fn chats_delivered(gw: &Gateway, order_id: &str) {
     wait_until("the order's chat deliveries succeeded", || {
         let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
         let deliveries = order["deliveries"].as_array().unwrap();
         (deliveries.len() >= 2 && deliveries.iter().all(|d| d["state"] == "succeeded"))
             .then_some(())
     });
-    order_id
 }
 
 #[track_caller]
@@ -513,12 +518,7 @@ fn a_tap_reaches_buyers_on_rendering_plugins_as_their_own_documents() {
         let body = String::from_utf8(fixture(fixture_path)).unwrap();
         let posted = json_of(gw.post_order(&key, content_type, body), 201);
         let order_id = posted["orders"][0]["id"].as_str().unwrap().to_owned();
-        wait_until("the order's chat deliveries succeeded", || {
-            let order = gw.admin_get(&format!("/v1/admin/orders/{order_id}"));
-            let deliveries = order["deliveries"].as_array().unwrap();
-            (deliveries.len() >= 2 && deliveries.iter().all(|d| d["state"] == "succeeded"))
-                .then_some(())
-        });
+        chats_delivered(&gw, &order_id);
         (key, order_id)
     };
 
