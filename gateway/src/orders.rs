@@ -221,6 +221,12 @@ fn read<T: serde::de::DeserializeOwned>(
     schema: &jsonschema::Validator,
     value: Value,
 ) -> Result<T, Vec<Violation>> {
+    // Most orders are valid: `is_valid` answers them without building an error
+    // per keyword (in a profile, `iter_errors` was a third of the validation);
+    // only an invalid one is walked again for its violations.
+    if schema.is_valid(&value) {
+        return typed(value);
+    }
     let violations: Vec<Violation> = schema
         .iter_errors(&value)
         .take(MAX_VIOLATIONS)
@@ -229,8 +235,13 @@ fn read<T: serde::de::DeserializeOwned>(
     if !violations.is_empty() {
         return Err(violations);
     }
-    // The schemas and the types agree (schemas' tests prove it), so this only
-    // fails on what JSON Schema cannot say, such as an impossible date.
+    typed(value)
+}
+
+/// A value the schema accepts, read into `T`. The schemas and the types agree
+/// (schemas' tests prove it), so this only fails on what JSON Schema cannot say,
+/// such as an impossible date.
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Vec<Violation>> {
     serde_json::from_value(value).map_err(|e| vec![violation("", e.to_string())])
 }
 

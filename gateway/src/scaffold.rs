@@ -30,6 +30,14 @@ strip = true
 panic = "abort"
 "#;
 
+/// The stand-alone crate's cargo config: its component starts with 4 MiB of
+/// linear memory, as the stock plugins do (`plugins/build`), so an ordinary
+/// order never grows it; a memory that grew must be re-protected before its
+/// pool slot serves the next call, which costs every call a TLB flush.
+const CARGO_CONFIG: &str = r#"[target.wasm32-wasip2]
+rustflags = ["-C", "link-arg=--initial-memory=4194304"]
+"#;
+
 /// Writes the crate `NAME` under `parent`; returns its directory.
 pub fn new_plugin(name: &str, parent: &Path, sdk: Option<&Path>) -> anyhow::Result<PathBuf> {
     let valid = !name.is_empty()
@@ -76,6 +84,8 @@ pub fn new_plugin(name: &str, parent: &Path, sdk: Option<&Path>) -> anyhow::Resu
 
     std::fs::create_dir_all(dir.join("src"))?;
     std::fs::create_dir_all(dir.join("fixtures"))?;
+    std::fs::create_dir_all(dir.join(".cargo"))?;
+    std::fs::write(dir.join(".cargo/config.toml"), CARGO_CONFIG)?;
     std::fs::write(dir.join("Cargo.toml"), manifest)?;
     std::fs::write(dir.join("Cargo.lock"), LOCKFILE)?;
     std::fs::write(dir.join("src/lib.rs"), lib)?;
@@ -98,6 +108,8 @@ mod tests {
         assert!(!manifest.contains("../sdk"));
         let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("struct AcmeOrdersPlugin"));
+        let cargo_config = std::fs::read_to_string(dir.join(".cargo/config.toml")).unwrap();
+        assert!(cargo_config.contains("--initial-memory=4194304"));
         assert!(new_plugin("acme-orders", parent.path(), None).is_err());
         assert!(new_plugin("Bad Name", parent.path(), None).is_err());
     }

@@ -493,6 +493,15 @@ fn no_state_leaks_between_calls() {
             log(),
         )
     };
+    // Each call writes the plugin's statics; the pool gives the next call the
+    // same memory slot, reset (only the dirtied pages, where the kernel can say
+    // which), so every call must read them as the plugin's image made them.
+    let fresh = vec![
+        "zeroed static: 0".to_owned(),
+        "initialized static: 100".to_owned(),
+    ];
+    let statics = || notes_of(&order_strings(call("memory").expect("memory")));
+    assert_eq!(statics(), fresh);
     let first = call("ok").expect("ok");
     // A trap, a memory bomb and a timeout in between change nothing.
     assert!(call("trap").is_err());
@@ -502,6 +511,7 @@ fn no_state_leaks_between_calls() {
     };
     assert!(hostile(&host, r#"{"mode":"memory-bomb"}"#, &limits).is_err());
     for _ in 0..3 {
+        assert_eq!(statics(), fresh);
         assert_eq!(call("ok").expect("ok after failures"), first);
     }
 }

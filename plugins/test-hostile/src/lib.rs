@@ -132,6 +132,7 @@ impl Plugin for TestHostile {
             "random-bytes" => with_notes(probes::random_bytes(config.bytes.unwrap_or(65_536))),
             "sleep" => with_notes(probes::sleep(config.ms.unwrap_or(3000))),
             "poll" => with_notes(probes::poll(config.ms.unwrap_or(3000))),
+            "memory" => with_notes(probes::memory()),
             "mixed" => return Ok(mixed()),
             "duplicate-index" => {
                 let at_zero =
@@ -145,7 +146,7 @@ impl Plugin for TestHostile {
                     format!(
                         "mode {other:?} is not one of ok, loop, memory-bomb, huge-output, trap, \
                          invalid-output, not-json, log-spam, env, clock, random, random-bytes, \
-                         sleep, poll, mixed, duplicate-index, no-transactions"
+                         sleep, poll, memory, mixed, duplicate-index, no-transactions"
                     ),
                 ));
             }

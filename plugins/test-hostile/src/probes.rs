@@ -152,3 +152,22 @@ pub fn poll(ms: u64) -> Vec<String> {
     #[cfg(not(target_arch = "wasm32"))]
     sleep(ms)
 }
+
+/// Counts calls in a zero-initialized static (memory outside the plugin's data
+/// image) and in one initialized to 100 (inside it).
+static CALLS_ZEROED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+static CALLS_FROM_IMAGE: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(100);
+
+/// `memory`: what this instance's statics held before this call wrote them. A
+/// fresh instance reads 0 and 100 every time; anything more is memory left over
+/// from an earlier call (the pool reuses memory slots and must reset them).
+pub fn memory() -> Vec<String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    vec![
+        format!("zeroed static: {}", CALLS_ZEROED.fetch_add(1, Relaxed)),
+        format!(
+            "initialized static: {}",
+            CALLS_FROM_IMAGE.fetch_add(1, Relaxed)
+        ),
+    ]
+}
