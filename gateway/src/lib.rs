@@ -127,10 +127,10 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
         config.buyer_quota.clone(),
         health,
     ));
-    let renderer = Arc::new(response_render::Renderer {
-        store: store.clone(),
-        ingest: ingest.clone(),
-    });
+    let renderer = Arc::new(response_render::Renderer::new(
+        store.clone(),
+        ingest.clone(),
+    ));
     let responses = Arc::new(responses::Responses {
         store: store.clone(),
         bell: bell.clone(),

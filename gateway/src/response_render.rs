@@ -16,7 +16,10 @@
 //! [`crate::delivery::ResponseRenderer`], which this implements above it, so the
 //! delivery side never calls the plugin host itself.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::OnceCell;
 
 use jembatan_schemas::OrderResponse;
 
@@ -28,16 +31,63 @@ use crate::store::{OrderRecord, Store};
 
 /// Renders responses with their buyers' plugins, once each.
 pub struct Renderer {
-    pub store: Arc<dyn Store>,
-    pub ingest: Arc<Ingest>,
+    store: Arc<dyn Store>,
+    ingest: Arc<Ingest>,
+    /// The renderings under way, by response id. The answer's own task and the
+    /// delivery worker's first attempt can ask for the same response at once;
+    /// the second waits for the first's result instead of calling the plugin
+    /// again (and spending a control number the kept document will not carry).
+    in_flight: Mutex<HashMap<String, Arc<OnceCell<Option<RenderOutcome>>>>>,
 }
 
 impl Renderer {
+    pub fn new(store: Arc<dyn Store>, ingest: Arc<Ingest>) -> Self {
+        Self {
+            store,
+            ingest,
+            in_flight: Mutex::new(HashMap::new()),
+        }
+    }
+
     /// What the buyer's plugin made of `response` to `order`: kept from before, or
     /// rendered now and kept. `None` when the buyer's plugin does not render
     /// responses, or when the gateway itself (its store, the plugin host) could
     /// not try now; a later attempt tries again.
     pub async fn render(
+        &self,
+        response: &OrderResponse,
+        order: &OrderRecord,
+    ) -> Option<RenderOutcome> {
+        let cell = self
+            .in_flight()
+            .entry(response.id.clone())
+            .or_default()
+            .clone();
+        let outcome = cell
+            .get_or_init(|| self.render_once(response, order))
+            .await
+            .clone();
+        // Forgotten once kept: a later caller reads the kept document from the
+        // store (the entry goes only after the first caller's write).
+        let mut in_flight = self.in_flight();
+        if in_flight
+            .get(&response.id)
+            .is_some_and(|current| Arc::ptr_eq(current, &cell))
+        {
+            in_flight.remove(&response.id);
+        }
+        outcome
+    }
+
+    fn in_flight(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<Option<RenderOutcome>>>>> {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn render_once(
         &self,
         response: &OrderResponse,
         order: &OrderRecord,

@@ -244,6 +244,14 @@ fn an_x12_buyer_gets_855s_with_the_envelope_turned_round() {
             assert_ne!(a.2, b.2, "ST02");
         }
     }
+    // Each response was rendered once, though the answer's task and the delivery
+    // worker both ask for it: no control number was taken and thrown away.
+    let mut numbers: Vec<u64> = interchanges
+        .iter()
+        .map(|(isa13, _, _)| isa13.as_str().unwrap().parse().unwrap())
+        .collect();
+    numbers.sort();
+    assert_eq!(numbers, [1, 2, 3], "ISA13 of the three responses");
 }
 
 /// The segments of `message` with tag `tag`, as their elements.
