@@ -75,7 +75,7 @@ impl Phone {
                     "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
                              "--disable-dev-shm-usage"],
                     "mobileEmulation": {"deviceMetrics":
-                        {"width": 390, "height": 844, "pixelRatio": 3.0, "touch": true}}
+                        {"width": 390, "height": 844, "pixelRatio": f64::from(PIXEL_RATIO), "touch": true}}
                 }
             }}}))
             .send()
@@ -202,6 +202,52 @@ impl Phone {
             .map(|v| v.as_str().unwrap().to_owned())
             .collect()
     }
+}
+
+/// The phone's device pixel ratio, as `Phone::start` emulates it.
+pub const PIXEL_RATIO: u32 = 3;
+
+impl Phone {
+    /// A screenshot of the whole page (PNG), as Puppeteer's `fullPage` takes one:
+    /// the DevTools Protocol's `Page.getLayoutMetrics` gives the content's size in
+    /// CSS pixels and `Page.captureScreenshot` with `captureBeyondViewport` draws
+    /// that much (https://chromedevtools.github.io/devtools-protocol/tot/Page/),
+    /// reached through ChromeDriver's `goog/cdp/execute`. Content reaching past
+    /// the right edge widens the image.
+    pub fn full_page_screenshot(&self) -> Vec<u8> {
+        let metrics = self.cdp("Page.getLayoutMetrics", json!({}));
+        let size = &metrics["cssContentSize"];
+        let shot = self.cdp(
+            "Page.captureScreenshot",
+            json!({"format": "png", "captureBeyondViewport": true,
+                   "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
+                            "scale": 1}}),
+        );
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("a screenshot"))
+            .unwrap()
+    }
+
+    fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.command(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            json!({"cmd": cmd, "params": params}),
+        )
+    }
+}
+
+/// A PNG's width and height in pixels, from its IHDR chunk: the 8-byte signature,
+/// the chunk's length and type, then width and height as big-endian u32s
+/// (bytes 16..24; https://www.w3.org/TR/png-3/#11IHDR).
+pub fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(
+        png.len() > 24 && png.starts_with(b"\x89PNG\r\n\x1a\n") && &png[12..16] == b"IHDR",
+        "not a PNG"
+    );
+    let at = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    (at(16), at(20))
 }
 
 impl Drop for Phone {

@@ -39,11 +39,13 @@ pub fn test_plugins_dir() -> &'static Path {
     })
 }
 
-/// A plugin as `plugins/build` left it in its target directory.
+/// A plugin as `plugins/build` left it in its target directory
+/// (`JEMBATAN_PLUGIN_TARGET_DIR`, else `target/plugins`, as the script chooses).
 pub fn built_plugin(crate_name: &str) -> PathBuf {
-    repo_root().join(format!(
-        "target/plugins/wasm32-wasip2/plugin/{crate_name}.wasm"
-    ))
+    let dir = std::env::var_os("JEMBATAN_PLUGIN_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/plugins"));
+    dir.join(format!("wasm32-wasip2/plugin/{crate_name}.wasm"))
 }
 
 /// The canonical test order (`tests/fixtures/canonical-every-field.json`)

@@ -475,3 +475,98 @@ fn on_a_phone_the_craftsman_answers_the_order_and_nothing_runs_off_the_screen() 
     let answered = json_of(gw.get(&key, &format!("/v1/orders/{specs_id}")), 200);
     assert_eq!(answered["response"], "accepted");
 }
+
+/// Issue 10's loop through the page: an EDIFACT buyer's ORDERS, answered on a
+/// 390 px phone in a real browser with a changed quantity, reaches the buyer's
+/// callback as an `order.response` that `standardwebhooks` verifies, carrying an
+/// ORDRSP that pydifact reads back. A full-page screenshot of the order with its
+/// answer forms open is exactly the phone's width: nothing runs off the screen.
+#[test]
+fn an_answer_from_the_phone_reaches_an_edifact_buyer_as_an_ordrsp() {
+    use crate::browser::{PIXEL_RATIO, Phone, png_size};
+    use crate::delivery::WAIT;
+    use crate::rendered_responses::{
+        FIXTURE_NUMBER, buyer_on, document, edifact_segments, read_back,
+    };
+
+    let (gw, receiver, key, token) = buyer_on("edifact-orders");
+    let posted = json_of(
+        gw.post_order(
+            &key,
+            "application/edifact",
+            fixture("plugins/edifact-orders/fixtures/edifact-d96a-10-lines.edi"),
+        ),
+        201,
+    );
+    let order_id = posted["orders"][0]["id"].as_str().unwrap().to_owned();
+
+    let phone = Phone::start();
+    phone.open(&gw.url("/inbox"));
+    phone.type_into("#token", &token);
+    phone.click("button.primary");
+    phone.text_with(FIXTURE_NUMBER);
+    phone.open(&gw.url(&format!("/inbox/{order_id}")));
+    phone.text_with("Jawaban Anda");
+    phone.click("#change summary");
+    phone.click("#reject summary");
+    let screenshot = phone.full_page_screenshot();
+    let (width, height) = png_size(&screenshot);
+    assert_eq!(
+        width,
+        390 * PIXEL_RATIO,
+        "the order with its answer forms open, at 390 px: {:?}",
+        phone.overflowing()
+    );
+    assert!(
+        height > 844 * PIXEL_RATIO,
+        "the whole page, ten lines of forms long, not just the screen: {height}"
+    );
+
+    // Line 2 (40 pieces) becomes 35.
+    phone.type_into("#q1", "35");
+    phone.type_into("#note", "Stok knalpot NMAX tinggal 35");
+    phone.click("#change button.primary");
+    let page = phone.text_with("Jawaban Anda sudah dikirim ke pembeli.");
+    assert!(page.contains("Diterima dengan perubahan"), "{page}");
+
+    let records = receiver.wait_for(
+        |r| {
+            r.iter()
+                .any(|r| r["verified"] == true && r["status"] == 204)
+        },
+        WAIT,
+    );
+    let event = &records
+        .iter()
+        .find(|r| r["verified"] == true)
+        .expect("a verified event")["body"];
+    assert_eq!(event["type"], "order.response");
+    assert_eq!(event["data"]["order_id"], order_id.as_str());
+    assert_eq!(event["data"]["response"]["via"], "inbox");
+    let text = document(&event["data"], "application/edifact");
+    let read = read_back("edifact", &text);
+    let message = &read["messages"][0];
+    assert_eq!(message["type"], "ORDRSP", "{text}");
+    let bgm = edifact_segments(message, "BGM")[0];
+    assert_eq!(bgm[0], "231");
+    assert_eq!(bgm[2], "4", "accepted with changes: {text}");
+    assert_eq!(
+        edifact_segments(message, "RFF")[0],
+        &json!([["ON", FIXTURE_NUMBER]])
+    );
+    let lin = edifact_segments(message, "LIN");
+    assert_eq!(lin.len(), 1, "only the changed line: {text}");
+    assert_eq!(lin[0][0], "2");
+    assert_eq!(lin[0][1], "3", "changed");
+    let qty = edifact_segments(message, "QTY")[0];
+    assert_eq!(
+        qty[0].as_array().unwrap()[0..2],
+        [json!("21"), json!("35")],
+        "{text}"
+    );
+    let ftx = edifact_segments(message, "FTX");
+    assert!(
+        ftx.iter().any(|f| f[3] == "Stok knalpot NMAX tinggal 35"),
+        "{text}"
+    );
+}

@@ -18,7 +18,7 @@ use crate::harness::{Gateway, fixture, json_of, repo_root};
 use crate::peers::{WebhookReceiver, require_python_packages};
 
 /// The order number in the three fixtures, replaced per order.
-const FIXTURE_NUMBER: &str = "PO-SCN-2026-11-0042";
+pub(crate) const FIXTURE_NUMBER: &str = "PO-SCN-2026-11-0042";
 
 /// The three answers, as `(order number suffix, request body)`.
 fn answers() -> [(&'static str, Value); 3] {
@@ -44,10 +44,10 @@ struct Answered {
     records: Vec<Value>,
 }
 
-/// A buyer bound to `plugin` with a callback, its three orders posted from
-/// `fixture_path` (order numbers `…-A`, `…-R`, `…-C`) and answered; the first
-/// attempt at the callback fails once with a 500, so one event is sent twice.
-fn answered(plugin: &str, content_type: &str, fixture_path: &str) -> (Gateway, Answered) {
+/// A gateway with buyer `sinar-cakra` bound to `plugin`, its callback at a
+/// Standard Webhooks receiver, and the fixtures' supplier `BENGKEL-PBG-007`
+/// routed to craftsman `jaya`; returns the buyer's key and jaya's token.
+pub(crate) fn buyer_on(plugin: &str) -> (Gateway, WebhookReceiver, String, String) {
     require_python_packages();
     let receiver = WebhookReceiver::start(SECRET);
     let gw = gateway("1s", None, &[]);
@@ -67,6 +67,14 @@ fn answered(plugin: &str, content_type: &str, fixture_path: &str) -> (Gateway, A
     let craftsman = gw.create_craftsman(json!({"id": "jaya", "name": "Bengkel Jaya"}));
     let token = craftsman["token"].as_str().unwrap().to_owned();
     gw.route("sinar-cakra", "BENGKEL-PBG-007", "jaya");
+    (gw, receiver, key, token)
+}
+
+/// A buyer bound to `plugin` with a callback, its three orders posted from
+/// `fixture_path` (order numbers `…-A`, `…-R`, `…-C`) and answered; the first
+/// attempt at the callback fails once with a 500, so one event is sent twice.
+fn answered(plugin: &str, content_type: &str, fixture_path: &str) -> (Gateway, Answered) {
+    let (gw, receiver, key, token) = buyer_on(plugin);
     let original = String::from_utf8(fixture(fixture_path)).unwrap();
     receiver.fail_next(1, 500);
     let mut order_ids = Vec::new();
@@ -255,7 +263,7 @@ fn an_x12_buyer_gets_855s_with_the_envelope_turned_round() {
 }
 
 /// The segments of `message` with tag `tag`, as their elements.
-fn edifact_segments<'a>(message: &'a Value, tag: &str) -> Vec<&'a Value> {
+pub(crate) fn edifact_segments<'a>(message: &'a Value, tag: &str) -> Vec<&'a Value> {
     message["segments"]
         .as_array()
         .unwrap()
