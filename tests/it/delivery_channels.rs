@@ -576,3 +576,88 @@ fn a_telegram_user_who_never_started_the_bot_is_refused_for_good() {
         &["bot can't initiate conversation with a user", "press Start"],
     );
 }
+
+/// Chats the bot can no longer reach (blocked, kicked from the group, a deleted
+/// account): each is that one chat's fault, so its delivery is dead at the first
+/// attempt and says what happened in words an admin understands, while the
+/// craftsman's other chat gets the order and the channel never pauses.
+#[test]
+fn telegram_chats_the_bot_cannot_reach_are_dead_with_a_reason_and_the_channel_goes_on() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"telegram_unreachable": {
+        "4242": "blocked",
+        "-100555": "kicked_supergroup",
+        "-556": "kicked_group",
+        "4343": "deactivated",
+    }}));
+    let gw = chat_gateway(&apis);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([
+            {"type": "telegram", "chat_id": "4242"},
+            {"type": "telegram", "chat_id": "-100555"},
+            {"type": "telegram", "chat_id": "-556"},
+            {"type": "telegram", "chat_id": "4343"},
+            {"type": "telegram", "chat_id": "-100777"},
+        ]),
+        "PO-GONE-1",
+    );
+    let deliveries = wait_deliveries(&gw, &order_id, |d| d.len() == 5 && settled(d));
+
+    let cases = [
+        (
+            403,
+            "Forbidden: bot was blocked by the user",
+            "the craftsman blocked the bot",
+        ),
+        (
+            403,
+            "Forbidden: bot was kicked from the supergroup chat",
+            "the bot was removed from the craftsman's group",
+        ),
+        (
+            403,
+            "Forbidden: bot was kicked from the group chat",
+            "the bot was removed from the craftsman's group",
+        ),
+        (
+            403,
+            "Forbidden: user is deactivated",
+            "the craftsman's Telegram account was deleted",
+        ),
+    ];
+    for (status, said, reason) in cases {
+        let matching: Vec<_> = deliveries
+            .iter()
+            .filter(|d| d["last_error"].as_str().is_some_and(|e| e.contains(said)))
+            .collect();
+        assert_eq!(matching.len(), 1, "{said:?}: {deliveries:#?}");
+        assert_dead_at_first_attempt(&gw, matching[0], status, &[said, reason]);
+        let last_error = matching[0]["last_error"].as_str().unwrap();
+        assert!(
+            last_error.contains(reason),
+            "{reason:?} not in {last_error:?}"
+        );
+    }
+    let succeeded: Vec<_> = deliveries
+        .iter()
+        .filter(|d| d["state"] == "succeeded")
+        .collect();
+    assert_eq!(succeeded.len(), 1, "the reachable chat: {deliveries:#?}");
+    assert_eq!(succeeded[0]["attempts"], 1, "{:#}", succeeded[0]);
+
+    // No pause: the bot works for everyone else.
+    let paused = gw.admin_get("/v1/admin/channels/paused");
+    assert_eq!(paused["paused"], json!([]), "{paused:#}");
+    // One refused sendMessage per unreachable chat, nothing sent again.
+    let refused: Vec<_> = apis
+        .received()
+        .into_iter()
+        .filter(|r| r["api"] == "telegram" && r["status"] != 200)
+        .collect();
+    assert_eq!(refused.len(), 4, "{refused:#?}");
+    assert!(
+        refused.iter().all(|r| r["method"] == "sendMessage"),
+        "{refused:#?}"
+    );
+}

@@ -39,11 +39,12 @@ pub fn test_plugins_dir() -> &'static Path {
     })
 }
 
-/// A plugin as `plugins/build` left it in its target directory.
+/// A plugin as `plugins/build` left it in its target directory: the one
+/// `JEMBATAN_PLUGIN_TARGET_DIR` names, as for the script, or `target/plugins`.
 pub fn built_plugin(crate_name: &str) -> PathBuf {
-    repo_root().join(format!(
-        "target/plugins/wasm32-wasip2/plugin/{crate_name}.wasm"
-    ))
+    let target_dir = std::env::var_os("JEMBATAN_PLUGIN_TARGET_DIR")
+        .map_or_else(|| repo_root().join("target/plugins"), PathBuf::from);
+    target_dir.join(format!("wasm32-wasip2/plugin/{crate_name}.wasm"))
 }
 
 /// The canonical test order (`tests/fixtures/canonical-every-field.json`)

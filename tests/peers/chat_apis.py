@@ -76,6 +76,11 @@ Telegram, as the Bot API server answers (docs/services.md section 2):
         upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`
     {"telegram_not_started": ["123456"]}   users who never started the bot:
         403 "Forbidden: bot can't initiate conversation with a user"
+    {"telegram_unreachable": {"-100555": "kicked_supergroup", "4242": "blocked"}}
+        chats the bot can no longer reach, each answered with the Bot API's
+        error for it (TELEGRAM_UNREACHABLE, docs/services.md T6, T8, T9):
+        `blocked`, `kicked_group`, `kicked_supergroup`, `deactivated`,
+        `chat_not_found`
     {"telegram_fail_method": {"method": "sendDocument", "times": 1}}   the next
         `times` calls of that method alone fail with a 500 (the Bot API's answer
         to a server error), the other methods answering as usual
@@ -238,6 +243,17 @@ def check_text(text, limit, what):
         raise BadRequest(f"{what} is too long")
 
 
+# Chats the bot can no longer reach, as the Bot API server answers a send to
+# them: status and description (docs/services.md T6, T8, T9; `Client.cpp`).
+TELEGRAM_UNREACHABLE = {
+    "blocked": (403, "Forbidden: bot was blocked by the user"),
+    "kicked_group": (403, "Forbidden: bot was kicked from the group chat"),
+    "kicked_supergroup": (403, "Forbidden: bot was kicked from the supergroup chat"),
+    "deactivated": (403, "Forbidden: user is deactivated"),
+    "chat_not_found": (400, "Bad Request: chat not found"),
+}
+
+
 class ChatHandler(PeerHandler):
     def control_extra(self, doc):
         wa = self.server.whatsapp
@@ -248,6 +264,12 @@ class ChatHandler(PeerHandler):
             wa.webhook = doc["whatsapp_webhook"]
         if "telegram_not_started" in doc:
             self.server.telegram_not_started = {str(c) for c in doc["telegram_not_started"]}
+        if "telegram_unreachable" in doc:
+            unreachable = {str(k): str(v) for k, v in doc["telegram_unreachable"].items()}
+            unknown = set(unreachable.values()) - set(TELEGRAM_UNREACHABLE)
+            if unknown:
+                raise ValueError(f"telegram_unreachable: no such case {sorted(unknown)}")
+            self.server.telegram_unreachable = unreachable
         if "telegram_fail_method" in doc:
             rule = doc["telegram_fail_method"]
             self.server.telegram_fail_method[str(rule["method"])] = int(rule["times"])
@@ -456,6 +478,10 @@ class ChatHandler(PeerHandler):
                 raise BadRequest("chat_id is empty")
             if str(fields["chat_id"]) in self.server.unknown_recipients:
                 raise BadRequest("chat not found")
+            case = self.server.telegram_unreachable.get(str(fields["chat_id"]))
+            if case is not None:
+                status, description = TELEGRAM_UNREACHABLE[case]
+                return status, telegram_error(status, description)
             if str(fields["chat_id"]) in self.server.telegram_not_started:
                 # A real Bot API answer to a bot writing first to a user, as quoted
                 # in github.com/tdlib/telegram-bot-api/issues/198 (docs/services.md T7).
@@ -832,6 +858,7 @@ def main():
     server.whatsapp = WhatsApp()
     server.telegram_migrated = {}
     server.telegram_not_started = set()
+    server.telegram_unreachable = {}
     server.telegram_fail_method = {}
     server.telegram = Telegram(server.counter)
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")
