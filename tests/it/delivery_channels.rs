@@ -661,3 +661,53 @@ fn telegram_chats_the_bot_cannot_reach_are_dead_with_a_reason_and_the_channel_go
         "{refused:#?}"
     );
 }
+
+/// WhatsApp's pair rate limit (131056) is one recipient's: that delivery waits
+/// Meta's pace of one message every 6 seconds and is then delivered, while the
+/// craftsman's other number gets the order at once and the channel never pauses.
+#[test]
+fn a_whatsapp_pair_rate_limit_holds_only_that_recipient() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"whatsapp_pair_limit": {"6281111111111": 1}}));
+    let gw = chat_gateway(&apis);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "whatsapp", "to": "6281111111111"}, {"type": "whatsapp", "to": "6282222222222"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    assert_eq!(apis.whatsapp_user_writes("6281111111111"), 200);
+    assert_eq!(apis.whatsapp_user_writes("6282222222222"), 200);
+    let order_id = gw.post_canonical_order(&key, "PO-PAIR-1", "PBG-017");
+
+    // At first: the other number has the order, the limited one waits its turn.
+    let deliveries = wait_deliveries(&gw, &order_id, |d| {
+        d.len() == 2
+            && d.iter().any(|x| x["state"] == "succeeded")
+            && d.iter()
+                .any(|x| x["attempts"] == 1 && x["state"] == "pending")
+    });
+    let held = deliveries
+        .iter()
+        .find(|d| d["state"] == "pending")
+        .unwrap()
+        .clone();
+    let log = attempt_log(&gw, &held);
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(error.contains("131056"), "{error}");
+    assert!(error.contains("only this recipient waits"), "{error}");
+    let paused = gw.admin_get("/v1/admin/channels/paused");
+    assert_eq!(paused["paused"], json!([]), "no pause: {paused:#}");
+
+    // Then, no earlier than Meta's pace allows, it goes out.
+    let deliveries = wait_deliveries(&gw, &order_id, |d| {
+        d.iter().all(|x| x["state"] == "succeeded")
+    });
+    let held = deliveries.iter().find(|d| d["id"] == held["id"]).unwrap();
+    let log = attempt_log(&gw, held);
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(log[1]["outcome"], "succeeded");
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let waited = time(&log[1]["started_at"]) - time(&log[0]["started_at"]);
+    assert!(waited.num_milliseconds() >= 6000, "retried after {waited}");
+}

@@ -65,6 +65,8 @@ where the peer applies it). Control keys:
     {"whatsapp_status_first": true}   the statuses of a message are sent
         before the answer that names its `wamid`, not 0.3 s after it: Meta
         promises no order between the two (docs/services.md W2, W12)
+    {"whatsapp_pair_limit": {"628…": 1}}   the next n messages to that number
+        hit the pair rate limit: 400 with Meta's 131056, other numbers unaffected
     {"whatsapp_reengagement": "sync"|"async"}   how free-form text outside the
         window fails: a 400 with 131047 (the default) or a 200 and then a
         `failed` status with 131047
@@ -262,6 +264,9 @@ class ChatHandler(PeerHandler):
             self.server.unknown_recipients = {str(r) for r in doc["unknown_recipients"]}
         if "whatsapp_webhook" in doc:
             wa.webhook = doc["whatsapp_webhook"]
+        if "whatsapp_pair_limit" in doc:
+            wa.pair_limited = {str(k).lstrip("+"): int(v)
+                               for k, v in doc["whatsapp_pair_limit"].items()}
         if "telegram_not_started" in doc:
             self.server.telegram_not_started = {str(c) for c in doc["telegram_not_started"]}
         if "telegram_unreachable" in doc:
@@ -403,6 +408,15 @@ class ChatHandler(PeerHandler):
         to = doc["to"].lstrip("+")
         if to in self.server.unknown_recipients:
             return 400, unreachable_number_error()
+        if wa.pair_limited.get(to, 0) > 0:
+            # The pair rate limit: "(#131056) (Business Account, Consumer Account)
+            # pair rate limit hit", about one message every 6 s to one user
+            # (docs/services.md 1.4); other numbers are sent to as usual.
+            wa.pair_limited[to] -= 1
+            return 400, meta_error(
+                131056, "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+                "Message failed to send because there were too many messages sent from "
+                "this phone number to the same phone number in a short period of time.")
         reengagement = False
         if kind == "template":
             refusal = wa.check_template(doc.get("template") or {}, to)
@@ -704,6 +718,7 @@ class WhatsApp:
     uploads, the messages it took, and where to send their statuses."""
 
     def __init__(self):
+        self.pair_limited = {}
         self.lock = threading.Lock()
         self.webhook = None
         self.statuses = True
