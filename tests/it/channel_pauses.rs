@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::delivery::SECRET;
 use crate::harness::{Gateway, Options};
-use crate::peers::{ChatApis, WebhookReceiver};
+use crate::peers::{ChatApis, SmtpSink, WebhookReceiver};
 
 const WAIT: Duration = Duration::from_secs(30);
 const GOOD_TOKEN: &str = "wa-token-renewed-5be1";
@@ -159,4 +159,76 @@ fn an_expired_token_pauses_the_channel_visibly_alerts_the_admin_once_and_resumes
     assert!(paused_metric(&gw).ends_with(" 0"), "{}", paused_metric(&gw));
     thread::sleep(Duration::from_millis(500));
     assert_eq!(admin.received().len(), 2, "{:#?}", admin.received());
+}
+
+/// The admin's alert by e-mail (`[delivery.alerts] email`): one mail through the
+/// gateway's own relay, marked `Auto-Submitted: auto-generated` (RFC 3834 §5.1) so
+/// no responder answers it, saying which channel paused and why, on lines the
+/// service's text cannot break.
+#[test]
+fn a_pause_is_mailed_to_the_admin_as_an_auto_generated_notice() {
+    let apis = ChatApis::start(GOOD_TOKEN, TELEGRAM_TOKEN);
+    let sink = SmtpSink::start();
+    let config = format!(
+        "[delivery]\ncredential_pause = \"300ms\"\n\n\
+         [delivery.whatsapp]\nbase_url = \"{}\"\nphone_number_id = \"1055\"\n\
+         access_token = \"wa-token-expired-77f0\"\n\n\
+         [delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+         from = \"jembatan <orders@jembatan.test>\"\n\n\
+         [delivery.alerts]\nemail = \"ops@jembatan.test\"\n",
+        apis.base_url(),
+        sink.port(),
+    );
+    let env = [
+        ("JEMBATAN_DELIVERY_RETRY_SCHEDULE", "200ms,200ms,200ms"),
+        ("JEMBATAN_WHATSAPP_APP_SECRET", APP_SECRET),
+    ];
+    let gw = Gateway::start_with(Options {
+        env: env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        config: Some(config),
+        ..Options::default()
+    });
+    apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), APP_SECRET);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya",
+        "channels": [{"type": "whatsapp", "to": "6281234567890"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    assert_eq!(apis.whatsapp_user_writes("6281234567890"), 200);
+    gw.post_canonical_order(&key, "PO-ALERT-MAIL-1", "PBG-017");
+
+    let mail = sink.wait_for(|m| !m.is_empty(), WAIT).remove(0);
+    assert_eq!(mail["rcpt_tos"], json!(["ops@jembatan.test"]), "{mail:#}");
+    assert_eq!(mail["subject"], "jembatan: the whatsapp channel is paused");
+    let headers = mail["headers"].as_array().unwrap();
+    let auto_submitted: Vec<_> = headers
+        .iter()
+        .filter(|h| {
+            h[0].as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("Auto-Submitted")
+        })
+        .map(|h| h[1].as_str().unwrap())
+        .collect();
+    assert_eq!(auto_submitted, ["auto-generated"], "{headers:#?}");
+    assert!(
+        headers
+            .iter()
+            .all(|h| !["bcc", "x-injected"]
+                .contains(&h[0].as_str().unwrap().to_lowercase().as_str())),
+        "{headers:#?}"
+    );
+    let text = mail["text"].as_str().unwrap();
+    assert!(
+        text.contains("The whatsapp channel was paused at"),
+        "{text}"
+    );
+    assert!(text.contains("(error 190)"), "the reason: {text}");
+    assert!(text.contains("none is lost"), "{text}");
+    assert!(!text.contains("wa-token"), "no token in the mail: {text}");
+    // One pause, one mail, however often the channel is refused after.
+    thread::sleep(Duration::from_secs(2));
+    assert_eq!(sink.wait_for(|_| true, WAIT).len(), 1);
 }

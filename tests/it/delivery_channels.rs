@@ -576,3 +576,138 @@ fn a_telegram_user_who_never_started_the_bot_is_refused_for_good() {
         &["bot can't initiate conversation with a user", "press Start"],
     );
 }
+
+/// Chats the bot can no longer reach (blocked, kicked from the group, a deleted
+/// account): each is that one chat's fault, so its delivery is dead at the first
+/// attempt and says what happened in words an admin understands, while the
+/// craftsman's other chat gets the order and the channel never pauses.
+#[test]
+fn telegram_chats_the_bot_cannot_reach_are_dead_with_a_reason_and_the_channel_goes_on() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"telegram_unreachable": {
+        "4242": "blocked",
+        "-100555": "kicked_supergroup",
+        "-556": "kicked_group",
+        "4343": "deactivated",
+    }}));
+    let gw = chat_gateway(&apis);
+    let order_id = order_for_craftsman_with(
+        &gw,
+        json!([
+            {"type": "telegram", "chat_id": "4242"},
+            {"type": "telegram", "chat_id": "-100555"},
+            {"type": "telegram", "chat_id": "-556"},
+            {"type": "telegram", "chat_id": "4343"},
+            {"type": "telegram", "chat_id": "-100777"},
+        ]),
+        "PO-GONE-1",
+    );
+    let deliveries = wait_deliveries(&gw, &order_id, |d| d.len() == 5 && settled(d));
+
+    let cases = [
+        (
+            403,
+            "Forbidden: bot was blocked by the user",
+            "the craftsman blocked the bot",
+        ),
+        (
+            403,
+            "Forbidden: bot was kicked from the supergroup chat",
+            "the bot was removed from the craftsman's group",
+        ),
+        (
+            403,
+            "Forbidden: bot was kicked from the group chat",
+            "the bot was removed from the craftsman's group",
+        ),
+        (
+            403,
+            "Forbidden: user is deactivated",
+            "the craftsman's Telegram account was deleted",
+        ),
+    ];
+    for (status, said, reason) in cases {
+        let matching: Vec<_> = deliveries
+            .iter()
+            .filter(|d| d["last_error"].as_str().is_some_and(|e| e.contains(said)))
+            .collect();
+        assert_eq!(matching.len(), 1, "{said:?}: {deliveries:#?}");
+        assert_dead_at_first_attempt(&gw, matching[0], status, &[said, reason]);
+        let last_error = matching[0]["last_error"].as_str().unwrap();
+        assert!(
+            last_error.contains(reason),
+            "{reason:?} not in {last_error:?}"
+        );
+    }
+    let succeeded: Vec<_> = deliveries
+        .iter()
+        .filter(|d| d["state"] == "succeeded")
+        .collect();
+    assert_eq!(succeeded.len(), 1, "the reachable chat: {deliveries:#?}");
+    assert_eq!(succeeded[0]["attempts"], 1, "{:#}", succeeded[0]);
+
+    // No pause: the bot works for everyone else.
+    let paused = gw.admin_get("/v1/admin/channels/paused");
+    assert_eq!(paused["paused"], json!([]), "{paused:#}");
+    // One refused sendMessage per unreachable chat, nothing sent again.
+    let refused: Vec<_> = apis
+        .received()
+        .into_iter()
+        .filter(|r| r["api"] == "telegram" && r["status"] != 200)
+        .collect();
+    assert_eq!(refused.len(), 4, "{refused:#?}");
+    assert!(
+        refused.iter().all(|r| r["method"] == "sendMessage"),
+        "{refused:#?}"
+    );
+}
+
+/// WhatsApp's pair rate limit (131056) is one recipient's: that delivery waits
+/// Meta's pace of one message every 6 seconds and is then delivered, while the
+/// craftsman's other number gets the order at once and the channel never pauses.
+#[test]
+fn a_whatsapp_pair_rate_limit_holds_only_that_recipient() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"whatsapp_pair_limit": {"6281111111111": 1}}));
+    let gw = chat_gateway(&apis);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "whatsapp", "to": "6281111111111"}, {"type": "whatsapp", "to": "6282222222222"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    assert_eq!(apis.whatsapp_user_writes("6281111111111"), 200);
+    assert_eq!(apis.whatsapp_user_writes("6282222222222"), 200);
+    let order_id = gw.post_canonical_order(&key, "PO-PAIR-1", "PBG-017");
+
+    // At first: the other number has the order, the limited one waits its turn.
+    let deliveries = wait_deliveries(&gw, &order_id, |d| {
+        d.len() == 2
+            && d.iter().any(|x| x["state"] == "succeeded")
+            && d.iter()
+                .any(|x| x["attempts"] == 1 && x["state"] == "pending")
+    });
+    let held = deliveries
+        .iter()
+        .find(|d| d["state"] == "pending")
+        .unwrap()
+        .clone();
+    let log = attempt_log(&gw, &held);
+    assert_eq!(log.len(), 1, "{log:#?}");
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(error.contains("131056"), "{error}");
+    assert!(error.contains("only this recipient waits"), "{error}");
+    let paused = gw.admin_get("/v1/admin/channels/paused");
+    assert_eq!(paused["paused"], json!([]), "no pause: {paused:#}");
+
+    // Then, no earlier than Meta's pace allows, it goes out.
+    let deliveries = wait_deliveries(&gw, &order_id, |d| {
+        d.iter().all(|x| x["state"] == "succeeded")
+    });
+    let held = deliveries.iter().find(|d| d["id"] == held["id"]).unwrap();
+    let log = attempt_log(&gw, held);
+    assert_eq!(log.len(), 2, "{log:#?}");
+    assert_eq!(log[1]["outcome"], "succeeded");
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let waited = time(&log[1]["started_at"]) - time(&log[0]["started_at"]);
+    assert!(waited.num_milliseconds() >= 6000, "retried after {waited}");
+}

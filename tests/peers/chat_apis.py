@@ -65,6 +65,8 @@ where the peer applies it). Control keys:
     {"whatsapp_status_first": true}   the statuses of a message are sent
         before the answer that names its `wamid`, not 0.3 s after it: Meta
         promises no order between the two (docs/services.md W2, W12)
+    {"whatsapp_pair_limit": {"628…": 1}}   the next n messages to that number
+        hit the pair rate limit: 400 with Meta's 131056, other numbers unaffected
     {"whatsapp_reengagement": "sync"|"async"}   how free-form text outside the
         window fails: a 400 with 131047 (the default) or a 200 and then a
         `failed` status with 131047
@@ -76,6 +78,11 @@ Telegram, as the Bot API server answers (docs/services.md section 2):
         upgraded to a supergroup chat" with `parameters.migrate_to_chat_id`
     {"telegram_not_started": ["123456"]}   users who never started the bot:
         403 "Forbidden: bot can't initiate conversation with a user"
+    {"telegram_unreachable": {"-100555": "kicked_supergroup", "4242": "blocked"}}
+        chats the bot can no longer reach, each answered with the Bot API's
+        error for it (TELEGRAM_UNREACHABLE, docs/services.md T6, T8, T9):
+        `blocked`, `kicked_group`, `kicked_supergroup`, `deactivated`,
+        `chat_not_found`
     {"telegram_fail_method": {"method": "sendDocument", "times": 1}}   the next
         `times` calls of that method alone fail with a 500 (the Bot API's answer
         to a server error), the other methods answering as usual
@@ -238,6 +245,17 @@ def check_text(text, limit, what):
         raise BadRequest(f"{what} is too long")
 
 
+# Chats the bot can no longer reach, as the Bot API server answers a send to
+# them: status and description (docs/services.md T6, T8, T9; `Client.cpp`).
+TELEGRAM_UNREACHABLE = {
+    "blocked": (403, "Forbidden: bot was blocked by the user"),
+    "kicked_group": (403, "Forbidden: bot was kicked from the group chat"),
+    "kicked_supergroup": (403, "Forbidden: bot was kicked from the supergroup chat"),
+    "deactivated": (403, "Forbidden: user is deactivated"),
+    "chat_not_found": (400, "Bad Request: chat not found"),
+}
+
+
 class ChatHandler(PeerHandler):
     def control_extra(self, doc):
         wa = self.server.whatsapp
@@ -246,8 +264,17 @@ class ChatHandler(PeerHandler):
             self.server.unknown_recipients = {str(r) for r in doc["unknown_recipients"]}
         if "whatsapp_webhook" in doc:
             wa.webhook = doc["whatsapp_webhook"]
+        if "whatsapp_pair_limit" in doc:
+            wa.pair_limited = {str(k).lstrip("+"): int(v)
+                               for k, v in doc["whatsapp_pair_limit"].items()}
         if "telegram_not_started" in doc:
             self.server.telegram_not_started = {str(c) for c in doc["telegram_not_started"]}
+        if "telegram_unreachable" in doc:
+            unreachable = {str(k): str(v) for k, v in doc["telegram_unreachable"].items()}
+            unknown = set(unreachable.values()) - set(TELEGRAM_UNREACHABLE)
+            if unknown:
+                raise ValueError(f"telegram_unreachable: no such case {sorted(unknown)}")
+            self.server.telegram_unreachable = unreachable
         if "telegram_fail_method" in doc:
             rule = doc["telegram_fail_method"]
             self.server.telegram_fail_method[str(rule["method"])] = int(rule["times"])
@@ -381,6 +408,15 @@ class ChatHandler(PeerHandler):
         to = doc["to"].lstrip("+")
         if to in self.server.unknown_recipients:
             return 400, unreachable_number_error()
+        if wa.pair_limited.get(to, 0) > 0:
+            # The pair rate limit: "(#131056) (Business Account, Consumer Account)
+            # pair rate limit hit", about one message every 6 s to one user
+            # (docs/services.md 1.4); other numbers are sent to as usual.
+            wa.pair_limited[to] -= 1
+            return 400, meta_error(
+                131056, "(#131056) (Business Account, Consumer Account) pair rate limit hit",
+                "Message failed to send because there were too many messages sent from "
+                "this phone number to the same phone number in a short period of time.")
         reengagement = False
         if kind == "template":
             refusal = wa.check_template(doc.get("template") or {}, to)
@@ -456,6 +492,10 @@ class ChatHandler(PeerHandler):
                 raise BadRequest("chat_id is empty")
             if str(fields["chat_id"]) in self.server.unknown_recipients:
                 raise BadRequest("chat not found")
+            case = self.server.telegram_unreachable.get(str(fields["chat_id"]))
+            if case is not None:
+                status, description = TELEGRAM_UNREACHABLE[case]
+                return status, telegram_error(status, description)
             if str(fields["chat_id"]) in self.server.telegram_not_started:
                 # A real Bot API answer to a bot writing first to a user, as quoted
                 # in github.com/tdlib/telegram-bot-api/issues/198 (docs/services.md T7).
@@ -678,6 +718,7 @@ class WhatsApp:
     uploads, the messages it took, and where to send their statuses."""
 
     def __init__(self):
+        self.pair_limited = {}
         self.lock = threading.Lock()
         self.webhook = None
         self.statuses = True
@@ -832,6 +873,7 @@ def main():
     server.whatsapp = WhatsApp()
     server.telegram_migrated = {}
     server.telegram_not_started = set()
+    server.telegram_unreachable = {}
     server.telegram_fail_method = {}
     server.telegram = Telegram(server.counter)
     announce(f"listening on http://127.0.0.1:{server.server_address[1]}")

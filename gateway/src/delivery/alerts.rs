@@ -20,8 +20,8 @@ use reqwest::header::CONTENT_TYPE;
 use serde::{Deserialize, Serialize};
 
 use super::channels::webhook::{check_secret, sign};
-use super::channels::{ChannelConfigError, http_client_builder, transport_error_text};
-use super::{Channels, ReplyMail, RetrySchedule};
+use super::channels::{ChannelConfigError, excerpt, http_client_builder, transport_error_text};
+use super::{AutoSubmitted, Channels, ReplyMail, RetrySchedule};
 use crate::store::{AdminAlert, AlertEvent, AlertOutcome, Store};
 
 /// Where the admin's alerts go (`[delivery.alerts]`). Without a target the pauses
@@ -297,38 +297,90 @@ impl Alerts {
     }
 
     async fn send_email(&self, to: &str, alert: &AdminAlert) -> Result<(), String> {
-        let (subject, text) = match alert.event {
-            AlertEvent::ChannelPaused => (
-                format!("jembatan: the {} channel is paused", alert.channel),
-                format!(
-                    "The {channel} channel was paused at {at}: the service refused the \
-                     gateway's credentials.\n\n{reason}\n\nIts deliveries wait; none is lost. \
-                     Fix the credentials in the gateway's configuration and restart it; \
-                     the channel resumes at its first send that goes through.\n",
-                    channel = alert.channel,
-                    at = alert.occurred_at.to_rfc3339(),
-                    reason = alert.reason.as_deref().unwrap_or_default(),
-                ),
-            ),
-            AlertEvent::ChannelResumed => (
-                format!("jembatan: the {} channel works again", alert.channel),
-                format!(
-                    "The {} channel sent again at {}; its waiting deliveries go out.\n",
-                    alert.channel,
-                    alert.occurred_at.to_rfc3339()
-                ),
-            ),
-        };
-        let mail = ReplyMail {
-            to: to.to_owned(),
-            subject,
-            text,
-            in_reply_to: None,
-        };
+        let mail = alert_mail(to, alert);
         self.channels
             .send_reply(&mail)
             .await
             .map(drop)
             .map_err(|e| format!("the alert e-mail: {e}"))
+    }
+}
+
+/// The admin's alert as an e-mail: `Auto-Submitted: auto-generated` (RFC 3834
+/// §5.1, a notice no mail asked for). The channel's name and the service's reason
+/// are text from outside (a remote server wrote the reason); each is put on one
+/// line of at most a few hundred characters, so neither can end the subject and
+/// start a header of its own, nor forge lines in the body.
+fn alert_mail(to: &str, alert: &AdminAlert) -> ReplyMail {
+    let channel = excerpt(alert.channel.as_bytes(), 40);
+    let at = alert.occurred_at.to_rfc3339();
+    let (subject, text) = match alert.event {
+        AlertEvent::ChannelPaused => (
+            format!("jembatan: the {channel} channel is paused"),
+            format!(
+                "The {channel} channel was paused at {at}: the service refused the \
+                 gateway's credentials.\n\n{reason}\n\nIts deliveries wait; none is lost. \
+                 Fix the credentials in the gateway's configuration and restart it; \
+                 the channel resumes at its first send that goes through.\n",
+                reason = excerpt(alert.reason.as_deref().unwrap_or_default().as_bytes(), 500),
+            ),
+        ),
+        AlertEvent::ChannelResumed => (
+            format!("jembatan: the {channel} channel works again"),
+            format!("The {channel} channel sent again at {at}; its waiting deliveries go out.\n"),
+        ),
+    };
+    ReplyMail {
+        to: to.to_owned(),
+        subject,
+        text,
+        in_reply_to: None,
+        auto_submitted: AutoSubmitted::Generated,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::AlertState;
+
+    fn sample_alert() -> AdminAlert {
+        AdminAlert {
+            id: "alert_1".into(),
+            event: AlertEvent::ChannelPaused,
+            channel: "whatsapp".into(),
+            reason: None,
+            occurred_at: Utc::now(),
+            state: AlertState::Pending,
+            attempts: 0,
+            next_attempt_at: None,
+            last_error: None,
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn an_alert_mail_is_auto_generated_and_keeps_outside_text_on_one_line() {
+        let alert = AdminAlert {
+            channel: "whatsapp\r\nBcc: victim@example.com".into(),
+            reason: Some("Graph 190: token expired\r\n\r\nX-Injected: yes\n.\nRCPT".into()),
+            ..sample_alert()
+        };
+        let mail = alert_mail("ops@example.com", &alert);
+        assert_eq!(mail.auto_submitted, AutoSubmitted::Generated);
+        assert_eq!(mail.in_reply_to, None);
+        assert!(!mail.subject.contains(['\r', '\n']), "{:?}", mail.subject);
+        assert_eq!(
+            mail.subject,
+            "jembatan: the whatsapp Bcc: victim@example.com channel is paused"
+        );
+        assert!(
+            mail.text
+                .contains("\n\nGraph 190: token expired X-Injected: yes . RCPT\n\n"),
+            "{:?}",
+            mail.text
+        );
+        assert!(!mail.text.contains('\r'), "{:?}", mail.text);
+        assert!(!mail.text.lines().any(|l| l.starts_with("X-Injected")));
     }
 }

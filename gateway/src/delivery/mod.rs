@@ -15,7 +15,7 @@ pub mod schedule;
 pub mod targets;
 pub mod worker;
 
-pub use channels::email::ReplyMail;
+pub use channels::email::{AutoSubmitted, ReplyMail};
 use channels::email::{EmailChannel, EmailConfig, EmailTarget};
 use channels::telegram::{TelegramChannel, TelegramConfig, TelegramTarget};
 use channels::webhook::{WebhookChannel, WebhookConfig, WebhookTarget};

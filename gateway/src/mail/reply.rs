@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::delivery::{Channels, ReplyMail};
+use crate::delivery::{AutoSubmitted, Channels, ReplyMail};
 use crate::ingest::email::{self, ParsedEmail};
 use crate::ingest::{Finished, Outcome};
 use crate::model::Language;
@@ -193,6 +193,7 @@ pub fn compose(parsed: &ParsedEmail, language: Language, outcome: &Outcome) -> R
         },
         text,
         in_reply_to: parsed.message_id.as_ref().map(|id| format!("<{id}>")),
+        auto_submitted: AutoSubmitted::Replied,
     }
 }
 

@@ -312,11 +312,14 @@ pub struct ReplyMail {
     pub text: String,
     /// The order mail's `Message-ID`, with its angle brackets.
     pub in_reply_to: Option<String>,
+    /// What made the mail (RFC 3834 §5): an answer to a mail, or the gateway's own
+    /// notice (the admin's alerts).
+    pub auto_submitted: AutoSubmitted,
 }
 
 impl EmailChannel {
-    /// Sends a reply: plain text, marked automatic (RFC 3834 §5,
-    /// `Auto-Submitted: auto-replied`) and threaded to the mail it answers.
+    /// Sends a reply or a notice: plain text, marked automatic (RFC 3834 §5,
+    /// `Auto-Submitted`) and threaded to the mail it answers, if any.
     pub async fn send_reply(&self, reply: &ReplyMail) -> Result<Sent, SendError> {
         let to: Mailbox = reply.to.parse().map_err(|e| {
             SendError::permanent(
@@ -328,7 +331,7 @@ impl EmailChannel {
             .from(self.from.clone())
             .to(to)
             .subject(reply.subject.clone())
-            .header(AutoSubmitted);
+            .header(reply.auto_submitted);
         if let Some(id) = &reply.in_reply_to {
             builder = builder.in_reply_to(id.clone()).references(id.clone());
         }
@@ -359,22 +362,35 @@ impl EmailChannel {
     }
 }
 
-/// `Auto-Submitted: auto-replied` (RFC 3834 §5.1): an automatic answer, which
+/// The `Auto-Submitted` header (RFC 3834 §5): a mail no person wrote, which
 /// well-behaved responders do not answer in turn.
-#[derive(Debug, Clone, Copy)]
-struct AutoSubmitted;
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AutoSubmitted {
+    /// `auto-replied` (§5.1): the automatic answer to a mail (a buyer's order).
+    Replied,
+    /// `auto-generated` (§5.1): "not a response to a message", the gateway's own
+    /// notice (an alert to the admin).
+    Generated,
+}
 
 impl lettre::message::header::Header for AutoSubmitted {
     fn name() -> lettre::message::header::HeaderName {
         lettre::message::header::HeaderName::new_from_ascii_str("Auto-Submitted")
     }
 
-    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(Self)
+    fn parse(value: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        match value.trim() {
+            "auto-generated" => Ok(Self::Generated),
+            _ => Ok(Self::Replied),
+        }
     }
 
     fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(Self::name(), "auto-replied".to_owned())
+        let value = match self {
+            Self::Replied => "auto-replied",
+            Self::Generated => "auto-generated",
+        };
+        lettre::message::header::HeaderValue::new(Self::name(), value.to_owned())
     }
 }
 

@@ -174,7 +174,12 @@ impl TelegramChannel {
         if let Some(chat_id) = parameters.migrate_to_chat_id {
             return Err(Refusal::Migrated(chat_id.to_string()));
         }
-        let failure = if (200..300).contains(&status) {
+        let unreachable = answer.description.as_deref().and_then(unreachable_chat);
+        let failure = if unreachable.is_some() {
+            // This one chat is gone for the bot, whatever the status: dead at once,
+            // never retried, and never a pause (the channel works for everyone else).
+            Failure::Permanent
+        } else if (200..300).contains(&status) {
             // A 2xx that is not `ok`: go by the error code inside, if any.
             answer
                 .error_code
@@ -199,13 +204,9 @@ impl TelegramChannel {
         // "retry_after: In case of exceeding flood control, the number of seconds
         // left to wait before the request can be repeated" (core.telegram.org/bots/
         // api#responseparameters, docs/services.md T4).
-        if answer
-            .description
-            .as_deref()
-            .is_some_and(|d| d.contains("can't initiate conversation"))
-        {
-            // A bot may write only to users who started it (docs/services.md T7).
-            text.push_str(" — the craftsman must open the bot in Telegram and press Start");
+        if let Some(reason) = unreachable {
+            text.push_str(" — ");
+            text.push_str(reason);
         }
         let retry_after = parameters.retry_after;
         if let Some(seconds) = retry_after {
@@ -282,6 +283,52 @@ impl TelegramChannel {
         )
         .await
     }
+}
+
+/// What an admin is told when the Bot API says the bot can no longer reach a
+/// chat, by the answer's `description` (docs/services.md T6-T9): each is this
+/// chat's alone and lasts until a person acts, so the delivery is dead at once.
+/// `None` for any other answer.
+fn unreachable_chat(description: &str) -> Option<&'static str> {
+    let reasons: [(&str, &str); 7] = [
+        // T6, `USER_IS_BLOCKED`.
+        (
+            "bot was blocked by the user",
+            "the craftsman blocked the bot; they must unblock it in Telegram",
+        ),
+        // T7: a bot may write only to users who started it.
+        (
+            "bot can't initiate conversation",
+            "the craftsman must open the bot in Telegram and press Start",
+        ),
+        // T9: "bot was kicked from the group chat" / "… from the supergroup chat".
+        (
+            "bot was kicked from the",
+            "the bot was removed from the craftsman's group; someone must add it back",
+        ),
+        (
+            "bot is not a member of the",
+            "the bot is not a member of the craftsman's group; someone must add it",
+        ),
+        (
+            "the group chat was deleted",
+            "the craftsman's group was deleted; the craftsman needs a new chat",
+        ),
+        // T9, `USER_DEACTIVATED`.
+        (
+            "user is deactivated",
+            "the craftsman's Telegram account was deleted",
+        ),
+        // T8: "chat not found" and "private chat not found".
+        (
+            "chat not found",
+            "Telegram knows no such chat: the chat id is wrong, or the bot was never in it",
+        ),
+    ];
+    reasons
+        .into_iter()
+        .find(|(said, _)| description.contains(said))
+        .map(|(_, reason)| reason)
 }
 
 /// The longest notification `answerCallbackQuery` shows ("0-200 characters").
@@ -761,7 +808,23 @@ mod tests {
             (
                 error(403, "Forbidden: bot was blocked by the user"),
                 Failure::Permanent,
-                "blocked",
+                "the craftsman blocked the bot",
+            ),
+            (
+                error(403, "Forbidden: bot was kicked from the supergroup chat"),
+                Failure::Permanent,
+                "the bot was removed from the craftsman's group",
+            ),
+            (
+                error(403, "Forbidden: user is deactivated"),
+                Failure::Permanent,
+                "account was deleted",
+            ),
+            (
+                // A chat that is gone is this chat's, even in a 2xx that is not `ok`.
+                error(200, "Bad Request: chat not found"),
+                Failure::Permanent,
+                "Telegram knows no such chat",
             ),
             (
                 Reply::json(

@@ -419,6 +419,16 @@ const TRANSIENT_GRAPH_CODES: [i64; 8] = [1, 2, 4, 80007, 130429, 131000, 131056,
 /// delivery.
 const CHANNEL_LIMIT_CODES: [i64; 3] = [4, 80007, 130429];
 
+/// The pair rate limit (131056): "too many messages sent from this phone number
+/// to the same phone number in a short period of time", about one message every
+/// 6 seconds to one user (docs/services.md 1.4). Only that recipient waits: the
+/// delivery is retried no earlier than this, and the channel goes on.
+pub const PAIR_RATE_LIMIT: i64 = 131056;
+
+/// How long a recipient's delivery waits after the pair rate limit: Meta's pace
+/// of one message every 6 seconds to the same user.
+pub const PAIR_RATE_WAIT: Duration = Duration::from_secs(6);
+
 /// "Template is paused due to low quality so it cannot be sent in a template
 /// message": a pause of hours, then the template works again or is disabled
 /// (docs/services.md 1.2). Retried, not permanent.
@@ -841,6 +851,12 @@ impl WhatsAppChannel {
                     text.push_str(" — ");
                     text.push_str(&excerpt(details.as_bytes(), 300));
                 }
+                if error.code == Some(PAIR_RATE_LIMIT) {
+                    text.push_str(
+                        " — too many messages to this craftsman's number in a short time; \
+                         only this recipient waits",
+                    );
+                }
                 (failure, text)
             }
             None => (
@@ -848,8 +864,9 @@ impl WhatsAppChannel {
                 format!("WhatsApp answered HTTP {status}: {}", excerpt(&body, 200)),
             ),
         };
+        let wait = (code == Some(PAIR_RATE_LIMIT)).then_some(PAIR_RATE_WAIT);
         Err(Refusal {
-            error: SendError::new(failure, Some(status), self.clean(text)),
+            error: SendError::new(failure, Some(status), self.clean(text)).with_retry_after(wait),
             code,
         })
     }
@@ -1462,6 +1479,9 @@ mod tests {
             if let Some(message) = message {
                 assert!(err.error.contains(&message), "{err}");
             }
+            // Only the pair limit names its wait: Meta's one message per 6 s.
+            let pair = err.error.contains("131056");
+            assert_eq!(err.retry_after, pair.then_some(PAIR_RATE_WAIT), "{err}");
         }
     }
 
