@@ -311,6 +311,35 @@ fn an_edifact_buyer_gets_ordrsps() {
             dates.contains(&&json!([["171", "20261103", "102"]])),
             "{text}"
         );
+        // The buyer and the supplier as the ORDERS named them, in segment group 3,
+        // after the reference group (the delivery party is not repeated).
+        let nad = edifact_segments(message, "NAD");
+        assert_eq!(
+            nad,
+            [
+                &json!([
+                    "BY",
+                    ["8991234500017", "", "9"],
+                    "",
+                    "PT Sinar Cakra Nusantara"
+                ]),
+                &json!([
+                    "SU",
+                    ["BENGKEL-PBG-007", "", "92"],
+                    "",
+                    "Bengkel Knalpot Sumber Rejeki"
+                ]),
+            ],
+            "{text}"
+        );
+        let tags: Vec<&Value> = message["segments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| &s[0])
+            .collect();
+        let at = |tag: &str| tags.iter().position(|t| *t == tag).unwrap();
+        assert!(at("RFF") < at("NAD") && at("NAD") < at("UNS"), "{text}");
         if suffix == "R" {
             let ftx = edifact_segments(message, "FTX")[0];
             assert_eq!(ftx[3], "Mesin bubut rusak; tidak bisa minggu ini");

@@ -23,6 +23,12 @@
 //! - `FTX+AAI` the craftsman's reason, when given.
 //! - segment group 1: `RFF+ON:{order number}` (the order answered) with `DTM+171`
 //!   its date, as the ORDERS BGM and `DTM+137` had them.
+//! - segment group 3: `NAD+BY` and `NAD+SU`, the buyer and the supplier with the
+//!   party identification (C082) and name (C080) the ORDERS gave them, so the
+//!   buyer's system can match the answer to its trading partner. In the ORDRSP
+//!   heading, group 3 (NAD-LOC-FII…, position 0140) follows group 1 (RFF-DTM,
+//!   0080) and group 2 (AJT-FTX, 0110): the D.96A segment table, as in
+//!   <https://service.unece.org/trade/untdid/d97a/trmd/ordrsp_s.htm>.
 //! - per changed line, segment group 26: `LIN+{line}+3` (1229 `3` "Changed") with
 //!   the ORDERS line's item number, `QTY+21` the new quantity (6063 21 "Ordered
 //!   quantity", in the line's unit), `DTM+69` its promised date, `PRI+AAA` its
@@ -52,6 +58,15 @@ struct Original {
     date: Option<String>,
     /// LIN 1082 and C212 7140:7143 of each line, in order.
     lines: Vec<(String, String, String)>,
+    /// The heading's `NAD+BY` and `NAD+SU`: qualifier, C082 and C080 components.
+    parties: Vec<Party>,
+}
+
+/// A party of the order, as its NAD named it.
+struct Party {
+    qualifier: String,
+    identification: Vec<String>,
+    name: Vec<String>,
 }
 
 fn not_found(what: String) -> PluginError {
@@ -120,6 +135,7 @@ fn find(body: &[u8], index: u32, control: Option<&str>) -> Result<Original, Plug
                         number: String::new(),
                         date: None,
                         lines: Vec::new(),
+                        parties: Vec::new(),
                     });
                 }
                 seen += 1;
@@ -135,6 +151,18 @@ fn find(body: &[u8], index: u32, control: Option<&str>) -> Result<Original, Plug
                     && seg.text(1, 1) == "137"
                 {
                     c.date = Some(seg.text(1, 2).into_owned());
+                }
+            }
+            "NAD" => {
+                if let Some(c) = current.as_mut()
+                    && c.lines.is_empty()
+                    && matches!(seg.text(1, 1).as_ref(), "BY" | "SU")
+                {
+                    c.parties.push(Party {
+                        qualifier: seg.text(1, 1).into_owned(),
+                        identification: components(&seg, 2),
+                        name: components(&seg, 4),
+                    });
                 }
             }
             "LIN" => {
@@ -332,6 +360,15 @@ pub fn render(request: &ResponseRequest) -> Result<Rendered, PluginError> {
     w.segment(&[&["RFF"], &["ON", order_number]]);
     if let Some(date) = &original.date {
         w.segment(&[&["DTM"], &["171", date, "102"]]);
+    }
+    for party in &original.parties {
+        let (identification, name) = (refs(&party.identification), refs(&party.name));
+        // Trailing empty elements are left out, as the syntax rules ask.
+        if name.iter().all(|c| c.is_empty()) {
+            w.segment(&[&["NAD"], &[&party.qualifier], &identification]);
+        } else {
+            w.segment(&[&["NAD"], &[&party.qualifier], &identification, &[], &name]);
+        }
     }
     for change in &response.lines {
         let line = request
