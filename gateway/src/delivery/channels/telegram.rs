@@ -460,13 +460,19 @@ impl TelegramChannel {
         detail: &mut Vec<String>,
     ) -> Result<(), Refusal> {
         if out.reminder {
-            // One short message; the order and its files went before.
+            // One short message; the order and its files went before. It carries
+            // the answer buttons too, so the craftsman answers where reminded
+            // (the reminder's delivery names the same order and chat).
             if !out.delivered(PART_TEXT) {
                 let text = truncate_chars(&render::reminder_text(out), MAX_TEXT_CHARS);
-                let message = self
-                    .client
-                    .post(self.method_url("sendMessage"))
-                    .json(&serde_json::json!({ "chat_id": chat_id, "text": text }));
+                let message =
+                    self.client
+                        .post(self.method_url("sendMessage"))
+                        .json(&serde_json::json!({
+                            "chat_id": chat_id,
+                            "text": text,
+                            "reply_markup": answer_keyboard(out),
+                        }));
                 let message_id = self.call("sendMessage", message).await?;
                 delivered.push(PART_TEXT.to_owned());
                 detail.push(format!("reminder {message_id}"));
@@ -673,6 +679,15 @@ mod tests {
         let body = requests[0].json();
         assert_eq!(body["text"], render::reminder_text(&out).as_str());
         assert!(body.get("parse_mode").is_none());
+        let buttons = &body["reply_markup"]["inline_keyboard"][0];
+        assert_eq!(
+            buttons[0]["callback_data"],
+            format!("accept:{}", out.delivery_id)
+        );
+        assert_eq!(
+            buttons[1]["callback_data"],
+            format!("reject:{}", out.delivery_id)
+        );
     }
 
     #[tokio::test]
