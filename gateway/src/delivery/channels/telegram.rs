@@ -452,6 +452,25 @@ impl TelegramChannel {
     }
 
     /// Sends each part not yet delivered, noting each as it goes.
+    /// `sendMessage` of `text` with the order's answer buttons; the message id.
+    /// Plain text (no `parse_mode`): buyer text cannot break Markdown or HTML.
+    async fn send_with_answer_buttons(
+        &self,
+        chat_id: &str,
+        text: &str,
+        out: &Outgoing<'_>,
+    ) -> Result<i64, Refusal> {
+        let message = self
+            .client
+            .post(self.method_url("sendMessage"))
+            .json(&serde_json::json!({
+                "chat_id": chat_id,
+                "text": text,
+                "reply_markup": answer_keyboard(out),
+            }));
+        self.call("sendMessage", message).await
+    }
+
     async fn send_parts(
         &self,
         chat_id: &str,
@@ -465,15 +484,7 @@ impl TelegramChannel {
             // (the reminder's delivery names the same order and chat).
             if !out.delivered(PART_TEXT) {
                 let text = truncate_chars(&render::reminder_text(out), MAX_TEXT_CHARS);
-                let message =
-                    self.client
-                        .post(self.method_url("sendMessage"))
-                        .json(&serde_json::json!({
-                            "chat_id": chat_id,
-                            "text": text,
-                            "reply_markup": answer_keyboard(out),
-                        }));
-                let message_id = self.call("sendMessage", message).await?;
+                let message_id = self.send_with_answer_buttons(chat_id, &text, out).await?;
                 delivered.push(PART_TEXT.to_owned());
                 detail.push(format!("reminder {message_id}"));
             }
@@ -481,16 +492,7 @@ impl TelegramChannel {
         }
         if !out.delivered(PART_TEXT) {
             let text = render::summary(out, MAX_TEXT_CHARS);
-            // Plain text (no parse_mode): buyer text cannot break Markdown or HTML.
-            let message =
-                self.client
-                    .post(self.method_url("sendMessage"))
-                    .json(&serde_json::json!({
-                        "chat_id": chat_id,
-                        "text": text,
-                        "reply_markup": answer_keyboard(out),
-                    }));
-            let message_id = self.call("sendMessage", message).await?;
+            let message_id = self.send_with_answer_buttons(chat_id, &text, out).await?;
             delivered.push(PART_TEXT.to_owned());
             detail.push(format!("message {message_id}"));
         }
