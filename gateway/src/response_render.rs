@@ -37,8 +37,12 @@ pub struct Renderer {
     /// delivery worker's first attempt can ask for the same response at once;
     /// the second waits for the first's result instead of calling the plugin
     /// again (and spending a control number the kept document will not carry).
-    in_flight: Mutex<HashMap<String, Arc<OnceCell<Option<RenderOutcome>>>>>,
+    in_flight: Mutex<InFlight>,
 }
+
+/// Each rendering under way, by response id: its outcome once the first caller
+/// has it.
+type InFlight = HashMap<String, Arc<OnceCell<Option<RenderOutcome>>>>;
 
 impl Renderer {
     pub fn new(store: Arc<dyn Store>, ingest: Arc<Ingest>) -> Self {
@@ -79,9 +83,7 @@ impl Renderer {
         outcome
     }
 
-    fn in_flight(
-        &self,
-    ) -> std::sync::MutexGuard<'_, HashMap<String, Arc<OnceCell<Option<RenderOutcome>>>>> {
+    fn in_flight(&self) -> std::sync::MutexGuard<'_, InFlight> {
         self.in_flight
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

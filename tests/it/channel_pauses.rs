@@ -24,31 +24,63 @@ fn gateway(
     token: &str,
     data_dir: Option<std::path::PathBuf>,
 ) -> Gateway {
+    let alerts = format!(
+        "[delivery.alerts]\nwebhook_url = \"{}\"\n",
+        admin.url("/alerts")
+    );
+    alerting(
+        apis,
+        token,
+        &alerts,
+        &[("JEMBATAN_ALERTS_WEBHOOK_SECRET", SECRET)],
+        data_dir,
+    )
+}
+
+/// A gateway whose WhatsApp token is `token`, pausing the channel after 300 ms of
+/// refused credentials, with `alerts` (TOML: `[delivery.alerts]` and whatever it
+/// needs) and `env` added.
+fn alerting(
+    apis: &ChatApis,
+    token: &str,
+    alerts: &str,
+    env: &[(&str, &str)],
+    data_dir: Option<std::path::PathBuf>,
+) -> Gateway {
     let config = format!(
         "[delivery]\ncredential_pause = \"300ms\"\n\n\
          [delivery.whatsapp]\nbase_url = \"{}\"\nphone_number_id = \"1055\"\n\
-         access_token = \"set-by-env\"\n\n\
-         [delivery.alerts]\nwebhook_url = \"{}\"\n",
+         access_token = \"set-by-env\"\n\n{alerts}",
         apis.base_url(),
-        admin.url("/alerts"),
     );
     let env = [
         ("JEMBATAN_DELIVERY_RETRY_SCHEDULE", "200ms,200ms,200ms"),
         ("JEMBATAN_WHATSAPP_ACCESS_TOKEN", token),
         ("JEMBATAN_WHATSAPP_APP_SECRET", APP_SECRET),
-        ("JEMBATAN_ALERTS_WEBHOOK_SECRET", SECRET),
-    ];
+    ]
+    .iter()
+    .chain(env)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     let gw = Gateway::start_with(Options {
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
+        env,
         config: Some(config),
         data_dir,
         ..Options::default()
     });
     apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), APP_SECRET);
     gw
+}
+
+/// Posts order `order_number`, routed to a craftsman whose one channel is a
+/// WhatsApp number inside its service window; the order's id.
+fn order_to_whatsapp(gw: &Gateway, apis: &ChatApis, order_number: &str) -> String {
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya",
+        "channels": [{"type": "whatsapp", "to": "6281234567890"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    assert_eq!(apis.whatsapp_user_writes("6281234567890"), 200);
+    gw.post_canonical_order(&key, order_number, "PBG-017")
 }
 
 /// Polls the order's one delivery until `done` holds; returns it.
@@ -89,12 +121,7 @@ fn an_expired_token_pauses_the_channel_visibly_alerts_the_admin_once_and_resumes
     let apis = ChatApis::start(GOOD_TOKEN, TELEGRAM_TOKEN);
     let admin = WebhookReceiver::start(SECRET);
     let gw = gateway(&apis, &admin, "wa-token-expired-77f0", None);
-    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya",
-        "channels": [{"type": "whatsapp", "to": "6281234567890"}]}));
-    gw.route("mitra-otoparts", "PBG-017", "jaya");
-    assert_eq!(apis.whatsapp_user_writes("6281234567890"), 200);
-    let order_id = gw.post_canonical_order(&key, "PO-ALERT-1", "PBG-017");
+    let order_id = order_to_whatsapp(&gw, &apis, "PO-ALERT-1");
 
     // Refused again and again, well past the schedule: one pause, one alert.
     let delivery = wait_delivery(&gw, &order_id, |d| {
@@ -169,35 +196,14 @@ fn an_expired_token_pauses_the_channel_visibly_alerts_the_admin_once_and_resumes
 fn a_pause_is_mailed_to_the_admin_as_an_auto_generated_notice() {
     let apis = ChatApis::start(GOOD_TOKEN, TELEGRAM_TOKEN);
     let sink = SmtpSink::start();
-    let config = format!(
-        "[delivery]\ncredential_pause = \"300ms\"\n\n\
-         [delivery.whatsapp]\nbase_url = \"{}\"\nphone_number_id = \"1055\"\n\
-         access_token = \"wa-token-expired-77f0\"\n\n\
-         [delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+    let alerts = format!(
+        "[delivery.email]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
          from = \"jembatan <orders@jembatan.test>\"\n\n\
          [delivery.alerts]\nemail = \"ops@jembatan.test\"\n",
-        apis.base_url(),
         sink.port(),
     );
-    let env = [
-        ("JEMBATAN_DELIVERY_RETRY_SCHEDULE", "200ms,200ms,200ms"),
-        ("JEMBATAN_WHATSAPP_APP_SECRET", APP_SECRET),
-    ];
-    let gw = Gateway::start_with(Options {
-        env: env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        config: Some(config),
-        ..Options::default()
-    });
-    apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), APP_SECRET);
-    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
-    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya",
-        "channels": [{"type": "whatsapp", "to": "6281234567890"}]}));
-    gw.route("mitra-otoparts", "PBG-017", "jaya");
-    assert_eq!(apis.whatsapp_user_writes("6281234567890"), 200);
-    gw.post_canonical_order(&key, "PO-ALERT-MAIL-1", "PBG-017");
+    let gw = alerting(&apis, "wa-token-expired-77f0", &alerts, &[], None);
+    order_to_whatsapp(&gw, &apis, "PO-ALERT-MAIL-1");
 
     let mail = sink.wait_for(|m| !m.is_empty(), WAIT).remove(0);
     assert_eq!(mail["rcpt_tos"], json!(["ops@jembatan.test"]), "{mail:#}");

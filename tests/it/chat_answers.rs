@@ -77,21 +77,27 @@ fn parties(gw: &Gateway, receiver: &WebhookReceiver) -> String {
         ("jaya", JAYA_NUMBER, JAYA_CHAT, "PBG-017"),
         ("lain", LAIN_NUMBER, LAIN_CHAT, "PBG-018"),
     ] {
-        let craftsman = gw.create_craftsman(json!({"id": id, "name": id,
-            "channels": [{"type": "whatsapp", "to": number},
-                         {"type": "telegram", "chat_id": chat}]}));
-        let channel = craftsman["channels"][0]["id"].as_str().unwrap();
-        json_of(
-            gw.admin(
-                Method::PUT,
-                &format!("/v1/admin/craftsmen/{id}/channels/{channel}/whatsapp-opt-in"),
-                Some(json!({"opted_in": true, "source": "supplier form"})),
-            ),
-            200,
-        );
+        chat_craftsman(gw, id, id, number, chat);
         gw.route("mitra-otoparts", code, id);
     }
     created["api_key"].as_str().unwrap().to_owned()
+}
+
+/// Craftsman `id` on WhatsApp `number` (opted in, as the operator records it)
+/// and Telegram `chat`.
+fn chat_craftsman(gw: &Gateway, id: &str, name: &str, number: &str, chat: &str) {
+    let craftsman = gw.create_craftsman(json!({"id": id, "name": name,
+        "channels": [{"type": "whatsapp", "to": number},
+                     {"type": "telegram", "chat_id": chat}]}));
+    let channel = craftsman["channels"][0]["id"].as_str().unwrap();
+    json_of(
+        gw.admin(
+            Method::PUT,
+            &format!("/v1/admin/craftsmen/{id}/channels/{channel}/whatsapp-opt-in"),
+            Some(json!({"opted_in": true, "source": "supplier form"})),
+        ),
+        200,
+    );
 }
 
 /// Posts an order to `code` and waits until both of its chat deliveries succeeded.
@@ -485,18 +491,7 @@ fn a_tap_reaches_buyers_on_rendering_plugins_as_their_own_documents() {
     let apis = ChatApis::start(WA_TOKEN, BOT_TOKEN);
     let receiver = WebhookReceiver::start(SECRET);
     let gw = start(&apis, None, "10m");
-    let craftsman = gw.create_craftsman(json!({"id": "jaya", "name": "Bengkel Jaya",
-        "channels": [{"type": "whatsapp", "to": JAYA_NUMBER},
-                     {"type": "telegram", "chat_id": JAYA_CHAT}]}));
-    let channel = craftsman["channels"][0]["id"].as_str().unwrap();
-    json_of(
-        gw.admin(
-            Method::PUT,
-            &format!("/v1/admin/craftsmen/jaya/channels/{channel}/whatsapp-opt-in"),
-            Some(json!({"opted_in": true, "source": "supplier form"})),
-        ),
-        200,
-    );
+    chat_craftsman(&gw, "jaya", "Bengkel Jaya", JAYA_NUMBER, JAYA_CHAT);
     assert_eq!(apis.whatsapp_user_writes(JAYA_NUMBER), 200);
     // Posts the fixture as `buyer` (bound to `plugin`) and waits until the order
     // reached both of Jaya's chats: the last message in each is then its.

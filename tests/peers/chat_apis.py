@@ -253,6 +253,9 @@ TELEGRAM_UNREACHABLE = {
     "kicked_supergroup": (403, "Forbidden: bot was kicked from the supergroup chat"),
     "deactivated": (403, "Forbidden: user is deactivated"),
     "chat_not_found": (400, "Bad Request: chat not found"),
+    # A bot writing first to a user, as quoted in
+    # github.com/tdlib/telegram-bot-api/issues/198 (docs/services.md T7).
+    "not_started": (403, "Forbidden: bot can't initiate conversation with a user"),
 }
 
 
@@ -268,13 +271,14 @@ class ChatHandler(PeerHandler):
             wa.pair_limited = {str(k).lstrip("+"): int(v)
                                for k, v in doc["whatsapp_pair_limit"].items()}
         if "telegram_not_started" in doc:
-            self.server.telegram_not_started = {str(c) for c in doc["telegram_not_started"]}
+            self.server.telegram_unreachable.update(
+                (str(c), "not_started") for c in doc["telegram_not_started"])
         if "telegram_unreachable" in doc:
             unreachable = {str(k): str(v) for k, v in doc["telegram_unreachable"].items()}
             unknown = set(unreachable.values()) - set(TELEGRAM_UNREACHABLE)
             if unknown:
                 raise ValueError(f"telegram_unreachable: no such case {sorted(unknown)}")
-            self.server.telegram_unreachable = unreachable
+            self.server.telegram_unreachable.update(unreachable)
         if "telegram_fail_method" in doc:
             rule = doc["telegram_fail_method"]
             self.server.telegram_fail_method[str(rule["method"])] = int(rule["times"])
@@ -496,11 +500,6 @@ class ChatHandler(PeerHandler):
             if case is not None:
                 status, description = TELEGRAM_UNREACHABLE[case]
                 return status, telegram_error(status, description)
-            if str(fields["chat_id"]) in self.server.telegram_not_started:
-                # A real Bot API answer to a bot writing first to a user, as quoted
-                # in github.com/tdlib/telegram-bot-api/issues/198 (docs/services.md T7).
-                return 403, telegram_error(
-                    403, "Forbidden: bot can't initiate conversation with a user")
             moved = self.server.telegram_migrated.get(str(fields["chat_id"]))
             if moved is not None:
                 # The Bot API server's answer (Client.cpp 8150-8156, docs/services.md T5).
@@ -872,7 +871,6 @@ def main():
     server.unknown_recipients = set()
     server.whatsapp = WhatsApp()
     server.telegram_migrated = {}
-    server.telegram_not_started = set()
     server.telegram_unreachable = {}
     server.telegram_fail_method = {}
     server.telegram = Telegram(server.counter)

@@ -451,7 +451,6 @@ impl TelegramChannel {
         }
     }
 
-    /// Sends each part not yet delivered, noting each as it goes.
     /// `sendMessage` of `text` with the order's answer buttons; the message id.
     /// Plain text (no `parse_mode`): buyer text cannot break Markdown or HTML.
     async fn send_with_answer_buttons(
@@ -471,6 +470,7 @@ impl TelegramChannel {
         self.call("sendMessage", message).await
     }
 
+    /// Sends each part not yet delivered, noting each as it goes.
     async fn send_parts(
         &self,
         chat_id: &str,

@@ -423,11 +423,11 @@ const CHANNEL_LIMIT_CODES: [i64; 3] = [4, 80007, 130429];
 /// to the same phone number in a short period of time", about one message every
 /// 6 seconds to one user (docs/services.md 1.4). Only that recipient waits: the
 /// delivery is retried no earlier than this, and the channel goes on.
-pub const PAIR_RATE_LIMIT: i64 = 131056;
+const PAIR_RATE_LIMIT: i64 = 131056;
 
 /// How long a recipient's delivery waits after the pair rate limit: Meta's pace
 /// of one message every 6 seconds to the same user.
-pub const PAIR_RATE_WAIT: Duration = Duration::from_secs(6);
+const PAIR_RATE_WAIT: Duration = Duration::from_secs(6);
 
 /// "Template is paused due to low quality so it cannot be sent in a template
 /// message": a pause of hours, then the template works again or is disabled
@@ -851,7 +851,7 @@ impl WhatsAppChannel {
                     text.push_str(" — ");
                     text.push_str(&excerpt(details.as_bytes(), 300));
                 }
-                if error.code == Some(PAIR_RATE_LIMIT) {
+                if code == Some(PAIR_RATE_LIMIT) {
                     text.push_str(
                         " — too many messages to this craftsman's number in a short time; \
                          only this recipient waits",
