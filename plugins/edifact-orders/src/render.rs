@@ -27,8 +27,8 @@
 //!   party identification (C082) and name (C080) the ORDERS gave them, so the
 //!   buyer's system can match the answer to its trading partner. In the ORDRSP
 //!   heading, group 3 (NAD-LOC-FII…, position 0140) follows group 1 (RFF-DTM,
-//!   0080) and group 2 (AJT-FTX, 0110): the D.96A segment table, as in
-//!   <https://service.unece.org/trade/untdid/d97a/trmd/ordrsp_s.htm>.
+//!   0080) and group 2 (AJT-FTX, 0110): the D.96A segment table, as a D.96A
+//!   ORDRSP implementation guide reproduces it (UNTDID d96a/trmd/ordrsp_s.htm).
 //! - per changed line, segment group 26: `LIN+{line}+3` (1229 `3` "Changed") with
 //!   the ORDERS line's item number, `QTY+21` the new quantity (6063 21 "Ordered
 //!   quantity", in the line's unit), `DTM+69` its promised date, `PRI+AAA` its
