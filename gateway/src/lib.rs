@@ -60,6 +60,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
             synchronous,
             ..Default::default()
         },
+        ..Default::default()
     };
     store::open(&url, options)
         .await
@@ -197,7 +198,8 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         Err(error) => return Err(error.into()),
     }
     // Claims a killed run left behind would hold their deliveries until the lease
-    // ran out; this process owns the SQLite file, so it takes them back now.
+    // ran out; a process that owns its SQLite file takes them all back now (on
+    // PostgreSQL, shared with live instances, only the leases already out).
     match state.store.release_claims().await {
         Ok(0) => {}
         Ok(released) => tracing::info!(

@@ -97,6 +97,85 @@ pub struct Gateway {
     pub client: Client,
     /// Everything the gateway logged, for checks that no secret leaks.
     logs: Arc<Mutex<String>>,
+    /// The PostgreSQL database this gateway's data directory has, when the run uses
+    /// PostgreSQL (see [`test_database`]).
+    postgres: Option<TestPostgres>,
+}
+
+/// Which engine the gateways of this run store in: `JEMBATAN_TEST_DATABASE=postgres`
+/// gives each data directory a PostgreSQL database of its own on the server at
+/// `JEMBATAN_TEST_POSTGRES_URL` (else `postgres://postgres@127.0.0.1:5432`, trust
+/// auth), in place of the SQLite file in it; unset or `sqlite`, the SQLite file.
+pub fn test_database() -> &'static str {
+    static ENGINE: OnceLock<String> = OnceLock::new();
+    ENGINE.get_or_init(|| {
+        let engine = std::env::var("JEMBATAN_TEST_DATABASE").unwrap_or_else(|_| "sqlite".into());
+        assert!(
+            matches!(engine.as_str(), "sqlite" | "postgres"),
+            "JEMBATAN_TEST_DATABASE is sqlite or postgres, not {engine:?}"
+        );
+        engine
+    })
+}
+
+/// A data directory's PostgreSQL database: named after the directory, so a gateway
+/// restarted on the same directory finds the same database.
+struct TestPostgres {
+    server: String,
+    name: String,
+}
+
+impl TestPostgres {
+    /// The database of `data_dir`, created if it does not exist yet.
+    fn of(data_dir: &Path) -> Self {
+        use sha2::Digest as _;
+        let server = std::env::var("JEMBATAN_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+        let digest = sha2::Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+        let name = format!("jembatan_it_{}", &hex::encode(digest)[..24]);
+        let database = Self { server, name };
+        let exists = database.psql(&format!(
+            "SELECT 1 FROM pg_database WHERE datname = '{}'",
+            database.name
+        ));
+        if exists.trim() != "1" {
+            database.psql(&format!("CREATE DATABASE {}", database.name));
+        }
+        database
+    }
+
+    fn url(&self) -> String {
+        format!("{}/{}", self.server, self.name)
+    }
+
+    /// Runs `sql` with `psql` on the server's `postgres` database; its output.
+    fn psql(&self, sql: &str) -> String {
+        let output = Command::new("psql")
+            .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d"])
+            .arg(format!("{}/postgres", self.server))
+            .args(["-c", sql])
+            .output()
+            .expect("psql, to make the tests' PostgreSQL databases");
+        assert!(
+            output.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    }
+
+    /// Drops the database, saying so if it cannot (a drop must not panic).
+    fn drop_database(&self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let dropped = Command::new("psql")
+            .args(["-X", "-q", "-d"])
+            .arg(format!("{}/postgres", self.server))
+            .args(["-c", &sql])
+            .status();
+        if !dropped.is_ok_and(|status| status.success()) {
+            eprintln!("the test database {} was left behind", self.name);
+        }
+    }
 }
 
 /// How to start a gateway; `Default` is a fresh one with the test plugins.
@@ -161,6 +240,15 @@ impl Gateway {
             std::fs::write(&path, config).unwrap();
             command.env("JEMBATAN_CONFIG", &path);
         }
+        let chooses_database = options
+            .env
+            .iter()
+            .any(|(k, _)| k == "JEMBATAN_DATABASE_URL");
+        let postgres = (test_database() == "postgres" && !chooses_database)
+            .then(|| TestPostgres::of(&data_dir));
+        if let Some(postgres) = &postgres {
+            command.env("JEMBATAN_DATABASE_URL", postgres.url());
+        }
         for (k, v) in &options.env {
             command.env(k, v);
         }
@@ -186,6 +274,7 @@ impl Gateway {
                 .build()
                 .unwrap(),
             logs,
+            postgres,
         }
     }
 
@@ -328,6 +417,14 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A database goes with its data directory: when the directory is this
+        // gateway's own and goes now. One kept for a restart (`kill`, `stop`) stays,
+        // as the directory does.
+        if self._temp.is_some()
+            && let Some(postgres) = &self.postgres
+        {
+            postgres.drop_database();
+        }
     }
 }
 

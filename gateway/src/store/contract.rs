@@ -4,14 +4,14 @@
 //! A contract test is an `async fn name(db: &TestDb)` in one of the files below,
 //! named in that file's `on_every_engine!`, which makes one `#[tokio::test]` of it
 //! per engine, in a module named for the engine
-//! (`store::contract::outbox::sqlite::a_restart_releases_claims`), each on a fresh,
+//! (`store::contract::outbox::postgres::a_lapsed_lease_is_claimed_again`), each on a fresh,
 //! empty database opened by its URL through [`super::open`]. A test written but not
 //! named there is dead code, which the build refuses (`-D warnings`).
 //!
 //! A second engine joins with one line in `on_every_engine!` naming its factory, an
 //! `async fn() -> TestDb` beside [`sqlite`] that makes a fresh database and gives its
 //! URL. Tests of one engine's insides (SQLite's group commit and migrations) stay
-//! beside that engine, in `sqlite/tests`.
+//! beside that engine, in `sqlite/tests` and `postgres/tests`.
 
 use std::any::Any;
 use std::sync::Arc;
@@ -29,6 +29,7 @@ use super::{
 macro_rules! on_every_engine {
     ($($test:ident),+ $(,)?) => {
         on_every_engine!(@engine sqlite: $($test),+);
+        on_every_engine!(@engine postgres: $($test),+);
     };
     (@engine $engine:ident: $($test:ident),+) => {
         mod $engine {
@@ -46,7 +47,7 @@ macro_rules! on_every_engine {
 mod credentials;
 mod lifecycle;
 mod messages;
-mod outbox;
+pub(crate) mod outbox;
 mod reminders;
 mod replay;
 mod responses;
@@ -87,6 +88,13 @@ pub(crate) async fn sqlite() -> TestDb {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/data/jembatan.db", dir.path().display());
     TestDb::open(url, dir).await
+}
+
+/// PostgreSQL: a database of its own on the server the tests use (see
+/// [`super::postgres::TestDatabase`]), created for the test and dropped after it.
+pub(crate) async fn postgres() -> TestDb {
+    let database = super::postgres::TestDatabase::create().await;
+    TestDb::open(database.url().to_owned(), database).await
 }
 
 pub(crate) fn new_buyer(id: &str) -> NewBuyer {

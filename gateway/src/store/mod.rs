@@ -9,12 +9,15 @@
 //! (inbound e-mail addresses, accepted senders and replies), with `ping` and `close`
 //! for the database as a whole. Engines are
 //! sibling files behind it: [`sqlite`] (one file, WAL) is the embedded default;
-//! PostgreSQL will join it with the same traits and the same tests (the `contract`
-//! test module runs every test on every engine). [`open`] picks the engine by the
+//! [`postgres`] is the database several gateway instances share, with the same
+//! traits and the same tests (the `contract` test module runs every test on every
+//! engine). [`open`] picks the engine by the
 //! database URL's scheme. The types here are engine-neutral: ids are strings made by
 //! the caller (time-ordered, e.g. `msg_<uuid v7>`, so id order is creation order),
 //! times are UTC, JSON is [`serde_json::Value`].
 
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::fmt;
@@ -27,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::ChannelTarget;
 
+pub use postgres::{PostgresOptions, PostgresStore};
 pub use sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 /// What can go wrong in the store.
@@ -172,6 +176,35 @@ pub struct BuyerUpdate {
     pub limits: Option<Option<serde_json::Value>>,
 }
 
+impl Buyer {
+    /// The buyer as `update` leaves it: the rule each engine applies inside its
+    /// write, after reading the buyer as it is.
+    pub(crate) fn updated(&self, update: BuyerUpdate) -> Buyer {
+        let current = self;
+        let mut next = current.clone();
+        if let Some(name) = update.name {
+            next.name = name;
+        }
+        if let Some(plugin) = update.plugin
+            && plugin != current.plugin
+        {
+            next.plugin = plugin;
+            // A pin names a version of the old plugin; see `BuyerUpdate::plugin`.
+            next.plugin_version = None;
+        }
+        if let Some(version) = update.plugin_version {
+            next.plugin_version = version;
+        }
+        if let Some(config) = update.plugin_config {
+            next.plugin_config = config;
+        }
+        if let Some(limits) = update.limits {
+            next.limits = limits;
+        }
+        next
+    }
+}
+
 /// One binding a buyer had: made when the buyer was created and at every
 /// [`BuyerStore::update_buyer`] that changed the plugin, its version or its config.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -305,6 +338,7 @@ mod alerts;
 mod chat;
 mod mail;
 mod outbox;
+mod outcome;
 pub use alerts::*;
 pub use chat::*;
 pub use mail::*;
@@ -973,8 +1007,10 @@ pub trait Outbox: Send + Sync {
     /// (another claim recorded it first).
     async fn record_attempt(&self, attempt: NewAttempt) -> StoreResult<Delivery>;
 
-    /// Ends every claim: the workers of an earlier run of this process are gone.
-    /// Only for an engine that one gateway process owns (SQLite).
+    /// Ends the claims an instance's start may take back. On an engine that one
+    /// gateway process owns (SQLite), every claim: the workers of an earlier run of
+    /// this process are gone. On an engine several instances share (PostgreSQL),
+    /// only the claims whose lease ran out: the others may be a live instance's.
     async fn release_claims(&self) -> StoreResult<u64>;
 
     /// When the next pending, unclaimed delivery is due; `None` if none is pending.
@@ -1077,27 +1113,30 @@ pub trait Store:
 pub struct StoreOptions {
     /// For a `sqlite:` URL.
     pub sqlite: SqliteOptions,
+    /// For a `postgres:` or `postgresql:` URL.
+    pub postgres: PostgresOptions,
 }
 
 /// The database URLs [`open`] takes, for its errors.
-const ACCEPTED_URLS: &str = "sqlite://PATH (or sqlite:PATH)";
+const ACCEPTED_URLS: &str =
+    "sqlite://PATH (or sqlite:PATH) or postgres://USER@HOST/DATABASE (or postgresql://…)";
 
 /// Opens the store that `url` names, choosing the engine by the URL's scheme, and
 /// brings its schema up to date:
 ///
 /// - `sqlite://PATH` or `sqlite:PATH`: the embedded [`SqliteStore`], a file created
 ///   (with its directory) if missing;
-/// - `postgres://…` or `postgresql://…`: refused with [`StoreError::Invalid`] for
-///   now: the PostgreSQL engine is not built yet;
+/// - `postgres://…` or `postgresql://…`: the shared [`PostgresStore`], on a database
+///   that must exist (its tables are created);
 /// - anything else: [`StoreError::Invalid`], naming the accepted URLs.
 ///
 /// The errors name the scheme, never the whole URL, which may hold a password.
 pub async fn open(url: &str, options: StoreOptions) -> StoreResult<Arc<dyn Store>> {
     match url.split_once(':').map(|(scheme, _)| scheme) {
         Some("sqlite") => Ok(Arc::new(SqliteStore::open_with(url, options.sqlite).await?)),
-        Some("postgres" | "postgresql") => Err(StoreError::Invalid(format!(
-            "the PostgreSQL engine is not built yet; use {ACCEPTED_URLS}"
-        ))),
+        Some("postgres" | "postgresql") => Ok(Arc::new(
+            PostgresStore::open_with(url, options.postgres).await?,
+        )),
         Some(scheme) => Err(StoreError::Invalid(format!(
             "unsupported database URL scheme {scheme:?}; use {ACCEPTED_URLS}"
         ))),
@@ -1142,18 +1181,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn open_refuses_postgres_for_now_and_unknown_schemes_by_name() {
-        for url in [
-            "postgres://app:s3cret@db.example/jembatan",
-            "postgresql://db.example/jembatan",
-        ] {
-            let why = refusal(open(url, StoreOptions::default()).await);
-            assert!(why.contains("PostgreSQL engine is not built yet"), "{why}");
-            assert!(!why.contains("s3cret"), "{why}");
-        }
+    async fn open_refuses_unknown_schemes_by_name() {
         let why = refusal(open("mysql://u:s3cret@h/db", StoreOptions::default()).await);
         assert!(
-            why.contains("\"mysql\"") && why.contains("sqlite://PATH"),
+            why.contains("\"mysql\"")
+                && why.contains("sqlite://PATH")
+                && why.contains("postgres://"),
             "{why}"
         );
         assert!(!why.contains("s3cret"), "{why}");
@@ -1162,6 +1195,27 @@ mod tests {
             why.contains("no scheme") && why.contains("sqlite://PATH"),
             "{why}"
         );
+    }
+
+    /// Both PostgreSQL schemes reach the PostgreSQL engine: with nothing listening
+    /// (port 1 on loopback), the database is unavailable, and the error keeps the
+    /// password to itself.
+    #[tokio::test]
+    async fn open_takes_both_postgres_schemes() {
+        for url in [
+            "postgres://app:s3cret@127.0.0.1:1/jembatan",
+            "postgresql://app:s3cret@127.0.0.1:1/jembatan",
+        ] {
+            let error = match open(url, StoreOptions::default()).await {
+                Err(error) => error,
+                Ok(_) => panic!("nothing listens on port 1"),
+            };
+            assert!(error.is_unavailable(), "{url}: {error:?}");
+            assert!(
+                !format!("{error} {error:?}").contains("s3cret"),
+                "{error:?}"
+            );
+        }
     }
 
     #[tokio::test]

@@ -37,11 +37,11 @@ use super::{
     AdminAlert, AlertOutcome, AlertStore, BindingChange, Buyer, BuyerCallback, BuyerStore,
     BuyerUpdate, Channel, ChannelPause, ChatStore, ClaimedDelivery, Craftsman, CraftsmanStore,
     DecidedReminder, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
-    EmailReply, EmailSettings, EngineError, InsertedMessage, MAX_PAGE, MailStore, Message,
-    MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer,
-    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
-    OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion,
-    Receipt, RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState,
+    EmailReply, EmailSettings, EngineError, InsertedMessage, MailStore, Message, MessageAttempt,
+    MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman,
+    NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage, OrderQuery,
+    OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion, Receipt,
+    RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState,
     ResponseStore, Retention, Route, RouteChange, SentMessage, Store, StoreError, StoreResult,
     StoredResponse, WhatsAppContact,
 };
@@ -331,6 +331,8 @@ mod responses;
 mod whatsapp;
 mod writer;
 
+use super::rows::{page_limit, split_page};
+
 /// A newest-first page query: `base` (`SELECT … FROM t`) with the filters, order and
 /// limit added, over a table with a time-ordered `id_column`. `filters` are
 /// (column, value) equalities, `None` values skipped. Conditions are added only when
@@ -371,27 +373,6 @@ fn page_query<const N: usize>(
         params.len()
     ));
     (sql, params)
-}
-
-/// Cuts rows fetched by [`page_query`] to `limit`, and returns the cursor of
-/// the next page if there is one.
-fn split_page<T>(
-    mut rows: Vec<T>,
-    limit: u32,
-    id: impl Fn(&T) -> &str,
-) -> (Vec<T>, Option<String>) {
-    if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        let cursor = rows.last().map(|row| id(row).to_owned());
-        (rows, cursor)
-    } else {
-        (rows, None)
-    }
-}
-
-/// The page size a query asked for, within bounds.
-fn page_limit(limit: u32) -> u32 {
-    limit.clamp(1, MAX_PAGE)
 }
 
 #[async_trait::async_trait]

@@ -73,7 +73,7 @@ pub(super) async fn complete_one(store: &dyn Store, buyer: &str, message: &str, 
 /// Craftsman `crf_1` with a webhook channel per name in `channels`, buyer `byr_a`
 /// routing `CRAFT-1` (every test order's supplier code) to them, and order `ord_1`
 /// (from message `msg_1`) stored after the route, so routed as it is stored.
-pub(super) async fn routed_order(store: &dyn Store, channels: &[&str]) {
+pub(crate) async fn routed_order(store: &dyn Store, channels: &[&str]) {
     store
         .create_craftsman(craftsman("crf_1", channels))
         .await
@@ -264,26 +264,30 @@ async fn gone_disables_the_channel_and_its_other_deliveries(db: &TestDb) {
     );
 }
 
-async fn a_restart_releases_claims(db: &TestDb) {
+/// A claim holds its delivery for its lease, and no longer: one whose lease ran out
+/// (its worker died with it) is claimed again. What an engine's start does with
+/// the claims it finds is its own (`release_claims`), tested beside each engine.
+async fn a_lapsed_lease_is_claimed_again(db: &TestDb) {
     let store = db.store.clone();
     routed_order(&*store, &["a"]).await;
+    let now = Utc::now();
     assert_eq!(
-        store
-            .claim_deliveries(Utc::now(), LEASE, 10)
-            .await
-            .unwrap()
-            .len(),
+        store.claim_deliveries(now, LEASE, 10).await.unwrap().len(),
         1
     );
-    assert_eq!(store.release_claims().await.unwrap(), 1);
-    assert_eq!(
+    assert!(
         store
-            .claim_deliveries(Utc::now(), LEASE, 10)
+            .claim_deliveries(now, LEASE, 10)
             .await
             .unwrap()
-            .len(),
-        1
+            .is_empty(),
+        "the lease holds"
     );
+    assert_eq!(store.next_due_at().await.unwrap(), None, "claimed");
+    let lapsed = now + LEASE + TimeDelta::seconds(1);
+    let again = store.claim_deliveries(lapsed, LEASE, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempt, 1, "no attempt was recorded");
 }
 
 /// A paused channel's attempt keeps the schedule; a message's receipts only move
@@ -440,5 +444,5 @@ on_every_engine!(
     a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once,
     attempts_retry_then_die_then_an_admin_retry_delivers,
     gone_disables_the_channel_and_its_other_deliveries,
-    a_restart_releases_claims,
+    a_lapsed_lease_is_claimed_again,
 );

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
 
-use super::codec::{count, decode, parse_time, time_text};
+use super::codec::{AlertRow, parse_time, time_text};
 use crate::secrets::new_id;
 use crate::store::{AdminAlert, AlertEvent, AlertOutcome, ChannelPause, StoreResult};
 
@@ -102,19 +102,6 @@ pub(super) fn paused(conn: &Connection) -> StoreResult<Vec<ChannelPause>> {
 const ALERT_COLUMNS: &str = "id, event, channel, reason, occurred_at, state, attempts, \
                              next_attempt_at, last_error, sent_at";
 
-struct AlertRow {
-    id: String,
-    event: String,
-    channel: String,
-    reason: Option<String>,
-    occurred_at: String,
-    state: String,
-    attempts: i64,
-    next_attempt_at: Option<String>,
-    last_error: Option<String>,
-    sent_at: Option<String>,
-}
-
 impl AlertRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
@@ -128,22 +115,6 @@ impl AlertRow {
             next_attempt_at: row.get("next_attempt_at")?,
             last_error: row.get("last_error")?,
             sent_at: row.get("sent_at")?,
-        })
-    }
-
-    fn into_alert(self) -> StoreResult<AdminAlert> {
-        let time = |t: Option<String>| t.as_deref().map(parse_time).transpose();
-        Ok(AdminAlert {
-            id: self.id,
-            event: self.event.parse().map_err(decode)?,
-            channel: self.channel,
-            reason: self.reason,
-            occurred_at: parse_time(&self.occurred_at)?,
-            state: self.state.parse().map_err(decode)?,
-            attempts: count(self.attempts)?,
-            next_attempt_at: time(self.next_attempt_at)?,
-            last_error: self.last_error,
-            sent_at: time(self.sent_at)?,
         })
     }
 }

@@ -94,31 +94,6 @@ pub(super) fn list(conn: &Connection) -> StoreResult<Vec<Buyer>> {
         .collect::<Result<_, _>>()
 }
 
-/// The buyer as `update` leaves it.
-fn apply(current: &Buyer, update: BuyerUpdate) -> Buyer {
-    let mut next = current.clone();
-    if let Some(name) = update.name {
-        next.name = name;
-    }
-    if let Some(plugin) = update.plugin
-        && plugin != current.plugin
-    {
-        next.plugin = plugin;
-        // A pin names a version of the old plugin; see `BuyerUpdate::plugin`.
-        next.plugin_version = None;
-    }
-    if let Some(version) = update.plugin_version {
-        next.plugin_version = version;
-    }
-    if let Some(config) = update.plugin_config {
-        next.plugin_config = config;
-    }
-    if let Some(limits) = update.limits {
-        next.limits = limits;
-    }
-    next
-}
-
 pub(super) fn update(conn: &Connection, id: String, update: BuyerUpdate) -> StoreResult<Buyer> {
     // Read, change and write on the writer, so two concurrent updates apply one after
     // the other and neither is lost.
@@ -131,7 +106,7 @@ pub(super) fn update(conn: &Connection, id: String, update: BuyerUpdate) -> Stor
         .query_row(params![id], BuyerRow::from_row)
         .optional()?;
     let current = Buyer::try_from(row.ok_or(StoreError::NotFound)?)?;
-    let next = apply(&current, update);
+    let next = current.updated(update);
     if next == current {
         return Ok(current);
     }

@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::codec::{classify, decode, json_text, now, parse_json, parse_time, time_text};
+use super::codec::{ChannelRow, CraftsmanRow, RouteRow, classify, json_text, now, time_text};
 use super::deliveries;
 use crate::model::{ChannelTarget, Language};
 use chrono::{DateTime, Utc};
@@ -10,13 +10,6 @@ use chrono::{DateTime, Utc};
 use crate::store::{
     Channel, Craftsman, NewCraftsman, NewInboxSession, Route, RouteChange, StoreError, StoreResult,
 };
-
-struct CraftsmanRow {
-    id: String,
-    name: String,
-    language: String,
-    created_at: String,
-}
 
 impl CraftsmanRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
@@ -27,15 +20,6 @@ impl CraftsmanRow {
             created_at: row.get("created_at")?,
         })
     }
-}
-
-pub(super) struct ChannelRow {
-    id: String,
-    craftsman_id: String,
-    target: String,
-    disabled_at: Option<String>,
-    disabled_reason: Option<String>,
-    created_at: String,
 }
 
 impl ChannelRow {
@@ -51,44 +35,6 @@ impl ChannelRow {
     }
 }
 
-impl TryFrom<ChannelRow> for Channel {
-    type Error = StoreError;
-
-    fn try_from(row: ChannelRow) -> Result<Self, Self::Error> {
-        Ok(Channel {
-            target: parse_json(&row.target)?,
-            disabled_at: row.disabled_at.as_deref().map(parse_time).transpose()?,
-            created_at: parse_time(&row.created_at)?,
-            id: row.id,
-            craftsman_id: row.craftsman_id,
-            disabled_reason: row.disabled_reason,
-        })
-    }
-}
-
-pub(super) fn parse_language(text: &str) -> Result<Language, StoreError> {
-    Language::from_tag(text).ok_or_else(|| decode(format!("unknown language {text:?}")))
-}
-
-impl CraftsmanRow {
-    fn into_craftsman(self, channels: Vec<Channel>) -> Result<Craftsman, StoreError> {
-        Ok(Craftsman {
-            language: parse_language(&self.language)?,
-            created_at: parse_time(&self.created_at)?,
-            id: self.id,
-            name: self.name,
-            channels,
-        })
-    }
-}
-
-struct RouteRow {
-    buyer_id: String,
-    supplier_code: String,
-    craftsman_id: String,
-    updated_at: String,
-}
-
 impl RouteRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
@@ -96,19 +42,6 @@ impl RouteRow {
             supplier_code: row.get("supplier_code")?,
             craftsman_id: row.get("craftsman_id")?,
             updated_at: row.get("updated_at")?,
-        })
-    }
-}
-
-impl TryFrom<RouteRow> for Route {
-    type Error = StoreError;
-
-    fn try_from(row: RouteRow) -> Result<Self, Self::Error> {
-        Ok(Route {
-            updated_at: parse_time(&row.updated_at)?,
-            buyer_id: row.buyer_id,
-            supplier_code: row.supplier_code,
-            craftsman_id: row.craftsman_id,
         })
     }
 }

@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
-use super::codec::{OrderRow, classify, count, decode, now, parse_time, time_text};
-use super::craftsmen::parse_language;
-use super::whatsapp::WhatsAppContactRow;
+use super::codec::{
+    DeliveryAttemptRow, DeliveryRow, OrderRow, WhatsAppContactRow, classify, count, decode, now,
+    parse_language, parse_time, time_text,
+};
 use super::{page_limit, page_query, split_page};
 use crate::model::ChannelTarget;
 use crate::orders::OrderSchema;
@@ -33,24 +34,6 @@ macro_rules! target_wa_id {
 }
 pub(super) use target_wa_id;
 
-struct DeliveryRow {
-    id: String,
-    order_id: String,
-    kind: String,
-    craftsman_id: String,
-    channel_id: Option<String>,
-    response_id: Option<String>,
-    channel: String,
-    state: String,
-    attempts: i64,
-    next_attempt_at: Option<String>,
-    last_status_code: Option<i64>,
-    last_error: Option<String>,
-    created_at: String,
-    updated_at: String,
-    delivered_at: Option<String>,
-}
-
 impl DeliveryRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
@@ -73,49 +56,7 @@ impl DeliveryRow {
     }
 }
 
-fn status_code(code: Option<i64>) -> Result<Option<u16>, StoreError> {
-    code.map(|c| u16::try_from(c).map_err(|e| decode(e.to_string())))
-        .transpose()
-}
-
-impl TryFrom<DeliveryRow> for Delivery {
-    type Error = StoreError;
-
-    fn try_from(row: DeliveryRow) -> Result<Self, Self::Error> {
-        Ok(Delivery {
-            kind: row.kind.parse().map_err(decode)?,
-            state: row.state.parse().map_err(decode)?,
-            attempts: count(row.attempts)?,
-            next_attempt_at: row.next_attempt_at.as_deref().map(parse_time).transpose()?,
-            last_status_code: status_code(row.last_status_code)?,
-            created_at: parse_time(&row.created_at)?,
-            updated_at: parse_time(&row.updated_at)?,
-            delivered_at: row.delivered_at.as_deref().map(parse_time).transpose()?,
-            id: row.id,
-            order_id: row.order_id,
-            craftsman_id: row.craftsman_id,
-            channel_id: row.channel_id,
-            response_id: row.response_id,
-            channel: row.channel,
-            last_error: row.last_error,
-        })
-    }
-}
-
-struct AttemptRow {
-    delivery_id: String,
-    attempt: i64,
-    started_at: String,
-    duration_ms: i64,
-    outcome: String,
-    status_code: Option<i64>,
-    error: Option<String>,
-    message_id: Option<String>,
-    receipt: Option<String>,
-    receipt_at: Option<String>,
-}
-
-impl AttemptRow {
+impl DeliveryAttemptRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
             delivery_id: row.get("delivery_id")?,
@@ -128,30 +69,6 @@ impl AttemptRow {
             message_id: row.get("message_id")?,
             receipt: row.get("receipt")?,
             receipt_at: row.get("receipt_at")?,
-        })
-    }
-}
-
-impl TryFrom<AttemptRow> for DeliveryAttempt {
-    type Error = StoreError;
-
-    fn try_from(row: AttemptRow) -> Result<Self, Self::Error> {
-        Ok(DeliveryAttempt {
-            attempt: count(row.attempt)?,
-            started_at: parse_time(&row.started_at)?,
-            duration_ms: u64::try_from(row.duration_ms).map_err(|e| decode(e.to_string()))?,
-            outcome: row.outcome.parse().map_err(decode)?,
-            status_code: status_code(row.status_code)?,
-            receipt: row
-                .receipt
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(decode)?,
-            receipt_at: row.receipt_at.as_deref().map(parse_time).transpose()?,
-            delivery_id: row.delivery_id,
-            error: row.error,
-            message_id: row.message_id,
         })
     }
 }
@@ -589,7 +506,7 @@ pub(super) fn attempts(conn: &Connection, delivery_id: &str) -> StoreResult<Vec<
              message_id, receipt, receipt_at \
              FROM delivery_attempts WHERE delivery_id = ?1 ORDER BY attempt",
         )?
-        .query_map(params![delivery_id], AttemptRow::from_row)?
+        .query_map(params![delivery_id], DeliveryAttemptRow::from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     rows.into_iter().map(DeliveryAttempt::try_from).collect()
 }

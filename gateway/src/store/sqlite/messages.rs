@@ -1,7 +1,7 @@
 //! Inbound messages: stored raw, completed once with their orders, reopened for a
 //! replay only when they failed.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -11,12 +11,12 @@ use super::codec::{
 };
 use super::deliveries::{channel_states, write_deliveries};
 use super::{page_limit, page_query, split_page};
-use crate::store::routing::{self, NewDelivery};
+use crate::store::outcome::{Outcome, Route, plan};
+use crate::store::routing;
 use crate::store::{
-    AnswerInput, InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage,
-    MessageQuery, MessageStatus, NewMessage, NewOrder, NewTransaction, NewTransactionOutcome,
-    OrderStatus, PluginRef, Purged, RecordedMessage, Retention, RoutedOrder, StoreError,
-    StoreResult, StoredResponse, TransactionRecord, TransactionStatus,
+    InsertedMessage, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery,
+    MessageStatus, NewMessage, NewOrder, OrderStatus, PluginRef, Purged, RecordedMessage,
+    Retention, StoreError, StoreResult, StoredResponse, TransactionRecord,
 };
 
 /// The ids of a message's orders, read on the caller's connection or transaction so
@@ -167,145 +167,6 @@ pub(super) fn insert(conn: &Connection, message: NewMessage) -> StoreResult<Inse
     }))
 }
 
-/// An outcome as the message row stores it, with its orders routed and the
-/// transaction rows to write.
-struct Outcome {
-    status: MessageStatus,
-    error: Option<serde_json::Value>,
-    response: StoredResponse,
-    warnings: Vec<serde_json::Value>,
-    orders: Vec<(NewOrder, Route)>,
-    transactions: Vec<TransactionRecord>,
-}
-
-/// Where an order goes, decided before it is written.
-struct Route {
-    craftsman: Option<String>,
-    status: OrderStatus,
-    deliveries: Vec<NewDelivery>,
-}
-
-/// Routes the outcome's orders (reads only) and builds its answer from all the
-/// message's transactions, those an earlier attempt `stored` included, after
-/// checking that every order belongs to message `id` of `buyer_id` and that no
-/// transaction already stored as an order is written again.
-fn plan(
-    conn: &Connection,
-    id: &str,
-    buyer_id: &str,
-    plugin: Option<&PluginRef>,
-    stored: Vec<TransactionRecord>,
-    outcome: MessageOutcome,
-) -> StoreResult<Outcome> {
-    let (transactions, warnings, answer) = match outcome {
-        MessageOutcome::Normalized {
-            transactions,
-            warnings,
-            answer,
-        } => (transactions, warnings, answer),
-        MessageOutcome::Failed { error, response } => {
-            return Ok(Outcome {
-                status: MessageStatus::Failed,
-                error: Some(error),
-                response,
-                warnings: Vec::new(),
-                orders: Vec::new(),
-                transactions: Vec::new(),
-            });
-        }
-    };
-    let mut all: BTreeMap<u32, TransactionRecord> =
-        stored.into_iter().map(|t| (t.index, t)).collect();
-    let mut orders = Vec::new();
-    let mut written = Vec::with_capacity(transactions.len());
-    for transaction in transactions {
-        let NewTransaction {
-            index,
-            control_number,
-            outcome,
-            warnings,
-        } = transaction;
-        if let Some(stored) = all.get(&index)
-            && stored.status == TransactionStatus::Ok
-        {
-            return Err(StoreError::Invalid(format!(
-                "transaction {index} of message {id} is already order {}",
-                stored.order.as_ref().map_or("?", |o| o.id.as_str())
-            )));
-        }
-        let mut record = TransactionRecord {
-            index,
-            control_number,
-            status: TransactionStatus::Refused,
-            order: None,
-            error: None,
-            kind: None,
-            reason: None,
-            warnings,
-        };
-        match outcome {
-            NewTransactionOutcome::Order(order) => {
-                check_owner(&order, id, buyer_id)?;
-                let route = route(conn, &order)?;
-                record.status = TransactionStatus::Ok;
-                record.order = Some(RoutedOrder {
-                    id: order.id.clone(),
-                    buyer_order_number: order.buyer_order_number.clone(),
-                    status: route.status,
-                });
-                orders.push((*order, route));
-            }
-            NewTransactionOutcome::Refused { error } => record.error = Some(error),
-            NewTransactionOutcome::NotAnOrder { kind, reason } => {
-                record.status = TransactionStatus::NotAnOrder;
-                record.kind = Some(kind);
-                record.reason = reason;
-            }
-        }
-        written.push(record.clone());
-        all.insert(index, record);
-    }
-    let all: Vec<TransactionRecord> = all.into_values().collect();
-    let response = answer(AnswerInput {
-        message_id: id,
-        plugin,
-        transactions: &all,
-        warnings: &warnings,
-    });
-    let any_order = all.iter().any(|t| t.status == TransactionStatus::Ok);
-    Ok(Outcome {
-        status: if any_order {
-            MessageStatus::Normalized
-        } else {
-            MessageStatus::Failed
-        },
-        // A message none of whose transactions is an order failed as its answer says.
-        error: (!any_order).then(|| response.body.clone()),
-        response,
-        warnings,
-        orders,
-        transactions: written,
-    })
-}
-
-/// Refuses an order that names another message or buyer than the one it is
-/// stored with.
-fn check_owner(order: &NewOrder, id: &str, buyer_id: &str) -> StoreResult<()> {
-    if order.message_id != id {
-        return Err(StoreError::Invalid(format!(
-            "order {} names message {}, not {id}",
-            order.id, order.message_id
-        )));
-    }
-    if order.buyer_id != buyer_id {
-        return Err(StoreError::Invalid(format!(
-            "order {} names buyer {}, not {buyer_id}, the buyer of message {id}",
-            order.id, order.buyer_id
-        )));
-    }
-    Ok(())
-}
-
 /// Writes the outcome's orders (with their deliveries), then its transaction rows,
 /// which refer to them; a row of an earlier attempt at the same index (never an
 /// order: [`plan`] checked) is replaced.
@@ -360,12 +221,12 @@ pub(super) fn record(
     // Route first (reads), so the message row is written once, answer included; the
     // orders follow it (they refer to it). A new message has no transactions yet.
     let outcome = plan(
-        conn,
         &message.id,
         &message.buyer_id,
         plugin.as_ref(),
         Vec::new(),
         outcome,
+        &mut |order| route(conn, order),
     )?;
     if !insert_row(conn, &message, &now_text, Some((&outcome, &plugin)))? {
         return Ok(RecordedMessage::Existing(Box::new(existing(
@@ -397,7 +258,14 @@ pub(super) fn complete(
         )));
     }
     let stored = transactions_of(conn, &id)?;
-    let outcome = plan(conn, &id, &buyer_id, plugin.as_ref(), stored, outcome)?;
+    let outcome = plan(
+        &id,
+        &buyer_id,
+        plugin.as_ref(),
+        stored,
+        outcome,
+        &mut |order| route(conn, order),
+    )?;
     let (plugin_name, plugin_version) = plugin.map(|p| (p.name, p.version)).unzip();
 
     // The message first, guarded on its status, which makes completion happen once;

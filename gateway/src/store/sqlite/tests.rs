@@ -14,8 +14,9 @@ use std::sync::Arc;
 use tempfile::TempDir;
 
 use super::{SqliteStore, migrations};
+use crate::store::contract::outbox::routed_order;
 use crate::store::contract::{inserted, new_buyer, new_message, new_order, normalized};
-use crate::store::{Store, StoreError};
+use crate::store::{Outbox, Store, StoreError};
 
 /// A fresh database in a directory that does not exist yet (open must create it).
 pub(super) async fn open_temp() -> (TempDir, String, SqliteStore) {
@@ -23,6 +24,19 @@ pub(super) async fn open_temp() -> (TempDir, String, SqliteStore) {
     let url = format!("sqlite://{}/data/jembatan.db", dir.path().display());
     let store = SqliteStore::open(&url).await.unwrap();
     (dir, url, store)
+}
+
+/// One gateway process owns the SQLite file: at its start every claim it finds is
+/// a stopped run's, and all are released at once.
+#[tokio::test]
+async fn a_restart_releases_every_claim() {
+    let (_dir, _url, store) = open_temp().await;
+    routed_order(&store, &["a"]).await;
+    let lease = std::time::Duration::from_secs(60);
+    let claim = || store.claim_deliveries(chrono::Utc::now(), lease, 10);
+    assert_eq!(claim().await.unwrap().len(), 1);
+    assert_eq!(store.release_claims().await.unwrap(), 1);
+    assert_eq!(claim().await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -5,18 +5,9 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::codec::{now, parse_time, time_text};
+use super::codec::{WhatsAppContactRow, now, time_text};
 use super::deliveries::target_wa_id;
 use crate::store::{StoreError, StoreResult, WhatsAppContact};
-
-/// A `whatsapp_contacts` row, its columns read with a prefix (`wa_`) when it comes
-/// from a join that may find none.
-pub(super) struct WhatsAppContactRow {
-    wa_id: String,
-    opted_in_at: Option<String>,
-    opt_in_source: Option<String>,
-    last_inbound_at: Option<String>,
-}
 
 impl WhatsAppContactRow {
     /// `None` when the join found no contact.
@@ -31,19 +22,6 @@ impl WhatsAppContactRow {
             opt_in_source: row.get(column("opt_in_source").as_str())?,
             last_inbound_at: row.get(column("last_inbound_at").as_str())?,
         }))
-    }
-}
-
-impl TryFrom<WhatsAppContactRow> for WhatsAppContact {
-    type Error = StoreError;
-
-    fn try_from(row: WhatsAppContactRow) -> Result<Self, Self::Error> {
-        Ok(Self {
-            opted_in_at: row.opted_in_at.as_deref().map(parse_time).transpose()?,
-            last_inbound_at: row.last_inbound_at.as_deref().map(parse_time).transpose()?,
-            wa_id: row.wa_id,
-            opt_in_source: row.opt_in_source,
-        })
     }
 }
 

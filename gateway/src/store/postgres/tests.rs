@@ -1,0 +1,160 @@
+//! PostgreSQL's own side of the store: its migrations, its URL, and what sharing
+//! the database with other instances changes. The contract every engine keeps is
+//! tested once for all in `store::contract`.
+
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::{PostgresOptions, PostgresStore, TestDatabase, migrations, pool_size_of};
+use crate::store::contract::outbox::routed_order;
+use crate::store::{Outbox, Store, StoreError};
+
+const LEASE: Duration = Duration::from_secs(60);
+
+async fn open(database: &TestDatabase) -> PostgresStore {
+    PostgresStore::open_with(database.url(), PostgresOptions::default())
+        .await
+        .unwrap()
+}
+
+/// Another instance's start must not take back a live instance's claims: only the
+/// leases that ran out are released.
+#[tokio::test]
+async fn a_start_releases_only_the_leases_that_ran_out() {
+    let database = TestDatabase::create().await;
+    let first = open(&database).await;
+    routed_order(&first, &["a"]).await;
+    // A claim made two leases ago: its instance died and its lease is out.
+    let long_ago = Utc::now() - 2 * LEASE;
+    assert_eq!(
+        first
+            .claim_deliveries(long_ago, LEASE, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let second = open(&database).await;
+    assert_eq!(second.release_claims().await.unwrap(), 1);
+    assert!(second.next_due_at().await.unwrap().is_some());
+
+    // A live claim stays with the instance that holds it.
+    assert_eq!(
+        first
+            .claim_deliveries(Utc::now(), LEASE, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let third = open(&database).await;
+    assert_eq!(third.release_claims().await.unwrap(), 0);
+    assert!(
+        third
+            .claim_deliveries(Utc::now(), LEASE, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    for store in [first, second, third] {
+        store.close().await;
+    }
+}
+
+/// Instances claiming at once each get different deliveries.
+#[tokio::test]
+async fn concurrent_claims_take_each_delivery_once() {
+    let database = TestDatabase::create().await;
+    let store = open(&database).await;
+    routed_order(&store, &["a", "b", "c", "d", "e", "f"]).await;
+    let instances = [open(&database).await, open(&database).await, store];
+    let claims = instances
+        .iter()
+        .map(|instance| instance.claim_deliveries(Utc::now(), LEASE, 2));
+    let mut claimed: Vec<String> = futures_util::future::join_all(claims)
+        .await
+        .into_iter()
+        .flat_map(|claim| claim.unwrap())
+        .map(|delivery| delivery.id)
+        .collect();
+    claimed.sort();
+    let before = claimed.len();
+    claimed.dedup();
+    assert_eq!(claimed.len(), before, "a delivery claimed twice");
+    assert_eq!(claimed.len(), 6);
+}
+
+/// Instances starting at once migrate once, one after the other.
+#[tokio::test]
+async fn instances_starting_at_once_migrate_once() {
+    let database = TestDatabase::create().await;
+    let opens = (0..4).map(|_| open(&database));
+    let stores = futures_util::future::join_all(opens).await;
+    let client = stores[0].client().await.unwrap();
+    let applied: i64 = client
+        .query_one("SELECT count(*) FROM _sqlx_migrations", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(applied, migrations::count() as i64);
+    stores[0].ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_edited_migration_is_refused() {
+    let database = TestDatabase::create().await;
+    let store = open(&database).await;
+    let client = store.client().await.unwrap();
+    client
+        .execute(
+            "UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea WHERE version = 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    drop(client);
+    store.close().await;
+    let reopened = PostgresStore::open_with(database.url(), PostgresOptions::default()).await;
+    assert!(
+        matches!(&reopened, Err(StoreError::Migration(why)) if why.contains("edited")),
+        "{reopened:?}"
+    );
+}
+
+#[test]
+fn the_pool_size_comes_from_the_url_or_the_options() {
+    assert_eq!(
+        pool_size_of("postgres://u@h/db", 10).unwrap(),
+        ("postgres://u@h/db".to_owned(), 10)
+    );
+    assert_eq!(
+        pool_size_of("postgres://u@h/db?pool_size=3&sslmode=disable", 10).unwrap(),
+        ("postgres://u@h/db?sslmode=disable".to_owned(), 3)
+    );
+    assert_eq!(
+        pool_size_of("postgres://u@h/db?pool_size=3", 10).unwrap(),
+        ("postgres://u@h/db".to_owned(), 3)
+    );
+    assert!(matches!(
+        pool_size_of("postgres://u@h/db?pool_size=many", 10),
+        Err(StoreError::Invalid(_))
+    ));
+}
+
+/// A server that cannot be reached is the database being unavailable, and the
+/// error does not show the URL's password.
+#[tokio::test]
+async fn an_unreachable_server_is_unavailable_and_its_password_unshown() {
+    let result = PostgresStore::open_with(
+        "postgres://app:s3cret@127.0.0.1:1/jembatan",
+        PostgresOptions::default(),
+    )
+    .await;
+    let error = result.expect_err("nothing listens on port 1");
+    assert!(error.is_unavailable(), "{error:?}");
+    assert!(
+        !format!("{error} {error:?}").contains("s3cret"),
+        "{error:?}"
+    );
+}
