@@ -150,3 +150,24 @@ impl AttemptRow {
         })
     }
 }
+
+impl OrderRow {
+    pub(super) fn from_pg(row: &Row) -> Result<Self, PgError> {
+        Ok(Self {
+            id: row.try_get("id")?,
+            message_id: row.try_get("message_id")?,
+            buyer_id: row.try_get("buyer_id")?,
+            buyer_order_number: row.try_get("buyer_order_number")?,
+            supplier_code: row.try_get("supplier_code")?,
+            craftsman_id: row.try_get("craftsman_id")?,
+            status: row.try_get("status")?,
+            response: row.try_get("response")?,
+            routed_at: row.try_get("routed_at")?,
+            reminded_at: row.try_get("reminded_at")?,
+            body: row.try_get("body")?,
+            schema_version: row.try_get("schema_version")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}

@@ -5,7 +5,7 @@ use tokio_postgres::Row;
 
 use super::codec::{ChannelRow, CraftsmanRow, RouteRow, classify, json_text, now, time_text};
 use super::{Db, PgError, deliveries, rows};
-use crate::model::{ChannelTarget, Language};
+use crate::model::ChannelTarget;
 use crate::store::{
     Channel, Craftsman, NewCraftsman, NewInboxSession, Route, RouteChange, StoreError, StoreResult,
 };

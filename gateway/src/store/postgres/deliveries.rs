@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 
 use super::codec::{
-    OrderRow, classify, count, decode, json_text, now, parse_json, parse_time, time_text,
+    DeliveryAttemptRow, DeliveryRow, OrderRow, WhatsAppContactRow, classify, count, decode,
+    json_text, now, parse_json, parse_language, parse_time, time_text,
 };
 use super::{Db, PgError, fetch_count, page_limit, page_params, page_query, rows, split_page};
 use crate::model::ChannelTarget;

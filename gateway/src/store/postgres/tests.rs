@@ -25,16 +25,17 @@ async fn a_start_releases_only_the_leases_that_ran_out() {
     let database = TestDatabase::create().await;
     let first = open(&database).await;
     routed_order(&first, &["a"]).await;
-    // A claim made two leases ago: its instance died and its lease is out.
-    let long_ago = Utc::now() - 2 * LEASE;
+    // A claim whose instance died: its lease (a millisecond here) is out.
+    let short = Duration::from_millis(1);
     assert_eq!(
         first
-            .claim_deliveries(long_ago, LEASE, 10)
+            .claim_deliveries(Utc::now(), short, 10)
             .await
             .unwrap()
             .len(),
         1
     );
+    tokio::time::sleep(Duration::from_millis(20)).await;
     let second = open(&database).await;
     assert_eq!(second.release_claims().await.unwrap(), 1);
     assert!(second.next_due_at().await.unwrap().is_some());

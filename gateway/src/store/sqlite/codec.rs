@@ -149,3 +149,24 @@ impl AttemptRow {
         })
     }
 }
+
+impl OrderRow {
+    pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            message_id: row.get("message_id")?,
+            buyer_id: row.get("buyer_id")?,
+            buyer_order_number: row.get("buyer_order_number")?,
+            supplier_code: row.get("supplier_code")?,
+            craftsman_id: row.get("craftsman_id")?,
+            status: row.get("status")?,
+            response: row.get("response")?,
+            routed_at: row.get("routed_at")?,
+            reminded_at: row.get("reminded_at")?,
+            body: row.get("body")?,
+            schema_version: row.get("schema_version")?,
+            created_at: row.get("created_at")?,
+            updated_at: row.get("updated_at")?,
+        })
+    }
+}

@@ -4,7 +4,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::codec::{ChannelRow, CraftsmanRow, RouteRow, classify, json_text, now, time_text};
 use super::deliveries;
-use crate::model::{ChannelTarget, Language};
+use crate::model::ChannelTarget;
 use chrono::{DateTime, Utc};
 
 use crate::store::{
