@@ -16,6 +16,8 @@
 //! the caller (time-ordered, e.g. `msg_<uuid v7>`, so id order is creation order),
 //! times are UTC, JSON is [`serde_json::Value`].
 
+#[macro_use]
+mod columns;
 pub mod postgres;
 mod rows;
 pub mod sqlite;

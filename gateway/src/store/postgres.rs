@@ -356,64 +356,6 @@ async fn finish<T>(
     }
 }
 
-// Column lists, as in `sqlite.rs`: macros so that `concat!` builds `&'static str`
-// queries, each one a statement prepared once per connection.
-macro_rules! buyer_columns {
-    () => {
-        "id, name, plugin, plugin_version, plugin_config, limits, callback_url, created_at"
-    };
-}
-/// Every message column but the body (see `rows::MessageMetaRow`).
-macro_rules! message_meta_columns {
-    () => {
-        "id, buyer_id, received_via, content_type, headers, body_sha256, idempotency_key, \
-         status, error, response_status, response_body, attempts, plugin_name, \
-         plugin_version, received_at, processed_at, warnings, body_purged_at"
-    };
-}
-macro_rules! message_columns {
-    () => {
-        concat!(message_meta_columns!(), ", body")
-    };
-}
-macro_rules! order_columns {
-    () => {
-        "id, message_id, buyer_id, buyer_order_number, supplier_code, craftsman_id, status, \
-         response, routed_at, reminded_at, body, schema_version, created_at, updated_at"
-    };
-}
-macro_rules! plugin_columns {
-    () => {
-        "sha256, name, version, description, content_types, size_bytes, uploaded_at"
-    };
-}
-macro_rules! craftsman_columns {
-    () => {
-        "id, name, language, created_at"
-    };
-}
-macro_rules! channel_columns {
-    () => {
-        "id, craftsman_id, target, disabled_at, disabled_reason, created_at"
-    };
-}
-/// A delivery's columns, with its channel's kind (`callback` for a response to the
-/// buyer) and the order's craftsman, from [`delivery_tables!`].
-macro_rules! delivery_columns {
-    () => {
-        "d.id, d.order_id, d.kind, o.craftsman_id, d.channel_id, d.response_id, \
-         coalesce(c.kind, 'callback') AS channel, d.state, \
-         d.attempts, d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, \
-         d.updated_at, d.delivered_at"
-    };
-}
-macro_rules! delivery_tables {
-    () => {
-        "deliveries d LEFT JOIN channels c ON c.id = d.channel_id \
-         JOIN orders o ON o.id = d.order_id"
-    };
-}
-
 mod alerts;
 mod buyers;
 mod chat;

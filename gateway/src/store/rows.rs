@@ -8,12 +8,13 @@
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use jembatan_schemas::{PurchaseOrderV2, upgrade_v1};
 
-use crate::model::Language;
+use crate::model::{ChannelTarget, Language};
+use crate::orders::OrderSchema;
 use crate::store::{
-    AdminAlert, BindingChange, Buyer, Channel, Craftsman, Delivery, DeliveryAttempt, EngineError,
-    MAX_PAGE, Message, MessageAttempt, MessageSummary, OrderRecord, PluginArtifact, PluginRef,
-    Route, RoutedOrder, StoreError, StoreResult, StoredResponse, TransactionRecord,
-    WhatsAppContact,
+    AdminAlert, BindingChange, Buyer, Channel, ClaimedDelivery, Craftsman, Delivery,
+    DeliveryAttempt, EngineError, MAX_PAGE, Message, MessageAttempt, MessageSummary, OrderRecord,
+    PluginArtifact, PluginRef, Route, RoutedOrder, StoreError, StoreResult, StoredResponse,
+    TransactionRecord, WhatsAppContact,
 };
 
 /// Now, at the precision we store, so a returned record equals the stored one.
@@ -614,4 +615,57 @@ pub(in crate::store) fn split_page<T>(
 /// The page size a query asked for, within bounds.
 pub(in crate::store) fn page_limit(limit: u32) -> u32 {
     limit.clamp(1, MAX_PAGE)
+}
+
+/// A claimed delivery with what its worker needs, as the engines read it.
+pub(in crate::store) struct ClaimRow {
+    pub(in crate::store) delivery_id: String,
+    pub(in crate::store) kind: String,
+    pub(in crate::store) attempts: i64,
+    pub(in crate::store) schedule_base: i64,
+    pub(in crate::store) delivered_parts: String,
+    pub(in crate::store) channel_id: Option<String>,
+    pub(in crate::store) target: Option<String>,
+    pub(in crate::store) callback_url: Option<String>,
+    pub(in crate::store) callback_secret: Option<String>,
+    pub(in crate::store) response: Option<String>,
+    pub(in crate::store) buyer_name: String,
+    pub(in crate::store) craftsman_name: String,
+    pub(in crate::store) language: String,
+    pub(in crate::store) whatsapp: Option<WhatsAppContactRow>,
+    pub(in crate::store) order: OrderRow,
+}
+
+impl TryFrom<ClaimRow> for ClaimedDelivery {
+    type Error = StoreError;
+
+    fn try_from(row: ClaimRow) -> Result<Self, Self::Error> {
+        let attempts = count(row.attempts)?;
+        let target = match row.target {
+            Some(target) => parse_json(&target)?,
+            // A response to the buyer: its callback as it is now, as a webhook
+            // carrying v2. A callback removed since the claim has no URL, which
+            // the webhook channel refuses for good.
+            None => ChannelTarget::Webhook {
+                url: row.callback_url.unwrap_or_default(),
+                secret: row.callback_secret,
+                order_schema: Some(OrderSchema::V2),
+            },
+        };
+        Ok(ClaimedDelivery {
+            attempt: attempts + 1,
+            kind: row.kind.parse().map_err(decode)?,
+            attempts_in_schedule: attempts.saturating_sub(count(row.schedule_base)?),
+            target,
+            response: row.response.as_deref().map(parse_json).transpose()?,
+            language: parse_language(&row.language)?,
+            order: OrderRecord::try_from(row.order)?,
+            id: row.delivery_id,
+            channel_id: row.channel_id,
+            buyer_name: row.buyer_name,
+            craftsman_name: row.craftsman_name,
+            whatsapp: row.whatsapp.map(WhatsAppContact::try_from).transpose()?,
+            delivered_parts: parse_json(&row.delivered_parts)?,
+        })
+    }
 }

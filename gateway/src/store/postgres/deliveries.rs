@@ -6,18 +6,15 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::Row;
 
 use super::codec::{
-    DeliveryAttemptRow, DeliveryRow, OrderRow, WhatsAppContactRow, classify, count, decode,
-    json_text, now, parse_json, parse_language, parse_time, time_text,
+    ClaimRow, DeliveryAttemptRow, DeliveryRow, OrderRow, WhatsAppContactRow, classify, count,
+    decode, json_text, now, parse_time, time_text,
 };
 use super::{Db, PgError, fetch_count, page_limit, page_params, page_query, rows, split_page};
-use crate::model::ChannelTarget;
-use crate::orders::OrderSchema;
 use crate::secrets::new_id;
 use crate::store::routing::{self, ChannelState, NewDelivery};
 use crate::store::{
     ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryState,
-    DeliveryStats, NewAttempt, NextStep, OrderRecord, Receipt, Reopen, SentMessage, StoreError,
-    StoreResult, WhatsAppContact,
+    DeliveryStats, NewAttempt, NextStep, Receipt, Reopen, SentMessage, StoreError, StoreResult,
 };
 
 /// The number a WhatsApp target's JSON (in `$col`) sends to, as `whatsapp_contacts`
@@ -189,24 +186,6 @@ pub(super) async fn claim(
     rows(found, |row| row.try_get::<_, String>(0))
 }
 
-struct ClaimRow {
-    delivery_id: String,
-    kind: String,
-    attempts: i64,
-    schedule_base: i64,
-    delivered_parts: String,
-    channel_id: Option<String>,
-    target: Option<String>,
-    callback_url: Option<String>,
-    callback_secret: Option<String>,
-    response: Option<String>,
-    buyer_name: String,
-    craftsman_name: String,
-    language: String,
-    whatsapp: Option<WhatsAppContactRow>,
-    order: OrderRow,
-}
-
 impl ClaimRow {
     fn from_pg(row: &Row) -> Result<Self, PgError> {
         Ok(Self {
@@ -261,35 +240,7 @@ pub(super) async fn claimed(db: &dyn Db, ids: &[String]) -> StoreResult<Vec<Clai
         .await?;
     rows(found, ClaimRow::from_pg)?
         .into_iter()
-        .map(|row| {
-            let attempts = count(row.attempts)?;
-            let target = match row.target {
-                Some(target) => parse_json(&target)?,
-                // A response to the buyer: its callback as it is now, as a webhook
-                // carrying v2. A callback removed since the claim has no URL, which
-                // the webhook channel refuses for good.
-                None => ChannelTarget::Webhook {
-                    url: row.callback_url.unwrap_or_default(),
-                    secret: row.callback_secret,
-                    order_schema: Some(OrderSchema::V2),
-                },
-            };
-            Ok(ClaimedDelivery {
-                attempt: attempts + 1,
-                kind: row.kind.parse().map_err(decode)?,
-                attempts_in_schedule: attempts.saturating_sub(count(row.schedule_base)?),
-                target,
-                response: row.response.as_deref().map(parse_json).transpose()?,
-                language: parse_language(&row.language)?,
-                order: OrderRecord::try_from(row.order)?,
-                id: row.delivery_id,
-                channel_id: row.channel_id,
-                buyer_name: row.buyer_name,
-                craftsman_name: row.craftsman_name,
-                whatsapp: row.whatsapp.map(WhatsAppContact::try_from).transpose()?,
-                delivered_parts: parse_json(&row.delivered_parts)?,
-            })
-        })
+        .map(ClaimedDelivery::try_from)
         .collect()
 }
 

@@ -6,18 +6,15 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params, params_from_iter};
 
 use super::codec::{
-    DeliveryAttemptRow, DeliveryRow, OrderRow, WhatsAppContactRow, classify, count, decode, now,
-    parse_language, parse_time, time_text,
+    ClaimRow, DeliveryAttemptRow, DeliveryRow, OrderRow, WhatsAppContactRow, classify, count,
+    decode, now, parse_time, time_text,
 };
 use super::{page_limit, page_query, split_page};
-use crate::model::ChannelTarget;
-use crate::orders::OrderSchema;
 use crate::secrets::new_id;
 use crate::store::routing::{self, ChannelState, NewDelivery};
 use crate::store::{
     ClaimedDelivery, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryState,
-    DeliveryStats, NewAttempt, NextStep, OrderRecord, Receipt, Reopen, SentMessage, StoreError,
-    StoreResult, WhatsAppContact,
+    DeliveryStats, NewAttempt, NextStep, Receipt, Reopen, SentMessage, StoreError, StoreResult,
 };
 
 /// The number a WhatsApp target's JSON (in `$col`) sends to, as `whatsapp_contacts`
@@ -183,24 +180,6 @@ pub(super) fn claim(
         .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-struct ClaimRow {
-    delivery_id: String,
-    kind: String,
-    attempts: i64,
-    schedule_base: i64,
-    delivered_parts: String,
-    channel_id: Option<String>,
-    target: Option<String>,
-    callback_url: Option<String>,
-    callback_secret: Option<String>,
-    response: Option<String>,
-    buyer_name: String,
-    craftsman_name: String,
-    language: String,
-    whatsapp: Option<WhatsAppContactRow>,
-    order: OrderRow,
-}
-
 impl ClaimRow {
     fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
         Ok(Self {
@@ -253,43 +232,7 @@ pub(super) fn claimed(conn: &Connection, ids: &[String]) -> StoreResult<Vec<Clai
         ))?
         .query_map([super::codec::json_text(&ids)?], ClaimRow::from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
-    let claimed = rows
-        .into_iter()
-        .map(|row| {
-            let attempts = count(row.attempts)?;
-            let target = match row.target {
-                Some(target) => super::codec::parse_json(&target)?,
-                // A response to the buyer: its callback as it is now, as a webhook
-                // carrying v2. A callback removed since the claim has no URL, which
-                // the webhook channel refuses for good.
-                None => ChannelTarget::Webhook {
-                    url: row.callback_url.unwrap_or_default(),
-                    secret: row.callback_secret,
-                    order_schema: Some(OrderSchema::V2),
-                },
-            };
-            Ok(ClaimedDelivery {
-                attempt: attempts + 1,
-                kind: row.kind.parse().map_err(decode)?,
-                attempts_in_schedule: attempts.saturating_sub(count(row.schedule_base)?),
-                target,
-                response: row
-                    .response
-                    .as_deref()
-                    .map(super::codec::parse_json)
-                    .transpose()?,
-                language: parse_language(&row.language)?,
-                order: OrderRecord::try_from(row.order)?,
-                id: row.delivery_id,
-                channel_id: row.channel_id,
-                buyer_name: row.buyer_name,
-                craftsman_name: row.craftsman_name,
-                whatsapp: row.whatsapp.map(WhatsAppContact::try_from).transpose()?,
-                delivered_parts: super::codec::parse_json(&row.delivered_parts)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(claimed)
+    rows.into_iter().map(ClaimedDelivery::try_from).collect()
 }
 
 pub(super) fn record_attempt(conn: &Connection, attempt: NewAttempt) -> StoreResult<Delivery> {
