@@ -633,6 +633,12 @@ fn orders_accepted_before_a_kill_are_all_delivered_after_the_restart() {
 
 #[test]
 fn a_delivery_in_flight_when_the_gateway_is_killed_is_taken_back_at_restart() {
+    // A gateway owns its SQLite file, so its start takes back every claim. On
+    // PostgreSQL a claim may be a live instance's: a start takes back only leases
+    // that ran out (`store::postgres::tests`), and this one lasts minutes.
+    if crate::harness::test_database() == "postgres" {
+        return;
+    }
     let receiver = WebhookReceiver::start(SECRET);
     // Slow to answer, so that the gateway is killed while it waits, holding the claim.
     receiver.control(json!({"delay_ms": 4000}));
