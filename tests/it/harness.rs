@@ -100,6 +100,9 @@ pub struct Gateway {
     /// The PostgreSQL database this gateway's data directory has, when the run uses
     /// PostgreSQL (see [`test_database`]).
     postgres: Option<TestPostgres>,
+    /// Set by [`Gateway::kill`] and [`Gateway::stop`], which keep the data (and so
+    /// the database) for a gateway restarted on it.
+    keeps_data: bool,
 }
 
 /// Which engine the gateways of this run store in: `JEMBATAN_TEST_DATABASE=postgres`
@@ -275,6 +278,7 @@ impl Gateway {
                 .unwrap(),
             logs,
             postgres,
+            keeps_data: false,
         }
     }
 
@@ -305,6 +309,7 @@ impl Gateway {
 
     /// Kills the process the hard way (SIGKILL) and waits for it.
     pub fn kill(mut self) -> PathBuf {
+        self.keeps_data = true;
         self.child.kill().unwrap();
         self.child.wait().unwrap();
         std::mem::take(&mut self._temp)
@@ -316,6 +321,7 @@ impl Gateway {
     /// its shutdown (the store checkpoints its log into the database file), and
     /// keeps its data directory.
     pub fn stop(mut self) -> PathBuf {
+        self.keeps_data = true;
         let pid = nix::unistd::Pid::from_raw(i32::try_from(self.child.id()).unwrap());
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
         let status = self.child.wait().unwrap();
@@ -417,10 +423,10 @@ impl Drop for Gateway {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        // A database goes with its data directory: when the directory is this
-        // gateway's own and goes now. One kept for a restart (`kill`, `stop`) stays,
-        // as the directory does.
-        if self._temp.is_some()
+        // A database goes with the gateway, unless it was killed or stopped to be
+        // restarted on its data, which then keeps the database as it keeps the
+        // directory; the restarted gateway drops it.
+        if !self.keeps_data
             && let Some(postgres) = &self.postgres
         {
             postgres.drop_database();
