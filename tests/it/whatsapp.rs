@@ -3,6 +3,7 @@
 //! customer's 24-hour service window, templates it has not approved, and signs the
 //! status and message webhooks it sends back to the gateway.
 
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,12 @@ fn setup() -> (ChatApis, Gateway) {
     let apis = ChatApis::start(TOKEN, "123:unused-telegram");
     apis.control(json!({"whatsapp_templates": [
         {"name": "pesanan_baru", "language": "id", "body_params": 4, "quick_replies": 2}]}));
+    let gw = gateway(&apis, None);
+    (apis, gw)
+}
+
+/// The gateway of [`setup`], on the store in `data_dir` when given (a restart).
+fn gateway(apis: &ChatApis, data_dir: Option<PathBuf>) -> Gateway {
     let config = format!(
         "[delivery.whatsapp]\nbase_url = \"{}\"\nphone_number_id = \"1055\"\n\
          access_token = \"{TOKEN}\"\n\n\
@@ -43,10 +50,11 @@ fn setup() -> (ChatApis, Gateway) {
             ("JEMBATAN_WHATSAPP_VERIFY_TOKEN".into(), VERIFY_TOKEN.into()),
         ],
         config: Some(config),
+        data_dir,
         ..Options::default()
     });
     apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), APP_SECRET);
-    (apis, gw)
+    gw
 }
 
 /// Craftsman `jaya` on WhatsApp, written as a person writes a local number, and
@@ -409,4 +417,34 @@ fn a_failed_status_that_arrives_before_its_attempt_is_saved_still_reopens_the_de
         .collect();
     assert_eq!(types.first(), Some(&json!("text")), "{types:?}");
     assert_eq!(types.last(), Some(&json!("template")), "{types:?}");
+}
+
+/// A status kept for a message no attempt names yet is in the store, not in
+/// memory: a restart between the status and the attempt that names its `wamid`
+/// loses nothing, and the `failed` still reopens the delivery.
+#[test]
+fn a_failed_status_kept_before_its_attempt_outlives_a_restart() {
+    let (apis, gw) = setup();
+    let (key, channel_id) = jaya(&gw);
+    opt_in(&gw, &channel_id);
+    // Meta's `failed` (131049: may pass later) for the message it will take next.
+    let wamid = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjdFQUE5";
+    assert_eq!(apis.whatsapp_fail(wamid, 131049), 200);
+
+    let data_dir = gw.stop();
+    let gw = gateway(&apis, Some(data_dir));
+    apis.control(json!({"whatsapp_next_wamid": wamid}));
+    let order_id = gw.post_canonical_order(&key, "PO-RESTART-1", "PBG-017");
+
+    let delivery = wait_delivery(&gw, &order_id, |d| {
+        d["state"] == "succeeded" && d["attempts"] == 2
+    });
+    let log = delivery["attempt_log"].as_array().unwrap();
+    assert_eq!(log[0]["message_id"], wamid, "{:#}", log[0]);
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    assert_eq!(log[0]["receipt"], "failed");
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(error.contains("131049"), "{error}");
+    assert_eq!(log[1]["outcome"], "succeeded");
+    assert_ne!(log[1]["message_id"], wamid);
 }

@@ -65,6 +65,8 @@ where the peer applies it). Control keys:
     {"whatsapp_status_first": true}   the statuses of a message are sent
         before the answer that names its `wamid`, not 0.3 s after it: Meta
         promises no order between the two (docs/services.md W2, W12)
+    {"whatsapp_next_wamid": "wamid.x"}   the next message taken is answered with
+        this `wamid` (a test can then send its statuses before the message)
     {"whatsapp_pair_limit": {"628…": 1}}   the next n messages to that number
         hit the pair rate limit: 400 with Meta's 131056, other numbers unaffected
     {"whatsapp_reengagement": "sync"|"async"}   how free-form text outside the
@@ -295,6 +297,8 @@ class ChatHandler(PeerHandler):
             wa.opted_in = {str(n).lstrip("+") for n in doc["whatsapp_opted_in"]}
         if "whatsapp_status_first" in doc:
             wa.status_first = bool(doc["whatsapp_status_first"])
+        if "whatsapp_next_wamid" in doc:
+            wa.next_wamid = str(doc["whatsapp_next_wamid"])
         if "whatsapp_reengagement" in doc:
             mode = doc["whatsapp_reengagement"]
             if mode not in ("sync", "async"):
@@ -433,7 +437,7 @@ class ChatHandler(PeerHandler):
                 return 400, meta_error(REENGAGEMENT, "(#131047) Re-engagement message",
                                        REENGAGEMENT_DETAILS)
             reengagement = True
-        wamid = f"wamid.{next(self.server.counter)}"
+        wamid, wa.next_wamid = wa.next_wamid or f"wamid.{next(self.server.counter)}", None
         wa.sent[wamid] = to
         if kind == "interactive":
             wa.buttons[to] = [b["reply"] for b in doc["interactive"]["action"]["buttons"]]
@@ -725,6 +729,7 @@ class WhatsApp:
         self.opted_in = None
         self.reengagement = "sync"
         self.status_first = False
+        self.next_wamid = None
         self.last_inbound = {}
         self.media = {}
         self.sent = {}

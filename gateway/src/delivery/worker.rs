@@ -16,6 +16,7 @@ use super::channels::{Failure, MAX_RETRY_HINT, Outgoing, SendError};
 use super::schedule::RetrySchedule;
 use super::{Channels, ResponseRenderer};
 use crate::metrics::Metrics;
+use crate::model::ChannelTarget;
 use crate::store::{AttemptOutcome, ClaimedDelivery, DeliveryKind, NewAttempt, NextStep, Store};
 
 /// How long a claim holds a delivery. Twice the longest send deadline
@@ -252,7 +253,7 @@ impl Worker {
             outcome,
             status_code,
             error,
-            message_id,
+            message_id: message_id.clone(),
             delivered_parts,
             spends_schedule,
             next,
@@ -261,6 +262,19 @@ impl Worker {
             // The claim stays until its lease ends; the delivery is then sent again,
             // which receivers tell apart by its unchanged id.
             tracing::error!(delivery_id = %delivery.id, %error, "recording a delivery attempt");
+            return;
+        }
+        let whatsapp = matches!(delivery.target, ChannelTarget::Whatsapp { .. });
+        if let Some(wamid) = message_id.filter(|_| whatsapp) {
+            // A status of this message may have come before the attempt was
+            // recorded (super::whatsapp_status); the worker's claimer is rung when
+            // this send's slot is freed, so a reopened delivery is seen.
+            if let Err(error) =
+                super::whatsapp_status::apply_kept(&*self.store, &self.schedule, &wamid).await
+            {
+                tracing::error!(delivery_id = %delivery.id, %wamid, %error,
+                    "applying a WhatsApp status that came before its attempt");
+            }
         }
     }
 }

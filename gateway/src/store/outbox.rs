@@ -248,6 +248,35 @@ pub struct Reopen {
     pub failed_at: DateTime<Utc>,
 }
 
+/// A status WhatsApp sent for a message (its status webhook), as the gateway keeps
+/// it when no recorded attempt names the message yet
+/// ([`Outbox::keep_early_whatsapp_status`](super::Outbox::keep_early_whatsapp_status)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppStatus {
+    /// The message's `wamid`.
+    pub wamid: String,
+    pub receipt: Receipt,
+    /// When WhatsApp says it happened.
+    pub at: DateTime<Utc>,
+    /// The `wa_id` the message went to.
+    pub recipient_id: String,
+    /// For a `failed` status: WhatsApp's error code and the error as the attempt log
+    /// shows it.
+    pub error_code: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// What [`Outbox::keep_early_whatsapp_status`](super::Outbox::keep_early_whatsapp_status) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarlyStatusKept {
+    /// Kept until the attempt naming its message is recorded.
+    Kept,
+    /// An attempt names the message already: nothing was kept, the caller applies it.
+    AttemptKnown,
+    /// As many are kept as the caller allows: nothing was kept.
+    Full,
+}
+
 /// A WhatsApp user as the gateway knows them, by the number the Cloud API writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WhatsAppContact {
