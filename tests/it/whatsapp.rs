@@ -105,6 +105,19 @@ fn wait_delivery(gw: &Gateway, order_id: &str, done: impl Fn(&Value) -> bool) ->
     }
 }
 
+/// Posts order `number` and waits until it is delivered; its order id, its
+/// delivery, and the `wamid` of the message that delivered it.
+#[track_caller]
+fn delivered(gw: &Gateway, key: &str, number: &str) -> (String, Value, String) {
+    let order_id = gw.post_canonical_order(key, number, "PBG-017");
+    let delivery = wait_delivery(gw, &order_id, |d| d["state"] == "succeeded");
+    let wamid = delivery["attempt_log"][0]["message_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (order_id, delivery, wamid)
+}
+
 fn accepted(apis: &ChatApis, method: &str) -> Vec<Value> {
     apis.received()
         .into_iter()
@@ -244,12 +257,7 @@ fn a_late_failed_status_reopens_the_delivery_as_classified() {
 
     // 131049 (not delivered "to maintain healthy ecosystem engagement") may
     // pass: the delivery is pending again, sent again, and delivered.
-    let first = gw.post_canonical_order(&key, "PO-LATE-1", "PBG-017");
-    let delivery = wait_delivery(&gw, &first, |d| d["state"] == "succeeded");
-    let wamid = delivery["attempt_log"][0]["message_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (first, _, wamid) = delivered(&gw, &key, "PO-LATE-1");
     assert_eq!(apis.whatsapp_fail(&wamid, 131049), 200);
     let delivery = wait_delivery(&gw, &first, |d| {
         d["state"] == "succeeded" && d["attempts"] == 2
@@ -267,12 +275,7 @@ fn a_late_failed_status_reopens_the_delivery_as_classified() {
 
     // 131026 (undeliverable) will not pass: dead, with the reason, and the order
     // failed.
-    let second = gw.post_canonical_order(&key, "PO-LATE-2", "PBG-017");
-    let delivery = wait_delivery(&gw, &second, |d| d["state"] == "succeeded");
-    let wamid = delivery["attempt_log"][0]["message_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (second, _, wamid) = delivered(&gw, &key, "PO-LATE-2");
     assert_eq!(apis.whatsapp_fail(&wamid, 131026), 200);
     let delivery = wait_delivery(&gw, &second, |d| d["state"] == "dead");
     assert_eq!(delivery["attempts"], 1);
@@ -447,4 +450,36 @@ fn a_failed_status_kept_before_its_attempt_outlives_a_restart() {
     assert!(error.contains("131049"), "{error}");
     assert_eq!(log[1]["outcome"], "succeeded");
     assert_ne!(log[1]["message_id"], wamid);
+}
+
+/// The pair rate limit (131056) that comes as a late `failed` status holds the
+/// delivery as long as one in the send's answer does: Meta's 6 seconds from the
+/// failure, though the retry schedule here says 300 ms.
+#[test]
+fn a_late_pair_rate_limit_failure_waits_six_seconds() {
+    let (apis, gw) = setup();
+    let (key, channel_id) = jaya(&gw);
+    opt_in(&gw, &channel_id);
+    let (_, delivery, wamid) = delivered(&gw, &key, "PO-LATE-PAIR-1");
+
+    // The gateway answers the event once it has applied it.
+    assert_eq!(apis.whatsapp_fail(&wamid, 131056), 200);
+    let delivery = gw.admin_get(&format!(
+        "/v1/admin/deliveries/{}",
+        delivery["id"].as_str().unwrap()
+    ));
+    assert_eq!(delivery["state"], "pending", "{delivery:#}");
+    let log = delivery["attempt_log"].as_array().unwrap();
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    assert!(
+        log[0]["error"].as_str().unwrap().contains("131056"),
+        "{:#}",
+        log[0]
+    );
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let wait = time(&delivery["next_attempt_at"]) - time(&log[0]["receipt_at"]);
+    assert!(
+        wait.num_milliseconds() >= 6000,
+        "next attempt {wait} after the failure"
+    );
 }

@@ -15,11 +15,13 @@
 //!
 //! The webhook endpoint (`api::whatsapp`) reads the events and calls [`take`].
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
 use super::RetrySchedule;
-use super::channels::Failure;
-use super::channels::whatsapp::{REENGAGEMENT, Status, code_failure};
+use super::channels::whatsapp::{REENGAGEMENT, Status, code_failure, code_retry_after};
+use super::channels::{Failure, MAX_RETRY_HINT};
 use crate::store::{
     AttemptOutcome, DeliveryState, EarlyStatusKept, NextStep, Outbox, Receipt, Reopen, StoreResult,
     WhatsAppStatus,
@@ -128,6 +130,9 @@ async fn apply(
         let next = match failure {
             Failure::Retry | Failure::Credentials | Failure::Throttled => schedule
                 .wait_after(sent.attempts_in_schedule)
+                // The code's own wait (the pair rate limit) holds as it does for a
+                // refusal in the send's answer: the retry is never earlier.
+                .map(|wait| wait.max(late_hint(code)))
                 .and_then(|wait| chrono::Duration::from_std(wait).ok())
                 .map_or(NextStep::Dead, |wait| NextStep::RetryAt(Utc::now() + wait)),
             Failure::Permanent | Failure::Disable => NextStep::Dead,
@@ -152,4 +157,11 @@ async fn apply(
         .await?;
     tracing::debug!(wamid = %status.wamid, receipt = %status.receipt, changed, "WhatsApp status");
     Ok(false)
+}
+
+/// The wait a late failure's code asks for, within [`MAX_RETRY_HINT`].
+fn late_hint(code: Option<i64>) -> Duration {
+    code.and_then(code_retry_after)
+        .unwrap_or_default()
+        .min(MAX_RETRY_HINT)
 }

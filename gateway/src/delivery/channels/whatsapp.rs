@@ -457,6 +457,13 @@ pub fn code_failure(code: i64) -> Failure {
     }
 }
 
+/// How long a message that failed with Graph error `code` asks its delivery to
+/// wait, whether the failure came in the send's answer or a later `failed` status:
+/// [`PAIR_RATE_WAIT`] after the pair rate limit; `None` when the code says nothing.
+pub fn code_retry_after(code: i64) -> Option<Duration> {
+    (code == PAIR_RATE_LIMIT).then_some(PAIR_RATE_WAIT)
+}
+
 /// A Graph API refusal: the classified error, and Graph's code when it gave one.
 struct Refusal {
     error: SendError,
@@ -864,7 +871,7 @@ impl WhatsAppChannel {
                 format!("WhatsApp answered HTTP {status}: {}", excerpt(&body, 200)),
             ),
         };
-        let wait = (code == Some(PAIR_RATE_LIMIT)).then_some(PAIR_RATE_WAIT);
+        let wait = code.and_then(code_retry_after);
         Err(Refusal {
             error: SendError::new(failure, Some(status), self.clean(text)).with_retry_after(wait),
             code,
