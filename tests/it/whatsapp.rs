@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{Gateway, Options, expect_problem, json_of};
-use crate::peers::ChatApis;
+use crate::peers::{ChatApis, read_with_tool};
 
 const WAIT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "wa-token-3c9d";
@@ -116,6 +117,17 @@ fn delivered(gw: &Gateway, key: &str, number: &str) -> (String, Value, String) {
         .unwrap()
         .to_owned();
     (order_id, delivery, wamid)
+}
+
+/// `tests/tools/read_pdf.py` (pypdf) on a document the peer received: its pages
+/// and text.
+#[track_caller]
+fn read_pdf(document: &Value) -> Value {
+    assert_eq!(document["content_encoding"], "base64", "a PDF is binary");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(document["content"].as_str().unwrap())
+        .unwrap();
+    read_with_tool("read_pdf.py", &[], &bytes)
 }
 
 fn accepted(apis: &ChatApis, method: &str) -> Vec<Value> {
@@ -226,14 +238,23 @@ fn inside_the_window_the_summary_goes_as_text_and_the_order_as_a_document() {
     assert!(text.contains("PO-WIN-1"), "{text}");
     let uploads = accepted(&apis, "media");
     assert!(!uploads.is_empty());
-    assert_eq!(uploads[0]["document"]["filename"], "order-PO-WIN-1.txt");
-    assert_eq!(uploads[0]["document"]["content_type"], "text/plain");
-    assert!(
-        uploads[0]["document"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("PO-WIN-1")
-    );
+    assert_eq!(uploads[0]["document"]["filename"], "order-PO-WIN-1.pdf");
+    assert_eq!(uploads[0]["document"]["content_type"], "application/pdf");
+    // A PDF that an independent reader opens, with the order in its text.
+    let pdf = read_pdf(&uploads[0]["document"]);
+    assert_eq!(pdf["pages"], 1, "{pdf:#}");
+    let text = pdf["text"].as_str().unwrap();
+    for expected in [
+        "Nomor pesanan: PO-WIN-1",
+        "Pembeli: Buyer mitra-otoparts",
+        "150 buah — Knalpot racing 125cc, stainless",
+        "@ USD 185.000,00 = USD 27.750.000,00",
+        "Total bayar: USD 34.687.500,00",
+        "Plat besi 2mm",
+        "Mohon dikirim sebelum tanggal 10",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
     // One document per upload, each naming what was uploaded; never a CSV.
     assert_eq!(
         types.iter().filter(|t| **t == "document").count(),
