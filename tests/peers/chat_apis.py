@@ -84,7 +84,9 @@ Telegram, as the Bot API server answers (docs/services.md section 2):
         chats the bot can no longer reach, each answered with the Bot API's
         error for it (TELEGRAM_UNREACHABLE, docs/services.md T6, T8, T9):
         `blocked`, `kicked_group`, `kicked_supergroup`, `deactivated`,
-        `chat_not_found`
+        `not_member`, `group_deleted`, `chat_not_found`
+    {"telegram_reachable": ["-100555"]}   the bot reaches these chats again (a
+        `telegram_user_writes` from a chat does the same)
     {"telegram_fail_method": {"method": "sendDocument", "times": 1}}   the next
         `times` calls of that method alone fail with a 500 (the Bot API's answer
         to a server error), the other methods answering as usual
@@ -254,6 +256,8 @@ TELEGRAM_UNREACHABLE = {
     "kicked_group": (403, "Forbidden: bot was kicked from the group chat"),
     "kicked_supergroup": (403, "Forbidden: bot was kicked from the supergroup chat"),
     "deactivated": (403, "Forbidden: user is deactivated"),
+    "not_member": (403, "Forbidden: bot is not a member of the group chat"),
+    "group_deleted": (403, "Forbidden: the group chat was deleted"),
     "chat_not_found": (400, "Bad Request: chat not found"),
     # A bot writing first to a user, as quoted in
     # github.com/tdlib/telegram-bot-api/issues/198 (docs/services.md T7).
@@ -281,6 +285,9 @@ class ChatHandler(PeerHandler):
             if unknown:
                 raise ValueError(f"telegram_unreachable: no such case {sorted(unknown)}")
             self.server.telegram_unreachable.update(unreachable)
+        if "telegram_reachable" in doc:
+            for chat in doc["telegram_reachable"]:
+                self.server.telegram_unreachable.pop(str(chat), None)
         if "telegram_fail_method" in doc:
             rule = doc["telegram_fail_method"]
             self.server.telegram_fail_method[str(rule["method"])] = int(rule["times"])
@@ -333,6 +340,9 @@ class ChatHandler(PeerHandler):
         if "telegram_tap" in doc:
             answer.update(self.server.telegram.tap(doc["telegram_tap"]))
         if "telegram_user_writes" in doc:
+            # Whoever writes from a chat has unblocked the bot, or is in a group the
+            # bot is in again: the bot reaches that chat.
+            self.server.telegram_unreachable.pop(str(doc["telegram_user_writes"]["chat_id"]), None)
             answer.update(self.server.telegram.user_writes(doc["telegram_user_writes"]))
         if "telegram_replay" in doc:
             answer["webhook_status"] = self.server.telegram.replay(int(doc["telegram_replay"]))

@@ -912,6 +912,11 @@ pub trait CraftsmanStore: Send + Sync {
         enabled: bool,
     ) -> StoreResult<Channel>;
 
+    /// Chat `chat_id` wrote to the Telegram bot: each Telegram channel to that chat
+    /// that a refused attempt disabled (the bot could not reach the chat; not one
+    /// an admin disabled, [`DISABLED_BY_ADMIN`]) is enabled again. Their ids.
+    async fn enable_telegram_chat(&self, chat_id: &str) -> StoreResult<Vec<String>>;
+
     /// Points a channel at a new target of the same kind: where the service says
     /// the recipient moved (a Telegram group upgraded to a supergroup has a new
     /// chat id). [`StoreError::NotFound`] if there is no such channel, and

@@ -58,6 +58,11 @@ pub struct Channel {
     pub created_at: DateTime<Utc>,
 }
 
+/// The reason a channel an admin disabled gives
+/// ([`CraftsmanStore::set_channel_enabled`](super::CraftsmanStore::set_channel_enabled)).
+/// Any other reason is the receiver's (an attempt whose outcome was `disable`).
+pub const DISABLED_BY_ADMIN: &str = "disabled by an admin";
+
 /// A buyer's supplier code mapped to a craftsman.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Route {

@@ -635,6 +635,13 @@ impl CraftsmanStore for SqliteStore {
             .await
     }
 
+    async fn enable_telegram_chat(&self, chat_id: &str) -> StoreResult<Vec<String>> {
+        let chat_id = chat_id.to_owned();
+        self.writer
+            .run(move |conn| craftsmen::enable_telegram_chat(conn, chat_id))
+            .await
+    }
+
     async fn move_channel(&self, channel_id: &str, target: ChannelTarget) -> StoreResult<()> {
         let channel_id = channel_id.to_owned();
         self.writer
