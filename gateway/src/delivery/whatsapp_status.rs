@@ -11,7 +11,8 @@
 //! ([`Outbox::keep_early_whatsapp_status`]), so a restart does not lose it, at most
 //! [`MAX_EARLY_STATUSES`] at once, and retention deletes those no attempt named
 //! (`admission::retention::EARLY_STATUSES_KEPT`). The worker applies it
-//! ([`apply_kept`]) right after it records the attempt that names the message.
+//! ([`apply_kept`]) right after it records the attempt that names the message,
+//! and, as it starts, any that a stop between the two left ([`apply_left_over`]).
 //!
 //! The webhook endpoint (`api::whatsapp`) reads the events and calls [`take`].
 
@@ -104,6 +105,23 @@ pub async fn apply_kept(
     tracing::info!(%wamid, receipt = %status.receipt, reopened,
         "a WhatsApp status that came before its attempt was applied");
     Ok(reopened)
+}
+
+/// Applies every kept status whose attempt is recorded already: the gateway
+/// stopped between recording an attempt and applying its message's status. Run
+/// once as the worker starts; how many it applied.
+pub async fn apply_left_over(store: &dyn Outbox, schedule: &RetrySchedule) -> StoreResult<u64> {
+    let mut applied = 0;
+    loop {
+        let wamids = store.named_early_whatsapp_statuses(100).await?;
+        if wamids.is_empty() {
+            return Ok(applied);
+        }
+        for wamid in wamids {
+            apply_kept(store, schedule, &wamid).await?;
+            applied += 1;
+        }
+    }
 }
 
 /// Applies a status whose message an attempt names; `true` when it reopened the

@@ -61,6 +61,16 @@ pub struct Worker {
 impl Worker {
     /// Runs until the process ends.
     pub async fn run(self) {
+        match super::whatsapp_status::apply_left_over(&*self.store, &self.schedule).await {
+            Ok(0) => {}
+            Ok(applied) => {
+                tracing::info!(
+                    applied,
+                    "WhatsApp statuses left from before the restart applied"
+                );
+            }
+            Err(error) => tracing::error!(%error, "applying WhatsApp statuses left from before"),
+        }
         let worker = Arc::new(self);
         let slots = Arc::new(Semaphore::new(worker.concurrency.max(1) as usize));
         loop {

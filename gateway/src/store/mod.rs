@@ -1061,6 +1061,11 @@ pub trait Outbox: Send + Sync {
 
     /// Deletes the status kept for message `wamid` (it was applied).
     async fn forget_early_whatsapp_status(&self, wamid: &str) -> StoreResult<()>;
+
+    /// The messages with a status kept that a recorded attempt names: those whose
+    /// status was not applied when the attempt was recorded (the gateway stopped in
+    /// between). At most `limit`.
+    async fn named_early_whatsapp_statuses(&self, limit: u32) -> StoreResult<Vec<String>>;
 }
 
 /// The storage boundary: every area's trait, plus what concerns the database as a

@@ -830,6 +830,10 @@ impl Outbox for SqliteStore {
             .run(move |conn| whatsapp::forget_early_status(conn, wamid))
             .await
     }
+
+    async fn named_early_whatsapp_statuses(&self, limit: u32) -> StoreResult<Vec<String>> {
+        self.read(|conn| whatsapp::named_early_statuses(conn, limit))
+    }
 }
 
 #[async_trait::async_trait]

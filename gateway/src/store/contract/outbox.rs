@@ -423,7 +423,19 @@ async fn early_whatsapp_statuses_wait_for_their_attempt(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(named, EarlyStatusKept::AttemptKnown);
+    assert_eq!(
+        store.named_early_whatsapp_statuses(10).await.unwrap(),
+        ["wamid.1"],
+        "kept, and its attempt recorded"
+    );
     store.forget_early_whatsapp_status("wamid.1").await.unwrap();
+    assert!(
+        store
+            .named_early_whatsapp_statuses(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.early_whatsapp_status("wamid.1").await.unwrap(), None);
 
     let later = Utc::now() + TimeDelta::minutes(1);

@@ -198,3 +198,15 @@ pub(super) fn forget_early_status(conn: &Connection, wamid: String) -> StoreResu
         .execute(params![&wamid])?;
     Ok(())
 }
+
+pub(super) fn named_early_statuses(conn: &Connection, limit: u32) -> StoreResult<Vec<String>> {
+    let wamids = conn
+        .prepare_cached(
+            "SELECT e.wamid FROM whatsapp_early_statuses e WHERE EXISTS \
+             (SELECT 1 FROM delivery_attempts a WHERE a.message_id = e.wamid) \
+             ORDER BY e.received_at LIMIT ?1",
+        )?
+        .query_map(params![i64::from(limit)], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(wamids)
+}
