@@ -300,4 +300,16 @@ mod tests {
         assert!(text.contains("(Nomor pesanan: PO-2026/0042)"), "{text}");
         assert!(!text.contains("(written ?)") && !text.contains("tertulis ?"));
     }
+
+    #[test]
+    fn a_character_the_fonts_lack_is_marked_and_the_pdf_says_so() {
+        let record = sample_record();
+        let out = Outgoing {
+            craftsman_name: "ꦧꦸꦢꦶ",
+            ..outgoing(&record, Language::English)
+        };
+        let text = String::from_utf8_lossy(&pdf(&out)).into_owned();
+        assert!(text.contains("(Hello ????,)"), "{text}");
+        assert!(text.contains("Some characters cannot be shown in this PDF"));
+    }
 }
