@@ -76,6 +76,10 @@ impl Args {
     }
 }
 
+/// The gateway binary's allocator, so the server measured here is the one shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> anyhow::Result<()> {
     // The same binary is the gateway under test, in a process of its own.
     if std::env::args().nth(1).as_deref() == Some(server::SERVE_ARG) {

@@ -11,10 +11,11 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::delivery::SECRET;
-use crate::harness::{Gateway, Options};
+use crate::harness::{Gateway, Options, json_of};
 use crate::peers::{ChatApis, SmtpSink, SmtpSinkTls, TestCertificates, WebhookReceiver};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -103,12 +104,35 @@ fn of_channel<'a>(deliveries: &'a [Value], channel: &str) -> &'a Value {
 /// with `status`, its attempt's error holding each of `words`.
 #[track_caller]
 fn assert_dead_at_first_attempt(gw: &Gateway, delivery: &Value, status: u16, words: &[&str]) {
+    assert_first_attempt_ended(gw, delivery, "permanent", status, words);
+}
+
+/// [`assert_dead_at_first_attempt`] for a chat the bot cannot reach: the attempt
+/// also disabled the channel.
+#[track_caller]
+fn assert_unreachable_at_first_attempt(
+    gw: &Gateway,
+    delivery: &Value,
+    status: u16,
+    words: &[&str],
+) {
+    assert_first_attempt_ended(gw, delivery, "disable", status, words);
+}
+
+#[track_caller]
+fn assert_first_attempt_ended(
+    gw: &Gateway,
+    delivery: &Value,
+    outcome: &str,
+    status: u16,
+    words: &[&str],
+) {
     assert_eq!(delivery["state"], "dead", "{delivery:#}");
     assert_eq!(delivery["attempts"], 1, "not retried: {delivery:#}");
     assert_eq!(delivery["last_status_code"], status, "{delivery:#}");
     let log = attempt_log(gw, delivery);
     assert_eq!(log.len(), 1, "{log:#?}");
-    assert_eq!(log[0]["outcome"], "permanent", "{:#}", log[0]);
+    assert_eq!(log[0]["outcome"], outcome, "{:#}", log[0]);
     assert_eq!(log[0]["status_code"], status, "{:#}", log[0]);
     let error = log[0]["error"].as_str().unwrap();
     for word in words {
@@ -227,6 +251,7 @@ const WHATSAPP_TOKEN: &str = "wa-token-5d2e";
 const TELEGRAM_TOKEN: &str = "654321:tg-token-k3";
 
 const WHATSAPP_APP_SECRET: &str = "wa-app-secret-61f0";
+const TELEGRAM_SECRET_TOKEN: &str = "tg-secret-5c2e";
 
 /// A gateway configured for both chat APIs, served by `apis`, which sends the
 /// gateway its WhatsApp webhooks.
@@ -239,9 +264,14 @@ fn chat_gateway(apis: &ChatApis) -> Gateway {
     );
     let gw = gateway(
         config,
-        &[("JEMBATAN_WHATSAPP_APP_SECRET", WHATSAPP_APP_SECRET)],
+        &[
+            ("JEMBATAN_WHATSAPP_APP_SECRET", WHATSAPP_APP_SECRET),
+            ("JEMBATAN_TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET_TOKEN),
+        ],
     );
     apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), WHATSAPP_APP_SECRET);
+    apis.control(json!({"telegram_webhook": {
+        "url": gw.url("/v1/telegram/webhook"), "secret_token": TELEGRAM_SECRET_TOKEN}}));
     gw
 }
 
@@ -265,7 +295,7 @@ fn chat_api_refusals_kill_their_deliveries_at_the_first_attempt() {
         400,
         &["131030", "Recipient phone number not in allowed list"],
     );
-    assert_dead_at_first_attempt(
+    assert_unreachable_at_first_attempt(
         &gw,
         of_channel(&deliveries, "telegram"),
         400,
@@ -569,7 +599,7 @@ fn a_telegram_user_who_never_started_the_bot_is_refused_for_good() {
         "PO-NOSTART-1",
     );
     let deliveries = wait_deliveries(&gw, &order_id, settled);
-    assert_dead_at_first_attempt(
+    assert_unreachable_at_first_attempt(
         &gw,
         of_channel(&deliveries, "telegram"),
         403,
@@ -632,7 +662,7 @@ fn telegram_chats_the_bot_cannot_reach_are_dead_with_a_reason_and_the_channel_go
             .filter(|d| d["last_error"].as_str().is_some_and(|e| e.contains(said)))
             .collect();
         assert_eq!(matching.len(), 1, "{said:?}: {deliveries:#?}");
-        assert_dead_at_first_attempt(&gw, matching[0], status, &[said, reason]);
+        assert_unreachable_at_first_attempt(&gw, matching[0], status, &[said, reason]);
         let last_error = matching[0]["last_error"].as_str().unwrap();
         assert!(
             last_error.contains(reason),
@@ -659,6 +689,108 @@ fn telegram_chats_the_bot_cannot_reach_are_dead_with_a_reason_and_the_channel_go
     assert!(
         refused.iter().all(|r| r["method"] == "sendMessage"),
         "{refused:#?}"
+    );
+}
+
+/// A chat the bot cannot reach disables that craftsman's Telegram channel, saying
+/// why: their next order is dead at once, with the reason and without another
+/// refused request. Once the chat writes to the bot again the channel is enabled
+/// and the next order arrives; an admin enabling the channel does the same.
+#[test]
+fn an_unreachable_telegram_chat_disables_its_channel_until_it_writes_again() {
+    let apis = ChatApis::start(WHATSAPP_TOKEN, TELEGRAM_TOKEN);
+    apis.control(json!({"telegram_unreachable": {
+        "-100666": "not_member", "-667": "group_deleted"}}));
+    let gw = chat_gateway(&apis);
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    gw.create_craftsman(json!({"id": "jaya", "name": "Jaya", "channels": [
+        {"type": "telegram", "chat_id": "-100666"}, {"type": "telegram", "chat_id": "-667"}]}));
+    gw.route("mitra-otoparts", "PBG-017", "jaya");
+    let channel_of = |chat_id: &str| {
+        let jaya = gw.admin_get("/v1/admin/craftsmen/jaya");
+        jaya["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["chat_id"] == chat_id)
+            .unwrap()
+            .clone()
+    };
+    let delivery_to = |deliveries: &[Value], chat_id: &str| {
+        let channel_id = channel_of(chat_id)["id"].clone();
+        deliveries
+            .iter()
+            .find(|d| d["channel_id"] == channel_id)
+            .unwrap()
+            .clone()
+    };
+
+    let first = gw.post_canonical_order(&key, "PO-UNREACH-1", "PBG-017");
+    let deliveries = wait_deliveries(&gw, &first, |d| d.len() == 2 && settled(d));
+    let cases = [
+        (
+            "-100666",
+            "Forbidden: bot is not a member of the group chat",
+            "the bot is not a member of the craftsman's group",
+        ),
+        (
+            "-667",
+            "Forbidden: the group chat was deleted",
+            "the craftsman's group was deleted",
+        ),
+    ];
+    for (chat_id, said, reason) in cases {
+        let delivery = delivery_to(&deliveries, chat_id);
+        assert_unreachable_at_first_attempt(&gw, &delivery, 403, &[said, reason]);
+        let channel = channel_of(chat_id);
+        assert_eq!(channel["enabled"], false, "{channel:#}");
+        let why = channel["disabled_reason"].as_str().unwrap();
+        assert!(why.contains(reason), "{why}");
+    }
+    let refused_before = apis.received().len();
+    assert_eq!(refused_before, 2, "one refused request per chat");
+
+    // The next order: dead on both at once, saying why, and nothing sent.
+    let second = gw.post_canonical_order(&key, "PO-UNREACH-2", "PBG-017");
+    let deliveries = wait_deliveries(&gw, &second, |d| d.len() == 2 && settled(d));
+    for (chat_id, _, reason) in cases {
+        let delivery = delivery_to(&deliveries, chat_id);
+        assert_eq!(delivery["state"], "dead", "{delivery:#}");
+        assert_eq!(delivery["attempts"], 0, "{delivery:#}");
+        let error = delivery["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("channel disabled") && error.contains(reason),
+            "{error}"
+        );
+    }
+    assert_eq!(
+        apis.received().len(),
+        refused_before,
+        "no request to Telegram"
+    );
+
+    // Someone adds the bot back and writes in the group: that channel is enabled.
+    let wrote = apis.control(json!({"telegram_user_writes": {
+        "chat_id": "-100666", "text": "bot sudah ditambahkan lagi"}}));
+    assert_eq!(wrote["webhook_status"], 200, "{wrote:#}");
+    assert_eq!(channel_of("-100666")["enabled"], true);
+    assert_eq!(channel_of("-667")["enabled"], false, "another chat's stays");
+    // The admin enables the other one (its group was made anew under that id).
+    apis.control(json!({"telegram_reachable": ["-667"]}));
+    let other = channel_of("-667")["id"].as_str().unwrap().to_owned();
+    json_of(
+        gw.admin(
+            Method::PATCH,
+            &format!("/v1/admin/craftsmen/jaya/channels/{other}"),
+            Some(json!({"enabled": true})),
+        ),
+        200,
+    );
+    let third = gw.post_canonical_order(&key, "PO-UNREACH-3", "PBG-017");
+    let deliveries = wait_deliveries(&gw, &third, |d| d.len() == 2 && settled(d));
+    assert!(
+        deliveries.iter().all(|d| d["state"] == "succeeded"),
+        "{deliveries:#?}"
     );
 }
 

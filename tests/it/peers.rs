@@ -25,9 +25,9 @@ use crate::harness::{repo_root, spawn_until_ready};
 /// below holds the two together); `openapi-spec-validator` is for
 /// `tests/tools/validate_openapi.py`, `openpyxl` for the XLSX files
 /// `tests/peers/send_mail.py` attaches, `dkimpy` for the DKIM signatures it makes,
-/// `dnslib` for `tests/peers/dns_server.py`, and `pyx12`, `pydifact` and `lxml`
-/// for `tests/tools/read_response.py`.
-pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0' 'openpyxl==3.1.5' 'dkimpy==1.1.8' 'dnslib==0.9.26' 'pyx12==4.0.0' 'pydifact==0.2.3' 'lxml==6.1.3'";
+/// `dnslib` for `tests/peers/dns_server.py`, `pyx12`, `pydifact` and `lxml`
+/// for `tests/tools/read_response.py`, and `pypdf` for `tests/tools/read_pdf.py`.
+pub const PIP_INSTALL: &str = "python3 -m pip install --quiet 'standardwebhooks==1.1.0' 'aiosmtpd==1.4.6' 'openapi-spec-validator==0.9.0' 'openpyxl==3.1.5' 'dkimpy==1.1.8' 'dnslib==0.9.26' 'pyx12==4.0.0' 'pydifact==0.2.3' 'lxml==6.1.3' 'pypdf==6.19.0'";
 
 /// How long a peer may take to say it listens.
 const READY_TIMEOUT: Duration = Duration::from_secs(20);
@@ -681,7 +681,7 @@ pub fn require_python_packages() {
         match Command::new("python3")
         .args([
             "-c",
-            "import standardwebhooks, aiosmtpd, openapi_spec_validator, openpyxl, dkim, dnslib, pyx12, pydifact, lxml",
+            "import standardwebhooks, aiosmtpd, openapi_spec_validator, openpyxl, dkim, dnslib, pyx12, pydifact, lxml, pypdf",
         ])
         .output()
     {
@@ -708,3 +708,27 @@ pub fn require_python_packages() {
 }
 
 mod tests;
+
+/// Runs `tests/tools/<script>` with `args` and `input` on its standard input, and
+/// reads what it printed as JSON: an independent reader's view of a document.
+/// Panics with what the tool said when it refuses the input.
+#[track_caller]
+pub fn read_with_tool(script: &str, args: &[&str], input: &[u8]) -> Value {
+    require_python_packages();
+    let mut child = Command::new("python3")
+        .arg(repo_root().join("tests/tools").join(script))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{script} {args:?} refused the document: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -8,14 +8,11 @@
 //! by independent parsers from PyPI (`tests/tools/read_response.py`: pyx12,
 //! pydifact, lxml).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use serde_json::{Value, json};
 
 use crate::delivery::{SECRET, WAIT, gateway};
-use crate::harness::{Gateway, fixture, json_of, repo_root};
-use crate::peers::{WebhookReceiver, require_python_packages};
+use crate::harness::{Gateway, fixture, json_of};
+use crate::peers::{WebhookReceiver, read_with_tool, require_python_packages};
 
 /// The order number in the three fixtures, replaced per order.
 pub(crate) const FIXTURE_NUMBER: &str = "PO-SCN-2026-11-0042";
@@ -133,28 +130,9 @@ pub(crate) fn document(data: &Value, content_type: &str) -> String {
 }
 
 /// `tests/tools/read_response.py kind` on `document`.
+#[track_caller]
 pub(crate) fn read_back(kind: &str, document: &str) -> Value {
-    let mut child = Command::new("python3")
-        .arg(repo_root().join("tests/tools/read_response.py"))
-        .arg(kind)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(document.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "the {kind} reader refused the document: {}\n{document}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    read_with_tool("read_response.py", &[kind], document.as_bytes())
 }
 
 /// The first attempt failed and the retry carried the same bytes, rendering and

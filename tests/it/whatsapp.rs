@@ -3,14 +3,16 @@
 //! customer's 24-hour service window, templates it has not approved, and signs the
 //! status and message webhooks it sends back to the gateway.
 
+use std::path::PathBuf;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::harness::{Gateway, Options, expect_problem, json_of};
-use crate::peers::ChatApis;
+use crate::peers::{ChatApis, read_with_tool};
 
 const WAIT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "wa-token-3c9d";
@@ -25,6 +27,12 @@ fn setup() -> (ChatApis, Gateway) {
     let apis = ChatApis::start(TOKEN, "123:unused-telegram");
     apis.control(json!({"whatsapp_templates": [
         {"name": "pesanan_baru", "language": "id", "body_params": 4, "quick_replies": 2}]}));
+    let gw = gateway(&apis, None);
+    (apis, gw)
+}
+
+/// The gateway of [`setup`], on the store in `data_dir` when given (a restart).
+fn gateway(apis: &ChatApis, data_dir: Option<PathBuf>) -> Gateway {
     let config = format!(
         "[delivery.whatsapp]\nbase_url = \"{}\"\nphone_number_id = \"1055\"\n\
          access_token = \"{TOKEN}\"\n\n\
@@ -43,10 +51,11 @@ fn setup() -> (ChatApis, Gateway) {
             ("JEMBATAN_WHATSAPP_VERIFY_TOKEN".into(), VERIFY_TOKEN.into()),
         ],
         config: Some(config),
+        data_dir,
         ..Options::default()
     });
     apis.whatsapp_webhook(&gw.url("/v1/whatsapp/webhook"), APP_SECRET);
-    (apis, gw)
+    gw
 }
 
 /// Craftsman `jaya` on WhatsApp, written as a person writes a local number, and
@@ -95,6 +104,30 @@ fn wait_delivery(gw: &Gateway, order_id: &str, done: impl Fn(&Value) -> bool) ->
         assert!(Instant::now() < deadline, "still waiting: {page:#}");
         thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Posts order `number` and waits until it is delivered; its order id, its
+/// delivery, and the `wamid` of the message that delivered it.
+#[track_caller]
+fn delivered(gw: &Gateway, key: &str, number: &str) -> (String, Value, String) {
+    let order_id = gw.post_canonical_order(key, number, "PBG-017");
+    let delivery = wait_delivery(gw, &order_id, |d| d["state"] == "succeeded");
+    let wamid = delivery["attempt_log"][0]["message_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (order_id, delivery, wamid)
+}
+
+/// `tests/tools/read_pdf.py` (pypdf) on a document the peer received: its pages
+/// and text.
+#[track_caller]
+fn read_pdf(document: &Value) -> Value {
+    assert_eq!(document["content_encoding"], "base64", "a PDF is binary");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(document["content"].as_str().unwrap())
+        .unwrap();
+    read_with_tool("read_pdf.py", &[], &bytes)
 }
 
 fn accepted(apis: &ChatApis, method: &str) -> Vec<Value> {
@@ -205,14 +238,23 @@ fn inside_the_window_the_summary_goes_as_text_and_the_order_as_a_document() {
     assert!(text.contains("PO-WIN-1"), "{text}");
     let uploads = accepted(&apis, "media");
     assert!(!uploads.is_empty());
-    assert_eq!(uploads[0]["document"]["filename"], "order-PO-WIN-1.txt");
-    assert_eq!(uploads[0]["document"]["content_type"], "text/plain");
-    assert!(
-        uploads[0]["document"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("PO-WIN-1")
-    );
+    assert_eq!(uploads[0]["document"]["filename"], "order-PO-WIN-1.pdf");
+    assert_eq!(uploads[0]["document"]["content_type"], "application/pdf");
+    // A PDF that an independent reader opens, with the order in its text.
+    let pdf = read_pdf(&uploads[0]["document"]);
+    assert_eq!(pdf["pages"], 1, "{pdf:#}");
+    let text = pdf["text"].as_str().unwrap();
+    for expected in [
+        "Nomor pesanan: PO-WIN-1",
+        "Pembeli: Buyer mitra-otoparts",
+        "150 buah — Knalpot racing 125cc, stainless",
+        "@ USD 185.000,00 = USD 27.750.000,00",
+        "Total bayar: USD 34.687.500,00",
+        "Plat besi 2mm",
+        "Mohon dikirim sebelum tanggal 10",
+    ] {
+        assert!(text.contains(expected), "{expected:?} not in:\n{text}");
+    }
     // One document per upload, each naming what was uploaded; never a CSV.
     assert_eq!(
         types.iter().filter(|t| **t == "document").count(),
@@ -236,12 +278,7 @@ fn a_late_failed_status_reopens_the_delivery_as_classified() {
 
     // 131049 (not delivered "to maintain healthy ecosystem engagement") may
     // pass: the delivery is pending again, sent again, and delivered.
-    let first = gw.post_canonical_order(&key, "PO-LATE-1", "PBG-017");
-    let delivery = wait_delivery(&gw, &first, |d| d["state"] == "succeeded");
-    let wamid = delivery["attempt_log"][0]["message_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (first, _, wamid) = delivered(&gw, &key, "PO-LATE-1");
     assert_eq!(apis.whatsapp_fail(&wamid, 131049), 200);
     let delivery = wait_delivery(&gw, &first, |d| {
         d["state"] == "succeeded" && d["attempts"] == 2
@@ -259,12 +296,7 @@ fn a_late_failed_status_reopens_the_delivery_as_classified() {
 
     // 131026 (undeliverable) will not pass: dead, with the reason, and the order
     // failed.
-    let second = gw.post_canonical_order(&key, "PO-LATE-2", "PBG-017");
-    let delivery = wait_delivery(&gw, &second, |d| d["state"] == "succeeded");
-    let wamid = delivery["attempt_log"][0]["message_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (second, _, wamid) = delivered(&gw, &key, "PO-LATE-2");
     assert_eq!(apis.whatsapp_fail(&wamid, 131026), 200);
     let delivery = wait_delivery(&gw, &second, |d| d["state"] == "dead");
     assert_eq!(delivery["attempts"], 1);
@@ -409,4 +441,66 @@ fn a_failed_status_that_arrives_before_its_attempt_is_saved_still_reopens_the_de
         .collect();
     assert_eq!(types.first(), Some(&json!("text")), "{types:?}");
     assert_eq!(types.last(), Some(&json!("template")), "{types:?}");
+}
+
+/// A status kept for a message no attempt names yet is in the store, not in
+/// memory: a restart between the status and the attempt that names its `wamid`
+/// loses nothing, and the `failed` still reopens the delivery.
+#[test]
+fn a_failed_status_kept_before_its_attempt_outlives_a_restart() {
+    let (apis, gw) = setup();
+    let (key, channel_id) = jaya(&gw);
+    opt_in(&gw, &channel_id);
+    // Meta's `failed` (131049: may pass later) for the message it will take next.
+    let wamid = "wamid.HBgNNjI4MTIzNDU2Nzg5MBUCABEYEjdFQUE5";
+    assert_eq!(apis.whatsapp_fail(wamid, 131049), 200);
+
+    let data_dir = gw.stop();
+    let gw = gateway(&apis, Some(data_dir));
+    apis.control(json!({"whatsapp_next_wamid": wamid}));
+    let order_id = gw.post_canonical_order(&key, "PO-RESTART-1", "PBG-017");
+
+    let delivery = wait_delivery(&gw, &order_id, |d| {
+        d["state"] == "succeeded" && d["attempts"] == 2
+    });
+    let log = delivery["attempt_log"].as_array().unwrap();
+    assert_eq!(log[0]["message_id"], wamid, "{:#}", log[0]);
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    assert_eq!(log[0]["receipt"], "failed");
+    let error = log[0]["error"].as_str().unwrap();
+    assert!(error.contains("131049"), "{error}");
+    assert_eq!(log[1]["outcome"], "succeeded");
+    assert_ne!(log[1]["message_id"], wamid);
+}
+
+/// The pair rate limit (131056) that comes as a late `failed` status holds the
+/// delivery as long as one in the send's answer does: Meta's 6 seconds from the
+/// failure, though the retry schedule here says 300 ms.
+#[test]
+fn a_late_pair_rate_limit_failure_waits_six_seconds() {
+    let (apis, gw) = setup();
+    let (key, channel_id) = jaya(&gw);
+    opt_in(&gw, &channel_id);
+    let (_, delivery, wamid) = delivered(&gw, &key, "PO-LATE-PAIR-1");
+
+    // The gateway answers the event once it has applied it.
+    assert_eq!(apis.whatsapp_fail(&wamid, 131056), 200);
+    let delivery = gw.admin_get(&format!(
+        "/v1/admin/deliveries/{}",
+        delivery["id"].as_str().unwrap()
+    ));
+    assert_eq!(delivery["state"], "pending", "{delivery:#}");
+    let log = delivery["attempt_log"].as_array().unwrap();
+    assert_eq!(log[0]["outcome"], "retry", "{:#}", log[0]);
+    assert!(
+        log[0]["error"].as_str().unwrap().contains("131056"),
+        "{:#}",
+        log[0]
+    );
+    let time = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let wait = time(&delivery["next_attempt_at"]) - time(&log[0]["receipt_at"]);
+    assert!(
+        wait.num_milliseconds() >= 6000,
+        "next attempt {wait} after the failure"
+    );
 }

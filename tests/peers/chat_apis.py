@@ -65,6 +65,8 @@ where the peer applies it). Control keys:
     {"whatsapp_status_first": true}   the statuses of a message are sent
         before the answer that names its `wamid`, not 0.3 s after it: Meta
         promises no order between the two (docs/services.md W2, W12)
+    {"whatsapp_next_wamid": "wamid.x"}   the next message taken is answered with
+        this `wamid` (a test can then send its statuses before the message)
     {"whatsapp_pair_limit": {"628…": 1}}   the next n messages to that number
         hit the pair rate limit: 400 with Meta's 131056, other numbers unaffected
     {"whatsapp_reengagement": "sync"|"async"}   how free-form text outside the
@@ -82,7 +84,9 @@ Telegram, as the Bot API server answers (docs/services.md section 2):
         chats the bot can no longer reach, each answered with the Bot API's
         error for it (TELEGRAM_UNREACHABLE, docs/services.md T6, T8, T9):
         `blocked`, `kicked_group`, `kicked_supergroup`, `deactivated`,
-        `chat_not_found`
+        `not_member`, `group_deleted`, `chat_not_found`
+    {"telegram_reachable": ["-100555"]}   the bot reaches these chats again (a
+        `telegram_user_writes` from a chat does the same)
     {"telegram_fail_method": {"method": "sendDocument", "times": 1}}   the next
         `times` calls of that method alone fail with a 500 (the Bot API's answer
         to a server error), the other methods answering as usual
@@ -252,6 +256,8 @@ TELEGRAM_UNREACHABLE = {
     "kicked_group": (403, "Forbidden: bot was kicked from the group chat"),
     "kicked_supergroup": (403, "Forbidden: bot was kicked from the supergroup chat"),
     "deactivated": (403, "Forbidden: user is deactivated"),
+    "not_member": (403, "Forbidden: bot is not a member of the group chat"),
+    "group_deleted": (403, "Forbidden: the group chat was deleted"),
     "chat_not_found": (400, "Bad Request: chat not found"),
     # A bot writing first to a user, as quoted in
     # github.com/tdlib/telegram-bot-api/issues/198 (docs/services.md T7).
@@ -279,6 +285,9 @@ class ChatHandler(PeerHandler):
             if unknown:
                 raise ValueError(f"telegram_unreachable: no such case {sorted(unknown)}")
             self.server.telegram_unreachable.update(unreachable)
+        if "telegram_reachable" in doc:
+            for chat in doc["telegram_reachable"]:
+                self.server.telegram_unreachable.pop(str(chat), None)
         if "telegram_fail_method" in doc:
             rule = doc["telegram_fail_method"]
             self.server.telegram_fail_method[str(rule["method"])] = int(rule["times"])
@@ -295,6 +304,8 @@ class ChatHandler(PeerHandler):
             wa.opted_in = {str(n).lstrip("+") for n in doc["whatsapp_opted_in"]}
         if "whatsapp_status_first" in doc:
             wa.status_first = bool(doc["whatsapp_status_first"])
+        if "whatsapp_next_wamid" in doc:
+            wa.next_wamid = str(doc["whatsapp_next_wamid"])
         if "whatsapp_reengagement" in doc:
             mode = doc["whatsapp_reengagement"]
             if mode not in ("sync", "async"):
@@ -329,6 +340,9 @@ class ChatHandler(PeerHandler):
         if "telegram_tap" in doc:
             answer.update(self.server.telegram.tap(doc["telegram_tap"]))
         if "telegram_user_writes" in doc:
+            # Whoever writes from a chat has unblocked the bot, or is in a group the
+            # bot is in again: the bot reaches that chat.
+            self.server.telegram_unreachable.pop(str(doc["telegram_user_writes"]["chat_id"]), None)
             answer.update(self.server.telegram.user_writes(doc["telegram_user_writes"]))
         if "telegram_replay" in doc:
             answer["webhook_status"] = self.server.telegram.replay(int(doc["telegram_replay"]))
@@ -433,7 +447,7 @@ class ChatHandler(PeerHandler):
                 return 400, meta_error(REENGAGEMENT, "(#131047) Re-engagement message",
                                        REENGAGEMENT_DETAILS)
             reengagement = True
-        wamid = f"wamid.{next(self.server.counter)}"
+        wamid, wa.next_wamid = wa.next_wamid or f"wamid.{next(self.server.counter)}", None
         wa.sent[wamid] = to
         if kind == "interactive":
             wa.buttons[to] = [b["reply"] for b in doc["interactive"]["action"]["buttons"]]
@@ -725,6 +739,7 @@ class WhatsApp:
         self.opted_in = None
         self.reengagement = "sync"
         self.status_first = False
+        self.next_wamid = None
         self.last_inbound = {}
         self.media = {}
         self.sent = {}

@@ -6,7 +6,8 @@
 //! older than `finished` (every order delivered or given up, nothing refused),
 //! and the attempts of finished deliveries older than `attempts`. A message's
 //! hash, headers, outcome, transactions and orders are always kept. A period of 0
-//! keeps that kind for ever.
+//! keeps that kind for ever. WhatsApp statuses kept for messages no attempt named
+//! go after [`EARLY_STATUSES_KEPT`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,13 @@ pub struct RetentionConfig {
 
 const DAY: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// How long a WhatsApp status for a message no recorded attempt names is kept
+/// (`crate::delivery::whatsapp_status`): the attempt is recorded when its send ends,
+/// within minutes (`crate::delivery::MAX_SEND_DEADLINE`) of the status, unless the
+/// gateway stopped meanwhile; an hour covers a restart. Later, the status names a
+/// message the gateway will never know.
+pub const EARLY_STATUSES_KEPT: Duration = Duration::from_secs(60 * 60);
+
 impl Default for RetentionConfig {
     fn default() -> Self {
         Self {
@@ -68,6 +76,7 @@ impl RetentionConfig {
             failed_bodies_before: before(self.failed),
             finished_bodies_before: before(self.finished),
             attempts_before: before(self.attempts),
+            early_statuses_before: before(EARLY_STATUSES_KEPT),
             batch: self.batch.max(1),
         }
     }
@@ -86,6 +95,7 @@ pub async fn purge_all(
         total.failed_bodies += purged.failed_bodies;
         total.finished_bodies += purged.finished_bodies;
         total.attempts += purged.attempts;
+        total.early_statuses += purged.early_statuses;
         if purged.total() == 0 {
             return Ok(total);
         }
@@ -111,6 +121,7 @@ pub fn run(
                         failed_bodies = purged.failed_bodies,
                         finished_bodies = purged.finished_bodies,
                         attempts = purged.attempts,
+                        early_whatsapp_statuses = purged.early_statuses,
                         "retention deleted what is kept no longer"
                     );
                 }
@@ -147,6 +158,10 @@ mod tests {
             "2026-09-01T12:00:00+00:00"
         );
         assert_eq!(cutoffs.attempts_before, DateTime::<Utc>::MIN_UTC);
+        assert_eq!(
+            cutoffs.early_statuses_before.to_rfc3339(),
+            "2026-11-30T11:00:00+00:00"
+        );
         assert_eq!(cutoffs.batch, 500);
     }
 }

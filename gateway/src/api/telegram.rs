@@ -141,6 +141,27 @@ pub async fn telegram_webhook(
         );
         return Ok(HttpResponse::Ok().finish());
     }
+    let max_age = chrono::Duration::from_std(state.config.chat_answers.event_max_age)
+        .unwrap_or(chrono::TimeDelta::minutes(15));
+    // A tap, or a message written lately (not one from before the bot lost the
+    // chat that Telegram hands over late).
+    let writing = update
+        .callback_query
+        .as_ref()
+        .and_then(|query| query.message.as_ref())
+        .or(update.message.as_ref().filter(|m| {
+            chrono::DateTime::from_timestamp(m.date, 0).is_some_and(|at| at >= now - max_age)
+        }));
+    if let Some(message) = writing {
+        // The chat reaches the bot again (unblocked, the bot added back): the
+        // channels its refusals disabled go on.
+        let chat_id = message.chat.id.to_string();
+        let enabled = state.store.enable_telegram_chat(&chat_id).await?;
+        if !enabled.is_empty() {
+            tracing::info!(%chat_id, channels = ?enabled,
+                "a Telegram chat the bot could not reach wrote again; its channels are enabled");
+        }
+    }
     let answers = &state.chat_answers;
     if let Some(query) = update.callback_query {
         let language = language_of(&query.from);
@@ -182,8 +203,6 @@ pub async fn telegram_webhook(
             tracing::warn!(%error, "could not answer a Telegram callback query");
         }
     } else if let Some(message) = update.message {
-        let max_age = chrono::Duration::from_std(state.config.chat_answers.event_max_age)
-            .unwrap_or(chrono::TimeDelta::minutes(15));
         let sent_at = chrono::DateTime::from_timestamp(message.date, 0).unwrap_or(now);
         let chat_id = message.chat.id.to_string();
         match message.text {

@@ -11,32 +11,23 @@
 //! - `POST` carries events, signed with the app secret in `X-Hub-Signature-256`
 //!   (docs/services.md W11): an event whose signature does not match is refused
 //!   with 401 and never read. A `messages` item opens its sender's customer-service
-//!   window; a `statuses` item is recorded with the attempt that sent the message,
-//!   and a `failed` one reopens a delivered delivery: "Cloud API errors are returned
-//!   either synchronously as a Graph API response, asynchronously via Webhook, or
-//!   sometimes through both methods" (docs/services.md W2).
-//! - A status may arrive before the gateway has recorded the attempt whose answer
-//!   named its `wamid` (Meta promises no order between the answer and the webhook,
-//!   W12): it is kept, at most [`MAX_EARLY_STATUSES`] at once and for at most
-//!   [`EARLY_STATUS_TTL`], and applied as soon as the attempt is recorded. Kept in
-//!   memory only: a restart in that window loses it, as it would a late one.
+//!   window; a `statuses` item goes to the delivery layer
+//!   ([`crate::delivery::whatsapp_status`]), which records it with the attempt that
+//!   sent the message, reopens a delivered delivery on a `failed` one, and keeps
+//!   in the store a status that came before its attempt was recorded.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::Utc;
 
 use crate::api::AppState;
 use crate::chat_answers::Tap;
-use crate::delivery::channels::whatsapp::{
-    self, Notification, REENGAGEMENT, Status, code_failure, event_time,
-};
+use crate::delivery::channels::whatsapp::{self, Notification, Status, event_time};
+use crate::delivery::whatsapp_status::{self, Taken};
 use crate::error::{ApiError, Problem};
-use crate::model::{ChatKind, Failure, Language};
+use crate::model::{ChatKind, Language};
 use crate::secrets;
-use crate::store::{AttemptOutcome, NextStep, Receipt, Reopen};
 
 /// Answer Meta's webhook verification request.
 ///
@@ -162,19 +153,6 @@ pub async fn whatsapp_webhook(
     Ok(HttpResponse::Ok().finish())
 }
 
-/// The most statuses kept at once for messages no recorded attempt names yet.
-pub const MAX_EARLY_STATUSES: usize = 1000;
-
-/// How long such a status waits for its attempt: longer than the longest send
-/// (`delivery::MAX_SEND_DEADLINE`), after which the attempt is recorded.
-pub const EARLY_STATUS_TTL: Duration = Duration::from_secs(300);
-
-/// How often a kept status looks for its attempt.
-const EARLY_STATUS_POLL: Duration = Duration::from_millis(100);
-
-/// The statuses kept now, for [`MAX_EARLY_STATUSES`].
-static EARLY_STATUSES: AtomicUsize = AtomicUsize::new(0);
-
 /// Acts on a craftsman's message: a tapped reply button (`interactive`
 /// `button_reply`) or template quick reply (`button`) answers the order it names,
 /// and a text is the reason for a rejection waiting in that chat
@@ -234,101 +212,18 @@ async fn take_answer(
     Ok(())
 }
 
-/// Records one status; a `failed` one reopens the delivery its message was sent for.
-/// A status for a `wamid` no attempt names yet is kept until one does.
-async fn take_status(state: &web::Data<AppState>, status: &Status) -> Result<(), ApiError> {
-    if status.status.parse::<Receipt>().is_err() {
+/// Hands one status to the delivery layer; rings the worker when it reopened a
+/// delivery.
+async fn take_status(state: &AppState, status: &Status) -> Result<(), ApiError> {
+    let Some(status) = whatsapp_status::read(status, Utc::now()) else {
         tracing::debug!(status = %status.status, "a WhatsApp status this gateway does not keep");
         return Ok(());
-    }
-    if state.store.sent_message(&status.id).await?.is_some() {
-        return apply_status(state, status).await;
-    }
-    if EARLY_STATUSES.fetch_add(1, Ordering::SeqCst) >= MAX_EARLY_STATUSES {
-        EARLY_STATUSES.fetch_sub(1, Ordering::SeqCst);
-        tracing::warn!(wamid = %status.id, status = %status.status,
-            "a WhatsApp status for an unknown message, with too many kept already: dropped");
-        return Ok(());
-    }
-    tracing::debug!(wamid = %status.id, status = %status.status,
-        "a WhatsApp status before its attempt was recorded: kept until it is");
-    let (state, status) = (state.clone(), status.clone());
-    tokio::spawn(async move {
-        let until = Instant::now() + EARLY_STATUS_TTL;
-        let mut applied = false;
-        while !applied && Instant::now() < until {
-            tokio::time::sleep(EARLY_STATUS_POLL).await;
-            match state.store.sent_message(&status.id).await {
-                Ok(None) => continue,
-                Ok(Some(_)) => {
-                    if let Err(error) = apply_status(&state, &status).await {
-                        tracing::error!(wamid = %status.id, %error, "applying a kept WhatsApp status");
-                    }
-                    applied = true;
-                }
-                Err(error) => {
-                    tracing::error!(wamid = %status.id, %error, "looking up a kept WhatsApp status");
-                }
-            }
-        }
-        if !applied {
-            tracing::info!(wamid = %status.id, status = %status.status,
-                "a WhatsApp status named no message this gateway sent; forgotten");
-        }
-        EARLY_STATUSES.fetch_sub(1, Ordering::SeqCst);
-    });
-    Ok(())
-}
-
-/// [`take_status`] for a status whose message an attempt names.
-async fn apply_status(state: &AppState, status: &Status) -> Result<(), ApiError> {
-    let Ok(receipt) = status.status.parse::<Receipt>() else {
-        return Ok(());
     };
-    let at = event_time(&status.timestamp, Utc::now());
-    if receipt == Receipt::Failed
-        && let Some(sent) = state.store.sent_message(&status.id).await?
-        && sent.state == crate::store::DeliveryState::Succeeded
-        && sent.attempt == sent.attempts
+    let schedule = &state.config.delivery.retry_schedule;
+    if let Taken::Applied { reopened: true } =
+        whatsapp_status::take(&*state.store, schedule, status).await?
     {
-        let error = status.errors.first();
-        let code = error.and_then(|e| e.code);
-        // A failure without a code says nothing to the contrary: try again.
-        let failure = code.map_or(Failure::Retry, code_failure);
-        if code == Some(REENGAGEMENT) {
-            // Meta says the window was closed: the next attempt is a template.
-            state
-                .store
-                .close_whatsapp_window(&status.recipient_id, at)
-                .await?;
-        }
-        let next = match failure {
-            Failure::Retry | Failure::Credentials | Failure::Throttled => state
-                .config
-                .delivery
-                .retry_schedule
-                .wait_after(sent.attempts_in_schedule)
-                .and_then(|wait| chrono::Duration::from_std(wait).ok())
-                .map_or(NextStep::Dead, |wait| NextStep::RetryAt(Utc::now() + wait)),
-            Failure::Permanent | Failure::Disable => NextStep::Dead,
-        };
-        let reason = error.map_or_else(|| "no reason given".to_owned(), |e| e.text());
-        let reopen = Reopen {
-            delivery_id: sent.delivery_id.clone(),
-            attempt: sent.attempt,
-            outcome: AttemptOutcome::from(failure),
-            error: format!("WhatsApp failed the message after taking it: {reason}"),
-            next,
-            failed_at: at,
-        };
-        if let Some(delivery) = state.store.reopen_delivery(reopen).await? {
-            tracing::warn!(delivery_id = %delivery.id, wamid = %status.id, state = %delivery.state,
-                error = delivery.last_error.as_deref(), "a delivered WhatsApp message failed; delivery reopened");
-            state.bell.ring();
-            return Ok(());
-        }
+        state.bell.ring();
     }
-    let changed = state.store.record_receipt(&status.id, receipt, at).await?;
-    tracing::debug!(wamid = %status.id, %receipt, changed, "WhatsApp status");
     Ok(())
 }

@@ -13,6 +13,7 @@ pub mod channels;
 pub mod render;
 pub mod schedule;
 pub mod targets;
+pub mod whatsapp_status;
 pub mod worker;
 
 pub use channels::email::{AutoSubmitted, ReplyMail};

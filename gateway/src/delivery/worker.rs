@@ -16,6 +16,7 @@ use super::channels::{Failure, MAX_RETRY_HINT, Outgoing, SendError};
 use super::schedule::RetrySchedule;
 use super::{Channels, ResponseRenderer};
 use crate::metrics::Metrics;
+use crate::model::ChannelTarget;
 use crate::store::{AttemptOutcome, ClaimedDelivery, DeliveryKind, NewAttempt, NextStep, Store};
 
 /// How long a claim holds a delivery. Twice the longest send deadline
@@ -60,6 +61,16 @@ pub struct Worker {
 impl Worker {
     /// Runs until the process ends.
     pub async fn run(self) {
+        match super::whatsapp_status::apply_left_over(&*self.store, &self.schedule).await {
+            Ok(0) => {}
+            Ok(applied) => {
+                tracing::info!(
+                    applied,
+                    "WhatsApp statuses left from before the restart applied"
+                );
+            }
+            Err(error) => tracing::error!(%error, "applying WhatsApp statuses left from before"),
+        }
         let worker = Arc::new(self);
         let slots = Arc::new(Semaphore::new(worker.concurrency.max(1) as usize));
         loop {
@@ -252,7 +263,7 @@ impl Worker {
             outcome,
             status_code,
             error,
-            message_id,
+            message_id: message_id.clone(),
             delivered_parts,
             spends_schedule,
             next,
@@ -261,6 +272,19 @@ impl Worker {
             // The claim stays until its lease ends; the delivery is then sent again,
             // which receivers tell apart by its unchanged id.
             tracing::error!(delivery_id = %delivery.id, %error, "recording a delivery attempt");
+            return;
+        }
+        let whatsapp = matches!(delivery.target, ChannelTarget::Whatsapp { .. });
+        if let Some(wamid) = message_id.filter(|_| whatsapp) {
+            // A status of this message may have come before the attempt was
+            // recorded (super::whatsapp_status); the worker's claimer is rung when
+            // this send's slot is freed, so a reopened delivery is seen.
+            if let Err(error) =
+                super::whatsapp_status::apply_kept(&*self.store, &self.schedule, &wamid).await
+            {
+                tracing::error!(delivery_id = %delivery.id, %wamid, %error,
+                    "applying a WhatsApp status that came before its attempt");
+            }
         }
     }
 }

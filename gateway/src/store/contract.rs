@@ -44,6 +44,7 @@ macro_rules! on_every_engine {
     };
 }
 
+mod channels;
 mod credentials;
 mod lifecycle;
 mod messages;

@@ -663,6 +663,9 @@ pub struct Retention {
     pub finished_bodies_before: DateTime<Utc>,
     /// Attempts of deliveries that succeeded or are dead, started before this.
     pub attempts_before: DateTime<Utc>,
+    /// WhatsApp statuses kept for messages no attempt named, taken before this
+    /// ([`Outbox::keep_early_whatsapp_status`]).
+    pub early_statuses_before: DateTime<Utc>,
     /// The most rows of each kind one [`MessageStore::purge`] deletes.
     pub batch: u32,
 }
@@ -673,11 +676,12 @@ pub struct Purged {
     pub failed_bodies: u64,
     pub finished_bodies: u64,
     pub attempts: u64,
+    pub early_statuses: u64,
 }
 
 impl Purged {
     pub fn total(&self) -> u64 {
-        self.failed_bodies + self.finished_bodies + self.attempts
+        self.failed_bodies + self.finished_bodies + self.attempts + self.early_statuses
     }
 }
 
@@ -944,6 +948,11 @@ pub trait CraftsmanStore: Send + Sync {
         enabled: bool,
     ) -> StoreResult<Channel>;
 
+    /// Chat `chat_id` wrote to the Telegram bot: each Telegram channel to that chat
+    /// that a refused attempt disabled (the bot could not reach the chat; not one
+    /// an admin disabled, [`DISABLED_BY_ADMIN`]) is enabled again. Their ids.
+    async fn enable_telegram_chat(&self, chat_id: &str) -> StoreResult<Vec<String>>;
+
     /// Points a channel at a new target of the same kind: where the service says
     /// the recipient moved (a Telegram group upgraded to a supergroup has a new
     /// chat id). [`StoreError::NotFound`] if there is no such channel, and
@@ -1071,6 +1080,30 @@ pub trait Outbox: Send + Sync {
     /// The service said the window of `wa_id` was closed at `at` (a free-form message
     /// failed with "re-engagement"): an inbound time up to `at` is forgotten.
     async fn close_whatsapp_window(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+
+    /// Keeps a status for a message no recorded attempt names yet, in one step with
+    /// that check, so a status is either kept before the attempt is recorded (and
+    /// found by [`Outbox::early_whatsapp_status`] after it) or answered
+    /// [`EarlyStatusKept::AttemptKnown`]. A message keeps one status, the one
+    /// furthest along ([`Receipt::rank`]); a new message's is not kept when
+    /// `max_kept` are ([`EarlyStatusKept::Full`]). Retention deletes them
+    /// ([`Retention::early_statuses_before`]).
+    async fn keep_early_whatsapp_status(
+        &self,
+        status: WhatsAppStatus,
+        max_kept: u32,
+    ) -> StoreResult<EarlyStatusKept>;
+
+    /// The status kept for message `wamid`, if any.
+    async fn early_whatsapp_status(&self, wamid: &str) -> StoreResult<Option<WhatsAppStatus>>;
+
+    /// Deletes the status kept for message `wamid` (it was applied).
+    async fn forget_early_whatsapp_status(&self, wamid: &str) -> StoreResult<()>;
+
+    /// The messages with a status kept that a recorded attempt names: those whose
+    /// status was not applied when the attempt was recorded (the gateway stopped in
+    /// between). At most `limit`.
+    async fn named_early_whatsapp_statuses(&self, limit: u32) -> StoreResult<Vec<String>>;
 }
 
 /// The storage boundary: every area's trait, plus what concerns the database as a

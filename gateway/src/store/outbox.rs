@@ -58,6 +58,11 @@ pub struct Channel {
     pub created_at: DateTime<Utc>,
 }
 
+/// The reason a channel an admin disabled gives
+/// ([`CraftsmanStore::set_channel_enabled`](super::CraftsmanStore::set_channel_enabled)).
+/// Any other reason is the receiver's (an attempt whose outcome was `disable`).
+pub const DISABLED_BY_ADMIN: &str = "disabled by an admin";
+
 /// A buyer's supplier code mapped to a craftsman.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Route {
@@ -246,6 +251,35 @@ pub struct Reopen {
     pub next: NextStep,
     /// When the service says the message failed.
     pub failed_at: DateTime<Utc>,
+}
+
+/// A status WhatsApp sent for a message (its status webhook), as the gateway keeps
+/// it when no recorded attempt names the message yet
+/// ([`Outbox::keep_early_whatsapp_status`](super::Outbox::keep_early_whatsapp_status)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppStatus {
+    /// The message's `wamid`.
+    pub wamid: String,
+    pub receipt: Receipt,
+    /// When WhatsApp says it happened.
+    pub at: DateTime<Utc>,
+    /// The `wa_id` the message went to.
+    pub recipient_id: String,
+    /// For a `failed` status: WhatsApp's error code and the error as the attempt log
+    /// shows it.
+    pub error_code: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// What [`Outbox::keep_early_whatsapp_status`](super::Outbox::keep_early_whatsapp_status) did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EarlyStatusKept {
+    /// Kept until the attempt naming its message is recorded.
+    Kept,
+    /// An attempt names the message already: nothing was kept, the caller applies it.
+    AttemptKnown,
+    /// As many are kept as the caller allows: nothing was kept.
+    Full,
 }
 
 /// A WhatsApp user as the gateway knows them, by the number the Cloud API writes.

@@ -37,13 +37,13 @@ use super::{
     AdminAlert, AlertOutcome, AlertStore, BindingChange, Buyer, BuyerCallback, BuyerStore,
     BuyerUpdate, Channel, ChannelPause, ChatStore, ClaimedDelivery, Craftsman, CraftsmanStore,
     DecidedReminder, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
-    EmailReply, EmailSettings, EngineError, InsertedMessage, MailStore, Message, MessageAttempt,
+    EarlyStatusKept, EmailReply, EmailSettings, EngineError, InsertedMessage, MailStore, Message, MessageAttempt,
     MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman,
     NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage, OrderQuery,
     OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion, Receipt,
     RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState,
     ResponseStore, Retention, Route, RouteChange, SentMessage, Store, StoreError, StoreResult,
-    StoredResponse, WhatsAppContact,
+    StoredResponse, WhatsAppContact, WhatsAppStatus,
 };
 
 /// How hard SQLite works to make a commit survive a power cut.
@@ -554,6 +554,13 @@ impl CraftsmanStore for SqliteStore {
             .await
     }
 
+    async fn enable_telegram_chat(&self, chat_id: &str) -> StoreResult<Vec<String>> {
+        let chat_id = chat_id.to_owned();
+        self.writer
+            .run(move |conn| craftsmen::enable_telegram_chat(conn, chat_id))
+            .await
+    }
+
     async fn move_channel(&self, channel_id: &str, target: ChannelTarget) -> StoreResult<()> {
         let channel_id = channel_id.to_owned();
         self.writer
@@ -720,6 +727,31 @@ impl Outbox for SqliteStore {
         self.writer
             .run(move |conn| whatsapp::close_window(conn, wa_id, at))
             .await
+    }
+
+    async fn keep_early_whatsapp_status(
+        &self,
+        status: WhatsAppStatus,
+        max_kept: u32,
+    ) -> StoreResult<EarlyStatusKept> {
+        self.writer
+            .run(move |conn| whatsapp::keep_early_status(conn, status, max_kept))
+            .await
+    }
+
+    async fn early_whatsapp_status(&self, wamid: &str) -> StoreResult<Option<WhatsAppStatus>> {
+        self.read(|conn| whatsapp::early_status(conn, wamid))
+    }
+
+    async fn forget_early_whatsapp_status(&self, wamid: &str) -> StoreResult<()> {
+        let wamid = wamid.to_owned();
+        self.writer
+            .run(move |conn| whatsapp::forget_early_status(conn, wamid))
+            .await
+    }
+
+    async fn named_early_whatsapp_statuses(&self, limit: u32) -> StoreResult<Vec<String>> {
+        self.read(|conn| whatsapp::named_early_statuses(conn, limit))
     }
 }
 

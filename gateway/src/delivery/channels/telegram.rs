@@ -176,9 +176,13 @@ impl TelegramChannel {
         }
         let unreachable = answer.description.as_deref().and_then(unreachable_chat);
         let failure = if unreachable.is_some() {
-            // This one chat is gone for the bot, whatever the status: dead at once,
-            // never retried, and never a pause (the channel works for everyone else).
-            Failure::Permanent
+            // This one chat is gone for the bot, whatever the status, until a person
+            // acts: dead at once and never retried, and the craftsman's channel is
+            // disabled with the reason (`Failure::Disable`), so their next orders
+            // show why without one more refused request each. Never a pause: the
+            // bot works for everyone else. The channel is enabled again when the
+            // chat writes to the bot (`api::telegram`) or an admin enables it.
+            Failure::Disable
         } else if (200..300).contains(&status) {
             // A 2xx that is not `ok`: go by the error code inside, if any.
             answer
@@ -287,7 +291,8 @@ impl TelegramChannel {
 
 /// What an admin is told when the Bot API says the bot can no longer reach a
 /// chat, by the answer's `description` (docs/services.md T6-T9): each is this
-/// chat's alone and lasts until a person acts, so the delivery is dead at once.
+/// chat's alone and lasts until a person acts, so the delivery is dead at once
+/// and the channel disabled.
 /// `None` for any other answer.
 fn unreachable_chat(description: &str) -> Option<&'static str> {
     let reasons: [(&str, &str); 7] = [
@@ -819,28 +824,38 @@ mod tests {
         let cases = [
             (
                 error(400, "Bad Request: chat not found"),
-                Failure::Permanent,
+                Failure::Disable,
                 "chat not found",
             ),
             (
                 error(403, "Forbidden: bot was blocked by the user"),
-                Failure::Permanent,
+                Failure::Disable,
                 "the craftsman blocked the bot",
             ),
             (
                 error(403, "Forbidden: bot was kicked from the supergroup chat"),
-                Failure::Permanent,
+                Failure::Disable,
                 "the bot was removed from the craftsman's group",
             ),
             (
                 error(403, "Forbidden: user is deactivated"),
-                Failure::Permanent,
+                Failure::Disable,
                 "account was deleted",
+            ),
+            (
+                error(403, "Forbidden: bot is not a member of the group chat"),
+                Failure::Disable,
+                "the bot is not a member of the craftsman's group",
+            ),
+            (
+                error(403, "Forbidden: the group chat was deleted"),
+                Failure::Disable,
+                "the craftsman's group was deleted",
             ),
             (
                 // A chat that is gone is this chat's, even in a 2xx that is not `ok`.
                 error(200, "Bad Request: chat not found"),
-                Failure::Permanent,
+                Failure::Disable,
                 "Telegram knows no such chat",
             ),
             (

@@ -52,8 +52,8 @@ pub const SERVICE_WINDOW: chrono::TimeDelta = chrono::TimeDelta::hours(24);
 /// The document types WhatsApp takes: "Only the above listed document types are
 /// officially supported" (docs/services.md W5, Meta's "Supported document types":
 /// .txt, .xls, .xlsx, .doc, .docx, .ppt, .pptx, .pdf). `text/csv` is not one, so
-/// the order's CSV is never sent here; the whole order goes as a `.txt` document
-/// instead (the text the e-mail carries), and a PDF rendering is left for later.
+/// the order's CSV is never sent here; the whole order goes as a PDF document
+/// instead (the text the e-mail carries, [`render::pdf`]).
 pub const DOCUMENT_TYPES: [&str; 8] = [
     "text/plain",
     "application/pdf",
@@ -457,6 +457,13 @@ pub fn code_failure(code: i64) -> Failure {
     }
 }
 
+/// How long a message that failed with Graph error `code` asks its delivery to
+/// wait, whether the failure came in the send's answer or a later `failed` status:
+/// [`PAIR_RATE_WAIT`] after the pair rate limit; `None` when the code says nothing.
+pub fn code_retry_after(code: i64) -> Option<Duration> {
+    (code == PAIR_RATE_LIMIT).then_some(PAIR_RATE_WAIT)
+}
+
 /// A Graph API refusal: the classified error, and Graph's code when it gave one.
 struct Refusal {
     error: SendError,
@@ -575,10 +582,12 @@ impl WhatsAppChannel {
             delivered.push(PART_TEXT.to_owned());
         }
         let stem = render::file_stem(&out.order.buyer_order_number);
+        // A PDF, not the `.txt` of the same text: a phone opens a PDF in its
+        // viewer, where a text file is one more thing to download and open.
         let mut documents = vec![render::EmbeddedFile {
-            name: format!("order-{stem}.txt"),
-            media_type: "text/plain".into(),
-            bytes: render::text(out).into_bytes(),
+            name: format!("order-{stem}.pdf"),
+            media_type: "application/pdf".into(),
+            bytes: render::pdf(out),
         }];
         let mut skipped = Vec::new();
         for file in render::embedded_files(&out.order.order) {
@@ -864,7 +873,7 @@ impl WhatsAppChannel {
                 format!("WhatsApp answered HTTP {status}: {}", excerpt(&body, 200)),
             ),
         };
-        let wait = (code == Some(PAIR_RATE_LIMIT)).then_some(PAIR_RATE_WAIT);
+        let wait = code.and_then(code_retry_after);
         Err(Refusal {
             error: SendError::new(failure, Some(status), self.clean(text)).with_retry_after(wait),
             code,
@@ -1169,15 +1178,16 @@ mod tests {
 
         let upload = String::from_utf8_lossy(&requests[1].body).into_owned();
         assert!(upload.contains("name=\"messaging_product\"\r\n\r\nwhatsapp"));
-        assert!(upload.contains("name=\"type\"\r\n\r\ntext/plain"));
+        assert!(upload.contains("name=\"type\"\r\n\r\napplication/pdf"));
         assert!(
-            upload.contains("filename=\"order-PO-2026_0042.txt\""),
+            upload.contains("filename=\"order-PO-2026_0042.pdf\""),
             "{upload}"
         );
+        assert!(upload.contains("%PDF-1."), "{upload}");
         let document = requests[2].json();
         assert_eq!(document["type"], "document");
         assert_eq!(document["document"]["id"], "4490709327384033");
-        assert_eq!(document["document"]["filename"], "order-PO-2026_0042.txt");
+        assert_eq!(document["document"]["filename"], "order-PO-2026_0042.pdf");
         // Last, the buttons that answer the order (docs/services.md W15).
         let buttons = requests[3].json();
         assert_eq!(buttons["type"], "interactive");

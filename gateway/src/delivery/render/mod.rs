@@ -9,12 +9,13 @@
 //!
 //! This file holds the words of each language and the [`View`] every
 //! person-readable form is made from; `text` (plain text and chat summaries),
-//! `html`, `data` (CSV, JSON, file names) and `format` (money, numbers, dates,
-//! units) each make one kind of output.
+//! `html`, `pdf` (the text as a PDF document), `data` (CSV, JSON, file names) and
+//! `format` (money, numbers, dates, units) each make one kind of output.
 
 mod data;
 mod format;
 mod html;
+mod pdf;
 mod reminder;
 mod text;
 
@@ -34,6 +35,7 @@ pub use data::{
 };
 pub use format::{long_date, money, number, unit_name};
 pub use html::{escape, html, html_body};
+pub use pdf::pdf;
 pub use reminder::{answer_page, reminder_html, reminder_subject, reminder_text};
 pub use text::{TemplateValues, summary, template_values, text};
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::{TestDb, buyer_with_message, new_buyer, new_order, normalized};
 use crate::model::{ChannelTarget, Language};
 use crate::store::{
-    AttemptOutcome, DeliveryState, NewAttempt, NewChannel, NewCraftsman, NextStep, OrderScope,
-    OrderStatus, Receipt, Reopen, Store, StoreError,
+    AttemptOutcome, DeliveryState, EarlyStatusKept, NewAttempt, NewChannel, NewCraftsman, NextStep,
+    OrderScope, OrderStatus, Receipt, Reopen, Retention, Store, StoreError, WhatsAppStatus,
 };
 
 const LEASE: Duration = Duration::from_secs(60);
@@ -364,6 +364,101 @@ async fn receipts_reopen_and_paused_attempts(db: &TestDb) {
     );
 }
 
+/// A WhatsApp status for a message no attempt names is kept, across a restart: the
+/// one furthest along, as many as the caller allows; once an attempt names the
+/// message it is not kept but left to the caller; it is forgotten when applied, and
+/// retention deletes the old ones.
+async fn early_whatsapp_statuses_wait_for_their_attempt(db: &TestDb) {
+    let store = db.store.clone();
+    routed_order(&*store, &["a"]).await;
+    let at = Utc::now().trunc_subsecs(0);
+    let status = |wamid: &str, receipt| WhatsAppStatus {
+        wamid: wamid.to_owned(),
+        receipt,
+        at,
+        recipient_id: "6281234567890".into(),
+        error_code: None,
+        error: None,
+    };
+    let failed = WhatsAppStatus {
+        error_code: Some(131049),
+        error: Some("error 131049: not delivered".into()),
+        ..status("wamid.1", Receipt::Failed)
+    };
+    for (kept, max) in [
+        (status("wamid.1", Receipt::Sent), 2),
+        (failed.clone(), 2),
+        (status("wamid.1", Receipt::Delivered), 2),
+        (status("wamid.2", Receipt::Sent), 2),
+    ] {
+        let answer = store.keep_early_whatsapp_status(kept, max).await.unwrap();
+        assert_eq!(answer, EarlyStatusKept::Kept);
+    }
+    let full = store
+        .keep_early_whatsapp_status(status("wamid.3", Receipt::Sent), 2)
+        .await
+        .unwrap();
+    assert_eq!(full, EarlyStatusKept::Full);
+    assert_eq!(store.early_whatsapp_status("wamid.3").await.unwrap(), None);
+
+    store.close().await;
+    let store = db.reopen().await;
+    assert_eq!(
+        store.early_whatsapp_status("wamid.1").await.unwrap(),
+        Some(failed),
+        "the failure, furthest along, outlives the restart"
+    );
+
+    let claimed = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
+    store
+        .record_attempt(NewAttempt {
+            message_id: Some("wamid.1".into()),
+            ..attempt(
+                &claimed[0].id,
+                1,
+                AttemptOutcome::Succeeded,
+                NextStep::Succeeded,
+            )
+        })
+        .await
+        .unwrap();
+    let named = store
+        .keep_early_whatsapp_status(status("wamid.1", Receipt::Read), 2)
+        .await
+        .unwrap();
+    assert_eq!(named, EarlyStatusKept::AttemptKnown);
+    assert_eq!(
+        store.named_early_whatsapp_statuses(10).await.unwrap(),
+        ["wamid.1"],
+        "kept, and its attempt recorded"
+    );
+    store.forget_early_whatsapp_status("wamid.1").await.unwrap();
+    assert!(
+        store
+            .named_early_whatsapp_statuses(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.early_whatsapp_status("wamid.1").await.unwrap(), None);
+
+    let later = Utc::now() + TimeDelta::minutes(1);
+    let past = Utc::now() - TimeDelta::days(1);
+    let retention = |early_statuses_before| Retention {
+        failed_bodies_before: past,
+        finished_bodies_before: past,
+        attempts_before: past,
+        early_statuses_before,
+        batch: 10,
+    };
+    assert_eq!(store.purge(&retention(past)).await.unwrap().total(), 0);
+    assert_eq!(
+        store.purge(&retention(later)).await.unwrap().early_statuses,
+        1
+    );
+    assert_eq!(store.early_whatsapp_status("wamid.2").await.unwrap(), None);
+}
+
 /// Opt-in and the service window, kept per WhatsApp number, reach the claim.
 async fn whatsapp_contacts_reach_the_claim(db: &TestDb) {
     let store = db.store.clone();
@@ -439,6 +534,7 @@ async fn whatsapp_contacts_reach_the_claim(db: &TestDb) {
 
 on_every_engine!(
     receipts_reopen_and_paused_attempts,
+    early_whatsapp_statuses_wait_for_their_attempt,
     whatsapp_contacts_reach_the_claim,
     an_order_without_a_route_waits_and_is_routed_when_the_route_comes,
     a_craftsman_with_only_the_inbox_has_the_order_delivered_at_once,

@@ -24,6 +24,7 @@ fn everything() -> Retention {
         failed_bodies_before: later,
         finished_bodies_before: later,
         attempts_before: later,
+        early_statuses_before: later,
         batch: 1,
     }
 }
@@ -47,6 +48,7 @@ async fn retention_empties_old_bodies_in_batches_and_keeps_the_rest(db: &TestDb)
         failed_bodies_before: past,
         finished_bodies_before: past,
         attempts_before: past,
+        early_statuses_before: past,
         batch: 10,
     };
     assert_eq!(store.purge(&none).await.unwrap().total(), 0);

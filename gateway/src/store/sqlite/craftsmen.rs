@@ -8,7 +8,8 @@ use crate::model::ChannelTarget;
 use chrono::{DateTime, Utc};
 
 use crate::store::{
-    Channel, Craftsman, NewCraftsman, NewInboxSession, Route, RouteChange, StoreError, StoreResult,
+    Channel, Craftsman, DISABLED_BY_ADMIN, NewCraftsman, NewInboxSession, Route, RouteChange,
+    StoreError, StoreResult,
 };
 
 impl CraftsmanRow {
@@ -153,16 +154,34 @@ pub(super) fn set_channel_enabled(
         .prepare_cached(concat!(
             "UPDATE channels SET \
              disabled_at = CASE WHEN ?3 THEN NULL ELSE coalesce(disabled_at, ?4) END, \
-             disabled_reason = CASE WHEN ?3 THEN NULL ELSE coalesce(disabled_reason, 'disabled by an admin') END \
+             disabled_reason = CASE WHEN ?3 THEN NULL ELSE coalesce(disabled_reason, ?5) END \
              WHERE id = ?1 AND craftsman_id = ?2 RETURNING ",
             channel_columns!()
         ))?
         .query_row(
-            params![&channel_id, &craftsman_id, enabled, time_text(now())],
+            params![
+                &channel_id,
+                &craftsman_id,
+                enabled,
+                time_text(now()),
+                DISABLED_BY_ADMIN
+            ],
             ChannelRow::from_row,
         )
         .optional()?;
     row.ok_or(StoreError::NotFound)?.try_into()
+}
+
+pub(super) fn enable_telegram_chat(conn: &Connection, chat_id: String) -> StoreResult<Vec<String>> {
+    let ids = conn
+        .prepare_cached(
+            "UPDATE channels SET disabled_at = NULL, disabled_reason = NULL \
+             WHERE kind = 'telegram' AND json_extract(target, '$.chat_id') = ?1 \
+             AND disabled_at IS NOT NULL AND disabled_reason IS NOT ?2 RETURNING id",
+        )?
+        .query_map(params![&chat_id, DISABLED_BY_ADMIN], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(ids)
 }
 
 pub(super) fn move_channel(

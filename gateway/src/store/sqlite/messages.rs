@@ -568,9 +568,17 @@ pub(super) fn purge(conn: &Connection, retention: &Retention) -> StoreResult<Pur
              ORDER BY a.started_at LIMIT ?2)",
         )?
         .execute(params![time_text(retention.attempts_before), batch])?;
+    let early_statuses = conn
+        .prepare_cached(
+            "DELETE FROM whatsapp_early_statuses WHERE wamid IN (\
+             SELECT wamid FROM whatsapp_early_statuses WHERE received_at < ?1 \
+             ORDER BY received_at LIMIT ?2)",
+        )?
+        .execute(params![time_text(retention.early_statuses_before), batch])?;
     Ok(Purged {
         failed_bodies: failed_bodies as u64,
         finished_bodies: finished_bodies as u64,
         attempts: attempts as u64,
+        early_statuses: early_statuses as u64,
     })
 }

@@ -92,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "email reply outcome",
         include_str!("../../../migrations/sqlite/0016_email_reply_outcome.sql"),
     ),
+    (
+        17,
+        "whatsapp early statuses",
+        include_str!("../../../migrations/sqlite/0017_whatsapp_early_statuses.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

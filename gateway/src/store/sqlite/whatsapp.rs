@@ -1,13 +1,16 @@
 //! WhatsApp users as the gateway knows them: their opt-in, recorded by an admin, and
 //! the last time they wrote to the business number, which opens their 24-hour
-//! customer-service window (issue 13).
+//! customer-service window (issue 13); and the statuses WhatsApp sent for messages
+//! no recorded attempt names yet.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::codec::{WhatsAppContactRow, now, time_text};
+use super::codec::{WhatsAppContactRow, decode, now, parse_time, time_text};
 use super::deliveries::target_wa_id;
-use crate::store::{StoreError, StoreResult, WhatsAppContact};
+use crate::store::{
+    EarlyStatusKept, Receipt, StoreError, StoreResult, WhatsAppContact, WhatsAppStatus,
+};
 
 impl WhatsAppContactRow {
     /// `None` when the join found no contact.
@@ -92,4 +95,96 @@ pub(super) fn close_window(conn: &Connection, wa_id: String, at: DateTime<Utc>) 
     )?
     .execute(params![&wa_id, time_text(at), time_text(now())])?;
     Ok(())
+}
+
+pub(super) fn keep_early_status(
+    conn: &Connection,
+    status: WhatsAppStatus,
+    max_kept: u32,
+) -> StoreResult<EarlyStatusKept> {
+    // In the writer's transaction: an attempt recorded before this sees no kept
+    // status, one recorded after finds it.
+    let named: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM delivery_attempts WHERE message_id = ?1)")?
+        .query_row(params![&status.wamid], |row| row.get(0))?;
+    if named {
+        return Ok(EarlyStatusKept::AttemptKnown);
+    }
+    if let Some(kept) = early_status(conn, &status.wamid)? {
+        if kept.receipt.rank() >= status.receipt.rank() {
+            return Ok(EarlyStatusKept::Kept);
+        }
+    } else {
+        let kept: i64 = conn
+            .prepare_cached("SELECT count(*) FROM whatsapp_early_statuses")?
+            .query_row([], |row| row.get(0))?;
+        if kept >= i64::from(max_kept) {
+            return Ok(EarlyStatusKept::Full);
+        }
+    }
+    conn.prepare_cached(
+        "INSERT INTO whatsapp_early_statuses \
+         (wamid, status, status_at, recipient_id, error_code, error_text, received_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (wamid) DO UPDATE SET \
+         status = excluded.status, status_at = excluded.status_at, \
+         recipient_id = excluded.recipient_id, error_code = excluded.error_code, \
+         error_text = excluded.error_text, received_at = excluded.received_at",
+    )?
+    .execute(params![
+        &status.wamid,
+        status.receipt.as_str(),
+        time_text(status.at),
+        &status.recipient_id,
+        status.error_code,
+        &status.error,
+        time_text(now()),
+    ])?;
+    Ok(EarlyStatusKept::Kept)
+}
+
+pub(super) fn early_status(conn: &Connection, wamid: &str) -> StoreResult<Option<WhatsAppStatus>> {
+    let row = conn
+        .prepare_cached(
+            "SELECT status, status_at, recipient_id, error_code, error_text \
+             FROM whatsapp_early_statuses WHERE wamid = ?1",
+        )?
+        .query_row(params![wamid], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<i64>>(3)?,
+                row.get::<_, Option<String>>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((receipt, at, recipient_id, error_code, error)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(WhatsAppStatus {
+        wamid: wamid.to_owned(),
+        receipt: receipt.parse::<Receipt>().map_err(decode)?,
+        at: parse_time(&at)?,
+        recipient_id,
+        error_code,
+        error,
+    }))
+}
+
+pub(super) fn forget_early_status(conn: &Connection, wamid: String) -> StoreResult<()> {
+    conn.prepare_cached("DELETE FROM whatsapp_early_statuses WHERE wamid = ?1")?
+        .execute(params![&wamid])?;
+    Ok(())
+}
+
+pub(super) fn named_early_statuses(conn: &Connection, limit: u32) -> StoreResult<Vec<String>> {
+    let wamids = conn
+        .prepare_cached(
+            "SELECT e.wamid FROM whatsapp_early_statuses e WHERE EXISTS \
+             (SELECT 1 FROM delivery_attempts a WHERE a.message_id = e.wamid) \
+             ORDER BY e.received_at LIMIT ?1",
+        )?
+        .query_map(params![i64::from(limit)], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(wamids)
 }
