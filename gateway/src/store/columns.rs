@@ -62,3 +62,9 @@ macro_rules! delivery_tables {
          JOIN orders o ON o.id = d.order_id"
     };
 }
+/// A kept WhatsApp status (see `rows::EarlyStatusRow`).
+macro_rules! early_status_columns {
+    () => {
+        "wamid, status, status_at, recipient_id, error_code, error_text"
+    };
+}

@@ -46,13 +46,13 @@ use super::{
     AdminAlert, AlertOutcome, AlertStore, BindingChange, Buyer, BuyerCallback, BuyerStore,
     BuyerUpdate, Channel, ChannelPause, ChatStore, ClaimedDelivery, Craftsman, CraftsmanStore,
     DecidedReminder, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
-    EmailReply, EmailSettings, EngineError, InsertedMessage, MailStore, Message, MessageAttempt,
+    EarlyStatusKept, EmailReply, EmailSettings, EngineError, InsertedMessage, MailStore, Message, MessageAttempt,
     MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer, NewCraftsman,
     NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage, OrderQuery,
     OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion, Receipt,
     RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState,
     ResponseStore, Retention, Route, RouteChange, SentMessage, Store, StoreError, StoreResult,
-    StoredResponse, WhatsAppContact,
+    StoredResponse, WhatsAppContact, WhatsAppStatus,
 };
 
 /// tokio-postgres's error, as the engine's functions return it before it is
@@ -632,6 +632,10 @@ impl CraftsmanStore for PostgresStore {
         ))
     }
 
+    async fn enable_telegram_chat(&self, chat_id: &str) -> StoreResult<Vec<String>> {
+        ordered_write!(self, |db| craftsmen::enable_telegram_chat(db, chat_id))
+    }
+
     async fn move_channel(&self, channel_id: &str, target: ChannelTarget) -> StoreResult<()> {
         ordered_write!(self, |db| craftsmen::move_channel(db, channel_id, target))
     }
@@ -777,6 +781,31 @@ impl Outbox for PostgresStore {
 
     async fn close_whatsapp_window(&self, wa_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         ordered_write!(self, |db| whatsapp::close_window(db, wa_id, at))
+    }
+
+    /// An ordered write, as on SQLite's one writer: [`Outbox::record_attempt`]
+    /// takes the same lock, so the check that no attempt names the message and
+    /// the status kept are one step against it.
+    async fn keep_early_whatsapp_status(
+        &self,
+        status: WhatsAppStatus,
+        max_kept: u32,
+    ) -> StoreResult<EarlyStatusKept> {
+        ordered_write!(self, |db| whatsapp::keep_early_status(
+            db, &status, max_kept
+        ))
+    }
+
+    async fn early_whatsapp_status(&self, wamid: &str) -> StoreResult<Option<WhatsAppStatus>> {
+        read!(self, |db| whatsapp::early_status(db, wamid))
+    }
+
+    async fn forget_early_whatsapp_status(&self, wamid: &str) -> StoreResult<()> {
+        ordered_write!(self, |db| whatsapp::forget_early_status(db, wamid))
+    }
+
+    async fn named_early_whatsapp_statuses(&self, limit: u32) -> StoreResult<Vec<String>> {
+        read!(self, |db| whatsapp::named_early_statuses(db, limit))
     }
 }
 

@@ -13,8 +13,8 @@ use crate::orders::OrderSchema;
 use crate::store::{
     AdminAlert, BindingChange, Buyer, Channel, ClaimedDelivery, Craftsman, Delivery,
     DeliveryAttempt, EngineError, MAX_PAGE, Message, MessageAttempt, MessageSummary, OrderRecord,
-    PluginArtifact, PluginRef, Route, RoutedOrder, StoreError, StoreResult, StoredResponse,
-    TransactionRecord, WhatsAppContact,
+    PluginArtifact, PluginRef, Receipt, Route, RoutedOrder, StoreError, StoreResult, StoredResponse,
+    TransactionRecord, WhatsAppContact, WhatsAppStatus,
 };
 
 /// Now, at the precision we store, so a returned record equals the stored one.
@@ -561,6 +561,32 @@ impl TryFrom<WhatsAppContactRow> for WhatsAppContact {
             last_inbound_at: row.last_inbound_at.as_deref().map(parse_time).transpose()?,
             wa_id: row.wa_id,
             opt_in_source: row.opt_in_source,
+        })
+    }
+}
+
+/// A `whatsapp_early_statuses` row: a status kept for a message no recorded
+/// attempt names yet.
+pub(in crate::store) struct EarlyStatusRow {
+    pub(in crate::store) wamid: String,
+    pub(in crate::store) status: String,
+    pub(in crate::store) status_at: String,
+    pub(in crate::store) recipient_id: String,
+    pub(in crate::store) error_code: Option<i64>,
+    pub(in crate::store) error_text: Option<String>,
+}
+
+impl TryFrom<EarlyStatusRow> for WhatsAppStatus {
+    type Error = StoreError;
+
+    fn try_from(row: EarlyStatusRow) -> Result<Self, Self::Error> {
+        Ok(Self {
+            receipt: row.status.parse::<Receipt>().map_err(decode)?,
+            at: parse_time(&row.status_at)?,
+            wamid: row.wamid,
+            recipient_id: row.recipient_id,
+            error_code: row.error_code,
+            error: row.error_text,
         })
     }
 }

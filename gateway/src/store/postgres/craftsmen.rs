@@ -7,7 +7,8 @@ use super::codec::{ChannelRow, CraftsmanRow, RouteRow, classify, json_text, now,
 use super::{Db, PgError, deliveries, rows};
 use crate::model::ChannelTarget;
 use crate::store::{
-    Channel, Craftsman, NewCraftsman, NewInboxSession, Route, RouteChange, StoreError, StoreResult,
+    Channel, Craftsman, DISABLED_BY_ADMIN, NewCraftsman, NewInboxSession, Route, RouteChange,
+    StoreError, StoreResult,
 };
 
 impl CraftsmanRow {
@@ -162,15 +163,33 @@ pub(super) async fn set_channel_enabled(
                 "UPDATE channels SET \
                  disabled_at = CASE WHEN $3 THEN NULL ELSE coalesce(disabled_at, $4) END, \
                  disabled_reason = CASE WHEN $3 THEN NULL \
-                   ELSE coalesce(disabled_reason, 'disabled by an admin') END \
+                   ELSE coalesce(disabled_reason, $5) END \
                  WHERE id = $1 AND craftsman_id = $2 RETURNING ",
                 channel_columns!()
             ),
-            &[&channel_id, &craftsman_id, &enabled, &time_text(now())],
+            &[
+                &channel_id,
+                &craftsman_id,
+                &enabled,
+                &time_text(now()),
+                &DISABLED_BY_ADMIN,
+            ],
         )
         .await?;
     let row = row.ok_or(StoreError::NotFound)?;
     ChannelRow::from_pg(&row)?.try_into()
+}
+
+pub(super) async fn enable_telegram_chat(db: &dyn Db, chat_id: &str) -> StoreResult<Vec<String>> {
+    let ids = db
+        .query(
+            "UPDATE channels SET disabled_at = NULL, disabled_reason = NULL \
+             WHERE kind = 'telegram' AND target::jsonb ->> 'chat_id' = $1 \
+             AND disabled_at IS NOT NULL AND disabled_reason IS DISTINCT FROM $2 RETURNING id",
+            &[&chat_id, &DISABLED_BY_ADMIN],
+        )
+        .await?;
+    rows(ids, |row| row.try_get(0))
 }
 
 pub(super) async fn move_channel(

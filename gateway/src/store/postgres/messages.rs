@@ -616,9 +616,18 @@ pub(super) async fn purge(db: &dyn Db, retention: &Retention) -> StoreResult<Pur
             &[&time_text(retention.attempts_before), &batch],
         )
         .await?;
+    let early_statuses = db
+        .execute(
+            "DELETE FROM whatsapp_early_statuses WHERE wamid IN (\
+             SELECT wamid FROM whatsapp_early_statuses WHERE received_at < $1 \
+             ORDER BY received_at LIMIT $2)",
+            &[&time_text(retention.early_statuses_before), &batch],
+        )
+        .await?;
     Ok(Purged {
         failed_bodies,
         finished_bodies,
         attempts,
+        early_statuses,
     })
 }

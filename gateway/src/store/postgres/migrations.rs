@@ -12,11 +12,18 @@ use super::{Db, MIGRATION_LOCK};
 use crate::store::{StoreError, StoreResult};
 
 /// (version, description, SQL), in order. A new file needs a line here.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "whatsapp early statuses",
+        include_str!("../../../migrations/postgres/0002_whatsapp_early_statuses.sql"),
+    ),
+];
 
 /// The tables the schema has, for [`check_tables`].
 const TABLES: &[&str] = &[
@@ -44,6 +51,7 @@ const TABLES: &[&str] = &[
     "delivery_attempts",
     "channel_pauses",
     "admin_alerts",
+    "whatsapp_early_statuses",
 ];
 
 fn migration_error(version: i64, description: &str, e: impl std::fmt::Display) -> StoreError {

@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::codec::{WhatsAppContactRow, decode, now, parse_time, time_text};
+use super::codec::{EarlyStatusRow, WhatsAppContactRow, now, time_text};
 use super::deliveries::target_wa_id;
 use crate::store::{
-    EarlyStatusKept, Receipt, StoreError, StoreResult, WhatsAppContact, WhatsAppStatus,
+    EarlyStatusKept, StoreError, StoreResult, WhatsAppContact, WhatsAppStatus,
 };
 
 impl WhatsAppContactRow {
@@ -142,33 +142,29 @@ pub(super) fn keep_early_status(
     Ok(EarlyStatusKept::Kept)
 }
 
-pub(super) fn early_status(conn: &Connection, wamid: &str) -> StoreResult<Option<WhatsAppStatus>> {
-    let row = conn
-        .prepare_cached(
-            "SELECT status, status_at, recipient_id, error_code, error_text \
-             FROM whatsapp_early_statuses WHERE wamid = ?1",
-        )?
-        .query_row(params![wamid], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, Option<String>>(4)?,
-            ))
+impl EarlyStatusRow {
+    fn from_row(row: &Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            wamid: row.get("wamid")?,
+            status: row.get("status")?,
+            status_at: row.get("status_at")?,
+            recipient_id: row.get("recipient_id")?,
+            error_code: row.get("error_code")?,
+            error_text: row.get("error_text")?,
         })
-        .optional()?;
-    let Some((receipt, at, recipient_id, error_code, error)) = row else {
-        return Ok(None);
-    };
-    Ok(Some(WhatsAppStatus {
-        wamid: wamid.to_owned(),
-        receipt: receipt.parse::<Receipt>().map_err(decode)?,
-        at: parse_time(&at)?,
-        recipient_id,
-        error_code,
-        error,
-    }))
+    }
+}
+
+pub(super) fn early_status(conn: &Connection, wamid: &str) -> StoreResult<Option<WhatsAppStatus>> {
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        early_status_columns!(),
+        " FROM whatsapp_early_statuses WHERE wamid = ?1"
+    ))?
+    .query_row(params![wamid], EarlyStatusRow::from_row)
+    .optional()?
+    .map(WhatsAppStatus::try_from)
+    .transpose()
 }
 
 pub(super) fn forget_early_status(conn: &Connection, wamid: String) -> StoreResult<()> {
