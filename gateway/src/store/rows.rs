@@ -13,8 +13,8 @@ use crate::orders::OrderSchema;
 use crate::store::{
     AdminAlert, BindingChange, Buyer, Channel, ClaimedDelivery, Craftsman, Delivery,
     DeliveryAttempt, EngineError, MAX_PAGE, Message, MessageAttempt, MessageSummary, OrderRecord,
-    PluginArtifact, PluginRef, Receipt, Route, RoutedOrder, StoreError, StoreResult, StoredResponse,
-    TransactionRecord, WhatsAppContact, WhatsAppStatus,
+    PluginArtifact, PluginRef, Receipt, Route, RoutedOrder, StoreError, StoreResult,
+    StoredResponse, TransactionRecord, WhatsAppContact, WhatsAppStatus,
 };
 
 /// Now, at the precision we store, so a returned record equals the stored one.

@@ -9,9 +9,7 @@ use tokio_postgres::Row;
 use super::codec::{EarlyStatusRow, WhatsAppContactRow, now, time_text};
 use super::deliveries::target_wa_id;
 use super::{Db, PgError, rows};
-use crate::store::{
-    EarlyStatusKept, StoreError, StoreResult, WhatsAppContact, WhatsAppStatus,
-};
+use crate::store::{EarlyStatusKept, StoreError, StoreResult, WhatsAppContact, WhatsAppStatus};
 
 impl WhatsAppContactRow {
     /// `None` when the join found no contact.

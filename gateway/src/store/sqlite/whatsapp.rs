@@ -8,9 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::codec::{EarlyStatusRow, WhatsAppContactRow, now, time_text};
 use super::deliveries::target_wa_id;
-use crate::store::{
-    EarlyStatusKept, StoreError, StoreResult, WhatsAppContact, WhatsAppStatus,
-};
+use crate::store::{EarlyStatusKept, StoreError, StoreResult, WhatsAppContact, WhatsAppStatus};
 
 impl WhatsAppContactRow {
     /// `None` when the join found no contact.
