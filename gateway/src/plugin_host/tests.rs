@@ -32,8 +32,17 @@ fn hostile_wasm() -> Vec<u8> {
             .expect("running plugins/build");
         assert!(status.success(), "plugins/build failed");
     });
-    let path = repo_root().join("target/plugins/wasm32-wasip2/plugin/test_hostile.wasm");
+    let path = built_plugin("test_hostile");
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// A test plugin as `plugins/build` left it in its target directory
+/// (`JEMBATAN_PLUGIN_TARGET_DIR`, else `target/plugins`, as the script chooses).
+fn built_plugin(crate_name: &str) -> PathBuf {
+    let dir = std::env::var_os("JEMBATAN_PLUGIN_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("target/plugins"));
+    dir.join(format!("wasm32-wasip2/plugin/{crate_name}.wasm"))
 }
 
 fn host() -> PluginHost {
@@ -538,7 +547,7 @@ fn probe(host: &PluginHost, config: &str) -> Vec<String> {
 #[test]
 fn a_plugin_that_imports_files_or_sockets_is_refused_at_load() {
     hostile_wasm(); // builds every test plugin
-    let path = repo_root().join("target/plugins/wasm32-wasip2/plugin/test_escape.wasm");
+    let path = built_plugin("test_escape");
     let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let err = host().load(&wasm).unwrap_err();
     assert!(matches!(err, LoadError::NotAPlugin(_)), "{err}");
