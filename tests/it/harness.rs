@@ -153,9 +153,14 @@ impl TestPostgres {
 
     /// Runs `sql` with `psql` on the server's `postgres` database; its output.
     fn psql(&self, sql: &str) -> String {
+        self.psql_on(&format!("{}/postgres", self.server), sql)
+    }
+
+    /// Runs `sql` with `psql` on the database at `url`; its output.
+    fn psql_on(&self, url: &str, sql: &str) -> String {
         let output = Command::new("psql")
             .args(["-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-d"])
-            .arg(format!("{}/postgres", self.server))
+            .arg(url)
             .args(["-c", sql])
             .output()
             .expect("psql, to make the tests' PostgreSQL databases");
@@ -179,6 +184,23 @@ impl TestPostgres {
             eprintln!("the test database {} was left behind", self.name);
         }
     }
+}
+
+/// On PostgreSQL, makes the delivery claims in the database of `data_dir` as if
+/// their leases had run out: a killed gateway's claims are taken back only then
+/// (a start there takes back only leases that ran out, as another live instance
+/// may hold the rest), which is minutes after the kill. Nothing on SQLite, where a
+/// start takes back every claim.
+pub fn lapse_claims(data_dir: &Path) {
+    if test_database() != "postgres" {
+        return;
+    }
+    let database = TestPostgres::of(data_dir);
+    database.psql_on(
+        &database.url(),
+        "UPDATE deliveries SET claimed_until = '1970-01-01T00:00:00.000Z' \
+         WHERE claimed_until IS NOT NULL",
+    );
 }
 
 /// How to start a gateway; `Default` is a fresh one with the test plugins.
