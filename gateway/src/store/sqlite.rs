@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 use serde::Deserialize;
 
@@ -246,6 +247,15 @@ fn open_reader(path: &Path, options: &SqliteOptions) -> StoreResult<Connection> 
 fn configure(conn: &Connection, options: &SqliteOptions) -> StoreResult<()> {
     conn.busy_timeout(options.busy_timeout)?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    // The query planner's stability guarantee: plans do not depend on the values
+    // bound. Without it, SQLite compares a bound parameter with the constants in a
+    // partial index's WHERE (`deliveries_due`, `orders_unrouted`, ...) while
+    // planning, and then prepares the statement again whenever that parameter is
+    // bound anew: every claim, attempt and status update was compiled afresh.
+    // Measured (bench, quiet, three paired runs): 270-300 vs 297-345 µs of CPU per
+    // JSON order. Every query names the partial indexes' states as literals, so
+    // none loses its index.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     conn.execute_batch(match options.synchronous {
         Synchronous::Full => "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL",
         Synchronous::Normal => "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",

@@ -166,3 +166,32 @@ fn every_migration_file_is_embedded() {
         "a file in {dir} is not in migrations::MIGRATIONS"
     );
 }
+
+/// A statement that binds a parameter on a table with a partial index is compiled
+/// once, not again at every run with new values (`configure` turns on the
+/// planner's stability guarantee): the worker's claim, which selects like this,
+/// runs at every bell.
+#[tokio::test]
+async fn a_cached_statement_is_not_compiled_again_for_new_values() {
+    let (_dir, _url, store) = open_temp().await;
+    let due = "SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
+               AND (claimed_until IS NULL OR claimed_until <= ?1) \
+               ORDER BY next_attempt_at LIMIT ?2";
+    let recompiled = store
+        .read(|conn| {
+            for second in 0..3 {
+                let at = format!("2026-12-01T00:00:0{second}.000000Z");
+                let mut statement = conn.prepare_cached(due)?;
+                let mut rows = statement.query(rusqlite::params![at, 32])?;
+                while rows.next()?.is_some() {}
+            }
+            Ok(conn
+                .prepare_cached(due)?
+                .get_status(rusqlite::StatementStatus::RePrepare))
+        })
+        .unwrap();
+    assert_eq!(
+        recompiled, 0,
+        "the statement was compiled again for new values"
+    );
+}
