@@ -287,6 +287,11 @@ fn a_filling_disk_fails_closed_loses_nothing_and_recovers_without_a_restart() {
 
 #[test]
 fn a_database_that_cannot_be_written_answers_503_never_500_and_recovers() {
+    if !crate::harness::sqlite_only(
+        "a_database_that_cannot_be_written_answers_503_never_500_and_recovers",
+    ) {
+        return;
+    }
     let disk = Tmpfs::mount(48);
     // No free-space guard: SQLite itself meets the full disk.
     let gw = Gateway::start_with(Options {
@@ -343,6 +348,9 @@ fn a_database_that_cannot_be_written_answers_503_never_500_and_recovers() {
 
 #[test]
 fn a_vanished_database_file_fails_closed() {
+    if !crate::harness::sqlite_only("a_vanished_database_file_fails_closed") {
+        return;
+    }
     let disk = Tmpfs::mount(48);
     let gw = Gateway::start_with(Options {
         data_dir: Some(disk.path().join("data")),
@@ -370,6 +378,9 @@ fn a_vanished_database_file_fails_closed() {
 
 #[test]
 fn a_damaged_database_fails_closed_from_the_start() {
+    if !crate::harness::sqlite_only("a_damaged_database_fails_closed_from_the_start") {
+        return;
+    }
     let gw = Gateway::start();
     let key = gw.create_buyer("steady", "canonical-json", json!({}));
     for n in 0..40 {

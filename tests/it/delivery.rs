@@ -183,7 +183,10 @@ fn an_unrouted_order_waits_visibly_and_is_delivered_when_routed() {
 fn a_receiver_that_is_down_then_failing_gets_the_order_when_it_recovers() {
     // Down: a port where nothing listens.
     let down = HeldPort::new();
-    let gw = gateway("200ms,300ms,400ms,500ms,1s,1s,1s,1s,1s,1s", None, &[]);
+    // Enough steps that a loaded machine, slow to see two failures and start the
+    // receiver, does not run the schedule out before the receiver is up.
+    let schedule = format!("200ms,300ms,400ms,500ms{}", ",1s".repeat(26));
+    let gw = gateway(&schedule, None, &[]);
     let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
     webhook_craftsman(&gw, &format!("http://127.0.0.1:{}/hook", down.port()));
     let order_id = gw.post_canonical_order(&key, "PO-DOWN-1", "PBG-017");

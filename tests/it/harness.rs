@@ -121,6 +121,17 @@ pub fn test_database() -> &'static str {
     })
 }
 
+/// Whether this run stores in SQLite; if not, says that `test` is left out. A test
+/// of what happens to the SQLite file itself (damaged, vanished, on a full disk)
+/// has no meaning on PostgreSQL, where an outage of the server stands for them.
+pub fn sqlite_only(test: &str) -> bool {
+    let sqlite = test_database() == "sqlite";
+    if !sqlite {
+        eprintln!("{test}: a test of the SQLite file, left out on PostgreSQL");
+    }
+    sqlite
+}
+
 /// A data directory's PostgreSQL database: named after the directory, so a gateway
 /// restarted on the same directory finds the same database.
 struct TestPostgres {
