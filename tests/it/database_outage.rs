@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::delivery::{SECRET, WAIT, verified_ids, webhook_craftsman};
-use crate::harness::{Gateway, HeldPort, Options, canonical_order, json_of};
+use crate::harness::{Gateway, HeldPort, Options, canonical_order, eventually, json_of};
 use crate::peers::WebhookReceiver;
 
 /// How long the server stays down.
@@ -207,18 +207,6 @@ fn post(client: &reqwest::blocking::Client, url: &str, key: &str, number: &str) 
 
 fn readyz(gw: &Gateway) -> u16 {
     gw.get("", "/readyz").status().as_u16()
-}
-
-/// Waits up to `bound` for `done`, polling every 100 ms.
-fn eventually(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < bound {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
 }
 
 #[test]
