@@ -464,10 +464,13 @@ impl ChatAnswers {
     pub async fn run_expiry(self: Arc<Self>, every: Duration) {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut expiring =
+            crate::telemetry::RepeatedStep::new("recording rejections whose reason did not come");
         loop {
             ticks.tick().await;
-            if let Err(error) = self.expire_due().await {
-                tracing::error!(%error, "recording rejections whose reason did not come");
+            match self.expire_due().await {
+                Ok(_) => expiring.worked(),
+                Err(error) => expiring.failed(&error),
             }
         }
     }

@@ -6,12 +6,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::harness::{Gateway, Options, canonical_order, expect_problem, json_of};
+use crate::harness::{Gateway, Options, canonical_order, eventually, expect_problem, json_of};
 
 fn post(gw: &Gateway, key: &str, number: &str) -> reqwest::blocking::Response {
     gw.post_order(
@@ -19,18 +19,6 @@ fn post(gw: &Gateway, key: &str, number: &str) -> reqwest::blocking::Response {
         "application/json",
         canonical_order(number, "CRAFT-1").to_string(),
     )
-}
-
-/// Waits up to `bound` for `done`, polling every 100 ms.
-fn eventually(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let started = Instant::now();
-    while started.elapsed() < bound {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    done()
 }
 
 #[test]

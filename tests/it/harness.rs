@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use reqwest::blocking::{Client, RequestBuilder, Response};
@@ -552,6 +552,18 @@ pub fn expect_problem(res: Response, status: u16) -> Value {
         "{problem}"
     );
     problem
+}
+
+/// Waits up to `bound` for `done`, polling every 100 ms.
+pub fn eventually(bound: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < bound {
+        if done() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    done()
 }
 
 pub fn json_of(res: Response, status: u16) -> Value {

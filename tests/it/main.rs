@@ -15,6 +15,7 @@ mod content_types;
 mod corpus;
 mod crash;
 mod credentials;
+mod database_outage;
 mod delivery;
 mod delivery_channels;
 mod email;

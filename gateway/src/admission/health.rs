@@ -6,8 +6,13 @@
 //! whole database for damaged pages. While any of them fails, posts are answered 503 with
 //! `Retry-After` and `/readyz` fails; a write that fails in between for the same
 //! reasons ([`Health::store_failed`]) says so at once. One log line is written
-//! per change of state, never per request, and the next good check takes the
-//! gateway back without a restart.
+//! when the gateway stops taking messages and one when it takes them again, never
+//! per request, and the next good check takes the gateway back without a restart.
+//!
+//! On PostgreSQL the probe row is written on the server: a server that is stopped,
+//! refuses connections, is starting up or shutting down, or cannot give a
+//! connection within the pool's timeouts fails the check (see
+//! `store::postgres::engine_error`), and so does any write that meets it.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -76,12 +81,16 @@ impl Health {
         if *state == verdict {
             return;
         }
-        match &verdict {
-            Err(reason) => tracing::error!(%reason, "not taking messages until this is fixed"),
-            Ok(()) => tracing::info!(
-                was = state.as_ref().err().map(String::as_str),
-                "taking messages again"
-            ),
+        match (&*state, &verdict) {
+            (Ok(()), Err(reason)) => {
+                tracing::error!(%reason, "not taking messages until this is fixed");
+            }
+            // Still failing, for a reason told otherwise (a database server that
+            // refused connections and now says it is starting up): `/readyz` shows
+            // the latest, and the log keeps one line per outage.
+            (Err(_), Err(reason)) => tracing::debug!(%reason, "still not taking messages"),
+            (Err(was), Ok(())) => tracing::info!(%was, "taking messages again"),
+            (Ok(()), Ok(())) => {}
         }
         *state = verdict;
     }

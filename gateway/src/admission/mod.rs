@@ -7,7 +7,7 @@
 //!   and the other buyers go on;
 //! - the gateway as a whole stops taking messages while it cannot store them
 //!   ([`Health`]): a disk nearly full, a database that is read-only, gone or
-//!   damaged. Then every post gets 503 with `Retry-After`, `/readyz` fails, and it
+//!   damaged, a PostgreSQL server that cannot be reached. Then every post gets 503 with `Retry-After`, `/readyz` fails, and it
 //!   recovers on its own when the cause goes away.
 //!
 //! [`retention`] deletes what the operator does not want kept, in small batches.

@@ -136,7 +136,7 @@ pub struct OrderParams {
         (status = 415, description = "Content type the buyer's plugin does not read.", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "No transaction of the message is an order: the plugin refused it, failed, or returned no valid order; carries `message_id`, `refused`, `not_orders`, and `plugin_error` or `errors` for a message of one transaction.", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "The buyer is over its rate (`rate-limited`) or storage limit (`storage-limit`); `Retry-After` says when to try again.", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The gateway cannot store messages now (its disk nearly full, its database read-only, gone or damaged); `Retry-After` says when to try again. Nothing was stored.", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The gateway cannot store messages now (its disk nearly full, its database read-only, gone or damaged, its PostgreSQL server unreachable); `Retry-After` says when to try again. Nothing was stored.", body = Problem, content_type = "application/problem+json"),
     ),
     security(("buyer_key" = []))
 )]

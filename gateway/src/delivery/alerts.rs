@@ -23,6 +23,7 @@ use super::channels::webhook::{check_secret, sign};
 use super::channels::{ChannelConfigError, excerpt, http_client_builder, transport_error_text};
 use super::{AutoSubmitted, Channels, ReplyMail, RetrySchedule};
 use crate::store::{AdminAlert, AlertEvent, AlertOutcome, Store};
+use crate::telemetry::RepeatedStep;
 
 /// Where the admin's alerts go (`[delivery.alerts]`). Without a target the pauses
 /// are still stored and shown, and nothing is sent.
@@ -215,14 +216,16 @@ impl Alerts {
             return;
         }
         let lease = chrono::Duration::from_std(LEASE).expect("a short lease");
+        let mut claiming = RepeatedStep::new("claiming admin alerts");
         loop {
             match self.store.claim_alerts(Utc::now(), lease, 16).await {
                 Ok(alerts) => {
+                    claiming.worked();
                     for alert in alerts {
                         self.send(alert).await;
                     }
                 }
-                Err(error) => tracing::error!(%error, "claiming admin alerts"),
+                Err(error) => claiming.failed(&error),
             }
             tokio::time::sleep(POLL).await;
         }

@@ -18,6 +18,7 @@ use super::{Channels, ResponseRenderer};
 use crate::metrics::Metrics;
 use crate::model::ChannelTarget;
 use crate::store::{AttemptOutcome, ClaimedDelivery, DeliveryKind, NewAttempt, NextStep, Store};
+use crate::telemetry::RepeatedStep;
 
 /// How long a claim holds a delivery. Twice the longest send deadline
 /// (`super::MAX_SEND_DEADLINE`: a claimed delivery may wait for a slot while one
@@ -73,6 +74,10 @@ impl Worker {
         }
         let worker = Arc::new(self);
         let slots = Arc::new(Semaphore::new(worker.concurrency.max(1) as usize));
+        // The database may be unreachable for a while: the worker waits it out,
+        // trying again every IDLE_POLL, and says so once.
+        let mut claiming = RepeatedStep::new("claiming deliveries");
+        let mut reading_due = RepeatedStep::new("reading the next due delivery");
         loop {
             let free = slots.available_permits();
             if free == 0 {
@@ -91,9 +96,12 @@ impl Worker {
                 .claim_deliveries(Utc::now(), LEASE, batch)
                 .await
             {
-                Ok(claimed) => claimed,
+                Ok(claimed) => {
+                    claiming.worked();
+                    claimed
+                }
                 Err(error) => {
-                    tracing::error!(%error, "claiming deliveries");
+                    claiming.failed(&error);
                     tokio::time::sleep(IDLE_POLL).await;
                     continue;
                 }
@@ -111,16 +119,17 @@ impl Worker {
             if full {
                 continue;
             }
-            let wait = match worker.store.next_due_at().await {
+            let next_due = worker.store.next_due_at().await;
+            match &next_due {
+                Ok(_) => reading_due.worked(),
+                Err(error) => reading_due.failed(error),
+            }
+            let wait = match next_due {
                 Ok(Some(due)) => (due - Utc::now())
                     .to_std()
                     .unwrap_or_default()
                     .min(IDLE_POLL),
-                Ok(None) => IDLE_POLL,
-                Err(error) => {
-                    tracing::error!(%error, "reading the next due delivery");
-                    IDLE_POLL
-                }
+                Ok(None) | Err(_) => IDLE_POLL,
             };
             if !wait.is_zero() {
                 tokio::select! {
@@ -268,11 +277,28 @@ impl Worker {
             spends_schedule,
             next,
         };
-        if let Err(error) = self.store.record_attempt(record).await {
-            // The claim stays until its lease ends; the delivery is then sent again,
-            // which receivers tell apart by its unchanged id.
-            tracing::error!(delivery_id = %delivery.id, %error, "recording a delivery attempt");
-            return;
+        // A database that cannot be reached now (PostgreSQL restarting, say) is
+        // waited for: the attempt is recorded once it is back, rather than the
+        // delivery being sent again when its lease ends. Recording twice is safe
+        // (the store records an attempt once). Before the lease ends the worker
+        // gives up, as another claim may send the delivery then.
+        let give_up = Instant::now() + LEASE / 2;
+        loop {
+            match self.store.record_attempt(record.clone()).await {
+                Ok(_) => break,
+                Err(error) if error.is_unavailable() && Instant::now() < give_up => {
+                    tracing::debug!(delivery_id = %delivery.id, %error,
+                        "recording a delivery attempt waits for the database");
+                    tokio::time::sleep(IDLE_POLL).await;
+                }
+                Err(error) => {
+                    // The claim stays until its lease ends; the delivery is then sent
+                    // again, which receivers tell apart by its unchanged id.
+                    tracing::error!(delivery_id = %delivery.id, %error,
+                        "recording a delivery attempt");
+                    return;
+                }
+            }
         }
         let whatsapp = matches!(delivery.target, ChannelTarget::Whatsapp { .. });
         if let Some(wamid) = message_id.filter(|_| whatsapp) {

@@ -86,7 +86,8 @@ impl EngineError {
     }
 
     /// A failure of the database as a whole: its disk is full, its file is
-    /// read-only, gone or damaged, or it cannot be opened.
+    /// read-only, gone or damaged, it cannot be opened, or its server cannot be
+    /// reached.
     pub fn unavailable(error: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self {
             error: Arc::new(error),
@@ -117,7 +118,8 @@ impl std::error::Error for EngineError {
 
 impl StoreError {
     /// Whether the database itself is failing (a full disk, a read-only, vanished
-    /// or damaged file) rather than one operation: nothing can be stored until the
+    /// or damaged file, a server that is down or gives no connection in time)
+    /// rather than one operation: nothing can be stored until the
     /// cause goes away, so the gateway stops taking messages (503) meanwhile.
     pub fn is_unavailable(&self) -> bool {
         matches!(self, Self::Database(e) | Self::Aborted(e) if e.unavailable)

@@ -77,9 +77,19 @@ impl Default for PostgresOptions {
     }
 }
 
-/// How long a connection may take to be made, or to be free in a busy pool, before
-/// the database counts as unavailable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a connection may take to be made before the database counts as
+/// unavailable: a server that is down refuses at once, but one whose host drops
+/// packets would otherwise hold the request for the system's TCP timeout (minutes).
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long a request may wait for a connection of a busy pool before the
+/// database counts as unavailable (503) rather than the request hanging.
+const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a statement's bytes may stay unacknowledged by the server's host
+/// before the connection is dropped (Linux `TCP_USER_TIMEOUT`): a server that
+/// vanished from the network fails its requests in this time, not hours later.
+const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The advisory lock every ordered write takes for its transaction; see the module
 /// documentation. Any 64-bit number no other program on the database uses: these
@@ -116,12 +126,35 @@ pub(super) fn engine_error(error: PgError) -> EngineError {
                 || code.starts_with("57P")
                 || code == "25006"
         });
+    let error = Described(error);
     if unavailable {
         EngineError::unavailable(error)
     } else {
         EngineError::new(error)
     }
 }
+
+/// A PostgreSQL error whose text says what happened: tokio-postgres's own text is
+/// only its kind ("db error", "error connecting to server"), and the server's
+/// message ("the database system is shutting down") or the system's error
+/// ("Connection refused") is its source, which neither a log line nor a 503's
+/// detail would show.
+#[derive(Debug)]
+struct Described(PgError);
+
+impl std::fmt::Display for Described {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::error::Error as _;
+        self.0.fmt(f)?;
+        match self.0.source() {
+            Some(source) => write!(f, ": {source}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Its text has its source's already.
+impl std::error::Error for Described {}
 
 /// The pool could not give a connection: the server is unreachable (or the pool
 /// timed out waiting for one), which is the database being unavailable.
@@ -215,10 +248,17 @@ impl PostgresStore {
     /// The database must exist; its tables are created.
     pub async fn open_with(url: &str, options: PostgresOptions) -> StoreResult<Self> {
         let (url, pool_size) = pool_size_of(url, options.pool_size)?;
-        let config = tokio_postgres::Config::from_str(&url).map_err(|e| {
+        let mut config = tokio_postgres::Config::from_str(&url).map_err(|e| {
             // The parser's message names the part it could not read, never the URL.
             StoreError::Invalid(format!("not a PostgreSQL URL: {e}"))
         })?;
+        // A URL's own `connect_timeout` or `tcp_user_timeout` wins.
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_tcp_user_timeout().is_none() {
+            config.tcp_user_timeout(TCP_USER_TIMEOUT);
+        }
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -229,9 +269,12 @@ impl PostgresStore {
         let pool = Pool::builder(manager)
             .max_size(pool_size.max(1) as usize)
             .runtime(deadpool_postgres::Runtime::Tokio1)
-            // A server that does not answer is unavailable, not a hang.
+            // A server that does not answer is unavailable, not a hang; a broken
+            // connection is dropped when it is next taken (`RecyclingMethod::Fast`
+            // checks it is open) and a new one made, so the pool heals on its own
+            // once the server is back.
             .create_timeout(Some(CONNECT_TIMEOUT))
-            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(POOL_WAIT_TIMEOUT))
             .build()
             .map_err(|e| StoreError::Invalid(format!("the PostgreSQL pool: {e}")))?;
         let store = Self {
@@ -692,16 +735,14 @@ impl Outbox for PostgresStore {
         limit: u32,
     ) -> StoreResult<Vec<ClaimedDelivery>> {
         let until = now + lease;
-        // The claim is one statement that skips rows another instance is claiming;
-        // what the workers need is read afterwards, keeping the claim short.
-        let ids = unordered_write!(self, |db| deliveries::claim(
-            db,
-            now,
-            until,
-            &self.instance,
-            limit
-        ))?;
-        read!(self, |db| deliveries::claimed(db, &ids))
+        // The claim is one statement that skips rows another instance is claiming.
+        // What the workers need is read in its transaction: a claim committed whose
+        // deliveries could not then be read (the server stopped in between) would
+        // hold them for no one until the lease ran out.
+        unordered_write!(self, |db| async move {
+            let ids = deliveries::claim(db, now, until, &self.instance, limit).await?;
+            deliveries::claimed(db, &ids).await
+        })
     }
 
     async fn record_attempt(&self, attempt: NewAttempt) -> StoreResult<Delivery> {

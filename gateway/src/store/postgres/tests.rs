@@ -143,8 +143,9 @@ fn the_pool_size_comes_from_the_url_or_the_options() {
     ));
 }
 
-/// A server that cannot be reached is the database being unavailable, and the
-/// error does not show the URL's password.
+/// A server that cannot be reached is the database being unavailable, the error
+/// says why (what the system said, not only that connecting failed), and it does
+/// not show the URL's password.
 #[tokio::test]
 async fn an_unreachable_server_is_unavailable_and_its_password_unshown() {
     let result = PostgresStore::open_with(
@@ -154,6 +155,7 @@ async fn an_unreachable_server_is_unavailable_and_its_password_unshown() {
     .await;
     let error = result.expect_err("nothing listens on port 1");
     assert!(error.is_unavailable(), "{error:?}");
+    assert!(error.to_string().contains("Connection refused"), "{error}");
     assert!(
         !format!("{error} {error:?}").contains("s3cret"),
         "{error:?}"
