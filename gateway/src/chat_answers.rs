@@ -37,7 +37,9 @@ use crate::delivery::Channels;
 use crate::model::{ChannelTarget, ChatKind, Language};
 use crate::responses::{Answer, AnswerError, Responses};
 use crate::secrets::new_id;
-use crate::store::{Craftsman, OrderRecord, OrderScope, ReasonQuestion, Store, StoreError};
+use crate::store::{
+    Craftsman, Leadership, OrderRecord, OrderScope, ReasonQuestion, Store, StoreError,
+};
 
 /// What a button asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -460,14 +462,16 @@ impl ChatAnswers {
         }
     }
 
-    /// Runs [`Self::expire_due`] every `every`, for ever.
-    pub async fn run_expiry(self: Arc<Self>, every: Duration) {
+    /// Runs [`Self::expire_due`] every `every`, for ever, while this instance leads
+    /// the scheduled work.
+    pub async fn run_expiry(self: Arc<Self>, every: Duration, mut leadership: Leadership) {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut expiring =
             crate::telemetry::RepeatedStep::new("recording rejections whose reason did not come");
         loop {
             ticks.tick().await;
+            leadership.held().await;
             match self.expire_due().await {
                 Ok(_) => expiring.worked(),
                 Err(error) => expiring.failed(&error),

@@ -405,6 +405,9 @@ impl Config {
         if let Some(v) = var("JEMBATAN_DELIVERY_CONCURRENCY") {
             delivery.concurrency = parse("JEMBATAN_DELIVERY_CONCURRENCY", v)?;
         }
+        if let Some(v) = var("JEMBATAN_DELIVERY_LEASE") {
+            delivery.lease = duration("JEMBATAN_DELIVERY_LEASE", v)?;
+        }
         // Secrets kept out of the config file; the values are never echoed in errors.
         if let (Some(email), Some(v)) = (&mut delivery.email, var("JEMBATAN_SMTP_PASSWORD")) {
             email.password = Some(v);

@@ -185,8 +185,12 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     // Messages a crash left half-way are finished before new ones come in. A
     // database that cannot be used does not stop the start: the gateway comes up
     // failing closed (the health check says why), and recovery waits for the next
-    // start.
-    match state.ingest.recover().await {
+    // start. Instances sharing a database recover one at a time.
+    let recovered = match state.store.recovering_alone().await {
+        Ok(_alone) => state.ingest.recover().await,
+        Err(error) => Err(error),
+    };
+    match recovered {
         Ok(0) => {}
         Ok(recovered) => tracing::info!(
             count = recovered,
@@ -216,6 +220,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         channels: state.channels.clone(),
         schedule: state.config.delivery.retry_schedule.clone(),
         concurrency: state.config.delivery.concurrency,
+        lease: state.config.delivery.lease,
         metrics: state.metrics.clone(),
         bell: state.bell.clone(),
         renderer: state
@@ -225,17 +230,23 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
             .map(|r| r as Arc<dyn delivery::ResponseRenderer>),
         alerts: state.alerts.clone(),
     };
+    // Deliveries another instance sharing the database made due wake this one's
+    // worker too; its poll finds them anyway, later.
+    let bell = state.bell.clone();
+    state.store.watch_outbox(Arc::new(move || bell.ring()));
+    // Scheduled work runs on one instance of those sharing a database at a time
+    // (docs/architecture.md, "Several instances"); the worker and the alerts'
+    // sender run on every one, each claiming its own rows.
+    let leadership = state.store.scheduled_work();
     state.alerts.load().await;
     let alerts = tokio::spawn(state.alerts.clone().run());
     let worker = tokio::spawn(worker.run());
     // Rejections tapped in a chat whose reason did not come in time are recorded
     // without one; the questions are in the store, so a restart keeps them.
-    let reasons = tokio::spawn(
-        state
-            .chat_answers
-            .clone()
-            .run_expiry(state.config.chat_answers.expiry_check_interval()),
-    );
+    let reasons = tokio::spawn(state.chat_answers.clone().run_expiry(
+        state.config.chat_answers.expiry_check_interval(),
+        leadership.clone(),
+    ));
     let health = admission::health::watch(
         state.admission.health().clone(),
         state.store.clone(),
@@ -251,11 +262,13 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         state.store.clone(),
         state.config.responses,
         state.bell.clone(),
+        leadership.clone(),
     );
     let retention = admission::retention::run(
         state.store.clone(),
         state.admission.clone(),
         state.config.retention.clone(),
+        leadership,
     );
     #[cfg(unix)]
     let reloads = tokio::spawn(

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::delivery::Bell;
-use crate::store::{ReminderWindow, Store};
+use crate::store::{Leadership, ReminderWindow, Store};
 
 /// What the gateway does about orders their craftsmen do not answer
 /// (`[responses]`).
@@ -150,11 +150,13 @@ async fn until_next(store: &dyn Store, config: &ResponsesConfig) -> Duration {
         .clamp(MIN_SLEEP, MAX_SLEEP)
 }
 
-/// Runs the reminders until the process ends; does nothing when they are off.
+/// Runs the reminders until the process ends, while this instance leads the
+/// scheduled work; does nothing when they are off.
 pub fn run(
     store: Arc<dyn Store>,
     config: ResponsesConfig,
     bell: Arc<Bell>,
+    mut leadership: Leadership,
 ) -> Option<tokio::task::JoinHandle<()>> {
     if !config.reminders_on() {
         return None;
@@ -163,6 +165,7 @@ pub fn run(
         "craftsmen are reminded of orders they do not answer");
     Some(tokio::spawn(async move {
         loop {
+            leadership.held().await;
             decide_due(&*store, &config, &bell).await;
             tokio::time::sleep(until_next(&*store, &config).await).await;
         }

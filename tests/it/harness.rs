@@ -143,10 +143,14 @@ impl TestPostgres {
     /// The database of `data_dir`, created if it does not exist yet.
     fn of(data_dir: &Path) -> Self {
         use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+        Self::named(format!("jembatan_it_{}", &hex::encode(digest)[..24]))
+    }
+
+    /// The database `name`, created if it does not exist yet.
+    fn named(name: String) -> Self {
         let server = std::env::var("JEMBATAN_TEST_POSTGRES_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let digest = sha2::Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
-        let name = format!("jembatan_it_{}", &hex::encode(digest)[..24]);
         let database = Self { server, name };
         let exists = database.psql(&format!(
             "SELECT 1 FROM pg_database WHERE datname = '{}'",
@@ -194,6 +198,34 @@ impl TestPostgres {
         if !dropped.is_ok_and(|status| status.success()) {
             eprintln!("the test database {} was left behind", self.name);
         }
+    }
+}
+
+/// One PostgreSQL database for several gateways, as instances behind a load
+/// balancer share one: each is started with [`SharedDatabase::env`] (and a data
+/// directory of its own). Created empty, dropped with this value.
+pub struct SharedDatabase(TestPostgres);
+
+impl SharedDatabase {
+    pub fn create() -> Self {
+        let name = format!("jembatan_it_shared_{}", uuid::Uuid::now_v7().simple());
+        Self(TestPostgres::named(name))
+    }
+
+    /// The setting that points a gateway at this database.
+    pub fn env(&self) -> (String, String) {
+        ("JEMBATAN_DATABASE_URL".to_owned(), self.0.url())
+    }
+
+    /// Runs `sql` on the database; its output, one row a line.
+    pub fn query(&self, sql: &str) -> String {
+        self.0.psql_on(&self.0.url(), sql)
+    }
+}
+
+impl Drop for SharedDatabase {
+    fn drop(&mut self) {
+        self.0.drop_database();
     }
 }
 

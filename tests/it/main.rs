@@ -26,6 +26,7 @@ mod formats;
 mod hardening;
 mod hostile_plugins;
 mod inbox_page;
+mod instances;
 mod operations;
 mod orders;
 mod plugin_author;

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::Admission;
-use crate::store::{Purged, Retention, Store, StoreResult};
+use crate::store::{Leadership, Purged, Retention, Store, StoreResult};
 
 /// How long each kind is kept (`[retention]`, `JEMBATAN_RETENTION_*`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -104,15 +104,18 @@ pub async fn purge_all(
     }
 }
 
-/// Runs retention every `config.interval`, for as long as the gateway runs.
+/// Runs retention every `config.interval`, for as long as the gateway runs, while
+/// this instance leads the scheduled work.
 pub fn run(
     store: Arc<dyn Store>,
     admission: Arc<Admission>,
     config: RetentionConfig,
+    mut leadership: Leadership,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(config.interval).await;
+            leadership.held().await;
             match purge_all(&*store, &config, Utc::now()).await {
                 Ok(purged) if purged.total() > 0 => {
                     // The buyers' stored bytes went down: read them again.

@@ -60,6 +60,13 @@ pub struct DeliveryConfig {
     pub retry_schedule: RetrySchedule,
     /// Deliveries sent at once (`JEMBATAN_DELIVERY_CONCURRENCY`).
     pub concurrency: u32,
+    /// How long a worker's claim holds a delivery (`JEMBATAN_DELIVERY_LEASE`, e.g.
+    /// `"5m"`, the default): when gateways share a database, a delivery claimed
+    /// by one that died is sent by another once this runs out. At least twice the
+    /// longest send deadline (`[delivery.deadlines]`), as a claimed delivery may
+    /// wait for a slot while one send finishes, then be sent.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
     /// Webhooks; always on.
     pub webhook: WebhookConfig,
     /// The SMTP server e-mail goes through; without it no craftsman can choose e-mail.
@@ -85,6 +92,7 @@ impl Default for DeliveryConfig {
         Self {
             retry_schedule: RetrySchedule::default(),
             concurrency: 32,
+            lease: Duration::from_secs(300),
             webhook: WebhookConfig::default(),
             email: None,
             whatsapp: None,
@@ -132,8 +140,9 @@ impl Default for SendDeadlines {
     }
 }
 
-/// The longest a send's deadline may be: half the worker's claim on a delivery,
-/// which a claimed delivery may spend waiting for a slot before it is sent.
+/// The longest a send's deadline may be: half the worker's default claim on a
+/// delivery, which a claimed delivery may spend waiting for a slot before it is
+/// sent.
 pub const MAX_SEND_DEADLINE: Duration = Duration::from_secs(150);
 
 impl SendDeadlines {
@@ -144,6 +153,13 @@ impl SendDeadlines {
             "telegram" => self.telegram,
             _ => self.webhook,
         }
+    }
+
+    fn longest(&self) -> Duration {
+        [self.webhook, self.email, self.whatsapp, self.telegram]
+            .into_iter()
+            .max()
+            .unwrap_or_default()
     }
 
     fn check(&self) -> Result<(), ChannelConfigError> {
@@ -202,6 +218,17 @@ impl Channels {
                     "credential_pause is {}; it must be above zero and at most {}",
                     humantime::format_duration(config.credential_pause),
                     humantime::format_duration(MAX_RETRY_HINT)
+                ),
+            ));
+        }
+        let shortest_lease = config.deadlines.longest() * 2;
+        if config.lease < shortest_lease {
+            return Err(ChannelConfigError::new(
+                "delivery",
+                format!(
+                    "lease is {}; it must be at least twice the longest send deadline, {}",
+                    humantime::format_duration(config.lease),
+                    humantime::format_duration(shortest_lease)
                 ),
             ));
         }

@@ -20,13 +20,6 @@ use crate::model::ChannelTarget;
 use crate::store::{AttemptOutcome, ClaimedDelivery, DeliveryKind, NewAttempt, NextStep, Store};
 use crate::telemetry::RepeatedStep;
 
-/// How long a claim holds a delivery. Twice the longest send deadline
-/// (`super::MAX_SEND_DEADLINE`: a claimed delivery may wait for a slot while one
-/// send finishes, then be sent); with SQLite a
-/// restart releases every claim at once (`Store::release_claims`), so this only
-/// matters to gateways sharing a store.
-const LEASE: Duration = Duration::from_secs(300);
-
 /// The longest the claimer sleeps without looking, whatever it expects.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -51,6 +44,10 @@ pub struct Worker {
     pub channels: Arc<Channels>,
     pub schedule: RetrySchedule,
     pub concurrency: u32,
+    /// How long a claim holds a delivery (`DeliveryConfig::lease`). With SQLite a
+    /// restart releases every claim at once (`Store::release_claims`), so this
+    /// only matters to gateways sharing a store.
+    pub lease: Duration,
     pub metrics: Arc<Metrics>,
     pub bell: Arc<Bell>,
     /// Writes responses in their buyers' formats; `None` sends them canonical only.
@@ -93,7 +90,7 @@ impl Worker {
             let batch = worker.concurrency.max(1);
             let claimed = match worker
                 .store
-                .claim_deliveries(Utc::now(), LEASE, batch)
+                .claim_deliveries(Utc::now(), worker.lease, batch)
                 .await
             {
                 Ok(claimed) => {

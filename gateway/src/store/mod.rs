@@ -352,6 +352,8 @@ pub use reminders::*;
 mod responses;
 pub use responses::*;
 pub mod routing;
+mod shared;
+pub use shared::Leadership;
 
 /// A raw inbound message to store before anything else happens to it.
 #[derive(Debug, Clone, PartialEq)]
@@ -1142,6 +1144,31 @@ pub trait Store:
 
     /// Closes the connections, waiting for in-flight work; for graceful shutdown.
     async fn close(&self);
+
+    /// Calls `changed` whenever another instance sharing the database may have
+    /// made deliveries due (a new order, a response, a reminder), so this
+    /// instance's worker looks at once rather than at its next poll. An engine one
+    /// process owns has no other instances and never calls it.
+    fn watch_outbox(&self, changed: std::sync::Arc<dyn Fn() + Send + Sync>) {
+        let _ = changed;
+    }
+
+    /// Whether this instance leads the scheduled work: one instance of those
+    /// sharing the database at a time (see [`Leadership`]). An engine one process
+    /// owns always leads.
+    fn scheduled_work(&self) -> Leadership {
+        Leadership::sole()
+    }
+
+    /// Waits until no other instance sharing the database recovers messages left
+    /// `received`, and holds that off until the returned guard is dropped: two
+    /// instances starting at once recover one after the other. The store lets only
+    /// one outcome of a message win anyway ([`MessageStore::complete_message`]);
+    /// this spares running its plugin twice. An engine one process owns gives a
+    /// guard at once.
+    async fn recovering_alone(&self) -> StoreResult<Box<dyn Send + Sync>> {
+        Ok(Box::new(()))
+    }
 }
 
 /// How to open a store, for [`open`]: each engine's own tuning, used when the URL

@@ -32,11 +32,13 @@
 //! releases only leases that ran out.
 
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use jembatan_schemas::OrderResponse;
+use tokio::task::AbortHandle;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
@@ -46,13 +48,13 @@ use super::{
     AdminAlert, AlertOutcome, AlertStore, BindingChange, Buyer, BuyerCallback, BuyerStore,
     BuyerUpdate, Channel, ChannelPause, ChatStore, ClaimedDelivery, Craftsman, CraftsmanStore,
     DecidedReminder, Delivery, DeliveryAttempt, DeliveryPage, DeliveryQuery, DeliveryStats,
-    EarlyStatusKept, EmailReply, EmailSettings, EngineError, InsertedMessage, MailStore, Message,
-    MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore, NewAttempt, NewBuyer,
-    NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact, NewResponse, OrderPage,
-    OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef, Purged, ReasonQuestion,
-    Receipt, RecordedMessage, RecordedResponse, ReminderStore, ReminderWindow, Reopen, ReplyState,
-    ResponseStore, Retention, Route, RouteChange, SentMessage, Store, StoreError, StoreResult,
-    StoredResponse, WhatsAppContact, WhatsAppStatus,
+    EarlyStatusKept, EmailReply, EmailSettings, EngineError, InsertedMessage, Leadership,
+    MailStore, Message, MessageAttempt, MessageOutcome, MessagePage, MessageQuery, MessageStore,
+    NewAttempt, NewBuyer, NewCraftsman, NewInboxSession, NewMessage, NewPluginArtifact,
+    NewResponse, OrderPage, OrderQuery, OrderRecord, OrderScope, Outbox, PluginArtifact, PluginRef,
+    Purged, ReasonQuestion, Receipt, RecordedMessage, RecordedResponse, ReminderStore,
+    ReminderWindow, Reopen, ReplyState, ResponseStore, Retention, Route, RouteChange, SentMessage,
+    Store, StoreError, StoreResult, StoredResponse, WhatsAppContact, WhatsAppStatus,
 };
 
 /// tokio-postgres's error, as the engine's functions return it before it is
@@ -232,6 +234,14 @@ pub struct PostgresStore {
     /// Who holds this instance's claims (`deliveries.claimed_by`): made at open, so
     /// a restarted instance is another holder.
     instance: String,
+    /// For the connections outside the pool (`instances`): the listener, the
+    /// scheduled work's lead, recovery's lock.
+    config: tokio_postgres::Config,
+    /// The lead of the scheduled work, sought once per instance (a second session
+    /// would compete with the first for the same lock).
+    leadership: Arc<OnceLock<Leadership>>,
+    /// The tasks of those connections, ended at [`Store::close`].
+    tasks: Arc<Mutex<Vec<AbortHandle>>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -259,6 +269,8 @@ impl PostgresStore {
         if config.get_tcp_user_timeout().is_none() {
             config.tcp_user_timeout(TCP_USER_TIMEOUT);
         }
+        // The listener's and the leader's own connections get the same timeouts.
+        let own_connections = config.clone();
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -280,6 +292,9 @@ impl PostgresStore {
         let store = Self {
             pool,
             instance: crate::secrets::new_id("ins"),
+            config: own_connections,
+            leadership: Arc::default(),
+            tasks: Arc::default(),
         };
         let mut client = store.client().await?;
         migrations::run(&mut client).await?;
@@ -288,6 +303,12 @@ impl PostgresStore {
 
     async fn client(&self) -> StoreResult<Object> {
         self.pool.get().await.map_err(pool_error)
+    }
+
+    /// Runs `task` until [`Store::close`].
+    fn keep(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let task = tokio::spawn(task).abort_handle();
+        self.tasks.lock().expect("never poisoned").push(task);
     }
 }
 
@@ -405,6 +426,7 @@ mod chat;
 mod codec;
 mod craftsmen;
 mod deliveries;
+mod instances;
 mod mail;
 mod messages;
 mod migrations;
@@ -1007,7 +1029,28 @@ impl Store for PostgresStore {
     }
 
     async fn close(&self) {
+        for task in self.tasks.lock().expect("never poisoned").drain(..) {
+            task.abort();
+        }
         self.pool.close();
+    }
+
+    fn watch_outbox(&self, changed: Arc<dyn Fn() + Send + Sync>) {
+        self.keep(instances::listen_outbox(self.config.clone(), changed));
+    }
+
+    fn scheduled_work(&self) -> Leadership {
+        self.leadership
+            .get_or_init(|| {
+                let (held, leadership) = tokio::sync::watch::channel(false);
+                self.keep(instances::lead(self.config.clone(), held));
+                Leadership::following(leadership)
+            })
+            .clone()
+    }
+
+    async fn recovering_alone(&self) -> StoreResult<Box<dyn Send + Sync>> {
+        Ok(Box::new(instances::recovering_alone(&self.config).await?))
     }
 }
 

@@ -116,6 +116,12 @@ pub(super) async fn write_deliveries(
         .await
         .map_err(|e| classify(&format!("delivery of order {order_id}"), e))?;
     }
+    if deliveries
+        .iter()
+        .any(|delivery| delivery.state == DeliveryState::Pending)
+    {
+        super::instances::announce_outbox(db).await?;
+    }
     Ok(())
 }
 
@@ -448,6 +454,7 @@ pub(super) async fn retry(db: &dyn Db, id: &str) -> StoreResult<Delivery> {
             }
         });
     };
+    super::instances::announce_outbox(db).await?;
     sync_order_status(db, &order_id, &now_text).await?;
     get(db, id).await?.ok_or(StoreError::NotFound)
 }

@@ -59,6 +59,9 @@ pub(super) async fn decide(
             .map_err(|e| classify(&format!("reminder of order {order_id}"), e))?;
             deliveries.push(id);
         }
+        if !deliveries.is_empty() {
+            super::instances::announce_outbox(db).await?;
+        }
         decided.push(DecidedReminder {
             order_id,
             craftsman_id,

@@ -161,3 +161,95 @@ async fn an_unreachable_server_is_unavailable_and_its_password_unshown() {
         "{error:?}"
     );
 }
+
+/// Waits up to `within` for `done`, looking every few milliseconds.
+async fn eventually(within: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    while !done() {
+        if tokio::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    true
+}
+
+/// A write that adds due deliveries on one instance wakes the others' workers at
+/// its commit, not at their next poll.
+#[tokio::test]
+async fn new_deliveries_wake_the_other_instances() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let database = TestDatabase::create().await;
+    let writer = open(&database).await;
+    let other = open(&database).await;
+    let rings = Arc::new(AtomicUsize::new(0));
+    let counted = rings.clone();
+    other.watch_outbox(Arc::new(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+    }));
+    // It rings once as it starts listening, for what came before.
+    let listening = || rings.load(Ordering::SeqCst) >= 1;
+    assert!(eventually(Duration::from_secs(10), listening).await);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let before = rings.load(Ordering::SeqCst);
+
+    routed_order(&writer, &["a"]).await;
+    let woken = || rings.load(Ordering::SeqCst) > before;
+    assert!(eventually(Duration::from_secs(5), woken).await);
+    // A claim adds nothing due: no ring (a ring per claim would wake every
+    // instance at every other's claim, for ever).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let after = rings.load(Ordering::SeqCst);
+    writer
+        .claim_deliveries(Utc::now(), LEASE, 10)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(rings.load(Ordering::SeqCst), after);
+    writer.close().await;
+    other.close().await;
+}
+
+/// One instance at a time leads the scheduled work, and when it goes, another
+/// takes over.
+#[tokio::test]
+async fn one_instance_leads_the_scheduled_work_and_another_takes_over() {
+    let database = TestDatabase::create().await;
+    let stores = [open(&database).await, open(&database).await];
+    let leads = stores.clone().map(|store| store.scheduled_work());
+    let one_leads = || leads.iter().filter(|lead| lead.holds()).count() == 1;
+    assert!(eventually(Duration::from_secs(10), one_leads).await);
+    // Still one, a while later: the other keeps trying and keeps failing.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert!(one_leads());
+    // Asked again, an instance answers from the same session.
+    let leader = leads.iter().position(|lead| lead.holds()).unwrap();
+    assert!(stores[leader].scheduled_work().holds());
+
+    // The leader's process ends: its session, and so the lock, go with it.
+    stores[leader].close().await;
+    let follower = &leads[1 - leader];
+    assert!(eventually(Duration::from_secs(10), || follower.holds()).await);
+    stores[1 - leader].close().await;
+}
+
+/// Instances starting at once recover the messages left `received` one after the
+/// other.
+#[tokio::test]
+async fn recovery_runs_on_one_instance_at_a_time() {
+    let database = TestDatabase::create().await;
+    let first = open(&database).await;
+    let second = open(&database).await;
+    let alone = first.recovering_alone().await.unwrap();
+    let waiting = tokio::spawn(async move { second.recovering_alone().await.map(drop) });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "two instances recover at once");
+    drop(alone);
+    tokio::time::timeout(Duration::from_secs(10), waiting)
+        .await
+        .expect("the second recovers once the first is done")
+        .unwrap()
+        .unwrap();
+    first.close().await;
+}
