@@ -186,6 +186,34 @@ impl TestPostgres {
     }
 }
 
+/// A PostgreSQL database of a test's own on the tests' server (as
+/// [`test_database`] finds it), made empty and dropped with this value, whatever
+/// engine the run's gateways use: for a test that moves data into one.
+pub struct PostgresDatabase(TestPostgres);
+
+impl PostgresDatabase {
+    pub fn create() -> Self {
+        // Named after a directory no other test has, as the gateways' are.
+        let seed = tempfile::tempdir().unwrap();
+        Self(TestPostgres::of(seed.path()))
+    }
+
+    pub fn url(&self) -> String {
+        self.0.url()
+    }
+
+    /// Runs `sql` on the database; its output (rows as `|`-separated lines).
+    pub fn psql(&self, sql: &str) -> String {
+        self.0.psql_on(&self.0.url(), sql)
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        self.0.drop_database();
+    }
+}
+
 /// On PostgreSQL, makes the delivery claims in the database of `data_dir` as if
 /// their leases had run out: a killed gateway's claims are taken back only then
 /// (a start there takes back only leases that ran out, as another live instance
