@@ -18,6 +18,12 @@ pub fn used(pid: u32) -> anyhow::Result<Duration> {
     ))
 }
 
+/// The CPU time the processes `pids` have used so far, together (the gateway's
+/// instances).
+pub fn used_by(pids: &[u32]) -> anyhow::Result<Duration> {
+    pids.iter().map(|&pid| used(pid)).sum()
+}
+
 /// utime + stime (fields 14 and 15) of a `/proc/<pid>/stat` line. The command
 /// name (field 2) is in parentheses and may hold spaces or parentheses itself,
 /// so the fields are counted from the last `)`.

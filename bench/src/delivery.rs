@@ -100,15 +100,18 @@ impl Window {
 
 /// Sets up the receiver, the craftsman and the route, warms up and drains, then
 /// posts `order` (canonical JSON) for `duration` and waits for its deliveries;
-/// then the same at half the rate it accepted. `server` is the gateway's pid.
+/// then the same at half the rate it accepted. `bases` are the gateway's
+/// instances (the posts are spread over them; the set-up goes to the first),
+/// `servers` their pids.
 pub async fn run(
     client: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     order: Vec<u8>,
     connections: usize,
     duration: Duration,
-    server: u32,
+    servers: &[u32],
 ) -> anyhow::Result<DeliveryReport> {
+    let base = bases.first().context("no gateway")?;
     let expected = check::Order {
         canonical: serde_json::from_slice(&order).context("reading the bench's order")?,
         // Routed at once, so the 201 says `received`; read back after the drain,
@@ -119,7 +122,10 @@ pub async fn run(
     let receiver = Receiver::start(expected.clone())?;
     let key = set_up(client, base, &receiver, &expected.canonical).await?;
     let request = Request::post(
-        format!("{base}/v1/orders"),
+        bases
+            .iter()
+            .map(|base| format!("{base}/v1/orders"))
+            .collect(),
         Some(&key),
         "application/json",
         order,
@@ -144,7 +150,7 @@ pub async fn run(
         request: &request,
         connections,
         duration,
-        server,
+        servers,
     };
     let mut full = pace.measure(&receiver, None).await?;
     full.accepted.add_errors_of(warm_up);
@@ -181,7 +187,7 @@ struct Pace<'a> {
     request: &'a Request,
     connections: usize,
     duration: Duration,
-    server: u32,
+    servers: &'a [u32],
 }
 
 impl Pace<'_> {
@@ -189,7 +195,7 @@ impl Pace<'_> {
     /// the orders to arrive.
     async fn measure(&self, receiver: &Receiver, rate: Option<f64>) -> anyhow::Result<Window> {
         let arrived_before = receiver.orders_arrived();
-        let cpu_before = cpu::used(self.server)?;
+        let cpu_before = cpu::used_by(self.servers)?;
         let (client, request, connections) = (self.client, self.request, self.connections);
         let mut accepted = match rate {
             None => load::drive(client, request, connections, self.duration).await?,
@@ -199,7 +205,7 @@ impl Pace<'_> {
         receiver
             .wait_for_orders(arrived_before + accepted.accepted.len())
             .await;
-        accepted.cpu = Some(cpu::used(self.server)? - cpu_before);
+        accepted.cpu = Some(cpu::used_by(self.servers)? - cpu_before);
 
         let log = receiver
             .shared

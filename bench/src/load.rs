@@ -15,7 +15,9 @@ use crate::cpu;
 /// One request to repeat, and its right answer.
 #[derive(Clone)]
 pub struct Request {
-    url: String,
+    /// The same request on each gateway instance: connection `n` sends to
+    /// `urls[n % len]`, so the connections are spread round-robin over them.
+    urls: Vec<String>,
     key: Option<String>,
     content_type: Option<&'static str>,
     body: Option<Vec<u8>>,
@@ -23,9 +25,10 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn get(url: String, expect: Expect) -> Self {
+    /// A GET of `urls` (one per instance).
+    pub fn get(urls: Vec<String>, expect: Expect) -> Self {
         Self {
-            url,
+            urls,
             key: None,
             content_type: None,
             body: None,
@@ -33,16 +36,16 @@ impl Request {
         }
     }
 
-    /// A POST with `key` as its bearer token, if any.
+    /// A POST to `urls` (one per instance) with `key` as its bearer token, if any.
     pub fn post(
-        url: String,
+        urls: Vec<String>,
         key: Option<&str>,
         content_type: &'static str,
         body: Vec<u8>,
         expect: Expect,
     ) -> Self {
         Self {
-            url,
+            urls,
             key: key.map(str::to_owned),
             content_type: Some(content_type),
             body: Some(body),
@@ -50,10 +53,12 @@ impl Request {
         }
     }
 
-    fn send(&self, client: &reqwest::Client) -> reqwest::RequestBuilder {
+    /// The request as connection `connection` sends it.
+    fn send(&self, client: &reqwest::Client, connection: usize) -> reqwest::RequestBuilder {
+        let url = &self.urls[connection % self.urls.len()];
         let mut builder = match &self.body {
-            Some(body) => client.post(&self.url).body(body.clone()),
-            None => client.get(&self.url),
+            Some(body) => client.post(url).body(body.clone()),
+            None => client.get(url),
         };
         if let Some(key) = &self.key {
             builder = builder.bearer_auth(key);
@@ -66,14 +71,18 @@ impl Request {
 
     /// Sends the request once: whether the answer was right.
     pub async fn check_once(&self, client: &reqwest::Client) -> Result<(), String> {
-        self.answer(client).await.1.map(drop)
+        self.answer(client, 0).await.1.map(drop)
     }
 
     /// Sends the request once: when the answer was read whole, and the order ids
     /// it lists or what is wrong with it. The instant is taken before the check,
     /// so the check's cost is not the server's latency.
-    async fn answer(&self, client: &reqwest::Client) -> (Instant, Result<Vec<String>, String>) {
-        let res = match self.send(client).send().await {
+    async fn answer(
+        &self,
+        client: &reqwest::Client,
+        connection: usize,
+    ) -> (Instant, Result<Vec<String>, String>) {
+        let res = match self.send(client, connection).send().await {
             Ok(res) => res,
             Err(e) => return (Instant::now(), Err(format!("no answer: {e}"))),
         };
@@ -100,7 +109,7 @@ pub struct Report {
     elapsed: Duration,
     /// Every order the right answers listed, with when its answer was read whole.
     pub accepted: Vec<(String, Instant)>,
-    /// The server process's CPU time (user + system) over the run, when measured.
+    /// The server processes' CPU time (user + system) over the run, when measured.
     pub cpu: Option<Duration>,
 }
 
@@ -152,18 +161,18 @@ pub async fn wait_until_up(client: &reqwest::Client, base: &str) -> anyhow::Resu
 }
 
 /// Warms up for a second, then measures for `duration`, with the CPU time that
-/// process `server` used meanwhile.
+/// the processes `servers` used meanwhile.
 pub async fn run(
     client: &reqwest::Client,
     request: &Request,
     connections: usize,
     duration: Duration,
-    server: u32,
+    servers: &[u32],
 ) -> anyhow::Result<Report> {
     let warm_up = drive(client, request, connections, WARM_UP).await?;
-    let cpu_before = cpu::used(server)?;
+    let cpu_before = cpu::used_by(servers)?;
     let mut report = drive(client, request, connections, duration).await?;
-    report.cpu = Some(cpu::used(server)? - cpu_before);
+    report.cpu = Some(cpu::used_by(servers)? - cpu_before);
     report.add_errors_of(warm_up);
     Ok(report)
 }
@@ -240,7 +249,7 @@ async fn drive_at(
                         None if Instant::now() < deadline => Instant::now(),
                         None => break,
                     };
-                    let (at, verdict) = request.answer(&client).await;
+                    let (at, verdict) = request.answer(&client, connection).await;
                     match verdict {
                         Ok(ids) => {
                             latencies.push(at - sent);
@@ -328,7 +337,7 @@ mod tests {
         let base = stalling_health(Duration::from_millis(300));
         let client = reqwest::Client::new();
         wait_until_up(&client, &base).await.unwrap();
-        let health = Request::get(format!("{base}/healthz"), Expect::Healthy);
+        let health = Request::get(vec![format!("{base}/healthz")], Expect::Healthy);
         // One connection, a request due every 50 ms for 0.5 s: 10 requests
         // whatever the machine's load. The first is answered at ~300 ms, so the
         // five due meanwhile wait for it: 250, 200, 150, 100 and 50 ms late,

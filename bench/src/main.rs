@@ -8,6 +8,11 @@
 //! its baseline. `--only` picks scenarios; `--only node-red` adds Node-RED 4
 //! doing an integrator's flow as a yardstick (`node_red`).
 //!
+//! The gateway stores in the embedded SQLite file, or with `--database
+//! postgres://…` in a PostgreSQL database made for the run (and dropped after);
+//! `--instances N` starts N gateway processes on that one database, the load
+//! spread over them by connection, and `--pin` pins each to a core of its own.
+//!
 //! Only right answers count (`check`): the process exits non-zero, after printing
 //! every table, when any answer was wrong, any order read back was not the one
 //! posted, or any order was undelivered, delivered twice or badly signed.
@@ -49,6 +54,19 @@ struct Args {
     /// SQLite synchronous mode of the server: full or normal.
     #[arg(long, default_value = "full")]
     synchronous: String,
+    /// Store in PostgreSQL: a fresh database is made for the run on the server
+    /// this URL names (`postgres://USER@HOST[:PORT][/DATABASE][?pool_size=N]`,
+    /// DATABASE being where it is created from) and dropped after. Without it,
+    /// the embedded SQLite file.
+    #[arg(long)]
+    database: Option<String>,
+    /// Gateway processes sharing the database (PostgreSQL only), the load spread
+    /// over them round-robin by connection.
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    /// Pin each instance to a core of its own (`taskset -c N` for instance N).
+    #[arg(long)]
+    pin: bool,
     /// Run only these scenarios (comma-separated or repeated); all when absent.
     /// The /healthz baseline runs whenever an HTTP scenario does.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -129,25 +147,66 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The HTTP scenarios and delivery, against one gateway; prints their tables as
+/// The HTTP scenarios and delivery, against the gateway's instances; prints their tables as
 /// they finish and returns what went wrong.
 fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<String>> {
-    let gateway = server::Gateway::start(
-        data_dir,
-        &[
-            ("JEMBATAN_ADMIN_TOKEN", ADMIN_TOKEN),
-            ("JEMBATAN_SQLITE_SYNCHRONOUS", &args.synchronous),
-            // The delivery scenario's receiver is on loopback.
-            ("JEMBATAN_ALLOW_PRIVATE_TARGETS", "true"),
-            // One buyer posts as fast as the gateway takes it: the rate limit would
-            // measure itself, and the bodies of a run exceed a buyer's default store.
-            ("JEMBATAN_BUYER_MESSAGES_PER_MINUTE", "600000"),
-            ("JEMBATAN_BUYER_BURST", "100000"),
-            ("JEMBATAN_BUYER_STORED_BYTES", "1099511627776"),
-        ],
-    )?;
-    let base = gateway.base.clone();
-    let server = gateway.pid();
+    if args.instances > 1 && args.database.is_none() {
+        bail!(
+            "--instances above 1 needs --database postgres://…: instances share a PostgreSQL database"
+        );
+    }
+    if args.pin && args.instances > available_cores() {
+        bail!(
+            "--pin gives each instance a core of its own: {} instances, {} cores",
+            args.instances,
+            available_cores()
+        );
+    }
+    // Dropped (the database with it) after the gateways, which are declared later.
+    let database = args
+        .database
+        .as_deref()
+        .map(server::FreshDatabase::create)
+        .transpose()?;
+    let mut env = vec![
+        ("JEMBATAN_ADMIN_TOKEN", ADMIN_TOKEN),
+        ("JEMBATAN_SQLITE_SYNCHRONOUS", args.synchronous.as_str()),
+        // The delivery scenario's receiver is on loopback.
+        ("JEMBATAN_ALLOW_PRIVATE_TARGETS", "true"),
+        // One buyer posts as fast as the gateway takes it: the rate limit would
+        // measure itself, and the bodies of a run exceed a buyer's default store.
+        ("JEMBATAN_BUYER_MESSAGES_PER_MINUTE", "600000"),
+        ("JEMBATAN_BUYER_BURST", "100000"),
+        ("JEMBATAN_BUYER_STORED_BYTES", "1099511627776"),
+    ];
+    if let Some(database) = &database {
+        env.push(("JEMBATAN_DATABASE_URL", database.url.as_str()));
+    }
+    let gateway = server::Cluster::start(data_dir, &env, args.instances, args.pin)?;
+    let bases = gateway.bases();
+    let base = bases[0].clone();
+    let servers = gateway.pids();
+    let on_each =
+        |path: &str| -> Vec<String> { bases.iter().map(|base| format!("{base}{path}")).collect() };
+    println!(
+        "Gateway: {} on {}{}.",
+        match args.instances {
+            1 => "1 instance".to_owned(),
+            n => format!("{n} instances (the load spread over them by connection)"),
+        },
+        match &database {
+            Some(database) => format!(
+                "PostgreSQL (a fresh database, {}; its server's CPU time is not counted below)",
+                database.name()
+            ),
+            None => format!("SQLite (synchronous={})", args.synchronous),
+        },
+        if args.pin {
+            ", each pinned to a core of its own (taskset)"
+        } else {
+            ""
+        },
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -158,10 +217,13 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(args.connections)
             .build()?;
-        load::wait_until_up(&client, &base).await?;
+        for base in &bases {
+            load::wait_until_up(&client, base).await?;
+        }
         println!(
             "HTTP, {} connections, {} s each, server and load on the same machine, the \
-             server a process of its own (cpu: its user + system time per right answer; \
+             server a process of its own (cpu: its user + system time per right answer, \
+             every instance's together; \
              at 1/2: paced at half the rate just measured, latency from each request's \
              due time; errors: wrong answers, warm-up included; read back: right/read \
              of a sample of the accepted orders):",
@@ -184,8 +246,8 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
         // Rate and CPU per right answer of each order row, beside Node-RED's.
         let mut compared = Vec::new();
 
-        let health = Request::get(format!("{base}/healthz"), Expect::Healthy);
-        let report = load::run(&client, &health, args.connections, duration, server)
+        let health = Request::get(on_each("/healthz"), Expect::Healthy);
+        let report = load::run(&client, &health, args.connections, duration, &servers)
             .await
             .context(BASELINE_ROW)?;
         let baseline = report.throughput();
@@ -221,13 +283,13 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
         for (name, buyer, plugin, content_type, body) in posts {
             let key = create_buyer(&client, &base, buyer, plugin).await?;
             let request = Request::post(
-                format!("{base}/v1/orders"),
+                on_each("/v1/orders"),
                 Some(&key),
                 content_type,
                 body,
                 Expect::Accepted(Box::new(expected.clone())),
             );
-            let report = load::run(&client, &request, args.connections, duration, server)
+            let report = load::run(&client, &request, args.connections, duration, &servers)
                 .await
                 .context(name)?;
             let half = half_load(&client, &request, args.connections, duration, &report)
@@ -259,7 +321,8 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
             let order = orders::canonical_json(LINES);
             // A scenario that cannot finish (the warm-up's orders never arrive)
             // is one more problem, listed with those of the scenarios before it.
-            match delivery::run(&client, &base, order, args.connections, duration, server).await {
+            match delivery::run(&client, &bases, order, args.connections, duration, &servers).await
+            {
                 Ok(report) => {
                     print_row(
                         DELIVERY_ROW,
@@ -292,7 +355,13 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
         anyhow::Ok(problems)
     })?;
     drop(gateway);
+    drop(database);
     Ok(problems)
+}
+
+/// The cores this process may run on.
+fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 /// The same request paced at half the rate `full` reached; `None` when it reached
@@ -323,14 +392,14 @@ async fn node_red_row(
     let mut node_red = node_red::NodeRed::start()?;
     let body = orders::canonical_json(LINES);
     let request = Request::post(
-        node_red.url.clone(),
+        vec![node_red.url.clone()],
         None,
         "application/json",
         body.clone(),
         Expect::Normalized(Box::new(check::Normalized::of(&body)?)),
     );
     node_red.wait_until_up(client, &request).await?;
-    let report = load::run(client, &request, connections, duration, node_red.pid()).await?;
+    let report = load::run(client, &request, connections, duration, &[node_red.pid()]).await?;
     let half = half_load(client, &request, connections, duration, &report).await?;
     let name = format!("Node-RED {} POST /orders, 10 lines", node_red.version);
     print_row(&name, &report, baseline, half.as_ref(), None);

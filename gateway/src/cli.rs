@@ -1,5 +1,6 @@
 //! The command line: `jembatan serve` runs the gateway, `jembatan plugin test`
-//! runs a plugin on one input the way the gateway would, for plugin authors.
+//! runs a plugin on one input the way the gateway would, for plugin authors, and
+//! `jembatan store migrate` moves an SQLite deployment's data to PostgreSQL.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -41,6 +42,27 @@ enum Command {
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
+    },
+    /// The gateway's database.
+    Store {
+        #[command(subcommand)]
+        command: StoreCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy an SQLite deployment's data into an empty PostgreSQL database, in one
+    /// transaction. Stop the gateway first: orders it takes during the copy stay
+    /// behind.
+    Migrate {
+        /// The SQLite database, `sqlite://PATH`.
+        #[arg(long)]
+        from: String,
+        /// The PostgreSQL database, `postgres://USER@HOST/DATABASE`; it must exist
+        /// and hold no data (its tables are created).
+        #[arg(long)]
+        to: String,
     },
 }
 
@@ -96,6 +118,9 @@ pub fn main() -> ExitCode {
                     content_type,
                 },
         } => plugin_test(&wasm, &input, &config, content_type),
+        Command::Store {
+            command: StoreCommand::Migrate { from, to },
+        } => store_migrate(&from, &to),
     };
     match result {
         Ok(code) => code,
@@ -137,6 +162,41 @@ fn serve(file: Option<&Path>, demo: bool) -> anyhow::Result<ExitCode> {
     let listener = std::net::TcpListener::bind(config.listen)
         .with_context(|| format!("listening on {}", config.listen))?;
     actix_web::rt::System::new().block_on(crate::serve(config, listener))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn store_migrate(from: &str, to: &str) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init(crate::config::LogFormat::Text);
+    if !from.starts_with("sqlite:") {
+        bail!("--from takes an SQLite database, sqlite://PATH");
+    }
+    if !(to.starts_with("postgres://") || to.starts_with("postgresql://")) {
+        bail!("--to takes a PostgreSQL database, postgres://USER@HOST/DATABASE");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let copied = runtime
+        .block_on(crate::store::transfer::sqlite_to_postgres(from, to))
+        .with_context(|| {
+            format!(
+                "copying {from} to {}; no data was copied",
+                crate::store::redact_url(to)
+            )
+        })?;
+    println!(
+        "copied {from} to {} (row counts checked):",
+        crate::store::redact_url(to)
+    );
+    let width = copied.iter().map(|c| c.table.len()).max().unwrap_or(0);
+    for table in &copied {
+        println!("  {:<width$}  {:>9}", table.table, table.rows);
+    }
+    println!(
+        "  {:<width$}  {:>9}",
+        "total",
+        copied.iter().map(|c| c.rows).sum::<u64>()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

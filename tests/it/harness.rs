@@ -201,15 +201,21 @@ impl TestPostgres {
     }
 }
 
-/// One PostgreSQL database for several gateways, as instances behind a load
-/// balancer share one: each is started with [`SharedDatabase::env`] (and a data
-/// directory of its own). Created empty, dropped with this value.
-pub struct SharedDatabase(TestPostgres);
+/// A PostgreSQL database of a test's own on the tests' server (as
+/// [`test_database`] finds it), made empty and dropped with this value, whatever
+/// engine the run's other gateways use: for several gateways sharing one, as
+/// instances behind a load balancer do (each started with [`Self::env`] and a
+/// data directory of its own), or for a test that moves data into one.
+pub struct PostgresDatabase(TestPostgres);
 
-impl SharedDatabase {
+impl PostgresDatabase {
     pub fn create() -> Self {
         let name = format!("jembatan_it_shared_{}", uuid::Uuid::now_v7().simple());
         Self(TestPostgres::named(name))
+    }
+
+    pub fn url(&self) -> String {
+        self.0.url()
     }
 
     /// The setting that points a gateway at this database.
@@ -217,13 +223,13 @@ impl SharedDatabase {
         ("JEMBATAN_DATABASE_URL".to_owned(), self.0.url())
     }
 
-    /// Runs `sql` on the database; its output, one row a line.
+    /// Runs `sql` on the database; its output, one row a line (`|` between columns).
     pub fn query(&self, sql: &str) -> String {
         self.0.psql_on(&self.0.url(), sql)
     }
 }
 
-impl Drop for SharedDatabase {
+impl Drop for PostgresDatabase {
     fn drop(&mut self) {
         self.0.drop_database();
     }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::delivery::{SECRET, verified_ids, webhook_craftsman};
-use crate::harness::{Gateway, Options, SharedDatabase, canonical_order, test_database};
+use crate::harness::{Gateway, Options, PostgresDatabase, canonical_order, test_database};
 use crate::peers::WebhookReceiver;
 
 /// Orders posted in all, round-robin over the instances.
@@ -25,7 +25,7 @@ const WAIT: Duration = Duration::from_secs(40);
 
 /// A short lease, so the killed instance's claims pass to the others within the
 /// test; the send deadlines are kept at half of it, as the gateway requires.
-fn instance_options(database: &SharedDatabase) -> Options {
+fn instance_options(database: &PostgresDatabase) -> Options {
     Options {
         env: vec![
             database.env(),
@@ -47,7 +47,7 @@ fn three_instances_deliver_every_acknowledged_order_through_a_sigkill() {
         eprintln!("several instances share a PostgreSQL database only; skipped on SQLite");
         return;
     }
-    let database = SharedDatabase::create();
+    let database = PostgresDatabase::create();
     let receiver = WebhookReceiver::start(SECRET);
     let mut instances: Vec<Option<Gateway>> = (0..3)
         .map(|_| Some(Gateway::start_with(instance_options(&database))))

@@ -1,4 +1,5 @@
-//! Health, readiness, the OpenAPI document and the plugin listing.
+//! Health, readiness, the OpenAPI document, the plugin listing, and moving a
+//! deployment from SQLite to PostgreSQL.
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -194,4 +195,145 @@ fn admin_lists_the_stock_plugins_with_their_hashes() {
         assert_eq!(plugin["sha256"], sha);
         assert!(!plugin["version"].as_str().unwrap().is_empty());
     }
+}
+
+/// Moving a deployment from SQLite to PostgreSQL (`jembatan store migrate`): what
+/// buyers, craftsmen and admins saw before is what they see after, on a gateway
+/// started on the PostgreSQL database, the buyer's key still works, and new orders
+/// are delivered there.
+#[test]
+fn store_migrate_moves_a_sqlite_deployment_to_postgresql() {
+    use crate::delivery::{SECRET, wait_order_status, webhook_craftsman};
+    use crate::harness::{Options, PostgresDatabase, expect_problem};
+    use crate::peers::WebhookReceiver;
+    use serde_json::json;
+
+    let receiver = WebhookReceiver::start(SECRET);
+    let data = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", data.path().join("jembatan.db").display());
+    let options = |url: &str| Options {
+        data_dir: Some(data.path().to_owned()),
+        env: vec![
+            ("JEMBATAN_DATABASE_URL".into(), url.into()),
+            ("JEMBATAN_ALLOW_PRIVATE_TARGETS".into(), "1".into()),
+            ("JEMBATAN_DELIVERY_RETRY_SCHEDULE".into(), "1s".into()),
+        ],
+        ..Options::default()
+    };
+
+    let gw = Gateway::start_with(options(&sqlite));
+    let key = gw.create_buyer("mitra-otoparts", "canonical-json", json!({}));
+    let craftsman = webhook_craftsman(&gw, &receiver.url("/orders"));
+    let token = craftsman["token"].as_str().unwrap().to_owned();
+    // Delivered, then accepted by the craftsman.
+    let answered = gw.post_canonical_order(&key, "PO-MIG-1", "PBG-017");
+    wait_order_status(&gw, &answered, "delivered");
+    let answer = gw
+        .client
+        .post(gw.url(&format!("/v1/inbox/{answered}/response")))
+        .bearer_auth(&token)
+        .json(&json!({"status": "accepted"}))
+        .send()
+        .unwrap();
+    assert_eq!(answer.status(), 201);
+    // Delivered, not answered; and one waiting for a route.
+    let delivered = gw.post_canonical_order(&key, "PO-MIG-2", "PBG-017");
+    wait_order_status(&gw, &delivered, "delivered");
+    let unrouted = gw.post_canonical_order(&key, "PO-MIG-3", "PBG-999");
+    // A message its plugin could not read.
+    let failed =
+        expect_problem(gw.post_order(&key, "application/json", "{ not json"), 422)["message_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+    // Everything the API shows of them, to compare after the move.
+    let seen = |gw: &Gateway| {
+        let mut views = vec![
+            json_of(gw.get(&key, "/v1/orders"), 200),
+            json_of(gw.get(&key, &format!("/v1/messages/{failed}")), 200),
+            gw.admin_get("/v1/admin/buyers/mitra-otoparts"),
+            gw.admin_get("/v1/admin/craftsmen/jaya"),
+            json_of(
+                gw.client
+                    .get(gw.url("/v1/inbox"))
+                    .bearer_auth(&token)
+                    .send()
+                    .unwrap(),
+                200,
+            ),
+        ];
+        for order in [&answered, &delivered, &unrouted] {
+            views.push(json_of(gw.get(&key, &format!("/v1/orders/{order}")), 200));
+            views.push(gw.admin_get(&format!("/v1/admin/orders/{order}")));
+        }
+        views
+    };
+    let before = seen(&gw);
+    assert_eq!(before[1]["status"], "failed", "{}", before[1]);
+    assert_eq!(before[5]["response"], "accepted", "{}", before[5]);
+    gw.stop();
+
+    let postgres = PostgresDatabase::create();
+    let migrate = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_jembatan"))
+            .args([
+                "store",
+                "migrate",
+                "--from",
+                &sqlite,
+                "--to",
+                &postgres.url(),
+            ])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (ok, stdout, stderr) = migrate();
+    assert!(ok, "{stdout}{stderr}");
+    let count = |table: &str| -> u64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(table))
+            .unwrap_or_else(|| panic!("no count for {table}: {stdout}"));
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    assert_eq!(count("buyers"), 1, "{stdout}");
+    assert_eq!(count("orders"), 3, "{stdout}");
+    assert_eq!(count("messages"), 4, "{stdout}");
+    assert_eq!(count("order_responses"), 1, "{stdout}");
+    assert_eq!(count("deliveries"), 2, "{stdout}");
+    assert_eq!(count("plugins"), 0, "{stdout}");
+    // Once only: a second run finds the data there and writes nothing.
+    let (ok, stdout_again, stderr) = migrate();
+    assert!(!ok, "{stdout_again}");
+    assert!(stderr.contains("already holds data"), "{stderr}");
+    assert_eq!(
+        postgres.query("SELECT count(*) FROM orders").trim(),
+        "3",
+        "{stderr}"
+    );
+
+    let gw = Gateway::start_with(options(&postgres.url()));
+    assert_eq!(seen(&gw), before);
+    // Nothing is held by the gateway that ran on SQLite.
+    assert_eq!(
+        postgres
+            .query("SELECT count(*) FROM deliveries WHERE claimed_until IS NOT NULL")
+            .trim(),
+        "0"
+    );
+    let new = gw.post_canonical_order(&key, "PO-MIG-4", "PBG-017");
+    wait_order_status(&gw, &new, "delivered");
+    let delivered_ids: Vec<String> = receiver
+        .received()
+        .iter()
+        .filter(|r| r["verified"] == true)
+        .filter_map(|r| r["body"]["data"]["id"].as_str().map(str::to_owned))
+        .collect();
+    assert!(delivered_ids.contains(&new), "{delivered_ids:?}");
 }

@@ -21,6 +21,7 @@ mod columns;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+pub mod transfer;
 
 use std::fmt;
 use std::str::FromStr;

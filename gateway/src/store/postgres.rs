@@ -96,7 +96,7 @@ const TCP_USER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The advisory lock every ordered write takes for its transaction; see the module
 /// documentation. Any 64-bit number no other program on the database uses: these
 /// are "jmbtn" and 1.
-const WRITE_LOCK: i64 = 0x6a6d_6274_6e00_0001;
+pub(super) const WRITE_LOCK: i64 = 0x6a6d_6274_6e00_0001;
 
 /// The advisory lock held while the schema is migrated, so instances starting at
 /// once migrate one after the other (the later ones find nothing left to do).
@@ -301,7 +301,7 @@ impl PostgresStore {
         Ok(store)
     }
 
-    async fn client(&self) -> StoreResult<Object> {
+    pub(super) async fn client(&self) -> StoreResult<Object> {
         self.pool.get().await.map_err(pool_error)
     }
 
@@ -430,6 +430,7 @@ mod instances;
 mod mail;
 mod messages;
 mod migrations;
+pub(super) use migrations::TABLES;
 mod orders;
 mod plugins;
 mod reminders;

@@ -194,7 +194,7 @@ impl Readers {
 
 /// The file a `sqlite://PATH` (or `sqlite:PATH`) URL names; query parameters (sqlx's
 /// `?mode=rwc`, say) are ignored: the store always creates a missing file.
-fn path_of(url: &str) -> StoreResult<PathBuf> {
+pub(super) fn path_of(url: &str) -> StoreResult<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))
@@ -230,6 +230,12 @@ fn open_writer(path: &Path, options: &SqliteOptions) -> StoreResult<Connection> 
     conn.execute_batch("PRAGMA temp_store = MEMORY")?;
     migrations::run(&conn)?;
     Ok(conn)
+}
+
+/// A connection to an existing database file, its schema brought up to date, for
+/// `store::transfer` to read it whole.
+pub(super) fn open_existing(path: &Path) -> StoreResult<Connection> {
+    open_writer(path, &SqliteOptions::default())
 }
 
 fn open_reader(path: &Path, options: &SqliteOptions) -> StoreResult<Connection> {

@@ -25,8 +25,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-/// The tables the schema has, for [`check_tables`].
-const TABLES: &[&str] = &[
+/// The tables the schema has, for [`check_tables`] and `store::transfer`, in an
+/// order their foreign keys allow filling them in (a table after those it names).
+pub(in crate::store) const TABLES: &[&str] = &[
     "buyers",
     "messages",
     "plugins",
