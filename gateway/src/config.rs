@@ -84,6 +84,12 @@ pub struct Config {
     /// `quick_check`, a read of every page).
     #[serde(with = "humantime_serde")]
     pub integrity_check_interval: Duration,
+    /// A message left `received` this long (the plugin host, not the plugin,
+    /// failed when it came, and the buyer has not retried it) is finished by the
+    /// instance leading the scheduled work, without waiting for a restart
+    /// (`JEMBATAN_RECOVERY_AFTER`, default `2m`; `0` finishes them only at start).
+    #[serde(with = "humantime_serde")]
+    pub recovery_after: Duration,
     /// What is deleted after how long (`[retention]`; `JEMBATAN_RETENTION_FAILED`,
     /// `JEMBATAN_RETENTION_FINISHED`, `JEMBATAN_RETENTION_ATTEMPTS`,
     /// `JEMBATAN_RETENTION_INTERVAL`, as `30days`, `12h`, `0` for never).
@@ -188,6 +194,7 @@ impl Default for Config {
             min_free_disk_bytes: 256 << 20,
             health_check_ms: 2000,
             integrity_check_interval: Duration::from_secs(600),
+            recovery_after: Duration::from_secs(120),
             retention: RetentionConfig::default(),
             delivery: DeliveryConfig::default(),
             inbound_email: InboundEmailConfig::default(),
@@ -372,6 +379,9 @@ impl Config {
         }
         if let Some(v) = var("JEMBATAN_INTEGRITY_CHECK_INTERVAL") {
             self.integrity_check_interval = duration("JEMBATAN_INTEGRITY_CHECK_INTERVAL", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_RECOVERY_AFTER") {
+            self.recovery_after = duration("JEMBATAN_RECOVERY_AFTER", v)?;
         }
         let retention = &mut self.retention;
         for (name, field) in [

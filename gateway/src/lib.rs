@@ -247,6 +247,16 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
         state.config.chat_answers.expiry_check_interval(),
         leadership.clone(),
     ));
+    // Messages left `received` after start (a plugin host that failed, an instance
+    // sharing the database that died) are finished without a restart.
+    let recovery = (!state.config.recovery_after.is_zero()).then(|| {
+        tokio::spawn(
+            state
+                .ingest
+                .clone()
+                .run_recovery(state.config.recovery_after, leadership.clone()),
+        )
+    });
     let health = admission::health::watch(
         state.admission.health().clone(),
         state.store.clone(),
@@ -310,6 +320,9 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     retention.abort();
     if let Some(reminders) = reminders {
         reminders.abort();
+    }
+    if let Some(recovery) = recovery {
+        recovery.abort();
     }
     if let Some(smtp) = smtp {
         smtp.abort();

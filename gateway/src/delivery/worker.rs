@@ -279,7 +279,7 @@ impl Worker {
         // delivery being sent again when its lease ends. Recording twice is safe
         // (the store records an attempt once). Before the lease ends the worker
         // gives up, as another claim may send the delivery then.
-        let give_up = Instant::now() + LEASE / 2;
+        let give_up = Instant::now() + self.lease / 2;
         loop {
             match self.store.record_attempt(record.clone()).await {
                 Ok(_) => break,

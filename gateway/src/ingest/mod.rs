@@ -7,7 +7,8 @@
 //! A crash before that commit loses only a message that was never acknowledged; one
 //! commit per message is what lets a busy gateway share fsyncs among many posts. A
 //! message the plugin host could not run (its own fault, not the buyer's) is still
-//! stored, `received`, so [`Ingest::recover`] (run at start), a retry with the same
+//! stored, `received`, so [`Ingest::recover`] (run at start, and by
+//! [`Ingest::run_recovery`] for those left a while), a retry with the same
 //! `Idempotency-Key` or an admin's replay processes it again.
 //!
 //! A message carries one or more transactions (X12 ST…SE, EDIFACT UNH…UNT, a JSON
@@ -24,7 +25,9 @@ mod answer;
 pub mod email;
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use jembatan_schemas::v2;
 use serde_json::json;
 use tokio::sync::Semaphore;
@@ -38,9 +41,9 @@ use crate::plugin_host::{
 };
 use crate::secrets::new_id;
 use crate::store::{
-    Buyer, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder, NewTransaction,
-    NewTransactionOutcome, PluginRef, ReceivedVia, RecordedMessage, Store, StoreError,
-    StoredResponse, TransactionRecord, TransactionStatus,
+    Buyer, Leadership, Message, MessageOutcome, MessageStatus, NewMessage, NewOrder,
+    NewTransaction, NewTransactionOutcome, PluginRef, ReceivedVia, RecordedMessage, Store,
+    StoreError, StoredResponse, TransactionRecord, TransactionStatus,
 };
 
 use answer::REFUSED_STATUS;
@@ -434,10 +437,19 @@ impl Ingest {
         self.process(buyer, plugin, existing).await
     }
 
-    /// Processes every message left `received` by a crash. Run once at start.
-    /// Every one, in pages: a message that cannot be finished now stays behind,
-    /// and the next page starts after it.
+    /// Processes every message left `received` (by a crash, or a plugin host that
+    /// failed). Run at start.
     pub async fn recover(&self) -> Result<usize, StoreError> {
+        self.recover_received_before(None).await
+    }
+
+    /// Processes the messages left `received` that came in before `before` (every
+    /// one without it), in pages: a message that cannot be finished now stays
+    /// behind, and the next page starts after it. Returns how many it tried.
+    pub async fn recover_received_before(
+        &self,
+        before: Option<DateTime<Utc>>,
+    ) -> Result<usize, StoreError> {
         const PAGE: u32 = 1000;
         let mut count = 0;
         let mut after: Option<String> = None;
@@ -447,8 +459,13 @@ impl Ingest {
                 return Ok(count);
             };
             after = Some(last.id.clone());
-            count += pending.len();
             for message in pending {
+                // Ids are ordered by the clock of the instance that made them, and
+                // clocks differ a little: each message's own time decides.
+                if before.is_some_and(|before| message.received_at >= before) {
+                    continue;
+                }
+                count += 1;
                 let Some(buyer) = self.store.get_buyer(&message.buyer_id).await? else {
                     continue;
                 };
@@ -461,6 +478,36 @@ impl Ingest {
                     }
                     Err(err) => tracing::warn!(message_id = %id, error = %err, "recovery skipped"),
                 }
+            }
+        }
+    }
+
+    /// While this instance leads the scheduled work, finishes every message left
+    /// `received` for longer than `after`, looking every `after / 2` (1 s to 1 min):
+    /// those whose plugin host failed when they came and that no retry of the
+    /// buyer's finished, so no instance's restart is needed. One that a retry is
+    /// finishing meanwhile loses nothing: the store takes one outcome, and the
+    /// other answers what was stored.
+    pub async fn run_recovery(self: Arc<Self>, after: Duration, mut leadership: Leadership) {
+        let mut ticks = tokio::time::interval(
+            (after / 2).clamp(Duration::from_secs(1), Duration::from_secs(60)),
+        );
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let age = chrono::Duration::from_std(after).unwrap_or(chrono::Duration::MAX);
+        let mut recovering =
+            crate::telemetry::RepeatedStep::new("finishing messages left unprocessed");
+        loop {
+            ticks.tick().await;
+            leadership.held().await;
+            let before = Utc::now().checked_sub_signed(age);
+            match self.recover_received_before(before).await {
+                Ok(count) => {
+                    recovering.worked();
+                    if count > 0 {
+                        tracing::info!(count, "finished messages left unprocessed");
+                    }
+                }
+                Err(error) => recovering.failed(&error),
             }
         }
     }
@@ -943,5 +990,76 @@ mod tests {
         // Without orders, it simply fails again.
         let failed = message(vec![stored(0, "0001", TransactionStatus::Refused)]);
         assert!(remaining(&failed, Err(refused)).unwrap().is_err());
+    }
+
+    /// A message the plugin host could not run is stored `received` (its buyer
+    /// was answered 503); recovery finishes those received before its cutoff
+    /// and leaves younger ones, which a buyer's retry may still be finishing.
+    #[tokio::test]
+    async fn recovery_finishes_the_messages_left_received_before_its_cutoff() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = crate::build_state(crate::config::Config {
+            data_dir: dir.path().to_owned(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        let store = &state.store;
+        let buyer = store
+            .create_buyer(crate::store::NewBuyer {
+                id: "byr_recovery".into(),
+                name: "Recovery".into(),
+                plugin: "canonical-json".into(),
+                plugin_version: None,
+                plugin_config: json!({}),
+                api_key_hash: "0".repeat(64),
+                limits: None,
+            })
+            .await
+            .unwrap();
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/canonical-every-field.json"
+        ))
+        .unwrap();
+        let left_received = |key: &str| {
+            let inbound = Inbound {
+                received_via: ReceivedVia::Http,
+                content_type: "application/json".into(),
+                headers: Vec::new(),
+                body: body.clone(),
+                idempotency_key: Some(key.into()),
+                email: None,
+            };
+            new_message(&buyer, inbound, crate::secrets::hash_bytes(&body))
+        };
+        let status = |id: String| async move {
+            let message = store.get_message(None, &id).await.unwrap().unwrap();
+            (message.status, message.order_ids.len())
+        };
+        let old = left_received("old");
+        let old_id = old.id.clone();
+        store.record_message(old, None).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let cutoff = Utc::now();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let young = left_received("young");
+        let young_id = young.id.clone();
+        store.record_message(young, None).await.unwrap();
+
+        assert_eq!(
+            state
+                .ingest
+                .recover_received_before(Some(cutoff))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(status(old_id.clone()).await, (MessageStatus::Normalized, 1));
+        assert_eq!(status(young_id.clone()).await, (MessageStatus::Received, 0));
+        // Finished, it is not taken again; recovery at start takes the rest.
+        assert_eq!(state.ingest.recover().await.unwrap(), 1);
+        assert_eq!(status(young_id).await, (MessageStatus::Normalized, 1));
+        assert_eq!(status(old_id).await, (MessageStatus::Normalized, 1));
     }
 }
