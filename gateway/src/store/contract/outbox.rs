@@ -13,7 +13,7 @@ use crate::store::{
 
 const LEASE: Duration = Duration::from_secs(60);
 
-pub(super) fn craftsman(id: &str, channels: &[&str]) -> NewCraftsman {
+pub(crate) fn craftsman(id: &str, channels: &[&str]) -> NewCraftsman {
     NewCraftsman {
         id: id.to_owned(),
         name: format!("Bengkel {id}"),

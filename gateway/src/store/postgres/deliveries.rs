@@ -120,7 +120,7 @@ pub(super) async fn write_deliveries(
         .iter()
         .any(|delivery| delivery.state == DeliveryState::Pending)
     {
-        super::instances::announce_outbox(db).await?;
+        db.outbox_changed();
     }
     Ok(())
 }
@@ -454,7 +454,7 @@ pub(super) async fn retry(db: &dyn Db, id: &str) -> StoreResult<Delivery> {
             }
         });
     };
-    super::instances::announce_outbox(db).await?;
+    db.outbox_changed();
     sync_order_status(db, &order_id, &now_text).await?;
     get(db, id).await?.ok_or(StoreError::NotFound)
 }

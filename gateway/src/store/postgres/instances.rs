@@ -2,9 +2,9 @@
 //! connection outside the pool (a pooled connection goes back to the pool, and
 //! with it whatever its session held):
 //!
-//! - New due deliveries: the write that adds them notifies [`OUTBOX_CHANNEL`]
-//!   ([`announce_outbox`]), which PostgreSQL delivers to the listeners when it
-//!   commits, and only then; every instance listens ([`listen_outbox`]) and rings
+//! - New due deliveries: once the write that adds them has committed, its
+//!   connection notifies [`OUTBOX_CHANNEL`] ([`announce_outbox`]); every instance
+//!   listens ([`listen_outbox`]) and rings
 //!   its worker. A listener whose connection drops connects again with backoff,
 //!   and rings once connected, for what it may have missed; meanwhile the
 //!   worker's poll finds the work.
@@ -45,13 +45,17 @@ const CHECK_LEAD: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MOST_BACKOFF: Duration = Duration::from_secs(15);
 
-/// Notifies the instances (this one too) that the outbox has new due deliveries.
-/// In a transaction, PostgreSQL sends it when that commits, once however many
-/// times it is called, and never if it rolls back.
-pub(super) async fn announce_outbox(db: &dyn Db) -> Result<(), PgError> {
-    db.execute("SELECT pg_notify($1, '')", &[&OUTBOX_CHANNEL])
+/// Notifies the instances (this one too) that the outbox has new due deliveries,
+/// on `db`, a pooled connection, after the write that added them committed (see
+/// `WriteTx`). A notification that cannot be sent is only logged: the write
+/// stands, and the workers' poll finds the deliveries.
+pub(super) async fn announce_outbox(db: &dyn Db) {
+    if let Err(error) = db
+        .execute("SELECT pg_notify($1, '')", &[&OUTBOX_CHANNEL])
         .await
-        .map(drop)
+    {
+        tracing::debug!(%error, "telling the instances of new deliveries");
+    }
 }
 
 /// A connection of its own: the client, and the task driving the connection,

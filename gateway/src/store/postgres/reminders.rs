@@ -60,7 +60,7 @@ pub(super) async fn decide(
             deliveries.push(id);
         }
         if !deliveries.is_empty() {
-            super::instances::announce_outbox(db).await?;
+            db.outbox_changed();
         }
         decided.push(DecidedReminder {
             order_id,

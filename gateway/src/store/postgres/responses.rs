@@ -65,7 +65,7 @@ pub(super) async fn record(db: &dyn Db, new: NewResponse) -> StoreResult<Recorde
                 &[&id, &response.order_id, &response.id, &now_text],
             )
             .await?;
-            super::instances::announce_outbox(db).await?;
+            db.outbox_changed();
             Some(id)
         }
     };

@@ -7,8 +7,9 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::{PostgresOptions, PostgresStore, TestDatabase, migrations, pool_size_of};
-use crate::store::contract::outbox::routed_order;
-use crate::store::{Outbox, Store, StoreError};
+use crate::store::contract::outbox::{craftsman, routed_order};
+use crate::store::contract::{new_buyer, new_message, new_order, normalized};
+use crate::store::{BuyerStore, CraftsmanStore, MessageStore, Outbox, Store, StoreError};
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -84,6 +85,42 @@ async fn concurrent_claims_take_each_delivery_once() {
     claimed.dedup();
     assert_eq!(claimed.len(), before, "a delivery claimed twice");
     assert_eq!(claimed.len(), 6);
+}
+
+/// New messages are stored side by side (they take the write lock shared), yet a
+/// route put meanwhile (which takes it alone) sees every order stored before it,
+/// and every order stored after it sees the route: none is left unrouted.
+#[tokio::test]
+async fn orders_stored_while_their_route_is_put_are_all_routed() {
+    let database = TestDatabase::create().await;
+    let store = open(&database).await;
+    store
+        .create_craftsman(craftsman("crf_1", &["a"]))
+        .await
+        .unwrap();
+    store.create_buyer(new_buyer("byr_a")).await.unwrap();
+    let records = (0..40).map(|n| {
+        let store = &store;
+        async move {
+            let (message, order) = (format!("msg_{n}"), format!("ord_{n}"));
+            let outcome = normalized(vec![new_order(&order, &message, "byr_a")]);
+            store
+                .record_message(
+                    new_message(&message, "byr_a", None, &message),
+                    Some((None, outcome)),
+                )
+                .await
+                .unwrap();
+        }
+    });
+    let put = async {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        store.put_route("byr_a", "CRAFT-1", "crf_1").await.unwrap();
+    };
+    futures_util::future::join(futures_util::future::join_all(records), put).await;
+    let stats = store.delivery_stats().await.unwrap();
+    assert_eq!(stats.unrouted_orders, 0);
+    assert_eq!(stats.pending, 40);
 }
 
 /// Instances starting at once migrate once, one after the other.
