@@ -84,6 +84,43 @@ pub fn load_plugins(config: &Config) -> anyhow::Result<(Arc<PluginHost>, Arc<Plu
     Ok((Arc::new(host), Arc::new(registry)))
 }
 
+/// Loads the plugins uploaded to the store that `plugins` lacks (by hash): those
+/// another instance sharing the database stored. In the store's order, so the
+/// latest upload is the latest here too. Returns how many it loaded.
+async fn load_uploaded_plugins(
+    store: &dyn Store,
+    host: &Arc<PluginHost>,
+    plugins: &PluginRegistry,
+) -> anyhow::Result<usize> {
+    let stored = store.list_plugins().await?;
+    if stored
+        .iter()
+        .all(|p| plugins.get_by_sha(&p.sha256).is_some())
+    {
+        return Ok(0);
+    }
+    let mut loaded = 0;
+    for (artifact, wasm) in store.all_plugin_wasm().await? {
+        if plugins.get_by_sha(&artifact.sha256).is_some() {
+            continue;
+        }
+        let host = host.clone();
+        let plugin = tokio::task::spawn_blocking(move || host.load(&wasm))
+            .await?
+            .with_context(|| {
+                format!(
+                    "loading plugin {} {}, uploaded on another instance",
+                    artifact.name, artifact.version
+                )
+            })?;
+        plugins.register(plugin);
+        tracing::info!(plugin = %artifact.name, version = %artifact.version,
+            sha256 = %artifact.sha256, "plugin loaded, uploaded on another instance");
+        loaded += 1;
+    }
+    Ok(loaded)
+}
+
 /// Everything the API needs, ready to serve.
 pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> {
     // Checked first: a mistake in the e-mail checks' settings is told at once,
@@ -234,6 +271,27 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     // worker too; its poll finds them anyway, later.
     let bell = state.bell.clone();
     state.store.watch_outbox(Arc::new(move || bell.ring()));
+    // A plugin another instance stored is loaded here at once, so any instance
+    // serves the buyers bound to it.
+    let uploads = Arc::new(tokio::sync::Notify::new());
+    let ring = uploads.clone();
+    state
+        .store
+        .watch_plugins(Arc::new(move || ring.notify_one()));
+    let uploaded = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let mut loading =
+                telemetry::RepeatedStep::new("loading plugins uploaded on another instance");
+            loop {
+                uploads.notified().await;
+                match load_uploaded_plugins(&*state.store, &state.host, &state.plugins).await {
+                    Ok(_) => loading.worked(),
+                    Err(error) => loading.failed(&format!("{error:#}")),
+                }
+            }
+        }
+    });
     // Scheduled work runs on one instance of those sharing a database at a time
     // (docs/architecture.md, "Several instances"); the worker and the alerts'
     // sender run on every one, each claiming its own rows.
@@ -324,6 +382,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
     if let Some(recovery) = recovery {
         recovery.abort();
     }
+    uploaded.abort();
     if let Some(smtp) = smtp {
         smtp.abort();
     }

@@ -12,7 +12,10 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::delivery::{SECRET, verified_ids, webhook_craftsman};
-use crate::harness::{Gateway, Options, PostgresDatabase, canonical_order, test_database};
+use crate::harness::{
+    Gateway, Options, PostgresDatabase, built_plugin, canonical_order, eventually, json_of,
+    test_database,
+};
 use crate::peers::WebhookReceiver;
 
 /// Orders posted in all, round-robin over the instances.
@@ -183,4 +186,45 @@ fn three_instances_deliver_every_acknowledged_order_through_a_sigkill() {
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(instances);
+}
+
+/// A plugin uploaded through one instance is served by another at once: the
+/// upload is stored, and every instance sharing the database loads it when told.
+#[test]
+fn a_plugin_uploaded_on_one_instance_is_served_by_another_at_once() {
+    if test_database() != "postgres" {
+        eprintln!("several instances share a PostgreSQL database only; skipped on SQLite");
+        return;
+    }
+    let database = PostgresDatabase::create();
+    // Without the test plugin directory: the upload is the only way in.
+    let options = || {
+        let mut options = instance_options(&database);
+        options
+            .env
+            .push(("JEMBATAN_PLUGIN_DIRS".into(), String::new()));
+        options
+    };
+    let (a, b) = (
+        Gateway::start_with(options()),
+        Gateway::start_with(options()),
+    );
+    let wasm = std::fs::read(built_plugin("test_hostile")).unwrap();
+    json_of(a.upload_plugin(wasm), 201);
+    let key = a.create_buyer("uploaded", "test-hostile", json!({"mode": "ok"}));
+
+    let mut last = String::new();
+    let served = eventually(Duration::from_secs(10), || {
+        let res = b.post_order(&key, "application/json", "{}");
+        let status = res.status();
+        last = format!("{status}: {}", res.text().unwrap_or_default());
+        status == 201
+    });
+    assert!(served, "the other instance never served the upload: {last}");
+    assert!(
+        b.logs()
+            .contains("plugin loaded, uploaded on another instance"),
+        "{}",
+        b.logs()
+    );
 }

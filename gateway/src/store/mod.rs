@@ -1154,6 +1154,14 @@ pub trait Store:
         let _ = changed;
     }
 
+    /// Calls `changed` whenever another instance sharing the database may have
+    /// stored a plugin upload, so this instance loads it at once, and once after
+    /// each reconnection, for what came meanwhile. An engine one process owns
+    /// never calls it.
+    fn watch_plugins(&self, changed: std::sync::Arc<dyn Fn() + Send + Sync>) {
+        let _ = changed;
+    }
+
     /// Whether this instance leads the scheduled work: one instance of those
     /// sharing the database at a time (see [`Leadership`]). An engine one process
     /// owns always leads.

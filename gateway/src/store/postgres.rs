@@ -196,7 +196,7 @@ pub(super) trait Db: Send + Sync {
     }
 
     /// Says that this write added due deliveries: once it has committed, the
-    /// instances are told (`instances::announce_outbox`). Only a write's
+    /// instances are told (`instances::announce`). Only a write's
     /// transaction ([`WriteTx`]) adds deliveries.
     fn outbox_changed(&self) {
         unreachable!("only a write adds due deliveries");
@@ -444,7 +444,7 @@ macro_rules! transaction_write {
             (finish(tx, result).await?, announce)
         };
         if announce {
-            instances::announce_outbox(&*client).await;
+            instances::announce(&*client, instances::OUTBOX_CHANNEL).await;
         }
         Ok(value)
     }};
@@ -615,7 +615,14 @@ impl BuyerStore for PostgresStore {
     }
 
     async fn insert_plugin(&self, plugin: NewPluginArtifact) -> StoreResult<PluginArtifact> {
-        ordered_write!(self, |db| plugins::insert(db, plugin))
+        let stored: StoreResult<PluginArtifact> =
+            ordered_write!(self, |db| plugins::insert(db, plugin));
+        let artifact = stored?;
+        // Stored: the other instances load it now (`watch_plugins`).
+        if let Ok(client) = self.client().await {
+            instances::announce(&*client, instances::PLUGINS_CHANNEL).await;
+        }
+        Ok(artifact)
     }
 
     async fn list_plugins(&self) -> StoreResult<Vec<PluginArtifact>> {
@@ -1117,7 +1124,19 @@ impl Store for PostgresStore {
     }
 
     fn watch_outbox(&self, changed: Arc<dyn Fn() + Send + Sync>) {
-        self.keep(instances::listen_outbox(self.config.clone(), changed));
+        self.keep(instances::listen(
+            self.config.clone(),
+            instances::OUTBOX_CHANNEL,
+            changed,
+        ));
+    }
+
+    fn watch_plugins(&self, changed: Arc<dyn Fn() + Send + Sync>) {
+        self.keep(instances::listen(
+            self.config.clone(),
+            instances::PLUGINS_CHANNEL,
+            changed,
+        ));
     }
 
     fn scheduled_work(&self) -> Leadership {

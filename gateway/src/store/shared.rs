@@ -1,6 +1,6 @@
 //! What a store shared by several gateway instances offers them, engine-neutral:
-//! news that the outbox changed in another instance, and who runs the scheduled
-//! work. An engine that one process owns (SQLite) has no other instances: nothing
+//! news that the outbox changed or a plugin was uploaded in another instance, and
+//! who runs the scheduled work. An engine that one process owns (SQLite) has no other instances: nothing
 //! changes elsewhere, and this instance always leads.
 
 use tokio::sync::watch;

@@ -3,11 +3,13 @@
 //! with it whatever its session held):
 //!
 //! - New due deliveries: once the write that adds them has committed, its
-//!   connection notifies [`OUTBOX_CHANNEL`] ([`announce_outbox`]); every instance
-//!   listens ([`listen_outbox`]) and rings
-//!   its worker. A listener whose connection drops connects again with backoff,
-//!   and rings once connected, for what it may have missed; meanwhile the
-//!   worker's poll finds the work.
+//!   connection notifies [`OUTBOX_CHANNEL`] ([`announce`]); every instance
+//!   listens ([`listen`]) and rings its worker. A listener whose connection
+//!   drops connects again with backoff, and rings once connected, for what it
+//!   may have missed; meanwhile the worker's poll finds the work.
+//! - A plugin upload: once stored, [`PLUGINS_CHANNEL`]; every instance listens on
+//!   a second connection and loads the uploads it lacks, so a buyer bound to the
+//!   new plugin is served by any instance at once.
 //! - The scheduled work's leader: the instance whose session holds the
 //!   session-level advisory lock [`SCHEDULED_WORK_LOCK`] ([`lead`]). The lock
 //!   goes with the session, so when the leader dies (or its connection does) the
@@ -27,6 +29,9 @@ use crate::store::StoreResult;
 /// The channel a write that adds due deliveries notifies.
 pub(super) const OUTBOX_CHANNEL: &str = "jembatan_outbox";
 
+/// The channel a stored plugin upload notifies.
+pub(super) const PLUGINS_CHANNEL: &str = "jembatan_plugins";
+
 /// Held, for its session, by the instance that runs the scheduled work ("jmbtn", 3).
 const SCHEDULED_WORK_LOCK: i64 = 0x6a6d_6274_6e00_0003;
 
@@ -45,16 +50,14 @@ const CHECK_LEAD: Duration = Duration::from_secs(2);
 const FIRST_BACKOFF: Duration = Duration::from_millis(250);
 const MOST_BACKOFF: Duration = Duration::from_secs(15);
 
-/// Notifies the instances (this one too) that the outbox has new due deliveries,
-/// on `db`, a pooled connection, after the write that added them committed (see
-/// `WriteTx`). A notification that cannot be sent is only logged: the write
-/// stands, and the workers' poll finds the deliveries.
-pub(super) async fn announce_outbox(db: &dyn Db) {
-    if let Err(error) = db
-        .execute("SELECT pg_notify($1, '')", &[&OUTBOX_CHANNEL])
-        .await
-    {
-        tracing::debug!(%error, "telling the instances of new deliveries");
+/// Notifies the instances (this one too) on `channel`, on `db`, a pooled
+/// connection, after the write it tells of committed (see `WriteTx`). A
+/// notification that cannot be sent is only logged: the write stands, and the
+/// outbox's poll finds the deliveries, or a listener's next reconnection the
+/// plugin.
+pub(super) async fn announce(db: &dyn Db, channel: &str) {
+    if let Err(error) = db.execute("SELECT pg_notify($1, '')", &[&channel]).await {
+        tracing::debug!(%error, channel, "telling the instances");
     }
 }
 
@@ -114,9 +117,14 @@ impl Backoff {
     }
 }
 
-/// Listens on [`OUTBOX_CHANNEL`] for as long as the process runs, calling
-/// `changed` for each notification, and once after each (re)connection.
-pub(super) async fn listen_outbox(config: Config, changed: std::sync::Arc<dyn Fn() + Send + Sync>) {
+/// Listens on `channel` ([`OUTBOX_CHANNEL`], [`PLUGINS_CHANNEL`]) for as long
+/// as the process runs, on a connection of its own, calling `changed` for each
+/// notification, and once after each (re)connection.
+pub(super) async fn listen(
+    config: Config,
+    channel: &'static str,
+    changed: std::sync::Arc<dyn Fn() + Send + Sync>,
+) {
     let mut backoff = Backoff::new();
     loop {
         let ring = changed.clone();
@@ -124,7 +132,7 @@ pub(super) async fn listen_outbox(config: Config, changed: std::sync::Arc<dyn Fn
             let session = Session::open(&config, move || ring()).await?;
             session
                 .client
-                .batch_execute(&format!("LISTEN {OUTBOX_CHANNEL}"))
+                .batch_execute(&format!("LISTEN {channel}"))
                 .await?;
             Ok::<_, PgError>(session)
         };
@@ -137,11 +145,11 @@ pub(super) async fn listen_outbox(config: Config, changed: std::sync::Arc<dyn Fn
                     .ended()
                     .await
                     .map_or_else(|| "closed".to_owned(), |error| error.to_string());
-                tracing::warn!(error = %why,
-                    "the connection listening for new deliveries ended; connecting again");
+                tracing::warn!(error = %why, channel,
+                    "the connection listening to the other instances ended; connecting again");
             }
             Err(error) => {
-                tracing::warn!(%error, "listening for new deliveries; trying again");
+                tracing::warn!(%error, channel, "listening to the other instances; trying again");
             }
         }
         backoff.wait().await;
