@@ -29,8 +29,10 @@
 //! statement and need no such order take no lock: storing a message unprocessed,
 //! the write probe, and the outbox's claims, which take their rows with `FOR UPDATE
 //! SKIP LOCKED` so that instances claiming at once each get different deliveries.
-//! A delivery's attempt still takes the lock alone (it brings its order's status in
-//! line with its sibling deliveries), so the routed path waits on it.
+//! A delivery's attempt takes it shared too, unless it disables its channel: it
+//! changes its own delivery and brings its order's status in line with the
+//! sibling deliveries, under a lock on the order's row, so two attempts of one
+//! order go in turn and the later one reads the earlier one's state.
 //!
 //! Claims are leases: a claim records the instance that holds it (`claimed_by`) and
 //! until when (`claimed_until`); one whose lease ran out is claimed again by whoever
@@ -856,7 +858,15 @@ impl Outbox for PostgresStore {
     }
 
     async fn record_attempt(&self, attempt: NewAttempt) -> StoreResult<Delivery> {
-        ordered_write!(self, |db| deliveries::record_attempt(db, attempt))
+        // An attempt that disables its channel kills the channel's other deliveries:
+        // it takes the write lock alone. Any other changes only its delivery and its
+        // order's status, so attempts are recorded side by side, the attempts of one
+        // order in turn (`deliveries::record_attempt` locks the order's row).
+        if attempt.outcome == crate::store::AttemptOutcome::Disable {
+            ordered_write!(self, |db| deliveries::record_attempt(db, attempt))
+        } else {
+            ordered_write!(shared self, |db| deliveries::record_attempt(db, attempt))
+        }
     }
 
     /// Releases only the leases that ran out. On SQLite one gateway process owns

@@ -33,7 +33,7 @@ pub(crate) fn craftsman(id: &str, channels: &[&str]) -> NewCraftsman {
     }
 }
 
-async fn order_status(store: &dyn Store, id: &str) -> OrderStatus {
+pub(crate) async fn order_status(store: &dyn Store, id: &str) -> OrderStatus {
     store
         .get_order(OrderScope::All, id)
         .await
@@ -42,7 +42,7 @@ async fn order_status(store: &dyn Store, id: &str) -> OrderStatus {
         .status
 }
 
-pub(super) fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAttempt {
+pub(crate) fn attempt(id: &str, n: u32, outcome: AttemptOutcome, next: NextStep) -> NewAttempt {
     NewAttempt {
         delivery_id: id.to_owned(),
         attempt: n,

@@ -316,6 +316,14 @@ pub(super) async fn record_attempt(db: &dyn Db, attempt: NewAttempt) -> StoreRes
         ],
     )
     .await?;
+    // Attempts are recorded side by side (see `PostgresStore::record_attempt`):
+    // those of one order wait here for each other, so the status below is made
+    // from every sibling's committed state.
+    db.execute(
+        "SELECT 1 FROM orders WHERE id = $1 FOR UPDATE",
+        &[&order_id],
+    )
+    .await?;
     sync_order_status(db, &order_id, &now_text).await?;
 
     // A buyer's callback that answers 410 has no channel to disable: the delivery

@@ -7,9 +7,12 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::{PostgresOptions, PostgresStore, TestDatabase, migrations, pool_size_of};
-use crate::store::contract::outbox::{craftsman, routed_order};
+use crate::store::contract::outbox::{attempt, craftsman, order_status, routed_order};
 use crate::store::contract::{new_buyer, new_message, new_order, normalized};
-use crate::store::{BuyerStore, CraftsmanStore, MessageStore, Outbox, Store, StoreError};
+use crate::store::{
+    AttemptOutcome, BuyerStore, CraftsmanStore, MessageStore, NextStep, OrderStatus, Outbox, Store,
+    StoreError,
+};
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -121,6 +124,29 @@ async fn orders_stored_while_their_route_is_put_are_all_routed() {
     let stats = store.delivery_stats().await.unwrap();
     assert_eq!(stats.unrouted_orders, 0);
     assert_eq!(stats.pending, 40);
+}
+
+/// The attempts of one order's deliveries, recorded at once (they take the write
+/// lock shared), still leave the order's status made from all of them.
+#[tokio::test]
+async fn sibling_attempts_recorded_at_once_leave_the_order_delivered() {
+    let database = TestDatabase::create().await;
+    let store = open(&database).await;
+    routed_order(&store, &["a", "b", "c", "d", "e", "f"]).await;
+    let claimed = store.claim_deliveries(Utc::now(), LEASE, 10).await.unwrap();
+    assert_eq!(claimed.len(), 6);
+    let attempts = claimed.iter().map(|delivery| {
+        store.record_attempt(attempt(
+            &delivery.id,
+            1,
+            AttemptOutcome::Succeeded,
+            NextStep::Succeeded,
+        ))
+    });
+    for recorded in futures_util::future::join_all(attempts).await {
+        recorded.unwrap();
+    }
+    assert_eq!(order_status(&store, "ord_1").await, OrderStatus::Delivered);
 }
 
 /// Instances starting at once migrate once, one after the other.
