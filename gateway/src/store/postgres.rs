@@ -197,11 +197,16 @@ pub(super) trait Db: Send + Sync {
             .ok_or_else(|| StoreError::Database(EngineError::msg(format!("no row from {sql}"))))
     }
 
-    /// Says that this write added due deliveries: once it has committed, the
-    /// instances are told (`instances::announce`). Only a write's
-    /// transaction ([`WriteTx`]) adds deliveries.
+    /// Says that the instances are to be told on `channel` once this write has
+    /// committed (`instances::announce`). Only a write's transaction ([`WriteTx`])
+    /// has anything to tell.
+    fn tell_after_commit(&self, channel: &'static str) {
+        unreachable!("only a write tells the instances, not a read on {channel}");
+    }
+
+    /// Says that this write added due deliveries.
     fn outbox_changed(&self) {
-        unreachable!("only a write adds due deliveries");
+        self.tell_after_commit(instances::OUTBOX_CHANNEL);
     }
 }
 
@@ -231,8 +236,9 @@ impl Db for deadpool_postgres::Transaction<'_> {
     }
 }
 
-/// A write's transaction, and whether it added due deliveries. The instances are
-/// told of those after the commit, not by a `NOTIFY` inside the transaction:
+/// A write's transaction, and what the instances are to be told once it commits
+/// (due deliveries added, a plugin stored). They are told after the commit, not by
+/// a `NOTIFY` inside the transaction:
 /// PostgreSQL serializes the commits of notifying transactions under one
 /// database-wide lock held through the commit's WAL flush, so every write that
 /// routed an order would wait for the previous one's flush. Told after, a
@@ -240,20 +246,22 @@ impl Db for deadpool_postgres::Transaction<'_> {
 /// the workers' poll.
 pub(super) struct WriteTx<'a> {
     tx: deadpool_postgres::Transaction<'a>,
-    outbox_changed: std::sync::atomic::AtomicBool,
+    /// The channels to notify, each once.
+    tell: Mutex<Vec<&'static str>>,
 }
 
 impl<'a> WriteTx<'a> {
     fn new(tx: deadpool_postgres::Transaction<'a>) -> Self {
         Self {
             tx,
-            outbox_changed: std::sync::atomic::AtomicBool::new(false),
+            tell: Mutex::default(),
         }
     }
 
-    /// The transaction, and whether it added due deliveries.
-    fn into_parts(self) -> (deadpool_postgres::Transaction<'a>, bool) {
-        (self.tx, self.outbox_changed.into_inner())
+    /// The transaction, and the channels to notify once it has committed.
+    fn into_parts(self) -> (deadpool_postgres::Transaction<'a>, Vec<&'static str>) {
+        let tell = self.tell.into_inner().expect("never poisoned");
+        (self.tx, tell)
     }
 }
 
@@ -267,9 +275,11 @@ impl Db for WriteTx<'_> {
         Db::execute(&self.tx, sql, params).await
     }
 
-    fn outbox_changed(&self) {
-        self.outbox_changed
-            .store(true, std::sync::atomic::Ordering::Relaxed);
+    fn tell_after_commit(&self, channel: &'static str) {
+        let mut tell = self.tell.lock().expect("never poisoned");
+        if !tell.contains(&channel) {
+            tell.push(channel);
+        }
     }
 }
 
@@ -427,12 +437,12 @@ macro_rules! unordered_write {
 }
 
 /// [`ordered_write`] and [`unordered_write`]: a write transaction, `$lock` taken
-/// first when given; once it committed, the instances are told of the due
-/// deliveries it added ([`WriteTx`]).
+/// first when given; once it committed, the instances are told what it asked
+/// ([`WriteTx`]).
 macro_rules! transaction_write {
     ($self:ident, $lock:expr, |$db:ident| $body:expr) => {{
         let mut client = $self.client().await?;
-        let (value, announce) = {
+        let (value, tell) = {
             let tx = WriteTx::new(client.transaction().await?);
             let lock: Option<&str> = $lock;
             if let Some(lock) = lock {
@@ -442,11 +452,11 @@ macro_rules! transaction_write {
                 let $db: &dyn Db = &tx;
                 $body.await
             };
-            let (tx, announce) = tx.into_parts();
-            (finish(tx, result).await?, announce)
+            let (tx, tell) = tx.into_parts();
+            (finish(tx, result).await?, tell)
         };
-        if announce {
-            instances::announce(&*client, instances::OUTBOX_CHANNEL).await;
+        for channel in tell {
+            instances::announce(&*client, channel).await;
         }
         Ok(value)
     }};
@@ -617,14 +627,12 @@ impl BuyerStore for PostgresStore {
     }
 
     async fn insert_plugin(&self, plugin: NewPluginArtifact) -> StoreResult<PluginArtifact> {
-        let stored: StoreResult<PluginArtifact> =
-            ordered_write!(self, |db| plugins::insert(db, plugin));
-        let artifact = stored?;
-        // Stored: the other instances load it now (`watch_plugins`).
-        if let Ok(client) = self.client().await {
-            instances::announce(&*client, instances::PLUGINS_CHANNEL).await;
-        }
-        Ok(artifact)
+        ordered_write!(self, |db| async move {
+            let artifact = plugins::insert(db, plugin).await?;
+            // Stored: the other instances load it now (`watch_plugins`).
+            db.tell_after_commit(instances::PLUGINS_CHANNEL);
+            Ok(artifact)
+        })
     }
 
     async fn list_plugins(&self) -> StoreResult<Vec<PluginArtifact>> {
