@@ -45,7 +45,7 @@ use crate::mail::MailDoor;
 use crate::metrics::Metrics;
 use crate::plugin_host::{PluginHost, PluginHostConfig, PluginRegistry};
 use crate::store::sqlite::{SqliteOptions, Synchronous};
-use crate::store::{Store, StoreOptions};
+use crate::store::{PluginArtifact, Store, StoreOptions};
 
 /// Opens the store named by the config, the engine chosen by the URL's scheme (see
 /// [`store::open`]), running its migrations.
@@ -84,22 +84,23 @@ pub fn load_plugins(config: &Config) -> anyhow::Result<(Arc<PluginHost>, Arc<Plu
     Ok((Arc::new(host), Arc::new(registry)))
 }
 
-/// Loads the plugins uploaded to the store that `plugins` lacks (by hash): those
-/// another instance sharing the database stored. In the store's order, so the
-/// latest upload is the latest here too. Returns how many it loaded.
-async fn load_uploaded_plugins(
+/// Loads the plugins uploaded to the store that `plugins` lacks (by hash): all of
+/// them at start, then those another instance sharing the database stored. In the
+/// store's order, so the latest upload is the latest here too. Returns what it
+/// loaded.
+async fn load_stored_plugins(
     store: &dyn Store,
     host: &Arc<PluginHost>,
     plugins: &PluginRegistry,
-) -> anyhow::Result<usize> {
+) -> anyhow::Result<Vec<PluginArtifact>> {
     let stored = store.list_plugins().await?;
     if stored
         .iter()
         .all(|p| plugins.get_by_sha(&p.sha256).is_some())
     {
-        return Ok(0);
+        return Ok(Vec::new());
     }
-    let mut loaded = 0;
+    let mut loaded = Vec::new();
     for (artifact, wasm) in store.all_plugin_wasm().await? {
         if plugins.get_by_sha(&artifact.sha256).is_some() {
             continue;
@@ -109,14 +110,12 @@ async fn load_uploaded_plugins(
             .await?
             .with_context(|| {
                 format!(
-                    "loading plugin {} {}, uploaded on another instance",
+                    "loading stored plugin {} {}",
                     artifact.name, artifact.version
                 )
             })?;
         plugins.register(plugin);
-        tracing::info!(plugin = %artifact.name, version = %artifact.version,
-            sha256 = %artifact.sha256, "plugin loaded, uploaded on another instance");
-        loaded += 1;
+        loaded.push(artifact);
     }
     Ok(loaded)
 }
@@ -136,15 +135,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<web::Data<AppState>> 
     let store = open_store(&config).await?;
     let (host, plugins) = load_plugins(&config)?;
     // Versions uploaded through the admin API live in the store.
-    for (artifact, wasm) in store.all_plugin_wasm().await? {
-        let plugin = host.load(&wasm).with_context(|| {
-            format!(
-                "loading stored plugin {} {}",
-                artifact.name, artifact.version
-            )
-        })?;
-        plugins.register(plugin);
-    }
+    load_stored_plugins(&*store, &host, &plugins).await?;
     let bell = Arc::new(Bell::default());
     let ingest = Arc::new(Ingest::new(
         store.clone(),
@@ -285,8 +276,14 @@ pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> 
                 telemetry::RepeatedStep::new("loading plugins uploaded on another instance");
             loop {
                 uploads.notified().await;
-                match load_uploaded_plugins(&*state.store, &state.host, &state.plugins).await {
-                    Ok(_) => loading.worked(),
+                match load_stored_plugins(&*state.store, &state.host, &state.plugins).await {
+                    Ok(loaded) => {
+                        loading.worked();
+                        for artifact in loaded {
+                            tracing::info!(plugin = %artifact.name, version = %artifact.version,
+                                sha256 = %artifact.sha256, "plugin loaded, uploaded on another instance");
+                        }
+                    }
                     Err(error) => loading.failed(&format!("{error:#}")),
                 }
             }
