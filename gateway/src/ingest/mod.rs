@@ -36,8 +36,8 @@ use crate::delivery::Bell;
 use crate::error::Problem;
 use crate::orders::{Checked, CheckedMessage, CheckedTransaction, OrderValidator, Receipt};
 use crate::plugin_host::{
-    ControlNumbers, EmailInput, Limits, LoadedPlugin, LogContext, NormalizeError, PluginHost,
-    PluginInput, PluginRegistry, PluginWarning, RenderRequest, RenderedDocument,
+    ControlNumbers, EmailInput, InlineCall, Limits, LoadedPlugin, LogContext, NormalizeError,
+    PluginHost, PluginInput, PluginRegistry, PluginWarning, RenderRequest, RenderedDocument,
 };
 use crate::secrets::new_id;
 use crate::store::{
@@ -590,13 +590,23 @@ impl Ingest {
         };
         let config = buyer.plugin_config.to_string();
         let _slot = self.slots.acquire().await.map_err(IngestError::internal)?;
-        let host = self.host.clone();
-        let call_plugin = plugin.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            host.normalize(&call_plugin, input, &config, &limits, log)
-        })
-        .await
-        .map_err(IngestError::internal)?;
+        // Most calls are short enough to run right here; see
+        // `PluginHost::normalize_inline` for the few that are not.
+        let result = match self
+            .host
+            .normalize_inline(plugin, &input, &config, &limits, log.clone())
+        {
+            InlineCall::Finished(result) => result,
+            InlineCall::Move => {
+                let host = self.host.clone();
+                let call_plugin = plugin.clone();
+                tokio::task::spawn_blocking(move || {
+                    host.normalize(&call_plugin, input, &config, &limits, log)
+                })
+                .await
+                .map_err(IngestError::internal)?
+            }
+        };
         Ok(match result {
             Ok(normalized) => self.validator.check(normalized).map_err(|violations| {
                 Problem::new(

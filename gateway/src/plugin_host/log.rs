@@ -74,6 +74,10 @@ struct LogState {
     /// `thread '…' panicked at src/lib.rs:12:5:` and then the message, which
     /// is worth quoting in the trap that follows.
     stderr_head: Vec<String>,
+    /// For a call that may be abandoned and run again elsewhere
+    /// ([`PluginLog::held`]): its lines, kept until [`PluginLog::release`]
+    /// emits them (an abandoned call's log is dropped unreleased).
+    held: Option<Vec<(LogLevel, Source, String)>>,
 }
 
 impl PluginLog {
@@ -82,6 +86,20 @@ impl PluginLog {
         Arc::new(Self {
             context,
             state: Mutex::new(LogState::default()),
+        })
+    }
+
+    /// A fresh log for one call that may be abandoned and run again from the
+    /// start (a call run inline that moves to the blocking pool): its lines are
+    /// emitted by [`PluginLog::release`], and dropped with the log when the call
+    /// is abandoned, so a call run twice logs once.
+    pub(crate) fn held(context: LogContext) -> Arc<Self> {
+        Arc::new(Self {
+            context,
+            state: Mutex::new(LogState {
+                held: Some(Vec::new()),
+                ..LogState::default()
+            }),
         })
     }
 
@@ -121,6 +139,14 @@ impl PluginLog {
             if !pending.is_empty() {
                 self.emit_output_line(&mut state, source, &pending);
             }
+        }
+    }
+
+    /// Emits the lines a held log kept, once its call is known to stand.
+    pub(crate) fn release(&self) {
+        let held = self.state().held.take().unwrap_or_default();
+        for (level, source, message) in held {
+            self.event(level, source, &message);
         }
     }
 
@@ -169,19 +195,22 @@ impl PluginLog {
         let message = cut(message, MAX_LINE);
         if state.lines >= MAX_LINES || state.bytes + message.len() > MAX_BYTES {
             state.truncated = true;
-            self.event(
-                LogLevel::Warn,
-                source,
-                &format!(
-                    "log truncated: a plugin call may log at most {MAX_LINES} lines and {} KiB",
-                    MAX_BYTES >> 10
-                ),
+            let notice = format!(
+                "log truncated: a plugin call may log at most {MAX_LINES} lines and {} KiB",
+                MAX_BYTES >> 10
             );
+            match &mut state.held {
+                Some(held) => held.push((LogLevel::Warn, source, notice)),
+                None => self.event(LogLevel::Warn, source, &notice),
+            }
             return;
         }
         state.lines += 1;
         state.bytes += message.len();
-        self.event(level, source, &message);
+        match &mut state.held {
+            Some(held) => held.push((level, source, message.into_owned())),
+            None => self.event(level, source, &message),
+        }
     }
 
     fn event(&self, level: LogLevel, source: Source, message: &str) {
@@ -331,6 +360,29 @@ mod tests {
         let state = log.state();
         assert!(state.bytes <= MAX_BYTES);
         assert!(state.truncated);
+    }
+
+    #[test]
+    fn a_held_log_keeps_its_lines_until_released() {
+        let log = PluginLog::held(LogContext::default());
+        log.log(LogLevel::Info, "one");
+        log.write_output(Source::Stdout, b"two");
+        log.finish();
+        let held: Vec<String> = log
+            .state()
+            .held
+            .iter()
+            .flatten()
+            .map(|l| l.2.clone())
+            .collect();
+        assert_eq!(held, ["one", "two"]);
+        log.release();
+        assert!(log.state().held.is_none());
+        // A log that is not held keeps nothing back.
+        let plain = PluginLog::new(LogContext::default());
+        plain.log(LogLevel::Info, "one");
+        assert!(plain.state().held.is_none());
+        assert_eq!(plain.state().lines, 1);
     }
 
     #[test]

@@ -6,8 +6,11 @@
 //! - [`PluginHost::load`] compiles (or loads from cache), links and
 //!   pre-instantiates a plugin and reads its `info()`: a [`LoadedPlugin`].
 //! - [`PluginHost::normalize`] runs one message through a fresh instance under
-//!   the call's [`Limits`]; it is synchronous, so async callers use
-//!   `tokio::task::spawn_blocking`.
+//!   the call's [`Limits`]; it is synchronous. Async callers first try
+//!   [`PluginHost::normalize_inline`], which runs the call on their own thread
+//!   for at most [`INLINE_TIME`] (a small order takes well under a millisecond,
+//!   less than the two thread hand-offs of `spawn_blocking` cost), and run the
+//!   few that move in `tokio::task::spawn_blocking`.
 //! - [`PluginRegistry`] keeps the loaded plugins by name and sha256.
 //!
 //! The contract is `schemas/wit/v4/plugin.wit` (`jembatan:plugin@0.4.0`, one
@@ -51,6 +54,7 @@ mod tests;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::Engine;
 use wasmtime::component::{Component, Linker};
@@ -69,6 +73,26 @@ use error::{FailureContext, classify};
 use log::PluginLog;
 use permits::Permits;
 use sandbox::{CallState, World};
+
+/// How long [`PluginHost::normalize_inline`] lets a call hold the calling
+/// thread before abandoning it: between this and one epoch tick more. An order
+/// of hundreds of lines takes a few milliseconds; only the exceptional call,
+/// or one that would run into its limit, moves to a thread of the pool.
+pub const INLINE_TIME: Duration = engine::EPOCH_TICK;
+
+/// The largest input [`PluginHost::normalize_inline`] takes: bigger ones would
+/// likely overrun [`INLINE_TIME`] and only waste the attempt.
+pub const INLINE_INPUT_BYTES: u64 = 256 << 10;
+
+/// What [`PluginHost::normalize_inline`] did.
+#[derive(Debug)]
+pub enum InlineCall {
+    /// The call ran to its end (or was refused): its answer.
+    Finished(Result<Normalized, NormalizeError>),
+    /// Not run to its end here: run [`PluginHost::normalize`] where it may
+    /// block.
+    Move,
+}
 
 /// How the plugin host is sized. One per gateway process.
 #[derive(Debug, Clone)]
@@ -515,7 +539,8 @@ impl PluginHost {
     /// Normalizes one message with `plugin`, in a fresh instance, under
     /// `limits`. `config_json` is the buyer's plugin config. Synchronous: it
     /// blocks for up to `limits.time` (plus a wait for a free pool slot), so
-    /// async callers run it in `tokio::task::spawn_blocking`.
+    /// async callers run it in `tokio::task::spawn_blocking`, or first try
+    /// [`PluginHost::normalize_inline`].
     ///
     /// On success, one outcome per transaction of the message; the orders in it
     /// are canonical JSON not yet validated against the schema.
@@ -527,8 +552,60 @@ impl PluginHost {
         limits: &Limits,
         log: LogContext,
     ) -> Result<Normalized, NormalizeError> {
-        let inner = &*self.inner;
-        if !Engine::same(plugin.pre.engine(), &inner.engine) {
+        self.admit(plugin, &input, limits)?;
+        let _permit = self.inner.permits.acquire();
+        let log = PluginLog::new(log);
+        self.run_normalize(plugin, input, config_json, limits, &log, limits.time)
+    }
+
+    /// [`PluginHost::normalize`] on the calling thread, for an async caller that
+    /// would rather not hand a short call to another thread and back (on a busy
+    /// gateway those two hand-offs cost more CPU than a small order's call).
+    /// It never blocks the caller for long: a call that runs over
+    /// [`INLINE_TIME`] is abandoned ([`InlineCall::Move`]; the plugin's output
+    /// depends on its input alone, so running it again from the start gives
+    /// what it would have given, and its log is kept until it finishes, so
+    /// nothing is logged twice). So is one whose input is over
+    /// [`INLINE_INPUT_BYTES`] or that finds no free pool slot: those go to
+    /// [`PluginHost::normalize`] on a thread that may wait.
+    pub fn normalize_inline(
+        &self,
+        plugin: &LoadedPlugin,
+        input: &PluginInput,
+        config_json: &str,
+        limits: &Limits,
+        log: LogContext,
+    ) -> InlineCall {
+        if input.size_bytes() > INLINE_INPUT_BYTES {
+            return InlineCall::Move;
+        }
+        if let Err(refused) = self.admit(plugin, input, limits) {
+            return InlineCall::Finished(Err(refused));
+        }
+        let Some(_permit) = self.inner.permits.try_acquire() else {
+            return InlineCall::Move;
+        };
+        let log = PluginLog::held(log);
+        let deadline = limits.time.min(INLINE_TIME);
+        match self.run_normalize(plugin, input.clone(), config_json, limits, &log, deadline) {
+            // Stopped at the inline deadline, short of the call's own limit.
+            Err(NormalizeError::Timeout { .. }) if deadline < limits.time => InlineCall::Move,
+            finished => {
+                log.release();
+                InlineCall::Finished(finished)
+            }
+        }
+    }
+
+    /// Refuses a call that must not start: a plugin of another host, or an
+    /// input over the limit.
+    fn admit(
+        &self,
+        plugin: &LoadedPlugin,
+        input: &PluginInput,
+        limits: &Limits,
+    ) -> Result<(), NormalizeError> {
+        if !Engine::same(plugin.pre.engine(), &self.inner.engine) {
             // Mixing engines would make wasmtime panic; refuse instead.
             return Err(NormalizeError::Host {
                 message: format!(
@@ -544,11 +621,23 @@ impl PluginHost {
                 limit: limits.input_bytes,
             });
         }
-        let memory_limit = limits.memory_bytes.min(inner.memory_cap);
+        Ok(())
+    }
 
-        let _permit = inner.permits.acquire();
-        let log = PluginLog::new(log);
-        let mut store = sandbox::new_store(&inner.engine, log.clone(), memory_limit, limits.time);
+    /// One normalize call in a fresh store, interrupted after `deadline`
+    /// (`limits.time`, or less for an inline call); the caller holds a permit.
+    fn run_normalize(
+        &self,
+        plugin: &LoadedPlugin,
+        input: PluginInput,
+        config_json: &str,
+        limits: &Limits,
+        log: &Arc<PluginLog>,
+        deadline: Duration,
+    ) -> Result<Normalized, NormalizeError> {
+        let inner = &*self.inner;
+        let memory_limit = limits.memory_bytes.min(inner.memory_cap);
+        let mut store = sandbox::new_store(&inner.engine, log.clone(), memory_limit, deadline);
         // Each world's call, its answer in the host's types: `Ran(Err)` is
         // wasmtime's (a trap, an interrupt), `Ran(Ok(Err))` the plugin's refusal.
         let call = match &plugin.pre {
@@ -630,7 +719,7 @@ impl PluginHost {
             Ok(Err(refusal)) => Err(refusal),
             Err(e) => Err(classify(
                 &e,
-                self.failure_context(&store, limits, memory_limit, &log),
+                self.failure_context(&store, limits, memory_limit, log),
             )),
         }
     }

@@ -36,6 +36,16 @@ impl Permits {
         *free -= 1;
         Permit { permits: self }
     }
+
+    /// A permit if one is free now, without waiting.
+    pub(crate) fn try_acquire(&self) -> Option<Permit<'_>> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if *free == 0 {
+            return None;
+        }
+        *free -= 1;
+        Some(Permit { permits: self })
+    }
 }
 
 impl Drop for Permit<'_> {

@@ -412,6 +412,86 @@ fn an_infinite_loop_times_out() {
 }
 
 #[test]
+fn a_short_call_finishes_inline_as_it_would_in_the_pool() {
+    let host = host();
+    let plugin = host.load(&stock_wasm("canonical-json.wasm")).unwrap();
+    let message = input("application/json", canonical_order());
+    let limits = Limits::default();
+    let InlineCall::Finished(inline) =
+        host.normalize_inline(&plugin, &message, "{}", &limits, log())
+    else {
+        panic!("a small order's call moved");
+    };
+    let pooled = host.normalize(&plugin, message, "{}", &limits, log());
+    assert_eq!(inline.unwrap(), pooled.unwrap());
+}
+
+#[test]
+fn a_call_that_runs_over_the_inline_time_moves_and_then_meets_its_own_limit() {
+    let host = host();
+    let plugin = host.load(&hostile_wasm()).unwrap();
+    let message = input("application/json", "{}");
+    let limits = Limits {
+        time: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let moved = host.normalize_inline(&plugin, &message, r#"{"mode":"loop"}"#, &limits, log());
+    assert!(matches!(moved, InlineCall::Move), "{moved:?}");
+    // Abandoned at the inline deadline (one to two epoch ticks), far short of
+    // the call's limit; the bound is loose, only a call run to its limit fails.
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    let err = host
+        .normalize(&plugin, message, r#"{"mode":"loop"}"#, &limits, log())
+        .unwrap_err();
+    assert_eq!(err.to_string(), "plugin exceeded its time limit of 1s");
+}
+
+#[test]
+fn a_limit_within_the_inline_time_is_met_inline() {
+    let host = host();
+    let plugin = host.load(&hostile_wasm()).unwrap();
+    let limits = Limits {
+        time: INLINE_TIME,
+        ..Limits::default()
+    };
+    let message = input("application/json", "{}");
+    match host.normalize_inline(&plugin, &message, r#"{"mode":"loop"}"#, &limits, log()) {
+        InlineCall::Finished(Err(NormalizeError::Timeout { limit })) => {
+            assert_eq!(limit, INLINE_TIME)
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_large_input_or_a_full_pool_is_not_run_inline() {
+    let host = PluginHost::new(PluginHostConfig {
+        max_concurrent_instances: 1,
+        ..PluginHostConfig::default()
+    })
+    .unwrap();
+    let plugin = host.load(&stock_wasm("canonical-json.wasm")).unwrap();
+    let limits = Limits::default();
+    let large = input(
+        "application/json",
+        vec![b' '; INLINE_INPUT_BYTES as usize + 1],
+    );
+    let outcome = host.normalize_inline(&plugin, &large, "{}", &limits, log());
+    assert!(matches!(outcome, InlineCall::Move), "{outcome:?}");
+
+    // The pool's one slot is taken: the inline call does not wait for it.
+    let _taken = host.inner.permits.acquire();
+    let small = input("application/json", canonical_order());
+    let outcome = host.normalize_inline(&plugin, &small, "{}", &limits, log());
+    assert!(matches!(outcome, InlineCall::Move), "{outcome:?}");
+}
+
+#[test]
 fn a_memory_bomb_hits_the_memory_limit() {
     let limits = Limits {
         memory_bytes: 32 * MIB,
