@@ -158,6 +158,19 @@ fn sync_order_status(conn: &Connection, order_id: &str, now_text: &str) -> Store
 }
 
 /// Takes the oldest due deliveries for a lease; returns their ids.
+/// Claims up to `?3` due deliveries, oldest first, until `?2`. Both this and
+/// [`NEXT_DUE`] are answered by the index `deliveries_due` alone (migration 18;
+/// `tests::the_worker_s_queries_read_the_due_index_in_order`).
+pub(super) const CLAIM: &str = "UPDATE deliveries SET claimed_until = ?2 WHERE id IN ( \
+     SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
+     AND (claimed_until IS NULL OR claimed_until <= ?1) \
+     ORDER BY next_attempt_at LIMIT ?3) \
+     RETURNING id";
+
+/// When the next unclaimed pending delivery is due.
+pub(super) const NEXT_DUE: &str = "SELECT next_attempt_at FROM deliveries \
+     WHERE state = 'pending' AND claimed_until IS NULL ORDER BY next_attempt_at LIMIT 1";
+
 pub(super) fn claim(
     conn: &Connection,
     now: DateTime<Utc>,
@@ -166,13 +179,7 @@ pub(super) fn claim(
 ) -> StoreResult<Vec<String>> {
     let now_text = time_text(now);
     Ok(conn
-        .prepare_cached(
-            "UPDATE deliveries SET claimed_until = ?2 WHERE id IN ( \
-               SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= ?1 \
-               AND (claimed_until IS NULL OR claimed_until <= ?1) \
-               ORDER BY next_attempt_at LIMIT ?3) \
-             RETURNING id",
-        )?
+        .prepare_cached(CLAIM)?
         .query_map(
             params![&now_text, time_text(until), i64::from(limit)],
             |row| row.get::<_, String>(0),
@@ -367,10 +374,7 @@ pub(super) fn release_claims(conn: &Connection) -> StoreResult<u64> {
 
 pub(super) fn next_due_at(conn: &Connection) -> StoreResult<Option<DateTime<Utc>>> {
     let due: Option<String> = conn
-        .prepare_cached(
-            "SELECT next_attempt_at FROM deliveries WHERE state = 'pending' \
-             AND claimed_until IS NULL ORDER BY next_attempt_at LIMIT 1",
-        )?
+        .prepare_cached(NEXT_DUE)?
         .query_row([], |row| row.get(0))
         .optional()?;
     due.as_deref().map(parse_time).transpose()

@@ -97,6 +97,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "whatsapp early statuses",
         include_str!("../../../migrations/sqlite/0017_whatsapp_early_statuses.sql"),
     ),
+    (
+        18,
+        "due deliveries covered",
+        include_str!("../../../migrations/sqlite/0018_due_deliveries_covered.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

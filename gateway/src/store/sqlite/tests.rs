@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tempfile::TempDir;
 
-use super::{SqliteStore, migrations};
+use super::{SqliteStore, deliveries, migrations};
 use crate::store::contract::outbox::routed_order;
 use crate::store::contract::{inserted, new_buyer, new_message, new_order, normalized};
 use crate::store::{Outbox, Store, StoreError};
@@ -165,6 +165,33 @@ fn every_migration_file_is_embedded() {
         migrations::count(),
         "a file in {dir} is not in migrations::MIGRATIONS"
     );
+}
+
+/// The worker claims at every bell: its claim and next-due query must read the
+/// due deliveries from `deliveries_due` in order, never every pending delivery
+/// sorted (which made each claim cost as much as the backlog was long).
+#[tokio::test]
+async fn the_worker_s_queries_read_the_due_index_in_order() {
+    let (_dir, _url, store) = open_temp().await;
+    for sql in [deliveries::CLAIM, deliveries::NEXT_DUE] {
+        let plan = store
+            .read(|conn| {
+                let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+                let unbound =
+                    std::iter::repeat_n(rusqlite::types::Null, statement.parameter_count());
+                let details = statement
+                    .query_map(rusqlite::params_from_iter(unbound), |row| {
+                        row.get::<_, String>(3)
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(details.join("\n"))
+            })
+            .unwrap();
+        assert!(
+            plan.contains("USING COVERING INDEX deliveries_due") && !plan.contains("TEMP B-TREE"),
+            "{sql}\n{plan}"
+        );
+    }
 }
 
 /// A statement that binds a parameter on a table with a partial index is compiled
