@@ -48,6 +48,7 @@ mod output;
 mod permits;
 mod registry;
 mod sandbox;
+mod sync_io;
 
 #[cfg(test)]
 mod tests;

@@ -54,6 +54,7 @@ use super::bindings::{v1, v2, v3, v4, v4r};
 use super::engine::deadline_ticks;
 use super::limits::CallLimiter;
 use super::log::PluginLog;
+use super::sync_io::{HasSyncTable, SyncTable};
 
 /// The data of one call's `Store`.
 pub(crate) struct CallState {
@@ -160,8 +161,9 @@ fn add_wasi(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
     let l = linker;
     type S = CallState;
     wasmtime_wasi::p2::bindings::io::error::add_to_linker::<S, HasTable>(l, |s| &mut s.table)?;
-    sync_io::poll::add_to_linker::<S, HasTable>(l, |s| &mut s.table)?;
-    sync_io::streams::add_to_linker::<S, HasTable>(l, |s| &mut s.table)?;
+    // Streams and poll without tokio: see `sync_io.rs`.
+    sync_io::poll::add_to_linker::<S, HasSyncTable>(l, |s| SyncTable(&mut s.table))?;
+    sync_io::streams::add_to_linker::<S, HasSyncTable>(l, |s| SyncTable(&mut s.table))?;
     cli::exit::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
     cli::environment::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;
     cli::stdin::add_to_linker::<S, WasiCli>(l, WasiCliView::cli)?;

@@ -451,6 +451,36 @@ fn a_call_that_runs_over_the_inline_time_moves_and_then_meets_its_own_limit() {
     assert_eq!(err.to_string(), "plugin exceeded its time limit of 1s");
 }
 
+/// An HTTP worker drives a tokio runtime; a plugin writing to stderr (a Rust
+/// guest's panic message) from a call run inline there must not make WASI block
+/// on that runtime (which panics), and what it wrote reaches the error.
+#[test]
+fn a_plugin_that_writes_to_stderr_runs_inline_on_a_runtime_thread() {
+    let host = host();
+    let plugin = host.load(&hostile_wasm()).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let outcome = runtime.block_on(async {
+        host.normalize_inline(
+            &plugin,
+            &input("application/json", "{}"),
+            r#"{"mode":"trap"}"#,
+            &Limits::default(),
+            log(),
+        )
+    });
+    match outcome {
+        InlineCall::Finished(Err(NormalizeError::Trap { message })) => {
+            assert!(
+                message.contains("test-hostile: trap requested"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[test]
 fn a_limit_within_the_inline_time_is_met_inline() {
     let host = host();
