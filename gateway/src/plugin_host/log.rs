@@ -199,14 +199,22 @@ impl PluginLog {
                 "log truncated: a plugin call may log at most {MAX_LINES} lines and {} KiB",
                 MAX_BYTES >> 10
             );
-            match &mut state.held {
-                Some(held) => held.push((LogLevel::Warn, source, notice)),
-                None => self.event(LogLevel::Warn, source, &notice),
-            }
+            self.emit_or_hold(state, LogLevel::Warn, source, notice.into());
             return;
         }
         state.lines += 1;
         state.bytes += message.len();
+        self.emit_or_hold(state, level, source, message);
+    }
+
+    /// Emits a line, or keeps it for [`PluginLog::release`] if the log is held.
+    fn emit_or_hold(
+        &self,
+        state: &mut LogState,
+        level: LogLevel,
+        source: Source,
+        message: std::borrow::Cow<'_, str>,
+    ) {
         match &mut state.held {
             Some(held) => held.push((level, source, message.into_owned())),
             None => self.event(level, source, &message),

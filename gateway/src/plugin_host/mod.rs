@@ -577,11 +577,11 @@ impl PluginHost {
         limits: &Limits,
         log: LogContext,
     ) -> InlineCall {
-        if input.size_bytes() > INLINE_INPUT_BYTES {
-            return InlineCall::Move;
-        }
         if let Err(refused) = self.admit(plugin, input, limits) {
             return InlineCall::Finished(Err(refused));
+        }
+        if input.size_bytes() > INLINE_INPUT_BYTES {
+            return InlineCall::Move;
         }
         let Some(_permit) = self.inner.permits.try_acquire() else {
             return InlineCall::Move;

@@ -11,9 +11,8 @@
 //! call traps with a clear message rather than blocking a thread.
 
 use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
+use futures_util::FutureExt;
 use wasmtime::component::{HasData, Resource, ResourceTable};
 use wasmtime_wasi::p2::bindings::io::poll as async_poll;
 use wasmtime_wasi::p2::bindings::io::streams::{
@@ -34,20 +33,17 @@ impl HasData for HasSyncTable {
 
 const WOULD_BLOCK: &str = "a plugin's stream or pollable would wait; nothing in the sandbox does";
 
-/// `future`'s output if it is ready at its first poll.
-fn at_once<T>(future: impl Future<Output = T>) -> Option<T> {
-    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(output) => Some(output),
-        Poll::Pending => None,
-    }
-}
-
+/// `future`'s output if it is ready at its first poll, else the trap.
 fn stream_at_once<T>(future: impl Future<Output = StreamResult<T>>) -> StreamResult<T> {
-    at_once(future).unwrap_or_else(|| Err(StreamError::trap(WOULD_BLOCK)))
+    future
+        .now_or_never()
+        .unwrap_or_else(|| Err(StreamError::trap(WOULD_BLOCK)))
 }
 
 fn trap_at_once<T>(future: impl Future<Output = wasmtime::Result<T>>) -> wasmtime::Result<T> {
-    at_once(future).unwrap_or_else(|| Err(wasmtime::format_err!("{WOULD_BLOCK}")))
+    future
+        .now_or_never()
+        .unwrap_or_else(|| Err(wasmtime::format_err!("{WOULD_BLOCK}")))
 }
 
 impl streams::Host for SyncTable<'_> {

@@ -157,7 +157,6 @@ fn sync_order_status(conn: &Connection, order_id: &str, now_text: &str) -> Store
     Ok(())
 }
 
-/// Takes the oldest due deliveries for a lease; returns their ids.
 /// Claims up to `?3` due deliveries, oldest first, until `?2`. Both this and
 /// [`NEXT_DUE`] are answered by the index `deliveries_due` alone (migration 18;
 /// `tests::the_worker_s_queries_read_the_due_index_in_order`).
@@ -171,6 +170,7 @@ pub(super) const CLAIM: &str = "UPDATE deliveries SET claimed_until = ?2 WHERE i
 pub(super) const NEXT_DUE: &str = "SELECT next_attempt_at FROM deliveries \
      WHERE state = 'pending' AND claimed_until IS NULL ORDER BY next_attempt_at LIMIT 1";
 
+/// Takes the oldest due deliveries for a lease; returns their ids.
 pub(super) fn claim(
     conn: &Connection,
     now: DateTime<Utc>,
