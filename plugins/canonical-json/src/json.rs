@@ -48,7 +48,13 @@ pub fn read(
             "the body is empty; send one canonical order object or an array of them",
         ));
     };
-    let read = |element: Element<'_>| read_order(&element, default_currency, format);
+    // An element of an array that is not a JSON object is left to the v1 parse,
+    // whose error says what is wrong.
+    let read = |element: Element<'_>| {
+        let versioned =
+            serde_json::from_slice::<Probe>(element.text).is_ok_and(|p| p.version.is_some());
+        read_order(&element, versioned, default_currency, format)
+    };
     match body[first] {
         b'[' => {
             let elements: Vec<&RawValue> =
@@ -88,8 +94,10 @@ pub fn read(
             Ok(Normalized::new(transactions))
         }
         b'{' => {
-            // Well-formed JSON first: text that is not JSON is no transaction.
-            serde_json::from_slice::<IgnoredAny>(body).map_err(|e| json_error(e, body, 0, None))?;
+            // Well-formed JSON first: text that is not JSON is no transaction. The
+            // same pass finds whether the order names its version.
+            let probe =
+                serde_json::from_slice::<Probe>(body).map_err(|e| json_error(e, body, 0, None))?;
             let element = Element {
                 body,
                 start: 0,
@@ -99,7 +107,7 @@ pub fn read(
             Ok(Normalized::new(vec![transaction(
                 TransactionId::new(0),
                 body,
-                read(element),
+                read_order(&element, probe.version.is_some(), default_currency, format),
             )]))
         }
         _ => {
@@ -146,16 +154,15 @@ fn transaction(
     }
 }
 
-/// Reads one order object: v2 as written (without `received`), v1 upgraded.
+/// Reads one order object: v2 as written (without `received`) when it names its
+/// `versioned`, v1 upgraded.
 fn read_order(
     element: &Element<'_>,
+    versioned: bool,
     default_currency: Option<&str>,
     format: &str,
 ) -> Result<PurchaseOrder, PluginError> {
     let text = element.text;
-    // What is not a JSON object is left to the v1 parse, whose error says what
-    // is wrong.
-    let versioned = serde_json::from_slice::<Probe>(text).is_ok_and(|p| p.version.is_some());
     if versioned {
         let order: PurchaseOrder = deserialize(element)?;
         if order.received.is_some() {
@@ -203,7 +210,13 @@ fn apply_default_currency(text: &[u8], order: &mut PurchaseOrderV1, currency: &s
     }
 }
 
+/// The element as a `T`. An order that reads is read once, by serde alone; only
+/// one that does not is read again, tracking the path, for its error's pointer
+/// (tracking every field costs as much as the read itself).
 fn deserialize<T: DeserializeOwned>(element: &Element<'_>) -> Result<T, PluginError> {
+    if let Ok(value) = serde_json::from_slice(element.text) {
+        return Ok(value);
+    }
     let (body, start) = (element.body, element.start);
     let mut de = serde_json::Deserializer::from_slice(element.text);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -299,9 +312,14 @@ fn first_number(body: &[u8]) -> Option<(usize, String)> {
             b'"' => {
                 let start = i + 1;
                 i = start;
-                while i < body.len() && body[i] != b'"' {
-                    // Skip the escaped byte, which may be a quote.
-                    i += if body[i] == b'\\' { 2 } else { 1 };
+                // To the closing quote, skipping each escaped byte (which may be a
+                // quote); memchr, since strings are most of an order's bytes.
+                loop {
+                    match memchr::memchr2(b'"', b'\\', body.get(i..).unwrap_or_default()) {
+                        Some(at) if body[i + at] == b'\\' => i += at + 2,
+                        Some(at) => break i += at,
+                        None => break i = body.len(),
+                    }
                 }
                 if let Some(Frame::Object { key, expecting_key }) = stack.last_mut()
                     && *expecting_key
