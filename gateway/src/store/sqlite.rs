@@ -293,11 +293,14 @@ use super::rows::{page_limit, split_page};
 /// present, rather than `(? IS NULL OR …)`, so that the planner can pick the matching
 /// index. One row more than `limit` is asked for, to tell whether another page
 /// follows (see [`split_page`]). A "column" holding a `?` is a condition of its
-/// own, its `?` the value's place (`routed_at <= ?`). Returns the SQL and its
-/// parameters, in order.
+/// own, its `?` the value's place (`routed_at <= ?`). `written` is a condition
+/// written out whole, with no parameter: a status filter, since SQLite uses a
+/// partial index (`WHERE status = 'failed'`) only for a query that states its
+/// condition as written. Returns the SQL and its parameters, in order.
 fn page_query<const N: usize>(
     base: &str,
     id_column: &'static str,
+    written: Option<&'static str>,
     filters: [(&'static str, Option<String>); N],
     after: Option<String>,
     limit: u32,
@@ -306,6 +309,10 @@ fn page_query<const N: usize>(
     let mut sql = String::from(base);
     let mut params = Vec::new();
     let mut joiner = " WHERE ";
+    if let Some(condition) = written {
+        sql.push_str(&format!("{joiner}{condition}"));
+        joiner = " AND ";
+    }
     let conditions = filters
         .into_iter()
         .chain([(id_column, after)])

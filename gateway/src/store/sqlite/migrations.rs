@@ -102,6 +102,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "due deliveries covered",
         include_str!("../../../migrations/sqlite/0018_due_deliveries_covered.sql"),
     ),
+    (
+        19,
+        "fewer indexes",
+        include_str!("../../../migrations/sqlite/0019_fewer_indexes.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

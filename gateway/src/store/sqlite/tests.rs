@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use tempfile::TempDir;
 
-use super::{SqliteStore, deliveries, migrations};
+use super::{SqliteStore, deliveries, messages, migrations, orders};
 use crate::store::contract::outbox::routed_order;
 use crate::store::contract::{inserted, new_buyer, new_message, new_order, normalized};
 use crate::store::{Outbox, Store, StoreError};
@@ -174,22 +174,104 @@ fn every_migration_file_is_embedded() {
 async fn the_worker_s_queries_read_the_due_index_in_order() {
     let (_dir, _url, store) = open_temp().await;
     for sql in [deliveries::CLAIM, deliveries::NEXT_DUE] {
-        let plan = store
-            .read(|conn| {
-                let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-                let unbound =
-                    std::iter::repeat_n(rusqlite::types::Null, statement.parameter_count());
-                let details = statement
-                    .query_map(rusqlite::params_from_iter(unbound), |row| {
-                        row.get::<_, String>(3)
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(details.join("\n"))
-            })
-            .unwrap();
+        let plan = plan_of(&store, sql);
         assert!(
             plan.contains("USING COVERING INDEX deliveries_due") && !plan.contains("TEMP B-TREE"),
             "{sql}\n{plan}"
+        );
+    }
+}
+
+/// The query plan of `sql`, one line per step, its parameters unbound.
+fn plan_of(store: &SqliteStore, sql: &str) -> String {
+    let sql = format!("EXPLAIN QUERY PLAN {sql}");
+    store
+        .read(move |conn| {
+            let mut statement = conn.prepare(&sql)?;
+            let unbound = std::iter::repeat_n(rusqlite::types::Null, statement.parameter_count());
+            let details = statement
+                .query_map(rusqlite::params_from_iter(unbound), |row| {
+                    row.get::<_, String>(3)
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(details.join("\n"))
+        })
+        .unwrap()
+}
+
+/// Migration 19 keeps no index of every status: a listing of the few rows in an
+/// uncommon status, a buyer's or all of them, reads that status's partial index,
+/// never every order, message or delivery (or all of the buyer's).
+#[tokio::test]
+async fn a_listing_by_an_uncommon_status_reads_that_status_s_index() {
+    use crate::store::{DeliveryQuery, DeliveryState, MessageQuery, MessageStatus};
+    use crate::store::{OrderQuery, OrderStatus};
+    let (_dir, _url, store) = open_temp().await;
+    let reads = |(sql, _): (String, Vec<rusqlite::types::Value>), index: &str, what: &str| {
+        let plan = plan_of(&store, &sql);
+        assert!(plan.contains(index), "{what}: {sql}\n{plan}");
+    };
+    let limit = 50;
+    let buyer = || Some("b".to_owned());
+    for (status, index) in [
+        (OrderStatus::Unrouted, "orders_unrouted_id"),
+        (OrderStatus::Received, "orders_received"),
+        (OrderStatus::Failed, "orders_failed"),
+    ] {
+        let all = OrderQuery {
+            status: Some(status),
+            ..OrderQuery::default()
+        };
+        let by_buyer = OrderQuery {
+            buyer_id: buyer(),
+            ..all.clone()
+        };
+        reads(
+            orders::list_query(all, limit),
+            index,
+            &format!("{status:?}"),
+        );
+        reads(
+            orders::list_query(by_buyer, limit),
+            index,
+            &format!("{status:?} of a buyer"),
+        );
+    }
+    for (status, index) in [
+        (MessageStatus::Received, "messages_received"),
+        (MessageStatus::Failed, "messages_failed"),
+    ] {
+        let all = MessageQuery {
+            status: Some(status),
+            ..MessageQuery::default()
+        };
+        let by_buyer = MessageQuery {
+            buyer_id: buyer(),
+            ..all.clone()
+        };
+        reads(
+            messages::list_query(all, limit),
+            index,
+            &format!("{status:?}"),
+        );
+        reads(
+            messages::list_query(by_buyer, limit),
+            index,
+            &format!("{status:?} of a buyer"),
+        );
+    }
+    for (state, index) in [
+        (DeliveryState::Pending, "deliveries_due"),
+        (DeliveryState::Dead, "deliveries_dead"),
+    ] {
+        let all = DeliveryQuery {
+            state: Some(state),
+            ..DeliveryQuery::default()
+        };
+        reads(
+            deliveries::list_query(all, limit),
+            index,
+            &format!("{state:?}"),
         );
     }
 }
