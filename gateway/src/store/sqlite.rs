@@ -294,13 +294,32 @@ use super::rows::{page_limit, split_page};
 /// index. One row more than `limit` is asked for, to tell whether another page
 /// follows (see [`split_page`]). A "column" holding a `?` is a condition of its
 /// own, its `?` the value's place (`routed_at <= ?`). `written` is a condition
-/// written out whole, with no parameter: a status filter, since SQLite uses a
-/// partial index (`WHERE status = 'failed'`) only for a query that states its
-/// condition as written. Returns the SQL and its parameters, in order.
+/// written out whole, with no parameter: a status filter ([`status_condition`]).
+/// Returns the SQL and its parameters, in order.
+/// A listing's status filter, written out with the status's text (migration 19):
+/// SQLite uses a partial index (`WHERE status = 'failed'`) only for a query that
+/// states its condition as written, so the status is not a parameter.
+fn status_condition(column: &str, status: &str) -> String {
+    format!("{column} = '{status}'")
+}
+
+/// The buyer filter beside a status filter. The few rows in an uncommon status sit
+/// in a partial index of that status, in id order, holding the buyer; there the
+/// filter is written `+buyer_id`, which keeps SQLite from reading all of the
+/// buyer's rows from the buyer's index instead. A common status has no index: its
+/// rows are read in id order, a buyer's from the buyer's index.
+fn buyer_filter(uncommon_status: bool) -> &'static str {
+    if uncommon_status {
+        "+buyer_id = ?"
+    } else {
+        "buyer_id"
+    }
+}
+
 fn page_query<const N: usize>(
     base: &str,
     id_column: &'static str,
-    written: Option<&'static str>,
+    written: Option<String>,
     filters: [(&'static str, Option<String>); N],
     after: Option<String>,
     limit: u32,

@@ -9,7 +9,7 @@ use super::codec::{
     ClaimRow, DeliveryAttemptRow, DeliveryRow, OrderRow, WhatsAppContactRow, classify, count,
     decode, now, parse_time, time_text,
 };
-use super::{page_limit, page_query, split_page};
+use super::{page_limit, page_query, split_page, status_condition};
 use crate::secrets::new_id;
 use crate::store::routing::{self, ChannelState, NewDelivery};
 use crate::store::{
@@ -624,20 +624,13 @@ pub(super) fn list_query(
     page_query(
         concat!("SELECT ", delivery_columns!(), " FROM ", delivery_tables!()),
         "d.id",
-        query.state.map(state_condition),
+        // Pending and dead deliveries have partial indexes (`deliveries_due`,
+        // `deliveries_dead`); succeeded ones, most, are read in id order.
+        query
+            .state
+            .map(|state| status_condition("d.state", state.as_str())),
         [("d.order_id", query.order_id)],
         query.after,
         limit,
     )
-}
-
-/// A state filter as written, so that the partial indexes of the few `pending`
-/// and `dead` deliveries serve it (migration 19); `succeeded` ones, most
-/// deliveries, are read in id order.
-fn state_condition(state: DeliveryState) -> &'static str {
-    match state {
-        DeliveryState::Pending => "d.state = 'pending'",
-        DeliveryState::Succeeded => "d.state = 'succeeded'",
-        DeliveryState::Dead => "d.state = 'dead'",
-    }
 }

@@ -10,7 +10,7 @@ use super::codec::{
     json_text, now, time_text, transaction_columns,
 };
 use super::deliveries::{channel_states, write_deliveries};
-use super::{page_limit, page_query, split_page};
+use super::{buyer_filter, page_limit, page_query, split_page, status_condition};
 use crate::store::outcome::{Outcome, Route, plan};
 use crate::store::routing;
 use crate::store::{
@@ -573,9 +573,14 @@ pub(super) fn list_query(query: MessageQuery, limit: u32) -> (String, Vec<rusqli
             ", length(body) AS body_size FROM messages"
         ),
         "id",
-        query.status.map(status_condition),
+        query
+            .status
+            .map(|status| status_condition("status", status.as_str())),
         [
-            (buyer_column(query.status), query.buyer_id),
+            (
+                buyer_filter(query.status.is_some_and(uncommon)),
+                query.buyer_id,
+            ),
             // A filter compares a column with a text parameter: the test is cast to
             // text ('1') to be one.
             (
@@ -589,23 +594,11 @@ pub(super) fn list_query(query: MessageQuery, limit: u32) -> (String, Vec<rusqli
     )
 }
 
-/// A status filter as written, so that the partial indexes of the few `received`
-/// and `failed` messages serve it (migration 19); `normalized` ones, most
-/// messages, are read in id order.
-fn status_condition(status: MessageStatus) -> &'static str {
+/// Whether messages in `status` are few and have a partial index of their own
+/// (`messages_received`, `messages_failed`); most messages end `normalized`.
+fn uncommon(status: MessageStatus) -> bool {
     match status {
-        MessageStatus::Received => "status = 'received'",
-        MessageStatus::Normalized => "status = 'normalized'",
-        MessageStatus::Failed => "status = 'failed'",
-    }
-}
-
-/// The buyer filter beside a status filter: as [`super::orders`]' `buyer_column`,
-/// a buyer's `received` or `failed` messages are found in that status's partial
-/// index, not among all of the buyer's messages.
-fn buyer_column(status: Option<MessageStatus>) -> &'static str {
-    match status {
-        None | Some(MessageStatus::Normalized) => "buyer_id",
-        Some(MessageStatus::Received | MessageStatus::Failed) => "+buyer_id = ?",
+        MessageStatus::Received | MessageStatus::Failed => true,
+        MessageStatus::Normalized => false,
     }
 }

@@ -4,7 +4,7 @@
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::codec::{OrderRow, time_text};
-use super::{page_limit, page_query, split_page};
+use super::{buyer_filter, page_limit, page_query, split_page, status_condition};
 use crate::store::{
     OrderPage, OrderQuery, OrderRecord, OrderScope, OrderStatus, ResponseFilter, StoreResult,
 };
@@ -54,9 +54,14 @@ pub(super) fn list_query(query: OrderQuery, limit: u32) -> (String, Vec<rusqlite
     page_query(
         concat!("SELECT ", order_columns!(), " FROM orders"),
         "id",
-        query.status.map(status_condition),
+        query
+            .status
+            .map(|status| status_condition("status", status.as_str())),
         [
-            (buyer_column(query.status), query.buyer_id),
+            (
+                buyer_filter(query.status.is_some_and(uncommon)),
+                query.buyer_id,
+            ),
             ("craftsman_id", query.craftsman_id),
             // A filter compares with a text parameter: an unanswered order's NULL
             // is compared as `none`.
@@ -78,26 +83,12 @@ pub(super) fn list_query(query: OrderQuery, limit: u32) -> (String, Vec<rusqlite
     )
 }
 
-/// A status filter as written, so that each status's own partial index serves it
-/// (migration 19): `unrouted`, `received` and `failed` orders are few and indexed
-/// alone; `delivered` ones, most orders, are read in id order.
-fn status_condition(status: OrderStatus) -> &'static str {
+/// Whether orders in `status` are few and have a partial index of their own
+/// (`orders_unrouted_id`, `orders_received`, `orders_failed`); most orders end
+/// `delivered`.
+fn uncommon(status: OrderStatus) -> bool {
     match status {
-        OrderStatus::Unrouted => "status = 'unrouted'",
-        OrderStatus::Received => "status = 'received'",
-        OrderStatus::Delivered => "status = 'delivered'",
-        OrderStatus::Failed => "status = 'failed'",
-    }
-}
-
-/// The buyer filter beside a status filter. A buyer's orders in an uncommon status
-/// are found in that status's partial index, which holds the buyer: `+` keeps
-/// SQLite from reading all of the buyer's orders from `orders_buyer_id` instead.
-fn buyer_column(status: Option<OrderStatus>) -> &'static str {
-    match status {
-        None | Some(OrderStatus::Delivered) => "buyer_id",
-        Some(OrderStatus::Unrouted | OrderStatus::Received | OrderStatus::Failed) => {
-            "+buyer_id = ?"
-        }
+        OrderStatus::Unrouted | OrderStatus::Received | OrderStatus::Failed => true,
+        OrderStatus::Delivered => false,
     }
 }
