@@ -29,11 +29,16 @@ pub fn test_plugins_dir() -> &'static Path {
         assert!(status.success(), "plugins/build failed");
         let dir = repo_root().join("target/test-plugins");
         std::fs::create_dir_all(&dir).unwrap();
+        // Under nextest every test is a process of its own, each staging these
+        // files while others' gateways load them: a copy is written beside its
+        // place and renamed into it, so a reader never sees a half-written file.
         for (built, name) in [
             ("test_hostile", "test-hostile"),
             ("buyer_mitra_otoparts", "buyer-mitra-otoparts"),
         ] {
-            std::fs::copy(built_plugin(built), dir.join(format!("{name}.wasm"))).unwrap();
+            let partial = dir.join(format!(".{name}.wasm.{}", std::process::id()));
+            std::fs::copy(built_plugin(built), &partial).unwrap();
+            std::fs::rename(&partial, dir.join(format!("{name}.wasm"))).unwrap();
         }
         dir
     })
