@@ -20,10 +20,14 @@ use crate::store::{
 };
 
 /// The ids of a message's orders, read on the caller's connection or transaction so
-/// they agree with the message row read beside them.
+/// they agree with the message row read beside them. Every order is a transaction's
+/// (migration 20 gave the oldest messages theirs); orders have no index by message.
 fn order_ids_of(conn: &Connection, message_id: &str) -> StoreResult<Vec<String>> {
     Ok(conn
-        .prepare_cached("SELECT id FROM orders WHERE message_id = ?1 ORDER BY id")?
+        .prepare_cached(
+            "SELECT order_id FROM transactions WHERE message_id = ?1 AND order_id IS NOT NULL \
+             ORDER BY order_id",
+        )?
         .query_map([message_id], |row| row.get(0))?
         .collect::<rusqlite::Result<_>>()?)
 }
@@ -453,7 +457,8 @@ pub(super) fn list(conn: &Connection, query: MessageQuery) -> StoreResult<Messag
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT message_id, id FROM orders WHERE message_id IN ({placeholders}) ORDER BY id"
+            "SELECT message_id, order_id FROM transactions \
+             WHERE message_id IN ({placeholders}) AND order_id IS NOT NULL ORDER BY order_id"
         );
         let mut statement = tx.prepare(&sql)?;
         let pairs = statement.query_map(rusqlite::params_from_iter(&normalized), |row| {
@@ -532,8 +537,8 @@ pub(super) fn purge(conn: &Connection, retention: &Retention) -> StoreResult<Pur
              AND m.status = 'normalized' \
              AND NOT EXISTS (SELECT 1 FROM transactions t \
                              WHERE t.message_id = m.id AND t.status = 'refused') \
-             AND NOT EXISTS (SELECT 1 FROM orders o \
-                             WHERE o.message_id = m.id AND o.status IN ('unrouted', 'received')) \
+             AND NOT EXISTS (SELECT 1 FROM transactions t JOIN orders o ON o.id = t.order_id \
+                             WHERE t.message_id = m.id AND o.status IN ('unrouted', 'received')) \
              ORDER BY m.received_at LIMIT ?3)",
         )?
         .execute(params![

@@ -107,6 +107,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "fewer indexes",
         include_str!("../../../migrations/sqlite/0019_fewer_indexes.sql"),
     ),
+    (
+        20,
+        "orders found by transactions",
+        include_str!("../../../migrations/sqlite/0020_orders_found_by_transactions.sql"),
+    ),
 ];
 
 /// How many migrations this build knows.

@@ -2,7 +2,7 @@
 //! (issue 3); what they do is tested with the contract, in `store::contract::lifecycle`.
 
 use super::super::{SqliteStore, migrations};
-use crate::store::{BuyerStore, MessageStatus, MessageStore, OrderQuery, Store};
+use crate::store::{BuyerStore, MessageQuery, MessageStatus, MessageStore, OrderQuery, Store};
 use serde_json::json;
 
 #[tokio::test]
@@ -24,6 +24,11 @@ async fn migrating_a_0001_file_keeps_its_data() {
         "INSERT INTO orders (id, message_id, buyer_id, buyer_order_number, supplier_code, \
          body, created_at, updated_at) VALUES ('ord_1', 'msg_1', 'byr_a', 'PO-1', 'C1', \
          '{\"buyer_order_number\":\"PO-1\",\"issue_date\":\"2026-11-01\",\
+         \"buyer\":{\"name\":\"A\"},\"supplier\":{\"code\":\"C1\"},\"lines\":[]}', \
+         '2026-10-01T00:00:02.000Z', '2026-10-01T00:00:02.000Z')",
+        "INSERT INTO orders (id, message_id, buyer_id, buyer_order_number, supplier_code, \
+         body, created_at, updated_at) VALUES ('ord_2', 'msg_1', 'byr_a', 'PO-2', 'C1', \
+         '{\"buyer_order_number\":\"PO-2\",\"issue_date\":\"2026-11-01\",\
          \"buyer\":{\"name\":\"A\"},\"supplier\":{\"code\":\"C1\"},\"lines\":[]}', \
          '2026-10-01T00:00:02.000Z', '2026-10-01T00:00:02.000Z')",
         "INSERT INTO messages (id, buyer_id, received_via, content_type, headers, body, \
@@ -57,10 +62,32 @@ async fn migrating_a_0001_file_keeps_its_data() {
             (message.status, message.attempts, message.order_ids)
         }
     };
+    // Its orders are found through transactions, which migration 20 gave it, one
+    // per order in the orders' id order.
+    let both = vec!["ord_1".to_owned(), "ord_2".to_owned()];
     assert_eq!(
         attempts("msg_1").await,
-        (MessageStatus::Normalized, 1, vec!["ord_1".to_owned()])
+        (MessageStatus::Normalized, 1, both.clone())
     );
+    let message = store.get_message(None, "msg_1").await.unwrap().unwrap();
+    let transactions: Vec<_> = message
+        .transactions
+        .iter()
+        .map(|t| (t.index, t.order.as_ref().map(|o| o.id.clone())))
+        .collect();
+    assert_eq!(
+        transactions,
+        [(0, Some("ord_1".to_owned())), (1, Some("ord_2".to_owned()))]
+    );
+    let page = store
+        .list_messages(MessageQuery {
+            limit: 10,
+            ..MessageQuery::default()
+        })
+        .await
+        .unwrap();
+    let listed = page.messages.iter().find(|m| m.id == "msg_1").unwrap();
+    assert_eq!(listed.order_ids, both);
     assert_eq!(attempts("msg_2").await, (MessageStatus::Failed, 1, vec![]));
     assert_eq!(
         attempts("msg_3").await,
@@ -80,7 +107,7 @@ async fn migrating_a_0001_file_keeps_its_data() {
         limit: 10,
         ..OrderQuery::default()
     };
-    assert_eq!(store.list_orders(query).await.unwrap().orders.len(), 1);
+    assert_eq!(store.list_orders(query).await.unwrap().orders.len(), 2);
 
     // The old failed message can be replayed like a new one.
     store.reopen_message("msg_2", None).await.unwrap();
