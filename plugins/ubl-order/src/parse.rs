@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use jembatan_plugin_sdk::{
     Location, Normalized, PluginError, Transaction, TransactionId, line_column,
@@ -361,15 +362,35 @@ fn read_attributes(start: &BytesStart<'_>) -> Result<BTreeMap<String, String>, S
 /// with the conventional prefixes whatever the document used (an element of another
 /// namespace as written). A repeated element gets its position (`cac:Delivery[2]`);
 /// an order line always has one.
+///
+/// Every element passes through here, so nothing is allocated per element once
+/// the buffers have grown: the sibling names are kept in one string, as stacks
+/// that an element's leaving truncates.
 #[derive(Default)]
 struct Path {
     text: String,
-    /// Length of `text` before each open element.
-    marks: Vec<usize>,
-    /// Per open element, how often each child name has started so far.
-    children: Vec<Vec<(String, u32)>>,
+    /// Per open element, where its own state starts in the buffers below.
+    open: Vec<Open>,
+    /// How often each child name of the open elements has started so far, the
+    /// innermost element's last; each one's name is a range of `names`.
+    tallies: Vec<Tally>,
+    names: String,
     /// Where the Order's own path starts in `text` (after an SBDH root).
     order_start: usize,
+}
+
+/// Where an open element's state starts: its segment in `Path::text`, the
+/// tallies of its children in `Path::tallies`, their names in `Path::names`.
+struct Open {
+    text: usize,
+    tallies: usize,
+    names: usize,
+}
+
+/// A child name seen under an open element, and how often it has started.
+struct Tally {
+    name: std::ops::Range<usize>,
+    count: u32,
 }
 
 impl Path {
@@ -379,37 +400,55 @@ impl Path {
 
     fn enter(&mut self, name: Name, qname: &str) {
         let segment = match name {
-            Name::Order => "Order".to_owned(),
-            Name::Other => qname.to_owned(),
-            _ => name.qualified().to_owned(),
+            Name::Order => "Order",
+            Name::Other => qname,
+            _ => name.qualified(),
         };
-        let position = match self.children.last_mut() {
-            Some(siblings) => match siblings.iter_mut().find(|(s, _)| *s == segment) {
-                Some((_, count)) => {
-                    *count += 1;
-                    *count
+        // Siblings are told apart by their segment as written in the path, so an
+        // element of another namespace written `cbc:ID` counts with the `cbc:ID`s.
+        let position = match self.open.last() {
+            Some(parent) => {
+                let names = &self.names;
+                let siblings = &mut self.tallies[parent.tallies..];
+                match siblings
+                    .iter_mut()
+                    .find(|tally| names[tally.name.clone()] == *segment)
+                {
+                    Some(tally) => {
+                        tally.count += 1;
+                        tally.count
+                    }
+                    None => {
+                        let start = self.names.len();
+                        self.names.push_str(segment);
+                        self.tallies.push(Tally {
+                            name: start..self.names.len(),
+                            count: 1,
+                        });
+                        1
+                    }
                 }
-                None => {
-                    siblings.push((segment.clone(), 1));
-                    1
-                }
-            },
+            }
             None => 1,
         };
-        self.marks.push(self.text.len());
+        self.open.push(Open {
+            text: self.text.len(),
+            tallies: self.tallies.len(),
+            names: self.names.len(),
+        });
         self.text.push('/');
-        self.text.push_str(&segment);
+        self.text.push_str(segment);
         if position > 1 || name == Name::OrderLine {
-            self.text.push_str(&format!("[{position}]"));
+            write!(self.text, "[{position}]").expect("writing to a String does not fail");
         }
-        self.children.push(Vec::new());
     }
 
     fn leave(&mut self) {
-        if let Some(mark) = self.marks.pop() {
-            self.text.truncate(mark);
+        if let Some(open) = self.open.pop() {
+            self.text.truncate(open.text);
+            self.tallies.truncate(open.tallies);
+            self.names.truncate(open.names);
         }
-        self.children.pop();
     }
 
     /// From the root element.
