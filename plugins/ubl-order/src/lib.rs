@@ -12,6 +12,7 @@
 //! or not an order (any other UBL document, kind `Invoice` …). The message is
 //! refused whole only when it is empty, not well-formed, or not UBL.
 
+mod attributes;
 mod draft;
 mod map;
 mod names;

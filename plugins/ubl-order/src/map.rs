@@ -6,8 +6,6 @@
 //! field, like an amount in another currency) is kept as an extension by
 //! [`on_end`], with its path, text and attributes. The README has the table.
 
-use std::collections::BTreeMap;
-
 use jembatan_plugin_sdk::draft::{self, note};
 use jembatan_plugin_sdk::{
     Address, AllowanceChargeLevel, Classification, Contact, Decimal, Document, DocumentType,
@@ -15,6 +13,7 @@ use jembatan_plugin_sdk::{
     PaymentTerms, Purpose, Reference, ReferenceType, TaxSubtotal, party_scheme,
 };
 
+use crate::attributes::Attributes;
 use crate::draft::{Allowance, LineDraft, OrderDraft, append, new_line_tax, set_once};
 use crate::names::Name as N;
 use jembatan_plugin_sdk::values::{country, currency, date, decimal, unit};
@@ -40,17 +39,14 @@ impl From<String> for Fault {
 /// and its path from `/Order`.
 pub struct Leaf<'a> {
     pub text: &'a str,
-    pub attributes: &'a BTreeMap<String, String>,
+    pub attributes: &'a Attributes,
     pub path: &'a str,
     pub is_leaf: bool,
 }
 
 impl Leaf<'_> {
     fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes
-            .get(name)
-            .map(String::as_str)
-            .filter(|v| !v.is_empty())
+        self.attributes.get(name).filter(|v| !v.is_empty())
     }
 
     fn extension(&self, namespace: &str) -> Extension {
@@ -61,7 +57,7 @@ impl Leaf<'_> {
             attributes: self
                 .attributes
                 .iter()
-                .map(|(k, v)| (k.clone(), clip(v)))
+                .map(|(k, v)| (k.to_owned(), clip(v)))
                 .collect(),
         }
     }

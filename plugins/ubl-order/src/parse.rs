@@ -6,7 +6,6 @@
 //! extension with its path, text and attributes, so nothing read is dropped.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use jembatan_plugin_sdk::{
@@ -17,6 +16,7 @@ use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event};
 
 use crate::Config;
+use crate::attributes::Attributes;
 use crate::draft::OrderDraft;
 use crate::map::{Fault, Leaf, on_end, on_start, sbdh_leaf};
 use crate::names::{Name, ORDER};
@@ -142,7 +142,7 @@ fn read(body: &[u8], found: &mut Found) -> Result<(), Stop> {
     // Byte offset where the current element's text begins, for errors about it.
     let mut text_offset = 0;
     // The attributes of the last start tag: a leaf's own at its end tag.
-    let mut attributes = BTreeMap::new();
+    let mut attributes = Attributes::default();
     // No element started since the last start tag: the element ending is a leaf.
     let mut leaf = false;
 
@@ -209,7 +209,7 @@ fn read(body: &[u8], found: &mut Found) -> Result<(), Stop> {
                 }
                 text.clear();
                 text_offset = reader.buffer_position() as usize;
-                attributes = read_attributes(start)
+                read_attributes(start, &mut attributes)
                     .map_err(|e| unreadable(malformed(body, tag_offset, &e)))?;
                 leaf = true;
                 if let Some(at) = order_at {
@@ -310,7 +310,7 @@ fn end_element(
     order_at: Option<usize>,
     path: &Path,
     text: &str,
-    attributes: &BTreeMap<String, String>,
+    attributes: &Attributes,
     is_leaf: bool,
 ) -> Result<(), Fault> {
     let leaf = Leaf {
@@ -339,23 +339,23 @@ fn end_element(
 
 /// The element's attributes as written, but namespace declarations and `xsi:`
 /// schema hints, which say nothing about the order.
-fn read_attributes(start: &BytesStart<'_>) -> Result<BTreeMap<String, String>, String> {
-    let mut attributes = BTreeMap::new();
+fn read_attributes(start: &BytesStart<'_>, attributes: &mut Attributes) -> Result<(), String> {
+    attributes.clear();
     if start.attributes_raw().trim_ascii().is_empty() {
-        return Ok(attributes);
+        return Ok(());
     }
     for attribute in start.attributes() {
         let attribute = attribute.map_err(|e| e.to_string())?;
-        let key = attribute.key.as_ref().to_owned();
+        let key = attribute.key.as_ref();
         if key == "xmlns" || key.starts_with("xmlns:") || key.starts_with("xsi:") {
             continue;
         }
         let value = attribute
             .normalized_value(quick_xml::XmlVersion::Implicit1_0)
             .map_err(|e| e.to_string())?;
-        attributes.insert(key, value.trim().to_owned());
+        attributes.insert(key, value.trim());
     }
-    Ok(attributes)
+    Ok(())
 }
 
 /// The path of the current element, `/Order/cac:OrderLine[3]/cac:LineItem/cbc:Quantity`,
