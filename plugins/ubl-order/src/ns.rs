@@ -30,7 +30,7 @@ pub struct Namespaces {
 impl Namespaces {
     /// Enters an element at `depth` (root = 1): records its declarations.
     pub fn enter(&mut self, start: &BytesStart<'_>, depth: usize) -> Result<(), String> {
-        if !start.attributes_raw().contains("xmlns") {
+        if !mentions_xmlns(start.attributes_raw().as_bytes()) {
             return Ok(());
         }
         for attribute in start.attributes() {
@@ -84,6 +84,16 @@ impl Namespaces {
     }
 }
 
+/// Whether a start tag's attributes have `xmlns` in them. Every start tag is
+/// asked; `str::contains` compares a text this short with a call to `memcmp` at
+/// each of its positions, where this looks further only at an `x`.
+fn mentions_xmlns(attributes: &[u8]) -> bool {
+    attributes
+        .iter()
+        .enumerate()
+        .any(|(i, &b)| b == b'x' && attributes[i..].starts_with(b"xmlns"))
+}
+
 #[cfg(test)]
 mod tests {
     use quick_xml::events::BytesStart;
@@ -117,5 +127,14 @@ mod tests {
         ns.leave(2);
         assert_eq!(ns.resolve("a:Party"), (Ns::Cac, "Party"));
         assert_eq!(ns.uri("x"), Some(CBC));
+    }
+
+    #[test]
+    fn xmlns_is_found_wherever_it_is() {
+        assert!(mentions_xmlns(br#" xmlns="u""#));
+        assert!(mentions_xmlns(br#" a="x" xxmlns:p="u""#));
+        assert!(mentions_xmlns(b"xmlns"));
+        assert!(!mentions_xmlns(br#" a="xmln""#));
+        assert!(!mentions_xmlns(b""));
     }
 }
