@@ -68,6 +68,9 @@ fn clip(text: &str) -> String {
     text.chars().take(4000).collect()
 }
 
+/// Order lines the draft has room for when its first line starts.
+const LINES_RESERVED: usize = 16;
+
 /// Whose party a path is in; the rest of the path is inside the party.
 #[derive(Clone, Copy)]
 enum Role {
@@ -122,13 +125,21 @@ pub fn on_start(d: &mut OrderDraft, path: &[N], offset: usize) -> Result<(), Fau
     }
     let o = &mut d.order;
     match path {
-        [N::OrderLine] => d.lines.push(LineDraft {
-            line: draft::LineDraft {
-                offset,
-                ..draft::LineDraft::default()
-            },
-            ..LineDraft::default()
-        }),
+        [N::OrderLine] => {
+            // A line draft is large (1.5 KB), and growing the Vec one doubling at
+            // a time copied every line read before; room for an ordinary order's
+            // lines at once costs one allocation.
+            if d.lines.capacity() == 0 {
+                d.lines.reserve(LINES_RESERVED);
+            }
+            d.lines.push(LineDraft {
+                line: draft::LineDraft {
+                    offset,
+                    ..draft::LineDraft::default()
+                },
+                ..LineDraft::default()
+            });
+        }
         [N::Delivery] => d.deliveries += 1,
         [N::AccountingCustomerParty] => o.other_parties.push(other_party("invoicee", path)),
         [N::OriginatorCustomerParty] => o.other_parties.push(other_party("originator", path)),
