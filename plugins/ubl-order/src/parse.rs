@@ -389,8 +389,22 @@ struct Open {
 
 /// A child name seen under an open element, and how often it has started.
 struct Tally {
-    name: std::ops::Range<usize>,
+    name: Name,
+    /// Its segment, a range of `Path::names`.
+    segment: std::ops::Range<usize>,
     count: u32,
+}
+
+impl Tally {
+    /// Whether an element `name` with `segment` is one of these siblings. Two
+    /// names the plugin knows have the same segment only when they are the same
+    /// name, so only an `Other` needs its segment compared.
+    fn counts(&self, name: Name, segment: &str, names: &str) -> bool {
+        match (self.name, name) {
+            (Name::Other, _) | (_, Name::Other) => names[self.segment.clone()] == *segment,
+            (mine, theirs) => mine == theirs,
+        }
+    }
 }
 
 impl Path {
@@ -412,7 +426,7 @@ impl Path {
                 let siblings = &mut self.tallies[parent.tallies..];
                 match siblings
                     .iter_mut()
-                    .find(|tally| names[tally.name.clone()] == *segment)
+                    .find(|tally| tally.counts(name, segment, names))
                 {
                     Some(tally) => {
                         tally.count += 1;
@@ -422,7 +436,8 @@ impl Path {
                         let start = self.names.len();
                         self.names.push_str(segment);
                         self.tallies.push(Tally {
-                            name: start..self.names.len(),
+                            name,
+                            segment: start..self.names.len(),
                             count: 1,
                         });
                         1
@@ -500,4 +515,48 @@ fn invalid_value(fault: Fault, path: &Path, body: &[u8], offset: usize) -> Plugi
         offset,
     )
     .at_path(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn siblings_are_counted_by_their_segment() {
+        /// The path of a leaf entered (and left) under the current element.
+        fn at(path: &mut Path, name: Name, qname: &str) -> String {
+            path.enter(name, qname);
+            let full = path.full().to_owned();
+            path.leave();
+            full
+        }
+        let mut path = Path::default();
+        path.enter(Name::Order, "o:Order");
+        assert_eq!(at(&mut path, Name::ID, "cbc:ID"), "/Order/cbc:ID");
+        // An element of another namespace written `cbc:ID`, and a `cbc:ID` in the
+        // default namespace: both are counted with the `cbc:ID`s.
+        assert_eq!(at(&mut path, Name::Other, "cbc:ID"), "/Order/cbc:ID[2]");
+        assert_eq!(at(&mut path, Name::ID, "ID"), "/Order/cbc:ID[3]");
+        assert_eq!(at(&mut path, Name::Other, "x:ID"), "/Order/x:ID");
+        assert_eq!(at(&mut path, Name::Other, "Order"), "/Order/Order");
+
+        path.enter(Name::OrderLine, "cac:OrderLine");
+        assert_eq!(
+            at(&mut path, Name::Other, "x:E"),
+            "/Order/cac:OrderLine[1]/x:E"
+        );
+        assert_eq!(
+            at(&mut path, Name::Other, "x:E"),
+            "/Order/cac:OrderLine[1]/x:E[2]"
+        );
+        path.leave();
+        path.enter(Name::OrderLine, "cac:OrderLine");
+        assert_eq!(
+            at(&mut path, Name::Other, "x:E"),
+            "/Order/cac:OrderLine[2]/x:E",
+            "a new parent counts its children afresh"
+        );
+        path.leave();
+        assert_eq!(at(&mut path, Name::Other, "x:ID"), "/Order/x:ID[2]");
+    }
 }
