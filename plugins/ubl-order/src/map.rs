@@ -455,6 +455,11 @@ fn money(d: &mut OrderDraft, leaf: &Leaf<'_>) -> Result<bool, Fault> {
     let Some(code) = leaf.attribute("currencyID") else {
         return Ok(true);
     };
+    // Most amounts are in the order's currency, a code already checked: taking
+    // it as is saves checking it again into a String only to compare it.
+    if d.order.currency.as_deref() == Some(code) {
+        return Ok(true);
+    }
     let code = currency(code).map_err(|message| Fault {
         message,
         attribute: Some("currencyID"),
