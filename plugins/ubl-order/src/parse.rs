@@ -6,7 +6,6 @@
 //! extension with its path, text and attributes, so nothing read is dropped.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use jembatan_plugin_sdk::{
     Location, Normalized, PluginError, Transaction, TransactionId, line_column,
@@ -454,7 +453,7 @@ impl Path {
         self.text.push('/');
         self.text.push_str(segment);
         if position > 1 || name == Name::OrderLine {
-            write!(self.text, "[{position}]").expect("writing to a String does not fail");
+            push_position(&mut self.text, position);
         }
     }
 
@@ -475,6 +474,25 @@ impl Path {
     fn order(&self) -> &str {
         self.text.get(self.order_start..).unwrap_or(&self.text)
     }
+}
+
+/// Appends `[position]` to a path. Every order line has one; `write!` took
+/// several times as long, through the formatting machinery.
+fn push_position(path: &mut String, position: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut rest = position;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    path.push('[');
+    path.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+    path.push(']');
 }
 
 fn malformed(body: &[u8], offset: usize, what: &str) -> PluginError {
@@ -520,6 +538,15 @@ fn invalid_value(fault: Fault, path: &Path, body: &[u8], offset: usize) -> Plugi
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn positions_are_written_in_decimal() {
+        for position in [0, 1, 9, 10, 99, 100, 4_294_967_295] {
+            let mut path = "/a".to_owned();
+            push_position(&mut path, position);
+            assert_eq!(path, format!("/a[{position}]"));
+        }
+    }
 
     #[test]
     fn siblings_are_counted_by_their_segment() {
