@@ -51,6 +51,10 @@ pub struct OrderDraft {
     /// `TaxScheme/ID` (read after it) is its qualifier.
     pub tax_id: Option<usize>,
     pub warnings: Vec<Warning>,
+    /// Extensions kept so far, the order's and its lines' (counted here rather
+    /// than summed over the lines at each one, which made an order with many
+    /// lines and extensions quadratic).
+    pub extensions_kept: usize,
     /// Extensions not kept because the order has [`MAX_EXTENSIONS`].
     pub extensions_dropped: usize,
     /// The `Order` element was read to its end.
@@ -77,6 +81,7 @@ impl Default for OrderDraft {
             document_code: None,
             tax_id: None,
             warnings: Vec::new(),
+            extensions_kept: 0,
             extensions_dropped: 0,
             order_closed: false,
         }
@@ -233,16 +238,11 @@ impl OrderDraft {
     /// Keeps a value read that has no field as an extension, of the line when
     /// `line` says so, within the order's [`MAX_EXTENSIONS`].
     pub fn keep(&mut self, extension: Extension, line: bool) {
-        let count = self.order.extensions.len()
-            + self
-                .lines
-                .iter()
-                .map(|l| l.line.extensions.len())
-                .sum::<usize>();
-        if count >= MAX_EXTENSIONS {
+        if self.extensions_kept >= MAX_EXTENSIONS {
             self.extensions_dropped += 1;
             return;
         }
+        self.extensions_kept += 1;
         match self.lines.last_mut() {
             Some(last) if line => last.line.extensions.push(extension),
             _ => self.order.extensions.push(extension),
