@@ -80,7 +80,12 @@ impl Namespaces {
     }
 
     fn binding(&self, prefix: &str) -> Option<&Binding> {
-        self.bindings.iter().rev().find(|b| &*b.prefix == prefix)
+        // Every element looks its prefix up, and a prefix is a few bytes: compared
+        // byte by byte here rather than with a call to memcmp for each binding.
+        let prefix = prefix.as_bytes();
+        self.bindings.iter().rev().find(|b| {
+            b.prefix.len() == prefix.len() && b.prefix.bytes().zip(prefix).all(|(a, b)| a == *b)
+        })
     }
 }
 
