@@ -7,8 +7,9 @@
 //! (`YYYY-MM-DD`), optional fields are omitted, never `null`, and empty lists are
 //! omitted too. Rules that tie several fields together (a party needs a name or an
 //! id, a line with unit `ZZ` needs `unit_original`, a stored order needs a buyer …)
-//! live in the schema only: validate against [`PURCHASE_ORDER_V2_SCHEMA`] where an
-//! order comes in.
+//! live in the schema: validate against [`PURCHASE_ORDER_V2_SCHEMA`] where an
+//! order comes in. [`contract::read`] decides most orders on the types alone, and
+//! leaves the rest to the schema.
 //!
 //! [`upgrade_v1`] and [`downgrade_v2`] convert between the versions (section 3).
 //!
@@ -21,6 +22,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 mod compat;
+pub mod contract;
 
 /// Decimals are strings both ways: a JSON number is refused, as the schema does
 /// (v1's types still read numbers).
@@ -32,6 +34,8 @@ pub use compat::{UNNAMED_BUYER, V1_SOURCE_FORMAT, V1_SOURCE_SYNTAX, downgrade_v2
 pub(crate) mod agreement;
 #[cfg(test)]
 mod compat_tests;
+#[cfg(test)]
+mod contract_tests;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
