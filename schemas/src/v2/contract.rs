@@ -33,7 +33,7 @@ use super::{
 /// The order in `text` when it certainly keeps the v2 contract; `None` when it does
 /// not, or when only the schema can tell.
 pub fn read(text: &str) -> Option<PurchaseOrder> {
-    if !plain(text.as_bytes()) {
+    if !plain(text) {
         return None;
     }
     let order: PurchaseOrder = serde_json::from_str(text).ok()?;
@@ -58,7 +58,8 @@ fn currencies() -> &'static HashSet<String> {
 /// Whether the text has nothing the types read more leniently than the schema: no
 /// `null`, no empty list, and every string that could be a decimal or a date in
 /// the schema's form.
-fn plain(text: &[u8]) -> bool {
+fn plain(json: &str) -> bool {
+    let text = json.as_bytes();
     let mut at = 0;
     while at < text.len() {
         match text[at] {
@@ -76,14 +77,14 @@ fn plain(text: &[u8]) -> bool {
                 if end >= text.len() {
                     return false; // unterminated: not JSON
                 }
-                let raw = &text[start..end];
                 let plain_literal = if escaped {
                     match serde_json::from_slice::<String>(&text[start - 1..=end]) {
                         Ok(unescaped) => plain_string(&unescaped),
                         Err(_) => false,
                     }
                 } else {
-                    std::str::from_utf8(raw).is_ok_and(plain_string)
+                    // Quotes are ASCII, so they sit on character boundaries.
+                    plain_string(&json[start..end])
                 };
                 if !plain_literal {
                     return false;
@@ -110,6 +111,14 @@ fn plain(text: &[u8]) -> bool {
 /// Whether a string, were it read as a decimal or a date, is in the schema's form.
 /// Strings that neither could be read from (a phone number, a tax number) are.
 fn plain_string(s: &str) -> bool {
+    // Most strings are words: a letter (but `e`, an exponent) begins neither form.
+    if s
+        .as_bytes()
+        .first()
+        .is_some_and(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E'))
+    {
+        return true;
+    }
     !(decimal_like(s) || date_like(s)) || is_decimal(s) || is_date(s)
 }
 
@@ -136,9 +145,9 @@ fn decimal_like(s: &str) -> bool {
 /// Whether `chrono`'s `NaiveDate::from_str` (0.4) could read `s`: a signed year,
 /// `-`, month, `-`, day, with whitespace around them.
 fn date_like(s: &str) -> bool {
-    s.matches('-').count() >= 2
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-') || white(c))
+    s.chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-') || white(c))
+        && s.bytes().filter(|b| *b == b'-').count() >= 2
 }
 
 /// `^[0-9]{1,28}(\.[0-9]{1,12})?$`, the schema's unsigned decimal.
