@@ -112,8 +112,7 @@ fn plain(json: &str) -> bool {
 /// Strings that neither could be read from (a phone number, a tax number) are.
 fn plain_string(s: &str) -> bool {
     // Most strings are words: a letter (but `e`, an exponent) begins neither form.
-    if s
-        .as_bytes()
+    if s.as_bytes()
         .first()
         .is_some_and(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E'))
     {
