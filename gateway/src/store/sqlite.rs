@@ -287,15 +287,6 @@ mod writer;
 
 use super::rows::{page_limit, split_page};
 
-/// A newest-first page query: `base` (`SELECT … FROM t`) with the filters, order and
-/// limit added, over a table with a time-ordered `id_column`. `filters` are
-/// (column, value) equalities, `None` values skipped. Conditions are added only when
-/// present, rather than `(? IS NULL OR …)`, so that the planner can pick the matching
-/// index. One row more than `limit` is asked for, to tell whether another page
-/// follows (see [`split_page`]). A "column" holding a `?` is a condition of its
-/// own, its `?` the value's place (`routed_at <= ?`). `written` is a condition
-/// written out whole, with no parameter: a status filter ([`status_condition`]).
-/// Returns the SQL and its parameters, in order.
 /// A listing's status filter, written out with the status's text (migration 19):
 /// SQLite uses a partial index (`WHERE status = 'failed'`) only for a query that
 /// states its condition as written, so the status is not a parameter.
@@ -316,6 +307,15 @@ fn buyer_filter(uncommon_status: bool) -> &'static str {
     }
 }
 
+/// A newest-first page query: `base` (`SELECT … FROM t`) with the filters, order and
+/// limit added, over a table with a time-ordered `id_column`. `filters` are
+/// (column, value) equalities, `None` values skipped. Conditions are added only when
+/// present, rather than `(? IS NULL OR …)`, so that the planner can pick the matching
+/// index. One row more than `limit` is asked for, to tell whether another page
+/// follows (see [`split_page`]). A "column" holding a `?` is a condition of its
+/// own, its `?` the value's place (`routed_at <= ?`). `written` is a condition
+/// written out whole, with no parameter: a status filter ([`status_condition`]).
+/// Returns the SQL and its parameters, in order.
 fn page_query<const N: usize>(
     base: &str,
     id_column: &'static str,

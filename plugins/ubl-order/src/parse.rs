@@ -479,19 +479,8 @@ impl Path {
 /// Appends `[position]` to a path. Every order line has one; `write!` took
 /// several times as long, through the formatting machinery.
 fn push_position(path: &mut String, position: u32) {
-    let mut digits = [0u8; 10];
-    let mut start = digits.len();
-    let mut rest = position;
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
     path.push('[');
-    path.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+    path.push_str(itoa::Buffer::new().format(position));
     path.push(']');
 }
 

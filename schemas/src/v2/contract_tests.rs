@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use super::agreement::{design_example, maximal, minimal, schema};
+use super::compat_tests::{json_files, repo_root};
 use super::{PurchaseOrder, contract};
 
 /// The schema as the gateway checks with it (formats asserted).
@@ -45,28 +46,18 @@ fn corpus() -> Vec<(String, Value)> {
         ),
         ("design example".to_owned(), design_example()),
     ];
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap();
-    let mut dirs = vec![root.join("tests/fixtures")];
-    for plugin in std::fs::read_dir(root.join("plugins")).unwrap() {
-        dirs.push(plugin.unwrap().path().join("fixtures"));
+    let root = repo_root();
+    let mut files = Vec::new();
+    for dir in ["tests", "plugins"] {
+        json_files(&root.join(dir), &mut files);
     }
-    for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+    files.sort();
+    for path in files {
+        let Ok(value) = serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()) else {
             continue;
         };
-        for entry in entries {
-            let path = entry.unwrap().path();
-            if path.extension().is_none_or(|e| e != "json") {
-                continue;
-            }
-            let Ok(value) = serde_json::from_slice::<Value>(&std::fs::read(&path).unwrap()) else {
-                continue;
-            };
-            if value["version"] == "2" && value.get("lines").is_some() {
-                orders.push((path.display().to_string(), value));
-            }
+        if value["version"] == "2" && value.get("lines").is_some() {
+            orders.push((path.display().to_string(), value));
         }
     }
     for (_, order) in &mut orders {

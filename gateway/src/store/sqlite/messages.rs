@@ -19,19 +19,6 @@ use crate::store::{
     Retention, StoreError, StoreResult, StoredResponse, TransactionRecord,
 };
 
-/// The ids of a message's orders, read on the caller's connection or transaction so
-/// they agree with the message row read beside them. Every order is a transaction's
-/// (migration 20 gave the oldest messages theirs); orders have no index by message.
-fn order_ids_of(conn: &Connection, message_id: &str) -> StoreResult<Vec<String>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT order_id FROM transactions WHERE message_id = ?1 AND order_id IS NOT NULL \
-             ORDER BY order_id",
-        )?
-        .query_map([message_id], |row| row.get(0))?
-        .collect::<rusqlite::Result<_>>()?)
-}
-
 /// A message's transactions by index, with their orders as they are now, read on
 /// the caller's connection or transaction.
 fn transactions_of(conn: &Connection, message_id: &str) -> StoreResult<Vec<TransactionRecord>> {
@@ -47,10 +34,16 @@ fn transactions_of(conn: &Connection, message_id: &str) -> StoreResult<Vec<Trans
     rows.into_iter().map(TransactionRecord::try_from).collect()
 }
 
-/// A message row with its orders and transactions, read on one connection.
+/// A message row with its orders and transactions, read on one connection. Every
+/// order is a transaction's (migration 20 gave the oldest messages theirs), so the
+/// order ids are those of its transactions, in id order.
 fn complete_row(conn: &Connection, row: MessageRow) -> StoreResult<Message> {
-    let order_ids = order_ids_of(conn, &row.meta.id)?;
     let transactions = transactions_of(conn, &row.meta.id)?;
+    let mut order_ids: Vec<String> = transactions
+        .iter()
+        .filter_map(|t| t.order.as_ref().map(|order| order.id.clone()))
+        .collect();
+    order_ids.sort_unstable();
     row.into_message(order_ids, transactions)
 }
 
