@@ -51,6 +51,9 @@ pub fn read(
     // An element of an array that is not a JSON object is left to the v1 parse,
     // whose error says what is wrong.
     let read = |element: Element<'_>| {
+        if let Some(order) = read_directly(&element, default_currency, format) {
+            return Ok(order);
+        }
         let versioned =
             serde_json::from_slice::<Probe>(element.text).is_ok_and(|p| p.version.is_some());
         read_order(&element, versioned, default_currency, format)
@@ -94,16 +97,23 @@ pub fn read(
             Ok(Normalized::new(transactions))
         }
         b'{' => {
-            // Well-formed JSON first: text that is not JSON is no transaction. The
-            // same pass finds whether the order names its version.
-            let probe =
-                serde_json::from_slice::<Probe>(body).map_err(|e| json_error(e, body, 0, None))?;
             let element = Element {
                 body,
                 start: 0,
                 text: body,
                 pointer: String::new(),
             };
+            if let Some(order) = read_directly(&element, default_currency, format) {
+                return Ok(Normalized::new(vec![transaction(
+                    TransactionId::new(0),
+                    body,
+                    Ok(order),
+                )]));
+            }
+            // Well-formed JSON first: text that is not JSON is no transaction. The
+            // same pass finds whether the order names its version.
+            let probe =
+                serde_json::from_slice::<Probe>(body).map_err(|e| json_error(e, body, 0, None))?;
             Ok(Normalized::new(vec![transaction(
                 TransactionId::new(0),
                 body,
@@ -152,6 +162,25 @@ fn transaction(
             Transaction::refused(id, error)
         }
     }
+}
+
+/// The order of an element that reads as the version its text suggests, in one
+/// pass instead of two (the probe for `version`, then the order): in a profile of
+/// the gateway the probe was about a sixth of this plugin's time. `None` sends the
+/// element the long way, which explains what is wrong. What this reads, it reads
+/// as the long way does, because each order type settles the probe's question:
+/// v2 requires the `version` key, and v1 refuses unknown keys and has none of
+/// that name. The text only picks which to try: naming `"version"`, v2.
+fn read_directly(
+    element: &Element<'_>,
+    default_currency: Option<&str>,
+    format: &str,
+) -> Option<PurchaseOrder> {
+    if memchr::memmem::find(element.text, b"\"version\"").is_some() {
+        let order: PurchaseOrder = serde_json::from_slice(element.text).ok()?;
+        return order.received.is_none().then_some(order);
+    }
+    read_order(element, false, default_currency, format).ok()
 }
 
 /// Reads one order object: v2 as written (without `received`) when it names its
@@ -366,7 +395,77 @@ fn first_number(body: &[u8]) -> Option<(usize, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::first_number;
+    use super::{Element, Probe, first_number, read_directly, read_order};
+
+    /// What the long way makes of `text`: the probe, then the order as it decided.
+    /// `None` when the probe does not read (the message is refused whole).
+    fn long_way(text: &[u8], currency: Option<&str>) -> Option<Option<super::PurchaseOrder>> {
+        let probe = serde_json::from_slice::<Probe>(text).ok()?;
+        let element = Element {
+            body: text,
+            start: 0,
+            text,
+            pointer: String::new(),
+        };
+        Some(read_order(&element, probe.version.is_some(), currency, "json").ok())
+    }
+
+    fn direct(text: &[u8], currency: Option<&str>) -> Option<super::PurchaseOrder> {
+        let element = Element {
+            body: text,
+            start: 0,
+            text,
+            pointer: String::new(),
+        };
+        read_directly(&element, currency, "json")
+    }
+
+    #[test]
+    fn the_direct_read_takes_only_what_the_long_way_reads_the_same() {
+        let v2 = include_str!("../fixtures/v2-order.json");
+        let v1 = include_str!("../fixtures/full.json");
+        let taken = [
+            v2.to_owned(),
+            v1.to_owned(),
+            include_str!("../fixtures/minimal.json").to_owned(),
+            // A v1 order that mentions a version in a value is still v1.
+            v1.replacen("PO-AST-2026-11-0042", "PO version 2", 1),
+        ];
+        let left = [
+            // The key spelled with an escape: v2 is not tried, and v1 refuses it.
+            v2.replacen(r#""version""#, r#""vers\u0069on""#, 1),
+            v2.replacen(
+                "{",
+                r#"{"received": {"buyer_account": {"id": "b", "name": "B"}, "message_id": "m",
+                    "transaction": {"index": 0}, "plugin": {"name": "p", "version": "1"}}, "#,
+                1,
+            ),
+            v1.replacen("{", r#"{"version": "1", "#, 1),
+            // A value that is the word itself: v2 does not read it, so the probe decides.
+            v1.replacen("PO-AST-2026-11-0042", "version", 1),
+            include_str!("../fixtures/invalid-date.json").to_owned(),
+            include_str!("../fixtures/invalid-number-quantity.json").to_owned(),
+            include_str!("../fixtures/invalid-unknown-field.json").to_owned(),
+            include_str!("../fixtures/invalid-syntax.json").to_owned(),
+            include_str!("../fixtures/invalid-missing-lines.json").to_owned(),
+        ];
+        for currency in [None, Some("USD")] {
+            for text in &taken {
+                let order = direct(text.as_bytes(), currency);
+                assert!(order.is_some(), "not taken directly: {text}");
+                assert_eq!(long_way(text.as_bytes(), currency), Some(order), "{text}");
+            }
+            for text in &left {
+                assert_eq!(direct(text.as_bytes(), currency), None, "{text}");
+            }
+        }
+        // The escaped key is still an order the long way reads, as v2.
+        let escaped = v2.replacen(r#""version""#, r#""vers\u0069on""#, 1);
+        assert_eq!(
+            long_way(escaped.as_bytes(), None),
+            Some(direct(v2.as_bytes(), None))
+        );
+    }
 
     #[test]
     fn number_scan_ignores_digits_in_strings_and_keys() {
