@@ -54,6 +54,10 @@ struct Args {
     /// SQLite synchronous mode of the server: full or normal.
     #[arg(long, default_value = "full")]
     synchronous: String,
+    /// Names the plugins' compiled functions for `perf` in the gateway's process
+    /// (`JEMBATAN_PLUGIN_PROFILER`): none, perfmap or jitdump.
+    #[arg(long, default_value = "none")]
+    plugin_profiler: String,
     /// Store in PostgreSQL: a fresh database is made for the run on the server
     /// this URL names (`postgres://USER@HOST[:PORT][/DATABASE][?pool_size=N]`,
     /// DATABASE being where it is created from) and dropped after. Without it,
@@ -171,6 +175,7 @@ fn run_http(args: &Args, data_dir: &std::path::Path) -> anyhow::Result<Vec<Strin
     let mut env = vec![
         ("JEMBATAN_ADMIN_TOKEN", ADMIN_TOKEN),
         ("JEMBATAN_SQLITE_SYNCHRONOUS", args.synchronous.as_str()),
+        ("JEMBATAN_PLUGIN_PROFILER", args.plugin_profiler.as_str()),
         // The delivery scenario's receiver is on loopback.
         ("JEMBATAN_ALLOW_PRIVATE_TARGETS", "true"),
         // One buyer posts as fast as the gateway takes it: the rate limit would

@@ -14,7 +14,7 @@ use crate::admission::Quota;
 use crate::admission::retention::RetentionConfig;
 use crate::delivery::DeliveryConfig;
 use crate::mail::InboundEmailConfig;
-use crate::plugin_host::Limits;
+use crate::plugin_host::{Limits, Profiler};
 use crate::reminders::ResponsesConfig;
 
 /// The admin token `jembatan serve --demo` uses when none is configured.
@@ -60,6 +60,10 @@ pub struct Config {
     /// At most this many plugin instances run at once (`JEMBATAN_PLUGIN_CONCURRENCY`);
     /// also the size of the instance pool.
     pub plugin_concurrency: u32,
+    /// Names the plugins' compiled functions for a profiler: `none` (default),
+    /// `perfmap` or `jitdump` (`JEMBATAN_PLUGIN_PROFILER`; see
+    /// [`Profiler`]).
+    pub plugin_profiler: Profiler,
     /// HTTP worker threads; 0 means one per core (`JEMBATAN_HTTP_WORKERS`).
     pub http_workers: usize,
     /// `text` or `json` (`JEMBATAN_LOG_FORMAT`).
@@ -187,6 +191,7 @@ impl Default for Config {
             plugin_dirs: Vec::new(),
             plugin_limits: Limits::default(),
             plugin_concurrency: 64,
+            plugin_profiler: Profiler::None,
             http_workers: 0,
             log_format: LogFormat::Text,
             sqlite_synchronous: SqliteSynchronous::Full,
@@ -298,6 +303,9 @@ impl Config {
         }
         if let Some(v) = var("JEMBATAN_PLUGIN_CONCURRENCY") {
             self.plugin_concurrency = parse("JEMBATAN_PLUGIN_CONCURRENCY", v)?;
+        }
+        if let Some(v) = var("JEMBATAN_PLUGIN_PROFILER") {
+            self.plugin_profiler = choice("JEMBATAN_PLUGIN_PROFILER", v)?;
         }
         if let Some(v) = var("JEMBATAN_PLUGIN_TIME_LIMIT_MS") {
             let ms: u64 = parse("JEMBATAN_PLUGIN_TIME_LIMIT_MS", v)?;
@@ -592,8 +600,10 @@ mod tests {
                 ("JEMBATAN_DATABASE_URL", "sqlite:///tmp/x.db"),
                 ("JEMBATAN_LOG_FORMAT", "JSON"),
                 ("JEMBATAN_PLUGIN_CACHE_DIR", "/var/cache/jembatan"),
+                ("JEMBATAN_PLUGIN_PROFILER", "perfmap"),
             ]))
             .unwrap();
+        assert_eq!(config.plugin_profiler, Profiler::PerfMap);
         assert_eq!(config.plugin_cache_dir(), Path::new("/var/cache/jembatan"));
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.admin_token.as_deref(), Some("from-env"));

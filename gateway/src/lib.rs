@@ -72,6 +72,7 @@ pub fn load_plugins(config: &Config) -> anyhow::Result<(Arc<PluginHost>, Arc<Plu
     let host = PluginHost::new(PluginHostConfig {
         cache_dir: Some(config.plugin_cache_dir()),
         max_concurrent_instances: config.plugin_concurrency,
+        profiler: config.plugin_profiler,
         ..Default::default()
     })
     .context("starting the plugin host")?;

@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig,
+    ProfilingStrategy,
 };
+
+use super::Profiler;
 
 /// How often the background thread advances the engine's epoch. A plugin's time
 /// limit is enforced with this granularity: a call overruns its limit by at most
@@ -57,10 +60,12 @@ const KEEP_RESIDENT_WITHOUT_PAGEMAP: usize = 0;
 const MAX_BACKTRACE_FRAMES: usize = 16;
 
 /// Builds the engine for `max_concurrent_instances` simultaneous plugin calls,
-/// with no linear memory allowed past `max_memory_bytes_cap`.
+/// with no linear memory allowed past `max_memory_bytes_cap`, its compiled code
+/// named for `profiler`.
 pub(crate) fn build_engine(
     max_concurrent_instances: u32,
     max_memory_bytes_cap: u64,
+    profiler: Profiler,
 ) -> wasmtime::Result<Engine> {
     let instances = max_concurrent_instances.max(1);
     let mut pool = PoolingAllocationConfig::new();
@@ -96,6 +101,11 @@ pub(crate) fn build_engine(
         .memory_init_cow(true)
         .wasm_backtrace_max_frames(std::num::NonZeroUsize::new(MAX_BACKTRACE_FRAMES))
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    config.profiler(match profiler {
+        Profiler::None => ProfilingStrategy::None,
+        Profiler::PerfMap => ProfilingStrategy::PerfMap,
+        Profiler::JitDump => ProfilingStrategy::JitDump,
+    });
     Engine::new(&config)
 }
 

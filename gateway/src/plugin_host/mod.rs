@@ -108,6 +108,8 @@ pub struct PluginHostConfig {
     /// The most linear memory any buyer's limit may grant, in bytes; a buyer's
     /// `Limits::memory_bytes` above it is clamped to it.
     pub max_memory_bytes_cap: u64,
+    /// Who is told the names of the plugins' compiled functions.
+    pub profiler: Profiler,
 }
 
 impl Default for PluginHostConfig {
@@ -116,8 +118,26 @@ impl Default for PluginHostConfig {
             cache_dir: None,
             max_concurrent_instances: 64,
             max_memory_bytes_cap: 256 << 20,
+            profiler: Profiler::None,
         }
     }
+}
+
+/// Where the plugins' compiled functions are named, so that a profiler of the
+/// gateway's process shows a plugin's own functions (`JEMBATAN_PLUGIN_PROFILER`).
+/// Without it, `perf` shows all of a plugin's time as one anonymous `[JIT]` block.
+/// The names are those of the plugin's `name` section: a plugin built with
+/// `strip = true` (as the stock ones are) shows `wasm[0]::function[N]`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profiler {
+    #[default]
+    None,
+    /// `/tmp/perf-<pid>.map`, read by `perf report` as it is.
+    PerfMap,
+    /// `./jit-<pid>.dump`, for `perf inject --jit` (also line numbers, with the
+    /// code itself, so annotations work).
+    JitDump,
 }
 
 /// What a plugin says it is; read once from its `info()` at load.
@@ -335,9 +355,12 @@ impl PluginHost {
     pub fn new(config: PluginHostConfig) -> Result<Self, LoadError> {
         let host_error =
             |what: &str, e: &dyn std::fmt::Display| LoadError::Host(format!("{what}: {e}"));
-        let engine =
-            engine::build_engine(config.max_concurrent_instances, config.max_memory_bytes_cap)
-                .map_err(|e| host_error("building the wasm engine", &format!("{e:#}")))?;
+        let engine = engine::build_engine(
+            config.max_concurrent_instances,
+            config.max_memory_bytes_cap,
+            config.profiler,
+        )
+        .map_err(|e| host_error("building the wasm engine", &format!("{e:#}")))?;
         let linker = |world| {
             sandbox::linker(&engine, world)
                 .map_err(|e| host_error("linking the plugin imports", &format!("{e:#}")))

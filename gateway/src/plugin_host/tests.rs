@@ -50,6 +50,7 @@ fn host() -> PluginHost {
         cache_dir: None,
         max_concurrent_instances: 4,
         max_memory_bytes_cap: 256 * MIB,
+        ..Default::default()
     })
     .expect("plugin host")
 }
@@ -164,6 +165,41 @@ fn plugins_of_every_contract_version_run() {
     }
 }
 
+/// With `JEMBATAN_PLUGIN_PROFILER=perfmap`, `perf` finds each of a plugin's
+/// compiled functions in `/tmp/perf-<pid>.map` (`START SIZE NAME`, hex).
+#[test]
+fn a_profiler_is_told_where_each_plugin_function_is() {
+    let map = PathBuf::from(format!("/tmp/perf-{}.map", std::process::id()));
+    let host = PluginHost::new(PluginHostConfig {
+        max_concurrent_instances: 1,
+        profiler: Profiler::PerfMap,
+        ..Default::default()
+    })
+    .expect("plugin host");
+    host.load(&stock_wasm("canonical-json.wasm"))
+        .expect("loads");
+    let text = std::fs::read_to_string(&map);
+    let _ = std::fs::remove_file(&map);
+    let text = text.expect("the perf map is written");
+    let functions: Vec<(u64, u64)> = text
+        .lines()
+        .filter(|line| line.contains("wasm[0]::function["))
+        .map(|line| {
+            let mut fields = line.splitn(3, ' ');
+            let mut hex = || u64::from_str_radix(fields.next()?.trim_start_matches("0x"), 16).ok();
+            (hex(), hex())
+        })
+        .map(|(start, size)| (start.expect("a start"), size.expect("a size")))
+        .collect();
+    // The stock plugins are stripped, so their functions are named by index.
+    assert!(
+        functions.len() > 100,
+        "{} functions: {text:.400}",
+        functions.len()
+    );
+    assert!(functions.iter().all(|&(start, size)| start > 0 && size > 0));
+}
+
 #[test]
 fn stock_plugins_load_and_describe_themselves() {
     let host = host();
@@ -228,6 +264,7 @@ fn compiled_code_is_cached_on_disk_and_reused_by_a_new_host() {
         cache_dir: Some(dir.path().to_path_buf()),
         max_concurrent_instances: 2,
         max_memory_bytes_cap: 256 * MIB,
+        ..Default::default()
     };
     let wasm = stock_wasm("canonical-json.wasm");
 
