@@ -13,6 +13,7 @@ use crate::config::{Config, DEMO_ADMIN_TOKEN};
 use crate::orders::{Checked, OrderValidator, Violation};
 use crate::plugin_host::{
     ErrorLocation, Limits, LogContext, NormalizeError, PluginHost, PluginHostConfig, PluginInput,
+    Profiler,
 };
 
 #[derive(Parser)]
@@ -91,6 +92,16 @@ enum PluginCommand {
         /// Content type of the input; guessed from its extension if absent.
         #[arg(long)]
         content_type: Option<String>,
+        /// Runs the plugin this many times on the input, each call in a fresh
+        /// instance as in the gateway, and says how long a call took: something
+        /// for a profiler to see (`perf record -g -- jembatan plugin test
+        /// --repeat 10000 --profiler perfmap …`).
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Names the plugin's compiled functions for a profiler, as
+        /// `JEMBATAN_PLUGIN_PROFILER` does in the gateway.
+        #[arg(long, value_enum, default_value = "none")]
+        profiler: Profiler,
     },
 }
 
@@ -116,8 +127,19 @@ pub fn main() -> ExitCode {
                     input,
                     config,
                     content_type,
+                    repeat,
+                    profiler,
                 },
-        } => plugin_test(&wasm, &input, &config, content_type),
+        } => plugin_test(
+            &wasm,
+            &input,
+            &config,
+            content_type,
+            Repeat {
+                calls: repeat,
+                profiler,
+            },
+        ),
         Command::Store {
             command: StoreCommand::Migrate { from, to },
         } => store_migrate(&from, &to),
@@ -200,11 +222,18 @@ fn store_migrate(from: &str, to: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How `plugin test` runs the plugin: how many calls, and for which profiler.
+struct Repeat {
+    calls: u32,
+    profiler: Profiler,
+}
+
 fn plugin_test(
     wasm: &Path,
     input: &Path,
     config: &str,
     content_type: Option<String>,
+    repeat: Repeat,
 ) -> anyhow::Result<ExitCode> {
     crate::telemetry::init(crate::config::LogFormat::Text);
     let bytes = std::fs::read(wasm).with_context(|| format!("reading {}", wasm.display()))?;
@@ -228,6 +257,7 @@ fn plugin_test(
     let host = PluginHost::new(PluginHostConfig {
         cache_dir: None,
         max_concurrent_instances: 1,
+        profiler: repeat.profiler,
         ..Default::default()
     })?;
     let plugin = host.load(&bytes)?;
@@ -253,7 +283,30 @@ fn plugin_test(
         plugin_version: plugin.info.version.clone(),
         message_id: "msg_plugin_test".into(),
     };
-    let normalized = match host.normalize(&plugin, input, &config, &Limits::default(), log) {
+    let mut times = Vec::with_capacity(repeat.calls as usize);
+    let mut result = None;
+    for _ in 0..repeat.calls.max(1) {
+        let started = std::time::Instant::now();
+        result = Some(host.normalize(
+            &plugin,
+            input.clone(),
+            &config,
+            &Limits::default(),
+            log.clone(),
+        ));
+        times.push(started.elapsed());
+    }
+    if repeat.calls > 1 {
+        times.sort_unstable();
+        let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1e6;
+        eprintln!(
+            "{} calls, each in a fresh instance: median {:.1} us, p99 {:.1} us",
+            times.len(),
+            at(0.5),
+            at(0.99)
+        );
+    }
+    let normalized = match result.expect("at least one call") {
         Ok(normalized) => normalized,
         Err(err) => {
             eprintln!("{}", describe(&err));

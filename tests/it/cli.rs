@@ -37,6 +37,45 @@ fn plugin_test_prints_the_canonical_orders() {
     assert_eq!(orders[0], expected);
 }
 
+/// `--repeat` runs the plugin that many times and says how long a call took;
+/// `--profiler perfmap` leaves `perf` the names of its functions, for the
+/// process that ran it. The orders printed are the same as for one call.
+#[test]
+fn plugin_test_repeats_the_call_for_a_profiler() {
+    let child = Command::new(env!("CARGO_BIN_EXE_jembatan"))
+        .current_dir(repo_root())
+        .args(["plugin", "test", "--repeat", "5", "--profiler", "perfmap"])
+        .args([
+            "plugins/dist/ubl-order.wasm",
+            "tests/fixtures/ubl-every-field.xml",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let map = std::path::PathBuf::from(format!("/tmp/perf-{}.map", child.id()));
+    let out = child.wait_with_output().unwrap();
+    let names = std::fs::read_to_string(&map);
+    let _ = std::fs::remove_file(&map);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("5 calls, each in a fresh instance: median "),
+        "{stderr}"
+    );
+    let (_, one_call, _) = plugin_test(&[
+        "plugins/dist/ubl-order.wasm",
+        "tests/fixtures/ubl-every-field.xml",
+    ]);
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), one_call);
+    let names = names.expect("the perf map is written");
+    let functions = names
+        .lines()
+        .filter(|line| line.contains("wasm[0]::function["))
+        .count();
+    assert!(functions > 100, "{functions} functions: {names:.400}");
+}
+
 #[test]
 fn plugin_test_prints_the_plugins_error_and_where() {
     let dir = tempfile::tempdir().unwrap();

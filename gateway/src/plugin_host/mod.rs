@@ -128,15 +128,16 @@ impl Default for PluginHostConfig {
 /// Without it, `perf` shows all of a plugin's time as one anonymous `[JIT]` block.
 /// The names are those of the plugin's `name` section: a plugin built with
 /// `strip = true` (as the stock ones are) shows `wasm[0]::function[N]`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Profiler {
     #[default]
     None,
     /// `/tmp/perf-<pid>.map`, read by `perf report` as it is.
+    #[value(name = "perfmap")]
     PerfMap,
-    /// `./jit-<pid>.dump`, for `perf inject --jit` (also line numbers, with the
-    /// code itself, so annotations work).
+    /// wasmtime's jitdump file, `./jit-<pid>.dump`, for `perf inject --jit`.
+    #[value(name = "jitdump")]
     JitDump,
 }
 
