@@ -29,6 +29,18 @@ struct Element<'a> {
     pointer: String,
 }
 
+impl<'a> Element<'a> {
+    /// The body as one order object.
+    fn whole(body: &'a [u8]) -> Self {
+        Self {
+            body,
+            start: 0,
+            text: body,
+            pointer: String::new(),
+        }
+    }
+}
+
 /// Reads one order object, or an array of them: one transaction each, in order.
 /// A v1 order without a currency gets `default_currency`, and `format` as its
 /// source format.
@@ -97,12 +109,7 @@ pub fn read(
             Ok(Normalized::new(transactions))
         }
         b'{' => {
-            let element = Element {
-                body,
-                start: 0,
-                text: body,
-                pointer: String::new(),
-            };
+            let element = Element::whole(body);
             if let Some(order) = read_directly(&element, default_currency, format) {
                 return Ok(Normalized::new(vec![transaction(
                     TransactionId::new(0),
@@ -176,11 +183,8 @@ fn read_directly(
     default_currency: Option<&str>,
     format: &str,
 ) -> Option<PurchaseOrder> {
-    if memchr::memmem::find(element.text, b"\"version\"").is_some() {
-        let order: PurchaseOrder = serde_json::from_slice(element.text).ok()?;
-        return order.received.is_none().then_some(order);
-    }
-    read_order(element, false, default_currency, format).ok()
+    let named = memchr::memmem::find(element.text, b"\"version\"").is_some();
+    read_order(element, named, default_currency, format).ok()
 }
 
 /// Reads one order object: v2 as written (without `received`) when it names its
@@ -401,23 +405,19 @@ mod tests {
     /// `None` when the probe does not read (the message is refused whole).
     fn long_way(text: &[u8], currency: Option<&str>) -> Option<Option<super::PurchaseOrder>> {
         let probe = serde_json::from_slice::<Probe>(text).ok()?;
-        let element = Element {
-            body: text,
-            start: 0,
-            text,
-            pointer: String::new(),
-        };
-        Some(read_order(&element, probe.version.is_some(), currency, "json").ok())
+        Some(
+            read_order(
+                &Element::whole(text),
+                probe.version.is_some(),
+                currency,
+                "json",
+            )
+            .ok(),
+        )
     }
 
     fn direct(text: &[u8], currency: Option<&str>) -> Option<super::PurchaseOrder> {
-        let element = Element {
-            body: text,
-            start: 0,
-            text,
-            pointer: String::new(),
-        };
-        read_directly(&element, currency, "json")
+        read_directly(&Element::whole(text), currency, "json")
     }
 
     #[test]
